@@ -1,0 +1,123 @@
+namespace Rt.Core.Divergence;
+
+/// <summary>What a cross-check channel compares.</summary>
+public enum ChannelKind : byte
+{
+    JointPosition,
+    JointVelocity,
+    JointTorque,
+    ImuAngularRate,
+    ImuSpecificForce,
+    ExternalTorque,
+}
+
+/// <summary>One cross-check channel: its name (e.g. "l_knee.position"), what it compares, which joint/IMU, and its unit.</summary>
+public sealed record ChannelInfo(string Name, ChannelKind Kind, int Index, string Unit);
+
+/// <summary>
+/// The fixed list of cross-check channels for a robot, built once at start from the joint and IMU names.
+/// Order: per joint position, velocity, torque, external torque; then per IMU angular rate, specific force.
+/// Telemetry publishes this list in the birth message; the record arrays are indexed by it.
+/// </summary>
+public sealed class ChannelLayout
+{
+    public ChannelLayout(IReadOnlyList<string> jointNames, IReadOnlyList<string> imuNames)
+    {
+        var list = new List<ChannelInfo>();
+        for (int j = 0; j < jointNames.Count; j++)
+        {
+            list.Add(new ChannelInfo($"{jointNames[j]}.position", ChannelKind.JointPosition, j, "rad"));
+            list.Add(new ChannelInfo($"{jointNames[j]}.velocity", ChannelKind.JointVelocity, j, "rad/s"));
+            list.Add(new ChannelInfo($"{jointNames[j]}.torque", ChannelKind.JointTorque, j, "N·m"));
+            list.Add(new ChannelInfo($"{jointNames[j]}.external_torque", ChannelKind.ExternalTorque, j, "N·m"));
+        }
+        for (int i = 0; i < imuNames.Count; i++)
+        {
+            list.Add(new ChannelInfo($"{imuNames[i]}.angular_rate", ChannelKind.ImuAngularRate, i, "rad/s"));
+            list.Add(new ChannelInfo($"{imuNames[i]}.specific_force", ChannelKind.ImuSpecificForce, i, "m/s²"));
+        }
+        Channels = list;
+        JointCount = jointNames.Count;
+        ImuCount = imuNames.Count;
+        JointNames = jointNames;
+        ImuNames = imuNames;
+    }
+
+    public IReadOnlyList<ChannelInfo> Channels { get; }
+    public int Count => Channels.Count;
+    public int JointCount { get; }
+    public int ImuCount { get; }
+    public IReadOnlyList<string> JointNames { get; }
+    public IReadOnlyList<string> ImuNames { get; }
+
+    public int IndexOf(ChannelKind kind, int index)
+    {
+        for (int c = 0; c < Channels.Count; c++)
+            if (Channels[c].Kind == kind && Channels[c].Index == index) return c;
+        return -1;
+    }
+}
+
+/// <summary>
+/// The twin's verdict for one tick: per channel the innovation (measured − predicted, before correction), the
+/// normalised score, the detector statistic and whether it is over threshold, plus the estimated external torques.
+/// Fixed size, preallocated, overwritten every tick. Real-time safe.
+/// </summary>
+public sealed class DivergenceRecord
+{
+    public DivergenceRecord(ChannelLayout layout)
+    {
+        Layout = layout;
+        int n = layout.Count;
+        Innovation = new double[n];
+        Score = new double[n];
+        Detector = new double[n];
+        Threshold = new double[n];
+        OverThreshold = new bool[n];
+        ExternalTorque = new double[layout.JointCount];
+    }
+
+    public ChannelLayout Layout { get; }
+    public long Tick;
+    public long TimeNs;
+
+    /// <summary>False until the twin has produced a valid prediction (and while it is disabled).</summary>
+    public bool Valid;
+
+    /// <summary>Measured minus predicted (vector channels: Euclidean norm), in the channel's unit.</summary>
+    public readonly double[] Innovation;
+
+    /// <summary>Normalised innovation squared (χ² with the channel's degrees of freedom).</summary>
+    public readonly double[] Score;
+
+    /// <summary>Detector statistic (CUSUM) compared against <see cref="Threshold"/>.</summary>
+    public readonly double[] Detector;
+
+    /// <summary>Detector threshold derived from the configured false-alarm rate.</summary>
+    public readonly double[] Threshold;
+
+    public readonly bool[] OverThreshold;
+
+    /// <summary>Momentum-observer estimate of the external joint torque, N·m, per joint.</summary>
+    public readonly double[] ExternalTorque;
+
+    /// <summary>Channel with the largest Detector/Threshold ratio this tick, or -1.</summary>
+    public int WorstChannel = -1;
+    public double WorstRatio;
+
+    /// <summary>Number of channels over threshold this tick.</summary>
+    public int OverCount;
+
+    public void Clear()
+    {
+        Valid = false;
+        Array.Clear(Innovation);
+        Array.Clear(Score);
+        Array.Clear(Detector);
+        Array.Clear(OverThreshold);
+        Array.Clear(ExternalTorque);
+        WorstChannel = -1;
+        WorstRatio = 0;
+        OverCount = 0;
+    }
+}

@@ -1,0 +1,100 @@
+namespace Rt.Core.ProcessData;
+
+/// <summary>
+/// What the host writes to one CiA 402 servo drive each cycle (RxPDO 0x1600 in CSP/CSV/CST).
+/// Field units are the drive's: counts, counts/s, per-mille of rated torque.
+/// </summary>
+public struct DriveOutputs
+{
+    /// <summary>0x6040 controlword.</summary>
+    public ushort Controlword;
+
+    /// <summary>0x6060 modes of operation (8 CSP, 9 CSV, 10 CST).</summary>
+    public sbyte ModeOfOperation;
+
+    /// <summary>0x607A target position, motor encoder counts.</summary>
+    public int TargetPosition;
+
+    /// <summary>0x60FF target velocity, counts/s (CSV).</summary>
+    public int TargetVelocity;
+
+    /// <summary>0x6071 target torque, per-mille of rated torque (CST).</summary>
+    public short TargetTorque;
+
+    /// <summary>0x60B1 velocity offset, counts/s (feed-forward in CSP).</summary>
+    public int VelocityOffset;
+
+    /// <summary>0x60B2 torque offset, per-mille of rated torque (feed-forward in CSP/CSV).</summary>
+    public short TorqueOffset;
+}
+
+/// <summary>What one CiA 402 servo drive reports each cycle (TxPDO 0x1A00).</summary>
+public struct DriveInputs
+{
+    /// <summary>0x6041 statusword.</summary>
+    public ushort Statusword;
+
+    /// <summary>0x6061 modes of operation display.</summary>
+    public sbyte ModeDisplay;
+
+    /// <summary>0x6064 position actual value, counts.</summary>
+    public int PositionActual;
+
+    /// <summary>0x606C velocity actual value, counts/s.</summary>
+    public int VelocityActual;
+
+    /// <summary>0x6077 torque actual value, per-mille of rated torque.</summary>
+    public short TorqueActual;
+
+    /// <summary>0x603F error code (CiA 402 / DS301 error code of the last fault), 0 = none.</summary>
+    public ushort ErrorCode;
+}
+
+/// <summary>What one IMU reports each cycle, already in SI in the IMU's own frame.</summary>
+public struct ImuInputs
+{
+    /// <summary>Specific force (accelerometer), m/s².</summary>
+    public float SpecificForceX, SpecificForceY, SpecificForceZ;
+
+    /// <summary>Angular rate (gyroscope), rad/s.</summary>
+    public float AngularRateX, AngularRateY, AngularRateZ;
+
+    /// <summary>Die temperature, °C.</summary>
+    public float TemperatureC;
+
+    /// <summary>Increments once per new sample; a counter that stops moving means a stale IMU.</summary>
+    public ushort SampleCounter;
+
+    /// <summary>Device status bits (<see cref="ImuStatus"/>).</summary>
+    public ushort Status;
+}
+
+[Flags]
+public enum ImuStatus : ushort
+{
+    None = 0,
+    AccelSaturated = 1 << 0,
+    GyroSaturated = 1 << 1,
+    SelfTestFailed = 1 << 2,
+}
+
+/// <summary>
+/// The cyclic process image: one slot per drive and per IMU, sized once at prepare time.
+/// The fieldbus fills <see cref="Drives"/>'s inputs and <see cref="Imus"/> and sends the outputs; the pipeline
+/// reads and writes the arrays in place. Real-time safe to read and write (plain arrays, no allocation).
+/// </summary>
+public sealed class ProcessImage
+{
+    public ProcessImage(int driveCount, int imuCount)
+    {
+        Outputs = new DriveOutputs[driveCount];
+        Inputs = new DriveInputs[driveCount];
+        Imus = new ImuInputs[imuCount];
+    }
+
+    public DriveOutputs[] Outputs { get; }
+    public DriveInputs[] Inputs { get; }
+    public ImuInputs[] Imus { get; }
+    public int DriveCount => Outputs.Length;
+    public int ImuCount => Imus.Length;
+}
