@@ -61,13 +61,16 @@ public sealed class SpscRing<T> where T : unmanaged
         Volatile.Write(ref _tail.Value, tail + 1);
         return true;
     }
+}
 
-    [StructLayout(LayoutKind.Explicit, Size = 128)]
-    private struct PaddedLong
-    {
-        // Own cache line (plus adjacent-line prefetch) so producer and consumer indices do not false-share.
-        [FieldOffset(64)] public long Value;
-    }
+/// <summary>
+/// A ring index on its own cache line (plus the adjacent line, for the prefetcher) so producer and consumer indices
+/// do not false-share. Outside the generic ring because a generic type cannot have explicit layout.
+/// </summary>
+[StructLayout(LayoutKind.Explicit, Size = 128)]
+internal struct PaddedLong
+{
+    [FieldOffset(64)] public long Value;
 }
 
 /// <summary>
@@ -81,8 +84,8 @@ public sealed class SpscSlotRing
     private readonly long[] _ticks;
     private readonly long _mask;
     private readonly int _width;
-    private PaddedIndex _head;
-    private PaddedIndex _tail;
+    private PaddedLong _head;
+    private PaddedLong _tail;
     private long _dropped;
 
     public SpscSlotRing(int capacity, int width)
@@ -132,11 +135,5 @@ public sealed class SpscSlotRing
         _data.AsSpan((int)slot * _width, _width).CopyTo(destination);
         Volatile.Write(ref _tail.Value, tail + 1);
         return true;
-    }
-
-    [StructLayout(LayoutKind.Explicit, Size = 128)]
-    private struct PaddedIndex
-    {
-        [FieldOffset(64)] public long Value;
     }
 }

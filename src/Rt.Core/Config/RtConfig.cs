@@ -1,4 +1,5 @@
 using Rt.Core.Description;
+using YamlDotNet.Serialization;
 
 namespace Rt.Core.Config;
 
@@ -11,6 +12,7 @@ namespace Rt.Core.Config;
 public sealed class RtConfig
 {
     /// <summary>Absolute path of the YAML file this came from (for messages and for resolving relative paths).</summary>
+    [YamlIgnore]
     public string SourcePath { get; set; } = "";
 
     public RobotSection Robot { get; set; } = new();
@@ -30,6 +32,7 @@ public sealed class RtConfig
     public TelemetrySection Telemetry { get; set; } = new();
 
     /// <summary>The parsed robot description referenced by <see cref="RobotSection.Description"/>; set by the loader.</summary>
+    [YamlIgnore]
     public RobotDescription? Description { get; set; }
 
     /// <summary>Resolves a path written in the config relative to the config file's folder.</summary>

@@ -29,7 +29,14 @@ public sealed record JointLimits(double Lower, double Upper, double Effort, doub
 /// <summary>URDF &lt;dynamics&gt;: viscous damping and Coulomb friction.</summary>
 public sealed record JointDynamics(double Damping, double Friction);
 
-public sealed record Link(string Name, Inertial? Inertial);
+public sealed record Link(string Name, Inertial? Inertial)
+{
+    /// <summary>&lt;visual&gt; shapes, in file order; empty when the URDF has none.</summary>
+    public IReadOnlyList<LinkGeometry> Visuals { get; init; } = [];
+
+    /// <summary>&lt;collision&gt; shapes, in file order; empty when the URDF has none. The bench plant collides these.</summary>
+    public IReadOnlyList<LinkGeometry> Collisions { get; init; } = [];
+}
 
 public sealed record Joint(
     string Name,

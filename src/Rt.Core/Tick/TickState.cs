@@ -73,4 +73,10 @@ public sealed class TickState
 
     /// <summary>Operator has asked for motion (enable) — from the host, not from the network.</summary>
     public bool MotionRequested;
+
+    /// <summary>
+    /// Set by the safety gate (for one tick) after an accepted local reset, while power is off: the drive layer
+    /// acknowledges drive faults with a rising edge on controlword bit 7.
+    /// </summary>
+    public bool DriveFaultReset;
 }

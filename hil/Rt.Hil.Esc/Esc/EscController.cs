@@ -1,0 +1,882 @@
+using System.Buffers.Binary;
+using R = Rt.Hil.Esc.Esc.EscRegisters;
+
+namespace Rt.Hil.Esc.Esc;
+
+/// <summary>Construction settings of one emulated ESC. Not real-time safe (plain options object).</summary>
+public sealed class EscOptions
+{
+    /// <summary>Mailbox out (master→slave, SM0), mailbox in (SM1), outputs (SM2), inputs (SM3) as the SII advertises them.</summary>
+    public SyncManagerLayout[] SyncManagers { get; init; } =
+    [
+        new(0x1000, 128, 0x26),
+        new(0x1080, 128, 0x22),
+        new(0x1100, 0, 0x64),
+        new(0x1180, 0, 0x20),
+    ];
+
+    /// <summary>Enables the process-data (SM) watchdog: in OP, no output write for the time in 0x0420 → SAFEOP + ERR 0x001B.</summary>
+    public bool ProcessDataWatchdog { get; init; }
+
+    /// <summary>Require the PREOP→SAFEOP FMMU check (an active write FMMU onto SM2 and read FMMU onto SM3).</summary>
+    public bool RequireFmmus { get; init; } = true;
+
+    /// <summary>Require at least one complete output write in SAFEOP before SAFEOP→OP is accepted (else 0x001D).</summary>
+    public bool RequireOutputsBeforeOp { get; init; }
+}
+
+/// <summary>
+/// One virtual EtherCAT slave controller: 8 KiB of register and process RAM (registers 0x0000–0x0FFF, process RAM
+/// 0x1000–0x1FFF), 8 FMMUs, 8 SyncManagers (mailbox and 3-buffer modes), the EEPROM interface onto an SII image,
+/// distributed clocks with an injected local clock, and the AL state machine of ETG.1000.6.
+/// The master side (<see cref="EcatRead"/>, <see cref="EcatWrite"/>, <see cref="LogicalAccess"/>) is driven by the
+/// segment as datagrams pass; the PDI side (mailbox/process-data buffers) by the emulated device firmware.
+/// Construction is not real-time safe; every other member is real-time safe (no allocation, no locks).
+/// </summary>
+public sealed class EscController
+{
+    public const int MemorySize = 0x2000;
+    public const int FmmuCount = 8;
+    public const int SmCount = 8;
+
+    private readonly byte[] _mem = new byte[MemorySize];
+    private readonly byte[][] _pdiBuffer = new byte[SmCount][];
+    private readonly bool[] _pdiBufferValid = new bool[SmCount];
+    private readonly bool[] _outputsNew = new bool[SmCount];
+    private readonly byte[] _smActivateBefore = new byte[SmCount];
+    private readonly bool[] _repeatRequested = new bool[SmCount];
+    private readonly byte[] _bitScratch = new byte[MemorySize];
+    private readonly SyncManagerLayout[] _layout;
+    private readonly EscOptions _options;
+    private readonly ushort[] _eeprom;
+
+    // Side effects collected while a datagram writes registers, applied when it has passed (CompleteDatagram).
+    private bool _alControlWritten, _eepromCommandWritten, _dcLatch, _offsetWritten;
+    private int _smActivateWritten;
+    private int _sysTimeWriteMask;
+    private ulong _sysTimeWritten;
+
+    private long _rxPort0Local, _rxPort1Local = -1, _sysTimeAtArrival, _driftCorrectionNs, _lastSysWriteLocal = long.MinValue;
+    private long _benchTimeNs, _lastOutputsNs;
+    private bool _outputsSinceSafeOp;
+
+    public EscController(ushort[] siiWords, EscOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(siiWords);
+        _options = options ?? new EscOptions();
+        _layout = _options.SyncManagers;
+        _eeprom = siiWords;
+        for (int i = 0; i < SmCount; i++) _pdiBuffer[i] = new byte[MemorySize - R.ProcessRam];
+        Reset();
+    }
+
+    /// <summary>The firmware behind the PDI (state-change checks). Set once before use.</summary>
+    public IEscApplication? Application { get; set; }
+
+    /// <summary>This ESC's local clock (offset and drift are configurable).</summary>
+    public EscClock Clock { get; } = new();
+
+    /// <summary>Fault injection: how this slave corrupts its working-counter increments.</summary>
+    public WkcFault WkcFault { get; set; }
+
+    /// <summary>The EEPROM (SII) contents as 16-bit words; writes through the EEPROM interface land here.</summary>
+    public ReadOnlySpan<ushort> Eeprom => _eeprom;
+
+    /// <summary>Raw register/RAM view for tests and the device firmware (PDI side). Real-time safe.</summary>
+    public Span<byte> Memory => _mem;
+
+    public AlState State => (AlState)(_mem[R.AlStatus] & 0x0F);
+    public bool AlError => (_mem[R.AlStatus] & 0x10) != 0;
+    public ushort AlStatusCode => U16(R.AlStatusCode);
+    public ushort StationAddress => U16(R.StationAddress);
+    public ushort StationAlias => U16(R.StationAlias);
+
+    /// <summary>Whether DC SYNC0 generation is activated (0x0981 bits 0 and 1).</summary>
+    public bool Sync0Active => (_mem[R.DcActivation] & 0x03) == 0x03;
+
+    /// <summary>The system time (ns since 2000-01-01 in the master's time base) at the given bench time. Real-time safe.</summary>
+    public long SystemTimeAt(long benchTimeNs) => Clock.Local(benchTimeNs) + (long)U64(R.DcSystemTimeOffset) + _driftCorrectionNs;
+
+    /// <summary>Power-on reset: registers to their defaults, EEPROM loaded (alias, PDI control), AL INIT. Real-time safe.</summary>
+    public void Reset()
+    {
+        Array.Clear(_mem);
+        _mem[R.Type] = 0xC2;
+        _mem[R.Revision] = 0x01;
+        W16(R.Build, 0x0001);
+        _mem[R.FmmuCount] = FmmuCount;
+        _mem[R.SmCount] = SmCount;
+        _mem[R.RamSize] = (MemorySize - R.ProcessRam) / 1024;
+        _mem[R.PortDescriptor] = 0x0F; // ports 0 and 1: MII; ports 2 and 3: not implemented
+        W16(R.Features, 0x000C);       // bit 2 DC supported, bit 3 64-bit DC
+        _mem[R.DlControl] = 0x01;
+        _mem[R.AlControl] = (byte)AlState.Init;
+        _mem[R.AlStatus] = (byte)AlState.Init;
+        W16(R.WatchdogDivider, 2498);  // 100 µs units with the 25 MHz ESC clock
+        W16(R.WatchdogTimePdi, 1000);
+        W16(R.WatchdogTimeProcessData, 1000);
+        _mem[R.WatchdogStatusProcessData] = 1;
+        W16(R.DcSpeedCounterStart, 0x1000);
+        _mem[R.DcFilterDepth] = 0x04;
+        _mem[R.DcFilterDepth + 1] = 0x0C;
+        Array.Clear(_pdiBufferValid);
+        Array.Clear(_outputsNew);
+        Array.Clear(_repeatRequested);
+        _driftCorrectionNs = 0;
+        _lastSysWriteLocal = long.MinValue;
+        LoadEeprom();
+        SetTopology(hasDownstream: false);
+    }
+
+    /// <summary>Sets the DL status port bits for a line: port 0 towards the master, port 1 open iff a slave follows. Real-time safe.</summary>
+    public void SetTopology(bool hasDownstream)
+    {
+        ushort pdiOk = (ushort)(_eepromLoadErrors == 0 ? 0x0001 : 0x0000);
+        // low byte: PDI operational, PDI watchdog reloaded, enhanced link detection, link on port 0 (and 1);
+        // high byte: port 0 open + communication; port 1 open + communication or loop closed; ports 2/3 closed.
+        ushort status = hasDownstream ? (ushort)(0x5A36 | pdiOk) : (ushort)(0x5616 | pdiOk);
+        W16(R.DlStatus, status);
+    }
+
+    // ---------------------------------------------------------------- frame / time plumbing
+
+    /// <summary>Called by the segment before a frame's datagrams pass this slave: when it arrived on port 0 and (if a slave
+    /// follows) when it came back on port 1, in bench time. Refreshes the system-time register. Real-time safe.</summary>
+    public void BeginFrame(long port0BenchNs, long port1BenchNs)
+    {
+        _rxPort0Local = Clock.Local(port0BenchNs);
+        _rxPort1Local = port1BenchNs >= 0 ? Clock.Local(port1BenchNs) : -1;
+        _sysTimeAtArrival = _rxPort0Local + (long)U64(R.DcSystemTimeOffset) + _driftCorrectionNs;
+        W64(R.DcSystemTime, (ulong)_sysTimeAtArrival);
+    }
+
+    /// <summary>Advances the injected bench time; runs the process-data watchdog. Real-time safe.</summary>
+    public void AdvanceTime(long benchTimeNs)
+    {
+        _benchTimeNs = benchTimeNs;
+        if (!_options.ProcessDataWatchdog || State != AlState.Op) return;
+        int sm2 = R.Sm0 + 2 * 8;
+        bool enabled = (_mem[sm2 + R.SmActivate] & 1) != 0 && (_mem[sm2 + R.SmControl] & 0x40) != 0 && U16(sm2 + R.SmLength) > 0;
+        if (!enabled) return;
+        long unitNs = (U16(R.WatchdogDivider) + 2L) * 40L;
+        long timeoutNs = U16(R.WatchdogTimeProcessData) * unitNs;
+        if (timeoutNs > 0 && benchTimeNs - _lastOutputsNs > timeoutNs)
+        {
+            _mem[R.WatchdogStatusProcessData] = 0;
+            _mem[R.WatchdogCounterProcessData]++;
+            SetAlStatus(AlState.SafeOp, AlStatusCodes.SyncManagerWatchdog);
+        }
+    }
+
+    // ---------------------------------------------------------------- master (ECAT) access
+
+    /// <summary>Reads [addr, addr+dst.Length) as the master sees it, into (or ORed into) <paramref name="dst"/>.
+    /// Returns whether any byte was accessible (the working-counter rule). Real-time safe.</summary>
+    public bool EcatRead(int addr, Span<byte> dst, bool orInto)
+    {
+        bool accessed = false;
+        int end = addr + dst.Length;
+        int p = addr;
+        while (p < end && p < MemorySize)
+        {
+            int sm = FindSm(p, end, out int runEnd);
+            var slice = dst.Slice(p - addr, runEnd - p);
+            if (sm < 0)
+            {
+                Transfer(_mem.AsSpan(p, runEnd - p), slice, orInto);
+                accessed = true;
+            }
+            else if (SmRead(sm, p, runEnd, slice, orInto))
+            {
+                accessed = true;
+            }
+
+            p = runEnd;
+        }
+
+        return accessed;
+    }
+
+    /// <summary>Writes <paramref name="src"/> at <paramref name="addr"/> as the master does (register write rules,
+    /// SyncManager buffer rules). Returns whether any byte was accessible. Real-time safe.</summary>
+    public bool EcatWrite(int addr, ReadOnlySpan<byte> src)
+    {
+        bool accessed = false;
+        int end = addr + src.Length;
+        int p = addr;
+        while (p < end && p < MemorySize)
+        {
+            if (p < R.ProcessRam)
+            {
+                WriteRegister(p, src[p - addr]);
+                accessed = true;
+                p++;
+                continue;
+            }
+
+            int sm = FindSm(p, end, out int runEnd);
+            var slice = src.Slice(p - addr, runEnd - p);
+            if (sm < 0)
+            {
+                slice.CopyTo(_mem.AsSpan(p));
+                accessed = true;
+            }
+            else if (SmWrite(sm, p, runEnd, slice))
+            {
+                accessed = true;
+            }
+
+            p = runEnd;
+        }
+
+        return accessed;
+    }
+
+    /// <summary>
+    /// Processes a logical datagram (LRD/LWR/LRW) at this slave through its FMMUs. <paramref name="data"/> is the
+    /// datagram's data in the frame; <paramref name="incoming"/> the data as it arrived (LRW writes take it from there).
+    /// Returns this slave's working-counter increment (read +1, write +1, LRW write +2). Real-time safe.
+    /// </summary>
+    public int LogicalAccess(EcCommand cmd, uint logicalAddress, Span<byte> data, ReadOnlySpan<byte> incoming)
+    {
+        bool doRead = cmd is EcCommand.Lrd or EcCommand.Lrw;
+        bool doWrite = cmd is EcCommand.Lwr or EcCommand.Lrw;
+        bool read = false, wrote = false;
+        long dgStartBit = (long)logicalAddress * 8;
+        long dgEndBit = dgStartBit + (long)data.Length * 8;
+
+        // Reads first (the frame carries the ESC's old contents back), then writes from the incoming data.
+        for (int pass = 0; pass < 2; pass++)
+        {
+            for (int f = 0; f < FmmuCount; f++)
+            {
+                int b = R.Fmmu0 + f * 16;
+                if ((_mem[b + 12] & 1) == 0) continue;
+                int type = _mem[b + 11];
+                bool isRead = pass == 0;
+                if (isRead ? !doRead || (type & 1) == 0 : !doWrite || (type & 2) == 0) continue;
+                uint lStart = U32(b);
+                int len = U16(b + 4);
+                if (len == 0) continue;
+                long fStartBit = (long)lStart * 8 + (_mem[b + 6] & 7);
+                long fEndBit = ((long)lStart + len - 1) * 8 + (_mem[b + 7] & 7) + 1; // exclusive
+                long from = Math.Max(fStartBit, dgStartBit), to = Math.Min(fEndBit, dgEndBit);
+                if (from >= to) continue;
+                long physStartBit = (long)U16(b + 8) * 8 + (_mem[b + 10] & 7);
+                long physFrom = physStartBit + (from - fStartBit);
+                int bits = (int)(to - from);
+                int dataBit = (int)(from - dgStartBit);
+                if (isRead) read |= ReadBits(physFrom, data, dataBit, bits);
+                else wrote |= WriteBits(physFrom, incoming, dataBit, bits);
+            }
+        }
+
+        int inc = (read ? 1 : 0) + (wrote ? (cmd == EcCommand.Lrw ? 2 : 1) : 0);
+        return inc;
+    }
+
+    private bool ReadBits(long physBit, Span<byte> data, int dataBit, int bits)
+    {
+        if (((physBit | (long)dataBit | (long)bits) & 7) == 0)
+            return EcatRead((int)(physBit >> 3), data.Slice(dataBit >> 3, bits >> 3), orInto: false);
+
+        int firstByte = (int)(physBit >> 3);
+        int byteCount = (int)(((physBit + bits + 7) >> 3) - firstByte);
+        if (firstByte + byteCount > MemorySize) return false;
+        var tmp = _bitScratch.AsSpan(0, byteCount);
+        tmp.Clear();
+        if (!EcatRead(firstByte, tmp, orInto: false)) return false;
+        BitCopy.Copy(tmp, (int)(physBit & 7), data, dataBit, bits);
+        return true;
+    }
+
+    private bool WriteBits(long physBit, ReadOnlySpan<byte> data, int dataBit, int bits)
+    {
+        if (((physBit | (long)dataBit | (long)bits) & 7) == 0)
+            return EcatWrite((int)(physBit >> 3), data.Slice(dataBit >> 3, bits >> 3));
+
+        int firstByte = (int)(physBit >> 3);
+        int byteCount = (int)(((physBit + bits + 7) >> 3) - firstByte);
+        if (firstByte + byteCount > MemorySize) return false;
+        var tmp = _bitScratch.AsSpan(0, byteCount);
+        _mem.AsSpan(firstByte, byteCount).CopyTo(tmp); // read-modify-write of the untouched bits
+        BitCopy.Copy(data, dataBit, tmp, (int)(physBit & 7), bits);
+        return EcatWrite(firstByte, tmp);
+    }
+
+    /// <summary>Applies the side effects of the register writes of the datagram that just passed (AL control, EEPROM
+    /// command, SyncManager activation, DC latch and drift control). Real-time safe.</summary>
+    public void CompleteDatagram()
+    {
+        if (_smActivateWritten != 0)
+        {
+            for (int i = 0; i < SmCount; i++)
+            {
+                if ((_smActivateWritten & (1 << i)) == 0) continue;
+                int b = R.Sm0 + i * 8;
+                byte now = _mem[b + R.SmActivate], before = _smActivateBefore[i];
+                if ((now & 1) != (before & 1)) ResetSmState(i, enabled: (now & 1) != 0);
+                if (((now ^ before) & 0x02) != 0) _repeatRequested[i] = true;
+            }
+
+            _smActivateWritten = 0;
+        }
+
+        if (_eepromCommandWritten)
+        {
+            _eepromCommandWritten = false;
+            ExecuteEepromCommand();
+        }
+
+        if (_dcLatch)
+        {
+            _dcLatch = false;
+            W32(R.DcReceiveTimePort0, (uint)_rxPort0Local);
+            if (_rxPort1Local >= 0) W32(R.DcReceiveTimePort1, (uint)_rxPort1Local);
+            W64(R.DcReceiveTimeProcessingUnit, (ulong)_rxPort0Local);
+        }
+
+        if (_offsetWritten)
+        {
+            _offsetWritten = false;
+            _driftCorrectionNs = 0; // writing the offset restarts the drift controller
+            _lastSysWriteLocal = long.MinValue;
+            _sysTimeAtArrival = _rxPort0Local + (long)U64(R.DcSystemTimeOffset);
+            W64(R.DcSystemTime, (ulong)_sysTimeAtArrival);
+        }
+
+        if (_sysTimeWriteMask != 0)
+        {
+            ApplySystemTimeWrite();
+            _sysTimeWriteMask = 0;
+            _sysTimeWritten = 0;
+        }
+
+        if (_alControlWritten)
+        {
+            _alControlWritten = false;
+            ProcessAlControl();
+        }
+    }
+
+    // ---------------------------------------------------------------- registers
+
+    private void WriteRegister(int p, byte v)
+    {
+        switch (p)
+        {
+            case >= R.StationAddress and <= R.StationAddress + 1:
+            case >= R.DlControl and <= R.DlControl + 3:
+            case 0x0108 or 0x0109:
+            case >= R.EventMask and <= R.EventMask + 1:
+            case R.WatchdogDivider or R.WatchdogDivider + 1:
+            case R.WatchdogTimePdi or R.WatchdogTimePdi + 1:
+            case R.WatchdogTimeProcessData or R.WatchdogTimeProcessData + 1:
+            case >= R.EepromAddress and <= R.EepromData + 7:
+            case >= R.Fmmu0 and < R.Fmmu0 + FmmuCount * 16:
+            case >= R.DcSystemTimeDelay and <= R.DcSystemTimeDelay + 3:
+            case R.DcSpeedCounterStart or R.DcSpeedCounterStart + 1:
+            case R.DcFilterDepth or R.DcFilterDepth + 1:
+            case R.DcCyclicUnitControl or R.DcActivation:
+            case >= R.DcStartTime and <= R.DcStartTime + 7:
+            case >= R.DcSync0Cycle and <= R.DcSync1Cycle + 3:
+                _mem[p] = v;
+                break;
+            case R.AlControl or R.AlControl + 1:
+                _mem[p] = v;
+                _alControlWritten = true;
+                break;
+            case >= R.ErrorCounters and <= R.ErrorCountersEnd:
+            case R.WatchdogCounterProcessData or R.WatchdogCounterPdi:
+                _mem[p] = 0; // a write clears the counter
+                break;
+            case R.EepromConfig:
+                _mem[p] = (byte)(v & 0x03);
+                break;
+            case R.EepromControl or R.EepromControl + 1:
+                _mem[p] = v;
+                _eepromCommandWritten = true;
+                break;
+            case >= R.Sm0 and < R.Sm0 + SmCount * 8:
+                WriteSmRegister(p, v);
+                break;
+            case >= R.DcReceiveTimePort0 and <= R.DcReceiveTimePort0 + 3:
+                _dcLatch = true; // the written value is not stored: the write latches the receive times
+                break;
+            case >= R.DcSystemTime and <= R.DcSystemTime + 7:
+                _sysTimeWritten |= (ulong)v << ((p - R.DcSystemTime) * 8);
+                _sysTimeWriteMask |= 1 << (p - R.DcSystemTime);
+                break;
+            case >= R.DcSystemTimeOffset and <= R.DcSystemTimeOffset + 7:
+                _mem[p] = v;
+                _offsetWritten = true;
+                break;
+            default:
+                break; // read-only or reserved: ignored (the access still counts)
+        }
+    }
+
+    private void WriteSmRegister(int p, byte v)
+    {
+        int sm = (p - R.Sm0) >> 3, o = (p - R.Sm0) & 7;
+        int b = R.Sm0 + sm * 8;
+        bool enabled = (_mem[b + R.SmActivate] & 1) != 0;
+        switch (o)
+        {
+            case <= R.SmControl:
+                if (!enabled) _mem[p] = v; // start, length and control are locked while the SM is enabled
+                break;
+            case R.SmActivate:
+                if ((_smActivateWritten & (1 << sm)) == 0) _smActivateBefore[sm] = _mem[p];
+                _smActivateWritten |= 1 << sm;
+                _mem[p] = (byte)(v & 0xC3);
+                break;
+            default:
+                break; // status and PDI control belong to the ESC/PDI
+        }
+    }
+
+    // ---------------------------------------------------------------- SyncManagers
+
+    private int FindSm(int p, int end, out int runEnd)
+    {
+        runEnd = Math.Min(end, MemorySize);
+        if (p < R.ProcessRam)
+        {
+            runEnd = Math.Min(runEnd, R.ProcessRam);
+            return -1;
+        }
+
+        for (int i = 0; i < SmCount; i++)
+        {
+            int b = R.Sm0 + i * 8;
+            if ((_mem[b + R.SmActivate] & 1) == 0) continue;
+            int start = U16(b), len = U16(b + R.SmLength);
+            if (len == 0 || start < R.ProcessRam) continue;
+            int smEnd = start + len;
+            if (p >= start && p < smEnd)
+            {
+                runEnd = Math.Min(runEnd, smEnd);
+                return i;
+            }
+
+            if (start > p && start < runEnd) runEnd = start;
+        }
+
+        return -1;
+    }
+
+    private static bool IsMailbox(byte control) => (control & 0x03) == 0x02;
+    private static bool IsEcatWrite(byte control) => (control & 0x0C) == 0x04;
+
+    private bool SmRead(int sm, int from, int to, Span<byte> dst, bool orInto)
+    {
+        int b = R.Sm0 + sm * 8;
+        byte control = _mem[b + R.SmControl];
+        int start = U16(b), end = start + U16(b + R.SmLength);
+        if (IsMailbox(control))
+        {
+            if (IsEcatWrite(control) || (_mem[b + R.SmStatus] & 0x08) == 0) return false; // read of an empty mailbox
+            Transfer(_mem.AsSpan(from, to - from), dst, orInto);
+            if (to == end)
+            {
+                _mem[b + R.SmStatus] = (byte)((_mem[b + R.SmStatus] & ~0x08) | 0x02); // emptied; "read" event
+            }
+
+            return true;
+        }
+
+        if (!IsEcatWrite(control) && from == start && _pdiBufferValid[sm])
+        {
+            // 3-buffer mode: the master's read starts on the newest complete buffer the PDI committed.
+            _pdiBuffer[sm].AsSpan(0, end - start).CopyTo(_mem.AsSpan(start));
+        }
+
+        Transfer(_mem.AsSpan(from, to - from), dst, orInto);
+        if (to == end && !IsEcatWrite(control)) _mem[b + R.SmStatus] |= 0x02;
+        return true;
+    }
+
+    private bool SmWrite(int sm, int from, int to, ReadOnlySpan<byte> src)
+    {
+        int b = R.Sm0 + sm * 8;
+        byte control = _mem[b + R.SmControl];
+        if (!IsEcatWrite(control)) return false; // the master cannot write a buffer it reads
+        int start = U16(b), end = start + U16(b + R.SmLength);
+        if (IsMailbox(control))
+        {
+            if ((_mem[b + R.SmStatus] & 0x08) != 0) return false; // write to a full mailbox
+            src.CopyTo(_mem.AsSpan(from));
+            if (to == end) _mem[b + R.SmStatus] |= 0x08 | 0x01; // full when the last byte is written
+            return true;
+        }
+
+        src.CopyTo(_mem.AsSpan(from));
+        if (to == end)
+        {
+            // 3-buffer mode: a complete write becomes the newest buffer for the PDI.
+            _mem.AsSpan(start, end - start).CopyTo(_pdiBuffer[sm]);
+            _pdiBufferValid[sm] = true;
+            _outputsNew[sm] = true;
+            _mem[b + R.SmStatus] = (byte)((_mem[b + R.SmStatus] & ~0x30) | 0x01);
+            _lastOutputsNs = _benchTimeNs;
+            _outputsSinceSafeOp = true;
+            _mem[R.WatchdogStatusProcessData] = 1;
+        }
+
+        return true;
+    }
+
+    private void ResetSmState(int sm, bool enabled)
+    {
+        int b = R.Sm0 + sm * 8;
+        _mem[b + R.SmStatus] = (byte)(enabled && !IsMailbox(_mem[b + R.SmControl]) ? 0x30 : 0x00);
+        _pdiBufferValid[sm] = false;
+        _outputsNew[sm] = false;
+        _repeatRequested[sm] = false;
+    }
+
+    // ---------------------------------------------------------------- PDI side (device firmware)
+
+    /// <summary>Whether the master has filled the ECAT-write mailbox on <paramref name="sm"/>. Real-time safe.</summary>
+    public bool MailboxFull(int sm) => (_mem[R.Sm0 + sm * 8 + R.SmStatus] & 0x08) != 0;
+
+    /// <summary>Whether SyncManager <paramref name="sm"/> is enabled by the master. Real-time safe.</summary>
+    public bool SmEnabled(int sm) => (_mem[R.Sm0 + sm * 8 + R.SmActivate] & 1) != 0;
+
+    /// <summary>The memory window of SyncManager <paramref name="sm"/> (start, length as configured). Real-time safe.</summary>
+    public Span<byte> SmWindow(int sm)
+    {
+        int b = R.Sm0 + sm * 8;
+        int start = U16(b), len = U16(b + R.SmLength);
+        if (start + len > MemorySize) return Span<byte>.Empty;
+        return _mem.AsSpan(start, len);
+    }
+
+    /// <summary>PDI has read the received mailbox: it becomes empty so the master may write again. Real-time safe.</summary>
+    public void PdiReleaseMailbox(int sm)
+    {
+        int b = R.Sm0 + sm * 8;
+        _mem[b + R.SmStatus] = (byte)(_mem[b + R.SmStatus] & ~0x09);
+    }
+
+    /// <summary>PDI writes a reply into the ECAT-read mailbox <paramref name="sm"/>; false if it is still full or too small. Real-time safe.</summary>
+    public bool PdiWriteMailbox(int sm, ReadOnlySpan<byte> message)
+    {
+        int b = R.Sm0 + sm * 8;
+        if (!SmEnabled(sm) || (_mem[b + R.SmStatus] & 0x08) != 0) return false;
+        var window = SmWindow(sm);
+        if (message.Length > window.Length) return false;
+        message.CopyTo(window);
+        window.Slice(message.Length).Clear();
+        _mem[b + R.SmStatus] = (byte)((_mem[b + R.SmStatus] & ~0x02) | 0x08);
+        return true;
+    }
+
+    /// <summary>Takes the master's pending repeat request on <paramref name="sm"/> (a toggle of 0x0806 bit 1). Real-time safe.</summary>
+    public bool TakeRepeatRequest(int sm)
+    {
+        if (!_repeatRequested[sm]) return false;
+        _repeatRequested[sm] = false;
+        return true;
+    }
+
+    /// <summary>PDI answers a repeat request: copies the reply again and toggles the repeat-ack (0x0807 bit 1) to match. Real-time safe.</summary>
+    public void PdiRepeatMailbox(int sm, ReadOnlySpan<byte> lastMessage)
+    {
+        int b = R.Sm0 + sm * 8;
+        _mem[b + R.SmStatus] = (byte)(_mem[b + R.SmStatus] & ~0x08); // discard whatever is there
+        if (!lastMessage.IsEmpty) PdiWriteMailbox(sm, lastMessage);
+        _mem[b + R.SmPdiControl] = (byte)((_mem[b + R.SmPdiControl] & ~0x02) | (_mem[b + R.SmActivate] & 0x02));
+    }
+
+    /// <summary>The newest complete output buffer of SM <paramref name="sm"/>, if one arrived since the last call. Real-time safe.</summary>
+    public bool TryTakeOutputs(int sm, out ReadOnlySpan<byte> outputs)
+    {
+        if (!_outputsNew[sm])
+        {
+            outputs = default;
+            return false;
+        }
+
+        _outputsNew[sm] = false;
+        int len = U16(R.Sm0 + sm * 8 + R.SmLength);
+        outputs = _pdiBuffer[sm].AsSpan(0, len);
+        return true;
+    }
+
+    /// <summary>The PDI-side input buffer of SM <paramref name="sm"/> to fill; publish it with <see cref="CommitInputs"/>. Real-time safe.</summary>
+    public Span<byte> InputsBuffer(int sm) => _pdiBuffer[sm].AsSpan(0, U16(R.Sm0 + sm * 8 + R.SmLength));
+
+    /// <summary>Publishes the filled input buffer: the master's next read starting at the SM's first byte gets it. Real-time safe.</summary>
+    public void CommitInputs(int sm)
+    {
+        _pdiBufferValid[sm] = true;
+        int b = R.Sm0 + sm * 8;
+        _mem[b + R.SmStatus] = (byte)(_mem[b + R.SmStatus] & ~0x30);
+    }
+
+    // ---------------------------------------------------------------- AL state machine
+
+    /// <summary>Fault injection: forces the AL status to <paramref name="state"/> with the error indicator and <paramref name="code"/>. Real-time safe.</summary>
+    public void InjectAlError(AlState state, ushort code) => SetAlStatus(state, code);
+
+    private void SetAlStatus(AlState state, ushort code)
+    {
+        var from = State;
+        _mem[R.AlStatus] = (byte)((byte)state | (code != 0 ? 0x10 : 0));
+        _mem[R.AlStatus + 1] = 0;
+        W16(R.AlStatusCode, code);
+        if (from != state) StateChanged(from, state);
+    }
+
+    private void StateChanged(AlState from, AlState to)
+    {
+        if (to is AlState.SafeOp && from is AlState.PreOp) _outputsSinceSafeOp = false;
+        if (to is AlState.Op) _lastOutputsNs = _benchTimeNs;
+        Application?.OnAlStateChanged(from, to);
+    }
+
+    private static int Rank(AlState s) => s switch
+    {
+        AlState.Init => 1,
+        AlState.PreOp => 2,
+        AlState.Boot => 2,
+        AlState.SafeOp => 3,
+        AlState.Op => 4,
+        _ => 0,
+    };
+
+    private void ProcessAlControl()
+    {
+        byte control = _mem[R.AlControl];
+        var requested = (AlState)(control & 0x0F);
+        bool ack = (control & 0x10) != 0;
+        var current = State;
+        bool valid = requested is AlState.Init or AlState.PreOp or AlState.Boot or AlState.SafeOp or AlState.Op;
+
+        if (AlError && !ack)
+        {
+            // Error latched: only a step down is carried out (the indicator stays until acknowledged).
+            if (valid && requested != AlState.Boot && Rank(requested) < Rank(current))
+            {
+                ushort keep = AlStatusCode;
+                _mem[R.AlStatus] = (byte)((byte)requested | 0x10);
+                W16(R.AlStatusCode, keep);
+                StateChanged(current, requested);
+            }
+
+            return;
+        }
+
+        if (!valid)
+        {
+            SetAlStatus(current, AlStatusCodes.UnknownState);
+            return;
+        }
+
+        if (requested == current)
+        {
+            SetAlStatus(current, AlStatusCodes.NoError);
+            return;
+        }
+
+        if (current == AlState.Boot)
+        {
+            SetAlStatus(requested == AlState.Init ? AlState.Init : current, requested == AlState.Init ? AlStatusCodes.NoError : AlStatusCodes.InvalidStateChange);
+            return;
+        }
+
+        if (requested == AlState.Boot)
+        {
+            SetAlStatus(current, current == AlState.Init ? AlStatusCodes.BootstrapNotSupported : AlStatusCodes.InvalidStateChange);
+            return;
+        }
+
+        if (Rank(requested) < Rank(current))
+        {
+            SetAlStatus(requested, AlStatusCodes.NoError); // downward transitions are always allowed
+            return;
+        }
+
+        ushort code = (current, requested) switch
+        {
+            (AlState.Init, AlState.PreOp) => CheckMailboxSms(),
+            (AlState.PreOp, AlState.SafeOp) => CheckProcessDataConfig(),
+            (AlState.SafeOp, AlState.Op) => _options.RequireOutputsBeforeOp && Application is { OutputBytes: > 0 } && !_outputsSinceSafeOp
+                ? AlStatusCodes.InvalidOutputConfig
+                : AlStatusCodes.NoError,
+            _ => AlStatusCodes.InvalidStateChange,
+        };
+        SetAlStatus(code == AlStatusCodes.NoError ? requested : current, code);
+    }
+
+    private bool SmMatches(int sm, SyncManagerLayout expected, int length, bool exactControl)
+    {
+        int b = R.Sm0 + sm * 8;
+        byte control = _mem[b + R.SmControl];
+        bool controlOk = exactControl ? control == expected.Control : (control & 0x0F) == (expected.Control & 0x0F);
+        return SmEnabled(sm) && U16(b) == expected.Start && U16(b + R.SmLength) == length && controlOk;
+    }
+
+    private ushort CheckMailboxSms()
+    {
+        if (_layout.Length < 2) return AlStatusCodes.NoError;
+        bool ok = SmMatches(0, _layout[0], _layout[0].Length, exactControl: true) && SmMatches(1, _layout[1], _layout[1].Length, exactControl: true);
+        return ok ? AlStatusCodes.NoError : AlStatusCodes.InvalidMailboxConfig;
+    }
+
+    private ushort CheckProcessDataConfig()
+    {
+        var app = Application;
+        int outBytes = app?.OutputBytes ?? 0, inBytes = app?.InputBytes ?? 0;
+        if (_layout.Length >= 4)
+        {
+            if (outBytes > 0)
+            {
+                if (!SmMatches(2, _layout[2], outBytes, exactControl: false)) return AlStatusCodes.InvalidOutputConfig;
+                if (_options.RequireFmmus && !FmmuCovers(_layout[2].Start, write: true)) return AlStatusCodes.InvalidOutputConfig;
+            }
+            else if (SmEnabled(2) && U16(R.Sm0 + 16 + R.SmLength) != 0)
+            {
+                return AlStatusCodes.InvalidOutputConfig;
+            }
+
+            if (inBytes > 0)
+            {
+                if (!SmMatches(3, _layout[3], inBytes, exactControl: false)) return AlStatusCodes.InvalidInputConfig;
+                if (_options.RequireFmmus && !FmmuCovers(_layout[3].Start, write: false)) return AlStatusCodes.InvalidInputConfig;
+            }
+            else if (SmEnabled(3) && U16(R.Sm0 + 24 + R.SmLength) != 0)
+            {
+                return AlStatusCodes.InvalidInputConfig;
+            }
+        }
+
+        if (app is { RequiresSync0: true } && !Sync0Active) return AlStatusCodes.DcSyncConfig;
+        return AlStatusCodes.NoError;
+    }
+
+    private bool FmmuCovers(int physicalStart, bool write)
+    {
+        for (int f = 0; f < FmmuCount; f++)
+        {
+            int b = R.Fmmu0 + f * 16;
+            if ((_mem[b + 12] & 1) == 0) continue;
+            if ((_mem[b + 11] & (write ? 2 : 1)) == 0) continue;
+            int phys = U16(b + 8), len = U16(b + 4);
+            if (physicalStart >= phys && physicalStart < phys + len) return true;
+        }
+
+        return false;
+    }
+
+    // ---------------------------------------------------------------- EEPROM
+
+    private void LoadEeprom()
+    {
+        _eepromLoadErrors = 0;
+        if (_eeprom.Length < 8 || !Sii.SiiChecksum.IsValid(_eeprom))
+        {
+            _eepromLoadErrors = R.EepromChecksumError | R.EepromDeviceInfoError;
+        }
+        else
+        {
+            W16(R.StationAlias, _eeprom[4]);
+            _mem[R.PdiControl] = (byte)_eeprom[0];
+            _mem[R.EscConfig] = (byte)(_eeprom[0] >> 8);
+        }
+
+        W16(R.EepromControl, (ushort)(R.EepromRead8Bytes | R.EepromTwoAddressBytes | _eepromLoadErrors));
+        // "PDI operational" (DL status bit 0) only with valid device information.
+        _mem[R.DlStatus] = (byte)(_eepromLoadErrors == 0 ? _mem[R.DlStatus] | 0x01 : _mem[R.DlStatus] & 0xFE);
+    }
+
+    private void ExecuteEepromCommand()
+    {
+        ushort written = U16(R.EepromControl);
+        uint address = U32(R.EepromAddress);
+        ushort errors = 0;
+        switch (written & R.EepromCommandMask)
+        {
+            case 0:
+                break; // NOP: clears the command error bits
+            case R.EepromCommandRead:
+                for (int i = 0; i < 4; i++)
+                {
+                    long a = (long)address + i;
+                    W16(R.EepromData + 2 * i, a < _eeprom.Length ? _eeprom[a] : (ushort)0xFFFF);
+                }
+
+                break;
+            case R.EepromCommandWrite:
+                if ((written & R.EepromWriteEnable) == 0) errors |= R.EepromWriteEnableError;
+                else if (address < _eeprom.Length) _eeprom[address] = U16(R.EepromData);
+                else errors |= R.EepromCommandError;
+                break;
+            case R.EepromCommandReload:
+                LoadEeprom();
+                break;
+            default:
+                errors |= R.EepromCommandError;
+                break;
+        }
+
+        // The command completes at once: busy never set, command bits read back as 0.
+        W16(R.EepromControl, (ushort)(R.EepromRead8Bytes | R.EepromTwoAddressBytes | _eepromLoadErrors | errors));
+    }
+
+    private ushort _eepromLoadErrors;
+
+    // ---------------------------------------------------------------- DC drift control
+
+    private void ApplySystemTimeWrite()
+    {
+        // The written value is the reference clock's system time when the frame passed it; it reached us 'delay' later.
+        long own = _sysTimeAtArrival;
+        long delay = U32(R.DcSystemTimeDelay);
+        long diff;
+        if ((_sysTimeWriteMask & 0xF0) == 0)
+        {
+            uint received = (uint)_sysTimeWritten + (uint)delay;
+            diff = (int)((uint)own - received);
+        }
+        else
+        {
+            ulong full = _sysTimeWritten;
+            if ((_sysTimeWriteMask & 0x0F) == 0) full |= (ulong)own & 0xFFFF_FFFFUL;
+            diff = own - (long)(full + (ulong)delay);
+        }
+
+        uint magnitude = (uint)Math.Min(Math.Abs(diff), 0x7FFF_FFFFL);
+        W32(R.DcSystemTimeDifference, diff < 0 ? magnitude | 0x8000_0000u : magnitude);
+
+        // Bounded correction per write (the ESC slews its clock rather than jumping): at most 0.1 % of the time
+        // since the previous write, at least 1 ns.
+        long elapsed = _lastSysWriteLocal == long.MinValue ? long.MaxValue / 2048 : _rxPort0Local - _lastSysWriteLocal;
+        long maxStep = Math.Max(1, elapsed / 1000);
+        long step = Math.Clamp(diff, -maxStep, maxStep);
+        _driftCorrectionNs -= step;
+        _lastSysWriteLocal = _rxPort0Local;
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static void Transfer(ReadOnlySpan<byte> src, Span<byte> dst, bool orInto)
+    {
+        if (!orInto)
+        {
+            src.CopyTo(dst);
+            return;
+        }
+
+        for (int i = 0; i < src.Length; i++) dst[i] |= src[i];
+    }
+
+    private ushort U16(int a) => BinaryPrimitives.ReadUInt16LittleEndian(_mem.AsSpan(a));
+    private uint U32(int a) => BinaryPrimitives.ReadUInt32LittleEndian(_mem.AsSpan(a));
+    private ulong U64(int a) => BinaryPrimitives.ReadUInt64LittleEndian(_mem.AsSpan(a));
+    private void W16(int a, ushort v) => BinaryPrimitives.WriteUInt16LittleEndian(_mem.AsSpan(a), v);
+    private void W32(int a, uint v) => BinaryPrimitives.WriteUInt32LittleEndian(_mem.AsSpan(a), v);
+    private void W64(int a, ulong v) => BinaryPrimitives.WriteUInt64LittleEndian(_mem.AsSpan(a), v);
+}

@@ -1,0 +1,58 @@
+using Rt.Hil.Esc.Devices;
+
+namespace Rt.Hil.Esc.Segment;
+
+/// <summary>Options for a bench chain. Not real-time safe (plain options object).</summary>
+public sealed class EscBenchOptions
+{
+    /// <summary>One-way delay into each slave's port 0 (cable + PHY + forwarding), ns.</summary>
+    public long LinkDelayNs { get; init; } = 500;
+
+    /// <summary>Give every slave a different clock offset and drift (deterministic spread), so DC has work to do.</summary>
+    public bool SpreadClocks { get; init; } = true;
+
+    /// <summary>Enables the process-data watchdog on every slave (off for lockstep tests).</summary>
+    public bool ProcessDataWatchdog { get; init; }
+
+    /// <summary>Require a complete output write in SAFEOP before SAFEOP→OP.</summary>
+    public bool RequireOutputsBeforeOp { get; init; }
+}
+
+/// <summary>Builds the bench's chain of emulated slaves: drives first (positions 0..n-1), then IMUs.</summary>
+public static class EscBenchSegment
+{
+    /// <summary>
+    /// Creates a segment with <paramref name="drives"/> CiA 402 drives followed by <paramref name="imus"/> IMUs
+    /// (the biped12 bench is 12 + 3). Serial numbers are the 1-based positions. Not real-time safe.
+    /// </summary>
+    public static EscSegment Create(int drives, int imus, EscBenchOptions? options = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(drives);
+        ArgumentOutOfRangeException.ThrowIfNegative(imus);
+        options ??= new EscBenchOptions();
+        var slaves = new List<EmulatedSlave>(drives + imus);
+        for (int i = 0; i < drives + imus; i++)
+        {
+            var o = new SlaveOptions
+            {
+                SerialNumber = (uint)(i + 1),
+                LinkDelayNs = options.LinkDelayNs,
+                ProcessDataWatchdog = options.ProcessDataWatchdog,
+                RequireOutputsBeforeOp = options.RequireOutputsBeforeOp,
+                ClockOffsetNs = options.SpreadClocks ? 1_000_000_000L * (i + 1) + 12_345L * i : 0,
+                ClockDriftPpm = options.SpreadClocks ? ((i * 7) % 11 - 5) * 4.0 : 0,
+            };
+            slaves.Add(i < drives ? new ServoDriveDevice(o) : new ImuDevice(o));
+        }
+
+        return new EscSegment(slaves);
+    }
+
+    /// <summary>The drives of a bench segment, in position order. Not real-time safe (allocates the list once).</summary>
+    public static IReadOnlyList<ServoDriveDevice> Drives(EscSegment segment) =>
+        segment is null ? [] : segment.Slaves.OfType<ServoDriveDevice>().ToList();
+
+    /// <summary>The IMUs of a bench segment, in position order. Not real-time safe.</summary>
+    public static IReadOnlyList<ImuDevice> Imus(EscSegment segment) =>
+        segment is null ? [] : segment.Slaves.OfType<ImuDevice>().ToList();
+}

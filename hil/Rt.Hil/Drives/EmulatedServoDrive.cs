@@ -1,0 +1,375 @@
+using Rt.Core.Config;
+using Rt.Core.ProcessData;
+using Rt.Drivers.Cia402;
+using Rt.Hil.Sim;
+
+namespace Rt.Hil.Drives;
+
+/// <summary>
+/// An emulated CiA 402 servo drive on one joint of the bench plant.
+/// <para>
+/// Per tick the bench hands it the host's <see cref="DriveOutputs"/> (<see cref="ApplyCommand"/>: controlword state
+/// machine, mode 0x6060) and reads back <see cref="Feedback"/> (statusword, 0x6064/0x606C/0x6077, 0x603F). Per plant
+/// substep <see cref="Update"/> runs the drive's own loops: encoder quantisation (counts/rev at the motor, gear,
+/// direction, zero offset: <see cref="JointScaling"/>), velocity from filtered encoder differences, cascaded
+/// position P → velocity PI with 0x60B1/0x60B2 feed-forward in CSP (8), velocity PI in CSV (9), torque pass-through
+/// in CST (10), the torque limit (rated · gear · 0x6072 ‰), and the following-error monitor (window, time-out → fault 0x8611).
+/// It returns the joint torque the motor really produces, which goes to the plant.
+/// </para>
+/// <para>
+/// Fault hooks (set any time, take effect next substep): <see cref="TorqueScale"/> (weak or lost motor: the drive
+/// still reports the torque it commands, as a real current-based 0x6077 would), <see cref="EncoderFrozen"/>,
+/// <see cref="EncoderOffsetCounts"/>, <see cref="EncoderNoiseCounts"/>, <see cref="InjectFault"/>.
+/// </para>
+/// Construction is not real-time safe; every other member is real-time safe (no allocation, no clock: dt is passed in).
+/// </summary>
+public sealed class EmulatedServoDrive
+{
+    private const ushort SwVoltageEnabled = 0x0010, SwRemote = 0x0200, SwWarning = 0x0080, SwTargetReached = 0x0400,
+        SwFollowing = 0x1000, SwFollowingError = 0x2000;
+
+    private readonly DriveModelOptions _o;
+    private readonly NoiseSource _noise;
+    private readonly double _maxTorque;
+    private readonly double _followingWindow;
+    private double _kv, _ki, _kp;
+
+    private DriveOutputs _cmd;
+    private ushort _prevControlword;
+    private DriveInputs _latched;
+
+    private bool _encoderInitialised;
+    private int _counts;
+    private double _velocityCounts; // filtered, counts/s
+    private double _positionRad, _velocityRadS;
+
+    private double _integral;
+    private double _holdPosition;
+    private double _quickStopVelocity;
+    private double _followingErrorTime;
+    private bool _followingErrorActive;
+    private bool _torqueLimited;
+    private bool _targetReached;
+    private double _commandedTorque;
+
+    /// <summary>Not real-time safe. <paramref name="seed"/> seeds the encoder noise (only used when noise is on).</summary>
+    public EmulatedServoDrive(JointDriveConfig joint, DriveModelOptions? options = null, ulong seed = 0)
+    {
+        ArgumentNullException.ThrowIfNull(joint);
+        Scaling = new JointScaling(joint);
+        JointName = joint.Name;
+        _o = (options ?? new DriveModelOptions()).Clone();
+        _noise = new NoiseSource(seed);
+        _maxTorque = Scaling.RatedJointTorqueNm * _o.MaxTorquePerMille / 1000.0; // magnitude at the joint
+        _followingWindow = joint.Limits.FollowingErrorRad;
+        Tune(_o.EffectiveInertiaKgM2);
+    }
+
+    public string JointName { get; }
+    public JointScaling Scaling { get; }
+    public Cia402State State { get; private set; } = Cia402State.NotReadyToSwitchOn;
+
+    /// <summary>0x6061: the mode the drive is running.</summary>
+    public sbyte ModeDisplay { get; private set; }
+
+    /// <summary>0x603F: code of the active fault, 0 when none.</summary>
+    public ushort ErrorCode { get; private set; }
+
+    /// <summary>Torque limit at the joint, N·m (rated · gear · 0x6072 ‰).</summary>
+    public double MaxJointTorqueNm => _maxTorque;
+
+    /// <summary>Joint torque the drive commanded in the last substep, after limiting, before <see cref="TorqueScale"/>.</summary>
+    public double CommandedTorqueNm => _commandedTorque;
+
+    /// <summary>Joint angle from the (quantised, possibly faulted) encoder, rad.</summary>
+    public double MeasuredPositionRad => _positionRad;
+
+    /// <summary>Filtered joint velocity from encoder differences, rad/s.</summary>
+    public double MeasuredVelocityRadS => _velocityRadS;
+
+    /// <summary>Fault hook: fraction of the commanded torque the motor really produces (1 healthy, 0 lost).</summary>
+    public double TorqueScale { get; set; } = 1.0;
+
+    /// <summary>Fault hook: the encoder stops updating (position holds, velocity reads zero).</summary>
+    public bool EncoderFrozen { get; set; }
+
+    /// <summary>Fault hook: constant offset added to the encoder, counts.</summary>
+    public int EncoderOffsetCounts { get; set; }
+
+    /// <summary>Encoder noise, standard deviation in counts (0 = ideal quantiser).</summary>
+    public double EncoderNoiseCounts { get; set; }
+
+    /// <summary>Not real-time safe. Re-tunes the loops for a joint-side inertia (kg·m²).</summary>
+    public void Tune(double effectiveInertiaKgM2)
+    {
+        if (!(effectiveInertiaKgM2 > 0)) throw new ArgumentOutOfRangeException(nameof(effectiveInertiaKgM2), effectiveInertiaKgM2, "inertia must be positive");
+        _o.EffectiveInertiaKgM2 = effectiveInertiaKgM2;
+        _kv = effectiveInertiaKgM2 * 2 * Math.PI * _o.VelocityLoopBandwidthHz;
+        _ki = 2 * Math.PI * _o.VelocityIntegralHz;
+        _kp = 2 * Math.PI * _o.PositionLoopBandwidthHz;
+    }
+
+    /// <summary>Real-time safe. Raises a drive fault (fault reaction: torque off, then "fault") with error code 0x603F.</summary>
+    public void InjectFault(ushort errorCode) => EnterFault(errorCode == 0 ? Cia402ErrorCodes.Generic : errorCode);
+
+    /// <summary>
+    /// Real-time safe. Takes this cycle's RxPDO: mode of operation, targets, and the controlword transition
+    /// (fault reset acts only on a rising edge of bit 7).
+    /// </summary>
+    public void ApplyCommand(in DriveOutputs command)
+    {
+        _cmd = command;
+        if (command.ModeOfOperation is Cia402Modes.CyclicSyncPosition or Cia402Modes.CyclicSyncVelocity or Cia402Modes.CyclicSyncTorque
+            && command.ModeOfOperation != ModeDisplay)
+        {
+            ModeDisplay = command.ModeOfOperation;
+            EnterOperation(); // bumpless: a mode switch restarts the loops from the measured state
+        }
+
+        ushort cw = command.Controlword;
+        bool resetEdge = (cw & 0x80) != 0 && (_prevControlword & 0x80) == 0;
+        _prevControlword = cw;
+        bool disableVoltage = (cw & 0x82) == 0x00;
+        bool quickStop = (cw & 0x86) == 0x02;
+        bool shutdown = (cw & 0x87) == 0x06;
+        bool switchOn = (cw & 0x8F) == 0x07;
+        bool enableOperation = (cw & 0x8F) == 0x0F;
+
+        switch (State)
+        {
+            case Cia402State.Fault:
+                if (resetEdge)
+                {
+                    State = Cia402State.SwitchOnDisabled;
+                    ErrorCode = 0;
+                }
+                break;
+            case Cia402State.SwitchOnDisabled:
+                if (shutdown) State = Cia402State.ReadyToSwitchOn;
+                break;
+            case Cia402State.ReadyToSwitchOn:
+                if (disableVoltage || quickStop) State = Cia402State.SwitchOnDisabled;
+                else if (switchOn) State = Cia402State.SwitchedOn;
+                else if (enableOperation) Enable(); // transitions 3 and 4 in one cycle, as most drives accept
+                break;
+            case Cia402State.SwitchedOn:
+                if (disableVoltage || quickStop) State = Cia402State.SwitchOnDisabled;
+                else if (shutdown) State = Cia402State.ReadyToSwitchOn;
+                else if (enableOperation) Enable();
+                break;
+            case Cia402State.OperationEnabled:
+                if (disableVoltage) State = Cia402State.SwitchOnDisabled;
+                else if (quickStop)
+                {
+                    State = Cia402State.QuickStopActive;
+                    _quickStopVelocity = _velocityRadS;
+                    _holdPosition = _positionRad;
+                }
+                else if (shutdown) State = Cia402State.ReadyToSwitchOn;
+                else if (switchOn) State = Cia402State.SwitchedOn;
+                break;
+            case Cia402State.QuickStopActive:
+                // Quick-stop option code 6 behaviour: ramp down, then hold position in "quick stop active".
+                if (disableVoltage) State = Cia402State.SwitchOnDisabled;
+                else if (enableOperation) Enable();
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Real-time safe. One drive-loop cycle at the plant substep: samples the encoder at <paramref name="jointPositionRad"/>
+    /// (the plant's true angle) and returns the joint torque the motor applies to the plant this substep, N·m.
+    /// </summary>
+    public double Update(double jointPositionRad, double dt)
+    {
+        SampleEncoder(jointPositionRad, dt);
+        if (State == Cia402State.NotReadyToSwitchOn) State = Cia402State.SwitchOnDisabled; // power-up self-test done
+        else if (State == Cia402State.FaultReactionActive) State = Cia402State.Fault;     // reaction: torque already off
+
+        double tau = 0;
+        _followingErrorActive = false;
+        _targetReached = false;
+        switch (State)
+        {
+            case Cia402State.OperationEnabled:
+                tau = OperationTorque(dt);
+                break;
+            case Cia402State.QuickStopActive:
+            {
+                double dv = _o.QuickStopDecelerationRadS2 * dt;
+                _quickStopVelocity = Math.Abs(_quickStopVelocity) <= dv ? 0 : _quickStopVelocity - Math.Sign(_quickStopVelocity) * dv;
+                _holdPosition += _quickStopVelocity * dt;
+                tau = VelocityLoop(_kp * (_holdPosition - _positionRad) + _quickStopVelocity, dt);
+                _targetReached = _quickStopVelocity == 0;
+                break;
+            }
+            default:
+                _integral = 0;
+                break;
+        }
+
+        if (State is Cia402State.OperationEnabled or Cia402State.QuickStopActive)
+        {
+            _torqueLimited = Math.Abs(tau) > _maxTorque;
+            tau = Math.Clamp(tau, -_maxTorque, _maxTorque);
+        }
+        else
+        {
+            tau = 0;
+            _torqueLimited = false;
+        }
+        _commandedTorque = tau;
+        Latch();
+        return tau * TorqueScale;
+    }
+
+    /// <summary>Real-time safe. The TxPDO as of the last substep, with the statusword of the current state.</summary>
+    public DriveInputs Feedback
+    {
+        get
+        {
+            var fb = _latched;
+            fb.Statusword = Statusword();
+            fb.ModeDisplay = ModeDisplay;
+            fb.ErrorCode = ErrorCode;
+            return fb;
+        }
+    }
+
+    /// <summary>Real-time safe. 0x6041 for the current state.</summary>
+    public ushort Statusword()
+    {
+        ushort sw = State switch
+        {
+            Cia402State.NotReadyToSwitchOn => 0x0000,
+            Cia402State.SwitchOnDisabled => 0x0040,
+            Cia402State.ReadyToSwitchOn => 0x0021,
+            Cia402State.SwitchedOn => 0x0023,
+            Cia402State.OperationEnabled => 0x0027,
+            Cia402State.QuickStopActive => 0x0007,
+            Cia402State.FaultReactionActive => 0x000F,
+            _ => 0x0008,
+        };
+        if (State == Cia402State.NotReadyToSwitchOn) return sw;
+        sw |= SwVoltageEnabled | SwRemote; // DC bus powered on the bench; the drive accepts PDO commands
+        if (_torqueLimited) sw |= SwWarning;
+        if (_targetReached) sw |= SwTargetReached;
+        if (State == Cia402State.OperationEnabled)
+        {
+            sw |= SwFollowing;
+            if (_followingErrorActive) sw |= SwFollowingError;
+        }
+        return sw;
+    }
+
+    private double OperationTorque(double dt)
+    {
+        double torqueOffset = Scaling.PerMilleToTorque(_cmd.TorqueOffset);
+        switch (ModeDisplay)
+        {
+            case Cia402Modes.CyclicSyncPosition:
+            {
+                double target = Scaling.CountsToPosition(_cmd.TargetPosition);
+                double error = target - _positionRad;
+                _targetReached = Math.Abs(error) <= _o.TargetReachedWindowRad;
+                if (_followingWindow > 0 && Math.Abs(error) > _followingWindow)
+                {
+                    _followingErrorActive = true;
+                    _followingErrorTime += dt;
+                    if (_followingErrorTime > _o.FollowingErrorTimeoutS)
+                    {
+                        EnterFault(Cia402ErrorCodes.FollowingError);
+                        return 0;
+                    }
+                }
+                else _followingErrorTime = 0;
+                double velocityCmd = _kp * error + Scaling.CountsToVelocity(_cmd.VelocityOffset);
+                return VelocityLoop(velocityCmd, dt) + torqueOffset;
+            }
+            case Cia402Modes.CyclicSyncVelocity:
+            {
+                double velocityCmd = Scaling.CountsToVelocity(_cmd.TargetVelocity) + Scaling.CountsToVelocity(_cmd.VelocityOffset);
+                _targetReached = Math.Abs(velocityCmd - _velocityRadS) <= _o.TargetReachedVelocityRadS;
+                return VelocityLoop(velocityCmd, dt) + torqueOffset;
+            }
+            case Cia402Modes.CyclicSyncTorque:
+                _integral = 0;
+                _targetReached = true;
+                return Scaling.PerMilleToTorque(_cmd.TargetTorque) + torqueOffset;
+            default:
+                // No cyclic mode selected yet: hold where operation was enabled.
+                return VelocityLoop(_kp * (_holdPosition - _positionRad), dt);
+        }
+    }
+
+    private double VelocityLoop(double velocityCmd, double dt)
+    {
+        double e = velocityCmd - _velocityRadS;
+        double p = _kv * e;
+        double candidate = _integral + _kv * _ki * e * dt;
+        // Conditional integration (anti-windup): stop integrating while the output would exceed the torque limit.
+        if (Math.Abs(p + candidate) <= _maxTorque || Math.Sign(e) != Math.Sign(_integral)) _integral = candidate;
+        return p + _integral;
+    }
+
+    private void SampleEncoder(double jointPositionRad, double dt)
+    {
+        int counts;
+        if (EncoderFrozen && _encoderInitialised) counts = _counts;
+        else
+        {
+            double delta = jointPositionRad * Scaling.CountsPerRadian + EncoderOffsetCounts;
+            if (EncoderNoiseCounts > 0) delta += EncoderNoiseCounts * _noise.NextGaussian();
+            counts = unchecked(Scaling.ZeroOffsetCounts + SaturateToInt(delta));
+        }
+        if (!_encoderInitialised)
+        {
+            _counts = counts;
+            _encoderInitialised = true;
+            _holdPosition = Scaling.CountsToPosition(counts);
+        }
+        int step = unchecked(counts - _counts);
+        _counts = counts;
+        double raw = dt > 0 ? step / dt : 0;
+        double alpha = dt > 0 ? 1 - Math.Exp(-2 * Math.PI * _o.VelocityFilterHz * dt) : 0;
+        _velocityCounts += alpha * (raw - _velocityCounts);
+        _positionRad = Scaling.CountsToPosition(counts);
+        _velocityRadS = Scaling.CountsToVelocity(_velocityCounts);
+    }
+
+    private void Enable()
+    {
+        State = Cia402State.OperationEnabled;
+        EnterOperation();
+    }
+
+    private void EnterOperation()
+    {
+        _integral = 0;
+        _holdPosition = _positionRad;
+        _followingErrorTime = 0;
+    }
+
+    private void EnterFault(ushort code)
+    {
+        if (State is Cia402State.Fault or Cia402State.FaultReactionActive) return;
+        State = Cia402State.FaultReactionActive;
+        ErrorCode = code;
+        _integral = 0;
+    }
+
+    private void Latch()
+    {
+        _latched.PositionActual = _counts;
+        _latched.VelocityActual = SaturateToInt(_velocityCounts);
+        _latched.TorqueActual = Scaling.TorqueToPerMille(_commandedTorque);
+    }
+
+    private static int SaturateToInt(double v)
+    {
+        double r = Math.Round(v);
+        if (r >= int.MaxValue) return int.MaxValue;
+        if (r <= int.MinValue) return int.MinValue;
+        return double.IsNaN(r) ? 0 : (int)r;
+    }
+}

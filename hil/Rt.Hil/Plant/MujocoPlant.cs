@@ -1,0 +1,407 @@
+using Rt.Core.Description;
+using Rt.Core.Errors;
+using static Rt.Hil.Plant.MuJoCoNative;
+
+namespace Rt.Hil.Plant;
+
+/// <summary>
+/// The bench's physical robot: a MuJoCo 2.2.2 model generated from the robot description (see <see cref="MjcfWriter"/>),
+/// hanging on a fixed stand. Every joint-space vector is in <see cref="JointNames"/> order (the robot's joint order).
+/// <para>
+/// Prepare (not real-time safe): <see cref="Load"/>, <see cref="SetJointState"/>, name lookups, parameter setters.
+/// Perform (real-time safe, no allocation): torque in, <see cref="Step"/>, state/IMU out, wrench and obstacle
+/// injection by index, and the dynamics queries (<see cref="InverseDynamics"/>, <see cref="MassMatrix"/>, <see cref="Bias"/>),
+/// which run on a scratch copy and never disturb the simulation.
+/// </para>
+/// Not thread-safe: one thread drives a plant.
+/// </summary>
+public sealed unsafe class MujocoPlant : IDisposable
+{
+    private nint _h;
+    private readonly int[] _qposAdr;
+    private readonly int[] _dofAdr;
+    private readonly int[] _imuAccelAdr;
+    private readonly int[] _imuGyroAdr;
+    private readonly int[] _obstacleMocap;
+    private readonly double* _qpos, _qvel, _qfrcApplied, _xfrcApplied, _sensordata, _mocapPos;
+    private readonly int _nq, _nv;
+    // Scratch in MuJoCo order for the dynamics queries (pinned, sized at load).
+    private readonly double[] _sq, _sqd, _sqdd, _sout, _sM;
+    private readonly long _timestepNs;
+    private long _steps;
+    private long _warningsAtLoad;
+
+    private MujocoPlant(nint h, RobotDescription robot, IReadOnlyList<string> jointNames, IReadOnlyList<string> imuNames, string mjcf, double rootHeight)
+    {
+        _h = h;
+        Robot = robot;
+        JointNames = jointNames;
+        ImuNames = imuNames;
+        Mjcf = mjcf;
+        RootHeightM = rootHeight;
+        _nq = rtmj_nq(h);
+        _nv = rtmj_nv(h);
+        int n = jointNames.Count;
+        _qposAdr = new int[n];
+        _dofAdr = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            int id = rtmj_name2id(h, ObjJoint, jointNames[i]);
+            if (id < 0)
+                throw new InputError(robot.SourcePath, $"joint '{jointNames[i]}'", "joint order names a joint that is not a movable joint of the robot");
+            _qposAdr[i] = rtmj_joint_qposadr(h, id);
+            _dofAdr[i] = rtmj_joint_dofadr(h, id);
+        }
+        if (_nq != n || _nv != n)
+            throw new InputError(robot.SourcePath, "joints", $"the plant has nq={_nq}, nv={_nv} but the joint order lists {n} joints: every movable joint must be listed once");
+        _imuAccelAdr = new int[imuNames.Count];
+        _imuGyroAdr = new int[imuNames.Count];
+        for (int i = 0; i < imuNames.Count; i++)
+        {
+            _imuAccelAdr[i] = rtmj_sensor_adr(h, rtmj_name2id(h, ObjSensor, imuNames[i] + MjcfWriter.AccelSuffix));
+            _imuGyroAdr[i] = rtmj_sensor_adr(h, rtmj_name2id(h, ObjSensor, imuNames[i] + MjcfWriter.GyroSuffix));
+        }
+        var mocap = new List<int>();
+        for (int i = 0; ; i++)
+        {
+            int body = rtmj_name2id(h, ObjBody, MjcfWriter.ObstaclePrefix + i);
+            if (body < 0) break;
+            mocap.Add(rtmj_body_mocapid(h, body));
+        }
+        _obstacleMocap = [.. mocap];
+        _qpos = rtmj_data_ptr(h, FieldQpos);
+        _qvel = rtmj_data_ptr(h, FieldQvel);
+        _qfrcApplied = rtmj_data_ptr(h, FieldQfrcApplied);
+        _xfrcApplied = rtmj_data_ptr(h, FieldXfrcApplied);
+        _sensordata = rtmj_data_ptr(h, FieldSensordata);
+        _mocapPos = rtmj_data_ptr(h, FieldMocapPos);
+        _sq = GC.AllocateArray<double>(_nq, pinned: true);
+        _sqd = GC.AllocateArray<double>(_nv, pinned: true);
+        _sqdd = GC.AllocateArray<double>(_nv, pinned: true);
+        _sout = GC.AllocateArray<double>(_nv, pinned: true);
+        _sM = GC.AllocateArray<double>(_nv * _nv, pinned: true);
+        TimestepS = rtmj_timestep(h);
+        _timestepNs = (long)Math.Round(TimestepS * 1e9);
+        _warningsAtLoad = rtmj_warning_count(h);
+    }
+
+    /// <summary>
+    /// Not real-time safe. Generates the MJCF from <paramref name="robot"/>, loads it into MuJoCo and leaves the robot
+    /// at rest with every joint at zero. Throws <see cref="BenchUnavailableException"/> when MuJoCo or the shim is
+    /// missing, <see cref="InputError"/> when MuJoCo rejects the model (with MuJoCo's message).
+    /// </summary>
+    public static MujocoPlant Load(RobotDescription robot, PlantOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(robot);
+        options ??= new PlantOptions();
+        EnsureLoaded(options.ShimPath);
+        var jointNames = options.JointOrder ?? robot.MovableJoints.Select(j => j.Name).ToArray();
+        foreach (var name in jointNames)
+        {
+            var j = robot.FindJoint(name);
+            if (j is null || !j.IsMovable)
+                throw new InputError(robot.SourcePath, $"joint '{name}'", $"the plant's joint order names '{name}', which is not a movable joint of robot '{robot.Name}'");
+        }
+        var model = MjcfWriter.Write(robot, options);
+        string path = options.MjcfPath ?? Path.Combine(Path.GetTempPath(), $"rt-bench-{Environment.ProcessId}-{Guid.NewGuid():N}.xml");
+        File.WriteAllText(path, model.Xml);
+        nint h;
+        try
+        {
+            byte* err = stackalloc byte[1024];
+            err[0] = 0;
+            h = rtmj_load(path, err, 1024);
+            if (h == 0)
+            {
+                string msg = new((sbyte*)err);
+                throw new InputError(robot.SourcePath, $"generated MJCF {path}", $"MuJoCo rejected the model derived from this description: {msg}");
+            }
+        }
+        finally
+        {
+            if (options.MjcfPath is null) File.Delete(path);
+        }
+        try
+        {
+            return new MujocoPlant(h, robot, [.. jointNames], options.Imus.Select(i => i.Name).ToArray(), model.Xml, model.RootHeightM);
+        }
+        catch
+        {
+            rtmj_free(h);
+            throw;
+        }
+    }
+
+    public RobotDescription Robot { get; }
+
+    /// <summary>The robot's joint order: index i of every joint-space span is joint <c>JointNames[i]</c>.</summary>
+    public IReadOnlyList<string> JointNames { get; }
+
+    public int JointCount => _qposAdr.Length;
+
+    /// <summary>IMU names in the order of <see cref="ReadImu"/>'s index.</summary>
+    public IReadOnlyList<string> ImuNames { get; }
+
+    public int ImuCount => _imuAccelAdr.Length;
+
+    /// <summary>Number of mocap obstacle boxes (<c>obstacle0</c> …).</summary>
+    public int ObstacleCount => _obstacleMocap.Length;
+
+    /// <summary>The generated MJCF (for inspection and tests).</summary>
+    public string Mjcf { get; }
+
+    /// <summary>Height of the root link above the floor, metres.</summary>
+    public double RootHeightM { get; }
+
+    /// <summary>Integrator step (one substep), seconds.</summary>
+    public double TimestepS { get; }
+
+    /// <summary>Simulated time since load, ns (steps × timestep; exact, no clock is read).</summary>
+    public long SimTimeNs => _steps * _timestepNs;
+
+    /// <summary>MuJoCo warnings since load (e.g. a bad acceleration, after which MuJoCo resets the state). Real-time safe.</summary>
+    public long WarningCount => rtmj_warning_count(_h) - _warningsAtLoad;
+
+    /// <summary>Why the last failing call failed (MuJoCo's own message).</summary>
+    public string LastError => MuJoCoNative.LastError(_h);
+
+    /// <summary>Real-time safe. Sets the torque (N·m; N for a slide joint) applied at joint <paramref name="joint"/> until changed.</summary>
+    public void SetJointTorque(int joint, double torque) => _qfrcApplied[_dofAdr[joint]] = torque;
+
+    /// <summary>Real-time safe. Sets all joint torques, robot joint order.</summary>
+    public void SetJointTorques(ReadOnlySpan<double> torques)
+    {
+        for (int i = 0; i < _dofAdr.Length; i++) _qfrcApplied[_dofAdr[i]] = torques[i];
+    }
+
+    /// <summary>Real-time safe. Joint position, rad.</summary>
+    public double JointPosition(int joint) => _qpos[_qposAdr[joint]];
+
+    /// <summary>Real-time safe. Joint velocity, rad/s.</summary>
+    public double JointVelocity(int joint) => _qvel[_dofAdr[joint]];
+
+    /// <summary>Real-time safe.</summary>
+    public void GetJointPositions(Span<double> q)
+    {
+        for (int i = 0; i < _qposAdr.Length; i++) q[i] = _qpos[_qposAdr[i]];
+    }
+
+    /// <summary>Real-time safe.</summary>
+    public void GetJointVelocities(Span<double> qd)
+    {
+        for (int i = 0; i < _dofAdr.Length; i++) qd[i] = _qvel[_dofAdr[i]];
+    }
+
+    /// <summary>Not real-time safe (recomputes the forward model). Teleports the robot to (q, q̇), robot joint order.</summary>
+    public void SetJointState(ReadOnlySpan<double> q, ReadOnlySpan<double> qd)
+    {
+        for (int i = 0; i < _qposAdr.Length; i++)
+        {
+            _qpos[_qposAdr[i]] = q[i];
+            _qvel[_dofAdr[i]] = qd.IsEmpty ? 0 : qd[i];
+        }
+        Check(rtmj_forward(_h), "forward");
+    }
+
+    /// <summary>
+    /// Real-time safe. Integrates <paramref name="substeps"/> MuJoCo steps with the current torques and wrenches.
+    /// Returns false if MuJoCo raised an error (the plant then refuses further steps; see <see cref="LastError"/>).
+    /// Sensor values (IMU) are those MuJoCo computed at the start of the last step, i.e. one substep old.
+    /// </summary>
+    public bool Step(int substeps)
+    {
+        if (rtmj_step(_h, substeps) != 0) return false;
+        _steps += substeps;
+        return true;
+    }
+
+    /// <summary>Real-time safe. Specific force (m/s², +9.81 up at rest) and angular rate (rad/s) at IMU <paramref name="imu"/>, in the IMU frame.</summary>
+    public void ReadImu(int imu, out Vec3 specificForce, out Vec3 angularRate)
+    {
+        double* a = _sensordata + _imuAccelAdr[imu];
+        double* g = _sensordata + _imuGyroAdr[imu];
+        specificForce = new Vec3(a[0], a[1], a[2]);
+        angularRate = new Vec3(g[0], g[1], g[2]);
+    }
+
+    /// <summary>Not real-time safe. Index of an IMU by name (-1 if unknown).</summary>
+    public int ImuIndexOf(string name)
+    {
+        for (int i = 0; i < ImuNames.Count; i++) if (ImuNames[i] == name) return i;
+        return -1;
+    }
+
+    /// <summary>Not real-time safe. MuJoCo body index of a link, for the real-time wrench overload; throws for an unknown link.</summary>
+    public int LinkIndex(string linkName)
+    {
+        int id = rtmj_name2id(_h, ObjBody, linkName);
+        if (id < 0) throw new ArgumentException($"robot '{Robot.Name}' has no link '{linkName}'", nameof(linkName));
+        return id;
+    }
+
+    /// <summary>Not real-time safe (name lookup). See the index overload.</summary>
+    public void ApplyExternalWrench(string linkName, Vec3 force, Vec3 torque) => ApplyExternalWrench(LinkIndex(linkName), force, torque);
+
+    /// <summary>
+    /// Real-time safe. Applies a constant external force (N) and torque (N·m), world frame, at the link's centre of
+    /// mass, until changed or cleared: fault injection (a push, a snagged leg).
+    /// </summary>
+    public void ApplyExternalWrench(int linkIndex, Vec3 force, Vec3 torque)
+    {
+        double* x = _xfrcApplied + 6 * linkIndex;
+        x[0] = force.X; x[1] = force.Y; x[2] = force.Z;
+        x[3] = torque.X; x[4] = torque.Y; x[5] = torque.Z;
+    }
+
+    /// <summary>Real-time safe. Removes every external wrench.</summary>
+    public void ClearExternalWrenches() => rtmj_clear_wrenches(_h);
+
+    /// <summary>Real-time safe. Moves obstacle box <paramref name="obstacle"/> to a world position (m); it collides with the legs.</summary>
+    public void MoveObstacle(int obstacle, Vec3 position)
+    {
+        double* p = _mocapPos + 3 * _obstacleMocap[obstacle];
+        p[0] = position.X; p[1] = position.Y; p[2] = position.Z;
+    }
+
+    /// <summary>
+    /// Real-time safe (no allocation). Rigid-body inverse dynamics: τ = M(q) q̈ + c(q, q̇), robot joint order.
+    /// Excludes joint damping, friction loss, limits and contacts (those are not rigid-body terms).
+    /// </summary>
+    public void InverseDynamics(ReadOnlySpan<double> q, ReadOnlySpan<double> qd, ReadOnlySpan<double> qdd, Span<double> tau)
+    {
+        Scatter(q, _sq, _qposAdr);
+        Scatter(qd, _sqd, _dofAdr);
+        Scatter(qdd, _sqdd, _dofAdr);
+        fixed (double* pq = _sq, pqd = _sqd, pqdd = _sqdd, pout = _sout)
+            Check(rtmj_rne(_h, pq, pqd, pqdd, 1, pout), "inverse dynamics");
+        Gather(_sout, tau, _dofAdr);
+    }
+
+    /// <summary>Real-time safe. Bias forces c(q, q̇) (Coriolis, centrifugal, gravity), robot joint order.</summary>
+    public void Bias(ReadOnlySpan<double> q, ReadOnlySpan<double> qd, Span<double> c)
+    {
+        Scatter(q, _sq, _qposAdr);
+        Scatter(qd, _sqd, _dofAdr);
+        fixed (double* pq = _sq, pqd = _sqd, pout = _sout)
+            Check(rtmj_bias(_h, pq, pqd, pout), "bias");
+        Gather(_sout, c, _dofAdr);
+    }
+
+    /// <summary>Real-time safe. Joint-space mass matrix M(q) (including armature), row-major n×n, robot joint order.</summary>
+    public void MassMatrix(ReadOnlySpan<double> q, Span<double> m)
+    {
+        Scatter(q, _sq, _qposAdr);
+        fixed (double* pq = _sq, pm = _sM)
+            Check(rtmj_mass_matrix(_h, pq, pm), "mass matrix");
+        int n = _dofAdr.Length;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+                m[i * n + j] = _sM[_dofAdr[i] * _nv + _dofAdr[j]];
+    }
+
+    /// <summary>Not real-time safe. Mass of a link's body, kg.</summary>
+    public double GetLinkMass(string link)
+    {
+        double v;
+        Check(rtmj_get_body_mass(_h, LinkIndex(link), &v), "get mass");
+        return v;
+    }
+
+    /// <summary>Not real-time safe. Changes a link's mass (domain randomisation, payload); derived constants are recomputed.</summary>
+    public void SetLinkMass(string link, double mass)
+    {
+        Check(rtmj_set_body_mass(_h, LinkIndex(link), mass), "set mass");
+        Check(rtmj_set_const(_h), "set const");
+    }
+
+    /// <summary>Not real-time safe. Principal moments of a link's inertia (in MuJoCo's principal frame), kg·m².</summary>
+    public Vec3 GetLinkInertia(string link)
+    {
+        double* d = stackalloc double[3];
+        Check(rtmj_get_body_inertia(_h, LinkIndex(link), d), "get inertia");
+        return new Vec3(d[0], d[1], d[2]);
+    }
+
+    /// <summary>Not real-time safe. Sets a link's principal moments of inertia, kg·m².</summary>
+    public void SetLinkInertia(string link, Vec3 principal)
+    {
+        double* d = stackalloc double[3] { principal.X, principal.Y, principal.Z };
+        Check(rtmj_set_body_inertia(_h, LinkIndex(link), d), "set inertia");
+        Check(rtmj_set_const(_h), "set const");
+    }
+
+    /// <summary>Not real-time safe. Viscous damping of joint i (robot order), N·m·s/rad.</summary>
+    public double GetJointDamping(int joint)
+    {
+        double v;
+        Check(rtmj_get_dof_damping(_h, _dofAdr[joint], &v), "get damping");
+        return v;
+    }
+
+    public void SetJointDamping(int joint, double damping) => Check(rtmj_set_dof_damping(_h, _dofAdr[joint], damping), "set damping");
+
+    /// <summary>Not real-time safe. Coulomb friction (MuJoCo frictionloss) of joint i, N·m.</summary>
+    public double GetJointFrictionLoss(int joint)
+    {
+        double v;
+        Check(rtmj_get_dof_frictionloss(_h, _dofAdr[joint], &v), "get frictionloss");
+        return v;
+    }
+
+    public void SetJointFrictionLoss(int joint, double friction) => Check(rtmj_set_dof_frictionloss(_h, _dofAdr[joint], friction), "set frictionloss");
+
+    /// <summary>Not real-time safe. Reflected rotor inertia added to joint i's diagonal, kg·m².</summary>
+    public double GetJointArmature(int joint)
+    {
+        double v;
+        Check(rtmj_get_dof_armature(_h, _dofAdr[joint], &v), "get armature");
+        return v;
+    }
+
+    public void SetJointArmature(int joint, double armature)
+    {
+        Check(rtmj_set_dof_armature(_h, _dofAdr[joint], armature), "set armature");
+        Check(rtmj_set_const(_h), "set const");
+    }
+
+    /// <summary>Not real-time safe. Sets the sliding friction coefficient of every geom of a link (spin/roll kept).</summary>
+    public void SetLinkFriction(string link, double sliding)
+    {
+        int body = LinkIndex(link);
+        int adr = rtmj_body_geomadr(_h, body), num = rtmj_body_geomnum(_h, body);
+        double* f = stackalloc double[3];
+        for (int g = adr; g < adr + num && adr >= 0; g++)
+        {
+            Check(rtmj_get_geom_friction(_h, g, f), "get friction");
+            f[0] = sliding;
+            Check(rtmj_set_geom_friction(_h, g, f), "set friction");
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_h != 0)
+        {
+            rtmj_free(_h);
+            _h = 0;
+        }
+    }
+
+    private static void Scatter(ReadOnlySpan<double> src, double[] dst, int[] adr)
+    {
+        for (int i = 0; i < adr.Length; i++) dst[adr[i]] = src[i];
+    }
+
+    private static void Gather(double[] src, Span<double> dst, int[] adr)
+    {
+        for (int i = 0; i < adr.Length; i++) dst[i] = src[adr[i]];
+    }
+
+    private void Check(int status, string what)
+    {
+        if (status < 0) ThrowFailed(status, what);
+    }
+
+    private void ThrowFailed(int status, string what) =>
+        throw new InvalidOperationException($"MuJoCo plant: {what} failed (status {status}): {LastError}");
+}

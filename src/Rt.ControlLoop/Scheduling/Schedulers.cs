@@ -1,0 +1,237 @@
+using System.Runtime;
+using Rt.ControlLoop.Timing;
+
+namespace Rt.ControlLoop.Scheduling;
+
+/// <summary>The work of one tick, driven by either clock. <see cref="Tick"/> must be real-time safe.</summary>
+public interface ITickBody
+{
+    /// <summary>
+    /// Runs tick number <paramref name="tick"/> scheduled at <paramref name="timeNs"/> (the injected clock's time),
+    /// which started <paramref name="wakeLatencyNs"/> late. Real-time safe.
+    /// </summary>
+    void Tick(long tick, long timeNs, long wakeLatencyNs);
+}
+
+/// <summary>Something that advances simulated time between ticks (the bench plant in lockstep).</summary>
+public interface ISimulatedWorld
+{
+    /// <summary>Advances the world by one tick period. Real-time safe (it runs on the tick thread in real-time bench mode).</summary>
+    void Advance(long periodNs);
+}
+
+/// <summary>What the real-time scheduler asked the OS for, and what it got.</summary>
+public sealed record RealtimeReport(
+    bool FifoGranted,
+    int Priority,
+    string? FifoError,
+    bool AffinityGranted,
+    int Cpu,
+    string? AffinityError,
+    bool MemoryLocked,
+    string? MemoryLockError,
+    GCLatencyMode GcMode)
+{
+    public IEnumerable<string> Warnings()
+    {
+        if (Priority > 0 && !FifoGranted) yield return $"SCHED_FIFO priority {Priority} not granted ({FifoError}); running SCHED_OTHER";
+        if (Cpu >= 0 && !AffinityGranted) yield return $"CPU affinity {Cpu} not set ({AffinityError})";
+        if (!MemoryLocked) yield return $"mlockall refused ({MemoryLockError}); pages may fault in the tick";
+    }
+
+    public override string ToString() =>
+        $"SCHED_FIFO: {(FifoGranted ? $"yes, priority {Priority}" : "no")}; affinity: {(AffinityGranted ? $"CPU {Cpu}" : "no")}; " +
+        $"mlockall: {(MemoryLocked ? "yes" : "no")}; GC latency mode: {GcMode}";
+}
+
+public sealed class RealtimeOptions
+{
+    public long PeriodNs { get; init; } = 1_000_000;
+    public int Priority { get; init; } = 80;
+    public int Cpu { get; init; } = -1;
+    public long SpinTailNs { get; init; }
+    public bool LockMemory { get; init; } = true;
+
+    /// <summary>When set, any privilege not granted is an error instead of a warning.</summary>
+    public bool RequireRealtime { get; init; }
+
+    public int OverrunFaultAfter { get; init; } = 3;
+}
+
+/// <summary>
+/// Runs a tick body on a dedicated thread on absolute CLOCK_MONOTONIC deadlines (clock_nanosleep TIMER_ABSTIME),
+/// with an optional busy-wait tail before each deadline, SCHED_FIFO, CPU affinity and mlockall where permitted.
+/// Missed periods are skipped, never made up: the deadline stays on the grid.
+/// Not real-time safe itself (it starts a thread); the loop it runs is.
+/// </summary>
+public sealed class RealtimeScheduler
+{
+    private readonly RealtimeOptions _options;
+    private readonly ITickBody _body;
+    private readonly ISimulatedWorld? _world;
+    private volatile bool _stop;
+
+    public RealtimeScheduler(RealtimeOptions options, ITickBody body, ISimulatedWorld? world = null)
+    {
+        _options = options;
+        _body = body;
+        _world = world;
+        Timing = new TickTiming(options.PeriodNs, options.OverrunFaultAfter);
+    }
+
+    public TickTiming Timing { get; }
+
+    /// <summary>Set once the thread has applied its privileges.</summary>
+    public RealtimeReport? Report { get; private set; }
+
+    public void Stop() => _stop = true;
+
+    /// <summary>
+    /// Runs until <paramref name="maxTicks"/> periods have elapsed or <see cref="Stop"/> is called; blocks the caller.
+    /// Throws <see cref="RealtimeUnavailableException"/> (before the first tick) if RequireRealtime and a privilege is missing.
+    /// </summary>
+    public void Run(long maxTicks)
+    {
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                Loop(maxTicks);
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        }, maxStackSize: 1 << 20)
+        {
+            Name = "rt-tick",
+            IsBackground = true,
+        };
+        thread.Start();
+        thread.Join();
+        if (failure != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+    }
+
+    private void Loop(long maxTicks)
+    {
+        ApplyPrivileges();
+        long period = _options.PeriodNs;
+        long spin = _options.SpinTailNs;
+        long start = (LinuxRealtime.NowNs() / period + 2) * period; // start on the grid, a little ahead
+        long deadline = start;
+        var timing = Timing;
+        long allocated0 = GC.GetAllocatedBytesForCurrentThread();
+        while (!_stop)
+        {
+            long tick = (deadline - start) / period;
+            if (tick >= maxTicks) break;
+            if (spin > 0)
+            {
+                LinuxRealtime.SleepUntil(deadline - spin);
+                while (LinuxRealtime.NowNs() < deadline) Thread.SpinWait(20);
+            }
+            else
+            {
+                LinuxRealtime.SleepUntil(deadline);
+            }
+            long woke = LinuxRealtime.NowNs();
+            _body.Tick(tick, deadline - start, woke - deadline);
+            _world?.Advance(period);
+            long end = LinuxRealtime.NowNs();
+            deadline = timing.Complete(deadline, woke, end);
+        }
+        AllocatedBytesOnTickThread = GC.GetAllocatedBytesForCurrentThread() - allocated0;
+    }
+
+    /// <summary>Bytes allocated by the tick thread between the first and the last tick (should be 0).</summary>
+    public long AllocatedBytesOnTickThread { get; private set; }
+
+    private void ApplyPrivileges()
+    {
+        string? fifoError = null, affinityError = null, lockError = null;
+        bool fifo = false, affinity = false, locked = false;
+        if (_options.Priority > 0)
+        {
+            fifoError = LinuxRealtime.TrySetFifo(_options.Priority);
+            fifo = fifoError == null;
+        }
+        if (_options.Cpu >= 0)
+        {
+            affinityError = LinuxRealtime.TrySetAffinity(_options.Cpu);
+            affinity = affinityError == null;
+        }
+        if (_options.LockMemory)
+        {
+            lockError = LinuxRealtime.TryLockMemory();
+            locked = lockError == null;
+        }
+        // SustainedLowLatency: no blocking gen-2 collections while the loop runs (and the tick allocates nothing anyway).
+        GCSettings.LatencyMode = GCLatencyMode.SustainedLowLatency;
+        Report = new RealtimeReport(fifo, _options.Priority, fifoError, affinity, _options.Cpu, affinityError, locked, lockError, GCSettings.LatencyMode);
+        if (_options.RequireRealtime)
+        {
+            var missing = Report.Warnings().ToList();
+            if (missing.Count > 0) throw new RealtimeUnavailableException(string.Join("; ", missing));
+        }
+    }
+}
+
+/// <summary>Raised before the first tick when --require-rt is given and a real-time privilege was refused.</summary>
+public sealed class RealtimeUnavailableException(string message) : Exception(message);
+
+/// <summary>
+/// Drives the same tick body on simulated time: tick k runs at exactly k·period, then the world advances one period.
+/// No clock is read, so runs are bit-for-bit repeatable and as fast as the machine allows.
+/// </summary>
+public sealed class LockstepScheduler
+{
+    private readonly ITickBody _body;
+    private readonly ISimulatedWorld? _world;
+    private volatile bool _stop;
+
+    public LockstepScheduler(long periodNs, ITickBody body, ISimulatedWorld? world, int overrunFaultAfter = 3)
+    {
+        PeriodNs = periodNs;
+        _body = body;
+        _world = world;
+        Timing = new TickTiming(periodNs, overrunFaultAfter);
+    }
+
+    public long PeriodNs { get; }
+
+    /// <summary>In lockstep every tick is on time by construction; compute time is what the host measures separately.</summary>
+    public TickTiming Timing { get; }
+
+    public long TicksRun { get; private set; }
+
+    /// <summary>
+    /// Measure each tick's compute time (the body only, not the world) into <see cref="Timing"/>.Compute. This reads the
+    /// machine's clock around the tick, outside the pipeline, and does not affect simulated time or the trace.
+    /// </summary>
+    public bool MeasureCompute { get; init; }
+
+    public void Stop() => _stop = true;
+
+    /// <summary>Runs ticks <paramref name="firstTick"/>.. for <paramref name="count"/> ticks on the calling thread.</summary>
+    public void Run(long count, long firstTick = 0)
+    {
+        var compute = Timing.Compute;
+        for (long k = firstTick; k < firstTick + count && !_stop; k++)
+        {
+            if (MeasureCompute)
+            {
+                long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                _body.Tick(k, k * PeriodNs, 0);
+                long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
+                compute.Record((long)((t1 - t0) * (1e9 / System.Diagnostics.Stopwatch.Frequency)));
+            }
+            else
+            {
+                _body.Tick(k, k * PeriodNs, 0);
+            }
+            _world?.Advance(PeriodNs);
+            TicksRun++;
+        }
+    }
+}

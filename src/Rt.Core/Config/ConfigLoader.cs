@@ -1,0 +1,122 @@
+using System.Text;
+using Rt.Core.Description;
+using Rt.Core.Errors;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Rt.Core.Config;
+
+/// <summary>
+/// Reads the host's YAML configuration (snake_case keys), binds it onto <see cref="RtConfig"/>, loads the URDF it names
+/// into <see cref="RtConfig.Description"/>, and validates everything with <see cref="ConfigValidator"/>.
+/// Syntax errors, unknown keys and wrong value types stop at the first one; rule violations are collected and reported
+/// together in one <see cref="InputError"/> (one "line N, key a.b[3].c: problem" per line), so the host can print them and refuse to move.
+/// Not real-time safe (file I/O, reflection, allocation): call while preparing.
+/// </summary>
+public static class ConfigLoader
+{
+    /// <summary>Not real-time safe. Loads, binds and validates the config at <paramref name="path"/>.</summary>
+    public static RtConfig Load(string path)
+    {
+        string full = Path.GetFullPath(path);
+        string text;
+        try
+        {
+            text = File.ReadAllText(full);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InputError(full, "", $"cannot read the configuration: {e.Message}", e);
+        }
+        return Parse(text, full);
+    }
+
+    /// <summary>
+    /// Not real-time safe. Parses YAML text as if it were the file <paramref name="sourcePath"/> (used in messages and
+    /// to resolve <c>robot.description</c>); binds, loads the URDF and validates.
+    /// </summary>
+    public static RtConfig Parse(string yaml, string sourcePath)
+    {
+        ArgumentNullException.ThrowIfNull(yaml);
+        string source = Path.GetFullPath(sourcePath);
+        var lines = new ConfigKeyLines();
+        var config = Bind(yaml, source, lines);
+        config.SourcePath = source;
+
+        var problems = new List<(int Line, string Location, string Message)>();
+        if (!string.IsNullOrWhiteSpace(config.Robot.Description))
+        {
+            try
+            {
+                config.Description = UrdfParser.Load(config.Resolve(config.Robot.Description));
+            }
+            catch (InputError e)
+            {
+                // The joint and IMU rules need the URDF; report why it failed and check the rest.
+                problems.Add((lines.LineOf("robot.description"), lines.Locate("robot.description"), $"cannot use the robot description: {e.Message}"));
+            }
+        }
+        foreach (var p in ConfigValidator.Validate(config))
+        {
+            problems.Add((lines.LineOf(p.Key), lines.Locate(p.Key), p.Message));
+        }
+        if (problems.Count == 1) throw new InputError(source, problems[0].Location, problems[0].Message);
+        if (problems.Count > 1)
+        {
+            var text = new StringBuilder($"{problems.Count} problems in the configuration:");
+            foreach (var p in problems.OrderBy(p => p.Line)) text.Append("\n  ").Append(p.Location).Append(": ").Append(p.Message);
+            throw new InputError(source, "", text.ToString());
+        }
+        return config;
+    }
+
+    /// <summary>Not real-time safe. Binds YAML onto a fresh <see cref="RtConfig"/> without loading the URDF or validating.</summary>
+    public static RtConfig Bind(string yaml, string sourcePath, ConfigKeyLines lines)
+    {
+        var stream = new YamlStream();
+        var parser = new TrackingParser(new Parser(new StringReader(yaml)));
+        try
+        {
+            stream.Load(parser);
+        }
+        catch (YamlException e)
+        {
+            string message = e.InnerException is not null ? $"{e.Message} {e.InnerException.Message}" : e.Message;
+            throw new InputError(sourcePath, $"line {e.Start.Line}, column {e.Start.Column}", $"malformed YAML: {message}", e);
+        }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet's scanner throws this (without a position) on some unterminated constructs, e.g. "[1000".
+            throw new InputError(sourcePath, $"after line {parser.LastGood.Line}, column {parser.LastGood.Column}",
+                "malformed YAML: the document ends inside a construct; check for an unclosed [ or { or quote", e);
+        }
+        catch (ArgumentException e)
+        {
+            // Older YamlDotNet builds surface a duplicate mapping key this way.
+            throw new InputError(sourcePath, "", $"malformed YAML: {e.Message}; expected each key once per mapping", e);
+        }
+        if (stream.Documents.Count == 0) throw new InputError(sourcePath, "", "the configuration is empty; expected sections robot:, loop:, joints:, ...");
+        if (stream.Documents.Count > 1)
+        {
+            throw new InputError(sourcePath, $"line {stream.Documents[1].RootNode.Start.Line}", "more than one YAML document ('---'); expected a single document");
+        }
+        var config = new YamlBinder(sourcePath, lines).BindRoot<RtConfig>(stream.Documents[0].RootNode);
+        config.SourcePath = sourcePath;
+        return config;
+    }
+
+    /// <summary>Remembers where the last successfully parsed event ended, for errors the parser reports without a position.</summary>
+    private sealed class TrackingParser(IParser inner) : IParser
+    {
+        public Mark LastGood { get; private set; } = Mark.Empty;
+
+        public YamlDotNet.Core.Events.ParsingEvent? Current => inner.Current;
+
+        public bool MoveNext()
+        {
+            bool moved = inner.MoveNext();
+            if (inner.Current is { } current) LastGood = current.End;
+            return moved;
+        }
+    }
+}

@@ -1,0 +1,206 @@
+using System.Collections;
+using System.Globalization;
+using System.Reflection;
+using Rt.Core.Errors;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.NamingConventions;
+
+namespace Rt.Core.Config;
+
+/// <summary>
+/// Binds a YAML node tree onto the config classes by reflection, with snake_case keys
+/// (<see cref="UnderscoredNamingConvention"/>: <c>RateHz</c> ↔ <c>rate_hz</c>). Stricter than YamlDotNet's deserializer:
+/// an unknown key or a value of the wrong type is an <see cref="InputError"/> naming the full key path and line,
+/// and NaN/infinity are refused. Properties marked <see cref="YamlIgnoreAttribute"/> are not keys.
+/// Records the line of every key it binds for later validation messages. Not real-time safe.
+/// </summary>
+internal sealed class YamlBinder(string source, ConfigKeyLines lines)
+{
+    private static readonly INamingConvention Naming = UnderscoredNamingConvention.Instance;
+
+    public T BindRoot<T>(YamlNode node) where T : class, new()
+    {
+        if (node is not YamlMappingNode) throw TypeError(node, "", "a mapping of sections (robot:, loop:, joints:, ...)");
+        return (T)Bind(node, typeof(T), "", new T())!;
+    }
+
+    private object? Bind(YamlNode node, Type type, string path, object? existing)
+    {
+        var nullable = Nullable.GetUnderlyingType(type);
+        if (nullable is not null) type = nullable;
+
+        if (type == typeof(string)) return Scalar(node, path, "text");
+        if (type == typeof(bool))
+        {
+            var text = Scalar(node, path, "true or false");
+            if (bool.TryParse(text, out bool b)) return b;
+            throw TypeError(node, path, $"true or false, got '{text}'");
+        }
+        if (type == typeof(double) || type == typeof(float)) return ParseReal(node, path, type);
+        if (type == typeof(int) || type == typeof(long) || type == typeof(uint) || type == typeof(ulong)
+            || type == typeof(short) || type == typeof(ushort) || type == typeof(byte))
+        {
+            return ParseInteger(node, path, type);
+        }
+        if (type.IsEnum) return ParseEnum(node, path, type);
+        if (type.IsArray)
+        {
+            var items = BindSequence(node, type.GetElementType()!, path);
+            var array = Array.CreateInstance(type.GetElementType()!, items.Count);
+            for (int i = 0; i < items.Count; i++) array.SetValue(items[i], i);
+            return array;
+        }
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>))
+        {
+            var list = (IList)Activator.CreateInstance(type)!;
+            foreach (var item in BindSequence(node, type.GetGenericArguments()[0], path)) list.Add(item);
+            return list;
+        }
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Dictionary<,>))
+        {
+            if (type.GetGenericArguments()[0] != typeof(string)) throw new NotSupportedException($"config dictionaries must have string keys ({type})");
+            return BindDictionary(node, type, path);
+        }
+        if (type.IsClass && type.GetConstructor(Type.EmptyTypes) is not null) return BindObject(node, type, path, existing ?? Activator.CreateInstance(type)!);
+        throw new NotSupportedException($"config property type {type} at '{path}' is not supported by the binder");
+    }
+
+    private object BindObject(YamlNode node, Type type, string path, object target)
+    {
+        if (node is not YamlMappingNode mapping) throw TypeError(node, path, "a mapping of keys");
+        var properties = KeysOf(type);
+        foreach (var (keyNode, valueNode) in mapping.Children)
+        {
+            string key = KeyText(keyNode, path);
+            string keyPath = path.Length == 0 ? key : $"{path}.{key}";
+            if (!properties.TryGetValue(key, out var property))
+            {
+                var known = string.Join(", ", properties.Keys.Order(StringComparer.Ordinal));
+                throw new InputError(source, $"line {keyNode.Start.Line}, key {keyPath}", $"unknown key '{key}'; expected one of: {known}");
+            }
+            lines.Record(keyPath, (int)keyNode.Start.Line);
+            if (IsNull(valueNode)) continue; // "key:" with no value keeps the default
+            property.SetValue(target, Bind(valueNode, property.PropertyType, keyPath, property.GetValue(target)));
+        }
+        return target;
+    }
+
+    private object BindDictionary(YamlNode node, Type type, string path)
+    {
+        if (node is not YamlMappingNode mapping) throw TypeError(node, path, "a mapping of names to entries");
+        var dictionary = (IDictionary)Activator.CreateInstance(type)!;
+        var valueType = type.GetGenericArguments()[1];
+        foreach (var (keyNode, valueNode) in mapping.Children)
+        {
+            string key = KeyText(keyNode, path);
+            string keyPath = path.Length == 0 ? key : $"{path}.{key}";
+            lines.Record(keyPath, (int)keyNode.Start.Line);
+            dictionary[key] = IsNull(valueNode) && valueType.IsClass && valueType != typeof(string)
+                ? Activator.CreateInstance(valueType)
+                : Bind(valueNode, valueType, keyPath, null);
+        }
+        return dictionary;
+    }
+
+    private List<object?> BindSequence(YamlNode node, Type itemType, string path)
+    {
+        if (node is not YamlSequenceNode sequence) throw TypeError(node, path, "a list (- item per line, or [a, b, c])");
+        var items = new List<object?>(sequence.Children.Count);
+        for (int i = 0; i < sequence.Children.Count; i++)
+        {
+            var item = sequence.Children[i];
+            string itemPath = $"{path}[{i}]";
+            lines.Record(itemPath, (int)item.Start.Line);
+            if (IsNull(item)) throw TypeError(item, itemPath, "a value, got an empty list item");
+            items.Add(Bind(item, itemType, itemPath, null));
+        }
+        return items;
+    }
+
+    private static Dictionary<string, PropertyInfo> KeysOf(Type type)
+    {
+        var keys = new Dictionary<string, PropertyInfo>(StringComparer.Ordinal);
+        foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            if (property.SetMethod is not { IsPublic: true } || property.GetIndexParameters().Length > 0) continue;
+            if (property.GetCustomAttribute<YamlIgnoreAttribute>() is not null) continue;
+            string key = property.GetCustomAttribute<YamlMemberAttribute>()?.Alias ?? Naming.Apply(property.Name);
+            keys.Add(key, property);
+        }
+        return keys;
+    }
+
+    private string KeyText(YamlNode keyNode, string path) =>
+        keyNode is YamlScalarNode { Value: { Length: > 0 } key }
+            ? key
+            : throw new InputError(source, $"line {keyNode.Start.Line}, key {(path.Length == 0 ? "(top level)" : path)}", "a key must be plain text");
+
+    private static bool IsNull(YamlNode node) =>
+        node is YamlScalarNode { Style: ScalarStyle.Plain, Value: null or "" or "~" or "null" or "Null" or "NULL" };
+
+    private string Scalar(YamlNode node, string path, string expected)
+    {
+        if (node is not YamlScalarNode scalar) throw TypeError(node, path, expected);
+        return scalar.Value ?? "";
+    }
+
+    private object ParseReal(YamlNode node, string path, Type type)
+    {
+        var text = Scalar(node, path, "a number");
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
+        {
+            throw TypeError(node, path, $"a number, got '{text}'");
+        }
+        if (!double.IsFinite(value)) throw TypeError(node, path, $"a finite number, got '{text}' (NaN and infinity are not allowed)");
+        return type == typeof(float) ? (float)value : value;
+    }
+
+    private object ParseInteger(YamlNode node, string path, Type type)
+    {
+        var text = Scalar(node, path, "a whole number").Replace("_", "", StringComparison.Ordinal);
+        bool hex = text.StartsWith("0x", StringComparison.OrdinalIgnoreCase);
+        bool ok = decimal.TryParse(hex ? "0" : text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out decimal value);
+        if (hex)
+        {
+            ok = ulong.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong h);
+            value = h;
+        }
+        if (!ok) throw TypeError(node, path, $"a whole number, got '{text}'");
+        try
+        {
+            return Convert.ChangeType(value, type, CultureInfo.InvariantCulture);
+        }
+        catch (OverflowException)
+        {
+            throw TypeError(node, path, $"a whole number that fits {type.Name}, got '{text}'");
+        }
+    }
+
+    private object ParseEnum(YamlNode node, string path, Type type)
+    {
+        var names = Enum.GetNames(type);
+        var text = Scalar(node, path, $"one of {string.Join(", ", names.Select(Naming.Apply))}");
+        // "in_process", "InProcess" and "inprocess" all name BusKind.InProcess.
+        string wanted = text.Replace("_", "", StringComparison.Ordinal);
+        foreach (var name in names)
+        {
+            if (string.Equals(name, wanted, StringComparison.OrdinalIgnoreCase)) return Enum.Parse(type, name);
+        }
+        throw TypeError(node, path, $"one of {string.Join(", ", names.Select(Naming.Apply))}, got '{text}'");
+    }
+
+    private InputError TypeError(YamlNode node, string path, string expected)
+    {
+        string? kind = node switch
+        {
+            YamlMappingNode => "a mapping",
+            YamlSequenceNode => "a list",
+            _ => null,
+        };
+        string problem = kind is null ? $"wrong value type; expected {expected}" : $"found {kind}; expected {expected}";
+        string key = path.Length == 0 ? "(top level)" : path;
+        return new InputError(source, $"line {node.Start.Line}, key {key}", problem);
+    }
+}

@@ -1,0 +1,178 @@
+using Rt.Core.Config;
+using Rt.Core.Faults;
+using Rt.Core.Tick;
+using Rt.Drivers.EtherCat.Devices;
+using Rt.Drivers.EtherCat.ProcessData;
+using Rt.Drivers.EtherCat.SubDevices;
+
+namespace Rt.Drivers.EtherCat;
+
+/// <summary>Cyclic-exchange settings.</summary>
+public sealed class FieldbusOptions
+{
+    /// <summary>Receive polls per tick before the frame counts as lost (a loopback answers on the first poll).</summary>
+    public int ReceivePolls { get; set; } = 1000;
+
+    /// <summary>Consecutive bad cycles (lost frame or wrong WKC) tolerated silently (still counted) before faults are raised; 0 = raise every one.</summary>
+    public int FrameLossBudget { get; set; }
+}
+
+/// <summary>
+/// The EtherCAT process-data exchange as the tick's <see cref="IFieldbus"/>: encodes every joint drive's outputs into the
+/// preallocated LRW frame, sends it, polls for the reply (bounded), checks the working counter and the AL status
+/// (BRD 0x0130 plus a round-robin per-slave probe to name the position), and decodes drive and IMU inputs into the
+/// process image. Problems become <see cref="Fault"/> values in <see cref="TickState.Faults"/> — never exceptions:
+/// BusLinkDown, BusFrameLost, BusWorkingCounter (expected/received), BusSlaveLeftOp (position). Inputs are left
+/// unchanged when the frame is lost or the WKC is wrong.
+/// Construction: not real-time safe. <see cref="Exchange"/>: real-time safe, allocation-free.
+/// </summary>
+public sealed class EtherCatFieldbus : IFieldbus
+{
+    private readonly EtherCatMaster _master;
+    private readonly CyclicFrame _frame;
+    private readonly Cia402PdoCodec[] _drives;
+    private readonly int[] _driveOut, _driveOutLen, _driveIn, _driveInLen;
+    private readonly ImuPdoCodec[] _imus;
+    private readonly int[] _imuIn, _imuInLen;
+    private readonly int[] _imuPosition;
+    private int _consecutiveBad;
+    private int _notOpPosition = -1;
+
+    /// <param name="master">A master brought up to OP (or SAFEOP) with process data configured.</param>
+    /// <param name="driveBusPositions">Per joint (robot joint order): bus position of its drive.</param>
+    /// <param name="imuBusPositions">Per IMU (config order): bus position of its slave.</param>
+    public EtherCatFieldbus(EtherCatMaster master, IReadOnlyList<int> driveBusPositions, IReadOnlyList<int> imuBusPositions, FieldbusOptions? options = null)
+    {
+        _master = master;
+        Options = options ?? new FieldbusOptions();
+        _frame = master.Cyclic ?? throw new EtherCatException("process data is not configured: call EtherCatMaster.ConfigureProcessData (or BringUp) first");
+        var slaves = master.SubDevices;
+        int n = driveBusPositions.Count;
+        _drives = new Cia402PdoCodec[n];
+        _driveOut = new int[n];
+        _driveOutLen = new int[n];
+        _driveIn = new int[n];
+        _driveInLen = new int[n];
+        for (int j = 0; j < n; j++)
+        {
+            var s = Slave(slaves, driveBusPositions[j], $"joint {j}");
+            string who = $"drive of joint {j} at bus position {s.Position}";
+            if (s.OutputOffset < 0 || s.InputOffset < 0) throw new EtherCatException($"{who}: slave has no outputs or no inputs mapped ({s.Identity})");
+            _drives[j] = new Cia402PdoCodec(s.RxPdos, s.TxPdos, who);
+            _driveOut[j] = s.OutputOffset;
+            _driveOutLen[j] = s.OutputBytes;
+            _driveIn[j] = s.InputOffset;
+            _driveInLen[j] = s.InputBytes;
+        }
+        int m = imuBusPositions.Count;
+        _imus = new ImuPdoCodec[m];
+        _imuIn = new int[m];
+        _imuInLen = new int[m];
+        _imuPosition = new int[m];
+        for (int k = 0; k < m; k++)
+        {
+            var s = Slave(slaves, imuBusPositions[k], $"IMU {k}");
+            string who = $"IMU {k} at bus position {s.Position}";
+            if (s.InputOffset < 0) throw new EtherCatException($"{who}: slave has no inputs mapped ({s.Identity})");
+            _imus[k] = new ImuPdoCodec(s.TxPdos, who);
+            _imuIn[k] = s.InputOffset;
+            _imuInLen[k] = s.InputBytes;
+            _imuPosition[k] = s.Position;
+        }
+    }
+
+    /// <summary>Builds the fieldbus from the config's joint drive positions and IMU device positions. Not real-time safe.</summary>
+    public static EtherCatFieldbus FromConfig(EtherCatMaster master, RtConfig config, FieldbusOptions? options = null)
+    {
+        var drives = new List<int>();
+        foreach (var j in config.Joints) drives.Add(j.Drive);
+        var imus = new List<int>();
+        foreach (var i in config.Imus) imus.Add(i.Device);
+        options ??= new FieldbusOptions { FrameLossBudget = config.Bus.FrameLossBudget };
+        return new EtherCatFieldbus(master, drives, imus, options);
+    }
+
+    public FieldbusOptions Options { get; }
+
+    /// <summary>Cycles exchanged.</summary>
+    public long Cycles { get; private set; }
+    public long LostFrames { get; private set; }
+    public long WorkingCounterErrors { get; private set; }
+    public long LinkDownCycles { get; private set; }
+
+    /// <summary>Late replies of earlier cycles recognised by datagram index and dropped.</summary>
+    public long StaleFramesDropped => _frame.StaleTotal;
+
+    /// <summary>The last cycle's raw result (WKC, AL status, reference time).</summary>
+    public CyclicResult Last { get; private set; }
+
+    /// <summary>The reference clock's system time from the last cycle's FRMW (ns since 2000), 0 without DC.</summary>
+    public ulong ReferenceTimeNs => Last.ReferenceTimeNs;
+
+    /// <summary>Real-time safe: one frame out, one in, no allocation, faults as values.</summary>
+    public void Exchange(TickState state)
+    {
+        Cycles++;
+        var image = state.Image;
+        var outputs = _frame.Outputs;
+        for (int j = 0; j < _drives.Length; j++)
+            _drives[j].Encode(in image.Outputs[j], outputs.Slice(_driveOut[j], _driveOutLen[j]));
+
+        var link = _master.Link;
+        if (!link.IsUp)
+        {
+            LinkDownCycles++;
+            state.Faults.Add(Fault.Of(FaultCode.BusLinkDown, -1, state.Tick));
+            return;
+        }
+
+        var r = _frame.Exchange(link, Options.ReceivePolls);
+        Last = r;
+        if (r.SendFailed)
+        {
+            LinkDownCycles++;
+            state.Faults.Add(Fault.Of(link.IsUp ? FaultCode.BusFrameLost : FaultCode.BusLinkDown, -1, state.Tick));
+            return;
+        }
+        if (!r.Received)
+        {
+            LostFrames++;
+            if (++_consecutiveBad > Options.FrameLossBudget)
+                state.Faults.Add(Fault.Of(FaultCode.BusFrameLost, -1, state.Tick, expected: 1, received: 0, value: _consecutiveBad));
+            return;
+        }
+        if (r.LrwWorkingCounter != r.ExpectedWorkingCounter)
+        {
+            WorkingCounterErrors++;
+            if (++_consecutiveBad > Options.FrameLossBudget)
+                state.Faults.Add(Fault.Of(FaultCode.BusWorkingCounter, -1, state.Tick, r.ExpectedWorkingCounter, r.LrwWorkingCounter, _consecutiveBad));
+        }
+        else
+        {
+            _consecutiveBad = 0;
+            var reply = _frame.ReplyImage;
+            var inputs = image.Inputs;
+            for (int j = 0; j < _drives.Length; j++)
+                _drives[j].Decode(reply.Slice(_driveIn[j], _driveInLen[j]), ref inputs[j]);
+            var imus = image.Imus;
+            for (int k = 0; k < _imus.Length; k++)
+                _imus[k].Decode(reply.Slice(_imuIn[k], _imuInLen[k]), ref imus[k]);
+        }
+
+        // AL status: the BRD shows that some slave is not in OP; the round-robin probe names which one.
+        if (r.ProbeAnswered)
+        {
+            if ((r.ProbeStatus & 0x1F) != (ushort)AlState.Op) _notOpPosition = r.ProbePosition;
+            else if (_notOpPosition == r.ProbePosition) _notOpPosition = -1;
+        }
+        if ((r.AlStatusOr & 0x1F) != (ushort)AlState.Op)
+            state.Faults.Add(Fault.Of(FaultCode.BusSlaveLeftOp, _notOpPosition, state.Tick, (int)AlState.Op, r.AlStatusOr));
+    }
+
+    private static SubDevice Slave(IReadOnlyList<SubDevice> slaves, int position, string what)
+    {
+        if (position < 0 || position >= slaves.Count)
+            throw new EtherCatException($"{what}: bus position {position} does not exist ({slaves.Count} slaves found)");
+        return slaves[position];
+    }
+}

@@ -1,0 +1,167 @@
+using System.Buffers.Binary;
+using Rt.Drivers.EtherCat.Frame;
+using Rt.Drivers.EtherCat.Transport;
+
+namespace Rt.Drivers.EtherCat.Mailbox;
+
+/// <summary>Mailbox types (4-bit type in the mailbox header; ETG.1000.6 / ESC datasheet I "Mailbox header").</summary>
+public enum MailboxType : byte
+{
+    Error = 0,
+    AoE = 1,
+    EoE = 2,
+    CoE = 3,
+    FoE = 4,
+    SoE = 5,
+    VoE = 0xF,
+}
+
+/// <summary>
+/// The mailbox of one slave: SM0 (master → slave) and SM1 (slave → master) in ESC memory, reached with FPRD/FPWR.
+/// Sending waits for SM0 to be empty (status 0x0805 bit 3 clear) and writes the whole SM length; receiving polls SM1
+/// full (0x080D bit 3) and reads the whole SM length. A read that fails after "full" triggers the repeat-request
+/// handshake (toggle 0x080E bit 1, wait for 0x080F bit 1 to follow). The 3-bit counter cycles 1..7 (0 is reserved).
+/// Timeouts are counted in polls. Not real-time safe.
+/// </summary>
+public sealed class SlaveMailbox
+{
+    /// <summary>Mailbox header length: length u16, address u16, channel/priority u8, type/counter u8.</summary>
+    public const int HeaderLength = 6;
+    private const byte StatusMailboxFull = 0x08;
+    private readonly EtherCatTransport _bus;
+    private readonly byte[] _out;
+    private readonly byte[] _in;
+    private byte _counter;
+
+    public SlaveMailbox(EtherCatTransport bus, int position, ushort station, ushort outStart, ushort outLength, ushort inStart, ushort inLength, int maxPolls = 2000)
+    {
+        if (outLength < HeaderLength + 2 || inLength < HeaderLength + 2)
+            throw new EtherCatException($"slave at position {position}: mailbox too small (out {outLength}, in {inLength} bytes)");
+        _bus = bus;
+        Position = position;
+        Station = station;
+        OutStart = outStart;
+        InStart = inStart;
+        _out = new byte[outLength];
+        _in = new byte[inLength];
+        MaxPolls = maxPolls;
+    }
+
+    public int Position { get; }
+    public ushort Station { get; }
+    public ushort OutStart { get; }
+    public ushort InStart { get; }
+    public int OutLength => _out.Length;
+    public int InLength => _in.Length;
+
+    /// <summary>Polls of the SM status before a mailbox transfer times out.</summary>
+    public int MaxPolls { get; set; }
+
+    /// <summary>Repeat requests issued so far.</summary>
+    public int RepeatRequests { get; private set; }
+
+    /// <summary>Next counter value 1..7 (the counter wraps from 7 to 1; 0 is reserved for "no counter").</summary>
+    public byte NextCounter()
+    {
+        _counter = (byte)(_counter % 7 + 1);
+        return _counter;
+    }
+
+    /// <summary>Writes a mailbox header at the start of <paramref name="message"/>.</summary>
+    public static void WriteHeader(Span<byte> message, int payloadLength, MailboxType type, byte counter, ushort address = 0, byte channel = 0)
+    {
+        BinaryPrimitives.WriteUInt16LittleEndian(message, (ushort)payloadLength);
+        BinaryPrimitives.WriteUInt16LittleEndian(message[2..], address);
+        message[4] = channel;
+        message[5] = (byte)(((byte)type & 0x0F) | ((counter & 0x07) << 4));
+    }
+
+    /// <summary>Sends <paramref name="payload"/> (without header) as a mailbox message of <paramref name="type"/>.</summary>
+    public void Send(MailboxType type, ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length + HeaderLength > _out.Length)
+            throw new EtherCatException($"slave at position {Position}: mailbox message of {payload.Length} bytes exceeds SM0 ({_out.Length} bytes)");
+        Array.Clear(_out);
+        WriteHeader(_out, payload.Length, type, NextCounter());
+        payload.CopyTo(_out.AsSpan(HeaderLength));
+        ushort smStatus = (ushort)(EscRegister.SyncManager(0) + 5);
+        Span<byte> status = stackalloc byte[1];
+        for (int poll = 0; poll < MaxPolls; poll++)
+        {
+            _bus.Read(Station, smStatus, status);
+            if ((status[0] & StatusMailboxFull) != 0) continue;
+            var r = _bus.Execute(EtherCatCommand.Fpwr, EtherCatCommands.Physical(Station, OutStart), _out);
+            if (r.Received && r.WorkingCounter == 1) return;
+        }
+        throw new EtherCatException($"slave at position {Position}: mailbox SM0 stays full, message not accepted after {MaxPolls} polls (timeout)");
+    }
+
+    /// <summary>
+    /// Waits for a message in SM1 and returns its payload (header stripped) plus its type. Throws on timeout.
+    /// The returned span is valid until the next call.
+    /// </summary>
+    public ReadOnlySpan<byte> Receive(out MailboxType type)
+    {
+        ushort smStatus = (ushort)(EscRegister.SyncManager(1) + 5);
+        Span<byte> status = stackalloc byte[1];
+        for (int poll = 0; poll < MaxPolls; poll++)
+        {
+            _bus.Read(Station, smStatus, status);
+            if ((status[0] & StatusMailboxFull) == 0) continue;
+            var r = _bus.Execute(EtherCatCommand.Fprd, EtherCatCommands.Physical(Station, InStart), _in);
+            if (!r.Received || r.WorkingCounter != 1)
+            {
+                // The reply was lost (or read by nobody): ask the slave to put its last message back into SM1.
+                RepeatRequest();
+                continue;
+            }
+            int length = BinaryPrimitives.ReadUInt16LittleEndian(_in);
+            if (length > _in.Length - HeaderLength)
+                throw new EtherCatException($"slave at position {Position}: mailbox header announces {length} bytes, SM1 holds {_in.Length - HeaderLength}");
+            type = (MailboxType)(_in[5] & 0x0F);
+            return _in.AsSpan(HeaderLength, length);
+        }
+        throw new EtherCatException($"slave at position {Position}: no mailbox reply after {MaxPolls} polls (timeout)");
+    }
+
+    /// <summary>Repeat-request handshake: toggle SM1 activate bit 1 (0x080E) and wait for PDI control bit 1 (0x080F) to follow.</summary>
+    public void RepeatRequest()
+    {
+        RepeatRequests++;
+        ushort activate = (ushort)(EscRegister.SyncManager(1) + 6);
+        Span<byte> b = stackalloc byte[2];
+        _bus.Read(Station, activate, b);
+        byte want = (byte)((b[0] ^ 0x02) & 0x02);
+        _bus.Write(Station, activate, [(byte)(b[0] ^ 0x02)]);
+        for (int poll = 0; poll < MaxPolls; poll++)
+        {
+            _bus.Read(Station, activate, b);
+            if ((b[1] & 0x02) == want) return;
+        }
+        throw new EtherCatException($"slave at position {Position}: mailbox repeat request not acknowledged after {MaxPolls} polls");
+    }
+
+    /// <summary>Reads and discards a message left in SM1 (e.g. from an earlier session). Returns whether one was there.</summary>
+    public bool Flush()
+    {
+        Span<byte> status = stackalloc byte[1];
+        _bus.Read(Station, (ushort)(EscRegister.SyncManager(1) + 5), status);
+        if ((status[0] & StatusMailboxFull) == 0) return false;
+        _bus.Execute(EtherCatCommand.Fprd, EtherCatCommands.Physical(Station, InStart), _in);
+        return true;
+    }
+
+    /// <summary>Meaning of a mailbox error reply's detail code (type 0; ETG.1000.6 / SOES MBXERR_*).</summary>
+    public static string ErrorName(ushort detail) => detail switch
+    {
+        1 => "syntax error",
+        2 => "unsupported protocol",
+        3 => "invalid channel",
+        4 => "service not supported",
+        5 => "invalid header",
+        6 => "size too short",
+        7 => "no more memory",
+        8 => "invalid size",
+        _ => "unknown mailbox error",
+    };
+}

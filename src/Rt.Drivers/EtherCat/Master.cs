@@ -1,0 +1,344 @@
+using System.Buffers.Binary;
+using Rt.Core.Config;
+using Rt.Drivers.EtherCat.CoE;
+using Rt.Drivers.EtherCat.DistributedClocks;
+using Rt.Drivers.EtherCat.Frame;
+using Rt.Drivers.EtherCat.Link;
+using Rt.Drivers.EtherCat.Mailbox;
+using Rt.Drivers.EtherCat.ProcessData;
+using Rt.Drivers.EtherCat.Sii;
+using Rt.Drivers.EtherCat.SubDevices;
+using Rt.Drivers.EtherCat.Transport;
+
+namespace Rt.Drivers.EtherCat;
+
+/// <summary>
+/// The EtherCAT master's bring-up (non-real-time): count slaves (BRD), reset them to INIT, give station addresses
+/// 0x1001.. (APWR), read SII, compare identities with the configuration, configure the mailbox SMs from SII, go to
+/// PREOP, read the PDO mapping (CoE or SII), lay out the logical image and program SM2/SM3 and FMMUs, configure
+/// distributed clocks, go to SAFEOP and OP (exchanging process data while waiting). Refusals carry the AL status
+/// code by name. After bring-up, <see cref="Cyclic"/> is the frame the tick exchanges (see <see cref="EtherCatFieldbus"/>).
+/// Not real-time safe (every method here allocates or waits).
+/// </summary>
+public sealed class EtherCatMaster
+{
+    private readonly List<SubDevice> _subDevices = [];
+
+    public EtherCatMaster(IEthernetLink link, MasterOptions? options = null)
+    {
+        Options = options ?? new MasterOptions();
+        Link = link;
+        Bus = new EtherCatTransport(link, Options.Transport);
+    }
+
+    public IEthernetLink Link { get; }
+    public EtherCatTransport Bus { get; }
+    public MasterOptions Options { get; }
+    public IReadOnlyList<SubDevice> SubDevices => _subDevices;
+
+    /// <summary>Set by <see cref="ConfigureProcessData"/>.</summary>
+    public ProcessDataLayout? Layout { get; private set; }
+
+    /// <summary>The cyclic frame, set by <see cref="ConfigureProcessData"/>.</summary>
+    public CyclicFrame? Cyclic { get; private set; }
+
+    /// <summary>Set by <see cref="ConfigureDistributedClocks"/> (null without DC).</summary>
+    public DcReport? Dc { get; private set; }
+
+    /// <summary>Bring-up all the way to OP. <paramref name="masterTimeNs"/>: injected master time (ns since 2000-01-01) for DC offsets.</summary>
+    public void BringUp(IReadOnlyList<SlaveIdentityConfig>? expected, long masterTimeNs, long cycleNs)
+    {
+        Initialize();
+        if (expected is { Count: > 0 }) VerifyIdentities(expected);
+        ToPreOp();
+        ConfigureProcessData();
+        if (Options.DistributedClocks) ConfigureDistributedClocks(masterTimeNs, cycleNs);
+        RequestState(AlState.SafeOp);
+        RequestState(AlState.Op);
+    }
+
+    /// <summary>Counts slaves, resets them to INIT, assigns station addresses and reads ESC info and SII.</summary>
+    public void Initialize()
+    {
+        _subDevices.Clear();
+        Span<byte> b2 = stackalloc byte[2];
+        int count = Bus.Broadcast(EtherCatCommand.Brd, EscRegister.Type, b2);
+        if (count == 0) throw new EtherCatException(Link.IsUp ? "no EtherCAT slave answered (BRD 0x0000 working counter 0)" : "link is down");
+
+        // Back to INIT with error acknowledge, so a slave left in an error state from an earlier session starts clean.
+        BinaryPrimitives.WriteUInt16LittleEndian(b2, (ushort)(AlState.Init) | AlStatus.ErrorBit);
+        Bus.Broadcast(EtherCatCommand.Bwr, EscRegister.AlControl, b2);
+        Span<byte> clear = stackalloc byte[64];
+        clear.Clear();
+        Bus.Broadcast(EtherCatCommand.Bwr, EscRegister.Fmmu0, clear[..48]);
+        Bus.Broadcast(EtherCatCommand.Bwr, EscRegister.SyncManager0, clear[..32]);
+
+        for (int position = 0; position < count; position++)
+        {
+            var station = (ushort)(0x1001 + position);
+            var addr = new byte[2];
+            BinaryPrimitives.WriteUInt16LittleEndian(addr, station);
+            Bus.WriteAt(position, EscRegister.StationAddress, addr);
+            _subDevices.Add(new SubDevice(position, station));
+        }
+
+        var reader = new SiiReader(Bus);
+        foreach (var s in _subDevices)
+        {
+            var info = new byte[10];
+            Bus.Read(s.StationAddress, EscRegister.Type, info);
+            s.EscType = info[0];
+            s.FmmuCount = info[4];
+            s.SyncManagerCount = info[5];
+            s.PortDescriptor = info[7];
+            s.Features = BinaryPrimitives.ReadUInt16LittleEndian(info.AsSpan(8));
+            s.Alias = Bus.ReadU16(s.StationAddress, EscRegister.StationAlias);
+            s.DlStatus = Bus.ReadU16(s.StationAddress, EscRegister.DlStatus);
+            var image = reader.ReadImage(s.StationAddress);
+            s.Sii = SiiParser.Parse(image, $"SII of slave at position {s.Position}");
+            s.Identity = s.Sii.Identity;
+        }
+        WaitForState(AlState.Init, null);
+    }
+
+    /// <summary>Compares each configured identity (vendor/product/revision) with the slave found at its position.</summary>
+    public void VerifyIdentities(IReadOnlyList<SlaveIdentityConfig> expected)
+    {
+        foreach (var e in expected)
+        {
+            var want = new SlaveIdentity(e.Vendor, e.Product, e.Revision, 0);
+            if (e.Position < 0 || e.Position >= _subDevices.Count) throw new IdentityMismatchException(e.Position, want, null);
+            var found = _subDevices[e.Position].Identity;
+            if (!found.SameDevice(want)) throw new IdentityMismatchException(e.Position, want, found);
+        }
+    }
+
+    /// <summary>Configures the mailbox SMs from SII, requests PREOP and reads every slave's PDO mapping.</summary>
+    public void ToPreOp()
+    {
+        foreach (var s in _subDevices)
+        {
+            var sii = s.Sii!;
+            if (!sii.HasMailbox) continue;
+            byte c0 = 0x26, c1 = 0x22;
+            foreach (var sm in sii.SyncManagers)
+            {
+                if (sm.Type == SyncManagerType.MailboxOut) c0 = sm.Control;
+                if (sm.Type == SyncManagerType.MailboxIn) c1 = sm.Control;
+            }
+            var regs = new byte[16];
+            WriteSyncManager(regs, sii.MailboxReceiveOffset, sii.MailboxReceiveSize, c0, true);
+            WriteSyncManager(regs.AsSpan(8), sii.MailboxSendOffset, sii.MailboxSendSize, c1, true);
+            Bus.Write(s.StationAddress, EscRegister.SyncManager0, regs);
+            s.Mailbox = new SlaveMailbox(Bus, s.Position, s.StationAddress, sii.MailboxReceiveOffset, sii.MailboxReceiveSize,
+                sii.MailboxSendOffset, sii.MailboxSendSize, Options.MailboxPolls);
+            if ((sii.Protocols & MailboxProtocols.CoE) != 0) s.Sdo = new SdoClient(s.Mailbox);
+        }
+        RequestState(AlState.PreOp);
+        foreach (var s in _subDevices) ReadMapping(s);
+    }
+
+    private void ReadMapping(SubDevice s)
+    {
+        var sii = s.Sii!;
+        if (Options.MappingViaCoe && s.Sdo is not null)
+        {
+            try
+            {
+                s.RxPdos = PdoMappingReader.ReadAssigned(s.Sdo, 0x1C12, 2, sii);
+                s.TxPdos = PdoMappingReader.ReadAssigned(s.Sdo, 0x1C13, 3, sii);
+                s.MappingSource = "CoE";
+            }
+            catch (SdoAbortException abort) when (abort.Abort is SdoAbortCode.ObjectDoesNotExist or SdoAbortCode.SubindexDoesNotExist)
+            {
+                // Slave has CoE but no PDO assignment objects: the SII description is all there is.
+                s.RxPdos = PdoMappingReader.FromSii(sii.RxPdos);
+                s.TxPdos = PdoMappingReader.FromSii(sii.TxPdos);
+                s.MappingSource = "SII";
+            }
+        }
+        else
+        {
+            s.RxPdos = PdoMappingReader.FromSii(sii.RxPdos);
+            s.TxPdos = PdoMappingReader.FromSii(sii.TxPdos);
+            s.MappingSource = s.RxPdos.Count + s.TxPdos.Count > 0 ? "SII" : "none";
+        }
+        int outBits = 0, inBits = 0;
+        foreach (var p in s.RxPdos) outBits += p.BitLength;
+        foreach (var p in s.TxPdos) inBits += p.BitLength;
+        s.OutputBits = outBits;
+        s.InputBits = inBits;
+    }
+
+    /// <summary>Lays out the logical image (outputs of all slaves, then inputs), programs SM2/SM3 and FMMUs, builds the cyclic frame.</summary>
+    public void ConfigureProcessData()
+    {
+        int outBytes = 0, inBytes = 0, outSlaves = 0, inSlaves = 0;
+        foreach (var s in _subDevices)
+        {
+            if (s.OutputBytes > 0)
+            {
+                s.OutputOffset = outBytes;
+                outBytes += s.OutputBytes;
+                outSlaves++;
+            }
+        }
+        foreach (var s in _subDevices)
+        {
+            if (s.InputBytes > 0)
+            {
+                s.InputOffset = outBytes + inBytes;
+                inBytes += s.InputBytes;
+                inSlaves++;
+            }
+        }
+        var layout = new ProcessDataLayout(Options.LogicalStart, outBytes, inBytes, outSlaves, inSlaves);
+
+        foreach (var s in _subDevices)
+        {
+            var sii = s.Sii!;
+            int fmmu = 0;
+            if (s.OutputBytes > 0)
+            {
+                var (start, control, smIndex) = FindSm(sii, SyncManagerType.Outputs, 2, 0x1100, 0x64);
+                s.OutputSmStart = start;
+                var sm = new byte[8];
+                WriteSyncManager(sm, start, (ushort)s.OutputBytes, control, true);
+                Bus.Write(s.StationAddress, EscRegister.SyncManager(smIndex), sm);
+                var f = new byte[16];
+                WriteFmmu(f, layout.LogicalStart + (uint)s.OutputOffset, (ushort)s.OutputBytes, start, write: true);
+                Bus.Write(s.StationAddress, EscRegister.Fmmu(fmmu++), f);
+            }
+            if (s.InputBytes > 0)
+            {
+                var (start, control, smIndex) = FindSm(sii, SyncManagerType.Inputs, 3, 0x1180, 0x20);
+                s.InputSmStart = start;
+                var sm = new byte[8];
+                WriteSyncManager(sm, start, (ushort)s.InputBytes, control, true);
+                Bus.Write(s.StationAddress, EscRegister.SyncManager(smIndex), sm);
+                var f = new byte[16];
+                WriteFmmu(f, layout.LogicalStart + (uint)s.InputOffset, (ushort)s.InputBytes, start, write: false);
+                Bus.Write(s.StationAddress, EscRegister.Fmmu(fmmu++), f);
+            }
+        }
+        Layout = layout;
+        var stations = new List<ushort>();
+        foreach (var s in _subDevices) stations.Add(s.StationAddress);
+        ushort? reference = null;
+        if (Options.DistributedClocks)
+            foreach (var s in _subDevices)
+                if (s.SupportsDc)
+                {
+                    reference = s.StationAddress;
+                    break;
+                }
+        Cyclic = new CyclicFrame(layout, stations, Link.MacAddress, reference);
+    }
+
+    /// <summary>Measures propagation delays, writes offsets/delays, compensates static drift, starts SYNC0 at <paramref name="cycleNs"/>.</summary>
+    public DcReport? ConfigureDistributedClocks(long masterTimeNs, long cycleNs)
+    {
+        Dc = DcConfigurator.Configure(Bus, _subDevices, masterTimeNs, cycleNs, Options.DcStaticDriftFrames, Options.Sync0StartLeadNs);
+        return Dc;
+    }
+
+    /// <summary>Requests <paramref name="target"/> from every slave, one ESM step at a time, and waits for it.</summary>
+    public void RequestState(AlState target)
+    {
+        foreach (var s in _subDevices)
+        {
+            s.Status = ReadStatus(s);
+            if (s.Status.Error) AcknowledgeError(s);
+            for (int guard = 0; guard < 4 && s.Status.State != target; guard++)
+            {
+                var from = s.Status.State is AlState.None ? AlState.Init : s.Status.State;
+                var step = AlTransitions.NextStep(from, target);
+                Bus.WriteU16(s.StationAddress, EscRegister.AlControl, (ushort)step);
+                WaitForState(step, s);
+            }
+        }
+    }
+
+    /// <summary>Reads AL status and code of every slave into <see cref="SubDevice.Status"/>.</summary>
+    public void ReadStates()
+    {
+        foreach (var s in _subDevices) s.Status = ReadStatus(s);
+    }
+
+    /// <summary>Reads AL status (0x0130) and AL status code (0x0134) of one slave.</summary>
+    public AlStatus ReadStatus(SubDevice s)
+    {
+        Span<byte> b = stackalloc byte[6];
+        Bus.Read(s.StationAddress, EscRegister.AlStatus, b);
+        return new AlStatus(BinaryPrimitives.ReadUInt16LittleEndian(b), BinaryPrimitives.ReadUInt16LittleEndian(b[4..]));
+    }
+
+    /// <summary>Acknowledges a latched AL error on one slave (AL control = current state | 0x10).</summary>
+    public void AcknowledgeError(SubDevice s)
+    {
+        var st = ReadStatus(s);
+        Bus.WriteU16(s.StationAddress, EscRegister.AlControl, (ushort)((ushort)st.State | AlStatus.ErrorBit));
+        s.Status = ReadStatus(s);
+    }
+
+    private void WaitForState(AlState state, SubDevice? only)
+    {
+        foreach (var s in _subDevices)
+        {
+            if (only is not null && s != only) continue;
+            AlStatus st = default;
+            bool reached = false;
+            for (int poll = 0; poll < Options.StatePolls; poll++)
+            {
+                // Slaves only reach OP (and stay in SAFEOP) while process data flows: keep the cycle running.
+                if (state >= AlState.SafeOp && Cyclic is not null) Cyclic.Exchange(Link, Options.CyclePolls);
+                st = ReadStatus(s);
+                if (st.Error)
+                {
+                    s.Status = st;
+                    AcknowledgeError(s);
+                    throw new AlStateRefusedException(s.Position, s.StationAddress, state, st);
+                }
+                if (st.State == state)
+                {
+                    reached = true;
+                    break;
+                }
+            }
+            s.Status = st;
+            if (!reached) throw new AlStateRefusedException(s.Position, s.StationAddress, state, st, $"not reached after {Options.StatePolls} polls");
+        }
+    }
+
+    private static (ushort start, byte control, int index) FindSm(SiiInfo sii, SyncManagerType type, int defaultIndex, ushort defaultStart, byte defaultControl)
+    {
+        for (int i = 0; i < sii.SyncManagers.Count; i++)
+            if (sii.SyncManagers[i].Type == type) return (sii.SyncManagers[i].Start, sii.SyncManagers[i].Control, i);
+        return (defaultStart, defaultControl, defaultIndex);
+    }
+
+    /// <summary>SM register block: start u16, length u16, control u8, status u8 (read-only), activate u8, PDI control u8.</summary>
+    public static void WriteSyncManager(Span<byte> regs, ushort start, ushort length, byte control, bool enable)
+    {
+        BinaryPrimitives.WriteUInt16LittleEndian(regs, start);
+        BinaryPrimitives.WriteUInt16LittleEndian(regs[2..], length);
+        regs[4] = control;
+        regs[5] = 0;
+        regs[6] = (byte)(enable ? 1 : 0);
+        regs[7] = 0;
+    }
+
+    /// <summary>FMMU register block: logical start u32, length u16, start bit 0, end bit 7, physical start u16, physical bit 0, type (1 read, 2 write), activate.</summary>
+    public static void WriteFmmu(Span<byte> regs, uint logical, ushort length, ushort physical, bool write)
+    {
+        regs[..16].Clear();
+        BinaryPrimitives.WriteUInt32LittleEndian(regs, logical);
+        BinaryPrimitives.WriteUInt16LittleEndian(regs[4..], length);
+        regs[6] = 0;
+        regs[7] = 7;
+        BinaryPrimitives.WriteUInt16LittleEndian(regs[8..], physical);
+        regs[10] = 0;
+        regs[11] = (byte)(write ? 2 : 1);
+        regs[12] = 1;
+    }
+}

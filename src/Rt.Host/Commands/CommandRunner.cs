@@ -1,0 +1,47 @@
+using Rt.ControlLoop.Scheduling;
+using Rt.Core.Errors;
+using Rt.Host.Composition;
+
+namespace Rt.Host.Commands;
+
+/// <summary>
+/// Runs a command body and turns the failures a user can cause or fix into one clear line and an exit code,
+/// never a stack trace: bad input (exit 2), a missing library or device (3), refused real-time privileges (4).
+/// Anything else is a bug and is reported as such, with its type and message.
+/// </summary>
+internal static class CommandRunner
+{
+    public static int Guard(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (InputError e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine("refusing to enable motion.");
+            return ExitCodes.BadInput;
+        }
+        catch (HostUnavailableException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.Unavailable;
+        }
+        catch (RealtimeUnavailableException e)
+        {
+            Console.Error.WriteLine($"error: --require-rt: {e.Message}");
+            return ExitCodes.RealtimeRefused;
+        }
+        catch (FileNotFoundException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+        catch (DirectoryNotFoundException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+    }
+}

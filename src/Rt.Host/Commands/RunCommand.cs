@@ -1,0 +1,127 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Rt.ControlLoop.Timing;
+using Rt.Core.Config;
+using Rt.Core.Tick;
+using Rt.Host.Composition;
+using Rt.Host.Ui;
+
+namespace Rt.Host.Commands;
+
+/// <summary><c>rt run</c>: run the host (on the bench, in lockstep or real time) with a live summary and a final report.</summary>
+internal static class RunCommand
+{
+    public static readonly Option<FileInfo> ConfigOption = new("--config", "-c")
+    {
+        Description = "Host configuration (YAML), e.g. hil/robots/biped12/biped12.yaml",
+        Required = true,
+    };
+
+    public static Command Create()
+    {
+        var bench = new Option<bool>("--bench") { Description = "Run against the emulated bench (MuJoCo plant, emulated drives and IMUs)" };
+        var lockstep = new Option<bool>("--lockstep") { Description = "Simulated time advanced by the bench: deterministic and faster than real time" };
+        var duration = new Option<double>("--duration", "-d") { Description = "Seconds to run (simulated seconds in lockstep)", DefaultValueFactory = _ => 10 };
+        var requireRt = new Option<bool>("--require-rt") { Description = "Refuse to run unless SCHED_FIFO and mlockall are granted" };
+        var iface = new Option<string?>("--iface") { Description = "Network interface of the EtherCAT bus (e.g. a veth end with `rt hil serve` on the other)" };
+        var capture = new Option<FileInfo?>("--capture") { Description = "Write every EtherCAT frame sent and received to this pcapng file" };
+        var record = new Option<FileInfo?>("--record") { Description = "Record every tick (inputs, outputs, twin state) to this file, off the real-time thread" };
+        var broker = new Option<string?>("--broker") { Description = "MQTT broker for telemetry, mqtt://host:port or mqtts://host:port (overrides the config)" };
+        var seed = new Option<int>("--seed") { Description = "Bench randomisation seed", DefaultValueFactory = _ => 1 };
+        var noUi = new Option<bool>("--no-ui") { Description = "Print a status line per second instead of the live screen" };
+        var cmd = new Command("run", "Run the controller host: read drives and IMUs, step the twin, control, supervise, write, every tick")
+        {
+            ConfigOption, bench, lockstep, duration, requireRt, iface, capture, record, broker, seed, noUi,
+        };
+        cmd.SetAction(r => CommandRunner.Guard(() => Run(
+            r.GetValue(ConfigOption)!,
+            new SessionOptions
+            {
+                Bench = r.GetValue(bench),
+                Lockstep = r.GetValue(lockstep),
+                DurationS = r.GetValue(duration),
+                RequireRealtime = r.GetValue(requireRt),
+                Interface = r.GetValue(iface),
+                CapturePath = r.GetValue(capture)?.FullName,
+                RecordPath = r.GetValue(record)?.FullName,
+                Broker = r.GetValue(broker),
+                Seed = r.GetValue(seed),
+            },
+            r.GetValue(noUi))));
+        return cmd;
+    }
+
+    public static RtConfig LoadConfig(FileInfo file) => ConfigLoader.Load(file.FullName);
+
+    private static int Run(FileInfo configFile, SessionOptions options, bool noUi)
+    {
+        if (options.DurationS <= 0 || double.IsNaN(options.DurationS))
+            throw new Core.Errors.InputError("command line", "--duration", $"must be a positive number of seconds, got {options.DurationS}");
+        var config = LoadConfig(configFile);
+        using var session = HostSession.Create(config, options);
+        var o = Console.Out;
+        o.WriteLine($"robot {config.Robot.Name}: {config.Joints.Count} joints, {config.Imus.Count} IMUs, {config.Loop.RateHz} Hz, motion {config.Motion.Kind}");
+        foreach (var note in session.Notes) o.WriteLine(note);
+
+        var faults = new FaultReporter(session.Faults, o);
+        long ticks = session.TicksFor(options.DurationS);
+        TickTiming timing;
+        Action stop;
+        Thread worker;
+        Exception? failure = null;
+        if (options.Lockstep)
+        {
+            var scheduler = session.CreateLockstep(measureCompute: true);
+            timing = scheduler.Timing;
+            stop = scheduler.Stop;
+            worker = new Thread(() => { try { scheduler.Run(ticks); } catch (Exception e) { failure = e; } }) { Name = "rt-lockstep", IsBackground = true };
+        }
+        else
+        {
+            var scheduler = session.CreateRealtime();
+            timing = scheduler.Timing;
+            stop = scheduler.Stop;
+            worker = new Thread(() => { try { scheduler.Run(ticks); } catch (Exception e) { failure = e; } }) { Name = "rt-host", IsBackground = true };
+            worker.Start();
+            while (scheduler.Report == null && worker.IsAlive) Thread.Sleep(5);
+            if (scheduler.Report != null)
+            {
+                o.WriteLine($"real time: {scheduler.Report}");
+                foreach (var w in scheduler.Report.Warnings()) o.WriteLine($"warning: {w}");
+            }
+        }
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop(); };
+        Console.CancelKeyPress += onCancel;
+        long gc0 = GC.CollectionCount(0) + GC.CollectionCount(1) + GC.CollectionCount(2);
+        var wall = Stopwatch.StartNew();
+        if (!worker.IsAlive && worker.ThreadState == System.Threading.ThreadState.Unstarted) worker.Start();
+
+        bool live = !noUi && !Console.IsOutputRedirected;
+        int drawn = 0;
+        long lastPrint = 0;
+        while (worker.IsAlive)
+        {
+            worker.Join(200);
+            faults.Drain();
+            if (live)
+            {
+                var lines = RunReport.Live(session, timing, wall.Elapsed.TotalSeconds, options.Lockstep).ToList();
+                if (drawn > 0) o.Write($"\u001b[{drawn}A");
+                foreach (var l in lines) o.WriteLine($"\u001b[2K{l}");
+                drawn = lines.Count;
+            }
+            else if (wall.ElapsedMilliseconds - lastPrint >= 1000)
+            {
+                lastPrint = wall.ElapsedMilliseconds;
+                o.WriteLine(RunReport.Live(session, timing, wall.Elapsed.TotalSeconds, options.Lockstep).ElementAt(0));
+            }
+        }
+        wall.Stop();
+        Console.CancelKeyPress -= onCancel;
+        faults.Drain();
+        if (failure != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+        long gcCount = GC.CollectionCount(0) + GC.CollectionCount(1) + GC.CollectionCount(2) - gc0;
+        RunReport.Final(o, session, timing, wall.Elapsed.TotalSeconds, options.Lockstep, faults, gcCount);
+        return session.State.SafetyState == SafetyState.Faulted ? ExitCodes.RunFaulted : ExitCodes.Ok;
+    }
+}

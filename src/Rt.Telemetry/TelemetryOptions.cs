@@ -1,0 +1,29 @@
+namespace Rt.Telemetry;
+
+/// <summary>Tuning that is not in the YAML (defaults suit a 1 kHz loop); tests shorten the timeouts.</summary>
+public sealed record TelemetryOptions
+{
+    /// <summary>MQTT keepalive, s: a dead host's will is published after about 1.5× this. libmosquitto requires at least 5.</summary>
+    public int KeepAliveS { get; init; } = 10;
+
+    /// <summary>No connection within this long → report once and rebuild the client (its network thread may have exited).</summary>
+    public double ConnectWatchdogS { get; init; } = 10;
+
+    /// <summary>Cap on divergence messages handed to libmosquitto but not yet written out (its queue is unbounded).</summary>
+    public int MaxQueuedMessages { get; init; } = 64;
+
+    /// <summary>Cap on safety events awaiting PUBACK; the rest wait in the outbox.</summary>
+    public int MaxInflightSafety { get; init; } = 20;
+
+    /// <summary>Tick records the ring holds (≥ 2 s at 1 kHz by default).</summary>
+    public int RingCapacity { get; init; } = 2048;
+
+    /// <summary>A partial batch is sent after this long, so decimated streams stay live.</summary>
+    public double FlushIntervalS { get; init; } = 0.1;
+
+    /// <summary>How often the publisher wakes to drain the ring.</summary>
+    public int PollIntervalMs { get; init; } = 5;
+
+    /// <summary>Client id; default "rt-{robot}".</summary>
+    public string? ClientId { get; init; }
+}

@@ -1,0 +1,177 @@
+using System.Globalization;
+using System.Text.Json;
+using Rt.Core.Divergence;
+using Rt.Core.Tick;
+
+namespace Rt.Telemetry;
+
+/// <summary>
+/// Compact JSON encodings of every message (schema in docs/TELEMETRY.md). Written with a reused
+/// <see cref="Utf8JsonWriter"/> on the publisher thread. Not real-time safe.
+/// </summary>
+public static class TelemetryPayloads
+{
+    /// <summary>Non-finite numbers are not JSON: they are written as null. Values go out as float (7 digits).</summary>
+    internal static void Num(Utf8JsonWriter w, double x)
+    {
+        if (double.IsFinite(x)) w.WriteNumberValue((float)x);
+        else w.WriteNullValue();
+    }
+
+    public static void WriteBirth(Utf8JsonWriter w, TelemetryTopics topics, ChannelLayout layout, int decimation, int batchSize, long timeNs)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("v", TelemetryTopics.SchemaVersion);
+        w.WriteString("robot", topics.RobotId);
+        w.WriteNumber("t_ns", timeNs);
+        w.WriteNumber("decimation", decimation);
+        w.WriteNumber("batch", batchSize);
+        w.WriteString("encoding", "json");
+        w.WriteStartArray("joints");
+        foreach (string j in layout.JointNames) w.WriteStringValue(j);
+        w.WriteEndArray();
+        w.WriteStartArray("imus");
+        foreach (string i in layout.ImuNames) w.WriteStringValue(i);
+        w.WriteEndArray();
+        w.WriteStartArray("channels");
+        for (int c = 0; c < layout.Count; c++)
+        {
+            ChannelInfo ch = layout.Channels[c];
+            w.WriteStartObject();
+            w.WriteNumber("i", c);
+            w.WriteString("name", ch.Name);
+            w.WriteString("kind", ch.Kind.ToString());
+            w.WriteNumber("index", ch.Index);
+            w.WriteString("unit", ch.Unit);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        // Every metric of a divergence record and its unit ("channel" = the unit of that channel above).
+        w.WriteStartObject("metrics");
+        w.WriteString("tick", "tick number");
+        w.WriteString("t_ns", "ns, loop clock");
+        w.WriteString("safety", "SafetyState code");
+        w.WriteString("valid", "bool");
+        w.WriteString("worst", "channel index or -1");
+        w.WriteString("ratio", "1 (detector/threshold of the worst channel)");
+        w.WriteString("over", "channel indices over threshold");
+        w.WriteString("innov", "per channel, channel unit (measured - predicted)");
+        w.WriteString("score", "per channel, 1 (normalised innovation squared)");
+        w.WriteString("det", "per channel, 1 (CUSUM statistic)");
+        w.WriteString("thr", "per channel, 1 (detector threshold; once per message)");
+        w.WriteString("ext", "per joint, N·m (estimated external torque)");
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    public static void WriteState(Utf8JsonWriter w, bool online, SafetyState safety, long tick, long timeNs, bool clean)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("v", TelemetryTopics.SchemaVersion);
+        w.WriteString("status", online ? "online" : "offline");
+        if (online || clean)
+        {
+            w.WriteString("safety", safety.ToString());
+            w.WriteNumber("safety_code", (int)safety);
+            w.WriteNumber("tick", tick);
+            w.WriteNumber("t_ns", timeNs);
+        }
+        w.WriteBoolean("clean", online || clean);
+        w.WriteEndObject();
+    }
+
+    /// <summary>The last will: retained offline without a clean shutdown (the host died or lost the link).</summary>
+    public static byte[] WillPayload()
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(64);
+        using (var w = new Utf8JsonWriter(buffer)) WriteState(w, online: false, SafetyState.Disabled, 0, 0, clean: false);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    public static void WriteSafetyEvent(Utf8JsonWriter w, in SafetyEvent e, ChannelLayout layout)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("v", TelemetryTopics.SchemaVersion);
+        w.WriteNumber("id", e.Id);
+        w.WriteNumber("tick", e.Tick);
+        w.WriteNumber("t_ns", e.TimeNs);
+        w.WriteString("from", e.From.ToString());
+        w.WriteString("to", e.To.ToString());
+        w.WriteString("trigger", e.Trigger.ToString());
+        w.WriteString("trigger_code", "0x" + ((ushort)e.Trigger).ToString("X4", CultureInfo.InvariantCulture));
+        w.WriteNumber("channel", e.Channel);
+        if (e.Channel >= 0 && e.Channel < layout.Count) w.WriteString("channel_name", layout.Channels[e.Channel].Name);
+        w.WriteString("reaction", e.Reaction.ToString());
+        w.WritePropertyName("value");
+        Num(w, e.Value);
+        w.WritePropertyName("threshold");
+        Num(w, e.Threshold);
+        w.WriteEndObject();
+    }
+
+    /// <summary>Writes one divergence message: <paramref name="count"/> slots of <paramref name="records"/>.</summary>
+    public static void WriteDivergenceBatch(
+        Utf8JsonWriter w, long seq, DivergenceSlot l, ReadOnlySpan<long> ticks, ReadOnlySpan<double> records, int count,
+        long ringDropped, long linkDropped, long decimated)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("v", TelemetryTopics.SchemaVersion);
+        w.WriteNumber("seq", seq);
+        w.WriteNumber("n", count);
+        w.WriteStartObject("dropped");
+        w.WriteNumber("ring", ringDropped);
+        w.WriteNumber("link", linkDropped);
+        w.WriteEndObject();
+        w.WriteNumber("decimated", decimated);
+        if (count > 0)
+        {
+            ReadOnlySpan<double> last = records.Slice((count - 1) * l.Width, l.Width);
+            w.WriteStartArray("thr");
+            for (int c = 0; c < l.Channels; c++) Num(w, last[l.Threshold + c]);
+            w.WriteEndArray();
+        }
+        w.WriteStartArray("records");
+        for (int r = 0; r < count; r++)
+        {
+            ReadOnlySpan<double> s = records.Slice(r * l.Width, l.Width);
+            w.WriteStartObject();
+            w.WriteNumber("tick", ticks[r]);
+            w.WriteNumber("t_ns", BitConverter.DoubleToInt64Bits(s[DivergenceSlot.TimeNs]));
+            w.WriteNumber("safety", (int)s[DivergenceSlot.Safety]);
+            w.WriteBoolean("valid", s[DivergenceSlot.Valid] != 0);
+            w.WriteNumber("worst", (int)s[DivergenceSlot.WorstChannel]);
+            w.WritePropertyName("ratio");
+            Num(w, s[DivergenceSlot.WorstRatio]);
+            w.WriteStartArray("over");
+            for (int c = 0; c < l.Channels; c++) if (s[l.Over + c] != 0) w.WriteNumberValue(c);
+            w.WriteEndArray();
+            WriteArray(w, "innov", s.Slice(l.Innovation, l.Channels));
+            WriteArray(w, "score", s.Slice(l.Score, l.Channels));
+            WriteArray(w, "det", s.Slice(l.Detector, l.Channels));
+            WriteArray(w, "ext", s.Slice(l.ExternalTorque, l.Joints));
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    public static void WriteLinkReport(Utf8JsonWriter w, string what, double outageS, long droppedDuringOutage, long droppedTotal, long ringDropped, long timeNs)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("v", TelemetryTopics.SchemaVersion);
+        w.WriteString("event", what);
+        w.WriteNumber("t_ns", timeNs);
+        w.WriteNumber("outage_s", Math.Round(outageS, 3));
+        w.WriteNumber("dropped", droppedDuringOutage);
+        w.WriteNumber("dropped_total", droppedTotal);
+        w.WriteNumber("ring_dropped", ringDropped);
+        w.WriteEndObject();
+    }
+
+    private static void WriteArray(Utf8JsonWriter w, string name, ReadOnlySpan<double> values)
+    {
+        w.WriteStartArray(name);
+        foreach (double x in values) Num(w, x);
+        w.WriteEndArray();
+    }
+}

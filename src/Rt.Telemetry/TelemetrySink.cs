@@ -1,0 +1,57 @@
+using Rt.Core.Concurrency;
+using Rt.Core.Divergence;
+using Rt.Core.Tick;
+
+namespace Rt.Telemetry;
+
+/// <summary>
+/// The tick's side of telemetry: copies the tick's divergence record (plus tick, time and safety state) into one
+/// slot of a preallocated SPSC ring. One push per tick, no allocation, never waits: when the publisher falls behind
+/// the record is dropped and counted (<see cref="Dropped"/>). Construct at prepare time (not real-time safe);
+/// <see cref="Enqueue"/> is real-time safe.
+/// </summary>
+public sealed class TelemetrySink : ITickSink
+{
+    private readonly SpscSlotRing _ring;
+    private readonly DivergenceSlot _slot;
+
+    /// <summary>Not real-time safe. <paramref name="capacity"/> records (rounded up to a power of two).</summary>
+    public TelemetrySink(ChannelLayout layout, int capacity = 2048)
+    {
+        _slot = new DivergenceSlot(layout);
+        _ring = new SpscSlotRing(capacity, _slot.Width);
+    }
+
+    public DivergenceSlot Slot => _slot;
+
+    /// <summary>The ring the publisher drains (consumer side).</summary>
+    public SpscSlotRing Ring => _ring;
+
+    /// <summary>Records refused because the ring was full.</summary>
+    public long Dropped => _ring.Dropped;
+
+    /// <summary>Real-time safe: one ring push, 0 bytes allocated.</summary>
+    public void Enqueue(TickState state)
+    {
+        Span<double> s = _ring.TryBeginWrite(state.Tick);
+        if (s.IsEmpty) return; // counted by the ring
+        DivergenceRecord d = state.Divergence;
+        DivergenceSlot l = _slot;
+        s[DivergenceSlot.TimeNs] = BitConverter.Int64BitsToDouble(state.TimeNs);
+        s[DivergenceSlot.Safety] = (double)state.SafetyState;
+        s[DivergenceSlot.Valid] = d.Valid ? 1 : 0;
+        s[DivergenceSlot.WorstChannel] = d.WorstChannel;
+        s[DivergenceSlot.WorstRatio] = d.WorstRatio;
+        s[DivergenceSlot.OverCount] = d.OverCount;
+        int n = l.Channels;
+        d.Innovation.AsSpan(0, n).CopyTo(s.Slice(l.Innovation, n));
+        d.Score.AsSpan(0, n).CopyTo(s.Slice(l.Score, n));
+        d.Detector.AsSpan(0, n).CopyTo(s.Slice(l.Detector, n));
+        d.Threshold.AsSpan(0, n).CopyTo(s.Slice(l.Threshold, n));
+        Span<double> over = s.Slice(l.Over, n);
+        bool[] o = d.OverThreshold;
+        for (int c = 0; c < over.Length && c < o.Length; c++) over[c] = o[c] ? 1 : 0;
+        d.ExternalTorque.AsSpan(0, l.Joints).CopyTo(s.Slice(l.ExternalTorque, l.Joints));
+        _ring.CommitWrite();
+    }
+}

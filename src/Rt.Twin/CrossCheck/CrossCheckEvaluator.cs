@@ -1,0 +1,257 @@
+using System.Runtime.CompilerServices;
+using Rt.Core.Config;
+using Rt.Core.Divergence;
+using Rt.Core.Faults;
+
+namespace Rt.Twin.CrossCheck;
+
+/// <summary>What the CUSUM does after it crosses its threshold.</summary>
+public enum CusumAfterAlarm
+{
+    /// <summary>Keep accumulating: the channel stays over threshold while the shift lasts (the supervisor latches the trip). Default.</summary>
+    Continue,
+
+    /// <summary>Restart each one-sided CUSUM from zero after its alarm, so alarms form renewal processes (rate measurement, statistics). The χ² gate does not restart anything.</summary>
+    Restart,
+}
+
+/// <summary>Prepare-time options of the <see cref="CrossCheckEvaluator"/>.</summary>
+public sealed record CrossCheckOptions
+{
+    /// <summary>Share of each channel's false-alarm budget given to the per-sample χ² gate (the rest to the CUSUMs).</summary>
+    public double GateShare { get; init; } = 0.5;
+
+    public CusumAfterAlarm AfterAlarm { get; init; } = CusumAfterAlarm.Continue;
+
+    public CusumThresholdMethod ThresholdMethod { get; init; } = CusumThresholdMethod.Numeric;
+
+    /// <summary>Clamp on the CUSUM statistic (σ units) so a long divergence never overflows; far above any threshold.</summary>
+    public double CusumCeiling { get; init; } = 1e6;
+}
+
+/// <summary>
+/// The per-tick cross-check: for every channel of the <see cref="ChannelLayout"/> it takes the innovation components
+/// (measured − predicted, before the twin's correction), normalises them with the <see cref="NoiseModel"/>, and fills
+/// the <see cref="DivergenceRecord"/>: innovation (norm), NIS score (χ²_d), CUSUM statistic, threshold, over-threshold
+/// flags and the worst channel. A channel alarms when its NIS exceeds the χ² gate or any of its 2·d one-sided CUSUMs
+/// (per component, both signs) exceeds h. Thresholds are derived at construction from the configured false-alarm
+/// rate and minimum detectable shift (<see cref="ThresholdDerivation"/>).
+/// Construct off the tick (not real-time safe); <see cref="Evaluate(ReadOnlySpan{double}, DivergenceRecord)"/>,
+/// <see cref="Reset()"/> and <see cref="SetExcluded"/> are real-time safe.
+/// </summary>
+public sealed class CrossCheckEvaluator
+{
+    private readonly double[] _invSigma;
+    private readonly double[] _bias;
+    private readonly double[] _cusumUp;
+    private readonly double[] _cusumDown;
+    private readonly int[] _offset;
+    private readonly int[] _dof;
+    private readonly double[] _k;
+    private readonly double[] _h;
+    private readonly double[] _gate;
+    private readonly bool[] _excluded;
+    private readonly bool _restart;
+    private readonly double _ceiling;
+
+    /// <summary>Not real-time safe: derives thresholds (MathNet) and allocates all state.</summary>
+    public CrossCheckEvaluator(ChannelLayout layout, NoiseModel noise, TwinSection config, TimeSpan tickPeriod, CrossCheckOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        ArgumentNullException.ThrowIfNull(noise);
+        ArgumentNullException.ThrowIfNull(config);
+        if (noise.Layout.Count != layout.Count)
+            throw new ArgumentException($"noise model has {noise.Layout.Count} channels, layout has {layout.Count}", nameof(noise));
+        if (tickPeriod <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(tickPeriod), tickPeriod, "tick period must be > 0");
+        if (!(config.FalseAlarmEveryHours > 0) || !double.IsFinite(config.FalseAlarmEveryHours))
+            throw new ArgumentOutOfRangeException(nameof(config), config.FalseAlarmEveryHours, "twin.false_alarm_every_hours must be finite and > 0");
+        options ??= new CrossCheckOptions();
+        Layout = layout;
+        Options = options;
+        double rateHz = 1.0 / tickPeriod.TotalSeconds;
+        ArlTicks = ThresholdDerivation.AverageRunLengthTicks(rateHz, config.FalseAlarmEveryHours);
+
+        int n = layout.Count;
+        _invSigma = new double[noise.ComponentCount];
+        _bias = new double[noise.ComponentCount];
+        _cusumUp = new double[noise.ComponentCount];
+        _cusumDown = new double[noise.ComponentCount];
+        for (int i = 0; i < noise.ComponentCount; i++)
+        {
+            _invSigma[i] = 1 / noise.Sigma[i];
+            _bias[i] = noise.Bias[i];
+        }
+        _offset = (int[])noise.Offsets.Clone();
+        _dof = (int[])noise.Dimensions.Clone();
+        _k = new double[n];
+        _h = new double[n];
+        _gate = new double[n];
+        _excluded = new bool[n];
+        var thresholds = new ChannelThresholds[n];
+        // Channels of equal dof share thresholds: derive once per dof.
+        var byDof = new Dictionary<int, ChannelThresholds>();
+        for (int c = 0; c < n; c++)
+        {
+            if (!byDof.TryGetValue(_dof[c], out var t))
+            {
+                t = ThresholdDerivation.ForChannel(_dof[c], ArlTicks, config.MinDetectableShiftSigma, options.GateShare, options.ThresholdMethod);
+                byDof[_dof[c]] = t;
+            }
+            thresholds[c] = t;
+            _k[c] = t.CusumDrift;
+            _h[c] = t.CusumThreshold;
+            _gate[c] = t.GateThreshold;
+        }
+        Thresholds = thresholds;
+        ComponentCount = noise.ComponentCount;
+        _restart = options.AfterAlarm == CusumAfterAlarm.Restart;
+        _ceiling = options.CusumCeiling;
+    }
+
+    public ChannelLayout Layout { get; }
+    public CrossCheckOptions Options { get; }
+
+    /// <summary>Configured in-control run length per detector (channel), ticks.</summary>
+    public double ArlTicks { get; }
+
+    /// <summary>Length of the components span <see cref="Evaluate(ReadOnlySpan{double}, DivergenceRecord)"/> expects.</summary>
+    public int ComponentCount { get; }
+
+    /// <summary>Per channel, the derived thresholds and the numbers behind them.</summary>
+    public IReadOnlyList<ChannelThresholds> Thresholds { get; }
+
+    /// <summary>First component of a channel in the components span.</summary>
+    public int ComponentOffset(int channel) => _offset[channel];
+
+    /// <summary>Real-time safe. Excluded channels (e.g. while the twin warms up) get innovation and score but never alarm; their CUSUMs are held at 0.</summary>
+    public void SetExcluded(int channel, bool excluded)
+    {
+        _excluded[channel] = excluded;
+        if (excluded) ClearCusum(channel);
+    }
+
+    /// <summary>Real-time safe. Excludes or includes every channel of one kind.</summary>
+    public void SetExcluded(ChannelKind kind, bool excluded)
+    {
+        for (int c = 0; c < _excluded.Length; c++)
+            if (Layout.Channels[c].Kind == kind) SetExcluded(c, excluded);
+    }
+
+    public bool IsExcluded(int channel) => _excluded[channel];
+
+    /// <summary>Real-time safe. Zeroes every CUSUM (e.g. after the supervisor's reset).</summary>
+    public void Reset()
+    {
+        Array.Clear(_cusumUp);
+        Array.Clear(_cusumDown);
+    }
+
+    /// <summary>Real-time safe, allocation-free. See <see cref="Evaluate(ReadOnlySpan{double}, DivergenceRecord, FaultList?, long)"/>.</summary>
+    public void Evaluate(ReadOnlySpan<double> components, DivergenceRecord record) => Evaluate(components, record, null, record.Tick);
+
+    /// <summary>
+    /// Real-time safe, allocation-free. <paramref name="components"/> holds the innovations in layout order (1 per joint
+    /// channel, 3 per IMU channel). Fills the record's Innovation, Score, Detector, Threshold, OverThreshold, OverCount,
+    /// WorstChannel and WorstRatio (max over channels of max(CUSUM/h, NIS/gate)). A non-finite component never
+    /// propagates: that channel reports 0, does not update its CUSUM, and (when <paramref name="faults"/> is given) raises
+    /// <see cref="FaultCode.SensorNonFinite"/> with the channel index as source.
+    /// </summary>
+    public void Evaluate(ReadOnlySpan<double> components, DivergenceRecord record, FaultList? faults, long tick)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        if (components.Length < ComponentCount) ThrowTooShort(components.Length);
+        var innovation = record.Innovation;
+        var score = record.Score;
+        var detector = record.Detector;
+        var threshold = record.Threshold;
+        var over = record.OverThreshold;
+        int overCount = 0, worst = -1;
+        double worstRatio = 0;
+        for (int c = 0; c < _dof.Length; c++)
+        {
+            int o = _offset[c], d = _dof[c];
+            double norm2 = 0, nis = 0;
+            bool finite = true;
+            for (int i = 0; i < d; i++)
+            {
+                double e = components[o + i];
+                if (!double.IsFinite(e)) { finite = false; break; }
+                norm2 += e * e;
+                double z = (e - _bias[o + i]) * _invSigma[o + i];
+                nis += z * z;
+            }
+            threshold[c] = _h[c];
+            if (!finite)
+            {
+                innovation[c] = 0;
+                score[c] = 0;
+                over[c] = false;
+                detector[c] = Max(c);
+                faults?.Add(Fault.Of(FaultCode.SensorNonFinite, c, tick));
+                continue;
+            }
+            innovation[c] = d == 1 ? components[o] : Math.Sqrt(norm2);
+            score[c] = nis;
+            if (_excluded[c])
+            {
+                detector[c] = 0;
+                over[c] = false;
+                continue;
+            }
+            double k = _k[c], h = _h[c], stat = 0;
+            for (int i = 0; i < d; i++)
+            {
+                double z = (components[o + i] - _bias[o + i]) * _invSigma[o + i];
+                double up = Math.Min(_ceiling, Math.Max(0, _cusumUp[o + i] + z - k));
+                double down = Math.Min(_ceiling, Math.Max(0, _cusumDown[o + i] - z - k));
+                stat = Math.Max(stat, Math.Max(up, down));
+                // Restart mode: only the one-sided CUSUM that alarmed restarts, so each is its own renewal process
+                // and the channel's alarm rate is the sum of theirs (the derivation's assumption).
+                if (_restart)
+                {
+                    if (up > h) up = 0;
+                    if (down > h) down = 0;
+                }
+                _cusumUp[o + i] = up;
+                _cusumDown[o + i] = down;
+            }
+            bool alarm = stat > h || nis > _gate[c];
+            detector[c] = stat;
+            over[c] = alarm;
+            double ratio = Math.Max(stat / h, nis / _gate[c]);
+            if (ratio > worstRatio)
+            {
+                worstRatio = ratio;
+                worst = c;
+            }
+            if (alarm) overCount++;
+        }
+        record.OverCount = overCount;
+        record.WorstChannel = worst;
+        record.WorstRatio = worstRatio;
+    }
+
+    /// <summary>Real-time safe. The channel's χ² gate on the NIS.</summary>
+    public double GateThreshold(int channel) => _gate[channel];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private double Max(int c)
+    {
+        double m = 0;
+        for (int i = 0; i < _dof[c]; i++) m = Math.Max(m, Math.Max(_cusumUp[_offset[c] + i], _cusumDown[_offset[c] + i]));
+        return m;
+    }
+
+    private void ClearCusum(int c)
+    {
+        for (int i = 0; i < _dof[c]; i++)
+        {
+            _cusumUp[_offset[c] + i] = 0;
+            _cusumDown[_offset[c] + i] = 0;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowTooShort(int length) =>
+        throw new ArgumentException($"cross-check expects {ComponentCount} innovation components, got {length}");
+}

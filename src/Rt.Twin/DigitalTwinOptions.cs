@@ -1,0 +1,45 @@
+using Rt.Core.Description;
+using Rt.Twin.CrossCheck;
+using Rt.Twin.Models;
+
+namespace Rt.Twin;
+
+/// <summary>Prepare-time inputs of the <see cref="DigitalTwin"/> beyond the config. All optional: defaults are nominal.</summary>
+public sealed record DigitalTwinOptions
+{
+    /// <summary>Robot description; default <c>RtConfig.Description</c>.</summary>
+    public RobotDescription? Description { get; init; }
+
+    /// <summary>Servo model per joint in the CONFIG's joint order; default <see cref="ServoParameters.Nominal"/> from the URDF.</summary>
+    public IReadOnlyList<ServoParameters>? Servo { get; init; }
+
+    /// <summary>Inertial parameters π (10 per body, model order, see <c>RigidBodyModel</c>); default from the URDF.</summary>
+    public IReadOnlyList<double>? InertialParameters { get; init; }
+
+    /// <summary>Noise model for the cross-check; default <see cref="NoiseModel.Nominal"/>.</summary>
+    public NoiseModel? Noise { get; init; }
+
+    public CrossCheckOptions? CrossCheck { get; init; }
+
+    /// <summary>
+    /// Correction gain for position, 0..1: x_c = x̂ + L(y − x̂). 1 (default) restarts every prediction from the
+    /// measurement, so model error never accumulates beyond one tick.
+    /// </summary>
+    public double PositionCorrectionGain { get; init; } = 1.0;
+
+    /// <summary>Correction gain for velocity, 0..1 (lower = smooth a noisy velocity through the model). Default 1.</summary>
+    public double VelocityCorrectionGain { get; init; } = 1.0;
+
+    /// <summary>IMU bias correction gain per tick (see <see cref="ImuModel"/>).</summary>
+    public double ImuBiasGain { get; init; } = 1e-4;
+
+    /// <summary>
+    /// The servo model describes a closed position loop: while a joint's drive is not in "operation enabled" its
+    /// position/velocity/torque channels (and, while any drive is off, the IMU channels) are excluded from alarms.
+    /// Default true.
+    /// </summary>
+    public bool RequireDrivesOperational { get; init; } = true;
+
+    /// <summary>Ticks after a (re)start or a drive becoming operational before its servo channels may alarm.</summary>
+    public int WarmupTicks { get; init; } = 2;
+}

@@ -1,0 +1,189 @@
+namespace Rt.Twin.Models;
+
+/// <summary>
+/// Per-joint discrete servo model (see <see cref="ServoParameters"/>): predicts next tick's position and velocity,
+/// and the acceleration there, from the current state and the delayed command. The continuous model is discretised
+/// exactly for a command held over the tick (zero-order hold, matrix exponential at prepare time), so the prediction
+/// has no integration error at any bandwidth.
+/// <para>
+/// Timing contract: call <see cref="Predict"/> once per tick with the command most recently computed by the
+/// controller (at twin time in tick k that is the command of tick k−1, which the drives apply over [k, k+1]).
+/// The model keeps the last <see cref="MaxDelayTicks"/> commands; with delay d it uses the command of tick k−d.
+/// </para>
+/// Construction is not real-time safe; <see cref="Predict"/> and <see cref="FrictionTorque"/> are real-time safe.
+/// Joint order is whatever order the parameters were given in (the twin uses the config's joint order).
+/// </summary>
+public sealed class ServoModel
+{
+    /// <summary>Longest supported transport delay, ticks.</summary>
+    public const int MaxDelayTicks = 8;
+
+    private readonly int _n;
+    private readonly double[] _ad;   // 4 per joint: Ad row-major (2×2)
+    private readonly double[] _bd;   // 4 per joint: Bd row-major (2 states × [u, v_ff])
+    private readonly double[] _w2G, _w2, _zw2Kv, _zw2;
+    private readonly int[] _delay;
+    private readonly double[] _fc, _fv;
+    private readonly double[] _historyU, _historyV; // ring: MaxDelayTicks per joint
+    private int _head;
+    private bool _primed;
+
+    public ServoModel(IReadOnlyList<ServoParameters> joints, double periodS)
+    {
+        ArgumentNullException.ThrowIfNull(joints);
+        if (!(periodS > 0) || !double.IsFinite(periodS)) throw new ArgumentOutOfRangeException(nameof(periodS), periodS, "tick period must be > 0");
+        _n = joints.Count;
+        PeriodS = periodS;
+        Parameters = [.. joints];
+        _ad = new double[4 * _n];
+        _bd = new double[4 * _n];
+        _w2G = new double[_n];
+        _w2 = new double[_n];
+        _zw2Kv = new double[_n];
+        _zw2 = new double[_n];
+        _delay = new int[_n];
+        _fc = new double[_n];
+        _fv = new double[_n];
+        _historyU = new double[MaxDelayTicks * _n];
+        _historyV = new double[MaxDelayTicks * _n];
+        Span<double> aug = stackalloc double[16];
+        Span<double> exp = stackalloc double[16];
+        for (int j = 0; j < _n; j++)
+        {
+            var p = joints[j];
+            p.Validate("servo parameters", $"joints[{j}]");
+            double w = p.NaturalFrequencyRadS, z = p.DampingRatio;
+            _w2[j] = w * w;
+            _w2G[j] = w * w * p.Gain;
+            _zw2[j] = 2 * z * w;
+            _zw2Kv[j] = 2 * z * w * p.VelocityFeedforwardGain;
+            _delay[j] = p.DelayTicks;
+            _fc[j] = p.CoulombFrictionNm;
+            _fv[j] = p.ViscousFrictionNmsPerRad;
+            // ẋ = A x + B [u, v]:  A = [[0, 1], [−ω², −2ζω]],  B = [[0, 0], [ω²G, 2ζωK_v]].
+            // exp([[A, B], [0, 0]]·dt) = [[Ad, Bd], [0, I]].
+            aug.Clear();
+            aug[0 * 4 + 1] = 1;
+            aug[1 * 4 + 0] = -_w2[j];
+            aug[1 * 4 + 1] = -_zw2[j];
+            aug[1 * 4 + 2] = _w2G[j];
+            aug[1 * 4 + 3] = _zw2Kv[j];
+            for (int k = 0; k < 16; k++) aug[k] *= periodS;
+            MatrixExp4(aug, exp);
+            _ad[4 * j + 0] = exp[0];
+            _ad[4 * j + 1] = exp[1];
+            _ad[4 * j + 2] = exp[4];
+            _ad[4 * j + 3] = exp[5];
+            _bd[4 * j + 0] = exp[2];
+            _bd[4 * j + 1] = exp[3];
+            _bd[4 * j + 2] = exp[6];
+            _bd[4 * j + 3] = exp[7];
+        }
+    }
+
+    public int JointCount => _n;
+    public double PeriodS { get; }
+    public IReadOnlyList<ServoParameters> Parameters { get; }
+
+    /// <summary>Forgets the command history (next <see cref="Predict"/> fills it with its command). Real-time safe.</summary>
+    public void Reset()
+    {
+        _primed = false;
+        _head = 0;
+    }
+
+    /// <summary>
+    /// Records the latest command and predicts the state one tick ahead: <paramref name="qNext"/>,
+    /// <paramref name="qdNext"/> and the model's acceleration there (<paramref name="qddNext"/>, same command).
+    /// <paramref name="latestVelocity"/> may be empty (no velocity feed-forward). Real-time safe.
+    /// </summary>
+    public void Predict(
+        ReadOnlySpan<double> q, ReadOnlySpan<double> qd, ReadOnlySpan<double> latestTarget, ReadOnlySpan<double> latestVelocity,
+        Span<double> qNext, Span<double> qdNext, Span<double> qddNext)
+    {
+        int n = _n;
+        if (q.Length != n || qd.Length != n || latestTarget.Length != n || (!latestVelocity.IsEmpty && latestVelocity.Length != n)
+            || qNext.Length < n || qdNext.Length < n || qddNext.Length < n)
+            ThrowLengths();
+        if (!_primed)
+        {
+            for (int k = 0; k < MaxDelayTicks; k++)
+                for (int j = 0; j < n; j++)
+                {
+                    _historyU[k * n + j] = latestTarget[j];
+                    _historyV[k * n + j] = latestVelocity.IsEmpty ? 0 : latestVelocity[j];
+                }
+            _primed = true;
+        }
+        _head = (_head + 1) % MaxDelayTicks;
+        int row = _head * n;
+        for (int j = 0; j < n; j++)
+        {
+            _historyU[row + j] = latestTarget[j];
+            _historyV[row + j] = latestVelocity.IsEmpty ? 0 : latestVelocity[j];
+        }
+        for (int j = 0; j < n; j++)
+        {
+            int slot = (_head - (_delay[j] - 1) + MaxDelayTicks) % MaxDelayTicks;
+            double u = _historyU[slot * n + j], v = _historyV[slot * n + j];
+            double x0 = q[j], x1 = qd[j];
+            int o = 4 * j;
+            double q1 = _ad[o] * x0 + _ad[o + 1] * x1 + _bd[o] * u + _bd[o + 1] * v;
+            double qd1 = _ad[o + 2] * x0 + _ad[o + 3] * x1 + _bd[o + 2] * u + _bd[o + 3] * v;
+            qNext[j] = q1;
+            qdNext[j] = qd1;
+            qddNext[j] = _w2G[j] * u - _w2[j] * q1 + _zw2Kv[j] * v - _zw2[j] * qd1;
+        }
+    }
+
+    /// <summary>Friction torque of joint <paramref name="joint"/> at velocity <paramref name="qd"/> (opposes motion: the drive must supply it). Real-time safe.</summary>
+    public double FrictionTorque(int joint, double qd) =>
+        _fv[joint] * qd + _fc[joint] * Math.Tanh(qd / ServoParameters.CoulombSmoothingRadS);
+
+    private static void ThrowLengths() => throw new ArgumentException("servo model: span lengths must equal the joint count");
+
+    /// <summary>exp(A) for a 4×4 matrix: scaling and squaring with a degree-16 Taylor series. Prepare time only.</summary>
+    internal static void MatrixExp4(ReadOnlySpan<double> a, Span<double> result)
+    {
+        double norm = 0;
+        for (int i = 0; i < 16; i++) norm = Math.Max(norm, Math.Abs(a[i]));
+        int squarings = Math.Max(0, (int)Math.Ceiling(Math.Log2(Math.Max(norm * 4, 1e-300))) + 1);
+        double scale = Math.Pow(2, -squarings);
+        Span<double> x = stackalloc double[16];
+        Span<double> term = stackalloc double[16];
+        Span<double> tmp = stackalloc double[16];
+        for (int i = 0; i < 16; i++) x[i] = a[i] * scale;
+        result.Clear();
+        term.Clear();
+        for (int i = 0; i < 4; i++)
+        {
+            result[i * 5] = 1;
+            term[i * 5] = 1;
+        }
+        for (int k = 1; k <= 16; k++)
+        {
+            Mul4(term, x, tmp);
+            for (int i = 0; i < 16; i++)
+            {
+                term[i] = tmp[i] / k;
+                result[i] += term[i];
+            }
+        }
+        for (int s = 0; s < squarings; s++)
+        {
+            Mul4(result, result, tmp);
+            tmp.CopyTo(result);
+        }
+    }
+
+    private static void Mul4(ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<double> c)
+    {
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++)
+            {
+                double s = 0;
+                for (int k = 0; k < 4; k++) s += a[i * 4 + k] * b[k * 4 + j];
+                c[i * 4 + j] = s;
+            }
+    }
+}

@@ -1,0 +1,57 @@
+using Rt.Core.Description;
+using Rt.Core.Errors;
+
+namespace Rt.Twin.Models;
+
+/// <summary>
+/// One joint's servo model: the drive's closed position loop seen from the joint as a second-order system plus a
+/// transport delay, and the joint's friction.
+/// <para>q̈ = ω²(G·u − q) + 2ζω(K_v·v_ff − q̇), with u the commanded position and v_ff the commanded velocity
+/// feed-forward, applied <see cref="DelayTicks"/> ticks after they were computed (the bench applies the command of
+/// tick k from tick k+1: delay 1). This is what a P position loop around a PI velocity loop reduces to when the
+/// velocity loop is fast: ω² = K_p·K_v/J, 2ζω = K_v/J.</para>
+/// <para>Friction (joint side, opposing motion): τ_f = F_v·q̇ + F_c·tanh(q̇/ε), ε = <see cref="CoulombSmoothingRadS"/>.</para>
+/// Written by calibration into the twin-parameter file; <see cref="Nominal"/> gives defaults from the URDF.
+/// </summary>
+public sealed record ServoParameters(
+    double NaturalFrequencyRadS,
+    double DampingRatio,
+    double Gain,
+    int DelayTicks,
+    double VelocityFeedforwardGain,
+    double CoulombFrictionNm,
+    double ViscousFrictionNmsPerRad)
+{
+    /// <summary>Default closed-loop bandwidth when nothing is calibrated: 15 Hz, a typical stiff position loop.</summary>
+    public const double NominalNaturalFrequencyRadS = 2 * Math.PI * 15;
+
+    /// <summary>Default damping ratio: a cascaded P–PI loop is tuned near critical damping.</summary>
+    public const double NominalDampingRatio = 1.0;
+
+    /// <summary>Velocity below which Coulomb friction is smoothed (tanh), rad/s: keeps noisy velocity near zero from flipping the sign.</summary>
+    public const double CoulombSmoothingRadS = 0.01;
+
+    /// <summary>Nominal parameters for a joint: default loop, one-tick delay, friction from the URDF &lt;dynamics&gt;. Not real-time safe.</summary>
+    public static ServoParameters Nominal(JointDynamics? dynamics) => new(
+        NominalNaturalFrequencyRadS, NominalDampingRatio, 1.0, 1, 1.0,
+        dynamics?.Friction ?? 0, dynamics?.Damping ?? 0);
+
+    /// <summary>Checks every value; throws <see cref="InputError"/> naming <paramref name="source"/> and <paramref name="location"/>. Not real-time safe.</summary>
+    public void Validate(string source, string location)
+    {
+        Check(NaturalFrequencyRadS, "natural_frequency_rad_s", v => v > 0, "> 0");
+        Check(DampingRatio, "damping_ratio", v => v > 0, "> 0");
+        Check(Gain, "gain", v => v > 0, "> 0");
+        Check(VelocityFeedforwardGain, "velocity_feedforward_gain", v => v >= 0, "≥ 0");
+        Check(CoulombFrictionNm, "coulomb_friction_nm", v => v >= 0, "≥ 0");
+        Check(ViscousFrictionNmsPerRad, "viscous_friction_nms_per_rad", v => v >= 0, "≥ 0");
+        if (DelayTicks is < 1 or > ServoModel.MaxDelayTicks)
+            throw new InputError(source, $"{location}.delay_ticks", $"delay_ticks is {DelayTicks}; expected 1..{ServoModel.MaxDelayTicks} (the command of tick k is applied from tick k+1 at the earliest)");
+
+        void Check(double value, string key, Func<double, bool> ok, string rule)
+        {
+            if (!double.IsFinite(value) || !ok(value))
+                throw new InputError(source, $"{location}.{key}", $"{key} is {value}; expected a finite number {rule}");
+        }
+    }
+}

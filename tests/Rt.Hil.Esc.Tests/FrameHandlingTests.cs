@@ -1,0 +1,120 @@
+using System.Buffers.Binary;
+
+namespace Rt.Hil.Esc.Tests;
+
+public class FrameHandlingTests
+{
+    private static (Bench Bench, byte[] Frame, int Length) ValidFrame()
+    {
+        var b = new Bench(3, 0);
+        b.Bus.AssignStations();
+        var f = new TestFrame();
+        f.Add(TestBus.BRD, 0, 0x0130, 2);
+        f.Add(TestBus.FPRD, 0x1001, 0x0000, 8);
+        return (b, f.Build(), f.Length);
+    }
+
+    [Fact]
+    public void Non_EtherCAT_frames_are_dropped()
+    {
+        var (b, frame, len) = ValidFrame();
+        frame[12] = 0x08;
+        frame[13] = 0x00;
+        Assert.Equal(0, b.Segment.Process(frame, len));
+        Assert.Equal(1, b.Segment.NonEtherCatFrames);
+    }
+
+    [Fact]
+    public void EtherCAT_header_type_other_than_1_is_dropped()
+    {
+        var (b, frame, len) = ValidFrame();
+        frame[15] = (byte)((frame[15] & 0x0F) | 0x40);
+        Assert.Equal(0, b.Segment.Process(frame, len));
+    }
+
+    [Fact]
+    public void VLAN_tagged_frames_are_processed()
+    {
+        var b = new Bench(2, 0);
+        var f = new TestFrame();
+        f.Add(TestBus.BRD, 0, 0x0000, 1);
+        var buf = f.Build(vlan: true);
+        Assert.Equal(f.Length, b.Segment.Process(buf, f.Length));
+        Assert.Equal(2, BinaryPrimitives.ReadUInt16LittleEndian(buf.AsSpan(18 + 2 + 10 + 1)));
+    }
+
+    [Fact]
+    public void Truncated_datagram_is_dropped_and_counted()
+    {
+        var (b, frame, _) = ValidFrame();
+        Assert.Equal(0, b.Segment.Process(frame, 14 + 2 + 12 + 5)); // ends inside the second datagram
+        Assert.Equal(1, b.Segment.MalformedFrames);
+        Assert.Equal(0, b.Segment.FramesProcessed);
+    }
+
+    [Fact]
+    public void Datagram_length_beyond_the_EtherCAT_length_is_dropped()
+    {
+        var (b, frame, len) = ValidFrame();
+        BinaryPrimitives.WriteUInt16LittleEndian(frame.AsSpan(16 + 6), 0x8000 | 400);
+        Assert.Equal(0, b.Segment.Process(frame, len));
+        Assert.Equal(1, b.Segment.MalformedFrames);
+    }
+
+    [Fact]
+    public void EtherCAT_length_beyond_the_frame_is_dropped()
+    {
+        var (b, frame, len) = ValidFrame();
+        BinaryPrimitives.WriteUInt16LittleEndian(frame.AsSpan(14), 0x1000 | 0x7FF);
+        Assert.Equal(0, b.Segment.Process(frame, len));
+        Assert.Equal(1, b.Segment.MalformedFrames);
+    }
+
+    [Fact]
+    public void Length_argument_larger_than_the_buffer_is_dropped()
+    {
+        var (b, frame, _) = ValidFrame();
+        Assert.Equal(0, b.Segment.Process(frame, frame.Length + 1));
+        Assert.Equal(0, b.Segment.Process(frame, 3));
+    }
+
+    [Fact]
+    public void Fuzz_random_and_mutated_frames_never_throw()
+    {
+        var rng = new Random(20261122);
+        var b = new Bench(3, 1);
+        b.ToSafeOp();
+        var f = new TestFrame();
+        f.Add(TestBus.LRW, 0, 1, 64);
+        f.Add(TestBus.FPRD, 0x1001, 0x0130, 6);
+        f.Add(TestBus.BWR, 0, 0x0900, 4);
+        var valid = f.Build();
+        var buf = new byte[1600];
+        for (int k = 0; k < 20_000; k++)
+        {
+            int len;
+            if (k % 2 == 0)
+            {
+                len = rng.Next(0, buf.Length + 1);
+                rng.NextBytes(buf.AsSpan(0, len));
+                if (k % 4 == 0 && len >= 14)
+                {
+                    buf[12] = 0x88;
+                    buf[13] = 0xA4;
+                }
+            }
+            else
+            {
+                valid.AsSpan(0, f.Length).CopyTo(buf);
+                len = f.Length;
+                for (int m = rng.Next(1, 6); m > 0; m--) buf[rng.Next(12, len)] = (byte)rng.Next(256);
+            }
+
+            int r = b.Segment.Process(buf, len);
+            Assert.True(r == 0 || r == len);
+        }
+
+        Assert.True(b.Segment.MalformedFrames > 0);
+        Assert.True(b.Segment.FramesProcessed > 0);
+    }
+}

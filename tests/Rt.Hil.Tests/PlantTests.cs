@@ -1,0 +1,260 @@
+using Rt.Core.Config;
+using Rt.Core.Description;
+using Rt.Core.Errors;
+using Rt.Hil.Plant;
+
+namespace Rt.Hil.Tests;
+
+public class PlantTests
+{
+    private static MujocoPlant LoadPlant(IReadOnlyList<ImuConfig>? imus = null) =>
+        MujocoPlant.Load(BenchFixtures.Robot, new PlantOptions
+        {
+            JointOrder = BenchFixtures.Config.Joints.Select(j => j.Name).ToArray(),
+            Imus = imus ?? BenchFixtures.Config.Imus,
+        });
+
+    [Fact]
+    public void Loads_the_biped_with_one_dof_per_configured_joint_and_hangs_above_the_floor()
+    {
+        using var plant = LoadPlant();
+        Assert.Equal(12, plant.JointCount);
+        Assert.Equal(3, plant.ImuCount);
+        Assert.Equal(1, plant.ObstacleCount);
+        Assert.Contains("integrator=\"Euler\"", plant.Mjcf);
+        Assert.Contains("fullinertia=", plant.Mjcf);
+        Assert.DoesNotContain("freejoint", plant.Mjcf);
+        // The pelvis is ~0.05 m above hip, legs 0.11 + 0.8 + foot: the root must sit roughly a metre up.
+        Assert.InRange(plant.RootHeightM, 0.9, 1.3);
+    }
+
+    [Theory]
+    [InlineData("l_knee")]
+    [InlineData("l_hip_pitch")]
+    [InlineData("r_hip_roll")]
+    public void Positive_torque_moves_the_joint_positive_along_its_urdf_axis(string joint)
+    {
+        using var plant = LoadPlant();
+        int i = BenchFixtures.JointIndex(joint);
+        var q0 = new double[12];
+        q0[i] = 0.3; // away from any limit
+        plant.SetJointState(q0, new double[12]);
+        // Hold every other joint still against gravity by cancelling the bias forces, push this one.
+        var c = new double[12];
+        plant.Bias(q0, new double[12], c);
+        for (int k = 0; k < 12; k++) plant.SetJointTorque(k, c[k] + (k == i ? 20 : 0));
+        Assert.True(plant.Step(200));
+        Assert.True(plant.JointPosition(i) > 0.3 + 0.01, $"{joint}: q went from 0.3 to {plant.JointPosition(i)}");
+        Assert.True(plant.JointVelocity(i) > 0);
+    }
+
+    [Fact]
+    public void With_zero_torque_gravity_pulls_raised_legs_back_toward_hanging()
+    {
+        using var plant = LoadPlant();
+        int hip = BenchFixtures.JointIndex("l_hip_pitch"), knee = BenchFixtures.JointIndex("r_knee");
+        var q0 = new double[12];
+        q0[hip] = -0.8; // thigh swung forward/back (either way: gravity must bring it toward 0)
+        q0[knee] = 1.2; // shank folded
+        plant.SetJointState(q0, new double[12]);
+        Assert.True(plant.Step(400)); // 0.1 s
+        Assert.True(Math.Abs(plant.JointPosition(hip)) < 0.8 - 0.05, $"hip pitch {plant.JointPosition(hip)}");
+        Assert.True(plant.JointPosition(knee) < 1.2 - 0.05, $"knee {plant.JointPosition(knee)}");
+        Assert.Equal(400 * 250_000L, plant.SimTimeNs);
+    }
+
+    [Fact]
+    public void Pelvis_imu_at_rest_reads_plus_g_up_in_its_frame_and_no_rate()
+    {
+        using var plant = LoadPlant();
+        plant.Step(10);
+        plant.ReadImu(plant.ImuIndexOf("pelvis_imu"), out var f, out var w);
+        Assert.Equal(0, f.X, 6);
+        Assert.Equal(0, f.Y, 6);
+        Assert.Equal(9.81, f.Z, 6);
+        Assert.Equal(0, w.X, 9);
+        Assert.Equal(0, w.Y, 9);
+        Assert.Equal(0, w.Z, 9);
+    }
+
+    [Fact]
+    public void Imu_readings_are_in_the_imu_frame_rolled_90_degrees_gravity_appears_on_y()
+    {
+        var rolled = new ImuConfig { Name = "rolled", Link = "pelvis", Xyz = [0, 0, 0.05], Rpy = [Math.PI / 2, 0, 0] };
+        using var plant = LoadPlant([rolled]);
+        plant.Step(2);
+        plant.ReadImu(0, out var f, out _);
+        // Up (world +z) expressed in a frame rolled +90° about x is +y.
+        Assert.Equal(0, f.X, 6);
+        Assert.Equal(9.81, f.Y, 6);
+        Assert.Equal(0, f.Z, 6);
+    }
+
+    [Fact]
+    public void Inverse_dynamics_equals_mass_matrix_times_acceleration_plus_bias()
+    {
+        using var plant = LoadPlant();
+        var rng = new Random(3);
+        int n = plant.JointCount;
+        var q = new double[n]; var qd = new double[n]; var qdd = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            q[i] = rng.NextDouble() - 0.5;
+            qd[i] = 2 * rng.NextDouble() - 1;
+            qdd[i] = 10 * rng.NextDouble() - 5;
+        }
+        var tau = new double[n]; var m = new double[n * n]; var c = new double[n];
+        plant.InverseDynamics(q, qd, qdd, tau);
+        plant.MassMatrix(q, m);
+        plant.Bias(q, qd, c);
+        for (int i = 0; i < n; i++)
+        {
+            double expected = c[i];
+            for (int j = 0; j < n; j++) expected += m[i * n + j] * qdd[j];
+            Assert.Equal(expected, tau[i], 9);
+            Assert.True(m[i * n + i] > 0);
+            for (int j = 0; j < n; j++) Assert.Equal(m[i * n + j], m[j * n + i], 12);
+        }
+        // The two legs are dynamically decoupled (fixed pelvis): no mass coupling between left and right joints.
+        int l = BenchFixtures.JointIndex("l_knee"), r = BenchFixtures.JointIndex("r_knee");
+        Assert.Equal(0, m[l * n + r], 12);
+        // At rest the bias is pure gravity, and it does not depend on the plant's running state.
+        plant.Step(50);
+        var c2 = new double[n];
+        plant.Bias(q, qd, c2);
+        Assert.Equal(c, c2);
+    }
+
+    [Fact]
+    public void Dynamics_queries_do_not_disturb_the_simulation()
+    {
+        using var plant = LoadPlant();
+        plant.Step(20);
+        var before = new double[12];
+        plant.GetJointPositions(before);
+        var q = new double[12]; Array.Fill(q, 0.4);
+        var m = new double[144];
+        plant.MassMatrix(q, m);
+        var after = new double[12];
+        plant.GetJointPositions(after);
+        Assert.Equal(before, after);
+    }
+
+    [Fact]
+    public void External_wrench_on_a_foot_pushes_the_leg()
+    {
+        using var plant = LoadPlant();
+        int hipRoll = BenchFixtures.JointIndex("l_hip_roll");
+        plant.Step(100);
+        double free = plant.JointPosition(hipRoll);
+        using var pushed = LoadPlant();
+        pushed.Step(50);
+        pushed.ApplyExternalWrench("l_foot", new Vec3(0, 60, 0), Vec3.Zero); // sideways push outwards (+y on the left)
+        pushed.Step(50);
+        Assert.True(pushed.JointPosition(hipRoll) - free < -0.01 || pushed.JointPosition(hipRoll) - free > 0.01,
+            $"hip roll {pushed.JointPosition(hipRoll)} vs {free} without the push");
+        pushed.ClearExternalWrenches();
+    }
+
+    [Fact]
+    public void Obstacle_moved_into_a_legs_path_blocks_the_swing()
+    {
+        double Swing(bool blocked)
+        {
+            using var plant = LoadPlant();
+            int hip = BenchFixtures.JointIndex("l_hip_pitch");
+            if (blocked)
+            {
+                // Box (half size 0.05) just in front (+x) of the left shank's middle: hip y = 0.1, shank mid ≈ 0.76 m below the pelvis.
+                plant.MoveObstacle(0, new Vec3(0.13, 0.1, plant.RootHeightM - 0.76));
+            }
+            var c = new double[12];
+            plant.Bias(new double[12], new double[12], c);
+            for (int k = 0; k < 12; k++) plant.SetJointTorque(k, c[k]);
+            plant.SetJointTorque(hip, c[hip] - 30); // negative hip pitch swings the foot forward (+x)
+            Assert.True(plant.Step(800), plant.LastError);
+            return plant.JointPosition(hip);
+        }
+        double free = Swing(false), blocked = Swing(true);
+        Assert.True(free < -0.3, $"free swing reached {free}");
+        Assert.True(blocked > free + 0.2, $"blocked swing reached {blocked}, free {free}");
+    }
+
+    [Fact]
+    public void Parameters_can_be_changed_for_randomisation()
+    {
+        using var plant = LoadPlant();
+        double m0 = plant.GetLinkMass("l_thigh");
+        Assert.Equal(4.0, m0, 9);
+        var q = new double[12];
+        var c0 = new double[12];
+        int hip = BenchFixtures.JointIndex("l_hip_pitch");
+        q[hip] = 0.5;
+        plant.Bias(q, new double[12], c0);
+        plant.SetLinkMass("l_thigh", 6.0);
+        Assert.Equal(6.0, plant.GetLinkMass("l_thigh"), 9);
+        var c1 = new double[12];
+        plant.Bias(q, new double[12], c1);
+        Assert.True(Math.Abs(c1[hip]) > Math.Abs(c0[hip]), "a heavier thigh needs more gravity torque");
+        plant.SetJointDamping(hip, 2.5);
+        Assert.Equal(2.5, plant.GetJointDamping(hip));
+        plant.SetJointFrictionLoss(hip, 1.5);
+        Assert.Equal(1.5, plant.GetJointFrictionLoss(hip));
+        plant.SetJointArmature(hip, 0.01);
+        Assert.Equal(0.01, plant.GetJointArmature(hip));
+        plant.SetLinkFriction("l_foot", 0.4);
+        var inertia = plant.GetLinkInertia("l_thigh");
+        plant.SetLinkInertia("l_thigh", new Vec3(inertia.X * 2, inertia.Y * 2, inertia.Z * 2));
+        Assert.Equal(inertia.X * 2, plant.GetLinkInertia("l_thigh").X, 12);
+    }
+
+    [Fact]
+    public void Urdf_damping_and_friction_reach_the_plant()
+    {
+        using var plant = LoadPlant();
+        int hip = BenchFixtures.JointIndex("l_hip_pitch");
+        var urdf = BenchFixtures.Robot.FindJoint("l_hip_pitch")!.Dynamics!;
+        Assert.Equal(urdf.Damping, plant.GetJointDamping(hip));
+        Assert.Equal(urdf.Friction, plant.GetJointFrictionLoss(hip));
+    }
+
+    [Fact]
+    public void Step_allocates_nothing()
+    {
+        using var plant = LoadPlant();
+        var q = new double[12]; var qd = new double[12]; var tau = new double[12]; var m = new double[144];
+        for (int k = 0; k < 200; k++) Work(plant, q, qd, tau, m);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int k = 0; k < 2000; k++) Work(plant, q, qd, tau, m);
+        long after = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Equal(0, after - before);
+
+        static void Work(MujocoPlant p, double[] q, double[] qd, double[] tau, double[] m)
+        {
+            for (int i = 0; i < 12; i++) p.SetJointTorque(i, 0.1);
+            p.Step(1);
+            p.GetJointPositions(q);
+            p.GetJointVelocities(qd);
+            p.ReadImu(0, out _, out _);
+            p.InverseDynamics(q, qd, qd, tau);
+            p.MassMatrix(q, m);
+            p.ApplyExternalWrench(1, new Vec3(0, 0, 0), new Vec3(0, 0, 0));
+            p.MoveObstacle(0, new Vec3(5, 5, 0.05));
+        }
+    }
+
+    [Fact]
+    public void An_imu_on_an_unknown_link_is_an_input_error()
+    {
+        var bad = new ImuConfig { Name = "lost", Link = "no_such_link" };
+        var e = Assert.Throws<InputError>(() => MjcfWriter.Write(BenchFixtures.Robot, new PlantOptions { Imus = [bad] }));
+        Assert.Contains("no_such_link", e.Message);
+    }
+
+    [Fact]
+    public void A_joint_order_naming_an_unknown_joint_is_an_input_error()
+    {
+        var e = Assert.Throws<InputError>(() => MujocoPlant.Load(BenchFixtures.Robot, new PlantOptions { JointOrder = ["l_knee", "elbow"] }));
+        Assert.Contains("elbow", e.Message);
+    }
+}

@@ -1,0 +1,89 @@
+using Rt.Core.Config;
+using Rt.Core.Divergence;
+using Rt.Core.Tick;
+using Xunit.Abstractions;
+
+namespace Rt.Telemetry.Tests;
+
+internal static class Fixtures
+{
+    public static readonly string[] Joints =
+    [
+        "l_hip_yaw", "l_hip_roll", "l_hip_pitch", "l_knee", "l_ankle_pitch", "l_ankle_roll",
+        "r_hip_yaw", "r_hip_roll", "r_hip_pitch", "r_knee", "r_ankle_pitch", "r_ankle_roll",
+    ];
+
+    public static ChannelLayout Layout() => new(Joints, ["pelvis_imu"]);
+
+    public static TickState State(ChannelLayout layout) => new(layout.JointCount, layout.ImuCount, layout);
+
+    /// <summary>Deterministic, tick-dependent divergence values so a decoded record can be matched to its tick.</summary>
+    public static void Fill(TickState s, long tick)
+    {
+        s.Tick = tick;
+        s.TimeNs = 1_000_000_000_000L + tick * 1_000_000;
+        s.SafetyState = SafetyState.Operational;
+        DivergenceRecord d = s.Divergence;
+        d.Valid = true;
+        d.Tick = tick;
+        d.TimeNs = s.TimeNs;
+        for (int c = 0; c < d.Score.Length; c++)
+        {
+            d.Innovation[c] = Value(tick, c, 1);
+            d.Score[c] = Value(tick, c, 2);
+            d.Detector[c] = Value(tick, c, 3);
+            d.Threshold[c] = 10 + c;
+            d.OverThreshold[c] = (tick + c) % 7 == 0;
+        }
+        for (int j = 0; j < d.ExternalTorque.Length; j++) d.ExternalTorque[j] = Value(tick, j, 4);
+        d.WorstChannel = (int)(tick % d.Score.Length);
+        d.WorstRatio = 0.5;
+        d.OverCount = 1;
+    }
+
+    public static double Value(long tick, int channel, int field) => ((tick % 1000) * 0.001) + channel * 0.01 + field;
+
+    public static string TempDir(string name)
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"rt-telemetry-{name}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    public static TelemetrySection Section(string broker, string dir, int batch = 10, int decimation = 1) => new()
+    {
+        Enabled = true,
+        Broker = broker,
+        RobotId = "r1",
+        BatchSize = batch,
+        Decimation = decimation,
+        OutboxPath = Path.Combine(dir, "outbox"),
+    };
+
+    public static TelemetryOptions FastOptions => new() { KeepAliveS = 5, ConnectWatchdogS = 2, FlushIntervalS = 0.05 };
+
+    public static SafetyEvent Event(long id) => new(id, 1000 + id, 5_000_000 + id, SafetyState.Operational, SafetyState.Stopping,
+        Rt.Core.Faults.FaultCode.TwinDivergence, 3, StopCategory.Cat1, 12.5 + id, 10);
+
+    /// <summary>A log sink that keeps lines (thread-safe) and echoes them to the test output.</summary>
+    public sealed class Log(ITestOutputHelper? output)
+    {
+        private readonly List<string> _lines = new();
+        public void Add(string line)
+        {
+            lock (_lines) _lines.Add(line);
+            try { output?.WriteLine(line); } catch (InvalidOperationException) { }
+        }
+        public List<string> Lines { get { lock (_lines) return [.. _lines]; } }
+        public bool WaitFor(Func<string, bool> match, TimeSpan timeout)
+        {
+            var end = DateTime.UtcNow + timeout;
+            while (DateTime.UtcNow < end)
+            {
+                if (Lines.Any(match)) return true;
+                Thread.Sleep(20);
+            }
+            return false;
+        }
+    }
+}

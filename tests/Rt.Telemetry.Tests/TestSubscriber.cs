@@ -1,0 +1,72 @@
+using System.Text;
+using Rt.Telemetry;
+using Rt.Telemetry.Native;
+
+namespace Rt.Telemetry.Tests;
+
+/// <summary>A second MQTT client (our binding, separate connection) that records what the broker delivers.</summary>
+internal sealed class TestSubscriber : IDisposable
+{
+    private readonly MosquittoClient _client;
+    private readonly List<Received> _messages = new();
+    private readonly ManualResetEventSlim _subscribed = new(false);
+    private readonly string _pattern;
+
+    public TestSubscriber(string broker, string pattern, string? clientId = null, bool cleanSession = true,
+        string caFile = "", MqttCredentials? credentials = null)
+    {
+        _pattern = pattern;
+        _client = new MosquittoClient(new MqttConnectOptions(BrokerUri.Parse(broker), clientId ?? $"test-sub-{Guid.NewGuid():N}")
+        {
+            CleanSession = cleanSession,
+            KeepAliveS = 5,
+            CaFile = caFile,
+            Credentials = credentials,
+        })
+        {
+            Connected = rc => { if (rc == 0) _client!.Subscribe(_pattern, 1, out _); },
+            Subscribed = _ => _subscribed.Set(),
+            MessageReceived = (topic, payload, retained) =>
+            {
+                lock (_messages)
+                {
+                    _messages.Add(new Received(topic, Encoding.UTF8.GetString(payload), retained));
+                    Monitor.PulseAll(_messages);
+                }
+            },
+        };
+        _client.Start();
+        if (!_subscribed.Wait(TimeSpan.FromSeconds(10))) throw new TimeoutException($"test subscriber could not subscribe to {pattern} on {broker}");
+    }
+
+    public sealed record Received(string Topic, string Payload, bool Retained);
+
+    public List<Received> Snapshot()
+    {
+        lock (_messages) return [.. _messages];
+    }
+
+    public List<Received> On(string topic) => Snapshot().Where(m => m.Topic == topic).ToList();
+
+    /// <summary>Waits until <paramref name="done"/> holds for the messages so far; false on timeout.</summary>
+    public bool WaitFor(Func<List<Received>, bool> done, TimeSpan timeout)
+    {
+        var end = DateTime.UtcNow + timeout;
+        lock (_messages)
+        {
+            while (!done(_messages))
+            {
+                var left = end - DateTime.UtcNow;
+                if (left <= TimeSpan.Zero) return false;
+                Monitor.Wait(_messages, left);
+            }
+            return true;
+        }
+    }
+
+    public void Dispose()
+    {
+        _client.Dispose();
+        _subscribed.Dispose();
+    }
+}

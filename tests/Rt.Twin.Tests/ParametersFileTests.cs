@@ -1,0 +1,157 @@
+using Rt.Core.Config;
+using Rt.Core.Divergence;
+using Rt.Core.Errors;
+using Rt.Twin.Parameters;
+
+namespace Rt.Twin.Tests;
+
+public sealed class ParametersFileTests
+{
+    private const string Source = "/etc/rt/twin-params.yaml";
+
+    private static RtConfig Config()
+    {
+        var config = new RtConfig { SourcePath = "/etc/rt/rt.yaml" };
+        foreach (var name in new[] { "l_hip_pitch", "l_knee" }) config.Joints.Add(new JointDriveConfig { Name = name });
+        config.Imus.Add(new ImuConfig { Name = "pelvis_imu" });
+        return config;
+    }
+
+    private static TwinParameters Sample()
+    {
+        var p = new TwinParameters { Robot = "biped_test" };
+        p.Joints.Add(new JointParameters { Name = "l_hip_pitch" });
+        p.Joints.Add(new JointParameters
+        {
+            Name = "l_knee",
+            Servo = new JointServoParameters { NaturalFrequencyRadS = 41.5, DampingRatio = 0.71, DelayTicks = 2, Gain = 0.999, Arx = [1.8, -0.81, 0.005, 0.005] },
+            Friction = new JointFrictionParameters { CoulombFrictionNm = 1.2, ViscousFrictionNmsPerRad = 0.35 },
+            Noise = new JointNoise { PositionRad = 1.5e-4, TorqueNm = 0.25, TorqueBiasNm = -0.1 },
+        });
+        p.Imus.Add(new ImuParameters { Name = "pelvis_imu", SpecificForceSigma = [0.04, 0.05, 0.06], SpecificForceBias = [0.01, 0, -0.02] });
+        p.Links.Add(new LinkParameters { Name = "l_thigh", Pi = [4, 0.1, 0, -0.8, 0.2, 0, 0, 0.2, 0, 0.01] });
+        p.BaseParameters.Add(new BaseParameter { Name = "l_thigh.mcz + 0.4·l_shin.m", Value = -1.23456789012345 });
+        p.Fit.Add(new ChannelFit { Channel = "l_knee.position", R2 = 0.9993, ResidualSigma = 1.1e-4 });
+        return p;
+    }
+
+    [Fact]
+    public void Format_and_parse_round_trip_exactly()
+    {
+        var p = Sample();
+        var text = TwinParameterFile.Format(p);
+        var q = TwinParameterFile.Parse(text, Source, Config(), null);
+        Assert.Equal(TwinParameterFile.Format(p), TwinParameterFile.Format(q));
+        Assert.Equal(41.5, q.Joints[1].Servo.NaturalFrequencyRadS);
+        Assert.Equal(2, q.Joints[1].Servo.DelayTicks);
+        Assert.Equal(-1.23456789012345, q.BaseParameters[0].Value);
+        Assert.Equal([1.8, -0.81, 0.005, 0.005], q.Joints[1].Servo.Arx);
+
+        var noise = q.ToNoiseModel(new ChannelLayout(["l_hip_pitch", "l_knee"], ["pelvis_imu"]));
+        Assert.Equal(0.25, noise.SigmaOf(6)[0]);
+        Assert.Equal(-0.1, noise.BiasOf(6)[0]);
+        Assert.Equal([0.04, 0.05, 0.06], noise.SigmaOf(9).ToArray());
+    }
+
+    [Fact]
+    public void Save_then_load_from_disk()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"rt-params-{Environment.ProcessId}.yaml");
+        try
+        {
+            TwinParameterFile.Save(path, Sample());
+            var q = TwinParameterFile.Load(path, Config(), null);
+            Assert.Equal("l_knee", q.Joints[1].Name);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Joint_names_that_do_not_match_the_config_are_named_with_expected_and_found()
+    {
+        var p = Sample();
+        p.Joints[1].Name = "l_ankle";
+        var e = Assert.Throws<InputError>(() => TwinParameterFile.Parse(TwinParameterFile.Format(p), Source, Config(), null));
+        Assert.Equal(Source, e.Source_);
+        Assert.StartsWith("joints[1].name (line ", e.Location, StringComparison.Ordinal);
+        Assert.Contains("expected joint 'l_knee'", e.Problem, StringComparison.Ordinal);
+        Assert.Contains("found 'l_ankle'", e.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Swapped_joint_order_is_called_out()
+    {
+        var p = Sample();
+        (p.Joints[0], p.Joints[1]) = (p.Joints[1], p.Joints[0]);
+        var e = Assert.Throws<InputError>(() => TwinParameterFile.Parse(TwinParameterFile.Format(p), Source, Config(), null));
+        Assert.Contains("different order", e.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_joint_count_mismatch_lists_both_sides()
+    {
+        var p = Sample();
+        p.Joints.RemoveAt(1);
+        var e = Assert.Throws<InputError>(() => TwinParameterFile.Parse(TwinParameterFile.Format(p), Source, Config(), null));
+        Assert.StartsWith("joints", e.Location, StringComparison.Ordinal);
+        Assert.Contains("has 1 joint entries", e.Problem, StringComparison.Ordinal);
+        Assert.Contains("has 2", e.Problem, StringComparison.Ordinal);
+        Assert.Contains("l_knee", e.Problem, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("coulomb_friction_nm: 1.2", "coulomb_friction_nm: .nan", "joints[1].friction.coulomb_friction_nm")]
+    [InlineData("coulomb_friction_nm: 1.2", "coulomb_friction_nm: NaN", "joints[1].friction.coulomb_friction_nm")]
+    [InlineData("natural_frequency_rad_s: 41.5", "natural_frequency_rad_s: .inf", "joints[1].servo.natural_frequency_rad_s")]
+    [InlineData("specific_force_sigma_m_s2: [0.04", "specific_force_sigma_m_s2: [-Infinity", "imus[0].specific_force_sigma_m_s2[0]")]
+    public void Non_finite_values_are_refused_by_key(string original, string replacement, string key)
+    {
+        var text = TwinParameterFile.Format(Sample()).Replace(original, replacement, StringComparison.Ordinal);
+        var e = Assert.Throws<InputError>(() => TwinParameterFile.Parse(text, Source, Config(), null));
+        Assert.StartsWith(key + " (line ", e.Location, StringComparison.Ordinal);
+        Assert.Contains("non-finite", e.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Sigma_must_be_positive()
+    {
+        var text = TwinParameterFile.Format(Sample()).Replace("torque_nm: 0.25", "torque_nm: 0", StringComparison.Ordinal);
+        var e = Assert.Throws<InputError>(() => TwinParameterFile.Parse(text, Source, Config(), null));
+        Assert.StartsWith("joints[1].noise.torque_nm", e.Location, StringComparison.Ordinal);
+        Assert.Contains("must be > 0", e.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Unknown_keys_and_wrong_schema_are_refused()
+    {
+        var text = TwinParameterFile.Format(Sample()).Replace("coulomb_friction_nm:", "colomb_friction_nm:", StringComparison.Ordinal);
+        var e = Assert.Throws<InputError>(() => TwinParameterFile.Parse(text, Source, Config(), null));
+        Assert.Contains("unknown key 'colomb_friction_nm'", e.Problem, StringComparison.Ordinal);
+
+        text = TwinParameterFile.Format(Sample()).Replace("schema_version: 1", "schema_version: 7", StringComparison.Ordinal);
+        e = Assert.Throws<InputError>(() => TwinParameterFile.Parse(text, Source, Config(), null));
+        Assert.StartsWith("schema_version", e.Location, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Links_and_robot_name_are_checked_against_the_urdf()
+    {
+        var urdf = Rt.Core.Description.UrdfParser.Parse(CalibrationTestRobot.Urdf, "/robots/test.urdf");
+        var p = Sample();
+        p.Robot = urdf.Name;
+        p.Joints.Clear();
+        foreach (var j in urdf.MovableJoints) p.Joints.Add(new JointParameters { Name = j.Name });
+        p.Imus.Clear();
+        p.Links[0].Name = "no_such_link";
+        var e = Assert.Throws<InputError>(() => TwinParameterFile.Parse(TwinParameterFile.Format(p), Source, null, urdf));
+        Assert.StartsWith("links", e.Location, StringComparison.Ordinal);
+
+        p.Robot = "other";
+        e = Assert.Throws<InputError>(() => TwinParameterFile.Parse(TwinParameterFile.Format(p), Source, null, urdf));
+        Assert.StartsWith("robot", e.Location, StringComparison.Ordinal);
+        Assert.Contains("found 'other'", e.Problem, StringComparison.Ordinal);
+    }
+}
