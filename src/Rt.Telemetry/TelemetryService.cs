@@ -384,14 +384,14 @@ public sealed class TelemetryService : IDisposable
     {
         if (_connected || _stopping) return;
         if (Stopwatch.GetElapsedTime(_clientCreatedTs).TotalSeconds < _options.ConnectWatchdogS) return;
-        if (!_watchdogReported)
+        if (!_watchdogReported && _reportedThisOutage.Count == 0) // a specific reason already said it once
         {
             string why = _lastLibError.Length > 0 ? $"last error: {_lastLibError}" : "no answer from the broker";
             Report($"MQTT: no connection to {_broker} within {_options.ConnectWatchdogS:0.#} s " +
                    $"(unreachable since {_outageSinceUtc:HH:mm:ss}Z; {why}); restarting the MQTT client, " +
                    "since libmosquitto's network thread stops for good after TLS or authentication failures. Retrying quietly.");
-            _watchdogReported = true;
         }
+        _watchdogReported = true;
         RetireClient();
         Interlocked.Increment(ref _rebuilds);
         CreateClient();

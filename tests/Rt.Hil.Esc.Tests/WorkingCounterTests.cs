@@ -91,8 +91,10 @@ public class WorkingCounterTests
         for (int i = 0; i < 3; i++) Assert.Equal(0x0004, b.Bus.FprdU16(Bench.Station(i), 0x0200));
         var (wkc, data, _) = b.Bus.Send(TestBus.BRW, 0, 0x0200, [0x08, 0x00]);
         Assert.Equal(9, wkc);
-        Assert.Equal(0x0004, BinaryPrimitives.ReadUInt16LittleEndian(data));
-        Assert.Equal(0x0008, b.Bus.FprdU16(0x1003, 0x0200));
+        // Each slave ORs its old value into the passing data and writes the data as it arrived at it.
+        Assert.Equal(0x000C, BinaryPrimitives.ReadUInt16LittleEndian(data));
+        Assert.Equal(0x0008, b.Bus.FprdU16(0x1001, 0x0200));
+        Assert.Equal(0x000C, b.Bus.FprdU16(0x1003, 0x0200));
     }
 
     [Fact]
@@ -115,7 +117,7 @@ public class WorkingCounterTests
         var (wkc, data, _) = b.Bus.Send(TestBus.FRMW, 0x1002, 0x0200, new byte[2]);
         Assert.Equal(3, wkc);
         Assert.Equal(0x5555, BinaryPrimitives.ReadUInt16LittleEndian(data));
-        Assert.Equal(0x5555, b.Bus.FprdU16(0x1001, 0x0200));
+        Assert.Equal(0x0000, b.Bus.FprdU16(0x1001, 0x0200)); // upstream of the reader: gets the data as sent
         Assert.Equal(0x5555, b.Bus.FprdU16(0x1003, 0x0200));
     }
 

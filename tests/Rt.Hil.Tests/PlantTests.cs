@@ -141,19 +141,21 @@ public class PlantTests
     }
 
     [Fact]
-    public void External_wrench_on_a_foot_pushes_the_leg()
+    public void External_wrench_on_a_foot_pushes_the_leg_the_way_it_points()
     {
-        using var plant = LoadPlant();
         int hipRoll = BenchFixtures.JointIndex("l_hip_roll");
-        plant.Step(100);
-        double free = plant.JointPosition(hipRoll);
+        using var free = LoadPlant();
+        free.Step(400);
         using var pushed = LoadPlant();
-        pushed.Step(50);
-        pushed.ApplyExternalWrench("l_foot", new Vec3(0, 60, 0), Vec3.Zero); // sideways push outwards (+y on the left)
-        pushed.Step(50);
-        Assert.True(pushed.JointPosition(hipRoll) - free < -0.01 || pushed.JointPosition(hipRoll) - free > 0.01,
-            $"hip roll {pushed.JointPosition(hipRoll)} vs {free} without the push");
+        // +y on the left foot, below the hip-roll axis (+x): Rx(θ)·(0, 0, −L) = (0, L sin θ, …), so the roll angle grows.
+        pushed.ApplyExternalWrench("l_foot", new Vec3(0, 60, 0), Vec3.Zero);
+        pushed.Step(400);
+        Assert.True(pushed.JointPosition(hipRoll) > free.JointPosition(hipRoll) + 0.02,
+            $"hip roll {pushed.JointPosition(hipRoll)} vs {free.JointPosition(hipRoll)} without the push");
         pushed.ClearExternalWrenches();
+        var v0 = pushed.JointVelocity(hipRoll);
+        pushed.Step(400);
+        Assert.True(pushed.JointVelocity(hipRoll) < v0, "without the push, gravity and damping slow the leg");
     }
 
     [Fact]

@@ -89,7 +89,6 @@ public sealed unsafe class GpioTests(ITestOutputHelper output)
         foreach (var kv in c) output.WriteLine($"{kv.Key} = {kv.Value}");
 
         var chip = default(GpioChipInfo);
-        var values = default(GpioV2LineValues);
         var attr = default(GpioV2LineAttribute);
         var cattr = default(GpioV2LineConfigAttribute);
         var cfg = default(GpioV2LineConfig);

@@ -4,6 +4,7 @@ using Rt.Safety;
 
 namespace Rt.Safety.Tests;
 
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class LocalResetSocketTests
 {
     private static string Tick(Rig rig, string socketPath)

@@ -187,17 +187,17 @@ public class DynamicsConsistencyTests
     {
         var d = DynamicsTestRobots.Branchy();
         var model = RigidBodyModel.FromDescription(d);
-        Assert.Equal(["j1", "j2", "j3", "j4"], model.JointNames);
-        Assert.Equal(["a", "b", "c", "d"], model.BodyNames);
-        Assert.Equal([-1, 0, -1, 2], model.Parents.ToArray());
+        Assert.Equal(["j1", "j2", "j5", "j3", "j4"], model.JointNames);
+        Assert.Equal(["a", "b", "f", "c", "d"], model.BodyNames);
+        Assert.Equal([-1, 0, 1, -1, 3], model.Parents.ToArray());
         var pi = GetPi(model);
         Assert.Equal(1.5 + 0.4, pi[0], 12);   // a + a_tool
-        Assert.Equal(1.2 + 0.3, pi[30], 12);  // d + e
+        Assert.Equal(1.2 + 0.3, pi[40], 12);  // d + e
         Assert.Equal(5.0, model.BaseMass, 12);
         Span<double> r = stackalloc double[9];
         Span<double> p = stackalloc double[3];
         Assert.True(model.TryGetLinkFrame("marker", out int body, r, p));
-        Assert.Equal(3, body);
+        Assert.Equal(4, body);
         Assert.Equal(0.1, p[0], 12);
         Assert.Equal(0.1, p[1], 12);
         Assert.Equal(-0.35, p[2], 12);
@@ -258,7 +258,7 @@ public class DynamicsConsistencyTests
     public void Joint_names_map_from_config_order_to_model_order()
     {
         var model = RigidBodyModel.FromDescription(DynamicsTestRobots.Branchy());
-        Assert.Equal([3, 0, 2, 1], model.MapJointNames(["j4", "j1", "j3", "j2"]));
+        Assert.Equal([4, 0, 3, 1, 2], model.MapJointNames(["j4", "j1", "j3", "j2", "j5"]));
         var e = Assert.Throws<ArgumentException>(() => model.MapJointNames(["j1", "f1"]));
         Assert.Contains("'f1' is not a movable joint", e.Message);
         Assert.Throws<ArgumentException>(() => model.MapJointNames(["j1", "j1"]));

@@ -26,14 +26,16 @@ internal static class DynamicsTestRobots
             new("d", Inertia(1.2, 0.05, -0.02, -0.15, -0.2, 0.0, 0.4, 0.03, 0.02, 0.035)),
             new("e", Inertia(0.3, 0.02, 0.02, 0.02, 0.0, 0.0, 0.0, 0.001, 0.002, 0.0015)),
             new("marker", null),
+            new("f", Inertia(0.6, 0.04, 0.03, 0.1, 0.1, 0.2, 0.3, 0.006, 0.004, 0.005)),
         };
         var joints = new List<Joint>
         {
             new("j1", JointType.Revolute, "base", "a", new Pose(new Vec3(0.1, -0.05, 0.2), new Vec3(0.3, -0.2, 0.5)), new Vec3(1, 2, 3), Limits(), null),
             new("f1", JointType.Fixed, "a", "a_tool", new Pose(new Vec3(0.0, 0.2, -0.1), new Vec3(-0.4, 0.1, 0.9)), new Vec3(1, 0, 0), null, null),
             new("j2", JointType.Prismatic, "a_tool", "b", new Pose(new Vec3(0.05, 0.0, 0.3), new Vec3(0.0, 0.6, 0.0)), new Vec3(0, 0, 1), Limits(), null),
+            new("j5", JointType.Revolute, "b", "f", new Pose(new Vec3(0.0, 0.1, 0.2), new Vec3(0.1, 0.2, 0.3)), new Vec3(0, 1, 1), Limits(), null),
             new("j3", JointType.Continuous, "base", "c", new Pose(new Vec3(-0.2, 0.1, 0.0), new Vec3(0.0, 0.0, 0.0)), new Vec3(0, 1, 0), null, null),
-            new("j4", JointType.Revolute, "c", "d", new Pose(new Vec3(0.0, 0.0, -0.4), new Vec3(0.2, 0.0, 0.0)), new Vec3(1, 0, 0), Limits(), null),
+            new("j4", JointType.Revolute, "c", "d", new Pose(new Vec3(0.1, 0.05, -0.4), new Vec3(0.2, 0.1, 0.0)), new Vec3(1, 0.5, 0.2), Limits(), null),
             new("f2", JointType.Fixed, "d", "e", new Pose(new Vec3(0.1, 0.1, -0.3), new Vec3(0.0, 0.0, 0.0)), new Vec3(1, 0, 0), null, null),
             new("f3", JointType.Fixed, "e", "marker", new Pose(new Vec3(0.0, 0.0, -0.05), new Vec3(0.0, 1.0, 0.0)), new Vec3(1, 0, 0), null, null),
         };

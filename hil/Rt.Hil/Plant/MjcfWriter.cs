@@ -17,7 +17,8 @@ namespace Rt.Hil.Plant;
 /// <item>The URDF joint axis is expressed in the child (joint) frame, so the MJCF joint sits at pos 0 of the child
 /// body with the same axis: revolute → hinge with range, continuous → unlimited hinge, prismatic → slide,
 /// fixed → no joint (the child body is welded to its parent). URDF damping → damping, friction → frictionloss.</item>
-/// <item>&lt;inertial&gt; copies origin (pos/quat), mass and the full tensor (fullinertia = ixx iyy izz ixy ixz iyz);
+/// <item>&lt;inertial&gt; copies origin xyz, mass and the full tensor (fullinertia = ixx iyy izz ixy ixz iyz), rotated
+/// into the link frame (R I Rᵀ) when the URDF inertial frame has an rpy, since MuJoCo allows no quat with fullinertia;
 /// inertiafromgeom is off, so geoms add no mass and the plant's inertia equals the URDF's. A movable link without
 /// inertial gets 1 g and 1e-6 kg·m² because MuJoCo refuses massless moving bodies (stated, not hidden).</item>
 /// <item>Geoms are the URDF &lt;collision&gt; primitives (box size → half sizes; cylinder along z → size r, half length;
@@ -124,11 +125,13 @@ public static class MjcfWriter
         string inner = pad + "  ";
         if (link.Inertial is { } inertial)
         {
-            sb.Append(inner).Append("<inertial pos=\"").Append(V(inertial.Origin.Xyz)).Append("\" quat=\"")
-                .Append(Q(Rotation.QuatFromRpy(inertial.Origin.Rpy))).Append("\" mass=\"").Append(F(inertial.Mass))
-                .Append("\" fullinertia=\"").Append(F(inertial.Ixx)).Append(' ').Append(F(inertial.Iyy)).Append(' ')
-                .Append(F(inertial.Izz)).Append(' ').Append(F(inertial.Ixy)).Append(' ').Append(F(inertial.Ixz)).Append(' ')
-                .Append(F(inertial.Iyz)).Append("\"/>\n");
+            // MuJoCo's fullinertia fixes the inertial frame's orientation itself (no quat allowed with it), so a rotated
+            // URDF inertial frame is folded into the tensor: I_link = R I R^T.
+            var t = InertiaInLinkFrame(inertial);
+            sb.Append(inner).Append("<inertial pos=\"").Append(V(inertial.Origin.Xyz)).Append("\" mass=\"").Append(F(inertial.Mass))
+                .Append("\" fullinertia=\"").Append(F(t[0, 0])).Append(' ').Append(F(t[1, 1])).Append(' ')
+                .Append(F(t[2, 2])).Append(' ').Append(F(t[0, 1])).Append(' ').Append(F(t[0, 2])).Append(' ')
+                .Append(F(t[1, 2])).Append("\"/>\n");
         }
         else if (joint is { IsMovable: true })
         {
@@ -258,6 +261,30 @@ public static class MjcfWriter
         }
         Visit(robot.RootLink, Vec3.Zero, Quat.Identity);
         return double.IsFinite(lowest) ? lowest : 0;
+    }
+
+    /// <summary>The URDF inertia tensor (given in the inertial frame) expressed in the link frame: R I Rᵀ.</summary>
+    public static double[,] InertiaInLinkFrame(Inertial inertial)
+    {
+        ArgumentNullException.ThrowIfNull(inertial);
+        var i = new[,]
+        {
+            { inertial.Ixx, inertial.Ixy, inertial.Ixz },
+            { inertial.Ixy, inertial.Iyy, inertial.Iyz },
+            { inertial.Ixz, inertial.Iyz, inertial.Izz },
+        };
+        var r = Rotation.MatrixFromRpy(inertial.Origin.Rpy);
+        var result = new double[3, 3];
+        for (int a = 0; a < 3; a++)
+            for (int b = 0; b < 3; b++)
+            {
+                double sum = 0;
+                for (int k = 0; k < 3; k++)
+                    for (int l = 0; l < 3; l++)
+                        sum += r[a, k] * i[k, l] * r[b, l];
+                result[a, b] = sum;
+            }
+        return result;
     }
 
     private static double At(double[] a, int i) => a.Length > i ? a[i] : 0;

@@ -119,7 +119,7 @@ internal sealed class YamlBinder(string source, ConfigKeyLines lines)
         return items;
     }
 
-    private static Dictionary<string, PropertyInfo> KeysOf(Type type)
+    internal static Dictionary<string, PropertyInfo> KeysOf(Type type)
     {
         var keys = new Dictionary<string, PropertyInfo>(StringComparer.Ordinal);
         foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))

@@ -94,7 +94,7 @@ internal static class RunCommand
         Console.CancelKeyPress += onCancel;
         long gc0 = GC.CollectionCount(0) + GC.CollectionCount(1) + GC.CollectionCount(2);
         var wall = Stopwatch.StartNew();
-        if (!worker.IsAlive && worker.ThreadState == System.Threading.ThreadState.Unstarted) worker.Start();
+        if (options.Lockstep) worker.Start();
 
         bool live = !noUi && !Console.IsOutputRedirected;
         int drawn = 0;

@@ -605,7 +605,7 @@ public sealed class RigidBodyModel
             else
             {
                 momentum[i] = V3.Dot(a, hn);
-                ctqd[i] = -V3.Dot(a, V3.Cross(w, hn) - V3.Cross(_v[i], hf));
+                ctqd[i] = -V3.Dot(a, V3.Cross(w, hn) + V3.Cross(_v[i], hf));
             }
             int p = _parent[i];
             if (p >= 0)

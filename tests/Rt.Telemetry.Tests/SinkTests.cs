@@ -1,0 +1,92 @@
+using Rt.Core.Tick;
+using Rt.Telemetry.Native;
+
+namespace Rt.Telemetry.Tests;
+
+public sealed class SinkTests
+{
+    [Fact]
+    public void Enqueue_is_one_push_and_allocates_nothing_even_when_the_ring_is_full()
+    {
+        var layout = Fixtures.Layout();
+        var sink = new TelemetrySink(layout, capacity: 64);
+        var state = Fixtures.State(layout);
+        Fixtures.Fill(state, 1);
+        for (int i = 0; i < 200; i++) sink.Enqueue(state); // warm-up, fills the ring
+        var scratch = new double[sink.Slot.Width];
+        while (sink.Ring.TryRead(out _, scratch)) { }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10_000; i++)
+        {
+            state.Tick = i;
+            sink.Enqueue(state);
+            if (i % 2 == 0) sink.Ring.TryRead(out _, scratch); // half drained: exercises both push and drop
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+        Assert.True(sink.Dropped > 0);
+    }
+
+    [Fact]
+    public void A_slot_holds_every_value_of_the_record()
+    {
+        var layout = Fixtures.Layout();
+        var sink = new TelemetrySink(layout, capacity: 4);
+        var state = Fixtures.State(layout);
+        Fixtures.Fill(state, 42);
+        state.SafetyState = SafetyState.Holding;
+        sink.Enqueue(state);
+        var s = new double[sink.Slot.Width];
+        Assert.True(sink.Ring.TryRead(out long tick, s));
+        var l = sink.Slot;
+        Assert.Equal(42, tick);
+        Assert.Equal(state.TimeNs, BitConverter.DoubleToInt64Bits(s[DivergenceSlot.TimeNs]));
+        Assert.Equal((double)SafetyState.Holding, s[DivergenceSlot.Safety]);
+        for (int c = 0; c < layout.Count; c++)
+        {
+            Assert.Equal(state.Divergence.Innovation[c], s[l.Innovation + c]);
+            Assert.Equal(state.Divergence.Score[c], s[l.Score + c]);
+            Assert.Equal(state.Divergence.Detector[c], s[l.Detector + c]);
+            Assert.Equal(state.Divergence.Threshold[c], s[l.Threshold + c]);
+            Assert.Equal(state.Divergence.OverThreshold[c] ? 1.0 : 0.0, s[l.Over + c]);
+        }
+        for (int j = 0; j < layout.JointCount; j++) Assert.Equal(state.Divergence.ExternalTorque[j], s[l.ExternalTorque + j]);
+    }
+}
+
+public sealed class BrokerUriTests
+{
+    [Theory]
+    [InlineData("mqtt://127.0.0.1:1883", "127.0.0.1", 1883, false)]
+    [InlineData("mqtts://broker.lab:8884", "broker.lab", 8884, true)]
+    [InlineData("mqtt://robot-gw", "robot-gw", 1883, false)]
+    [InlineData("mqtts://robot-gw/", "robot-gw", 8883, true)]
+    [InlineData("mqtt://[::1]:1884", "::1", 1884, false)]
+    public void Parses_good_uris(string text, string host, int port, bool tls)
+    {
+        Assert.Equal(new BrokerUri(host, port, tls), BrokerUri.Parse(text));
+    }
+
+    [Theory]
+    [InlineData("tcp://host:1883", "mqtt://")]
+    [InlineData("mqtt://host:0", "port")]
+    [InlineData("mqtt://host:70000", "port")]
+    [InlineData("mqtt://host:abc", "port")]
+    [InlineData("mqtt://:1883", "no host")]
+    [InlineData("mqtt://user:pw@host:1883", "credentials_file")]
+    [InlineData("mqtt://host:1883/topic", "no path")]
+    public void Rejects_bad_uris_with_a_clear_input_error(string text, string expect)
+    {
+        var e = Assert.Throws<Rt.Core.Errors.InputError>(() => BrokerUri.Parse(text, "rt run", "--broker"));
+        Assert.Contains(expect, e.Message, StringComparison.Ordinal);
+        Assert.Equal("--broker", e.Location);
+    }
+
+    [Fact]
+    public void Missing_library_gives_the_install_hint()
+    {
+        var e = Assert.Throws<MosquittoUnavailableException>(() => Mosq.EnsureLoadable("libmosquitto-not-here.so.1"));
+        Assert.Contains("install Debian libmosquitto1", e.Message, StringComparison.Ordinal);
+    }
+}
