@@ -127,10 +127,10 @@ public sealed class Bench : IFieldbus, IDisposable
     public long TickPeriodNs { get; }
     public int Substeps { get; }
 
-    /// <summary>Simulated time, ns.</summary>
+    /// <summary>Real-time safe. Simulated time, ns.</summary>
     public long SimTimeNs => Plant.SimTimeNs;
 
-    /// <summary>False once MuJoCo raised an error or a warning (e.g. a diverging acceleration): the run is no longer trustworthy.</summary>
+    /// <summary>Real-time safe. False once MuJoCo raised an error or a warning (e.g. a diverging acceleration): the run is no longer trustworthy.</summary>
     public bool PlantHealthy => !_plantFailed;
 
     /// <summary>
@@ -182,6 +182,7 @@ public sealed class Bench : IFieldbus, IDisposable
         SampleImus();
     }
 
+    /// <summary>Not real-time safe. Frees the plant.</summary>
     public void Dispose() => Plant.Dispose();
 
     private void SampleImus()

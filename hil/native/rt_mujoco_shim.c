@@ -158,6 +158,7 @@ double* rtmj_data_ptr(rtmj* h, int field) {
     case RTMJ_MOCAP_POS: return h->d->mocap_pos;
     case RTMJ_MOCAP_QUAT: return h->d->mocap_quat;
     case RTMJ_QACC: return h->d->qacc;
+    case RTMJ_XPOS: return h->d->xpos;
     default: return NULL;
   }
 }

@@ -38,6 +38,7 @@ extern "C" {
 #define RTMJ_MOCAP_POS 5
 #define RTMJ_MOCAP_QUAT 6
 #define RTMJ_QACC 7
+#define RTMJ_XPOS 8           /* body frame origins, world (nbody x 3), as of the last forward pass */
 
 typedef struct rtmj rtmj;
 

@@ -24,6 +24,9 @@ public sealed record TelemetryOptions
     /// <summary>How often the publisher wakes to drain the ring.</summary>
     public int PollIntervalMs { get; init; } = 5;
 
+    /// <summary>Divergence message encoding (JSON by default; the birth message announces it).</summary>
+    public PayloadEncoding Encoding { get; init; } = PayloadEncoding.Json;
+
     /// <summary>Client id; default "rt-{robot}".</summary>
     public string? ClientId { get; init; }
 }

@@ -18,7 +18,8 @@ public static class TelemetryPayloads
         else w.WriteNullValue();
     }
 
-    public static void WriteBirth(Utf8JsonWriter w, TelemetryTopics topics, ChannelLayout layout, int decimation, int batchSize, long timeNs)
+    public static void WriteBirth(Utf8JsonWriter w, TelemetryTopics topics, ChannelLayout layout, int decimation, int batchSize, long timeNs,
+        PayloadEncoding encoding = PayloadEncoding.Json)
     {
         w.WriteStartObject();
         w.WriteNumber("v", TelemetryTopics.SchemaVersion);
@@ -26,7 +27,7 @@ public static class TelemetryPayloads
         w.WriteNumber("t_ns", timeNs);
         w.WriteNumber("decimation", decimation);
         w.WriteNumber("batch", batchSize);
-        w.WriteString("encoding", "json");
+        w.WriteString("encoding", encoding == PayloadEncoding.Binary ? "rtd1" : "json");
         w.WriteStartArray("joints");
         foreach (string j in layout.JointNames) w.WriteStringValue(j);
         w.WriteEndArray();
@@ -166,6 +167,41 @@ public static class TelemetryPayloads
         w.WriteNumber("dropped_total", droppedTotal);
         w.WriteNumber("ring_dropped", ringDropped);
         w.WriteEndObject();
+    }
+
+    /// <summary>
+    /// Not real-time safe. Decodes a divergence message in either encoding (binary starts with "RTD1").
+    /// Throws <see cref="FormatException"/> or <see cref="JsonException"/> on a malformed one.
+    /// </summary>
+    public static DecodedBatch DecodeDivergence(ReadOnlySpan<byte> payload)
+    {
+        if (payload.StartsWith(DivergenceBinary.Magic)) return DivergenceBinary.Decode(payload);
+        var reader = new Utf8JsonReader(payload);
+        using var doc = JsonDocument.ParseValue(ref reader);
+        JsonElement m = doc.RootElement;
+        JsonElement dropped = m.GetProperty("dropped");
+        double[] thr = m.TryGetProperty("thr", out JsonElement t) ? Doubles(t) : [];
+        var records = new List<DecodedRecord>();
+        foreach (JsonElement r in m.GetProperty("records").EnumerateArray())
+        {
+            records.Add(new DecodedRecord(
+                r.GetProperty("tick").GetInt64(), r.GetProperty("t_ns").GetInt64(), r.GetProperty("safety").GetInt32(),
+                r.GetProperty("valid").GetBoolean(), r.GetProperty("worst").GetInt32(), Number(r.GetProperty("ratio")),
+                [.. r.GetProperty("over").EnumerateArray().Select(e => e.GetInt32())],
+                Doubles(r.GetProperty("innov")), Doubles(r.GetProperty("score")), Doubles(r.GetProperty("det")), Doubles(r.GetProperty("ext"))));
+        }
+        return new DecodedBatch(m.GetProperty("seq").GetInt64(), dropped.GetProperty("ring").GetInt64(), dropped.GetProperty("link").GetInt64(),
+            m.GetProperty("decimated").GetInt64(), thr, records);
+    }
+
+    private static double Number(JsonElement e) => e.ValueKind == JsonValueKind.Number ? e.GetDouble() : double.NaN;
+
+    private static double[] Doubles(JsonElement arr)
+    {
+        var a = new double[arr.GetArrayLength()];
+        int i = 0;
+        foreach (JsonElement e in arr.EnumerateArray()) a[i++] = Number(e);
+        return a;
     }
 
     private static void WriteArray(Utf8JsonWriter w, string name, ReadOnlySpan<double> values)

@@ -22,7 +22,7 @@ public readonly record struct TelemetryStats(
     long RingDropped,
     long MessagesPublished,
     long Sequence,
-    int OutboxPending,
+    int OutboxPending, // events on disk not yet acknowledged by the broker
     long ClientRebuilds,
     long PublisherCpuNs);
 
@@ -86,11 +86,11 @@ public sealed class TelemetryService : IDisposable
     private readonly Utf8JsonWriter _writer;
     private SafetyState _safety = SafetyState.Disabled;
     private bool _stateDirty = true;
+    private long _lastStatePublishTs;
     private long _lastTick, _lastTimeNs;
 
     // Counters (written by the publisher thread, read by Stats).
     private long _consumed, _published, _decimated, _linkDropped, _outageDropped, _messages, _seq, _rebuilds, _cpuNs;
-    private int _pendingCount;
 
     /// <summary>
     /// Not real-time safe. Prepares the sink (ring) and the topics; opens nothing yet. Paths in
@@ -153,7 +153,7 @@ public sealed class TelemetryService : IDisposable
     public TelemetryStats Stats => new(
         _connectedFlag, Interlocked.Read(ref _connects), Interlocked.Read(ref _consumed), Interlocked.Read(ref _published),
         Interlocked.Read(ref _decimated), Interlocked.Read(ref _linkDropped), _sink.Dropped, Interlocked.Read(ref _messages),
-        Interlocked.Read(ref _seq), Volatile.Read(ref _pendingCount), Interlocked.Read(ref _rebuilds), Interlocked.Read(ref _cpuNs));
+        Interlocked.Read(ref _seq), _outbox?.Count ?? 0, Interlocked.Read(ref _rebuilds), Interlocked.Read(ref _cpuNs));
 
     /// <summary>Not real-time safe. Blocks until connected (true) or the timeout passes (false).</summary>
     public bool WaitConnected(TimeSpan timeout) => _connectedSignal.Wait(timeout);
@@ -177,8 +177,7 @@ public sealed class TelemetryService : IDisposable
 
         _outbox = new SafetyOutbox(string.IsNullOrEmpty(_section.OutboxPath) ? "rt-outbox" : _section.OutboxPath);
         foreach (var (id, payload) in _outbox.Pending()) _safetyPending[id] = payload;
-        _pendingCount = _safetyPending.Count;
-        if (_pendingCount > 0) _log($"MQTT: {_pendingCount} safety event(s) from an earlier run wait in the outbox {_outbox.Directory_}");
+        if (_safetyPending.Count > 0) _log($"MQTT: {_safetyPending.Count} safety event(s) from an earlier run wait in the outbox {_outbox.Directory_}");
 
         _thread = new Thread(PublisherMain) { IsBackground = true, Name = "rt-telemetry" };
         _thread.Start();
@@ -249,7 +248,8 @@ public sealed class TelemetryService : IDisposable
         DrainRing();
         if (_batchCount > 0 && Stopwatch.GetElapsedTime(_batchStartTs).TotalSeconds >= _options.FlushIntervalS) FlushBatch();
         SendSafety();
-        if (_connected && _stateDirty) PublishState(online: true, clean: true);
+        // Retained state follows the supervisor, at most 20 times a second even if the state flaps.
+        if (_connected && _stateDirty && Stopwatch.GetElapsedTime(_lastStatePublishTs).TotalSeconds >= 0.05) PublishState(online: true, clean: true);
         Watchdog();
     }
 
@@ -286,7 +286,6 @@ public sealed class TelemetryService : IDisposable
     private void Post(LinkEvent e)
     {
         _linkEvents.Enqueue(e);
-        if (e.Kind is LinkEventKind.Connected) { _connectedFlag = true; }
         _wake.Set();
     }
 
@@ -376,7 +375,6 @@ public sealed class TelemetryService : IDisposable
             _safetyPending.Remove(id);
             _safetyQueued.Remove(id);
             _outbox!.Remove(id);
-            Volatile.Write(ref _pendingCount, _safetyPending.Count);
         }
     }
 
@@ -416,7 +414,6 @@ public sealed class TelemetryService : IDisposable
         while (_newEvents.TryDequeue(out var e))
         {
             _safetyPending[e.Id] = e.Payload;
-            Volatile.Write(ref _pendingCount, _safetyPending.Count);
             if (e.To != _safety) { _safety = e.To; _stateDirty = true; }
             if (_connected && _safetyQueued.Add(e.Id)) _safetyToSend.Enqueue(e.Id);
         }
@@ -475,10 +472,18 @@ public sealed class TelemetryService : IDisposable
             return;
         }
         _buffer.ResetWrittenCount();
-        _writer.Reset(_buffer);
-        TelemetryPayloads.WriteDivergenceBatch(_writer, seq, _slot, _batchTicks, _batch, count,
-            _sink.Dropped, Interlocked.Read(ref _linkDropped), Interlocked.Read(ref _decimated));
-        _writer.Flush();
+        if (_options.Encoding == PayloadEncoding.Binary)
+        {
+            DivergenceBinary.Write(_buffer, seq, _slot, _batchTicks, _batch, count,
+                _sink.Dropped, Interlocked.Read(ref _linkDropped), Interlocked.Read(ref _decimated));
+        }
+        else
+        {
+            _writer.Reset(_buffer);
+            TelemetryPayloads.WriteDivergenceBatch(_writer, seq, _slot, _batchTicks, _batch, count,
+                _sink.Dropped, Interlocked.Read(ref _linkDropped), Interlocked.Read(ref _decimated));
+            _writer.Flush();
+        }
         if (PublishBuffer(_topicDivergence, qos: 0, retain: false, out int mid))
         {
             _queuedDivergence.Add(mid);
@@ -493,13 +498,14 @@ public sealed class TelemetryService : IDisposable
 
     private void PublishBirth()
     {
-        Encode(w => TelemetryPayloads.WriteBirth(w, _topics, _layout, _decimation, _batchSize, NowNs()));
+        Encode(w => TelemetryPayloads.WriteBirth(w, _topics, _layout, _decimation, _batchSize, NowNs(), _options.Encoding));
         PublishBuffer(_topicBirth, qos: 1, retain: true, out _);
     }
 
     private void PublishState(bool online, bool clean)
     {
         Encode(w => TelemetryPayloads.WriteState(w, online, _safety, _lastTick, _lastTimeNs, clean));
+        _lastStatePublishTs = Stopwatch.GetTimestamp();
         if (PublishBuffer(_topicState, qos: 1, retain: true, out _)) _stateDirty = false;
     }
 

@@ -181,4 +181,28 @@ public class AlStateTests
         Assert.Equal(0, b.Segment.Process(buf, f.Length));
         Assert.Equal(1, b.Segment.FramesDropped);
     }
+
+    [Fact]
+    public void Drop_next_frames_loses_exactly_that_many()
+    {
+        var b = One();
+        b.Segment.DropNextFrames = 2;
+        var f = new TestFrame();
+        f.Add(TestBus.BRD, 0, 0, 1);
+        var buf = f.Build();
+        Assert.Equal(0, b.Segment.Process(buf, f.Length));
+        Assert.Equal(0, b.Segment.Process(buf, f.Length));
+        Assert.Equal(f.Length, b.Segment.Process(buf, f.Length));
+    }
+
+    [Fact]
+    public void Power_cycle_returns_to_INIT_and_keeps_the_line_topology()
+    {
+        var b = new Bench(2, 0);
+        b.ToPreOp();
+        b.Segment.Slaves[0].PowerCycle();
+        Assert.Equal(AlState.Init, b.Segment.Slaves[0].Esc.State);
+        Assert.Equal(0x5A37, b.Segment.Slaves[0].Esc.Memory[0x0110] | (b.Segment.Slaves[0].Esc.Memory[0x0111] << 8));
+        Assert.Equal(0, b.Segment.Slaves[0].Esc.StationAddress);
+    }
 }

@@ -16,8 +16,10 @@ public class DeviceTests
         {
             Statusword = 0x0237, ModeDisplay = 8, PositionActual = 777, VelocityActual = -5, TorqueActual = 12, ErrorCode = 0x2310,
         };
+        Assert.False(b.Segment.LastFrameExchangedProcessData);
         var (wkc, back) = b.Lrw(image);
         Assert.Equal(2 * 3 + 1, wkc);
+        Assert.True(b.Segment.LastFrameExchangedProcessData);
         Assert.Equal(0x000F, b.Drive(1).Command.Controlword);
         Assert.Equal(8, b.Drive(1).Command.ModeOfOperation);
         Assert.Equal(-123456, b.Drive(1).Command.TargetPosition);

@@ -123,3 +123,27 @@ public class FmmuAndDcTests
         Assert.InRange(seg.Slaves[2].Esc.SystemTimeAt(t) - sys0, -100, 100);
     }
 }
+
+public class Sync0Tests
+{
+    [Fact]
+    public void Sync0_pulses_follow_start_time_and_cycle_once_activated()
+    {
+        var b = new Bench(1, 0, new EscBenchOptions { SpreadClocks = false });
+        b.Bus.AssignStations();
+        var esc = b.Segment.Slaves[0].Esc;
+        Assert.False(esc.TryGetNextSync0(0, out _));
+        var start = new byte[8];
+        BinaryPrimitives.WriteInt64LittleEndian(start, 5_000_000);
+        b.Bus.Fpwr(0x1001, 0x0990, start);
+        b.Bus.Fpwr(0x1001, 0x09A0, 0x40, 0x42, 0x0F, 0x00); // 1 000 000 ns
+        b.Bus.Fpwr(0x1001, 0x0981, 0x03);
+        Assert.True(esc.TryGetNextSync0(0, out long first));
+        Assert.Equal(5_000_000, first);
+        Assert.True(esc.TryGetNextSync0(7_300_000, out long next));
+        Assert.Equal(8_000_000, next);
+        Assert.Equal(0, b.Bus.Fprd(0x1001, 0x098E, 1).Data[0] & 1);
+        b.Segment.SetTime(6_000_000);
+        Assert.Equal(1, b.Bus.Fprd(0x1001, 0x098E, 1).Data[0] & 1);
+    }
+}

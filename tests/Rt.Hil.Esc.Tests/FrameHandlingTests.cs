@@ -119,3 +119,32 @@ public class FrameHandlingTests
         Assert.True(b.Segment.FramesProcessed > 0);
     }
 }
+
+public class HostileConfigurationTests
+{
+    [Fact]
+    public void SyncManagers_reaching_past_the_ESC_memory_or_into_registers_never_throw()
+    {
+        var b = new Bench(1, 0);
+        b.ToOp();
+        var bus = b.Bus;
+        // Re-point SM3 past the end of memory, SM2 into the registers, SM1 onto the station address, all enabled.
+        bus.Fpwr(0x1001, 0x081E, 0);
+        bus.Fpwr(0x1001, 0x0818, TestBus.SmBytes(0x1FF0, 0xFFFF, 0x20, 1));
+        bus.Fpwr(0x1001, 0x0816, 0);
+        bus.Fpwr(0x1001, 0x0810, TestBus.SmBytes(0x0010, 0x0100, 0x64, 1));
+        bus.Fpwr(0x1001, 0x080E, 0);
+        bus.Fpwr(0x1001, 0x0808, TestBus.SmBytes(0x0010, 0x0080, 0x22, 1));
+        bus.Fpwr(0x1001, 0x0610, TestBus.Fmmu(0x20000, 0x400, 0x1FF0, 3));
+        for (int k = 0; k < 20; k++)
+        {
+            bus.SendLogical(TestBus.LRW, 0x20000, new byte[0x400]);
+            bus.SendLogical(TestBus.LRW, Bench.LogicalBase, new byte[b.ImageBytes]);
+            bus.Fprd(0x1001, 0x1FF0, 0x400);
+            bus.Fpwr(0x1001, 0x1FF0, new byte[0x20]);
+            bus.MailboxWrite(0x1001, 3, TestBus.SdoRequest(0x40, 0x1000, 0));
+        }
+
+        Assert.Equal(0x1001, bus.FprdU16(0x1001, 0x0010)); // no reply was written over the station address
+    }
+}

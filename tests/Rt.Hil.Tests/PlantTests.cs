@@ -183,6 +183,18 @@ public class PlantTests
     }
 
     [Fact]
+    public void Link_world_positions_follow_the_urdf_chain_from_the_raised_root()
+    {
+        using var plant = LoadPlant();
+        var pelvis = plant.LinkWorldPosition(plant.LinkIndex("pelvis"));
+        var ankle = plant.LinkWorldPosition(plant.LinkIndex("l_ankle_link"));
+        Assert.Equal(plant.RootHeightM, pelvis.Z, 12);
+        // pelvis → hip yaw (0, 0.1, −0.05) → roll (−0.06) → pitch (−0.05) → knee (−0.4) → ankle (−0.4)
+        Assert.Equal(0.1, ankle.Y, 9);
+        Assert.Equal(plant.RootHeightM - 0.96, ankle.Z, 9);
+    }
+
+    [Fact]
     public void Parameters_can_be_changed_for_randomisation()
     {
         using var plant = LoadPlant();

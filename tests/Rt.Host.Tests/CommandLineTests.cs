@@ -6,10 +6,13 @@ namespace Rt.Host.Tests;
 /// <summary>The rt binary as a user meets it: bad input gives one clear line and a non-zero exit, never a stack trace.</summary>
 public class CommandLineTests
 {
-    private static (int Exit, string Out, string Err) Rt(params string[] args)
+    private static (int Exit, string Out, string Err) Rt(params string[] args) => RtWith(null, args);
+
+    private static (int Exit, string Out, string Err) RtWith(IDictionary<string, string>? env, params string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "rt.dll");
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepoPaths.Root };
+        if (env != null) foreach (var (k, v) in env) psi.Environment[k] = v;
         psi.ArgumentList.Add(dll);
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
@@ -41,7 +44,7 @@ public class CommandLineTests
     [Fact]
     public void An_unknown_config_key_is_named_and_motion_is_refused()
     {
-        var path = TempConfig("bad.yaml", y => y.Replace("  rate_hz: 1000", "  rate_hz: 1000\n  rate_hertz: 1000"));
+        var path = TempConfig("bad.yaml", y => y.Replace("loop:\n  rate_hz: 1000", "loop:\n  rate_hz: 1000\n  rate_hertz: 1000"));
         var (exit, _, err) = Rt("run", "--config", path, "--bench", "--lockstep", "--duration", "0.1");
         Assert.Equal(2, exit);
         Assert.Contains("rate_hertz", err);
@@ -68,6 +71,16 @@ public class CommandLineTests
         var (exit, _, err) = Rt("run", "--config", "/nonexistent/robot.yaml", "--bench", "--lockstep");
         Assert.NotEqual(0, exit);
         Assert.Contains("/nonexistent/robot.yaml", err);
+        Assert.DoesNotContain("   at ", err);
+    }
+
+    [Fact]
+    public void A_missing_MuJoCo_library_is_one_clear_message_and_exit_3()
+    {
+        var env = new Dictionary<string, string> { ["RT_MUJOCO_SHIM"] = "/nonexistent/librtmujoco.so" };
+        var (exit, _, err) = RtWith(env, "run", "--config", RepoPaths.Biped12Config, "--bench", "--lockstep", "--duration", "0.1");
+        Assert.Equal(3, exit);
+        Assert.Contains("librtmujoco", err);
         Assert.DoesNotContain("   at ", err);
     }
 

@@ -153,14 +153,16 @@ public sealed class StopAndResetTests
     public void Reset_held_high_does_nothing_and_a_fresh_edge_resets()
     {
         var rig = new Rig().Operational();
-        rig.Reset.Set(true); // held from before the trip
+        rig.Reset.Set(true); // pressed (and held) while nothing is latched: ignored
         rig.Run(5);
+        var ignored = rig.Sup.LastResetOutcome;
+        Assert.False(ignored.Accepted);
         rig.EStop.Set(true);
         rig.Run(3);
         rig.EStop.Set(false);
         rig.Run(500); // cause gone, reset level still high: no reset
         Assert.Equal(SafetyState.Faulted, rig.State);
-        Assert.Equal(0, rig.Sup.LastResetOutcome.Sequence);
+        Assert.Equal(ignored, rig.Sup.LastResetOutcome);
 
         rig.Reset.Set(false);
         rig.Step();

@@ -67,7 +67,7 @@ public sealed class TransitionTableTests
                 if (next == SafetyInput.OperatorStopComplete) r.S.MotionRequested = false;
                 if (next == SafetyInput.StopComplete) TripCat1(r);
                 else if (next != SafetyInput.OperatorStopComplete) TripCat2(r);
-                else r.Step();
+                r.Step(); // the trip's condition ends, so a new one is a new episode
                 break;
             case SafetyState.Holding:
                 r.Operational();

@@ -105,6 +105,73 @@ public sealed class OutageTests(ITestOutputHelper output) : IDisposable
         Assert.True(sub.WaitFor(m => m.Any(x => x.Retained && x.Payload.Contains("\"online\"", StringComparison.Ordinal)), TimeSpan.FromSeconds(5)));
     }
 
+    [Fact]
+    public void Frozen_broker_never_blocks_the_publisher_queue_is_capped_and_events_arrive_after_thaw()
+    {
+        using var broker = new LocalBroker(Path.Combine(_dir, "broker")).Start();
+        var layout = Fixtures.Layout();
+        var log = new Fixtures.Log(output);
+        using var sub = new TestSubscriber(broker.Uri, "rt/r1/safety");
+        var options = Fixtures.FastOptions with { MaxQueuedMessages = 8, ConnectWatchdogS = 30 };
+        using var svc = new TelemetryService(Fixtures.Section(broker.Uri, _dir, batch: 50), layout, "r1", log.Add, options);
+        svc.Start();
+        Assert.True(svc.WaitConnected(TimeSpan.FromSeconds(10)));
+        var state = Fixtures.State(layout);
+
+        broker.Freeze(); // SIGSTOP: sockets stay open, nothing is read or answered
+        try
+        {
+            svc.PublishSafetyEvent(Fixtures.Event(21));
+            // ~100 kB per message: the socket buffers fill, then the cap (8 unsent messages) drops and counts.
+            long tick = 0;
+            Assert.True(PayloadTests.SpinUntil(() =>
+            {
+                // 50 records per 10 ms poll: 5 kHz, faster than the real loop, well within the publisher.
+                for (int i = 0; i < 50; i++, tick++) { Fixtures.Fill(state, tick); svc.Sink.Enqueue(state); }
+                return svc.Stats.LinkDropped > 0;
+            }, TimeSpan.FromSeconds(20)), "nothing was dropped while the broker was frozen");
+            Assert.Equal(0, svc.Stats.RingDropped); // the publisher kept draining the tick's ring
+            svc.PublishSafetyEvent(Fixtures.Event(22));
+            Assert.Equal(2, svc.Stats.OutboxPending);
+        }
+        finally
+        {
+            broker.Thaw();
+        }
+        Assert.True(sub.WaitFor(m => SafetyIds(m, "rt/r1/safety").IsSupersetOf([21, 22]), TimeSpan.FromSeconds(20)),
+            "events sent during the freeze did not arrive:\n" + string.Join("\n", log.Lines));
+        Assert.True(PayloadTests.SpinUntil(() => svc.Stats.OutboxPending == 0, TimeSpan.FromSeconds(20)));
+    }
+
+    [Fact]
+    public async Task Stop_does_not_hang_on_a_frozen_broker()
+    {
+        using var broker = new LocalBroker(Path.Combine(_dir, "broker")).Start();
+        var layout = Fixtures.Layout();
+        var log = new Fixtures.Log(output);
+        var svc = new TelemetryService(Fixtures.Section(broker.Uri, _dir, batch: 50), layout, "r1", log.Add, Fixtures.FastOptions);
+        svc.Start();
+        Assert.True(svc.WaitConnected(TimeSpan.FromSeconds(10)));
+        broker.Freeze();
+        try
+        {
+            var state = Fixtures.State(layout);
+            long tick = 0;
+            Assert.True(PayloadTests.SpinUntil(() =>
+            {
+                for (int i = 0; i < 50; i++, tick++) { Fixtures.Fill(state, tick); svc.Sink.Enqueue(state); }
+                return svc.Stats.LinkDropped > 0; // socket buffers full
+            }, TimeSpan.FromSeconds(20)));
+            // Bounded: 2 s waiting for the offline state's PUBACK, then disconnect and join.
+            var stop = Task.Run(svc.Dispose);
+            Assert.Same(stop, await Task.WhenAny(stop, Task.Delay(TimeSpan.FromSeconds(8))));
+        }
+        finally
+        {
+            broker.Thaw();
+        }
+    }
+
     public void Dispose()
     {
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }

@@ -30,7 +30,7 @@ internal sealed class TestSubscriber : IDisposable
             {
                 lock (_messages)
                 {
-                    _messages.Add(new Received(topic, Encoding.UTF8.GetString(payload), retained));
+                    _messages.Add(new Received(topic, Encoding.UTF8.GetString(payload), retained, payload.ToArray()));
                     Monitor.PulseAll(_messages);
                 }
             },
@@ -39,7 +39,7 @@ internal sealed class TestSubscriber : IDisposable
         if (!_subscribed.Wait(TimeSpan.FromSeconds(10))) throw new TimeoutException($"test subscriber could not subscribe to {pattern} on {broker}");
     }
 
-    public sealed record Received(string Topic, string Payload, bool Retained);
+    public sealed record Received(string Topic, string Payload, bool Retained, byte[] Raw);
 
     public List<Received> Snapshot()
     {

@@ -50,6 +50,44 @@ public sealed class WillTests(ITestOutputHelper output) : IDisposable
         Assert.False(doc.GetProperty("clean").GetBoolean());
     }
 
+    [Fact]
+    public async Task Safety_events_of_a_host_killed_during_an_outage_are_delivered_by_the_next_run()
+    {
+        int port = LocalBroker.FreePort(); // no broker yet: the events can only go to the outbox
+        string uri = $"mqtt://127.0.0.1:{port}";
+        string outbox = Path.Combine(_dir, "outbox");
+        var psi = new ProcessStartInfo("dotnet", ["exec", Path.Combine(AppContext.BaseDirectory, "Rt.Telemetry.Child.dll"), uri, "r9", outbox, "events", "4"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using (var p = Process.Start(psi)!)
+        {
+            try
+            {
+                string? line = await p.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
+                Assert.Equal("stored", line);
+            }
+            finally
+            {
+                p.Kill(); // SIGKILL right after the events were accepted
+                p.WaitForExit();
+            }
+        }
+        Assert.Equal(4, Directory.GetFiles(outbox, "*.json").Length);
+
+        using var broker = new LocalBroker(Path.Combine(_dir, "broker"), port).Start();
+        using var sub = new TestSubscriber(broker.Uri, "rt/r9/safety");
+        var log = new Fixtures.Log(output);
+        var section = Fixtures.Section(uri, _dir);
+        section.OutboxPath = outbox;
+        using var svc = new TelemetryService(section, Fixtures.Layout(), "r9", log.Add, Fixtures.FastOptions);
+        svc.Start();
+        Assert.True(sub.WaitFor(m => m.Select(x => JsonDocument.Parse(x.Payload).RootElement.GetProperty("id").GetInt64()).ToHashSet()
+            .SetEquals([1, 2, 3, 4]), TimeSpan.FromSeconds(10)), string.Join("\n", log.Lines));
+        Assert.True(PayloadTests.SpinUntil(() => svc.Stats.OutboxPending == 0, TimeSpan.FromSeconds(5)));
+    }
+
     public void Dispose()
     {
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }

@@ -52,7 +52,7 @@ internal sealed class CalibrationSyntheticRun
     }
 
     /// <summary>Writes the recording; <paramref name="lockedJoint"/> (config index) holds still when ≥ 0.</summary>
-    public void Write(string path, double seconds, int seed, int lockedJoint = -1, double positionNoise = 1e-6, double velocityNoise = 2e-3, double torqueNoise = 0.02)
+    public void Write(string path, double seconds, int seed, int lockedJoint = -1, double positionNoise = 1e-6, double velocityNoise = 5e-4, double torqueNoise = 0.02)
     {
         int count = (int)(seconds / Period);
         int n = ConfigOrder.Length, k = 5;
@@ -69,11 +69,24 @@ internal sealed class CalibrationSyntheticRun
             u[j] = new double[count];
             q[j] = new double[count];
             qd[j] = new double[count];
+            // Multi-sine for the link dynamics plus random steps (held 40–160 ticks) that excite the servo loop up to
+            // its bandwidth, as a real excitation run would (a smooth sine alone leaves the delay ambiguous).
+            var steps = new Random(seed * 31 + j);
+            double step = 0;
+            int nextStep = 0;
             for (int t = 0; t < count; t++)
             {
                 double v = offsets[j];
                 if (j != lockedJoint)
+                {
                     for (int h = 0; h < 4; h++) v += amplitudes[j][h] * Math.Sin(2 * Math.PI * freqs[j][h] * t * Period + 0.7 * h + j);
+                    if (t >= nextStep)
+                    {
+                        step = 0.02 * (2 * steps.NextDouble() - 1);
+                        nextStep = t + 40 + steps.Next(120);
+                    }
+                    v += step;
+                }
                 u[j][t] = v;
             }
             var (phi, gamma) = ServoDiscretisation.ZeroOrderHold(Wn[j], Zeta[j], Gain[j], 0, Period);

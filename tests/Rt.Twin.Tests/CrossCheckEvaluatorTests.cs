@@ -221,4 +221,15 @@ public sealed class CrossCheckEvaluatorTests(ITestOutputHelper output)
         Assert.Throws<ArgumentOutOfRangeException>(() => noise.Set(0, 0.0));
         Assert.Throws<ArgumentOutOfRangeException>(() => noise.Set(0, double.NaN));
     }
+
+    [Fact]
+    public void Bench_helper_reports_a_median_and_zero_allocation()
+    {
+        var result = CrossCheckBench.Run(samples: 101, batch: 20);
+        foreach (var line in result.Lines()) output.WriteLine(line);
+        Assert.Equal(54, result.Channels);
+        Assert.Equal(0, result.AllocatedBytesPerCall);
+        Assert.True(result.MedianNs > 0);
+        Assert.Contains(result.Lines(), l => l.StartsWith("crosscheck_evaluate_median: ", StringComparison.Ordinal) && l.EndsWith(" us", StringComparison.Ordinal));
+    }
 }

@@ -154,4 +154,44 @@ public sealed class ParametersFileTests
         Assert.StartsWith("robot", e.Location, StringComparison.Ordinal);
         Assert.Contains("found 'other'", e.Problem, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Twin_options_come_from_the_file_named_in_the_config()
+    {
+        string dir = Directory.CreateTempSubdirectory("rt-params-options-").FullName;
+        try
+        {
+            var config = Config();
+            config.SourcePath = Path.Combine(dir, "rt.yaml");
+            Assert.Null(TwinParameterOptions.FromConfig(config, new ChannelLayout(["l_hip_pitch", "l_knee"], ["pelvis_imu"])).Noise);
+
+            TwinParameterFile.Save(Path.Combine(dir, "twin.yaml"), Sample());
+            config.Twin.Parameters = "twin.yaml";
+            var options = TwinParameterOptions.FromConfig(config, new ChannelLayout(["l_hip_pitch", "l_knee"], ["pelvis_imu"]));
+            Assert.Equal(2, options.Servo!.Count);
+            Assert.Equal(41.5, options.Servo[1].NaturalFrequencyRadS);
+            Assert.Equal(1.2, options.Servo[1].CoulombFrictionNm);
+            Assert.Equal(2, options.Servo[1].DelayTicks);
+            Assert.Equal(10, options.InertialParameters!.Count);
+            Assert.Equal(0.25, options.Noise!.SigmaOf(6)[0]);
+
+            config.Twin.Parameters = "missing.yaml";
+            var e = Assert.Throws<InputError>(() => TwinParameterOptions.FromConfig(config, new ChannelLayout(["l_hip_pitch", "l_knee"], ["pelvis_imu"])));
+            Assert.Contains("cannot read", e.Problem, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_rate_other_than_the_loop_rate_is_refused()
+    {
+        var config = Config();
+        config.Loop.RateHz = 500;
+        var e = Assert.Throws<InputError>(() => TwinParameterFile.Parse(TwinParameterFile.Format(Sample()), Source, config, null));
+        Assert.StartsWith("rate_hz", e.Location, StringComparison.Ordinal);
+        Assert.Contains("recalibrate", e.Problem, StringComparison.Ordinal);
+    }
 }

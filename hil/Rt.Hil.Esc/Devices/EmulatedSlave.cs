@@ -5,7 +5,7 @@ using Rt.Hil.Esc.Sii;
 
 namespace Rt.Hil.Esc.Devices;
 
-/// <summary>Who a device says it is (SII header, 0x1018, 0x1000, 0x1008).</summary>
+/// <summary>Who a device says it is (SII header, 0x1018, 0x1000, 0x1008). Not real-time safe (prepare-time description).</summary>
 public sealed record DeviceIdentity(uint VendorId, uint ProductCode, uint Revision, uint SerialNumber, uint DeviceType, string Name, string OrderCode)
 {
     /// <summary>Vendor id of the fictional "Rt bench" vendor.</summary>
@@ -164,6 +164,14 @@ public abstract class EmulatedSlave : IEscApplication, IObjectWriteHandler
         }
 
         if (Esc.State != AlState.Init) Mailbox.Poll();
+    }
+
+    /// <summary>Power cycle: ESC registers to defaults (AL INIT, EEPROM reloaded), mailbox state cleared. The object
+    /// dictionary keeps its values (a real device would reload them from its own non-volatile memory). Real-time safe.</summary>
+    public void PowerCycle()
+    {
+        Esc.Reset();
+        Mailbox.Reset();
     }
 
     /// <summary>Advances the injected bench time (watchdog). Real-time safe.</summary>

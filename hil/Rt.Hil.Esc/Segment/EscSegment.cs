@@ -21,6 +21,7 @@ public sealed class EscSegment : IEtherCatSegment
     private readonly long[] _port0Arrival;
     private readonly long[] _port1Arrival;
     private readonly byte[] _incoming = new byte[2048];
+    private bool _processDataHit;
 
     public EscSegment(IReadOnlyList<EmulatedSlave> slaves)
     {
@@ -40,7 +41,17 @@ public sealed class EscSegment : IEtherCatSegment
     /// <summary>Fault injection: while true every frame is lost (link down).</summary>
     public bool LinkDown { get; set; }
 
+    /// <summary>Fault injection: this many of the next frames are lost (counts down).</summary>
+    public int DropNextFrames { get; set; }
+
     public long FramesProcessed { get; private set; }
+
+    /// <summary>Whether the last processed frame moved process data (an LRD/LWR/LRW hit at least one FMMU) — the
+    /// lockstep bench steps its plant on these frames.</summary>
+    public bool LastFrameExchangedProcessData { get; private set; }
+
+    /// <summary>Frames that moved process data.</summary>
+    public long ProcessDataFrames { get; private set; }
     public long FramesDropped { get; private set; }
     public long MalformedFrames { get; private set; }
     public long NonEtherCatFrames { get; private set; }
@@ -55,8 +66,9 @@ public sealed class EscSegment : IEtherCatSegment
     /// <inheritdoc />
     public int Process(Span<byte> frame, int length)
     {
-        if (LinkDown)
+        if (LinkDown || DropNextFrames > 0)
         {
+            if (DropNextFrames > 0) DropNextFrames--;
             FramesDropped++;
             return 0;
         }
@@ -129,6 +141,7 @@ public sealed class EscSegment : IEtherCatSegment
             _slaves[i].BeforeFrame();
         }
 
+        _processDataHit = false;
         int p = start;
         while (true)
         {
@@ -140,6 +153,8 @@ public sealed class EscSegment : IEtherCatSegment
         }
 
         for (int i = 0; i < _slaves.Length; i++) _slaves[i].AfterFrame();
+        LastFrameExchangedProcessData = _processDataHit;
+        if (_processDataHit) ProcessDataFrames++;
         frame[6] |= 0x02; // "processed by a slave" marker in the source MAC
         FramesProcessed++;
         return length;
@@ -147,6 +162,7 @@ public sealed class EscSegment : IEtherCatSegment
 
     private static bool Validate(Span<byte> frame, int start, int end)
     {
+        _processDataHit = false;
         int p = start;
         while (true)
         {
@@ -205,6 +221,7 @@ public sealed class EscSegment : IEtherCatSegment
                 case EcCommand.Lrd or EcCommand.Lwr or EcCommand.Lrw:
                     if (cmd == EcCommand.Lrw) data.CopyTo(incoming);
                     inc = esc.LogicalAccess(cmd, lad, data, cmd == EcCommand.Lrw ? incoming : data);
+                    _processDataHit |= inc > 0;
                     break;
                 default:
                     continue; // NOP and unknown commands pass untouched

@@ -2,7 +2,8 @@ using Rt.Drivers.EtherCat.Link;
 
 namespace Rt.Hil.Esc.Server;
 
-/// <summary>Called around each frame the server processes; <paramref name="frameNumber"/> counts from 1.</summary>
+/// <summary>Called around each frame the server processes, on the server's thread; <paramref name="frameNumber"/> counts from 1.
+/// Runs inside the serving loop: keep it allocation-free and short (it delays the frame's return).</summary>
 public delegate void EscFrameHook(ReadOnlySpan<byte> frame, long frameNumber);
 
 /// <summary>

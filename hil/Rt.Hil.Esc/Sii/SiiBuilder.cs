@@ -2,10 +2,10 @@ using Rt.Hil.Esc.Esc;
 
 namespace Rt.Hil.Esc.Sii;
 
-/// <summary>One PDO entry as the SII PDO category lists it.</summary>
+/// <summary>One PDO entry as the SII PDO category lists it. Not real-time safe (prepare-time description).</summary>
 public readonly record struct SiiPdoEntry(ushort Index, byte SubIndex, string Name, byte DataType, byte BitLength);
 
-/// <summary>One PDO (0x16xx/0x1Axx) as the SII lists it.</summary>
+/// <summary>One PDO (0x16xx/0x1Axx) as the SII lists it. Not real-time safe (prepare-time description).</summary>
 public sealed record SiiPdo(ushort Index, string Name, byte SyncManager, IReadOnlyList<SiiPdoEntry> Entries);
 
 /// <summary>SyncManager type in the SII SyncM category.</summary>

@@ -29,7 +29,7 @@ namespace Rt.Hil.Plant;
 /// all joints at zero is <see cref="PlantOptions.FootClearanceM"/> above the floor plane at z = 0.</item>
 /// <item>Collision filtering by bit masks: robot geoms contype 2 / conaffinity 1 (3 with self-collision), floor and
 /// obstacles contype 1 / conaffinity 2; so robot–floor and robot–obstacle collide, and robot–robot only with
-/// self-collision on, and then never between adjacent links (explicit &lt;exclude&gt;, besides MuJoCo's parent filter).</item>
+/// self-collision on, and then never between links up to two joints apart (explicit &lt;exclude&gt;).</item>
 /// <item>IMUs become sites at their mounts (link frame xyz/rpy) carrying an &lt;accelerometer&gt; (specific force, site
 /// frame: +9.81 up at rest) and a &lt;gyro&gt; (site frame).</item>
 /// <item>Joint torques are written to qfrc_applied by the bench (no &lt;actuator&gt;): the emulated drives already limit
@@ -174,6 +174,9 @@ public static class MjcfWriter
         foreach (var child in children ?? [])
         {
             excludes.Add((linkName, child.Child));
+            // Also skip grandparent–grandchild pairs: through a short intermediate link (an ankle or hip cross) they
+            // touch at every pose, which is a modelling artefact, not a collision.
+            if (joint is not null) excludes.Add((joint.Parent, child.Child));
             WriteBody(sb, robot, child.Child, child, child.Origin, childrenOf, imusByLink, options, excludes, indent + 1);
         }
         sb.Append(pad).Append("</body>\n");

@@ -18,7 +18,7 @@ internal static unsafe partial class MuJoCoNative
 
     public const int ObjBody = 1, ObjJoint = 2, ObjGeom = 3, ObjSite = 4, ObjSensor = 5;
     public const int FieldQpos = 0, FieldQvel = 1, FieldQfrcApplied = 2, FieldXfrcApplied = 3,
-        FieldSensordata = 4, FieldMocapPos = 5, FieldMocapQuat = 6, FieldQacc = 7;
+        FieldSensordata = 4, FieldMocapPos = 5, FieldMocapQuat = 6, FieldQacc = 7, FieldXpos = 8;
 
     private static readonly Lock Gate = new();
     private static nint s_library;

@@ -23,7 +23,7 @@ public sealed unsafe class MujocoPlant : IDisposable
     private readonly int[] _imuAccelAdr;
     private readonly int[] _imuGyroAdr;
     private readonly int[] _obstacleMocap;
-    private readonly double* _qpos, _qvel, _qfrcApplied, _xfrcApplied, _sensordata, _mocapPos;
+    private readonly double* _qpos, _qvel, _qfrcApplied, _xfrcApplied, _sensordata, _mocapPos, _xpos;
     private readonly int _nq, _nv;
     // Scratch in MuJoCo order for the dynamics queries (pinned, sized at load).
     private readonly double[] _sq, _sqd, _sqdd, _sout, _sM;
@@ -75,6 +75,7 @@ public sealed unsafe class MujocoPlant : IDisposable
         _xfrcApplied = rtmj_data_ptr(h, FieldXfrcApplied);
         _sensordata = rtmj_data_ptr(h, FieldSensordata);
         _mocapPos = rtmj_data_ptr(h, FieldMocapPos);
+        _xpos = rtmj_data_ptr(h, FieldXpos);
         _sq = GC.AllocateArray<double>(_nq, pinned: true);
         _sqd = GC.AllocateArray<double>(_nv, pinned: true);
         _sqdd = GC.AllocateArray<double>(_nv, pinned: true);
@@ -253,6 +254,16 @@ public sealed unsafe class MujocoPlant : IDisposable
         x[3] = torque.X; x[4] = torque.Y; x[5] = torque.Z;
     }
 
+    /// <summary>
+    /// Real-time safe. World position of a link's frame origin (m), as of MuJoCo's last forward pass (the start of the
+    /// last substep): for placing obstacles next to a leg or checking clearance.
+    /// </summary>
+    public Vec3 LinkWorldPosition(int linkIndex)
+    {
+        double* p = _xpos + 3 * linkIndex;
+        return new Vec3(p[0], p[1], p[2]);
+    }
+
     /// <summary>Real-time safe. Removes every external wrench.</summary>
     public void ClearExternalWrenches() => rtmj_clear_wrenches(_h);
 
@@ -338,6 +349,7 @@ public sealed unsafe class MujocoPlant : IDisposable
         return v;
     }
 
+    /// <summary>Not real-time safe. Sets joint i's viscous damping, N·m·s/rad.</summary>
     public void SetJointDamping(int joint, double damping) => Check(rtmj_set_dof_damping(_h, _dofAdr[joint], damping), "set damping");
 
     /// <summary>Not real-time safe. Coulomb friction (MuJoCo frictionloss) of joint i, N·m.</summary>
@@ -348,6 +360,7 @@ public sealed unsafe class MujocoPlant : IDisposable
         return v;
     }
 
+    /// <summary>Not real-time safe. Sets joint i's Coulomb friction (frictionloss), N·m.</summary>
     public void SetJointFrictionLoss(int joint, double friction) => Check(rtmj_set_dof_frictionloss(_h, _dofAdr[joint], friction), "set frictionloss");
 
     /// <summary>Not real-time safe. Reflected rotor inertia added to joint i's diagonal, kg·m².</summary>
@@ -358,6 +371,7 @@ public sealed unsafe class MujocoPlant : IDisposable
         return v;
     }
 
+    /// <summary>Not real-time safe. Sets joint i's armature (reflected rotor inertia), kg·m²; derived constants are recomputed.</summary>
     public void SetJointArmature(int joint, double armature)
     {
         Check(rtmj_set_dof_armature(_h, _dofAdr[joint], armature), "set armature");
@@ -378,6 +392,7 @@ public sealed unsafe class MujocoPlant : IDisposable
         }
     }
 
+    /// <summary>Not real-time safe. Frees the MuJoCo model and data; the plant must not be used afterwards.</summary>
     public void Dispose()
     {
         if (_h != 0)

@@ -2,7 +2,7 @@ using Rt.Core.Description;
 
 namespace Rt.Hil.Plant;
 
-/// <summary>Unit quaternion in MuJoCo's order (w, x, y, z).</summary>
+/// <summary>Unit quaternion in MuJoCo's order (w, x, y, z). Real-time safe (immutable value, pure arithmetic).</summary>
 public readonly record struct Quat(double W, double X, double Y, double Z)
 {
     public static readonly Quat Identity = new(1, 0, 0, 0);

@@ -56,6 +56,9 @@ public sealed class RealtimeOptions
     public bool RequireRealtime { get; init; }
 
     public int OverrunFaultAfter { get; init; } = 3;
+
+    /// <summary>Ask the GC for a no-GC region of this many bytes for the whole run (0: don't; use a latency mode).</summary>
+    public long NoGcRegionBytes { get; init; } = 64L << 20;
 }
 
 /// <summary>
@@ -122,6 +125,7 @@ public sealed class RealtimeScheduler
         long deadline = start;
         var timing = Timing;
         long allocated0 = GC.GetAllocatedBytesForCurrentThread();
+        int collections0 = GC.CollectionCount(0);
         while (!_stop)
         {
             long tick = (deadline - start) / period;
@@ -142,7 +146,16 @@ public sealed class RealtimeScheduler
             deadline = timing.Complete(deadline, woke, end);
         }
         AllocatedBytesOnTickThread = GC.GetAllocatedBytesForCurrentThread() - allocated0;
+        CollectionsDuringLoop = GC.CollectionCount(0) - collections0; // gen-0 count includes every gen-1/gen-2 collection
+        NoGcRegionHeld = GCSettings.LatencyMode == GCLatencyMode.NoGCRegion;
+        if (NoGcRegionHeld) GC.EndNoGCRegion();
     }
+
+    /// <summary>Garbage collections (any generation) between the first and the last tick.</summary>
+    public int CollectionsDuringLoop { get; private set; }
+
+    /// <summary>Whether the no-GC region asked for at start was still in force at the end (no collection happened).</summary>
+    public bool NoGcRegionHeld { get; private set; }
 
     /// <summary>Bytes allocated by the tick thread between the first and the last tick (should be 0).</summary>
     public long AllocatedBytesOnTickThread { get; private set; }
@@ -166,8 +179,28 @@ public sealed class RealtimeScheduler
             lockError = LinuxRealtime.TryLockMemory();
             locked = lockError == null;
         }
-        // SustainedLowLatency: no blocking gen-2 collections while the loop runs (and the tick allocates nothing anyway).
-        GCSettings.LatencyMode = GCLatencyMode.SustainedLowLatency;
+        // The tick allocates nothing, but other threads (UI, telemetry) do, and any collection suspends the tick too.
+        // First choice: a no-GC region big enough for the whole run. Otherwise no blocking gen-2 collections:
+        // SustainedLowLatency needs the concurrent GC; with it off (Directory.Build.props) LowLatency is the mode that holds.
+        bool noGc = false;
+        if (_options.NoGcRegionBytes > 0)
+        {
+            try
+            {
+                noGc = GC.TryStartNoGCRegion(_options.NoGcRegionBytes);
+            }
+            catch (ArgumentOutOfRangeException)
+            {
+                // Larger than this GC can promise; fall back to a latency mode.
+            }
+        }
+        if (!noGc)
+        {
+            GCSettings.LatencyMode = GCLatencyMode.SustainedLowLatency;
+            if (GCSettings.LatencyMode != GCLatencyMode.SustainedLowLatency) GCSettings.LatencyMode = GCLatencyMode.LowLatency;
+        }
+        // Bind and run the clock calls once before the first deadline, so their first-call work is not in the loop.
+        LinuxRealtime.SleepUntil(LinuxRealtime.NowNs());
         Report = new RealtimeReport(fifo, _options.Priority, fifoError, affinity, _options.Cpu, affinityError, locked, lockError, GCSettings.LatencyMode);
         if (_options.RequireRealtime)
         {

@@ -118,20 +118,20 @@ public sealed class EtherCatFieldbus : IFieldbus
         for (int j = 0; j < _drives.Length; j++)
             _drives[j].Encode(in image.Outputs[j], outputs.Slice(_driveOut[j], _driveOutLen[j]));
 
+        // Always try to send: a raw socket learns that its link is back only from a send that succeeds.
         var link = _master.Link;
-        if (!link.IsUp)
-        {
-            LinkDownCycles++;
-            state.Faults.Add(Fault.Of(FaultCode.BusLinkDown, -1, state.Tick));
-            return;
-        }
-
         var r = _frame.Exchange(link, Options.ReceivePolls);
         Last = r;
         if (r.SendFailed)
         {
-            LinkDownCycles++;
-            state.Faults.Add(Fault.Of(link.IsUp ? FaultCode.BusFrameLost : FaultCode.BusLinkDown, -1, state.Tick));
+            if (!link.IsUp)
+            {
+                LinkDownCycles++;
+                state.Faults.Add(Fault.Of(FaultCode.BusLinkDown, -1, state.Tick));
+                return;
+            }
+            LostFrames++;
+            state.Faults.Add(Fault.Of(FaultCode.BusFrameLost, -1, state.Tick));
             return;
         }
         if (!r.Received)

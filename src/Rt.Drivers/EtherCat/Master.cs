@@ -259,6 +259,16 @@ public sealed class EtherCatMaster
         }
     }
 
+    /// <summary>
+    /// Writes <paramref name="state"/> to one slave's AL control as is (no ESM stepping) and waits for it; a refusal throws
+    /// <see cref="AlStateRefusedException"/> with the AL status code by name (after acknowledging the error).
+    /// </summary>
+    public void RequestStateDirect(SubDevice s, AlState state)
+    {
+        Bus.WriteU16(s.StationAddress, EscRegister.AlControl, (ushort)state);
+        WaitForState(state, s);
+    }
+
     /// <summary>Reads AL status and code of every slave into <see cref="SubDevice.Status"/>.</summary>
     public void ReadStates()
     {

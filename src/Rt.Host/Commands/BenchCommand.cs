@@ -112,9 +112,8 @@ internal static class BenchCommand
             double seconds = r.GetValue(duration);
             using var session = HostSession.Create(cfg, new SessionOptions { Bench = true, Lockstep = false });
             var scheduler = session.CreateRealtime();
-            int gc0 = GC.CollectionCount(0) + GC.CollectionCount(1) + GC.CollectionCount(2);
             scheduler.Run(session.TicksFor(seconds));
-            int gcs = GC.CollectionCount(0) + GC.CollectionCount(1) + GC.CollectionCount(2) - gc0;
+            int gcs = scheduler.CollectionsDuringLoop;
             var rep = scheduler.Report!;
             Console.WriteLine($"# {rep}");
             var t = scheduler.Timing;
@@ -125,6 +124,7 @@ internal static class BenchCommand
             Figure("loop.missed_periods", t.MissedPeriods, "periods");
             Figure("loop.gc_count", gcs, "collections");
             Figure("loop.alloc_tick_thread", scheduler.AllocatedBytesOnTickThread, "bytes");
+            Figure("loop.no_gc_region_held", scheduler.NoGcRegionHeld ? 1 : 0, "bool");
             Figure("loop.sched_fifo", rep.FifoGranted ? 1 : 0, "bool");
             if (r.GetValue(skipCyclictest)) return ExitCodes.Ok;
             var cyc = Cyclictest.Run(seconds, cfg.Loop.Priority, (long)Math.Round(1e6 / cfg.Loop.RateHz), cfg.Loop.Cpu);

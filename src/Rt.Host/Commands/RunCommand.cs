@@ -68,6 +68,8 @@ internal static class RunCommand
         TickTiming timing;
         Action stop;
         Thread worker;
+        Func<string>? realtimeSummary = null;
+        Func<long>? loopCollections = null;
         Exception? failure = null;
         if (options.Lockstep)
         {
@@ -81,6 +83,8 @@ internal static class RunCommand
             var scheduler = session.CreateRealtime();
             timing = scheduler.Timing;
             stop = scheduler.Stop;
+            loopCollections = () => scheduler.CollectionsDuringLoop;
+            realtimeSummary = () => $"tick thread: {scheduler.AllocatedBytesOnTickThread} bytes allocated during the loop; no-GC region held: {(scheduler.NoGcRegionHeld ? "yes" : "no")}";
             worker = new Thread(() => { try { scheduler.Run(ticks); } catch (Exception e) { failure = e; } }) { Name = "rt-host", IsBackground = true };
             worker.Start();
             while (scheduler.Report == null && worker.IsAlive) Thread.Sleep(5);
@@ -120,8 +124,9 @@ internal static class RunCommand
         Console.CancelKeyPress -= onCancel;
         faults.Drain();
         if (failure != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
-        long gcCount = GC.CollectionCount(0) + GC.CollectionCount(1) + GC.CollectionCount(2) - gc0;
+        long gcCount = loopCollections?.Invoke() ?? GC.CollectionCount(0) + GC.CollectionCount(1) + GC.CollectionCount(2) - gc0;
         RunReport.Final(o, session, timing, wall.Elapsed.TotalSeconds, options.Lockstep, faults, gcCount);
+        if (realtimeSummary != null) o.WriteLine(realtimeSummary());
         return session.State.SafetyState == SafetyState.Faulted ? ExitCodes.RunFaulted : ExitCodes.Ok;
     }
 }

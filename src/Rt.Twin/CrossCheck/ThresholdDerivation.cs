@@ -69,17 +69,37 @@ public static class ThresholdDerivation
         return arl[0];
     }
 
-    /// <summary>Solves <see cref="BrookEvansArl"/>(k, h) = <paramref name="arl"/> for h, starting from Siegmund's solution.</summary>
+    /// <summary>
+    /// Solves <see cref="BrookEvansArl"/>(k, h) = <paramref name="arl"/> for h, starting from Siegmund's solution: secant
+    /// iteration on log ARL (nearly linear in h, ARL ∝ e^(2kh)), so a handful of Markov-chain solves suffice; bisection
+    /// as the fallback if the secant ever leaves its bracket.
+    /// </summary>
     public static double SolveCusumThresholdNumeric(double k, double arl, int states = 250)
     {
+        double target = Math.Log(arl);
+        double F(double h) => Math.Log(BrookEvansArl(k, h, 0, states)) - target;
         double h0 = SolveCusumThresholdSiegmund(k, arl);
+        double x0 = h0, f0 = F(x0);
+        double x1 = h0 + (f0 > 0 ? -0.05 : 0.05), f1 = F(x1);
+        for (int i = 0; i < 30; i++)
+        {
+            if (f1 == f0) break;
+            double x2 = x1 - f1 * (x1 - x0) / (f1 - f0);
+            if (!double.IsFinite(x2) || x2 <= 0 || Math.Abs(x2 - h0) > 0.5 * h0 + 1) break;
+            x0 = x1;
+            f0 = f1;
+            x1 = x2;
+            f1 = F(x1);
+            if (Math.Abs(x1 - x0) < 1e-7 * x1) return x1;
+        }
+        // Fallback: bisection on a bracket around Siegmund's h.
         double lo = Math.Max(1e-6, 0.5 * h0), hi = 1.5 * h0 + 0.5;
-        while (BrookEvansArl(k, hi, 0, states) < arl) hi *= 1.5;
-        while (lo > 1e-6 && BrookEvansArl(k, lo, 0, states) > arl) lo *= 0.5;
+        while (F(hi) < 0) hi *= 1.5;
+        while (lo > 1e-6 && F(lo) > 0) lo *= 0.5;
         for (int i = 0; i < 60 && hi - lo > 1e-7 * hi; i++)
         {
             double mid = 0.5 * (lo + hi);
-            if (BrookEvansArl(k, mid, 0, states) < arl) lo = mid; else hi = mid;
+            if (F(mid) < 0) lo = mid; else hi = mid;
         }
         return 0.5 * (lo + hi);
     }

@@ -370,6 +370,27 @@ public sealed class ConfigLoaderTests
     }
 
     [Fact]
+    public void A_fixed_urdf_joint_cannot_have_a_drive()
+    {
+        string dir = Directory.CreateTempSubdirectory("rt-core-config-").FullName;
+        try
+        {
+            string urdf = File.ReadAllText(RepoPaths.Biped12Urdf)
+                .Replace("<joint name=\"l_ankle_roll\" type=\"revolute\">", "<joint name=\"l_ankle_roll\" type=\"fixed\">", StringComparison.Ordinal);
+            File.WriteAllText(Path.Combine(dir, "biped12.urdf"), urdf);
+            string configPath = Path.Combine(dir, "biped12.yaml");
+            File.WriteAllText(configPath, Biped12);
+            var e = Assert.Throws<InputError>(() => ConfigLoader.Load(configPath));
+            int line = Biped12.AsSpan(0, Biped12.IndexOf("- name: l_ankle_roll", StringComparison.Ordinal)).Count('\n') + 1;
+            Assert.Contains($"line {line}, key joints[5].name: 'l_ankle_roll' is a fixed joint in the URDF", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Every_broken_rule_is_reported_together_in_line_order()
     {
         string yaml = Biped12

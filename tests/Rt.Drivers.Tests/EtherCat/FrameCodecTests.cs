@@ -42,8 +42,8 @@ public sealed class FrameCodecTests
         Assert.Equal([1, 2, 3, 4, 5], datagrams[0].Data(buffer).ToArray());
         Assert.Equal(0xAA, datagrams[1].Data(buffer)[0]);
         Assert.Equal(0, datagrams[0].WorkingCounter);
-        // EtherCAT header: length 29 (17 + 12), type 1.
-        Assert.Equal(29 | (1 << 12), BinaryPrimitives.ReadUInt16LittleEndian(buffer.AsSpan(14)));
+        // EtherCAT header: length 31 (17 + 14), type 1.
+        Assert.Equal(31 | (1 << 12), BinaryPrimitives.ReadUInt16LittleEndian(buffer.AsSpan(14)));
         Assert.Equal(0x88A4, BinaryPrimitives.ReadUInt16BigEndian(buffer.AsSpan(12)));
     }
 

@@ -12,7 +12,9 @@ public sealed class SiiReader
 {
     private const ushort CommandRead = 0x0100;
     private const ushort Busy = 0x8000;
-    private const ushort ErrorBits = 0x7800;
+    // Bits 13 (missing ACK / command error) and 14 (write-enable error) fail a command; bits 11/12 only report the
+    // ESC's own load of the configuration area (checksum error / device info not loaded) and do not stop a read.
+    private const ushort ErrorBits = 0x6000;
     private const ushort EightByteReads = 0x0040;
     private readonly EtherCatTransport _bus;
 

@@ -1,0 +1,116 @@
+using Rt.Core.Errors;
+using Rt.Twin.Models;
+
+namespace Rt.Twin.Tests;
+
+public class ServoModelTests
+{
+    private const double Dt = 0.001;
+
+    [Fact]
+    public void Step_response_matches_the_continuous_second_order_solution()
+    {
+        // Underdamped ω = 60 rad/s, ζ = 0.4: q(t) = 1 − e^{−ζωt}(cos ω_d t + ζω/ω_d sin ω_d t) for a unit step held from t = 0.
+        double w = 60, z = 0.4, wd = w * Math.Sqrt(1 - z * z);
+        var servo = new ServoModel([new ServoParameters(w, z, 1.0, 1, 1.0, 0, 0)], Dt);
+        double[] q = [0], qd = [0], qn = new double[1], qdn = new double[1], qddn = new double[1];
+        for (int k = 1; k <= 300; k++)
+        {
+            servo.Predict(q, qd, [1.0], [], qn, qdn, qddn);
+            q[0] = qn[0];
+            qd[0] = qdn[0];
+            double t = k * Dt;
+            double expected = 1 - Math.Exp(-z * w * t) * (Math.Cos(wd * t) + z * w / wd * Math.Sin(wd * t));
+            double expectedV = Math.Exp(-z * w * t) * (w * w / wd) * Math.Sin(wd * t);
+            Assert.Equal(expected, q[0], 10);
+            Assert.Equal(expectedV, qd[0], 8);
+            // The acceleration the model reports at the new state is the ODE's right-hand side there.
+            Assert.Equal(w * w * (1 - q[0]) - 2 * z * w * qd[0], qddn[0], 8);
+        }
+    }
+
+    [Fact]
+    public void A_command_takes_effect_after_the_configured_delay()
+    {
+        // Delay 3: the command recorded at call k drives the interval of call k + 2.
+        var servo = new ServoModel([new ServoParameters(80, 1.0, 1.0, 3, 1.0, 0, 0)], Dt);
+        double[] q = [0], qd = [0], qn = new double[1], qdn = new double[1], qddn = new double[1];
+        var moved = new List<bool>();
+        for (int k = 0; k < 5; k++)
+        {
+            double target = k >= 1 ? 1.0 : 0.0; // a step issued at call 1
+            servo.Predict(q, qd, [target], [], qn, qdn, qddn);
+            moved.Add(Math.Abs(qn[0]) > 1e-12);
+            q[0] = qn[0];
+            qd[0] = qdn[0];
+        }
+        Assert.Equal([false, false, false, true, true], moved);
+    }
+
+    [Fact]
+    public void Velocity_feedforward_and_gain_enter_as_modelled()
+    {
+        // At rest at the target with a velocity feed-forward v: q̈ = 2ζω K_v v.
+        var servo = new ServoModel([new ServoParameters(50, 0.7, 0.9, 1, 0.5, 0, 0)], Dt);
+        double[] qn = new double[1], qdn = new double[1], qddn = new double[1];
+        servo.Predict([0.0], [0.0], [1.0], [2.0], qn, qdn, qddn);
+        // Initial acceleration ω²(G u − q) + 2ζω K_v v; over 1 ms the velocity grows by about that × dt.
+        double a0 = 50 * 50 * 0.9 + 2 * 0.7 * 50 * 0.5 * 2.0;
+        Assert.Equal(a0 * Dt, qdn[0], 1);
+        Assert.True(qdn[0] > 0 && qdn[0] < a0 * Dt);
+    }
+
+    [Fact]
+    public void Friction_opposes_motion_and_is_smooth_through_zero()
+    {
+        var servo = new ServoModel([new ServoParameters(50, 1, 1, 1, 1, 0.4, 0.6)], Dt);
+        Assert.Equal(0.4 + 0.6 * 2, servo.FrictionTorque(0, 2), 9);
+        Assert.Equal(-(0.4 + 0.6 * 2), servo.FrictionTorque(0, -2), 9);
+        Assert.Equal(0, servo.FrictionTorque(0, 0));
+        Assert.True(Math.Abs(servo.FrictionTorque(0, 1e-4)) < 0.01);
+    }
+
+    [Fact]
+    public void Matrix_exponential_of_a_nilpotent_and_a_rotation()
+    {
+        Span<double> r = stackalloc double[16];
+        // exp([[0, t], [0, 0]]) = [[1, t], [0, 1]] (embedded in 4×4).
+        double[] a = new double[16];
+        a[1] = 2.5;
+        ServoModel.MatrixExp4(a, r);
+        Assert.Equal(1, r[0], 14);
+        Assert.Equal(2.5, r[1], 14);
+        Assert.Equal(1, r[5], 14);
+        // exp of a rotation generator: angle 3 rad.
+        Array.Clear(a);
+        a[1] = -3;
+        a[4] = 3;
+        ServoModel.MatrixExp4(a, r);
+        Assert.Equal(Math.Cos(3), r[0], 12);
+        Assert.Equal(-Math.Sin(3), r[1], 12);
+        Assert.Equal(Math.Sin(3), r[4], 12);
+    }
+
+    [Fact]
+    public void Bad_parameters_are_named()
+    {
+        var e = Assert.Throws<InputError>(() => new ServoParameters(double.NaN, 1, 1, 1, 1, 0, 0).Validate("twin.yaml", "joints.l_knee.servo"));
+        Assert.Contains("joints.l_knee.servo.natural_frequency_rad_s", e.Message);
+        Assert.Contains("twin.yaml", e.Message);
+        e = Assert.Throws<InputError>(() => new ServoParameters(50, 1, 1, 0, 1, 0, 0).Validate("twin.yaml", "joints.l_knee.servo"));
+        Assert.Contains("delay_ticks", e.Message);
+        Assert.Throws<InputError>(() => new ServoParameters(50, 1, 1, 1, 1, -0.1, 0).Validate("f", "j"));
+    }
+
+    [Fact]
+    public void Predict_allocates_nothing()
+    {
+        var p = Enumerable.Range(0, 12).Select(_ => ServoParameters.Nominal(null)).ToArray();
+        var servo = new ServoModel(p, Dt);
+        double[] q = new double[12], qd = new double[12], u = new double[12], v = new double[12], a = new double[12], b = new double[12], c = new double[12];
+        for (int i = 0; i < 100; i++) servo.Predict(q, qd, u, v, a, b, c);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10_000; i++) servo.Predict(q, qd, u, v, a, b, c);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}
