@@ -90,3 +90,40 @@ public sealed class BrokerUriTests
         Assert.Contains("install Debian libmosquitto1", e.Message, StringComparison.Ordinal);
     }
 }
+
+public sealed class ServiceConfigTests
+{
+    [Fact]
+    public void FromConfig_resolves_paths_against_the_config_and_the_command_line_broker_wins()
+    {
+        var cfg = new Rt.Core.Config.RtConfig { SourcePath = "/etc/rt/robot.yaml" };
+        cfg.Robot.Name = "h1";
+        cfg.Telemetry.Broker = "mqtt://10.0.0.1:1883";
+        cfg.Telemetry.OutboxPath = "state/outbox";
+        using var svc = TelemetryService.FromConfig(cfg, Fixtures.Layout(), brokerOverride: BrokerUri.Parse("mqtts://127.0.0.1:8884"));
+        Assert.Equal(new BrokerUri("127.0.0.1", 8884, true), svc.Broker);
+        Assert.Equal("rt/h1/divergence", svc.Topics.Divergence);
+
+        using var fromYaml = TelemetryService.FromConfig(cfg, Fixtures.Layout());
+        Assert.Equal(new BrokerUri("10.0.0.1", 1883, false), fromYaml.Broker);
+    }
+
+    [Theory]
+    [InlineData("a/b", 1, 50, "robot_id")]
+    [InlineData("r1", 0, 50, "decimation")]
+    [InlineData("r1", 1, 0, "batch_size")]
+    public void Bad_settings_are_input_errors_naming_the_key(string robot, int decimation, int batch, string key)
+    {
+        var section = new Rt.Core.Config.TelemetrySection { Decimation = decimation, BatchSize = batch };
+        var e = Assert.Throws<Rt.Core.Errors.InputError>(() => new TelemetryService(section, Fixtures.Layout(), robot));
+        Assert.Contains(key, e.Location, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Bad_broker_in_the_config_names_the_key()
+    {
+        var section = new Rt.Core.Config.TelemetrySection { Broker = "http://x" };
+        var e = Assert.Throws<Rt.Core.Errors.InputError>(() => new TelemetryService(section, Fixtures.Layout(), "r1"));
+        Assert.Equal("telemetry.broker", e.Location);
+    }
+}

@@ -162,7 +162,6 @@ public sealed class EscSegment : IEtherCatSegment
 
     private static bool Validate(Span<byte> frame, int start, int end)
     {
-        _processDataHit = false;
         int p = start;
         while (true)
         {

@@ -1,0 +1,88 @@
+using Rt.ControlLoop.Scheduling;
+
+namespace Rt.ControlLoop.Tests;
+
+/// <summary>Scheduler logic (not timing: timing figures come from `rt bench loop`).</summary>
+public class SchedulerTests
+{
+    private sealed class Recorder : ITickBody, ISimulatedWorld
+    {
+        public readonly List<(long Tick, long Time)> Ticks = [];
+        public readonly List<long> Advances = [];
+        public void Tick(long tick, long timeNs, long wakeLatencyNs) => Ticks.Add((tick, timeNs));
+        public void Advance(long periodNs) => Advances.Add(periodNs);
+    }
+
+    [Fact]
+    public void Lockstep_ticks_run_at_exact_multiples_of_the_period_with_the_world_advanced_between()
+    {
+        var r = new Recorder();
+        var s = new LockstepScheduler(250_000, r, r);
+        s.Run(8);
+        s.Run(4, 8);
+        Assert.Equal(Enumerable.Range(0, 12).Select(k => ((long)k, k * 250_000L)), r.Ticks);
+        Assert.Equal(Enumerable.Repeat(250_000L, 12), r.Advances);
+    }
+
+    [Fact]
+    public void Lockstep_can_be_stopped_from_inside_a_tick()
+    {
+        LockstepScheduler? s = null;
+        var body = new StopAt(5, () => s!.Stop());
+        s = new LockstepScheduler(1_000_000, body, null);
+        s.Run(100);
+        Assert.Equal(6, s.TicksRun);
+    }
+
+    private sealed class StopAt(long at, Action stop) : ITickBody
+    {
+        public void Tick(long tick, long timeNs, long wakeLatencyNs)
+        {
+            if (tick == at) stop();
+        }
+    }
+
+    [Fact]
+    public void Realtime_ticks_stay_on_the_period_grid_and_stop_at_the_tick_count()
+    {
+        var r = new Recorder();
+        var s = new RealtimeScheduler(new RealtimeOptions { PeriodNs = 1_000_000, Priority = 0, LockMemory = false, NoGcRegionBytes = 0 }, r, r);
+        s.Run(50);
+        Assert.NotNull(s.Report);
+        Assert.NotEmpty(r.Ticks);
+        // Overruns on a loaded machine may skip periods, but every tick's time is its index times the period,
+        // indices only increase, and none reaches the requested count.
+        long last = -1;
+        foreach (var (tick, time) in r.Ticks)
+        {
+            Assert.True(tick > last);
+            Assert.Equal(tick * 1_000_000L, time);
+            Assert.InRange(tick, 0, 49);
+            last = tick;
+        }
+        Assert.Equal(r.Ticks.Count, r.Advances.Count);
+        // Every period up to the requested count was either run or counted as missed.
+        Assert.True(r.Ticks.Count + s.Timing.MissedPeriods >= 50, $"{r.Ticks.Count} run + {s.Timing.MissedPeriods} missed < 50");
+    }
+
+    [Fact]
+    public void Require_realtime_refuses_before_the_first_tick_when_a_privilege_is_missing()
+    {
+        var r = new Recorder();
+        // CPU 63 does not exist on this machine, so affinity is refused whoever runs the test.
+        var s = new RealtimeScheduler(new RealtimeOptions { Priority = 0, Cpu = 63, LockMemory = false, NoGcRegionBytes = 0, RequireRealtime = true }, r);
+        var e = Assert.Throws<RealtimeUnavailableException>(() => s.Run(10));
+        Assert.Contains("CPU affinity 63", e.Message);
+        Assert.Empty(r.Ticks);
+    }
+
+    [Fact]
+    public void Without_require_realtime_a_refused_privilege_is_a_warning_and_the_loop_runs()
+    {
+        var r = new Recorder();
+        var s = new RealtimeScheduler(new RealtimeOptions { Priority = 0, Cpu = 63, LockMemory = false, NoGcRegionBytes = 0 }, r);
+        s.Run(5);
+        Assert.Contains(s.Report!.Warnings(), w => w.Contains("CPU affinity 63", StringComparison.Ordinal));
+        Assert.NotEmpty(r.Ticks);
+    }
+}
