@@ -26,7 +26,7 @@ public class TelemetryBenchmarks
             "r_hip_yaw", "r_hip_roll", "r_hip_pitch", "r_knee", "r_ankle_pitch", "r_ankle_roll",
         ];
         var layout = new ChannelLayout(joints, ["pelvis_imu"]);
-        _sink = new TelemetrySink(layout, 4096);
+        _sink = new TelemetrySink(layout, new TelemetryOptions().RingCapacity); // the service's default
         _state = new TickState(joints.Length, 1, layout);
         _scratch = new double[_sink.Slot.Width];
     }
@@ -35,10 +35,10 @@ public class TelemetryBenchmarks
     /// Per record: one push plus its share of the consumer's pop (the ring must be emptied to stay off the drop
     /// path), so this is an upper bound on the tick's cost; the push alone is <c>telemetry.push.median</c>.
     /// </summary>
-    [Benchmark(OperationsPerInvoke = 1024)]
+    [Benchmark(OperationsPerInvoke = 256)]
     public void EnqueueThenDrain()
     {
-        for (int i = 0; i < 1024; i++) _sink.Enqueue(_state);
+        for (int i = 0; i < 256; i++) _sink.Enqueue(_state);
         while (_sink.Ring.TryRead(out _, _scratch)) { }
     }
 }

@@ -50,6 +50,7 @@ public sealed class SafetyLogWriter : IDisposable
             {
                 int half = SafetyLogFormat.RecordLength / 2;
                 _file.Write(_buffer, off, half);
+                Thread.Sleep(1); // a wide window for the kill
                 _file.Write(_buffer, off + half, SafetyLogFormat.RecordLength - half);
             }
         }

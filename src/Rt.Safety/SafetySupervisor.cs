@@ -29,6 +29,7 @@ public sealed class SafetySupervisor : ISafetyGate
     private const double StandstillVelocityRadS = 0.05;
     private const double StopSettleS = 0.05;         // after the ramp ends, time allowed to reach standstill
     private const double ResetTimeoutS = 1.0;        // drives must clear their fault within this after a reset
+    private const double EnableTimeoutS = 1.0;       // drives must reach "operation enabled" within this
     private const ushort StatuswordFault = 0x0008;   // CiA 402 statusword bit 3
     private const ushort ImuBadStatus = (ushort)(ImuStatus.AccelSaturated | ImuStatus.GyroSaturated | ImuStatus.SelfTestFailed);
 
@@ -45,12 +46,13 @@ public sealed class SafetySupervisor : ISafetyGate
     private readonly double[] _posMin, _posMax, _velMax, _torqueMax, _followMax, _collisionMax;
     private readonly int[] _imuStaleTicks;
     private readonly double _decel, _standstillWindow, _rampTolerance;
-    private readonly long _stopTimeTicks, _settleTicks, _resetTimeoutTicks;
+    private readonly long _stopTimeTicks, _settleTicks, _resetTimeoutTicks, _enableTimeoutTicks;
 
     // Per trigger, per channel: consecutive ticks the condition held; faults from other stages this tick.
     private readonly int[][] _count = new int[SafetyTriggers.Count][];
     private readonly bool[][] _listHit = new bool[SafetyTriggers.Count][];
     private readonly double[][] _listValue = new double[SafetyTriggers.Count][];
+    private readonly short[] _listSource = new short[SafetyTriggers.Count]; // first fault's source (slave, IMU…) per trigger
     private readonly bool[] _active = new bool[SafetyTriggers.Count];
     private readonly short[] _activeChannel = new short[SafetyTriggers.Count];
     private readonly double[] _activeValue = new double[SafetyTriggers.Count];
@@ -80,7 +82,7 @@ public sealed class SafetySupervisor : ISafetyGate
     private bool _enableArmed = true;
     private bool _resetPrevLevel = true; // a level already high at start is not an edge
     private int _resetRequested;
-    private long _resettingSince;
+    private long _resettingSince, _enablingSince;
     private bool _enableWritten, _enableLevel;
     private long _eventId;
     private long _tick, _timeNs;
@@ -171,6 +173,7 @@ public sealed class SafetySupervisor : ISafetyGate
         _stopTimeTicks = Ticks(policy.StopTimeS);
         _settleTicks = Ticks(StopSettleS);
         _resetTimeoutTicks = Ticks(ResetTimeoutS);
+        _enableTimeoutTicks = Ticks(EnableTimeoutS);
         _v0 = new double[_joints];
         _p0 = new double[_joints];
         _hold = new double[_joints];
@@ -249,6 +252,13 @@ public sealed class SafetySupervisor : ISafetyGate
             _ => SafetyInput.None,
         };
 
+        if (resetEdge && SafetyTransitions.Latched(_state) && input is not (SafetyInput.ResetAccepted or SafetyInput.None))
+        {
+            // A trip or stop event in the same tick takes precedence: the reset is refused with that cause.
+            bool trip = _tripReaction != StopCategory.None;
+            PublishOutcome(false, trip ? SafetyTriggers.Code(_tripTrigger) : _failCode, trip ? _tripChannel : _failChannel,
+                trip ? _tripValue : _failValue, trip ? _tripThreshold : _failThreshold);
+        }
         if (input != SafetyInput.None) Apply(state, input);
 
         WriteOutputs(state);
@@ -266,6 +276,7 @@ public sealed class SafetySupervisor : ISafetyGate
             var hits = _listHit[(int)trig];
             int ch = f.Source >= 0 && f.Source < hits.Length ? f.Source : 0;
             if (hits[ch]) continue;
+            _listSource[(int)trig] = f.Source;
             hits[ch] = true;
             _listValue[(int)trig][ch] = f.Value != 0 ? f.Value : f.Received;
         }
@@ -310,9 +321,12 @@ public sealed class SafetySupervisor : ISafetyGate
             Check(SafetyTrigger.FollowingError, j, follow, e, _followMax[j]);
 
             // Drive fault: statusword bit 3 (value = 0x603F error code, reported by number), a fault raised by the
-            // bus/drive layer, or a drive that left "operation enabled" while it should be powered.
+            // bus/drive layer, a drive that left "operation enabled" while it should be powered, or one that did not
+            // reach it within 1 s of enabling.
             bool faultBit = j < inputs.Length && (inputs[j].Statusword & StatuswordFault) != 0;
-            bool dropped = _state is SafetyState.Operational or SafetyState.Stopping or SafetyState.Holding && !s.DriveOperational[j];
+            bool dropped = !s.DriveOperational[j]
+                && (_state is SafetyState.Operational or SafetyState.Stopping or SafetyState.Holding
+                    || (_state == SafetyState.Enabling && _tick - _enablingSince >= _enableTimeoutTicks)); // never enabled
             bool listed = _listHit[(int)SafetyTrigger.DriveFault][j];
             double code = faultBit ? inputs[j].ErrorCode : listed ? _listValue[(int)SafetyTrigger.DriveFault][j] : j < inputs.Length ? inputs[j].Statusword : 0;
             Check(SafetyTrigger.DriveFault, j, faultBit || dropped || listed, code, 0);
@@ -352,10 +366,15 @@ public sealed class SafetySupervisor : ISafetyGate
         bool any = false;
         int ch = 0;
         for (int c = 0; c < hits.Length; c++) if (hits[c]) { any = true; ch = c; break; }
-        Check(t, ch, any, any ? _listValue[(int)t][ch] : 0, 0);
+        // Single-channel bus/loop triggers: the event's channel is the fault's source (e.g. the slave that left OP).
+        Check(t, ch, any, any ? _listValue[(int)t][ch] : 0, 0, hits.Length == 1 ? _listSource[(int)t] : (short)ch);
     }
 
-    private void Check(SafetyTrigger t, int channel, bool condition, double value, double threshold)
+    private void Check(SafetyTrigger t, int channel, bool condition, double value, double threshold) =>
+        Check(t, channel, condition, value, threshold, (short)channel);
+
+    /// <summary>Counts the condition on counter <paramref name="channel"/>; events report <paramref name="reportChannel"/>.</summary>
+    private void Check(SafetyTrigger t, int channel, bool condition, double value, double threshold, short reportChannel)
     {
         int ti = (int)t;
         var counts = _count[ti];
@@ -367,7 +386,7 @@ public sealed class SafetySupervisor : ISafetyGate
         if (!_active[ti])
         {
             _active[ti] = true;
-            _activeChannel[ti] = (short)channel;
+            _activeChannel[ti] = reportChannel;
             _activeValue[ti] = value;
             _activeThreshold[ti] = threshold;
         }
@@ -378,14 +397,14 @@ public sealed class SafetySupervisor : ISafetyGate
         var reaction = _reaction[ti];
         if (reaction == StopCategory.Warning)
         {
-            Emit(_state, _state, SafetyTriggers.Code(t), (short)channel, StopCategory.Warning, value, threshold);
+            Emit(_state, _state, SafetyTriggers.Code(t), reportChannel, StopCategory.Warning, value, threshold);
             return;
         }
         if (SafetyTriggers.Severity(reaction) > SafetyTriggers.Severity(_tripReaction))
         {
             _tripReaction = reaction;
             _tripTrigger = t;
-            _tripChannel = (short)channel;
+            _tripChannel = reportChannel;
             _tripValue = value;
             _tripThreshold = threshold;
         }
@@ -554,7 +573,11 @@ public sealed class SafetySupervisor : ISafetyGate
                 break;
         }
         _state = row.To;
-        if (row.To == SafetyState.Enabling) _enableArmed = false;
+        if (row.To == SafetyState.Enabling)
+        {
+            _enableArmed = false;
+            _enablingSince = _tick;
+        }
         if (row.To == SafetyState.Resetting) _resettingSince = _tick;
         if (row.To is SafetyState.Disabled or SafetyState.Stopped or SafetyState.Faulted or SafetyState.Resetting) _stopCategory = StopCategory.None;
         if (row.Latches) _enableArmed = false;

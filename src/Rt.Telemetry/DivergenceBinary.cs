@@ -50,7 +50,7 @@ public static class DivergenceBinary
         BinaryPrimitives.WriteInt64LittleEndian(b[p..], ringDropped); p += 8;
         BinaryPrimitives.WriteInt64LittleEndian(b[p..], linkDropped); p += 8;
         BinaryPrimitives.WriteInt64LittleEndian(b[p..], decimated); p += 8;
-        ReadOnlySpan<double> last = count > 0 ? records.Slice((count - 1) * l.Width, l.Width) : new double[l.Width];
+        ReadOnlySpan<float> last = DivergenceSlot.Floats(count > 0 ? records.Slice((count - 1) * l.Width, l.Width) : new double[l.Width]);
         p = Floats(b, p, last.Slice(l.Threshold, c));
         for (int r = 0; r < count; r++)
         {
@@ -63,19 +63,20 @@ public static class DivergenceBinary
             BinaryPrimitives.WriteSingleLittleEndian(b[p..], (float)s[DivergenceSlot.WorstRatio]); p += 4;
             int maskBytes = (c + 7) / 8;
             b.Slice(p, maskBytes).Clear();
-            for (int k = 0; k < c; k++) if (s[l.Over + k] != 0) b[p + k / 8] |= (byte)(1 << (k % 8));
+            for (int k = 0; k < c; k++) if (DivergenceSlot.IsOver(s, k)) b[p + k / 8] |= (byte)(1 << (k % 8));
             p += maskBytes;
-            p = Floats(b, p, s.Slice(l.Innovation, c));
-            p = Floats(b, p, s.Slice(l.Score, c));
-            p = Floats(b, p, s.Slice(l.Detector, c));
-            p = Floats(b, p, s.Slice(l.ExternalTorque, j));
+            ReadOnlySpan<float> f = DivergenceSlot.Floats(s);
+            p = Floats(b, p, f.Slice(l.Innovation, c));
+            p = Floats(b, p, f.Slice(l.Score, c));
+            p = Floats(b, p, f.Slice(l.Detector, c));
+            p = Floats(b, p, f.Slice(l.ExternalTorque, j));
         }
         output.Advance(size);
     }
 
-    private static int Floats(Span<byte> b, int p, ReadOnlySpan<double> values)
+    private static int Floats(Span<byte> b, int p, ReadOnlySpan<float> values)
     {
-        foreach (double v in values) { BinaryPrimitives.WriteSingleLittleEndian(b[p..], (float)v); p += 4; }
+        foreach (float v in values) { BinaryPrimitives.WriteSingleLittleEndian(b[p..], v); p += 4; }
         return p;
     }
 

@@ -15,8 +15,11 @@ public sealed record TelemetryOptions
     /// <summary>Cap on safety events awaiting PUBACK; the rest wait in the outbox.</summary>
     public int MaxInflightSafety { get; init; } = 20;
 
-    /// <summary>Tick records the ring holds (≥ 2 s at 1 kHz by default).</summary>
-    public int RingCapacity { get; init; } = 2048;
+    /// <summary>
+    /// Tick records the ring holds: 0.5 s at 1 kHz, 100× the publisher's poll interval. Kept small on purpose:
+    /// a slot is ~2 kB for 12 joints, and a ring that fits in L2 keeps the tick's push cheap.
+    /// </summary>
+    public int RingCapacity { get; init; } = 512;
 
     /// <summary>A partial batch is sent after this long, so decimated streams stay live.</summary>
     public double FlushIntervalS { get; init; } = 0.1;

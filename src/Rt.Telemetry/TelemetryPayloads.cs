@@ -126,10 +126,8 @@ public static class TelemetryPayloads
         w.WriteNumber("decimated", decimated);
         if (count > 0)
         {
-            ReadOnlySpan<double> last = records.Slice((count - 1) * l.Width, l.Width);
-            w.WriteStartArray("thr");
-            for (int c = 0; c < l.Channels; c++) Num(w, last[l.Threshold + c]);
-            w.WriteEndArray();
+            ReadOnlySpan<float> last = DivergenceSlot.Floats(records.Slice((count - 1) * l.Width, l.Width));
+            WriteArray(w, "thr", last.Slice(l.Threshold, l.Channels));
         }
         w.WriteStartArray("records");
         for (int r = 0; r < count; r++)
@@ -144,12 +142,13 @@ public static class TelemetryPayloads
             w.WritePropertyName("ratio");
             Num(w, s[DivergenceSlot.WorstRatio]);
             w.WriteStartArray("over");
-            for (int c = 0; c < l.Channels; c++) if (s[l.Over + c] != 0) w.WriteNumberValue(c);
+            for (int c = 0; c < l.Channels; c++) if (DivergenceSlot.IsOver(s, c)) w.WriteNumberValue(c);
             w.WriteEndArray();
-            WriteArray(w, "innov", s.Slice(l.Innovation, l.Channels));
-            WriteArray(w, "score", s.Slice(l.Score, l.Channels));
-            WriteArray(w, "det", s.Slice(l.Detector, l.Channels));
-            WriteArray(w, "ext", s.Slice(l.ExternalTorque, l.Joints));
+            ReadOnlySpan<float> f = DivergenceSlot.Floats(s);
+            WriteArray(w, "innov", f.Slice(l.Innovation, l.Channels));
+            WriteArray(w, "score", f.Slice(l.Score, l.Channels));
+            WriteArray(w, "det", f.Slice(l.Detector, l.Channels));
+            WriteArray(w, "ext", f.Slice(l.ExternalTorque, l.Joints));
             w.WriteEndObject();
         }
         w.WriteEndArray();
@@ -204,10 +203,14 @@ public static class TelemetryPayloads
         return a;
     }
 
-    private static void WriteArray(Utf8JsonWriter w, string name, ReadOnlySpan<double> values)
+    private static void WriteArray(Utf8JsonWriter w, string name, ReadOnlySpan<float> values)
     {
         w.WriteStartArray(name);
-        foreach (double x in values) Num(w, x);
+        foreach (float x in values)
+        {
+            if (float.IsFinite(x)) w.WriteNumberValue(x);
+            else w.WriteNullValue();
+        }
         w.WriteEndArray();
     }
 }

@@ -226,7 +226,7 @@ public sealed class TelemetryService : IDisposable
         NonRealtimeThread.Apply();
         try
         {
-            CreateClient();
+            TryCreateClient();
             while (!_stopping)
             {
                 _wake.WaitOne(_options.PollIntervalMs);
@@ -392,7 +392,22 @@ public sealed class TelemetryService : IDisposable
         _watchdogReported = true;
         RetireClient();
         Interlocked.Increment(ref _rebuilds);
-        CreateClient();
+        TryCreateClient();
+    }
+
+    private void TryCreateClient()
+    {
+        try
+        {
+            CreateClient();
+        }
+        catch (MosquittoUnavailableException ex)
+        {
+            // e.g. TLS files the library refuses: say it once, the watchdog tries again later.
+            _client = null;
+            _clientCreatedTs = Stopwatch.GetTimestamp();
+            Report($"MQTT: cannot set up the client for {_broker}: {ex.Message}");
+        }
     }
 
     private void RetireClient()

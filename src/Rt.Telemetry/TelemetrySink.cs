@@ -44,14 +44,13 @@ public sealed class TelemetrySink : ITickSink
         s[DivergenceSlot.WorstRatio] = d.WorstRatio;
         s[DivergenceSlot.OverCount] = d.OverCount;
         int n = l.Channels;
-        d.Innovation.AsSpan(0, n).CopyTo(s.Slice(l.Innovation, n));
-        d.Score.AsSpan(0, n).CopyTo(s.Slice(l.Score, n));
-        d.Detector.AsSpan(0, n).CopyTo(s.Slice(l.Detector, n));
-        d.Threshold.AsSpan(0, n).CopyTo(s.Slice(l.Threshold, n));
-        Span<double> over = s.Slice(l.Over, n);
-        bool[] o = d.OverThreshold;
-        for (int c = 0; c < over.Length && c < o.Length; c++) over[c] = o[c] ? 1 : 0;
-        d.ExternalTorque.AsSpan(0, l.Joints).CopyTo(s.Slice(l.ExternalTorque, l.Joints));
+        l.WriteMask(s, d.OverThreshold);
+        Span<float> f = DivergenceSlot.Floats(s);
+        DivergenceSlot.Narrow(d.Innovation.AsSpan(0, n), f.Slice(l.Innovation, n));
+        DivergenceSlot.Narrow(d.Score.AsSpan(0, n), f.Slice(l.Score, n));
+        DivergenceSlot.Narrow(d.Detector.AsSpan(0, n), f.Slice(l.Detector, n));
+        DivergenceSlot.Narrow(d.Threshold.AsSpan(0, n), f.Slice(l.Threshold, n));
+        DivergenceSlot.Narrow(d.ExternalTorque.AsSpan(0, l.Joints), f.Slice(l.ExternalTorque, l.Joints));
         _ring.CommitWrite();
     }
 }

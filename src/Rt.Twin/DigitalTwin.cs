@@ -20,6 +20,7 @@ namespace Rt.Twin;
 /// innovation: nominally 0);</item>
 /// <item>cross-check (<see cref="CrossCheckEvaluator"/>) fills the divergence record;</item>
 /// <item>predict tick k+1: servo model from the corrected state and the command the drives apply over [k, k+1]
+/// (the torque step M·Δq̈ the new command causes is handed to the observer, which integrates the interval from it)
 /// (at twin time that is <see cref="TickState.TargetPosition"/> — the controller of tick k−1 wrote it and runs after
 /// the twin), then the torque τ̂ = RNEA(q̂, q̂̇, q̂̈) + τ_f(q̂̇) and the IMUs at the predicted state.</item>
 /// </list>
@@ -61,7 +62,8 @@ public sealed class DigitalTwin : ITwinStage
     private bool _imuExcluded;
 
     // Model-order scratch.
-    private readonly double[] _mq, _mqd, _mqdd, _mtau, _mp, _mct, _mg, _mfric, _mtauMeas, _mres;
+    private readonly double[] _mq, _mqd, _mqdd, _mtau, _mp, _mct, _mg, _mfric, _mtauMeas, _mres, _mjump;
+    private readonly double[] _accelJump;
 
     private bool _hasPrediction;
 
@@ -188,6 +190,8 @@ public sealed class DigitalTwin : ITwinStage
         _mfric = new double[_n];
         _mtauMeas = new double[_n];
         _mres = new double[_n];
+        _mjump = new double[_n];
+        _accelJump = new double[_n];
         Reset();
     }
 
@@ -311,7 +315,12 @@ public sealed class DigitalTwin : ITwinStage
         record.Valid = compare;
 
         // (e) prediction for the next tick.
-        _servo.Predict(_cq, _cqd, state.TargetPosition, state.TargetVelocity, _predQ, _predQd, _predQdd);
+        _servo.Predict(_cq, _cqd, state.TargetPosition, state.TargetVelocity, _predQ, _predQd, _predQdd, _accelJump);
+        // The drives' torque steps by M·Δq̈ when the new command lands; the observer integrates the coming interval from
+        // the stepped value (the torque sample of this tick shows the value before the step).
+        for (int j = 0; j < _n; j++) _mqdd[_map[j]] = _accelJump[j];
+        _model.MassTimes(_mq, _mqdd, _mjump);
+        _observer.AddIntervalStartTorque(_mjump);
         for (int j = 0; j < _n; j++)
         {
             int m = _map[j];

@@ -102,11 +102,29 @@ public class MailboxTests
     }
 
     [Fact]
-    public void Reply_counter_cycles_1_to_7()
+    public void Reply_echoes_the_request_counter_and_continues_its_own_1_to_7_sequence_for_counter_0()
     {
         var b = PreOp();
         var seen = new List<int>();
-        for (int i = 0; i < 8; i++) seen.Add((b.Bus.Transact(0x1001, TestBus.SdoRequest(0x40, 0x1000, 0))[5] >> 4) & 7);
-        Assert.Equal(new[] { 1, 2, 3, 4, 5, 6, 7, 1 }, seen);
+        foreach (byte c in new byte[] { 3, 5, 0, 0, 6 })
+        {
+            Assert.Equal(1, b.Bus.MailboxWrite(0x1001, 3, TestBus.SdoRequest(0x40, 0x1000, 0), c));
+            b.Bus.Send(TestBus.NOP, 0, 0, new byte[1]);
+            seen.Add((b.Bus.MailboxRead(0x1001)![5] >> 4) & 7);
+        }
+
+        Assert.Equal(new[] { 3, 5, 6, 7, 6 }, seen); // own sequence continues after the last echoed counter
+    }
+
+    [Fact]
+    public void A_repeated_counter_is_a_duplicate_and_gets_no_second_reply()
+    {
+        var b = PreOp();
+        Assert.Equal(1, b.Bus.MailboxWrite(0x1001, 3, TestBus.SdoRequest(0x40, 0x1000, 0), 4));
+        b.Bus.Send(TestBus.NOP, 0, 0, new byte[1]);
+        Assert.NotNull(b.Bus.MailboxRead(0x1001));
+        Assert.Equal(1, b.Bus.MailboxWrite(0x1001, 3, TestBus.SdoRequest(0x40, 0x1000, 0), 4));
+        b.Bus.Send(TestBus.NOP, 0, 0, new byte[1]);
+        Assert.Null(b.Bus.MailboxRead(0x1001));
     }
 }

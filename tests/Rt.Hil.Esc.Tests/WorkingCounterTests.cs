@@ -59,15 +59,41 @@ public class WorkingCounterTests
     }
 
     [Fact]
-    public void FP_addressing_matches_the_alias_only_when_enabled_in_DL_control()
+    public void FP_addressing_matches_the_SII_alias_only_when_enabled_in_DL_control()
     {
-        var b = Chain();
-        ushort alias = b.Segment.Slaves[1].Esc.StationAlias;
-        Assert.Equal(0, alias); // default SII alias: 0; give it one through the EEPROM path instead
-        b.Segment.Slaves[1].Esc.Memory[0x0012] = 0x77;
-        Assert.Equal(0, b.Bus.Fprd(0x0077, 0x0000, 1).Wkc);
-        b.Bus.Fpwr(0x1002, 0x0103, 0x01);
-        Assert.Equal(1, b.Bus.Fprd(0x0077, 0x0000, 1).Wkc);
+        var slaves = new Devices.EmulatedSlave[]
+        {
+            new Devices.ServoDriveDevice(),
+            new Devices.ServoDriveDevice(new Devices.SlaveOptions { Alias = 0x0077 }),
+        };
+        var bus = new TestBus(new Segment.EscSegment(slaves));
+        bus.AssignStations();
+        Assert.Equal(0x0077, bus.FprdU16(0x1002, 0x0012));
+        Assert.Equal(0, bus.Fprd(0x0077, 0x0000, 1).Wkc);
+        bus.Fpwr(0x1002, 0x0103, 0x01);
+        Assert.Equal(1, bus.Fprd(0x0077, 0x0000, 1).Wkc);
+        Assert.Equal(1, bus.Fprd(0x1002, 0x0000, 1).Wkc); // the station address still matches
+    }
+
+    [Fact]
+    public void Alias_register_is_read_only_for_the_master_and_EEPROM_reload_restores_it()
+    {
+        var bus = new TestBus(new Segment.EscSegment([new Devices.ServoDriveDevice(new Devices.SlaveOptions { Alias = 0x0042 })]));
+        bus.AssignStations();
+        Assert.Equal(1, bus.FpwrU16(0x1001, 0x0012, 0x0099)); // counted, ignored
+        Assert.Equal(0x0042, bus.FprdU16(0x1001, 0x0012));
+        bus.Fpwr(0x1001, 0x0508, 0x55, 0x00);
+        bus.Fpwr(0x1001, 0x0502, 0x01, 0x02, 0x04, 0, 0, 0); // write word 4 (alias) = 0x0055
+        Assert.Equal(0x0042, bus.FprdU16(0x1001, 0x0012));
+        bus.Fpwr(0x1001, 0x0502, 0x00, 0x04); // reload: word 4 is under the header CRC, now stale
+        Assert.Equal(0x0800, bus.FprdU16(0x1001, 0x0502) & 0x0800);
+        // Like IgH's alias write: fix the checksum word too, then reload.
+        var words = bus.Segment.Slaves[0].Esc.Eeprom.ToArray();
+        bus.Fpwr(0x1001, 0x0508, Sii.SiiChecksum.Compute(words), 0x00);
+        bus.Fpwr(0x1001, 0x0502, 0x01, 0x02, 0x07, 0, 0, 0);
+        bus.Fpwr(0x1001, 0x0502, 0x00, 0x04);
+        Assert.Equal(0, bus.FprdU16(0x1001, 0x0502) & 0x1800);
+        Assert.Equal(0x0055, bus.FprdU16(0x1001, 0x0012));
     }
 
     [Fact]

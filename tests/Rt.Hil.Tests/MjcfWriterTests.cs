@@ -97,6 +97,29 @@ public class MjcfWriterTests
     }
 
     [Fact]
+    public void Principal_decomposition_reproduces_every_urdf_tensor_to_machine_precision()
+    {
+        foreach (var link in BenchFixtures.Robot.Links)
+        {
+            if (link.Inertial is not { } inertial) continue;
+            var t = MjcfWriter.InertiaInLinkFrame(inertial);
+            var (moments, axes) = PrincipalInertia.Decompose(t);
+            // Rebuild R diag Rᵀ from the quaternion, as MuJoCo will.
+            var d = new[] { moments.X, moments.Y, moments.Z };
+            var cols = new[] { axes.Rotate(new Vec3(1, 0, 0)), axes.Rotate(new Vec3(0, 1, 0)), axes.Rotate(new Vec3(0, 0, 1)) };
+            for (int a = 0; a < 3; a++)
+                for (int b = 0; b < 3; b++)
+                {
+                    double sum = 0;
+                    for (int k = 0; k < 3; k++) sum += Comp(cols[k], a) * d[k] * Comp(cols[k], b);
+                    Assert.True(Math.Abs(sum - t[a, b]) <= 1e-15 + 1e-13 * Math.Abs(t[a, a]), $"{link.Name}[{a},{b}]: {sum} vs {t[a, b]}");
+                }
+        }
+
+        static double Comp(Vec3 v, int i) => i == 0 ? v.X : i == 1 ? v.Y : v.Z;
+    }
+
+    [Fact]
     public void Self_collision_model_loads_and_excludes_adjacent_links()
     {
         var doc = Generate(new PlantOptions { SelfCollision = true });

@@ -22,7 +22,7 @@ public class PlantTests
         Assert.Equal(3, plant.ImuCount);
         Assert.Equal(1, plant.ObstacleCount);
         Assert.Contains("integrator=\"Euler\"", plant.Mjcf);
-        Assert.Contains("fullinertia=", plant.Mjcf);
+        Assert.Contains("diaginertia=", plant.Mjcf);
         Assert.DoesNotContain("freejoint", plant.Mjcf);
         // The pelvis is ~0.05 m above hip, legs 0.11 + 0.8 + foot: the root must sit roughly a metre up.
         Assert.InRange(plant.RootHeightM, 0.9, 1.3);

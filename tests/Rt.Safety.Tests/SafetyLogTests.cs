@@ -70,7 +70,7 @@ public sealed class SafetyLogTests(ITestOutputHelper output) : IDisposable
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void Log_survives_kill_9_mid_write(bool splitWrites)
+    public async Task Log_survives_kill_9_mid_write(bool splitWrites)
     {
         string path = Path.Combine(_dir, $"kill-{splitWrites}.log");
         string child = ChildDll();
@@ -85,21 +85,26 @@ public sealed class SafetyLogTests(ITestOutputHelper output) : IDisposable
         psi.ArgumentList.Add(splitWrites ? "split" : "whole");
         using var p = Process.Start(psi)!;
         long lastReported = 0;
-        try
+        // Keep reading while the child runs, so it is busy appending (not blocked on a full pipe) when it is killed.
+        var reader = Task.Run(() =>
         {
             string? line;
             while ((line = p.StandardOutput.ReadLine()) is not null)
-            {
-                lastReported = long.Parse(line.AsSpan(6), System.Globalization.CultureInfo.InvariantCulture);
-                if (lastReported >= 300) break;
-            }
-            Assert.True(lastReported >= 300, "child stopped early: " + p.StandardError.ReadToEnd());
+                Interlocked.Exchange(ref lastReported, long.Parse(line.AsSpan(6), System.Globalization.CultureInfo.InvariantCulture));
+        });
+        try
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (Interlocked.Read(ref lastReported) < 300 && !p.HasExited && DateTime.UtcNow < deadline) Thread.Sleep(5);
+            if (Interlocked.Read(ref lastReported) < 300) Assert.Fail("child stopped early: " + (p.HasExited ? p.StandardError.ReadToEnd() : "timeout"));
         }
         finally
         {
             p.Kill(); // SIGKILL on Linux: no finalisers, no flush
             p.WaitForExit();
         }
+        await reader;
+        lastReported = Interlocked.Read(ref lastReported);
         Assert.Equal(137, p.ExitCode);
 
         var c = SafetyLogReader.Read(path);
@@ -155,6 +160,7 @@ public sealed class SafetyLogTests(ITestOutputHelper output) : IDisposable
             {
                 s.Tick = t;
                 s.Faults.Clear();
+                s.Image.Imus[0].SampleCounter++;
                 s.AllDrivesOperational = t > 0;
                 s.DriveOperational[0] = s.DriveOperational[1] = t > 0;
                 if (t == 200) s.Faults.Add(Fault.Of(FaultCode.BusLinkDown, 0, t));

@@ -237,3 +237,31 @@ public sealed class StopAndResetTests
         Assert.Equal(2, rig.Log.Count); // disabled → enabling → operational
     }
 }
+
+public sealed class EnablingTests
+{
+    [Fact]
+    public void Drives_that_never_become_operational_trip_a_drive_fault_after_one_second()
+    {
+        var rig = new Rig { DrivesBecomeReady = false };
+        rig.Step();
+        Assert.Equal(SafetyState.Enabling, rig.State);
+        long since = rig.Tick - 1;
+        rig.RunUntil(r => r.State != SafetyState.Enabling, 1100);
+        Assert.Equal(SafetyState.Faulted, rig.State);
+        var trip = rig.Log.Last();
+        Assert.Equal(Rt.Core.Faults.FaultCode.DriveFault, trip.Trigger);
+        Assert.Equal(since + 1000, trip.Tick);
+        Assert.Equal(0x0250, (int)trip.Value); // the statusword it was stuck in
+    }
+
+    [Fact]
+    public void A_drive_dropping_out_of_operation_enabled_while_operational_is_a_drive_fault()
+    {
+        var rig = new Rig().Operational();
+        rig.Condition = s => { s.DriveOperational[1] = false; s.AllDrivesOperational = false; };
+        rig.Step();
+        Assert.Equal(SafetyState.Faulted, rig.State);
+        Assert.Equal(1, rig.Log.Last().Channel);
+    }
+}

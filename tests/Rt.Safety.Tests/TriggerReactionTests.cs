@@ -65,6 +65,9 @@ public sealed class TriggerReactionTests(ITestOutputHelper output)
         Assert.Equal(policy.Reaction, trip.Reaction);
         Assert.Equal(ExpectedCode(trigger), trip.Trigger);
         Assert.Equal(decided, trip.Tick);
+        if (trigger is "bus_slave_left_op" or "drive_fault" or "position_limit" or "torque_limit") Assert.Equal(1, trip.Channel);
+        if (trigger == "twin_divergence") Assert.Equal(5, trip.Channel);
+        if (trigger == "drive_fault") Assert.Equal(0x7121, trip.Value);
         switch (policy.Reaction)
         {
             case StopCategory.Cat0:

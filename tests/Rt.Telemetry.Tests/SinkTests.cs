@@ -43,15 +43,16 @@ public sealed class SinkTests
         Assert.Equal(42, tick);
         Assert.Equal(state.TimeNs, BitConverter.DoubleToInt64Bits(s[DivergenceSlot.TimeNs]));
         Assert.Equal((double)SafetyState.Holding, s[DivergenceSlot.Safety]);
+        ReadOnlySpan<float> f = DivergenceSlot.Floats(s);
         for (int c = 0; c < layout.Count; c++)
         {
-            Assert.Equal(state.Divergence.Innovation[c], s[l.Innovation + c]);
-            Assert.Equal(state.Divergence.Score[c], s[l.Score + c]);
-            Assert.Equal(state.Divergence.Detector[c], s[l.Detector + c]);
-            Assert.Equal(state.Divergence.Threshold[c], s[l.Threshold + c]);
-            Assert.Equal(state.Divergence.OverThreshold[c] ? 1.0 : 0.0, s[l.Over + c]);
+            Assert.Equal((float)state.Divergence.Innovation[c], f[l.Innovation + c]);
+            Assert.Equal((float)state.Divergence.Score[c], f[l.Score + c]);
+            Assert.Equal((float)state.Divergence.Detector[c], f[l.Detector + c]);
+            Assert.Equal((float)state.Divergence.Threshold[c], f[l.Threshold + c]);
+            Assert.Equal(state.Divergence.OverThreshold[c], DivergenceSlot.IsOver(s, c));
         }
-        for (int j = 0; j < layout.JointCount; j++) Assert.Equal(state.Divergence.ExternalTorque[j], s[l.ExternalTorque + j]);
+        for (int j = 0; j < layout.JointCount; j++) Assert.Equal((float)state.Divergence.ExternalTorque[j], f[l.ExternalTorque + j]);
     }
 }
 

@@ -20,7 +20,7 @@ public class ImuModelTests
         {
             Imu("pelvis_imu", "pelvis", [0, 0, 0.05], [0, 0, 0]),
             Imu("foot_imu", "l_foot", [0.03, 0, -0.03], [0, 0, 0]),
-            Imu("tilted", "l_shin", [0.01, 0.02, -0.1], [Math.PI / 2, 0, 0]), // sensor y axis = link −z… rolled 90°
+            Imu("tilted", "l_shin", [0.01, 0.02, -0.1], [Math.PI / 2, 0, 0]), // rolled 90° about x: sensor y = link z
         };
         var model = new ImuModel(Model, imus);
         int n = Model.DegreesOfFreedom;
@@ -29,9 +29,9 @@ public class ImuModelTests
         Assert.All(w, x => Assert.Equal(0, x, 12));
         Assert.Equal([0, 0, 9.81], f[..3].Select(x => Math.Round(x, 12)));
         Assert.Equal([0, 0, 9.81], f[3..6].Select(x => Math.Round(x, 12)));
-        // Rolled +90° about x: world up (+z) is the sensor's −y.
+        // Rolled +90° about x: R_x(90°) maps the sensor's y onto world +z, so "up" reads on the sensor's +y.
         Assert.Equal(0, f[6], 12);
-        Assert.Equal(-9.81, f[7], 12);
+        Assert.Equal(9.81, f[7], 12);
         Assert.Equal(0, f[8], 12);
 
         // Knee bent 90° at rest: the shin's frame is pitched, gravity shows on the sensor's x axis.

@@ -50,14 +50,27 @@ public class ServoModelTests
     [Fact]
     public void Velocity_feedforward_and_gain_enter_as_modelled()
     {
-        // At rest at the target with a velocity feed-forward v: q̈ = 2ζω K_v v.
-        var servo = new ServoModel([new ServoParameters(50, 0.7, 0.9, 1, 0.5, 0, 0)], Dt);
+        // Against a fine RK4 integration of q̈ = ω²(G u − q) + 2ζω(K_v v − q̇) over one tick.
+        double w = 50, z = 0.7, g = 0.9, kv = 0.5, u = 1.0, v = 2.0;
+        var servo = new ServoModel([new ServoParameters(w, z, g, 1, kv, 0, 0)], Dt);
         double[] qn = new double[1], qdn = new double[1], qddn = new double[1];
-        servo.Predict([0.0], [0.0], [1.0], [2.0], qn, qdn, qddn);
-        // Initial acceleration ω²(G u − q) + 2ζω K_v v; over 1 ms the velocity grows by about that × dt.
-        double a0 = 50 * 50 * 0.9 + 2 * 0.7 * 50 * 0.5 * 2.0;
-        Assert.Equal(a0 * Dt, qdn[0], 1);
-        Assert.True(qdn[0] > 0 && qdn[0] < a0 * Dt);
+        servo.Predict([0.1], [-0.3], [u], [v], qn, qdn, qddn);
+        double x = 0.1, xd = -0.3;
+        double F(double p, double pd) => w * w * (g * u - p) + 2 * z * w * (kv * v - pd);
+        const int steps = 1000;
+        double h = Dt / steps;
+        for (int i = 0; i < steps; i++)
+        {
+            double k1x = xd, k1v = F(x, xd);
+            double k2x = xd + 0.5 * h * k1v, k2v = F(x + 0.5 * h * k1x, xd + 0.5 * h * k1v);
+            double k3x = xd + 0.5 * h * k2v, k3v = F(x + 0.5 * h * k2x, xd + 0.5 * h * k2v);
+            double k4x = xd + h * k3v, k4v = F(x + h * k3x, xd + h * k3v);
+            x += h / 6 * (k1x + 2 * k2x + 2 * k3x + k4x);
+            xd += h / 6 * (k1v + 2 * k2v + 2 * k3v + k4v);
+        }
+        Assert.Equal(x, qn[0], 12);
+        Assert.Equal(xd, qdn[0], 10);
+        Assert.Equal(F(x, xd), qddn[0], 7);
     }
 
     [Fact]

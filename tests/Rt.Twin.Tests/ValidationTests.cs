@@ -48,6 +48,10 @@ public sealed class ValidationTests(ITestOutputHelper output) : IDisposable
         Assert.Equal("knee.position", channels[0].GetProperty("channel").GetString());
         Assert.Equal(JsonValueKind.Null, channels.EnumerateArray().Single(c => c.GetProperty("channel").GetString() == "pelvis_imu.angular_rate").GetProperty("rms").ValueKind);
         Assert.Contains("knee.torque", report.ToTable(), StringComparison.Ordinal);
+
+        // The CLI entry point gives the same numbers.
+        var viaFile = TwinValidator.RunFile(heldOut, run.Config, file);
+        Assert.Equal(report.Channels.Select(c => c.Rms), viaFile.Channels.Select(c => c.Rms));
     }
 
     [Fact]
@@ -70,7 +74,7 @@ public sealed class ValidationTests(ITestOutputHelper output) : IDisposable
             row[layout.Channel(channels.IndexOf(ChannelKind.JointTorque, 0), ChannelField.Innovation)] = 1000;
             w.Append(4, row);
         }
-        var report = TwinValidator.Run(TickRecording.Open(path));
+        var report = TwinValidator.Run(TickRecording.Open(path), warmupTicks: 0);
         var torque = report.Channels.Single(c => c.Channel == "a.torque");
         Assert.Equal("recorded", torque.Source);
         Assert.Equal(4, torque.Samples);

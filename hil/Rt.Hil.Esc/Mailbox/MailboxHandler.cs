@@ -32,6 +32,7 @@ public sealed class MailboxHandler
     private bool _replyPending;
     private int _counter;
     private int _lastRequestCounter = -1;
+    private int _requestCounter;
 
     public MailboxHandler(EscController esc, CoeSdoServer coe, int mailboxSize = 128)
     {
@@ -96,6 +97,7 @@ public sealed class MailboxHandler
         byte typeByte = request[5];
         int type = typeByte & 0x0F;
         int counter = (typeByte >> 4) & 0x07;
+        _requestCounter = counter;
 
         if (length > request.Length - HeaderLength)
         {
@@ -140,7 +142,9 @@ public sealed class MailboxHandler
 
     private void Queue(byte type, int bodyLength)
     {
-        _counter = _counter % 7 + 1; // 1..7, 0 is reserved
+        // Echo the request's counter (ethercrab checks it; SOEM and IgH ignore it); a request without a counter
+        // gets the slave's own sequence 1..7.
+        _counter = _requestCounter > 0 ? _requestCounter : _counter % 7 + 1;
         BinaryPrimitives.WriteUInt16LittleEndian(_reply, (ushort)bodyLength);
         BinaryPrimitives.WriteUInt16LittleEndian(_reply.AsSpan(2), 0);
         _reply[4] = 0;

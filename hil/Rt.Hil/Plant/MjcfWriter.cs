@@ -17,8 +17,9 @@ namespace Rt.Hil.Plant;
 /// <item>The URDF joint axis is expressed in the child (joint) frame, so the MJCF joint sits at pos 0 of the child
 /// body with the same axis: revolute → hinge with range, continuous → unlimited hinge, prismatic → slide,
 /// fixed → no joint (the child body is welded to its parent). URDF damping → damping, friction → frictionloss.</item>
-/// <item>&lt;inertial&gt; copies origin xyz, mass and the full tensor (fullinertia = ixx iyy izz ixy ixz iyz), rotated
-/// into the link frame (R I Rᵀ) when the URDF inertial frame has an rpy, since MuJoCo allows no quat with fullinertia;
+/// <item>&lt;inertial&gt; copies origin xyz and mass; the full URDF tensor is rotated into the link frame (R I Rᵀ) and
+/// diagonalised here in double precision (diaginertia + quat of the principal axes), because MuJoCo 2.2.2's own
+/// fullinertia diagonalisation stops near 1e-7 relative error;
 /// inertiafromgeom is off, so geoms add no mass and the plant's inertia equals the URDF's. A movable link without
 /// inertial gets 1 g and 1e-6 kg·m² because MuJoCo refuses massless moving bodies (stated, not hidden).</item>
 /// <item>Geoms are the URDF &lt;collision&gt; primitives (box size → half sizes; cylinder along z → size r, half length;
@@ -125,13 +126,11 @@ public static class MjcfWriter
         string inner = pad + "  ";
         if (link.Inertial is { } inertial)
         {
-            // MuJoCo's fullinertia fixes the inertial frame's orientation itself (no quat allowed with it), so a rotated
-            // URDF inertial frame is folded into the tensor: I_link = R I R^T.
-            var t = InertiaInLinkFrame(inertial);
-            sb.Append(inner).Append("<inertial pos=\"").Append(V(inertial.Origin.Xyz)).Append("\" mass=\"").Append(F(inertial.Mass))
-                .Append("\" fullinertia=\"").Append(F(t[0, 0])).Append(' ').Append(F(t[1, 1])).Append(' ')
-                .Append(F(t[2, 2])).Append(' ').Append(F(t[0, 1])).Append(' ').Append(F(t[0, 2])).Append(' ')
-                .Append(F(t[1, 2])).Append("\"/>\n");
+            // The tensor goes in pre-diagonalised in double precision (diaginertia + quat): MuJoCo's own fullinertia
+            // diagonalisation stops near 1e-7. A rotated URDF inertial frame is folded in first (R I Rᵀ).
+            var (moments, axes) = PrincipalInertia.Decompose(InertiaInLinkFrame(inertial));
+            sb.Append(inner).Append("<inertial pos=\"").Append(V(inertial.Origin.Xyz)).Append("\" quat=\"").Append(Q(axes))
+                .Append("\" mass=\"").Append(F(inertial.Mass)).Append("\" diaginertia=\"").Append(V(moments)).Append("\"/>\n");
         }
         else if (joint is { IsMovable: true })
         {

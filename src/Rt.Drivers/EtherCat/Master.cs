@@ -57,6 +57,16 @@ public sealed class EtherCatMaster
         RequestState(AlState.Op);
     }
 
+    /// <summary>
+    /// Bring-up from the robot config: expected identities from <c>bus.slaves</c>, SYNC0 period from <c>loop.rate_hz</c>
+    /// (DC only when <see cref="MasterOptions.DistributedClocks"/>, which <see cref="MasterOptions.FromConfig"/> takes from <c>bus.distributed_clocks</c>).
+    /// </summary>
+    public void BringUp(RtConfig config, long masterTimeNs)
+    {
+        long cycleNs = config.Loop.RateHz > 0 ? (long)Math.Round(1e9 / config.Loop.RateHz) : 1_000_000;
+        BringUp(config.Bus.Slaves, masterTimeNs, cycleNs);
+    }
+
     /// <summary>Counts slaves, resets them to INIT, assigns station addresses and reads ESC info and SII.</summary>
     public void Initialize()
     {

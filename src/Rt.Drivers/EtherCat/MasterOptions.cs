@@ -1,3 +1,4 @@
+using Rt.Core.Config;
 using Rt.Drivers.EtherCat.Transport;
 
 namespace Rt.Drivers.EtherCat;
@@ -27,6 +28,9 @@ public sealed class MasterOptions
 
     /// <summary>SYNC0 start lead: the first SYNC0 pulse is at least this far after the reference clock's current time (ns).</summary>
     public long Sync0StartLeadNs { get; set; } = 100_000_000;
+
+    /// <summary>Options as the config asks (<c>bus.distributed_clocks</c>); everything else default. Not real-time safe.</summary>
+    public static MasterOptions FromConfig(RtConfig config) => new() { DistributedClocks = config.Bus.DistributedClocks };
 
     /// <summary>Logical address of the first byte of the cyclic image.</summary>
     public uint LogicalStart { get; set; } = 0x0001_0000;

@@ -52,57 +52,68 @@ public sealed unsafe class MosquittoClient : IDisposable
             throw new MosquittoUnavailableException("mosquitto_new failed (out of memory or invalid client id)");
         }
 
-        Mosq.ConnectCallbackSet(_mosq, &OnConnectNative);
-        Mosq.DisconnectCallbackSet(_mosq, &OnDisconnectNative);
-        Mosq.PublishCallbackSet(_mosq, &OnPublishNative);
-        Mosq.MessageCallbackSet(_mosq, &OnMessageNative);
-        Mosq.SubscribeCallbackSet(_mosq, &OnSubscribeNative);
-        Mosq.LogCallbackSet(_mosq, &OnLogNative);
-
-        Check(Mosq.MaxInflightMessagesSet(_mosq, Math.Max(1u, options.MaxInflight)), "max_inflight_messages_set");
-        Check(Mosq.ReconnectDelaySet(_mosq, 1, 5, 1), "reconnect_delay_set");
-
-        if (options.WillTopic is not null)
+        try
         {
-            byte[] topic = Utf8Z.Encode(options.WillTopic);
-            byte[] payload = options.WillPayload ?? [];
-            fixed (byte* pt = topic)
-            fixed (byte* pp = payload)
-                Check(Mosq.WillSet(_mosq, pt, payload.Length, pp, 1, 1), "will_set");
+            Mosq.ConnectCallbackSet(_mosq, &OnConnectNative);
+            Mosq.DisconnectCallbackSet(_mosq, &OnDisconnectNative);
+            Mosq.PublishCallbackSet(_mosq, &OnPublishNative);
+            Mosq.MessageCallbackSet(_mosq, &OnMessageNative);
+            Mosq.SubscribeCallbackSet(_mosq, &OnSubscribeNative);
+            Mosq.LogCallbackSet(_mosq, &OnLogNative);
+
+            Check(Mosq.MaxInflightMessagesSet(_mosq, Math.Max(1u, options.MaxInflight)), "max_inflight_messages_set");
+            Check(Mosq.ReconnectDelaySet(_mosq, 1, 5, 1), "reconnect_delay_set");
+
+            if (options.WillTopic is not null)
+            {
+                byte[] topic = Utf8Z.Encode(options.WillTopic);
+                byte[] payload = options.WillPayload ?? [];
+                fixed (byte* pt = topic)
+                fixed (byte* pp = payload)
+                    Check(Mosq.WillSet(_mosq, pt, payload.Length, pp, 1, 1), "will_set");
+            }
+
+            if (options.Credentials is { } cred)
+            {
+                byte[] user = Utf8Z.Encode(cred.Username);
+                byte[] pw = cred.PasswordUtf8Z();
+                try
+                {
+                    fixed (byte* pu = user)
+                    fixed (byte* pp = pw)
+                        Check(Mosq.UsernamePwSet(_mosq, pu, pp), "username_pw_set");
+                }
+                finally
+                {
+                    Array.Clear(pw); // the library keeps its own copy
+                }
+            }
+
+            if (options.Broker.Tls)
+            {
+                if (string.IsNullOrEmpty(options.CaFile))
+                {
+                    Check(Mosq.IntOption(_mosq, Mosq.OptTlsUseOsCerts, 1), "tls_use_os_certs");
+                }
+                else
+                {
+                    byte[] ca = Utf8Z.Encode(options.CaFile);
+                    byte[]? cert = Utf8Z.EncodeOrNull(options.CertFile);
+                    byte[]? key = Utf8Z.EncodeOrNull(options.KeyFile);
+                    fixed (byte* pca = ca)
+                    fixed (byte* pcert = cert)
+                    fixed (byte* pkey = key)
+                        Check(Mosq.TlsSet(_mosq, pca, null, pcert, pkey, 0), "tls_set");
+                }
+            }
         }
-
-        if (options.Credentials is { } cred)
+        catch
         {
-            byte[] user = Utf8Z.Encode(cred.Username);
-            byte[] pw = cred.PasswordUtf8Z();
-            try
-            {
-                fixed (byte* pu = user)
-                fixed (byte* pp = pw)
-                    Check(Mosq.UsernamePwSet(_mosq, pu, pp), "username_pw_set");
-            }
-            finally
-            {
-                Array.Clear(pw); // the library keeps its own copy
-            }
-        }
-
-        if (options.Broker.Tls)
-        {
-            if (string.IsNullOrEmpty(options.CaFile))
-            {
-                Check(Mosq.IntOption(_mosq, Mosq.OptTlsUseOsCerts, 1), "tls_use_os_certs");
-            }
-            else
-            {
-                byte[] ca = Utf8Z.Encode(options.CaFile);
-                byte[]? cert = Utf8Z.EncodeOrNull(options.CertFile);
-                byte[]? key = Utf8Z.EncodeOrNull(options.KeyFile);
-                fixed (byte* pca = ca)
-                fixed (byte* pcert = cert)
-                fixed (byte* pkey = key)
-                    Check(Mosq.TlsSet(_mosq, pca, null, pcert, pkey, 0), "tls_set");
-            }
+            // Leave nothing behind when the configuration is refused.
+            Mosq.Destroy(_mosq);
+            _mosq = 0;
+            _self.Free();
+            throw;
         }
     }
 

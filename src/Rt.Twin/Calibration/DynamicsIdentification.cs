@@ -104,7 +104,7 @@ public static class DynamicsIdentification
         var recordNorms = Norms(yr);
         double maxRecord = recordNorms.Max();
         var excited = baseSet.Where(j => recordNorms[j] > ZeroColumn * maxRecord).ToList();
-        var (recordBase, notSelected) = PivotedQr(yr, excited, recordNorms);
+        var (recordBase, _) = PivotedQr(yr, excited, recordNorms);
         var lost = baseSet.Except(recordBase).ToList();
         if (lost.Count > 0) throw new CalibrationException(ExcitationMessage(names, lost, recordNorms, maxRecord, model, q, qd));
 

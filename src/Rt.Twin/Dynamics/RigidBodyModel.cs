@@ -486,6 +486,10 @@ public sealed class RigidBodyModel
         }
     }
 
+    /// <summary>M(q)·<paramref name="v"/> without forming M (RNEA with q̇ = 0, no gravity, q̈ = v). Real-time safe.</summary>
+    public void MassTimes(ReadOnlySpan<double> q, ReadOnlySpan<double> v, Span<double> result) =>
+        InverseDynamics(q, [], v, result, _pi, false);
+
     /// <summary>Bias torques c(q,q̇) = C(q,q̇)q̇ + g(q) (RNEA with q̈ = 0). Real-time safe.</summary>
     public void Bias(ReadOnlySpan<double> q, ReadOnlySpan<double> qd, Span<double> c) =>
         InverseDynamics(q, qd, [], c, _pi, true);

@@ -88,5 +88,18 @@ public sealed class MomentumObserver
         if (!residual.IsEmpty) _residual.CopyTo(residual);
     }
 
+    /// <summary>
+    /// Corrects the torque at the START of the coming tick interval by <paramref name="torqueStep"/> (added to the last
+    /// sample's β). Call after <see cref="Update"/> when the motor torque is known to step at the tick (a new servo
+    /// command: the drive's torque jumps by M·Δq̈ while the sample of the previous tick shows the value before the step),
+    /// so the trapezoid integrates the interval from the stepped value. Real-time safe.
+    /// </summary>
+    public void AddIntervalStartTorque(ReadOnlySpan<double> torqueStep)
+    {
+        if (torqueStep.Length != _n) ThrowLengths();
+        if (!_started) return;
+        for (int j = 0; j < _n; j++) _betaPrev[j] += torqueStep[j];
+    }
+
     private static void ThrowLengths() => throw new ArgumentException("momentum observer: span lengths must equal the joint count");
 }

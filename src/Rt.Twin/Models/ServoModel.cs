@@ -25,6 +25,7 @@ public sealed class ServoModel
     private readonly int[] _delay;
     private readonly double[] _fc, _fv;
     private readonly double[] _historyU, _historyV; // ring: MaxDelayTicks per joint
+    private readonly double[] _appliedU, _appliedV; // command applied over the previous interval
     private int _head;
     private bool _primed;
 
@@ -46,6 +47,8 @@ public sealed class ServoModel
         _fv = new double[_n];
         _historyU = new double[MaxDelayTicks * _n];
         _historyV = new double[MaxDelayTicks * _n];
+        _appliedU = new double[_n];
+        _appliedV = new double[_n];
         Span<double> aug = stackalloc double[16];
         Span<double> exp = stackalloc double[16];
         for (int j = 0; j < _n; j++)
@@ -99,11 +102,22 @@ public sealed class ServoModel
     /// </summary>
     public void Predict(
         ReadOnlySpan<double> q, ReadOnlySpan<double> qd, ReadOnlySpan<double> latestTarget, ReadOnlySpan<double> latestVelocity,
-        Span<double> qNext, Span<double> qdNext, Span<double> qddNext)
+        Span<double> qNext, Span<double> qdNext, Span<double> qddNext) =>
+        Predict(q, qd, latestTarget, latestVelocity, qNext, qdNext, qddNext, []);
+
+    /// <summary>
+    /// As above, and also the jump of the model's acceleration at the start of the interval caused by the command
+    /// change (<paramref name="accelerationJump"/>, may be empty): Δq̈ = ω²G·Δu + 2ζωK_v·Δv. A drive's torque jumps by
+    /// M·Δq̈ when a new command arrives, so a torque sampled at the end of each tick misses that step; the momentum
+    /// observer uses it to integrate the torque over the tick correctly. Real-time safe.
+    /// </summary>
+    public void Predict(
+        ReadOnlySpan<double> q, ReadOnlySpan<double> qd, ReadOnlySpan<double> latestTarget, ReadOnlySpan<double> latestVelocity,
+        Span<double> qNext, Span<double> qdNext, Span<double> qddNext, Span<double> accelerationJump)
     {
         int n = _n;
         if (q.Length != n || qd.Length != n || latestTarget.Length != n || (!latestVelocity.IsEmpty && latestVelocity.Length != n)
-            || qNext.Length < n || qdNext.Length < n || qddNext.Length < n)
+            || qNext.Length < n || qdNext.Length < n || qddNext.Length < n || (!accelerationJump.IsEmpty && accelerationJump.Length < n))
             ThrowLengths();
         if (!_primed)
         {
@@ -113,6 +127,11 @@ public sealed class ServoModel
                     _historyU[k * n + j] = latestTarget[j];
                     _historyV[k * n + j] = latestVelocity.IsEmpty ? 0 : latestVelocity[j];
                 }
+            for (int j = 0; j < n; j++)
+            {
+                _appliedU[j] = latestTarget[j];
+                _appliedV[j] = latestVelocity.IsEmpty ? 0 : latestVelocity[j];
+            }
             _primed = true;
         }
         _head = (_head + 1) % MaxDelayTicks;
@@ -133,6 +152,9 @@ public sealed class ServoModel
             qNext[j] = q1;
             qdNext[j] = qd1;
             qddNext[j] = _w2G[j] * u - _w2[j] * q1 + _zw2Kv[j] * v - _zw2[j] * qd1;
+            if (!accelerationJump.IsEmpty) accelerationJump[j] = _w2G[j] * (u - _appliedU[j]) + _zw2Kv[j] * (v - _appliedV[j]);
+            _appliedU[j] = u;
+            _appliedV[j] = v;
         }
     }
 

@@ -19,6 +19,7 @@ public sealed class TickRecorder : ITickSink, IDisposable
     private readonly Thread _thread;
     private volatile bool _stopping;
     private bool _disposed;
+    private long _written;
 
     /// <summary>Not real-time safe: creates the file, writes the header and starts the writer thread.</summary>
     /// <param name="capacity">Ring slots (ticks of slack for the disk), rounded up to a power of two.</param>
@@ -39,7 +40,6 @@ public sealed class TickRecorder : ITickSink, IDisposable
 
     /// <summary>Records written to the file so far (writer side).</summary>
     public long Written => Interlocked.Read(ref _written);
-    private long _written;
 
     /// <summary>The I/O error that stopped the writer thread, if any (the recording is then incomplete).</summary>
     public Exception? Error { get; private set; }

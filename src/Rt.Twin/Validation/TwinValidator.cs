@@ -87,18 +87,36 @@ public sealed record ValidationReport(string Recording, string Robot, int Ticks,
 /// channel is RNEA with the file's link parameters plus friction at the measured q, q̇ and q̈ (central difference,
 /// so offline and non-causal). External-torque and IMU channels, and every channel without parameters, use the
 /// innovations the running twin recorded. Ticks with a drive not operational (or, for recorded channels, without a
-/// valid twin verdict) are skipped. Not real-time safe.
+/// valid twin verdict, or within the twin's warm-up) are skipped. Not real-time safe.
 /// </summary>
 public static class TwinValidator
 {
+    /// <summary>
+    /// Entry point for <c>rt validate &lt;recording&gt; --config &lt;f&gt; [--params &lt;file&gt;]</c>: opens the recording, loads
+    /// the parameter file (default: the config's <c>twin.parameters</c>; none = recorded innovations only) validated
+    /// against the config and its URDF, and runs <see cref="Run"/>. Throws <see cref="Rt.Core.Errors.InputError"/> on bad input.
+    /// Not real-time safe.
+    /// </summary>
+    public static ValidationReport RunFile(string recordingPath, Rt.Core.Config.RtConfig config, string? parametersPath = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var recording = TickRecording.Open(recordingPath);
+        string? path = !string.IsNullOrWhiteSpace(parametersPath) ? parametersPath
+            : !string.IsNullOrWhiteSpace(config.Twin.Parameters) ? config.Resolve(config.Twin.Parameters) : null;
+        var parameters = path is null ? null : TwinParameterFile.Load(path, config, config.Description);
+        return Run(recording, parameters, config.Description);
+    }
+
     /// <summary>Not real-time safe.</summary>
-    public static ValidationReport Run(TickRecording recording, TwinParameters? parameters = null, RobotDescription? description = null, int accelerationHalfWindow = 5)
+    /// <param name="warmupTicks">Recorded innovations of the first this many valid ticks after a start (or after any tick
+    /// without a valid verdict) are skipped: the twin's first predictions start from nothing.</param>
+    public static ValidationReport Run(TickRecording recording, TwinParameters? parameters = null, RobotDescription? description = null,
+        int accelerationHalfWindow = 5, int warmupTicks = 10)
     {
         ArgumentNullException.ThrowIfNull(recording);
         var layout = recording.Layout;
         var channels = recording.Channels;
-        int count = recording.Count, n = channels.JointCount;
-        double period = recording.PeriodNs * 1e-9;
+        int count = recording.Count;
         var operational = new bool[count];
         var valid = new bool[count];
         for (int t = 0; t < count; t++)
@@ -106,6 +124,12 @@ public static class TwinValidator
             int flags = (int)recording.Get(t, RecordLayout.FlagsOffset);
             operational[t] = (flags & RecordLayout.FlagAllDrivesOperational) != 0;
             valid[t] = (flags & RecordLayout.FlagDivergenceValid) != 0;
+        }
+        var settled = new bool[count];
+        for (int t = 0, run = 0; t < count; t++)
+        {
+            run = valid[t] ? run + 1 : 0;
+            settled[t] = run > warmupTicks;
         }
         NoiseModel? noise = null;
         if (parameters is not null)
@@ -143,7 +167,7 @@ public static class TwinValidator
             var recorded = new List<double>();
             int offset = layout.Channel(c, ChannelField.Innovation);
             for (int t = 0; t < count; t++)
-                if (valid[t] && double.IsFinite(recording.Get(t, offset))) recorded.Add(recording.Get(t, offset));
+                if (settled[t] && double.IsFinite(recording.Get(t, offset))) recorded.Add(recording.Get(t, offset));
             result.Add(Stats(ch, "recorded", [.. recorded], sigma));
         }
         return new ValidationReport(recording.Path, recording.Robot, count, result);

@@ -48,4 +48,14 @@ public sealed class BringUpTests(ITestOutputHelper output)
         Assert.Equal(2 * 2 + 3, master.Layout!.ExpectedWorkingCounter);
         output.WriteLine(master.Dc?.ToString() ?? "no DC");
     }
+
+    [Fact]
+    public void Op_is_reached_when_the_slaves_insist_on_valid_outputs_first()
+    {
+        var segment = EscBenchSegment.Create(2, 1, new EscBenchOptions { RequireOutputsBeforeOp = true });
+        using var link = new LoopbackLink(segment);
+        var master = new EtherCatMaster(link, FastOptions());
+        master.BringUp(BenchIdentities(2, 1), 0, 1_000_000);
+        Assert.All(master.SubDevices, s => Assert.Equal(AlState.Op, s.Status.State));
+    }
 }

@@ -155,4 +155,21 @@ public sealed class FieldbusTests
         Assert.Equal(0, b.State.Faults.Count);
         Assert.Equal(1, b.Fieldbus.StaleFramesDropped);
     }
+
+    [Fact]
+    public void Frame_loss_budget_counts_silently_then_raises_and_a_good_cycle_resets_it()
+    {
+        var b = Start(1, 0);
+        var fieldbus = new EtherCatFieldbus(b.Master, [0], [], new FieldbusOptions { FrameLossBudget = 2 });
+        b.Link.DropNextReplies = 3;
+        var raised = new List<bool>();
+        for (int i = 0; i < 4; i++)
+        {
+            b.State.Faults.Clear();
+            fieldbus.Exchange(b.State);
+            raised.Add(b.State.Faults.Contains(FaultCode.BusFrameLost));
+        }
+        Assert.Equal(new[] { false, false, true, false }, raised);
+        Assert.Equal(3, fieldbus.LostFrames);
+    }
 }

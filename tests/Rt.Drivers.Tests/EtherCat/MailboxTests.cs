@@ -67,3 +67,27 @@ public sealed class MailboxTests
         Assert.Equal(19 * 8, master.SubDevices[0].OutputBits);
     }
 }
+
+public sealed class EmergencyTests
+{
+    [Fact]
+    public void An_emergency_waiting_in_the_mailbox_is_recorded_and_the_sdo_reply_still_arrives()
+    {
+        var segment = EscBenchSegment.Create(1, 0);
+        var link = new LoopbackLink(segment);
+        var master = new EtherCatMaster(link, BringUpTests.FastOptions());
+        master.Initialize();
+        master.ToPreOp();
+        // CoE emergency: mailbox header (length 10, type CoE, counter 1), CoE header service 1, error code 0x2310
+        // (continuous over-current), error register 0x03, manufacturer bytes 1..5.
+        byte[] msg = [10, 0, 0, 0, 0, 0x13, 0x00, 0x10, 0x10, 0x23, 0x03, 1, 2, 3, 4, 5];
+        Assert.True(segment.Slaves[0].Esc.PdiWriteMailbox(1, msg));
+        var sdo = master.SubDevices[0].Sdo!;
+        Assert.Equal(Rt.Drivers.EtherCat.Devices.BenchDevices.Vendor, sdo.UploadU32(0x1018, 1));
+        var e = Assert.Single(sdo.Emergencies);
+        Assert.Equal(0x2310, e.ErrorCode);
+        Assert.Equal(0x03, e.ErrorRegister);
+        Assert.Equal(0x0504030201UL, e.ManufacturerData);
+        Assert.Equal(0, e.Position);
+    }
+}
