@@ -14,6 +14,7 @@ namespace Rt.Benchmarks;
 /// Run: <c>dotnet run -c Release --project bench/Rt.Benchmarks -- --filter '*HilBench*'</c>.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
 public class HilBenchBenchmarks
 {
     private Bench _bench = null!;

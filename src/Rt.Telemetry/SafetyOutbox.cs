@@ -4,10 +4,11 @@ using System.Runtime.InteropServices;
 namespace Rt.Telemetry;
 
 /// <summary>
-/// Durable on-disk outbox for safety events: one file per event (<c>{id:D20}.json</c>, the exact MQTT payload),
+/// Durable on-disk outbox for safety events: one file per event (<c>{key}.json</c>, the exact MQTT payload; the
+/// key is <see cref="Key"/>(run, id), so ids that restart with a new host run never overwrite older events),
 /// written to a temporary name, fsynced, renamed into place and the folder fsynced, so an event that was accepted
 /// survives a broker outage, a crash and a power cut. A file is deleted only after the broker acknowledged the
-/// QoS 1 publish (PUBACK), so delivery is at least once; receivers de-duplicate by the event id.
+/// QoS 1 publish (PUBACK), so delivery is at least once; receivers de-duplicate by (run, id).
 /// Thread-safe. Not real-time safe (file I/O).
 /// </summary>
 public sealed partial class SafetyOutbox
@@ -32,9 +33,9 @@ public sealed partial class SafetyOutbox
     }
 
     /// <summary>Not real-time safe. Stores the event durably (returns after fsync of the file and the folder).</summary>
-    public void Add(long id, ReadOnlySpan<byte> payload)
+    public void Add(string key, ReadOnlySpan<byte> payload)
     {
-        string final = PathOf(id);
+        string final = PathOf(key);
         string tmp = final + ".tmp";
         lock (_lock)
         {
@@ -49,37 +50,39 @@ public sealed partial class SafetyOutbox
     }
 
     /// <summary>Not real-time safe. Removes an acknowledged event; false if it was already gone.</summary>
-    public bool Remove(long id)
+    public bool Remove(string key)
     {
         lock (_lock)
         {
-            string p = PathOf(id);
+            string p = PathOf(key);
             if (!File.Exists(p)) return false;
             File.Delete(p);
             return true;
         }
     }
 
-    /// <summary>Not real-time safe. The unacknowledged events, oldest id first.</summary>
-    public List<(long Id, byte[] Payload)> Pending()
+    /// <summary>Not real-time safe. The unacknowledged events, oldest run and id first.</summary>
+    public List<(string Key, byte[] Payload)> Pending()
     {
-        var list = new List<(long, byte[])>();
+        var list = new List<(string, byte[])>();
         lock (_lock)
         {
             foreach (string f in Directory.EnumerateFiles(_dir, "*.json"))
             {
-                string name = Path.GetFileNameWithoutExtension(f);
-                if (!long.TryParse(name, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long id)) continue;
-                try { list.Add((id, File.ReadAllBytes(f))); }
+                string key = Path.GetFileNameWithoutExtension(f);
+                try { list.Add((key, File.ReadAllBytes(f))); }
                 catch (FileNotFoundException) { } // acknowledged meanwhile
             }
         }
-        list.Sort((a, b) => a.Item1.CompareTo(b.Item1));
+        list.Sort((a, b) => string.CompareOrdinal(a.Item1, b.Item1));
         return list;
     }
 
-    private string PathOf(long id) =>
-        Path.Combine(_dir, (id < 0 ? "-" : "") + Math.Abs(id).ToString("D19", CultureInfo.InvariantCulture) + ".json");
+    /// <summary>The file key of event <paramref name="id"/> of host run <paramref name="run"/>; sorts by run, then id.</summary>
+    public static string Key(long run, long id) =>
+        $"{run.ToString("D19", CultureInfo.InvariantCulture)}-{id.ToString("D19", CultureInfo.InvariantCulture)}";
+
+    private string PathOf(string key) => Path.Combine(_dir, key + ".json");
 
     private static void FsyncDirectory(string dir)
     {

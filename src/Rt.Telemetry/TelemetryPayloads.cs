@@ -89,10 +89,12 @@ public static class TelemetryPayloads
         return buffer.WrittenSpan.ToArray();
     }
 
-    public static void WriteSafetyEvent(Utf8JsonWriter w, in SafetyEvent e, ChannelLayout layout)
+    /// <summary><paramref name="run"/> identifies the host run (its start time, ns): (run, id) is unique.</summary>
+    public static void WriteSafetyEvent(Utf8JsonWriter w, in SafetyEvent e, ChannelLayout layout, long run)
     {
         w.WriteStartObject();
         w.WriteNumber("v", TelemetryTopics.SchemaVersion);
+        w.WriteNumber("run", run);
         w.WriteNumber("id", e.Id);
         w.WriteNumber("tick", e.Tick);
         w.WriteNumber("t_ns", e.TimeNs);

@@ -50,12 +50,15 @@ public sealed class TelemetryService : IDisposable
 
     // Cross-thread inputs to the publisher thread.
     private readonly ConcurrentQueue<LinkEvent> _linkEvents = new();
-    private readonly ConcurrentQueue<(long Id, byte[] Payload, SafetyState To)> _newEvents = new();
+    private readonly ConcurrentQueue<(string Key, byte[] Payload, SafetyState To)> _newEvents = new();
     private readonly AutoResetEvent _wake = new(false);
     private readonly Lock _eventEncodeLock = new();
     private readonly ArrayBufferWriter<byte> _eventBuffer = new(512);
 
     private SafetyOutbox? _outbox;
+
+    // This host run: start time, ns since the Unix epoch. Events are unique by (run, id) even if ids restart.
+    private readonly long _runId = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
     private MqttCredentials? _credentials;
     private Thread? _thread;
     private volatile bool _stopping;
@@ -74,10 +77,10 @@ public sealed class TelemetryService : IDisposable
     private bool _watchdogReported;
     private string _lastLibError = "";
     private readonly HashSet<int> _queuedDivergence = new();
-    private readonly Dictionary<int, long> _safetyInflight = new();
-    private readonly SortedDictionary<long, byte[]> _safetyPending = new();
-    private readonly Queue<long> _safetyToSend = new();
-    private readonly HashSet<long> _safetyQueued = new();
+    private readonly Dictionary<int, string> _safetyInflight = new();
+    private readonly SortedDictionary<string, byte[]> _safetyPending = new(StringComparer.Ordinal);
+    private readonly Queue<string> _safetyToSend = new();
+    private readonly HashSet<string> _safetyQueued = new(StringComparer.Ordinal);
     private readonly double[] _batch;
     private readonly long[] _batchTicks;
     private int _batchCount;
@@ -176,7 +179,7 @@ public sealed class TelemetryService : IDisposable
             _log($"MQTT: ca_file is set but the broker {_broker} is plain mqtt://; TLS is not used (use mqtts://)");
 
         _outbox = new SafetyOutbox(string.IsNullOrEmpty(_section.OutboxPath) ? "rt-outbox" : _section.OutboxPath);
-        foreach (var (id, payload) in _outbox.Pending()) _safetyPending[id] = payload;
+        foreach (var (key, payload) in _outbox.Pending()) _safetyPending[key] = payload;
         if (_safetyPending.Count > 0) _log($"MQTT: {_safetyPending.Count} safety event(s) from an earlier run wait in the outbox {_outbox.Directory_}");
 
         _thread = new Thread(PublisherMain) { IsBackground = true, Name = "rt-telemetry" };
@@ -193,12 +196,13 @@ public sealed class TelemetryService : IDisposable
         lock (_eventEncodeLock)
         {
             _eventBuffer.ResetWrittenCount();
-            using (var w = new Utf8JsonWriter(_eventBuffer)) TelemetryPayloads.WriteSafetyEvent(w, e, _layout);
+            using (var w = new Utf8JsonWriter(_eventBuffer)) TelemetryPayloads.WriteSafetyEvent(w, e, _layout, _runId);
             payload = _eventBuffer.WrittenSpan.ToArray();
         }
         SafetyOutbox outbox = _outbox ?? throw new InvalidOperationException("call Start() before publishing safety events");
-        outbox.Add(e.Id, payload);
-        _newEvents.Enqueue((e.Id, payload, e.To));
+        string key = SafetyOutbox.Key(_runId, e.Id);
+        outbox.Add(key, payload);
+        _newEvents.Enqueue((key, payload, e.To));
         _wake.Set();
     }
 
@@ -349,7 +353,7 @@ public sealed class TelemetryService : IDisposable
         _safetyInflight.Clear();
         _safetyToSend.Clear();
         _safetyQueued.Clear();
-        foreach (long id in _safetyPending.Keys) { _safetyToSend.Enqueue(id); _safetyQueued.Add(id); }
+        foreach (string key in _safetyPending.Keys) { _safetyToSend.Enqueue(key); _safetyQueued.Add(key); }
         _connectedSignal.Set();
     }
 
@@ -370,11 +374,11 @@ public sealed class TelemetryService : IDisposable
     private void OnAcked(int mid)
     {
         if (_queuedDivergence.Remove(mid)) return;
-        if (_safetyInflight.Remove(mid, out long id))
+        if (_safetyInflight.Remove(mid, out string? key))
         {
-            _safetyPending.Remove(id);
-            _safetyQueued.Remove(id);
-            _outbox!.Remove(id);
+            _safetyPending.Remove(key);
+            _safetyQueued.Remove(key);
+            _outbox!.Remove(key);
         }
     }
 
@@ -428,26 +432,26 @@ public sealed class TelemetryService : IDisposable
     {
         while (_newEvents.TryDequeue(out var e))
         {
-            _safetyPending[e.Id] = e.Payload;
+            _safetyPending[e.Key] = e.Payload;
             if (e.To != _safety) { _safety = e.To; _stateDirty = true; }
-            if (_connected && _safetyQueued.Add(e.Id)) _safetyToSend.Enqueue(e.Id);
+            if (_connected && _safetyQueued.Add(e.Key)) _safetyToSend.Enqueue(e.Key);
         }
     }
 
     private void SendSafety()
     {
-        while (_connected && _safetyInflight.Count < _options.MaxInflightSafety && _safetyToSend.TryDequeue(out long id))
+        while (_connected && _safetyInflight.Count < _options.MaxInflightSafety && _safetyToSend.TryDequeue(out string? key))
         {
-            if (!_safetyPending.TryGetValue(id, out byte[]? payload)) { _safetyQueued.Remove(id); continue; }
+            if (!_safetyPending.TryGetValue(key, out byte[]? payload)) { _safetyQueued.Remove(key); continue; }
             int rc = _client!.Publish(_topicSafety, payload, qos: 1, retain: false, out int mid);
             if (rc == Mosq.ErrSuccess)
             {
-                _safetyInflight[mid] = id;
+                _safetyInflight[mid] = key;
                 Interlocked.Increment(ref _messages);
             }
             else
             {
-                _safetyQueued.Remove(id); // stays in the outbox; sent again on the next connect
+                _safetyQueued.Remove(key); // stays in the outbox; sent again on the next connect
                 break;
             }
         }

@@ -16,11 +16,11 @@ namespace Rt.Twin;
 /// (measured − predicted, before any correction) per channel;</item>
 /// <item>correct: x_c = x̂ + L(y − x̂) per joint (L = 1 by default: the next prediction starts from the measurement, so
 /// model error cannot accumulate); IMU biases take one slow step;</item>
-/// <item>momentum observer at the corrected state → external torque estimate (also the external-torque channel's
-/// innovation: nominally 0);</item>
+/// <item>momentum observer at the corrected state → external torque estimate r into the record; the external-torque
+/// channel's innovation is r whitened (see <see cref="ExternalTorqueComponent"/>; nominally 0);</item>
 /// <item>cross-check (<see cref="CrossCheckEvaluator"/>) fills the divergence record;</item>
 /// <item>predict tick k+1: servo model from the corrected state and the command the drives apply over [k, k+1]
-/// (the torque step M·Δq̈ the new command causes is handed to the observer, which integrates the interval from it)
+/// (the part of the drives' sawtooth torque that end-of-tick samples miss, M·deficit, is handed to the observer)
 /// (at twin time that is <see cref="TickState.TargetPosition"/> — the controller of tick k−1 wrote it and runs after
 /// the twin), then the torque τ̂ = RNEA(q̂, q̂̇, q̂̈) + τ_f(q̂̇) and the IMUs at the predicted state.</item>
 /// </list>
@@ -44,6 +44,8 @@ public sealed class DigitalTwin : ITwinStage
     private readonly double _lp, _lv;
     private readonly bool _requireOperational;
     private readonly int _warmupTicks;
+    private readonly bool _whitenExternal;
+    private readonly double _observerPole;
 
     // Channel → component offsets.
     private readonly int[] _chPos, _chVel, _chTau, _chExt, _chRate, _chForce;
@@ -63,7 +65,7 @@ public sealed class DigitalTwin : ITwinStage
 
     // Model-order scratch.
     private readonly double[] _mq, _mqd, _mqdd, _mtau, _mp, _mct, _mg, _mfric, _mtauMeas, _mres, _mjump;
-    private readonly double[] _accelJump;
+    private readonly double[] _deficit;
 
     private bool _hasPrediction;
 
@@ -123,6 +125,8 @@ public sealed class DigitalTwin : ITwinStage
         _lv = options.VelocityCorrectionGain;
         _requireOperational = options.RequireDrivesOperational;
         _warmupTicks = Math.Max(1, options.WarmupTicks);
+        _whitenExternal = options.ExternalTorqueComponent == ExternalTorqueComponent.Whitened;
+        _observerPole = Math.Exp(-config.Twin.ObserverGain * PeriodS);
 
         _chPos = new int[_n];
         _chVel = new int[_n];
@@ -191,7 +195,7 @@ public sealed class DigitalTwin : ITwinStage
         _mtauMeas = new double[_n];
         _mres = new double[_n];
         _mjump = new double[_n];
-        _accelJump = new double[_n];
+        _deficit = new double[_n];
         Reset();
     }
 
@@ -235,6 +239,7 @@ public sealed class DigitalTwin : ITwinStage
         _crossCheck.Reset();
         for (int j = 0; j < _n; j++) _warmup[j] = _warmupTicks;
         Array.Clear(_components);
+        Array.Clear(_residual);
     }
 
     /// <summary>One tick: compare, correct, observe, cross-check, predict. Real-time safe.</summary>
@@ -305,9 +310,10 @@ public sealed class DigitalTwin : ITwinStage
         for (int j = 0; j < _n; j++)
         {
             double r = _mres[_map[j]];
+            // Whitened: the observer's per-tick input (see ExternalTorqueComponent); r_(k−1) is 0 at the first tick.
+            _components[_offExt[j]] = _whitenExternal ? (r - _observerPole * _residual[j]) / (1 - _observerPole) : r;
             _residual[j] = r;
             record.ExternalTorque[j] = r;
-            _components[_offExt[j]] = r;
         }
 
         // (d) cross-check.
@@ -315,10 +321,12 @@ public sealed class DigitalTwin : ITwinStage
         record.Valid = compare;
 
         // (e) prediction for the next tick.
-        _servo.Predict(_cq, _cqd, state.TargetPosition, state.TargetVelocity, _predQ, _predQd, _predQdd, _accelJump);
-        // The drives' torque steps by M·Δq̈ when the new command lands; the observer integrates the coming interval from
-        // the stepped value (the torque sample of this tick shows the value before the step).
-        for (int j = 0; j < _n; j++) _mqdd[_map[j]] = _accelJump[j];
+        _servo.Predict(_cq, _cqd, state.TargetPosition, state.TargetVelocity, _predQ, _predQd, _predQdd, _deficit);
+        // The drives' torque is a sawtooth (steps when the new command lands, bends within the tick); the observer's
+        // trapezoid over end-of-tick samples misses M·deficit·… of it: hand the missing part over as a shift of the
+        // interval's starting torque (adding X to β_start adds ½X·dt to the integral).
+        double scale = 2 / PeriodS;
+        for (int j = 0; j < _n; j++) _mqdd[_map[j]] = _deficit[j] * scale;
         _model.MassTimes(_mq, _mqdd, _mjump);
         _observer.AddIntervalStartTorque(_mjump);
         for (int j = 0; j < _n; j++)

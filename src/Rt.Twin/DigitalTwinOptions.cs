@@ -40,6 +40,26 @@ public sealed record DigitalTwinOptions
     /// </summary>
     public bool RequireDrivesOperational { get; init; } = true;
 
+    /// <summary>What the external-torque channel hands to the cross-check; see <see cref="ExternalTorqueComponent"/>.</summary>
+    public ExternalTorqueComponent ExternalTorqueComponent { get; init; } = ExternalTorqueComponent.Whitened;
+
     /// <summary>Ticks after a (re)start or a drive becoming operational before its servo channels may alarm.</summary>
     public int WarmupTicks { get; init; } = 2;
+}
+
+/// <summary>
+/// The external-torque channel's innovation component. The observer's residual r is a first-order low-pass
+/// (pole a = e^(−K·dt)) of the per-tick torque estimate w, so consecutive r are strongly correlated, which breaks the
+/// independent-sample assumption behind the CUSUM thresholds (a low-passed noise crosses them far more often than the
+/// configured rate). The whitened component w_k = (r_k − a·r_(k−1)) / (1 − a) is the observer's own input: the same mean
+/// (τ_ext), no low-pass, so the CUSUM does the averaging it was designed for. <c>DivergenceRecord.ExternalTorque</c>
+/// always carries r itself.
+/// </summary>
+public enum ExternalTorqueComponent
+{
+    /// <summary>w_k = (r_k − a·r_(k−1)) / (1 − a): per-tick external-torque estimate (default).</summary>
+    Whitened,
+
+    /// <summary>r_k, the observer's filtered estimate.</summary>
+    Filtered,
 }

@@ -17,12 +17,13 @@ public class PipelineTests
         var config = ConfigLoader.Load(RepoPaths.Biped12Config);
         config.Motion.Kind = kind;
         var layout = new ChannelLayout(config.Joints.Select(j => j.Name).ToList(), config.Imus.Select(i => i.Name).ToList());
-        var state = new TickState(config.Joints.Count, config.Imus.Count, layout) { MotionRequested = true };
+        var state = new TickState(config.Joints.Count, config.Imus.Count, layout);
         var drives = new IdealDrives(config.Joints.Count);
         var controller = new TrajectoryController(config);
         var gate = new LatchingFaultGate();
         var faults = new SpscRing<Fault>(256);
         var pipeline = new TickPipeline(state, drives, new JointIo(config), new DisabledTwin(), controller, gate, [], faults, 1_000_000);
+        pipeline.Operator.Enable = true;
         return (pipeline, drives, controller, gate, faults, config);
     }
 

@@ -223,6 +223,35 @@ public class PlantTests
     }
 
     [Fact]
+    public void Configured_armature_adds_to_the_mass_matrix_diagonal_only()
+    {
+        using var plain = LoadPlant();
+        using var geared = MujocoPlant.Load(BenchFixtures.Robot, new PlantOptions
+        {
+            JointOrder = BenchFixtures.Config.Joints.Select(j => j.Name).ToArray(),
+            ArmatureKgM2 = new Dictionary<string, double> { ["l_knee"] = 0.08 },
+        });
+        int knee = BenchFixtures.JointIndex("l_knee");
+        Assert.Equal(0.08, geared.GetJointArmature(knee));
+        var q = new double[12];
+        q[knee] = 0.4;
+        var m0 = new double[144];
+        var m1 = new double[144];
+        plain.MassMatrix(q, m0);
+        geared.MassMatrix(q, m1);
+        for (int k = 0; k < 144; k++)
+            Assert.Equal(m0[k] + (k == knee * 12 + knee ? 0.08 : 0), m1[k], 12);
+        // and inverse dynamics agrees with M q̈ + c including it
+        var qdd = new double[12];
+        qdd[knee] = 2;
+        var tau0 = new double[12];
+        var tau1 = new double[12];
+        plain.InverseDynamics(q, new double[12], qdd, tau0);
+        geared.InverseDynamics(q, new double[12], qdd, tau1);
+        Assert.Equal(tau0[knee] + 0.16, tau1[knee], 12);
+    }
+
+    [Fact]
     public void Urdf_damping_and_friction_reach_the_plant()
     {
         using var plant = LoadPlant();

@@ -12,7 +12,14 @@ public class LockstepBenchTests
     {
         var config = ConfigLoader.Load(RepoPaths.Biped12Config);
         tweak?.Invoke(config);
-        return HostSession.Create(config, new SessionOptions { Bench = true, Lockstep = true, HashTrace = true, Seed = seed });
+        return HostSession.Create(config, new SessionOptions
+        {
+            Bench = true,
+            Lockstep = true,
+            HashTrace = true,
+            Seed = seed,
+            StateDirectory = Directory.CreateTempSubdirectory("rt-host-test-").FullName,
+        });
     }
 
     [Fact]

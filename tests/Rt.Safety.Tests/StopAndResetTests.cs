@@ -202,6 +202,24 @@ public sealed class StopAndResetTests
     }
 
     [Fact]
+    public void Reset_in_the_same_tick_as_a_new_trip_is_refused_with_that_trip()
+    {
+        var rig = new Rig().Operational();
+        rig.Condition = s => Rig.AddFault(s, FaultCode.BusLinkDown);
+        rig.Step();
+        rig.Condition = null;
+        rig.Step();
+        rig.Condition = s => Rig.AddFault(s, FaultCode.BusSlaveLeftOp, 3);
+        rig.Sup.RequestReset();
+        rig.Step();
+        Assert.Equal(SafetyState.Faulted, rig.State);
+        var o = rig.Sup.LastResetOutcome;
+        Assert.False(o.Accepted);
+        Assert.Equal(FaultCode.BusSlaveLeftOp, o.Cause);
+        Assert.Equal(3, o.Channel);
+    }
+
+    [Fact]
     public void Drive_fault_is_cleared_by_the_reset_or_the_reset_fails_with_the_code()
     {
         var rig = new Rig().Operational();

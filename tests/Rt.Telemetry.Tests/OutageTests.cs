@@ -172,6 +172,29 @@ public sealed class OutageTests(ITestOutputHelper output) : IDisposable
         }
     }
 
+    [Fact]
+    public void Event_ids_that_restart_with_a_new_run_do_not_overwrite_undelivered_events()
+    {
+        int port = LocalBroker.FreePort();
+        string uri = $"mqtt://127.0.0.1:{port}";
+        var layout = Fixtures.Layout();
+        for (int run = 0; run < 2; run++)
+        {
+            using var offline = new TelemetryService(Fixtures.Section(uri, _dir), layout, "r1", null, Fixtures.FastOptions);
+            offline.Start();
+            offline.PublishSafetyEvent(Fixtures.Event(1)); // the supervisor numbers from 1 again in each run
+        }
+        Assert.Equal(2, Directory.GetFiles(Path.Combine(_dir, "outbox"), "*.json").Length);
+
+        using var broker = new LocalBroker(Path.Combine(_dir, "broker"), port).Start();
+        using var sub = new TestSubscriber(broker.Uri, "rt/r1/safety");
+        using var svc = new TelemetryService(Fixtures.Section(uri, _dir), layout, "r1", new Fixtures.Log(output).Add, Fixtures.FastOptions);
+        svc.Start();
+        Assert.True(sub.WaitFor(m => m.Select(x => JsonDocument.Parse(x.Payload).RootElement)
+            .Select(r => (r.GetProperty("run").GetInt64(), r.GetProperty("id").GetInt64())).Distinct().Count() == 2, TimeSpan.FromSeconds(10)));
+        Assert.True(PayloadTests.SpinUntil(() => svc.Stats.OutboxPending == 0, TimeSpan.FromSeconds(5)));
+    }
+
     public void Dispose()
     {
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }

@@ -77,9 +77,10 @@ public sealed class RecordingTwinIntegrationTests(ITestOutputHelper output) : ID
             var c = calibrated.Channels.Single(c => c.Channel == $"{name}.position");
             Assert.Equal("recorded", c.Source);
             Assert.True(c.Samples > input.Count - 20, $"{name}: {c.Samples} valid ticks after the warm-up");
-            // The calibrated servo model predicts to the measurement noise (1e-6 rad); the nominal one cannot.
-            Assert.True(c.Rms < 1e-5, $"{name}: calibrated position innovation RMS {c.Rms}");
-            Assert.True(c.Rms < n.Rms / 10, $"{name}: calibrated {c.Rms} vs nominal {n.Rms}");
+            // The calibrated servo model predicts to the measurement noise (1e-6 rad per sample, ≈ 1.5e-6 in the
+            // innovation); the nominal one (15 Hz, ζ = 1, one tick) cannot: 4× (knee, closest to nominal) to 30× worse.
+            Assert.True(c.Rms < 3e-6, $"{name}: calibrated position innovation RMS {c.Rms}");
+            Assert.True(c.Rms < n.Rms / 3, $"{name}: calibrated {c.Rms} vs nominal {n.Rms}");
         }
     }
 }

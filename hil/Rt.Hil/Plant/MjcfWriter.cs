@@ -16,7 +16,8 @@ namespace Rt.Hil.Plant;
 /// MuJoCo's (w, x, y, z) with q = qz(yaw)·qy(pitch)·qx(roll) (URDF: R = Rz·Ry·Rx, fixed axes).</item>
 /// <item>The URDF joint axis is expressed in the child (joint) frame, so the MJCF joint sits at pos 0 of the child
 /// body with the same axis: revolute → hinge with range, continuous → unlimited hinge, prismatic → slide,
-/// fixed → no joint (the child body is welded to its parent). URDF damping → damping, friction → frictionloss.</item>
+/// fixed → no joint (the child body is welded to its parent). URDF damping → damping, friction → frictionloss;
+/// optional reflected rotor inertia (<see cref="PlantOptions.ArmatureKgM2"/>) → armature.</item>
 /// <item>&lt;inertial&gt; copies origin xyz and mass; the full URDF tensor is rotated into the link frame (R I Rᵀ) and
 /// diagonalised here in double precision (diaginertia + quat of the principal axes), because MuJoCo 2.2.2's own
 /// fullinertia diagonalisation stops near 1e-7 relative error;
@@ -147,6 +148,8 @@ public static class MjcfWriter
                 sb.Append(" limited=\"false\"");
             if (joint.Dynamics is { } dyn)
                 sb.Append(" damping=\"").Append(F(dyn.Damping)).Append("\" frictionloss=\"").Append(F(dyn.Friction)).Append('"');
+            if (options.ArmatureKgM2 is { } armature && armature.TryGetValue(joint.Name, out double a))
+                sb.Append(" armature=\"").Append(F(a)).Append('"');
             sb.Append("/>\n");
         }
         int conaffinity = RobotConaffinity | (options.SelfCollision ? RobotContype : 0);

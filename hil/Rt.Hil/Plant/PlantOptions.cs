@@ -32,6 +32,12 @@ public sealed class PlantOptions
     /// <summary>Whether robot links collide with each other (adjacent links never do). Default off: a hanging test stand.</summary>
     public bool SelfCollision { get; set; }
 
+    /// <summary>
+    /// Reflected rotor inertia per joint name (kg·m² at the joint: rotor inertia × gear²), MJCF <c>armature</c>.
+    /// Absent joints get none. It adds to M(q)'s diagonal, so a twin built from the URDF alone will not see it.
+    /// </summary>
+    public IReadOnlyDictionary<string, double>? ArmatureKgM2 { get; set; }
+
     /// <summary>Where to find librtmujoco.so; null: <c>RT_MUJOCO_SHIM</c>, else next to the assembly.</summary>
     public string? ShimPath { get; set; }
 

@@ -62,7 +62,8 @@ public sealed class JointIo
         {
             DrivePowerRequest.Operate => AxisRequest.Operate,
             DrivePowerRequest.QuickStop => AxisRequest.QuickStop,
-            _ => s.DriveFaultReset ? AxisRequest.ResetFault : AxisRequest.Off,
+            // While the supervisor is resetting (an accepted local reset edge), drive faults are acknowledged too.
+            _ => s.DriveFaultReset || s.SafetyState == SafetyState.Resetting ? AxisRequest.ResetFault : AxisRequest.Off,
         };
         for (int i = 0; i < outputs.Length; i++)
         {

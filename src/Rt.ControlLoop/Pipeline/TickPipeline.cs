@@ -61,6 +61,9 @@ public sealed class TickPipeline : ITickBody
 
     public LoopStatistics Statistics { get; } = new();
 
+    /// <summary>The operator's motion request, copied into the tick state at the start of every tick.</summary>
+    public OperatorCommands Operator { get; } = new();
+
     /// <summary>Real-time safe.</summary>
     public void Tick(long tick, long timeNs, long wakeLatencyNs)
     {
@@ -69,6 +72,7 @@ public sealed class TickPipeline : ITickBody
         s.TimeNs = timeNs;
         s.WakeLatencyNs = wakeLatencyNs;
         s.Faults.Clear();
+        s.MotionRequested = Operator.MotionRequested(tick);
         if (Timing != null && Timing.TakePendingFault(tick, out var overrun)) s.Faults.Add(overrun);
 
         _bus.Exchange(s);          // 1. read (and send last tick's outputs)

@@ -71,7 +71,10 @@ public static class BusBenchmark
     public static double EncodeDecode(TextWriter output, int drives = 12, int imus = 3, int samples = 2001, int innerLoop = 100)
     {
         var work = new CyclicCodecWorkload(drives, imus);
-        for (int i = 0; i < 10_000; i++) work.EncodeDecode();
+        // Warm up long enough for tiered JIT to reach optimized code (tier 1 compiles in the background).
+        long warm = Stopwatch.GetTimestamp();
+        while (Stopwatch.GetElapsedTime(warm).TotalMilliseconds < 500)
+            for (int i = 0; i < 1000; i++) work.EncodeDecode();
         var ns = new double[samples];
         long alloc0 = GC.GetAllocatedBytesForCurrentThread();
         for (int s = 0; s < samples; s++)

@@ -147,11 +147,34 @@ internal static class BenchCommand
     }
 }
 
-/// <summary>Benchmarks contributed by later capabilities (bus, twin, safety, telemetry).</summary>
+/// <summary>Benchmarks of the twin, the supervisor and telemetry (bus: see BusCommands).</summary>
 internal static partial class ExtraBenchmarks
 {
     public static IEnumerable<Command> Create()
     {
-        yield break;
+        var safety = new Command("safety", "Supervisor step time and allocation (12 joints)");
+        safety.SetAction(_ => CommandRunner.Guard(() =>
+        {
+            Rt.Safety.SafetyBench.Run(Console.Out);
+            return ExitCodes.Ok;
+        }));
+        yield return safety;
+
+        var seconds = new Option<double>("--seconds") { Description = "Length of the sustained 1 kHz stream", DefaultValueFactory = _ => 10 };
+        var broker = new Option<string?>("--broker") { Description = "Broker to publish to (default: a private mosquitto on a free port)" };
+        var telemetry = new Command("telemetry", "Ring push time from the tick, and publisher CPU for a sustained 1 kHz divergence stream") { seconds, broker };
+        telemetry.SetAction(r => CommandRunner.Guard(() =>
+        {
+            Rt.Telemetry.Bench.TelemetryBench.Run(Console.Out, r.GetValue(seconds), r.GetValue(broker));
+            return ExitCodes.Ok;
+        }));
+        yield return telemetry;
+
+        foreach (var c in TwinBenchmarks()) yield return c;
+        foreach (var c in BusBenchmarks()) yield return c;
     }
+
+    private static partial IEnumerable<Command> TwinBenchmarks();
+
+    private static partial IEnumerable<Command> BusBenchmarks();
 }

@@ -7,6 +7,11 @@ using Rt.Core.Config;
 using Rt.Core.Divergence;
 using Rt.Core.Faults;
 using Rt.Core.Tick;
+using Rt.Core.Hardware;
+using Rt.Drivers.Gpio;
+using Rt.Safety;
+using Rt.Telemetry;
+using Rt.Telemetry.Native;
 
 namespace Rt.Host.Composition;
 
@@ -39,6 +44,26 @@ public sealed class HostSession : IDisposable
     public ITwinStage Twin { get; private set; } = null!;
     public SpscRing<Fault> Faults { get; private set; } = null!;
     public TraceHasher? Trace { get; private set; }
+
+    /// <summary>The supervisor (null only if a test replaced the gate).</summary>
+    public SafetySupervisor? Supervisor { get; private set; }
+    public SpscRing<SafetyEvent> SafetyEvents { get; private set; } = null!;
+    public SafetyLog? SafetyLog { get; private set; }
+    public FlightRecorder? FlightRecorder { get; private set; }
+
+    /// <summary>On the bench: the emulated e-stop and reset buttons and the enable output.</summary>
+    public EmulatedDigitalInput? BenchEstop { get; private set; }
+    public EmulatedDigitalInput? BenchResetButton { get; private set; }
+    public EmulatedDigitalOutput? BenchEnableOutput { get; private set; }
+
+    public TelemetryService? Telemetry { get; private set; }
+    public Rt.Twin.Recording.TickRecorder? Recorder { get; private set; }
+
+    /// <summary>Non-real-time messages from the session's services (telemetry link changes…), one line each.</summary>
+    public Action<string> Log { get; set; } = Console.WriteLine;
+
+    /// <summary>Where logs, flight records and outboxes go (relative paths in the config resolve here).</summary>
+    public string StateDirectory { get; private set; } = "";
     public ChannelLayout Layout { get; private set; } = null!;
 
     /// <summary>Lines the host prints before the run (what was set up, what was degraded).</summary>
@@ -64,7 +89,7 @@ public sealed class HostSession : IDisposable
         var jointNames = Config.Joints.Select(j => j.Name).ToList();
         var imuNames = Config.Imus.Select(i => i.Name).ToList();
         Layout = new ChannelLayout(jointNames, imuNames);
-        State = new TickState(jointNames.Count, imuNames.Count, Layout) { MotionRequested = Options.EnableMotion };
+        State = new TickState(jointNames.Count, imuNames.Count, Layout);
         Faults = new SpscRing<Fault>(4096);
 
         if (!Options.Bench)
@@ -75,9 +100,12 @@ public sealed class HostSession : IDisposable
         World = Bench;
         Notes.Add(Bench.Description);
 
+        StateDirectory = Path.GetFullPath(Options.StateDirectory ?? Path.Combine(Environment.CurrentDirectory, "rt-state"));
+        Directory.CreateDirectory(StateDirectory);
+
         Twin = new DisabledTwin();
         Controller = new TrajectoryController(Config);
-        Safety = new LatchingFaultGate();
+        BuildSafety();
 
         var sinks = new List<ITickSink>();
         if (Options.HashTrace)
@@ -85,8 +113,82 @@ public sealed class HostSession : IDisposable
             Trace = new TraceHasher();
             sinks.Add(Trace);
         }
+        BuildTelemetry(sinks);
+        if (Options.RecordPath != null)
+        {
+            Recorder = Own(new Rt.Twin.Recording.TickRecorder(Options.RecordPath, Config.Robot.Name, Layout, PeriodNs));
+            sinks.Add(Recorder);
+            Notes.Add($"recording every tick to {Options.RecordPath}");
+        }
         Pipeline = new TickPipeline(State, Bus, new JointIo(Config), Twin, Controller, Safety, sinks, Faults, PeriodNs);
+        // The operator's enable, raised after the first tick so the supervisor sees it rise (no start at power-on).
+        Pipeline.Operator.EnableFromTick = 1;
+        Pipeline.Operator.Enable = Options.EnableMotion;
     }
+
+    private void BuildSafety()
+    {
+        // Validate first: a trigger without a reaction or a ramp that cannot stop in time refuses the session here.
+        var policy = SafetyConfigValidator.Validate(Config);
+        SafetyEvents = new SpscRing<SafetyEvent>(1024);
+        FlightRecorder = new FlightRecorder(Layout, PeriodNs, Config.Safety.FlightRecorderS);
+        IDigitalInput? estop, reset;
+        IDigitalOutput? enable;
+        var src = Config.SourcePath;
+        var sa = Config.Safety;
+        estop = string.IsNullOrEmpty(sa.EstopInput) ? null : Own(GpioLines.OpenInput(sa.EstopInput, src, "safety.estop_input", "rt-estop", activeLow: false, debounceUs: 5000, levelOnError: true));
+        reset = string.IsNullOrEmpty(sa.ResetInput) ? null : Own(GpioLines.OpenInput(sa.ResetInput, src, "safety.reset_input", "rt-reset", activeLow: false, debounceUs: 5000, levelOnError: false));
+        enable = string.IsNullOrEmpty(sa.EnableOutput) ? null : Own(GpioLines.OpenOutput(sa.EnableOutput, src, "safety.enable_output", "rt-enable"));
+        if (Options.Bench)
+        {
+            // The bench has no GPIO chip: emulated buttons and enable line stand in behind the same seam.
+            estop ??= BenchEstop = new EmulatedDigitalInput();
+            reset ??= BenchResetButton = new EmulatedDigitalInput();
+            enable ??= BenchEnableOutput = new EmulatedDigitalOutput();
+        }
+        Supervisor = new SafetySupervisor(Config, policy, Config.Joints.Count, Layout, PeriodNs, SafetyEvents, estop, reset, enable, FlightRecorder);
+        Safety = Supervisor;
+        SafetyLog = Own(new SafetyLog(ResolveState(sa.LogPath), SafetyEvents, FlightRecorder, StateDirectory, forward: e => SafetyEventForwarded?.Invoke(e)));
+        SafetyLog.Start();
+        if (!string.IsNullOrEmpty(sa.ResetSocket))
+        {
+            Own(new LocalResetSocket(ResolveState(sa.ResetSocket), Supervisor));
+            Notes.Add($"safety: local reset socket {ResolveState(sa.ResetSocket)} (mode 0600)");
+        }
+        Notes.Add($"safety: supervisor log {ResolveState(sa.LogPath)}; flight recorder {Config.Safety.FlightRecorderS} s");
+    }
+
+    private void BuildTelemetry(List<ITickSink> sinks)
+    {
+        BrokerUri? broker = Options.Broker == null ? null : BrokerUri.Parse(Options.Broker, "command line", "--broker");
+        if (broker == null && !Config.Telemetry.Enabled) return;
+        if (!Path.IsPathRooted(Config.Telemetry.OutboxPath))
+            Config.Telemetry.OutboxPath = ResolveState(Config.Telemetry.OutboxPath);
+        try
+        {
+            Telemetry = Own(TelemetryService.FromConfig(Config, Layout, m => Log($"telemetry: {m}"), broker));
+        }
+        catch (MosquittoUnavailableException e)
+        {
+            throw new HostUnavailableException(e.Message, e);
+        }
+        sinks.Add(Telemetry.Sink);
+        var telemetry = Telemetry;
+        SafetyEventForwarded += e => telemetry.PublishSafetyEvent(e);
+        telemetry.Start();
+        Notes.Add($"telemetry: {telemetry.Broker}, topics {telemetry.Topics.All}");
+    }
+
+    /// <summary>Called (off the tick, after the event is fsynced in the safety log) for every safety event.</summary>
+    public event Action<SafetyEvent>? SafetyEventForwarded;
+
+    private T Own<T>(T disposable) where T : IDisposable
+    {
+        _owned.Add(disposable);
+        return disposable;
+    }
+
+    private string ResolveState(string path) => Path.IsPathRooted(path) ? path : Path.Combine(StateDirectory, path);
 
     public long TicksFor(double seconds) => (long)Math.Round(seconds * 1e9 / PeriodNs);
 

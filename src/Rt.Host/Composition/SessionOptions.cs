@@ -29,6 +29,9 @@ public sealed class SessionOptions
     /// <summary>Add a trace hasher sink (tests: determinism).</summary>
     public bool HashTrace { get; init; }
 
+    /// <summary>Folder for the safety log, flight records and the telemetry outbox; null: ./rt-state.</summary>
+    public string? StateDirectory { get; init; }
+
     /// <summary>Operator enables motion at start (rt run does; scans and some tests do not).</summary>
     public bool EnableMotion { get; init; } = true;
 }

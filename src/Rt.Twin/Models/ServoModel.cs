@@ -106,18 +106,21 @@ public sealed class ServoModel
         Predict(q, qd, latestTarget, latestVelocity, qNext, qdNext, qddNext, []);
 
     /// <summary>
-    /// As above, and also the jump of the model's acceleration at the start of the interval caused by the command
-    /// change (<paramref name="accelerationJump"/>, may be empty): Δq̈ = ω²G·Δu + 2ζωK_v·Δv. A drive's torque jumps by
-    /// M·Δq̈ when a new command arrives, so a torque sampled at the end of each tick misses that step; the momentum
-    /// observer uses it to integrate the torque over the tick correctly. Real-time safe.
+    /// As above, and also the quadrature deficit of the coming tick (<paramref name="trapezoidDeficit"/>, may be empty):
+    /// ∫q̈ dt over the tick (exactly q̇_{k+1} − q̇_k) minus the trapezoid ½(q̈⁻_k + q̈⁻_{k+1})·dt of the accelerations
+    /// just before each tick (what end-of-tick torque samples see), rad/s.
+    /// <para>Why: a servo fed a new command every tick makes the drive's torque a sawtooth — it steps by M·Δq̈ when the
+    /// command lands (Δq̈ = ω²G·Δu + 2ζωK_v·Δv) and bends within the tick at the loop's bandwidth. Torque samples taken
+    /// at tick ends miss both; the momentum observer adds M·deficit so it integrates the tick's true torque.</para>
+    /// Real-time safe.
     /// </summary>
     public void Predict(
         ReadOnlySpan<double> q, ReadOnlySpan<double> qd, ReadOnlySpan<double> latestTarget, ReadOnlySpan<double> latestVelocity,
-        Span<double> qNext, Span<double> qdNext, Span<double> qddNext, Span<double> accelerationJump)
+        Span<double> qNext, Span<double> qdNext, Span<double> qddNext, Span<double> trapezoidDeficit)
     {
         int n = _n;
         if (q.Length != n || qd.Length != n || latestTarget.Length != n || (!latestVelocity.IsEmpty && latestVelocity.Length != n)
-            || qNext.Length < n || qdNext.Length < n || qddNext.Length < n || (!accelerationJump.IsEmpty && accelerationJump.Length < n))
+            || qNext.Length < n || qdNext.Length < n || qddNext.Length < n || (!trapezoidDeficit.IsEmpty && trapezoidDeficit.Length < n))
             ThrowLengths();
         if (!_primed)
         {
@@ -152,7 +155,12 @@ public sealed class ServoModel
             qNext[j] = q1;
             qdNext[j] = qd1;
             qddNext[j] = _w2G[j] * u - _w2[j] * q1 + _zw2Kv[j] * v - _zw2[j] * qd1;
-            if (!accelerationJump.IsEmpty) accelerationJump[j] = _w2G[j] * (u - _appliedU[j]) + _zw2Kv[j] * (v - _appliedV[j]);
+            if (!trapezoidDeficit.IsEmpty)
+            {
+                // q̈ just before this tick: same state, the command of the interval that just ended.
+                double a0 = _w2G[j] * _appliedU[j] - _w2[j] * x0 + _zw2Kv[j] * _appliedV[j] - _zw2[j] * x1;
+                trapezoidDeficit[j] = (qd1 - x1) - 0.5 * (a0 + qddNext[j]) * PeriodS;
+            }
             _appliedU[j] = u;
             _appliedV[j] = v;
         }

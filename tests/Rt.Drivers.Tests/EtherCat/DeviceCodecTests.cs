@@ -47,7 +47,7 @@ public sealed class DeviceCodecTests(ITestOutputHelper output)
     public void Bus_benchmark_helpers_print_figures_and_the_codec_allocates_nothing()
     {
         var sw = new StringWriter();
-        double median = BusBenchmark.EncodeDecode(sw, samples: 101, innerLoop: 10);
+        double median = BusBenchmark.EncodeDecode(sw, samples: 501, innerLoop: 100);
         Assert.True(median > 0);
         Assert.Contains("bus.frame.encode_decode.allocated: 0 bytes", sw.ToString());
         var opts = BringUpTests.FastOptions();

@@ -120,3 +120,28 @@ public sealed class ProtocolTests
         Assert.Equal(1, bus.LostFrames);
     }
 }
+
+public sealed class BatchTests
+{
+    [Fact]
+    public void Several_datagrams_in_one_frame_are_matched_by_index_with_their_own_working_counters()
+    {
+        var link = new LoopbackLink(EscBenchSegment.Create(2, 1));
+        var master = new EtherCatMaster(link, BringUpTests.FastOptions());
+        master.Initialize(); // station addresses 0x1001..0x1003
+        var data = new byte[2 + 2 + 2 + 2];
+        DatagramRequest[] batch =
+        [
+            new(EtherCatCommand.Brd, EtherCatCommands.Physical(0, EscRegister.AlStatus), 0, 2),
+            new(EtherCatCommand.Fprd, EtherCatCommands.Physical(0x1002, EscRegister.StationAddress), 2, 2),
+            new(EtherCatCommand.Fprd, EtherCatCommands.Physical(0x7777, EscRegister.StationAddress), 4, 2), // nobody
+            new(EtherCatCommand.Aprd, EtherCatCommands.AutoIncrement(2, EscRegister.StationAddress), 6, 2),
+        ];
+        var wkc = new ushort[4];
+        Assert.True(master.Bus.ExecuteMany(batch, data, wkc));
+        Assert.Equal(new ushort[] { 3, 1, 0, 1 }, wkc);
+        Assert.Equal(0x01, data[0]); // all in INIT
+        Assert.Equal(0x1002, BitConverter.ToUInt16(data, 2));
+        Assert.Equal(0x1003, BitConverter.ToUInt16(data, 6));
+    }
+}

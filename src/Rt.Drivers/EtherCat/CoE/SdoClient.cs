@@ -31,6 +31,9 @@ public sealed class SdoClient
 
     public int MaxObjectBytes { get; }
 
+    /// <summary>SDO responses for another object that were skipped (stale replies to an earlier request).</summary>
+    public int StaleResponses { get; private set; }
+
     /// <summary>Emergency messages received so far.</summary>
     public IReadOnlyList<CoeEmergency> Emergencies => _emergencies;
 
@@ -43,7 +46,7 @@ public sealed class SdoClient
         req.Clear();
         WriteSdoHeader(req, 0x40, index, subIndex);
         SendSdo(req);
-        var sdo = ReceiveSdo(index, subIndex, upload: true);
+        var sdo = ReceiveSdo(index, subIndex, upload: true, initiate: true);
         byte cmd = sdo[0];
         if ((cmd & 0xE0) != 0x40) throw Unexpected(index, subIndex, cmd, "upload initiate response (0x4x)");
         if ((cmd & 0x02) != 0)
@@ -128,7 +131,7 @@ public sealed class SdoClient
 
     private void ExpectDownloadAck(ushort index, byte subIndex, byte expected)
     {
-        var r = ReceiveSdo(index, subIndex, upload: false);
+        var r = ReceiveSdo(index, subIndex, upload: false, initiate: expected == 0x60);
         if (expected == 0x60 ? r[0] != 0x60 : (r[0] & 0xF0) != (expected & 0xF0))
             throw Unexpected(index, subIndex, r[0], $"download response 0x{expected:X2}");
         if (expected != 0x60 && (r[0] & 0x10) != (expected & 0x10))
@@ -151,7 +154,7 @@ public sealed class SdoClient
     }
 
     /// <summary>Receives the next SDO response (skipping and recording emergencies); returns the SDO body (command byte first).</summary>
-    private ReadOnlySpan<byte> ReceiveSdo(ushort index, byte subIndex, bool upload)
+    private ReadOnlySpan<byte> ReceiveSdo(ushort index, byte subIndex, bool upload, bool initiate = false)
     {
         for (int guard = 0; guard < 16; guard++)
         {
@@ -179,6 +182,12 @@ public sealed class SdoClient
             {
                 uint code = body.Length >= 8 ? BinaryPrimitives.ReadUInt32LittleEndian(body[4..]) : 0;
                 throw new SdoAbortException(Position, index, subIndex, code, upload);
+            }
+            // Initiate responses name their object: one for another object is a stale reply to an earlier request.
+            if (initiate && body.Length >= 4 && (BinaryPrimitives.ReadUInt16LittleEndian(body[1..]) != index || body[3] != subIndex))
+            {
+                StaleResponses++;
+                continue;
             }
             return body;
         }

@@ -4,7 +4,7 @@ namespace Rt.Drivers.EtherCat.ProcessData;
 /// The cyclic logical image: all slaves' outputs first (bus order), then all inputs, starting at logical address
 /// <see cref="LogicalStart"/>, exchanged by one LRW. The expected working counter is computed here, at prepare time:
 /// every slave with outputs adds 2 (LRW write part), every slave with inputs adds 1 (read part) — see
-/// docs/ETHERCAT-NOTES.md. Immutable.
+/// docs/ETHERCAT-NOTES.md. Immutable; real-time safe to read.
 /// </summary>
 public sealed class ProcessDataLayout
 {

@@ -1,0 +1,33 @@
+using System.CommandLine;
+using System.Globalization;
+using Rt.Host.Composition;
+using Rt.Safety;
+
+namespace Rt.Host.Commands;
+
+internal static partial class ExtraCommands
+{
+    /// <summary><c>rt safety-log &lt;file&gt;</c>: prints the durable safety log for a post-mortem, and any damaged ranges.</summary>
+    private static Command SafetyLogCommand()
+    {
+        var file = new Argument<FileInfo>("log") { Description = "A safety log (safety.log_path, under rt-state/ by default)" };
+        var cmd = new Command("safety-log", "Print a safety log: every state change with its trigger, channel, values and reaction") { file };
+        cmd.SetAction(r => CommandRunner.Guard(() =>
+        {
+            var path = r.GetValue(file)!.FullName;
+            if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such safety log");
+            var contents = SafetyLogReader.Read(path);
+            foreach (var rec in contents.Records)
+            {
+                var e = rec.Event;
+                var wall = DateTimeOffset.FromUnixTimeMilliseconds(rec.WallUnixNs / 1_000_000).ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture);
+                Console.WriteLine($"#{e.Id} {wall} tick {e.Tick}: {e.From} → {e.To}; trigger {e.Trigger} (0x{(ushort)e.Trigger:X4}) channel {e.Channel}; " +
+                                  $"reaction {e.Reaction}; value {e.Value.ToString("G6", CultureInfo.InvariantCulture)} (threshold {e.Threshold.ToString("G6", CultureInfo.InvariantCulture)})");
+            }
+            foreach (var d in contents.Damage) Console.WriteLine($"damaged: offset {d.Offset}, {d.Length} bytes: {d.Reason}");
+            if (contents.TornTail) Console.WriteLine("the last record is torn (the writer stopped mid-record); everything before it is intact");
+            return ExitCodes.Ok;
+        }));
+        return cmd;
+    }
+}

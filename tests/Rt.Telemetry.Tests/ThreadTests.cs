@@ -1,0 +1,74 @@
+using System.Runtime.InteropServices;
+using Rt.Telemetry.Bench;
+using Xunit.Abstractions;
+
+namespace Rt.Telemetry.Tests;
+
+/// <summary>The MQTT threads must not inherit a real-time caller's SCHED_FIFO priority or CPU pinning.</summary>
+public sealed partial class ThreadTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _dir = Fixtures.TempDir("threads");
+
+    [Fact]
+    public void Started_from_a_pinned_fifo_thread_the_publisher_and_network_threads_are_ordinary()
+    {
+        using var broker = new LocalBroker(Path.Combine(_dir, "broker")).Start();
+        var log = new Fixtures.Log(output);
+        using var svc = new TelemetryService(Fixtures.Section(broker.Uri, _dir), Fixtures.Layout(), "r1", log.Add, Fixtures.FastOptions);
+        Exception? failure = null;
+        int callerPolicy = -1;
+        var caller = new Thread(() =>
+        {
+            try
+            {
+                // Make this thread look like the tick: SCHED_FIFO 10, pinned to CPU 0.
+                int prio = 10;
+                unsafe
+                {
+                    Assert.Equal(0, SchedSetScheduler(0, 1 /* SCHED_FIFO */, &prio));
+                    ulong mask = 1;
+                    Assert.Equal(0, SchedSetAffinity(0, sizeof(ulong), &mask));
+                }
+                callerPolicy = SchedGetScheduler(0);
+                svc.Start();
+            }
+            catch (Exception e) { failure = e; }
+        });
+        caller.Start();
+        caller.Join();
+        Assert.Null(failure);
+        Assert.Equal(1, callerPolicy);
+        Assert.True(svc.WaitConnected(TimeSpan.FromSeconds(10)));
+
+        // The publisher ("rt-telemetry") and libmosquitto's network thread (it names itself "mosquitto loop").
+        var tids = Directory.GetDirectories("/proc/self/task")
+            .Where(t => File.ReadAllText(Path.Combine(t, "comm")).Trim() is "rt-telemetry" or "mosquitto loop")
+            .Select(t => int.Parse(Path.GetFileName(t), System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.True(tids.Count >= 2, $"expected the publisher and the network thread, found {tids.Count}");
+        foreach (int tid in tids)
+        {
+            Assert.Equal(0 /* SCHED_OTHER */, SchedGetScheduler(tid));
+            ulong mask = 0;
+            unsafe { Assert.Equal(0, SchedGetAffinity(tid, sizeof(ulong), &mask)); }
+            ulong all = (1UL << Environment.ProcessorCount) - 1;
+            Assert.Equal(all, mask & all);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "sched_setscheduler")]
+    private static unsafe partial int SchedSetScheduler(int pid, int policy, int* param);
+
+    [LibraryImport("libc", EntryPoint = "sched_getscheduler")]
+    private static partial int SchedGetScheduler(int pid);
+
+    [LibraryImport("libc", EntryPoint = "sched_setaffinity")]
+    private static unsafe partial int SchedSetAffinity(int pid, nuint size, ulong* mask);
+
+    [LibraryImport("libc", EntryPoint = "sched_getaffinity")]
+    private static unsafe partial int SchedGetAffinity(int pid, nuint size, ulong* mask);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+}
