@@ -27,7 +27,7 @@ public sealed class BenchRig : IFieldbus, ISimulatedWorld, IDisposable
         try
         {
             var bench = Hil.Bench.Create(config, new BenchOptions { Seed = (ulong)options.Seed });
-            return new BenchRig(bench, $"bench: MuJoCo plant, {bench.Drives.Count} emulated CiA 402 drives, {bench.Imus.Count} IMUs, {bench.Substeps} substeps per tick, in-process process image");
+            return new BenchRig(bench, $"bench: MuJoCo plant, {bench.Drives.Count} emulated CiA 402 drives, {bench.Imus.Count} IMUs, {bench.Substeps} substeps per tick");
         }
         catch (BenchUnavailableException e)
         {

@@ -8,7 +8,12 @@ using Rt.Core.Divergence;
 using Rt.Core.Faults;
 using Rt.Core.Tick;
 using Rt.Core.Hardware;
+using Rt.Core.Errors;
+using Rt.Drivers.Capture;
+using Rt.Drivers.EtherCat;
+using Rt.Drivers.EtherCat.Link;
 using Rt.Drivers.Gpio;
+using Rt.Hil.Esc.Segment;
 using Rt.Safety;
 using Rt.Telemetry;
 using Rt.Telemetry.Native;
@@ -92,13 +97,7 @@ public sealed class HostSession : IDisposable
         State = new TickState(jointNames.Count, imuNames.Count, Layout);
         Faults = new SpscRing<Fault>(4096);
 
-        if (!Options.Bench)
-            throw new HostUnavailableException("only the bench is supported in this build: pass --bench (a real robot needs the EtherCAT bus section and --iface)");
-        Bench = BenchRig.Create(Config, Options);
-        _owned.Add(Bench);
-        Bus = Bench;
-        World = Bench;
-        Notes.Add(Bench.Description);
+        BuildBus();
 
         StateDirectory = Path.GetFullPath(Options.StateDirectory ?? Path.Combine(Environment.CurrentDirectory, "rt-state"));
         Directory.CreateDirectory(StateDirectory);
@@ -124,6 +123,64 @@ public sealed class HostSession : IDisposable
         // The operator's enable, raised after the first tick so the supervisor sees it rise (no start at power-on).
         Pipeline.Operator.EnableFromTick = 1;
         Pipeline.Operator.Enable = Options.EnableMotion;
+    }
+
+    /// <summary>The EtherCAT master, when the session runs over a bus (null for the in-process image).</summary>
+    public EtherCatMaster? Master { get; private set; }
+    public EtherCatFieldbus? EtherCat { get; private set; }
+    public CapturingLink? Capture { get; private set; }
+
+    private void BuildBus()
+    {
+        string iface = Options.Interface ?? Config.Bus.Interface;
+        bool remote = !string.IsNullOrEmpty(iface);
+        bool overEtherCat = remote || Config.Bus.Kind == BusKind.EtherCat;
+        if (!Options.Bench && !remote)
+            throw new InputError(Config.SourcePath, "bus.interface", "no network interface for the EtherCAT bus: set bus.interface or pass --iface, or run on the emulated bench with --bench");
+        if (Options.Bench && !remote)
+        {
+            Bench = Own(BenchRig.Create(Config, Options));
+            World = Bench;
+            Notes.Add(Bench.Description);
+        }
+        if (!overEtherCat)
+        {
+            Bus = Bench!;
+            return;
+        }
+
+        IEthernetLink link;
+        if (remote)
+        {
+            try
+            {
+                link = Own(new RawSocketLink(iface));
+            }
+            catch (EtherCatException e)
+            {
+                throw new HostUnavailableException($"EtherCAT interface '{iface}': {e.Message}", e);
+            }
+            Notes.Add($"bus: EtherCAT on {iface} (raw socket){(Options.Bench ? "; the bench runs in its own process (rt hil serve)" : "")}");
+        }
+        else
+        {
+            link = new LoopbackLink(new BenchBridge(Bench!.Bench, Config));
+            Notes.Add("bus: EtherCAT to the emulated slaves, in-process");
+        }
+        if (Options.CapturePath != null)
+        {
+            var state = State;
+            Capture = Own(new CapturingLink(link, PcapngWriter.Create(Options.CapturePath, remote ? iface : "rt-bench"), () => state.TimeNs));
+            Capture.StartBackgroundWriter();
+            link = Capture;
+            Notes.Add($"capture: every frame to {Options.CapturePath}");
+        }
+        Master = new EtherCatMaster(link, MasterOptions.FromConfig(Config));
+        // Bring-up runs before the first tick, on this thread; time since the DC epoch starts at 0 on the bench.
+        Master.BringUp(Config, masterTimeNs: 0);
+        EtherCat = EtherCatFieldbus.FromConfig(Master, Config, new FieldbusOptions { ReceivePolls = remote ? 2_000_000 : 1000 });
+        Bus = EtherCat;
+        Notes.Add($"bus: {Master.SubDevices.Count} slaves in OP" + (Master.Dc != null ? $"; distributed clocks: {Master.Dc}" : ""));
     }
 
     private void BuildSafety()

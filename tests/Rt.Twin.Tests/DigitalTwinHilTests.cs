@@ -1,0 +1,84 @@
+using Rt.Core.Config;
+using Rt.Core.Divergence;
+using Rt.Core.Tick;
+using Rt.Drivers.Cia402;
+using Rt.Hil;
+using Rt.TestSupport;
+using Rt.Twin.Models;
+using Xunit.Abstractions;
+
+namespace Rt.Twin.Tests;
+
+/// <summary>The twin beside the HIL bench (MuJoCo plant + emulated CiA 402 drives in CSP) with nominal parameters.</summary>
+public class DigitalTwinHilTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void Twin_tracks_the_bench()
+    {
+        var config = ConfigLoader.Load(RepoPaths.Biped12Config);
+        using var bench = Bench.Create(config, new BenchOptions());
+        var layout = new ChannelLayout(config.Joints.Select(j => j.Name).ToList(), config.Imus.Select(i => i.Name).ToList());
+        var state = new TickState(config.Joints.Count, config.Imus.Count, layout);
+        double wn = Math.Sqrt(2 * Math.PI * 12 * 2 * Math.PI * 60), zeta = 2 * Math.PI * 60 / (2 * wn);
+        var servo = config.Joints.Select(j => ServoParameters.Nominal(config.Description!.FindJoint(j.Name)!.Dynamics) with { NaturalFrequencyRadS = wn, DampingRatio = zeta }).ToList();
+        var twin = new DigitalTwin(config, layout);
+        var extSq = new double[config.Joints.Count];
+        var scale = config.Joints.Select(j => new JointScaling(j)).ToArray();
+        int n = state.JointCount;
+        var start = new double[n];
+        var sumSq = new double[layout.Count];
+        var maxAbs = new double[layout.Count];
+        int samples = 0;
+        for (long k = 0; k < 4000; k++)
+        {
+            state.Tick = k;
+            state.TimeNs = k * 1_000_000;
+            state.Faults.Clear();
+            bench.Exchange(state);
+            bool all = true;
+            for (int j = 0; j < n; j++)
+            {
+                var fb = state.Image.Inputs[j];
+                state.Position[j] = scale[j].CountsToPosition(fb.PositionActual);
+                state.Velocity[j] = scale[j].CountsToVelocity(fb.VelocityActual);
+                state.Torque[j] = scale[j].PerMilleToTorque(fb.TorqueActual);
+                state.DriveOperational[j] = (fb.Statusword & 0x6F) == 0x27;
+                all &= state.DriveOperational[j];
+            }
+            state.AllDrivesOperational = all;
+            if (k == 0) state.Position.CopyTo(start, 0);
+            if (k == 0) start.CopyTo(state.TargetPosition, 0);
+            twin.Step(state);
+            if (k > 1000)
+            {
+                for (int c = 0; c < layout.Count; c++)
+                {
+                    double v = state.Divergence.Innovation[c];
+                    sumSq[c] += v * v;
+                    maxAbs[c] = Math.Max(maxAbs[c], Math.Abs(v));
+                }
+                for (int j = 0; j < n; j++) extSq[j] += state.Divergence.ExternalTorque[j] * state.Divergence.ExternalTorque[j];
+                samples++;
+            }
+            // Controller: hold, then raised-cosine excursions from t = 0.5 s.
+            double t = (k + 1) * 0.001;
+            for (int j = 0; j < n; j++)
+            {
+                double f = 0.5 + 0.05 * j, tt = Math.Max(0, t - 0.5);
+                double amp = config.Joints[j].Name.Contains("knee", StringComparison.Ordinal) ? 0.3 : 0.1;
+                state.TargetPosition[j] = start[j] + amp * (1 - Math.Cos(2 * Math.PI * f * tt));
+                state.TargetVelocity[j] = t > 0.5 ? amp * 2 * Math.PI * f * Math.Sin(2 * Math.PI * f * tt) : 0;
+                ref var o = ref state.Image.Outputs[j];
+                o.Controlword = k < 10 ? (ushort)0x06 : k < 20 ? (ushort)0x07 : (ushort)0x0F;
+                o.ModeOfOperation = 8;
+                o.TargetPosition = scale[j].PositionToCounts(state.TargetPosition[j]);
+                o.VelocityOffset = scale[j].VelocityToCounts(state.TargetVelocity[j]);
+            }
+            bench.Advance(1_000_000);
+        }
+        Assert.True(bench.PlantHealthy);
+        output.WriteLine("r rms: " + string.Join(" ", extSq.Select(v => Math.Sqrt(v / samples).ToString("F2"))));
+        for (int c = 0; c < layout.Count; c++)
+            output.WriteLine($"{layout.Channels[c].Name,-32} rms {Math.Sqrt(sumSq[c] / samples):E2} max {maxAbs[c]:E2}");
+    }
+}
