@@ -120,6 +120,9 @@ internal static partial class ExtraCommands
             double s = r.GetValue(seconds);
             if (s > 0) cts.CancelAfter(TimeSpan.FromSeconds(s));
             Console.WriteLine($"serving {cfg.Robot.Name} on {r.GetValue(iface)}: {cfg.Joints.Count} drives + {cfg.Imus.Count} IMUs; the plant steps once per process-data frame");
+            // The emulated robot must answer within the host's tick: run the server at the host's priority.
+            foreach (var refused in ControlLoop.Scheduling.RealtimeThread.TryElevate(cfg.Loop.Priority))
+                Console.WriteLine($"warning: {refused}; the emulator runs SCHED_OTHER");
             server.Run(cts.Token);
             Console.WriteLine($"served {bridge.Segment.FramesProcessed} frames ({bridge.Segment.ProcessDataFrames} process data, {bridge.Segment.MalformedFrames} malformed), plant at {rig.Bench.SimTimeNs / 1e9:0.000} s");
             return ExitCodes.Ok;
