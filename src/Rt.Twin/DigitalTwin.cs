@@ -45,6 +45,7 @@ public sealed class DigitalTwin : ITwinStage
     private readonly bool _requireOperational;
     private readonly int _warmupTicks;
     private readonly bool _whitenExternal;
+    private readonly bool _sawtoothFull;
     private readonly double _observerPole;
 
     // Channel → component offsets.
@@ -126,6 +127,7 @@ public sealed class DigitalTwin : ITwinStage
         _requireOperational = options.RequireDrivesOperational;
         _warmupTicks = Math.Max(1, options.WarmupTicks);
         _whitenExternal = options.ExternalTorqueComponent == ExternalTorqueComponent.Whitened;
+        _sawtoothFull = options.SawtoothInertia == SawtoothInertia.Full;
         _observerPole = Math.Exp(-config.Twin.ObserverGain * PeriodS);
 
         _chPos = new int[_n];
@@ -327,7 +329,15 @@ public sealed class DigitalTwin : ITwinStage
         // interval's starting torque (adding X to β_start adds ½X·dt to the integral).
         double scale = 2 / PeriodS;
         for (int j = 0; j < _n; j++) _mqdd[_map[j]] = _deficit[j] * scale;
-        _model.MassTimes(_mq, _mqdd, _mjump);
+        if (_sawtoothFull)
+        {
+            _model.MassTimes(_mq, _mqdd, _mjump);
+        }
+        else
+        {
+            _model.MassMatrixDiagonal(_mq, _mjump);
+            for (int m = 0; m < _n; m++) _mjump[m] *= _mqdd[m];
+        }
         _observer.AddIntervalStartTorque(_mjump);
         for (int j = 0; j < _n; j++)
         {

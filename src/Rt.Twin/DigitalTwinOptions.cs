@@ -43,6 +43,9 @@ public sealed record DigitalTwinOptions
     /// <summary>What the external-torque channel hands to the cross-check; see <see cref="ExternalTorqueComponent"/>.</summary>
     public ExternalTorqueComponent ExternalTorqueComponent { get; init; } = ExternalTorqueComponent.Whitened;
 
+    /// <summary>How the drives' torque sawtooth is converted from the servo model's accelerations (see <see cref="SawtoothInertia"/>).</summary>
+    public SawtoothInertia SawtoothInertia { get; init; } = SawtoothInertia.Diagonal;
+
     /// <summary>Ticks after a (re)start or a drive becoming operational before its servo channels may alarm.</summary>
     public int WarmupTicks { get; init; } = 2;
 }
@@ -62,4 +65,20 @@ public enum ExternalTorqueComponent
 
     /// <summary>r_k, the observer's filtered estimate.</summary>
     Filtered,
+}
+
+/// <summary>
+/// Which inertia turns the servo model's within-tick acceleration sawtooth into the drives' torque sawtooth for the
+/// momentum observer's sampled-torque correction.
+/// </summary>
+public enum SawtoothInertia
+{
+    /// <summary>
+    /// diag(M(q)): each drive runs its own loop on its own joint (P–PI, tuned for the joint's inertia), so joint j's
+    /// torque moves by ≈ M_jj·Δq̈_j within a tick. Right for real drives and the bench (default).
+    /// </summary>
+    Diagonal,
+
+    /// <summary>Full M(q): a computed-torque controller whose torque is exactly M·q̈ + c (the synthetic test robot).</summary>
+    Full,
 }

@@ -23,7 +23,9 @@ public class DigitalTwinHilTests(ITestOutputHelper output)
         using var bench = Bench.Create(config, new BenchOptions());
         var layout = new ChannelLayout(config.Joints.Select(j => j.Name).ToList(), config.Imus.Select(i => i.Name).ToList());
         var state = new TickState(config.Joints.Count, config.Imus.Count, layout);
-        var twin = new DigitalTwin(config, layout);
+        double wn = Math.Sqrt(2 * Math.PI * 12 * 2 * Math.PI * 60), zeta = 2 * Math.PI * 60 / (2 * wn);
+        var servo = config.Joints.Select(j => Rt.Twin.Models.ServoParameters.Nominal(config.Description!.FindJoint(j.Name)!.Dynamics) with { NaturalFrequencyRadS = wn, DampingRatio = zeta }).ToList();
+        var twin = new DigitalTwin(config, layout, new DigitalTwinOptions { Servo = servo });
         var extSq = new double[config.Joints.Count];
         var scale = config.Joints.Select(j => new JointScaling(j)).ToArray();
         int n = state.JointCount;
@@ -31,6 +33,12 @@ public class DigitalTwinHilTests(ITestOutputHelper output)
         var sumSq = new double[layout.Count];
         var maxAbs = new double[layout.Count];
         int samples = 0;
+        bool useMeasured = true;
+        var model = Rt.Twin.Dynamics.RigidBodyModel.FromDescription(config.Description!);
+        var map = model.MapJointNames(config.Joints.Select(j => j.Name).ToList());
+        double[] impulse = new double[n], tq_ = new double[n], tqd_ = new double[n], mq_ = new double[n], mqd_ = new double[n], mp_ = new double[n], mct_ = new double[n], mg_ = new double[n];
+        double[] p0 = new double[n], prevOther = new double[n], integ = new double[n], rTruth = new double[n];
+        double kd = (1 - Math.Exp(-config.Twin.ObserverGain * 1e-3)) / 1e-3;
         for (long k = 0; k < 4000; k++)
         {
             state.Tick = k;
@@ -76,7 +84,41 @@ public class DigitalTwinHilTests(ITestOutputHelper output)
                 o.TargetPosition = scale[j].PositionToCounts(state.TargetPosition[j]);
                 o.VelocityOffset = scale[j].VelocityToCounts(state.TargetVelocity[j]);
             }
-            bench.Advance(1_000_000);
+            // Manual advance with exact impulse accounting (diagnostic).
+            var plant = bench.Plant;
+            double h = 1e-3 / bench.Substeps;
+            Array.Clear(impulse);
+            for (int sub = 0; sub < bench.Substeps; sub++)
+            {
+                for (int i = 0; i < n; i++)
+                {
+                    double tq = bench.Drives[i].Update(plant.JointPosition(i), h);
+                    plant.SetJointTorque(i, tq);
+                    impulse[i] += tq * h;
+                }
+                plant.Step(1);
+            }
+            plant.GetJointPositions(tq_);
+            plant.GetJointVelocities(tqd_);
+            if (useMeasured)
+                for (int j = 0; j < n; j++)
+                {
+                    tq_[j] = bench.Drives[j].MeasuredPositionRad;
+                    tqd_[j] = bench.Drives[j].MeasuredVelocityRadS;
+                }
+            for (int j = 0; j < n; j++) { mq_[map[j]] = tq_[j]; mqd_[map[j]] = tqd_[j]; }
+            model.ObserverTerms(mq_, mqd_, [], mp_, mct_, mg_);
+            // r_truth: integral of exact impulse + trapezoid of (Cᵀq̇ − g − friction).
+            for (int j = 0; j < n; j++)
+            {
+                int m = map[j];
+                double other = mct_[m] - mg_[m] - twin.Servo.FrictionTorque(j, tqd_[j]);
+                if (k == 0) { p0[m] = mp_[m]; prevOther[m] = other; continue; }
+                integ[m] += impulse[j] + 0.5 * (other + prevOther[m]) * 1e-3 + rTruth[m] * 1e-3;
+                prevOther[m] = other;
+                rTruth[m] = kd * (mp_[m] - integ[m] - p0[m]);
+            }
+            if (k % 200 == 0) output.WriteLine($"DBG k {k} rTruth roll {rTruth[map[1]]:F2} pitch {rTruth[map[2]]:F2} knee {rTruth[map[3]]:F2}  twin r roll {state.Divergence.ExternalTorque[1]:F2} qd {tqd_[1]:F3}");
         }
         Assert.True(bench.PlantHealthy);
         Assert.True(state.AllDrivesOperational, "the drives must have reached operation enabled");

@@ -70,6 +70,9 @@ public class DigitalTwinTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>The synthetic robot's torque is exactly RNEA of the servo accelerations (a computed-torque drive): full-M sawtooth.</summary>
+    private static readonly DigitalTwinOptions Synthetic = new() { SawtoothInertia = SawtoothInertia.Full };
+
     private static (RtConfig Config, ChannelLayout Layout, TickState State) Setup(bool shuffle = true)
     {
         var config = ConfigLoader.Load(RepoPaths.Biped12Config);
@@ -142,7 +145,7 @@ public class DigitalTwinTests(ITestOutputHelper output)
     public void On_the_nominal_synthetic_robot_the_innovations_vanish_and_nothing_alarms()
     {
         var (config, layout, state) = Setup();
-        var twin = new DigitalTwin(config, layout);
+        var twin = new DigitalTwin(config, layout, Synthetic);
         var robot = new SyntheticRobot(config);
         double worstJoint = 0, worstImu = 0, worstExt = 0;
         for (long k = 0; k < 3000; k++)
@@ -180,7 +183,7 @@ public class DigitalTwinTests(ITestOutputHelper output)
     public void The_external_torque_channel_follows_a_torque_step_with_the_observer_time_constant()
     {
         var (config, layout, state) = Setup();
-        var twin = new DigitalTwin(config, layout);
+        var twin = new DigitalTwin(config, layout, Synthetic);
         var robot = new SyntheticRobot(config);
         int knee = config.Joints.FindIndex(j => j.Name == "l_knee");
         double gain = config.Twin.ObserverGain;
@@ -216,7 +219,7 @@ public class DigitalTwinTests(ITestOutputHelper output)
         // 1. Calibration run: the twin's own innovation σ per component (the noise of y_k+1 plus the noise of y_k
         //    propagated through the stiff servo model into the predicted torque and acceleration).
         var (config, layout, state) = Setup();
-        var twin = new DigitalTwin(config, layout);
+        var twin = new DigitalTwin(config, layout, Synthetic);
         var robot = new SyntheticRobot(config);
         var rng = new Random(1);
         var sumSq = new double[twin.Components.Length];
@@ -239,7 +242,7 @@ public class DigitalTwinTests(ITestOutputHelper output)
 
         // 2. Held-out run with another seed: no alarms, innovations at the calibrated level.
         (config, layout, state) = Setup();
-        twin = new DigitalTwin(config, layout, new DigitalTwinOptions { Noise = noise });
+        twin = new DigitalTwin(config, layout, Synthetic with { Noise = noise });
         robot = new SyntheticRobot(config);
         rng = new Random(2);
         Array.Clear(sumSq);
@@ -278,7 +281,7 @@ public class DigitalTwinTests(ITestOutputHelper output)
     public void A_non_finite_sample_is_a_fault_and_never_enters_the_twin_state()
     {
         var (config, layout, state) = Setup();
-        var twin = new DigitalTwin(config, layout);
+        var twin = new DigitalTwin(config, layout, Synthetic);
         var robot = new SyntheticRobot(config);
         int knee = config.Joints.FindIndex(j => j.Name == "r_knee");
         int posChannel = layout.IndexOf(ChannelKind.JointPosition, knee);
@@ -314,7 +317,7 @@ public class DigitalTwinTests(ITestOutputHelper output)
     public void Channels_of_a_drive_that_is_not_operational_do_not_alarm()
     {
         var (config, layout, state) = Setup(shuffle: false);
-        var twin = new DigitalTwin(config, layout);
+        var twin = new DigitalTwin(config, layout, Synthetic);
         var robot = new SyntheticRobot(config);
         int j = 3;
         for (long k = 0; k < 300; k++)
@@ -342,7 +345,7 @@ public class DigitalTwinTests(ITestOutputHelper output)
     public void Step_allocates_nothing()
     {
         var (config, layout, state) = Setup();
-        var twin = new DigitalTwin(config, layout);
+        var twin = new DigitalTwin(config, layout, Synthetic);
         var robot = new SyntheticRobot(config);
         for (long k = 0; k < 200; k++)
         {
@@ -379,7 +382,7 @@ public class DigitalTwinTests(ITestOutputHelper output)
     {
         var (config, layout, state) = Setup();
         config.Twin.Enabled = false;
-        var twin = new DigitalTwin(config, layout);
+        var twin = new DigitalTwin(config, layout, Synthetic);
         state.Tick = 5;
         twin.Step(state);
         Assert.False(state.Divergence.Valid);

@@ -486,6 +486,24 @@ public sealed class RigidBodyModel
         }
     }
 
+    /// <summary>The diagonal of M(q) (composite-inertia pass of the CRBA only, O(n)). Real-time safe.</summary>
+    public void MassMatrixDiagonal(ReadOnlySpan<double> q, Span<double> diagonal)
+    {
+        if (diagonal.Length < _n) ThrowLength(nameof(diagonal), _n, diagonal.Length);
+        UpdateTransforms(q);
+        for (int i = 0; i < _n; i++) _ic[i] = BodyInertia.FromPi(_pi, i);
+        for (int i = _n - 1; i >= 0; i--)
+        {
+            int p = _parent[i];
+            if (p >= 0) _ic[p].Add(_ic[i].ToParent(_e[i], _r[i]));
+        }
+        for (int i = 0; i < _n; i++)
+        {
+            var a = _axis[i];
+            diagonal[i] = _prismatic[i] ? _ic[i].M : V3.Dot(a, _ic[i].RotMul(a));
+        }
+    }
+
     /// <summary>M(q)·<paramref name="v"/> without forming M (RNEA with q̇ = 0, no gravity, q̈ = v). Real-time safe.</summary>
     public void MassTimes(ReadOnlySpan<double> q, ReadOnlySpan<double> v, Span<double> result) =>
         InverseDynamics(q, [], v, result, _pi, false);

@@ -15,7 +15,7 @@ public sealed class Biped12ConfigTests
         Assert.Equal("pelvis", _config.Description!.RootLink);
         Assert.Equal(RepoPaths.Biped12Urdf, _config.Description.SourcePath);
         Assert.Equal(1000, _config.Loop.RateHz);
-        Assert.Equal(BusKind.InProcess, _config.Bus.Kind);
+        Assert.Equal(BusKind.EtherCat, _config.Bus.Kind); // the bench runs over the emulated EtherCAT bus
         Assert.Equal(MotionKind.March, _config.Motion.Kind);
         Assert.False(_config.Telemetry.Enabled);
         Assert.Empty(_config.Safety.Triggers);

@@ -238,7 +238,7 @@ public sealed class ConfigLoaderTests
 
     [Fact]
     public void A_position_minimum_below_the_urdf_is_rejected() =>
-        RejectEdit("position_min_rad: 0.0", "position_min_rad: -0.1", "joints[3].limits.position_min_rad", "below the URDF lower limit 0");
+        RejectEdit("position_min_rad: -0.05", "position_min_rad: -0.2", "joints[3].limits.position_min_rad", "below the URDF lower limit -0.1");
 
     [Fact]
     public void Position_min_must_be_below_max() =>
