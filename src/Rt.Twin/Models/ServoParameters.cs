@@ -22,11 +22,14 @@ public sealed record ServoParameters(
     double CoulombFrictionNm,
     double ViscousFrictionNmsPerRad)
 {
-    /// <summary>Default closed-loop bandwidth when nothing is calibrated: 15 Hz, a typical stiff position loop.</summary>
-    public const double NominalNaturalFrequencyRadS = 2 * Math.PI * 15;
+    /// <summary>
+    /// Default ω when nothing is calibrated: the bench drive's default tuning, a 12 Hz P position loop around a 60 Hz
+    /// velocity loop: ω² = K_p·K_v/J = (2π·12)(2π·60), i.e. 2π·26.8 Hz = 168.6 rad/s.
+    /// </summary>
+    public const double NominalNaturalFrequencyRadS = 2 * Math.PI * 26.832815729997478; // √(12·60) Hz
 
-    /// <summary>Default damping ratio: a cascaded P–PI loop is tuned near critical damping.</summary>
-    public const double NominalDampingRatio = 1.0;
+    /// <summary>Default ζ for the same tuning: 2ζω = K_v/J = 2π·60 → ζ = 60/(2·√720) = 1.118.</summary>
+    public const double NominalDampingRatio = 60 / (2 * 26.832815729997478);
 
     /// <summary>Velocity below which Coulomb friction is smoothed (tanh), rad/s: keeps noisy velocity near zero from flipping the sign.</summary>
     public const double CoulombSmoothingRadS = 0.01;
