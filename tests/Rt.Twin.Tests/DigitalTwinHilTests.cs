@@ -24,7 +24,10 @@ public class DigitalTwinHilTests(ITestOutputHelper output)
         using var bench = Bench.Create(config, new BenchOptions());
         var layout = new ChannelLayout(config.Joints.Select(j => j.Name).ToList(), config.Imus.Select(i => i.Name).ToList());
         var state = new TickState(config.Joints.Count, config.Imus.Count, layout);
-        var twin = new DigitalTwin(config, layout);
+        double wn = Math.Sqrt(2 * Math.PI * 12 * 2 * Math.PI * 60), zeta = 2 * Math.PI * 60 / (2 * wn);
+        var servo = config.Joints.Select(j => ServoParameters.Nominal(config.Description!.FindJoint(j.Name)!.Dynamics) with { NaturalFrequencyRadS = wn, DampingRatio = zeta }).ToList();
+        output.WriteLine($"nominal {ServoParameters.Nominal(null)} vs {wn} {zeta}");
+        var twin = new DigitalTwin(config, layout, new DigitalTwinOptions { Servo = servo });
         var scale = config.Joints.Select(j => new JointScaling(j)).ToArray();
         int n = state.JointCount;
         var start = new double[n];

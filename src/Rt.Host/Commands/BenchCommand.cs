@@ -55,24 +55,31 @@ internal static class BenchCommand
         var cmd = new Command("tick", "Tick compute time (bench, lockstep) and bytes allocated per tick") { config, ticks, twin };
         cmd.SetAction(r => CommandRunner.Guard(() =>
         {
-            var cfg = RunCommand.LoadConfig(r.GetValue(config)!);
-            cfg.Twin.Enabled = r.GetValue(twin);
-            using var session = HostSession.Create(cfg, new SessionOptions { Bench = true, Lockstep = true });
-            var scheduler = session.CreateLockstep(measureCompute: true);
-            scheduler.Run(3000); // warm-up: enable drives, settle, JIT tiers
-            scheduler.Timing.Compute.Clear();
             int n = r.GetValue(ticks);
-            long a0 = GC.GetAllocatedBytesForCurrentThread();
-            int gc0 = GC.CollectionCount(0);
-            scheduler.Run(n, 3000);
-            long allocated = GC.GetAllocatedBytesForCurrentThread() - a0;
-            var c = scheduler.Timing.Compute;
-            Figure("tick.compute.median", c.Percentile(0.5) / 1000.0, "us");
-            Figure("tick.compute.p99", c.Percentile(0.99) / 1000.0, "us");
-            Figure("tick.compute.max", c.Max / 1000.0, "us");
-            Figure("tick.alloc_per_tick", (double)allocated / n, "bytes");
-            Figure("tick.gc_count", GC.CollectionCount(0) - gc0, "collections");
-            Figure("tick.twin_enabled", cfg.Twin.Enabled ? 1 : 0, "bool");
+            bool withTwin = r.GetValue(twin);
+            // The host's own tick (process image exchanged in-process with the bench drives), then the same tick over
+            // the EtherCAT master, where the figure also contains the in-process slave emulator's work on the frame.
+            foreach (var (kind, prefix) in new[] { (Core.Config.BusKind.InProcess, "tick"), (Core.Config.BusKind.EtherCat, "tick.ethercat_loopback") })
+            {
+                var cfg = RunCommand.LoadConfig(r.GetValue(config)!);
+                cfg.Twin.Enabled = withTwin;
+                cfg.Bus.Kind = kind;
+                using var session = HostSession.Create(cfg, new SessionOptions { Bench = true, Lockstep = true, StateDirectory = Path.Combine(Path.GetTempPath(), "rt-bench-state") });
+                var scheduler = session.CreateLockstep(measureCompute: true);
+                scheduler.Run(3000); // warm-up: enable, settle, JIT tiers
+                scheduler.Timing.Compute.Clear();
+                long a0 = GC.GetAllocatedBytesForCurrentThread();
+                int gc0 = GC.CollectionCount(0);
+                scheduler.Run(n, 3000);
+                long allocated = GC.GetAllocatedBytesForCurrentThread() - a0;
+                var c = scheduler.Timing.Compute;
+                Figure($"{prefix}.compute.median", c.Percentile(0.5) / 1000.0, "us");
+                Figure($"{prefix}.compute.p99", c.Percentile(0.99) / 1000.0, "us");
+                Figure($"{prefix}.compute.max", c.Max / 1000.0, "us");
+                Figure($"{prefix}.alloc_per_tick", (double)allocated / n, "bytes");
+                Figure($"{prefix}.gc_count", GC.CollectionCount(0) - gc0, "collections");
+            }
+            Figure("tick.twin_enabled", withTwin ? 1 : 0, "bool");
             return ExitCodes.Ok;
         }));
         return cmd;
