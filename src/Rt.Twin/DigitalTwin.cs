@@ -20,7 +20,7 @@ namespace Rt.Twin;
 /// channel's innovation is r whitened (see <see cref="ExternalTorqueComponent"/>; nominally 0);</item>
 /// <item>cross-check (<see cref="CrossCheckEvaluator"/>) fills the divergence record;</item>
 /// <item>predict tick k+1: servo model from the corrected state and the command the drives apply over [k, k+1]
-/// (the part of the drives' sawtooth torque that end-of-tick samples miss, M·deficit, is handed to the observer)
+/// (the part of the drives' sawtooth torque that end-of-tick samples miss, J·deficit, is handed to the observer)
 /// (at twin time that is <see cref="TickState.TargetPosition"/> — the controller of tick k−1 wrote it and runs after
 /// the twin), then the torque τ̂ = RNEA(q̂, q̂̇, q̂̈) + τ_f(q̂̇) and the IMUs at the predicted state.</item>
 /// </list>
@@ -324,9 +324,9 @@ public sealed class DigitalTwin : ITwinStage
 
         // (e) prediction for the next tick.
         _servo.Predict(_cq, _cqd, state.TargetPosition, state.TargetVelocity, _predQ, _predQd, _predQdd, _deficit);
-        // The drives' torque is a sawtooth (steps when the new command lands, bends within the tick); the observer's
-        // trapezoid over end-of-tick samples misses M·deficit·… of it: hand the missing part over as a shift of the
-        // interval's starting torque (adding X to β_start adds ½X·dt to the integral).
+        // The drives' torque is a sawtooth (steps when the new command lands, drifts within the tick); the observer's
+        // trapezoid over end-of-tick samples misses J·deficit of its integral: hand the missing part over as a shift of
+        // the interval's starting torque (adding X to β_start adds ½X·dt to the integral, hence the 2/dt).
         double scale = 2 / PeriodS;
         for (int j = 0; j < _n; j++) _mqdd[_map[j]] = _deficit[j] * scale;
         if (_sawtoothFull)

@@ -24,10 +24,7 @@ public class DigitalTwinHilTests(ITestOutputHelper output)
         using var bench = Bench.Create(config, new BenchOptions());
         var layout = new ChannelLayout(config.Joints.Select(j => j.Name).ToList(), config.Imus.Select(i => i.Name).ToList());
         var state = new TickState(config.Joints.Count, config.Imus.Count, layout);
-        double wn = Math.Sqrt(2 * Math.PI * 12 * 2 * Math.PI * 60), zeta = 2 * Math.PI * 60 / (2 * wn);
-        var servo = config.Joints.Select(j => ServoParameters.Nominal(config.Description!.FindJoint(j.Name)!.Dynamics) with { NaturalFrequencyRadS = wn, DampingRatio = zeta }).ToList();
-        output.WriteLine($"nominal {ServoParameters.Nominal(null)} vs {wn} {zeta}");
-        var twin = new DigitalTwin(config, layout, new DigitalTwinOptions { Servo = servo });
+        var twin = new DigitalTwin(config, layout);
         var scale = config.Joints.Select(j => new JointScaling(j)).ToArray();
         int n = state.JointCount;
         var start = new double[n];
@@ -130,8 +127,10 @@ public class DigitalTwinHilTests(ITestOutputHelper output)
 
         // The plant obeys the twin's rigid-body model: with the exact impulse the residual stays at friction-reversal size.
         Assert.True(worstRef < 1.0, $"reference observer max |r| = {worstRef:F2} N·m");
-        // The twin, from end-of-tick torque samples plus its sawtooth correction, stays within a few N·m.
-        Assert.All(rRms, v => Assert.True(v < 3, $"twin observer residual RMS {v:F2} N·m"));
+        // The twin works from end-of-tick torque samples plus its model of the drives' within-tick sawtooth; with nominal
+        // (uncalibrated) servo parameters that leaves a few N·m on the hips (regression guard; without the sawtooth
+        // correction it was 3–11 N·m, proportional to joint velocity).
+        Assert.All(rRms, v => Assert.True(v < 8, $"twin observer residual RMS {v:F2} N·m"));
         for (int c = 0; c < layout.Count; c++)
         {
             double rms = Math.Sqrt(sumSq[c] / samples);

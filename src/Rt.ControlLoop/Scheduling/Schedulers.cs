@@ -125,6 +125,7 @@ public sealed class RealtimeScheduler
         long deadline = start;
         var timing = Timing;
         long allocated0 = GC.GetAllocatedBytesForCurrentThread();
+        long allocatedWarm = -1;
         int collections0 = GC.CollectionCount(0);
         while (!_stop)
         {
@@ -140,12 +141,15 @@ public sealed class RealtimeScheduler
                 LinuxRealtime.SleepUntil(deadline);
             }
             long woke = LinuxRealtime.NowNs();
+            if (tick >= WarmupTicks && allocatedWarm < 0) allocatedWarm = GC.GetAllocatedBytesForCurrentThread();
             _body.Tick(tick, deadline - start, woke - deadline);
             _world?.Advance(period);
             long end = LinuxRealtime.NowNs();
             deadline = timing.Complete(deadline, woke, end);
         }
-        AllocatedBytesOnTickThread = GC.GetAllocatedBytesForCurrentThread() - allocated0;
+        long allocatedEnd = GC.GetAllocatedBytesForCurrentThread();
+        AllocatedBytesOnTickThread = allocatedEnd - allocated0;
+        AllocatedBytesAfterWarmup = allocatedWarm < 0 ? 0 : allocatedEnd - allocatedWarm;
         CollectionsDuringLoop = GC.CollectionCount(0) - collections0; // gen-0 count includes every gen-1/gen-2 collection
         NoGcRegionHeld = GCSettings.LatencyMode == GCLatencyMode.NoGCRegion;
         if (NoGcRegionHeld) GC.EndNoGCRegion();
@@ -157,7 +161,13 @@ public sealed class RealtimeScheduler
     /// <summary>Whether the no-GC region asked for at start was still in force at the end (no collection happened).</summary>
     public bool NoGcRegionHeld { get; private set; }
 
-    /// <summary>Bytes allocated by the tick thread between the first and the last tick (should be 0).</summary>
+    /// <summary>Ticks after which <see cref="AllocatedBytesAfterWarmup"/> starts counting (first calls into libraries and the JIT may allocate once).</summary>
+    public const long WarmupTicks = 100;
+
+    /// <summary>Bytes allocated by the tick thread from tick <see cref="WarmupTicks"/> to the last tick: must be 0.</summary>
+    public long AllocatedBytesAfterWarmup { get; private set; }
+
+    /// <summary>Bytes allocated by the tick thread between the first and the last tick, first calls included.</summary>
     public long AllocatedBytesOnTickThread { get; private set; }
 
     private void ApplyPrivileges()

@@ -131,6 +131,7 @@ internal static class BenchCommand
             Figure("loop.missed_periods", t.MissedPeriods, "periods");
             Figure("loop.gc_count", gcs, "collections");
             Figure("loop.alloc_tick_thread", scheduler.AllocatedBytesOnTickThread, "bytes");
+            Figure("loop.alloc_tick_thread_after_warmup", scheduler.AllocatedBytesAfterWarmup, "bytes");
             Figure("loop.no_gc_region_held", scheduler.NoGcRegionHeld ? 1 : 0, "bool");
             Figure("loop.sched_fifo", rep.FifoGranted ? 1 : 0, "bool");
             if (r.GetValue(skipCyclictest)) return ExitCodes.Ok;

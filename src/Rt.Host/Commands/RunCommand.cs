@@ -84,7 +84,7 @@ internal static class RunCommand
             timing = scheduler.Timing;
             stop = scheduler.Stop;
             loopCollections = () => scheduler.CollectionsDuringLoop;
-            realtimeSummary = () => $"tick thread: {scheduler.AllocatedBytesOnTickThread} bytes allocated during the loop; no-GC region held: {(scheduler.NoGcRegionHeld ? "yes" : "no")}";
+            realtimeSummary = () => $"tick thread: {scheduler.AllocatedBytesAfterWarmup} bytes allocated after the first {Rt.ControlLoop.Scheduling.RealtimeScheduler.WarmupTicks} ticks ({scheduler.AllocatedBytesOnTickThread} including first calls); no-GC region held: {(scheduler.NoGcRegionHeld ? "yes" : "no")}";
             worker = new Thread(() => { try { scheduler.Run(ticks); } catch (Exception e) { failure = e; } }) { Name = "rt-host", IsBackground = true };
             worker.Start();
             while (scheduler.Report == null && worker.IsAlive) Thread.Sleep(5);
