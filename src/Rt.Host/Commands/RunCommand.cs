@@ -29,9 +29,15 @@ internal static class RunCommand
         var broker = new Option<string?>("--broker") { Description = "MQTT broker for telemetry, mqtt://host:port or mqtts://host:port (overrides the config)" };
         var seed = new Option<int>("--seed") { Description = "Bench randomisation seed", DefaultValueFactory = _ => 1 };
         var noUi = new Option<bool>("--no-ui") { Description = "Print a status line per second instead of the live screen" };
+        var motion = new Option<Core.Config.MotionKind?>("--motion") { Description = "Override the config's motion: hold, sine (per-joint sweep, for calibration) or march" };
+        var warnOnly = new Option<string[]>("--warn-only")
+        {
+            Description = "Bench only: make these safety triggers warnings (e.g. twin_divergence collision while recording a calibration run with an uncalibrated twin)",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var cmd = new Command("run", "Run the controller host: read drives and IMUs, step the twin, control, supervise, write, every tick")
         {
-            ConfigOption, bench, lockstep, duration, requireRt, iface, capture, record, broker, seed, noUi,
+            ConfigOption, bench, lockstep, duration, requireRt, iface, capture, record, broker, seed, noUi, motion, warnOnly,
         };
         cmd.SetAction(r => CommandRunner.Guard(() => Run(
             r.GetValue(ConfigOption)!,
@@ -47,17 +53,32 @@ internal static class RunCommand
                 Broker = r.GetValue(broker),
                 Seed = r.GetValue(seed),
             },
-            r.GetValue(noUi))));
+            r.GetValue(noUi),
+            r.GetValue(motion),
+            r.GetValue(warnOnly) ?? [])));
         return cmd;
     }
 
     public static RtConfig LoadConfig(FileInfo file) => ConfigLoader.Load(file.FullName);
 
-    private static int Run(FileInfo configFile, SessionOptions options, bool noUi)
+    private static int Run(FileInfo configFile, SessionOptions options, bool noUi, Core.Config.MotionKind? motion, string[] warnOnly)
     {
         if (options.DurationS <= 0 || double.IsNaN(options.DurationS))
             throw new Core.Errors.InputError("command line", "--duration", $"must be a positive number of seconds, got {options.DurationS}");
         var config = LoadConfig(configFile);
+        if (motion is { } m) config.Motion.Kind = m;
+        if (warnOnly.Length > 0)
+        {
+            if (!options.Bench)
+                throw new Core.Errors.InputError("command line", "--warn-only", "safety triggers can be turned into warnings on the bench only, never on a robot");
+            foreach (var trigger in warnOnly)
+            {
+                if (trigger is "estop")
+                    throw new Core.Errors.InputError("command line", "--warn-only", "the e-stop always stops the robot");
+                config.Safety.Triggers[trigger] = new TriggerConfig { Reaction = "warn", DiscrepancyTicks = config.Safety.Triggers.TryGetValue(trigger, out var t) ? t.DiscrepancyTicks : 1 };
+                Console.WriteLine($"warning: safety trigger '{trigger}' only warns in this run (--warn-only)");
+            }
+        }
         using var session = HostSession.Create(config, options);
         var o = Console.Out;
         o.WriteLine($"robot {config.Robot.Name}: {config.Joints.Count} joints, {config.Imus.Count} IMUs, {config.Loop.RateHz} Hz, motion {config.Motion.Kind}");

@@ -102,7 +102,12 @@ public sealed class HostSession : IDisposable
         StateDirectory = Path.GetFullPath(Options.StateDirectory ?? Path.Combine(Environment.CurrentDirectory, "rt-state"));
         Directory.CreateDirectory(StateDirectory);
 
-        Twin = new DisabledTwin();
+        Twin = Config.Twin.Enabled
+            ? new Rt.Twin.DigitalTwin(Config, Layout, Rt.Twin.Parameters.TwinParameterOptions.FromConfig(Config, Layout))
+            : new DisabledTwin();
+        Notes.Add(Config.Twin.Enabled
+            ? $"twin: rigid-body dynamics, servo, IMU and momentum-observer models; parameters {(string.IsNullOrEmpty(Config.Twin.Parameters) ? "nominal (from the URDF)" : Config.Resolve(Config.Twin.Parameters))}"
+            : "twin: disabled (twin.enabled: false)");
         Controller = new TrajectoryController(Config);
         BuildSafety();
 
@@ -129,6 +134,9 @@ public sealed class HostSession : IDisposable
     public EtherCatMaster? Master { get; private set; }
     public EtherCatFieldbus? EtherCat { get; private set; }
     public CapturingLink? Capture { get; private set; }
+
+    /// <summary>On the in-process bench over EtherCAT: the emulated slave chain in front of the plant (its fault hooks: link down, dropped frames, AL errors).</summary>
+    public BenchBridge? BenchBridge { get; private set; }
 
     private void BuildBus()
     {
@@ -164,7 +172,8 @@ public sealed class HostSession : IDisposable
         }
         else
         {
-            link = new LoopbackLink(new BenchBridge(Bench!.Bench, Config));
+            BenchBridge = new BenchBridge(Bench!.Bench, Config);
+            link = new LoopbackLink(BenchBridge);
             Notes.Add("bus: EtherCAT to the emulated slaves, in-process");
         }
         if (Options.CapturePath != null)
