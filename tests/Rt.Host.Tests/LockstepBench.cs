@@ -28,11 +28,11 @@ internal sealed class LockstepBench : IDisposable
     private readonly ConcurrentQueue<SafetyEvent> _events = new();
     private bool _disposed;
 
-    public LockstepBench(bool twin = false, bool enableMotion = true, Action<RtConfig>? tweak = null)
+    public LockstepBench(bool? twin = false, bool enableMotion = true, Action<RtConfig>? tweak = null)
     {
         var config = ConfigLoader.Load(RepoPaths.Biped12Config);
         // The trigger tests isolate one trigger: without the twin its divergence/collision detectors cannot fire first.
-        config.Twin.Enabled = twin;
+        if (twin is bool enabled) config.Twin.Enabled = enabled; // null: as the config says
         tweak?.Invoke(config);
         Session = HostSession.Create(config, new SessionOptions
         {
@@ -105,13 +105,30 @@ internal sealed class LockstepBench : IDisposable
             if (holds && t0 < 0) t0 = LastTick;
             if (tripped)
             {
-                Assert.True(t0 >= 0, $"the supervisor left {from} at tick {LastTick} (now {State.SafetyState}) but the condition was never seen");
+                if (t0 < 0)
+                {
+                    long tick = LastTick;
+                    var state = State.SafetyState;
+                    Assert.Fail($"the supervisor left {from} at tick {tick} (now {state}) but the condition was never seen; events: {string.Join("; ", CloseAndTakeEvents().Where(e => e.Tick == tick))}");
+                }
                 return (t0, LastTick);
             }
             if (!holds) t0 = -1;
         }
         Assert.Fail($"no trip within {maxTicks} ticks (condition {(t0 >= 0 ? $"true since tick {t0}" : "not true")})");
         return default;
+    }
+
+    /// <summary>Steps until the supervisor leaves <paramref name="from"/> (no condition tracked); returns that tick.</summary>
+    public long StepUntilLeaves(SafetyState from, int maxTicks)
+    {
+        for (int i = 0; i < maxTicks; i++)
+        {
+            Step();
+            if (State.SafetyState != from) return LastTick;
+        }
+        Assert.Fail($"still {from} after {maxTicks} ticks");
+        return -1;
     }
 
     public bool HasFault(FaultCode code) => State.Faults.Contains(code);
@@ -163,12 +180,12 @@ internal sealed class LockstepBench : IDisposable
         var sent = new DriveOutputs[Joints];
         for (int j = 0; j < Joints; j++)
         {
-            var lim = Config.Joints[j].Limits;
             double p0 = State.Position[j], v0 = State.Velocity[j];
             double tc = Math.Min(dt, Math.Abs(v0) / decel);
             double ramp = p0 + v0 * tc - Math.Sign(v0) * 0.5 * decel * tc * tc;
             var scaling = new Rt.Drivers.Cia402.JointScaling(Config.Joints[j]);
-            int expected = scaling.PositionToCounts(Math.Clamp(ramp, lim.PositionMinRad, lim.PositionMaxRad));
+            // The ramp goes out as decided, not clamped to the limits (after a limit trip it starts outside them).
+            int expected = scaling.PositionToCounts(ramp);
             ref readonly var o = ref State.Image.Outputs[j];
             Assert.True(o.Controlword == 0x000F, $"{Config.Joints[j].Name}: controlword 0x{o.Controlword:X4}, expected enable operation during the ramp");
             Assert.True(Math.Abs(o.TargetPosition - expected) <= 1, $"{Config.Joints[j].Name}: target {o.TargetPosition} counts, ramp step {expected}");
@@ -208,5 +225,7 @@ internal sealed class LockstepBench : IDisposable
         if (_disposed) return;
         _disposed = true;
         Session.Dispose();
+        try { Directory.Delete(Session.StateDirectory, recursive: true); }
+        catch (IOException) { } // best effort: a temp folder left behind is harmless
     }
 }

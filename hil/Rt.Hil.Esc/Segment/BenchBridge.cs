@@ -1,6 +1,7 @@
 using Rt.Core.Config;
 using Rt.Drivers.EtherCat.Link;
 using Rt.Hil.Esc.Devices;
+using Rt.Hil.Esc.Esc;
 
 namespace Rt.Hil.Esc.Segment;
 
@@ -56,7 +57,15 @@ public sealed class BenchBridge : IEtherCatSegment
         for (int j = 0; j < _imuDevices.Length; j++) _imuDevices[j].Sample = imus[j].Last;
         int n = _segment.Process(frame, length);
         if (n > 0 && _segment.LastFrameExchangedProcessData)
-            for (int i = 0; i < _driveDevices.Length; i++) drives[i].ApplyCommand(_driveDevices[i].Command);
+        {
+            for (int i = 0; i < _driveDevices.Length; i++)
+            {
+                // A slave that is not in OP does not pass outputs on: its drive sees "disable voltage" and goes to
+                // its safe state, as a real drive behind a SAFEOP slave does (outputs invalid → no torque).
+                if (_driveDevices[i].Esc.State == AlState.Op) drives[i].ApplyCommand(_driveDevices[i].Command);
+                else drives[i].ApplyCommand(default);
+            }
+        }
         return n;
     }
 }

@@ -73,7 +73,9 @@ public sealed class JointIo
             output.ModeOfOperation = (sbyte)OperationMode.CyclicSynchronousPosition;
             if (_axes[i].IsOperational && request == AxisRequest.Operate)
             {
-                double q = Math.Clamp(s.TargetPosition[i], _minPosition[i], _maxPosition[i]);
+                // The controller's targets are kept inside the limits; a supervisor's stop ramp is sent as decided
+                // (it starts from where the joint is, which after a limit trip is already outside the limit).
+                double q = s.TargetsOverridden ? s.TargetPosition[i] : Math.Clamp(s.TargetPosition[i], _minPosition[i], _maxPosition[i]);
                 output.TargetPosition = scaling.PositionToCounts(q);
                 output.VelocityOffset = scaling.VelocityToCounts(s.TargetVelocity[i]);
                 output.TorqueOffset = (short)scaling.TorqueToPerMille(s.FeedforwardTorque[i]);

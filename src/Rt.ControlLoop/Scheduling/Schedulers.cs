@@ -58,7 +58,7 @@ public sealed class RealtimeOptions
     public int OverrunFaultAfter { get; init; } = 3;
 
     /// <summary>Ask the GC for a no-GC region of this many bytes for the whole run (0: don't; use a latency mode).</summary>
-    public long NoGcRegionBytes { get; init; } = 64L << 20;
+    public long NoGcRegionBytes { get; init; } = 256L << 20;
 }
 
 /// <summary>
