@@ -167,6 +167,7 @@ public sealed class Bench : IFieldbus, IDisposable
         {
             for (int i = 0; i < _drives.Length; i++)
                 plant.SetJointTorque(i, _drives[i].Update(plant.JointPosition(i), _substepS));
+            plant.SetSensorsEnabled(s == n - 1); // only the last substep's sensor values are sampled
             if (!plant.Step(1))
             {
                 _plantFailed = true;

@@ -225,6 +225,15 @@ int rtmj_step(rtmj* h, int n) {
   return RTMJ_OK;
 }
 
+int rtmj_set_sensors(rtmj* h, int enabled) {
+  CHECK_H(h);
+  /* Sensors (the accelerometers need mj_rnePostConstraint) do not affect the dynamics: the bench switches them off
+     for every substep but the last of a tick, whose values are the ones the IMUs sample. */
+  if (enabled) h->m->opt.disableflags &= ~mjDSBL_SENSOR;
+  else h->m->opt.disableflags |= mjDSBL_SENSOR;
+  return RTMJ_OK;
+}
+
 int rtmj_set_ctrl(rtmj* h, const double* ctrl) {
   CHECK_H(h);
   if (!ctrl) return RTMJ_ERR_ARG;

@@ -78,6 +78,7 @@ int rtmj_set_state(rtmj* h, const double* qpos, const double* qvel); /* copies n
 int rtmj_get_state(const rtmj* h, double* qpos, double* qvel);
 int rtmj_forward(rtmj* h);
 int rtmj_step(rtmj* h, int n);                            /* n x mj_step */
+int rtmj_set_sensors(rtmj* h, int enabled);               /* mjDSBL_SENSOR off/on: sensors do not affect the dynamics */
 
 int rtmj_set_ctrl(rtmj* h, const double* ctrl);           /* nu values */
 int rtmj_apply_wrench(rtmj* h, int body, const double* force3, const double* torque3); /* world frame, at body CoM */

@@ -209,6 +209,12 @@ public sealed unsafe class MujocoPlant : IDisposable
     /// Returns false if MuJoCo raised an error (the plant then refuses further steps; see <see cref="LastError"/>).
     /// Sensor values (IMU) are those MuJoCo computed at the start of the last step, i.e. one substep old.
     /// </summary>
+    /// <summary>
+    /// Real-time safe. Switches sensor evaluation (IMU accelerometers and gyros) on or off for the following steps; the
+    /// dynamics are the same either way, so the bench evaluates sensors only in the substep whose values it samples.
+    /// </summary>
+    public void SetSensorsEnabled(bool enabled) => rtmj_set_sensors(_h, enabled ? 1 : 0);
+
     public bool Step(int substeps)
     {
         if (rtmj_step(_h, substeps) != 0) return false;
