@@ -330,6 +330,7 @@ public sealed class TelemetryService : IDisposable
     {
         bool wasOutage = _everConnected && !_connected;
         _connected = true;
+        _sink.LinkDown = false;
         _connectedFlag = true;
         Interlocked.Increment(ref _connects);
         double outageS = (DateTime.UtcNow - _outageSinceUtc).TotalSeconds;
@@ -361,6 +362,7 @@ public sealed class TelemetryService : IDisposable
     {
         if (!_connected) return;
         _connected = false;
+        _sink.LinkDown = true;
         _connectedFlag = false;
         _connectedSignal.Reset();
         _queuedDivergence.Clear();

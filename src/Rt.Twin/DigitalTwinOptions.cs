@@ -30,6 +30,13 @@ public sealed record DigitalTwinOptions
     /// <summary>Correction gain for velocity, 0..1 (lower = smooth a noisy velocity through the model). Default 1.</summary>
     public double VelocityCorrectionGain { get; init; } = 1.0;
 
+    /// <summary>
+    /// Per-tick gain κ of the servo model's load-disturbance estimate (see <see cref="Models.ServoModel.Disturbance"/>),
+    /// 0..1; 0 disables it (a pure second-order loop, right only for an unloaded joint at its tuning inertia).
+    /// Default 0.3: the estimate follows a change in ≈3 ticks, far faster than a gait, while averaging velocity noise.
+    /// </summary>
+    public double DisturbanceGain { get; init; } = 0.3;
+
     /// <summary>IMU bias correction gain per tick (see <see cref="ImuModel"/>).</summary>
     public double ImuBiasGain { get; init; } = 1e-4;
 

@@ -109,6 +109,47 @@ public class PipelineTests
         Assert.Equal(p.State.Image.Inputs[0].PositionActual, p.State.Image.Outputs[0].TargetPosition);
     }
 
+    private sealed class DroppingSink : ITickSink
+    {
+        public bool Drop;
+        public void Enqueue(TickState state)
+        {
+            if (Drop) state.Faults.Add(Fault.Of(FaultCode.TelemetryDropped, -1, state.Tick));
+        }
+    }
+
+    private sealed class RecordingGate : ISafetyGate
+    {
+        public readonly List<(long Tick, FaultCode Code)> Seen = [];
+        public void Evaluate(TickState state)
+        {
+            foreach (var f in state.Faults.Items) Seen.Add((state.Tick, f.Code));
+            state.PowerRequest = DrivePowerRequest.Operate;
+        }
+    }
+
+    [Fact]
+    public void A_fault_raised_by_a_sink_after_the_gate_reaches_the_gate_in_the_next_tick_and_leaves_the_ring_once()
+    {
+        var config = ConfigLoader.Load(RepoPaths.Biped12Config);
+        var layout = new ChannelLayout(config.Joints.Select(j => j.Name).ToList(), config.Imus.Select(i => i.Name).ToList());
+        var state = new TickState(config.Joints.Count, config.Imus.Count, layout);
+        var sink = new DroppingSink();
+        var gate = new RecordingGate();
+        var ring = new SpscRing<Fault>(64);
+        var p = new TickPipeline(state, new IdealDrives(config.Joints.Count), new JointIo(config), new DisabledTwin(), new TrajectoryController(config), gate, [sink], ring, 1_000_000);
+        p.Tick(0, 0, 0);
+        sink.Drop = true;
+        p.Tick(1, 1_000_000, 0);
+        sink.Drop = false;
+        p.Tick(2, 2_000_000, 0);
+        p.Tick(3, 3_000_000, 0);
+        Assert.Equal([(2L, FaultCode.TelemetryDropped)], gate.Seen);
+        Assert.True(ring.TryPop(out var f));
+        Assert.Equal(1, f.Tick);
+        Assert.False(ring.TryPop(out _));
+    }
+
     [Theory]
     [InlineData(MotionKind.March)]
     [InlineData(MotionKind.Sine)]

@@ -30,6 +30,7 @@ public sealed class TickPipeline : ITickBody
     private readonly ISafetyGate _safety;
     private readonly ITickSink[] _sinks;
     private readonly SpscRing<Fault> _faultsOut;
+    private readonly FaultList _raisedAfterGate = new(16); // sink faults (e.g. telemetry loss), seen by the gate next tick
 
     public TickPipeline(
         TickState state,
@@ -72,6 +73,10 @@ public sealed class TickPipeline : ITickBody
         s.TimeNs = timeNs;
         s.WakeLatencyNs = wakeLatencyNs;
         s.Faults.Clear();
+        var late = _raisedAfterGate.Items;
+        int carried = late.Length;
+        for (int i = 0; i < carried; i++) s.Faults.Add(late[i]);
+        _raisedAfterGate.Clear();
         s.MotionRequested = Operator.MotionRequested(tick);
         if (Timing != null && Timing.TakePendingFault(tick, out var overrun)) s.Faults.Add(overrun);
 
@@ -82,9 +87,11 @@ public sealed class TickPipeline : ITickBody
         _safety.Evaluate(s);       // 5. safety gate
         _io.WriteOutputs(s);       // 6. write (goes out in the next exchange)
 
+        int gateSaw = s.Faults.Count;
         for (int i = 0; i < _sinks.Length; i++) _sinks[i].Enqueue(s); // 7. records out
         var faults = s.Faults.Items;
-        for (int i = 0; i < faults.Length; i++) _faultsOut.TryPush(faults[i]);
+        for (int i = carried; i < faults.Length; i++) _faultsOut.TryPush(faults[i]); // carried ones went out last tick
+        for (int i = gateSaw; i < faults.Length; i++) _raisedAfterGate.Add(faults[i]);
         Statistics.Record(s);
     }
 }

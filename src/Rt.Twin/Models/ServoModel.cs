@@ -26,6 +26,8 @@ public sealed class ServoModel
     private readonly double[] _fc, _fv;
     private readonly double[] _historyU, _historyV; // ring: MaxDelayTicks per joint
     private readonly double[] _appliedU, _appliedV; // command applied over the previous interval
+    private readonly double[] _dist;                 // estimated load-disturbance acceleration d per joint, rad/s²
+    private readonly double[] _distSensitivity;      // ∂q̇_(k+1)/∂d over one tick, s
     private int _head;
     private bool _primed;
 
@@ -49,6 +51,8 @@ public sealed class ServoModel
         _historyV = new double[MaxDelayTicks * _n];
         _appliedU = new double[_n];
         _appliedV = new double[_n];
+        _dist = new double[_n];
+        _distSensitivity = new double[_n];
         Span<double> aug = stackalloc double[16];
         Span<double> exp = stackalloc double[16];
         for (int j = 0; j < _n; j++)
@@ -81,6 +85,8 @@ public sealed class ServoModel
             _bd[4 * j + 1] = exp[3];
             _bd[4 * j + 2] = exp[6];
             _bd[4 * j + 3] = exp[7];
+            // d enters like a command offset d/(ω²G) (same input column), so its one-tick velocity gain is Bd_u/(ω²G).
+            _distSensitivity[j] = _bd[4 * j + 2] / _w2G[j];
         }
     }
 
@@ -93,7 +99,32 @@ public sealed class ServoModel
     {
         _primed = false;
         _head = 0;
+        Array.Clear(_dist);
     }
+
+    /// <summary>
+    /// Estimated load-disturbance acceleration per joint, rad/s²: q̈ = ω²(G·u − q) + 2ζω(K_v·v − q̇) + d.
+    /// The drive's closed loop is second order only for the inertia it was tuned for and with no load; on a real leg
+    /// gravity, damping, the other joints' coupling and the drive's velocity integral all push the joint. Their sum
+    /// changes at the speed of the motion, far slower than the tick, so it is tracked as a state (see
+    /// <see cref="CorrectDisturbance"/>) rather than modelled. 0 until corrected.
+    /// </summary>
+    public ReadOnlySpan<double> Disturbance => _dist;
+
+    /// <summary>
+    /// One correction step of the disturbance estimate of joint <paramref name="joint"/> from this tick's velocity
+    /// innovation (measured − predicted q̇): d ← d + κ·e_v / (∂q̇/∂d). κ = 1 attributes the whole innovation to d (a
+    /// deadbeat estimate, noisiest); smaller κ averages over ≈1/κ ticks. Non-finite innovations are ignored.
+    /// Real-time safe.
+    /// </summary>
+    public void CorrectDisturbance(int joint, double velocityInnovation, double gain)
+    {
+        if (!double.IsFinite(velocityInnovation) || !(gain > 0)) return;
+        _dist[joint] += gain * velocityInnovation / _distSensitivity[joint];
+    }
+
+    /// <summary>Forgets joint <paramref name="joint"/>'s disturbance estimate (e.g. its drive went off). Real-time safe.</summary>
+    public void ResetDisturbance(int joint) => _dist[joint] = 0;
 
     /// <summary>
     /// Records the latest command and predicts the state one tick ahead: <paramref name="qNext"/>,
@@ -148,17 +179,19 @@ public sealed class ServoModel
         {
             int slot = (_head - (_delay[j] - 1) + MaxDelayTicks) % MaxDelayTicks;
             double u = _historyU[slot * n + j], v = _historyV[slot * n + j];
+            double d = _dist[j];
+            double ue = u + d / _w2G[j]; // the disturbance acts like a command offset through the same input column
             double x0 = q[j], x1 = qd[j];
             int o = 4 * j;
-            double q1 = _ad[o] * x0 + _ad[o + 1] * x1 + _bd[o] * u + _bd[o + 1] * v;
-            double qd1 = _ad[o + 2] * x0 + _ad[o + 3] * x1 + _bd[o + 2] * u + _bd[o + 3] * v;
+            double q1 = _ad[o] * x0 + _ad[o + 1] * x1 + _bd[o] * ue + _bd[o + 1] * v;
+            double qd1 = _ad[o + 2] * x0 + _ad[o + 3] * x1 + _bd[o + 2] * ue + _bd[o + 3] * v;
             qNext[j] = q1;
             qdNext[j] = qd1;
-            qddNext[j] = _w2G[j] * u - _w2[j] * q1 + _zw2Kv[j] * v - _zw2[j] * qd1;
+            qddNext[j] = _w2G[j] * u - _w2[j] * q1 + _zw2Kv[j] * v - _zw2[j] * qd1 + d;
             if (!trapezoidDeficit.IsEmpty)
             {
                 // q̈ just before this tick: same state, the command of the interval that just ended.
-                double a0 = _w2G[j] * _appliedU[j] - _w2[j] * x0 + _zw2Kv[j] * _appliedV[j] - _zw2[j] * x1;
+                double a0 = _w2G[j] * _appliedU[j] - _w2[j] * x0 + _zw2Kv[j] * _appliedV[j] - _zw2[j] * x1 + d;
                 trapezoidDeficit[j] = (qd1 - x1) - 0.5 * (a0 + qddNext[j]) * PeriodS;
             }
             _appliedU[j] = u;
