@@ -51,6 +51,8 @@ public sealed class EmulatedServoDrive
     private bool _torqueLimited;
     private bool _targetReached;
     private double _commandedTorque;
+    private double _torqueSum;   // commanded torque summed over the substeps since the last command (0x6077 = the mean)
+    private int _torqueSamples;
 
     /// <summary>Not real-time safe. <paramref name="seed"/> seeds the encoder noise (only used when noise is on).</summary>
     public EmulatedServoDrive(JointDriveConfig joint, DriveModelOptions? options = null, ulong seed = 0)
@@ -119,6 +121,9 @@ public sealed class EmulatedServoDrive
     public void ApplyCommand(in DriveOutputs command)
     {
         _cmd = command;
+        // 0x6077 averages the torque over one command interval (a current loop's filtered reading over the cycle).
+        _torqueSum = 0;
+        _torqueSamples = 0;
         if (command.ModeOfOperation is Cia402Modes.CyclicSyncPosition or Cia402Modes.CyclicSyncVelocity or Cia402Modes.CyclicSyncTorque
             && command.ModeOfOperation != ModeDisplay)
         {
@@ -219,6 +224,8 @@ public sealed class EmulatedServoDrive
             _torqueLimited = false;
         }
         _commandedTorque = tau;
+        _torqueSum += tau;
+        _torqueSamples++;
         Latch();
         return tau * TorqueScale;
     }
@@ -362,7 +369,7 @@ public sealed class EmulatedServoDrive
     {
         _latched.PositionActual = _counts;
         _latched.VelocityActual = SaturateToInt(_velocityCounts);
-        _latched.TorqueActual = Scaling.TorqueToPerMille(_commandedTorque);
+        _latched.TorqueActual = Scaling.TorqueToPerMille(_torqueSamples > 0 ? _torqueSum / _torqueSamples : _commandedTorque);
     }
 
     private static int SaturateToInt(double v)
