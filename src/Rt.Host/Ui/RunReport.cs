@@ -25,7 +25,7 @@ public static class RunReport
             yield return $"wake latency µs  p50 {Us(timing.WakeLatency.Percentile(0.5))}  p99 {Us(timing.WakeLatency.Percentile(0.99))}  " +
                          $"p99.9 {Us(timing.WakeLatency.Percentile(0.999))}  max {Us(timing.WakeLatency.Max)}   overruns {timing.Overruns}  missed {timing.MissedPeriods}";
         if (timing.Compute.Count > 0)
-            yield return $"compute µs       p50 {Us(timing.Compute.Percentile(0.5))}  p99 {Us(timing.Compute.Percentile(0.99))}  max {Us(timing.Compute.Max)}";
+            yield return (!lockstep && session.World != null ? "tick+plant µs    p50" : "compute µs       p50") + $" {Us(timing.Compute.Percentile(0.5))}  p99 {Us(timing.Compute.Percentile(0.99))}  max {Us(timing.Compute.Max)}";
         if (st.JointCount > 0)
         {
             double worstRms = 0, worstMax = 0;
