@@ -26,6 +26,7 @@ public sealed class Bench : IFieldbus, IDisposable
     private readonly EmulatedImu[] _imus;
     private readonly long _substepNs;
     private readonly double _substepS;
+    private readonly double[] _imuSum; // per IMU: specific force xyz, angular rate xyz, summed over the tick's substeps
     private bool _plantFailed;
     private long _warningsSeen;
 
@@ -39,6 +40,7 @@ public sealed class Bench : IFieldbus, IDisposable
         Substeps = substeps;
         _substepNs = tickNs / substeps;
         _substepS = plant.TimestepS;
+        _imuSum = new double[6 * imus.Length];
     }
 
     /// <summary>
@@ -92,6 +94,7 @@ public sealed class Bench : IFieldbus, IDisposable
                 drives[i] = new EmulatedServoDrive(config.Joints[i], o, options.Seed * 1000 + (ulong)i)
                 {
                     EncoderNoiseCounts = options.EncoderNoiseCounts,
+                    TorqueAverageSubsteps = Math.Min(substeps, EmulatedServoDrive.MaxTorqueAverageSubsteps), // 0x6077 = tick mean
                 };
                 drives[i].Update(q0[i], substepNs / 1e9); // power-up: encoder initialised at the start pose
             }
@@ -163,16 +166,19 @@ public sealed class Bench : IFieldbus, IDisposable
         if (_plantFailed) return;
         long n = periodNs == TickPeriodNs ? Substeps : Math.Max(1, (periodNs + _substepNs / 2) / _substepNs);
         var plant = Plant;
+        Array.Clear(_imuSum);
+        bool average = AverageImuOverTick && _imus.Length > 0;
         for (long s = 0; s < n; s++)
         {
             for (int i = 0; i < _drives.Length; i++)
                 plant.SetJointTorque(i, _drives[i].Update(plant.JointPosition(i), _substepS));
-            plant.SetSensorsEnabled(s == n - 1); // only the last substep's sensor values are sampled
+            plant.SetSensorsEnabled(average || s == n - 1); // without averaging only the last substep's values are sampled
             if (!plant.Step(1))
             {
                 _plantFailed = true;
                 return;
             }
+            if (average) AccumulateImus();
         }
         long warnings = plant.WarningCount;
         if (warnings != _warningsSeen)
@@ -180,7 +186,46 @@ public sealed class Bench : IFieldbus, IDisposable
             _warningsSeen = warnings;
             _plantFailed = true;
         }
-        SampleImus();
+        if (average) SampleImuMeans((int)n);
+        else SampleImus();
+    }
+
+    /// <summary>
+    /// Whether each IMU sample is the mean over the tick's substeps (default true) rather than the last substep's
+    /// instantaneous value. A MEMS IMU's output is low-pass filtered and decimated from a far higher internal rate; the
+    /// mean over the output period is that filter's ideal. It matters here because the drives' torque is a sawtooth
+    /// within each tick (a step when the new target lands): an instantaneous sample on a swinging foot catches one
+    /// phase of it, tens of m/s² off the tick's mean motion, aliased to a steady offset. Not real-time safe to change
+    /// while the bench runs.
+    /// </summary>
+    public bool AverageImuOverTick { get; set; } = true;
+
+    private void AccumulateImus()
+    {
+        for (int j = 0; j < _imus.Length; j++)
+        {
+            Plant.ReadImu(j, out Vec3 f, out Vec3 w);
+            int o = 6 * j;
+            _imuSum[o] += f.X;
+            _imuSum[o + 1] += f.Y;
+            _imuSum[o + 2] += f.Z;
+            _imuSum[o + 3] += w.X;
+            _imuSum[o + 4] += w.Y;
+            _imuSum[o + 5] += w.Z;
+        }
+    }
+
+    private void SampleImuMeans(int substeps)
+    {
+        long t = Plant.SimTimeNs;
+        double k = 1.0 / substeps;
+        for (int j = 0; j < _imus.Length; j++)
+        {
+            int o = 6 * j;
+            var f = new Vec3(_imuSum[o] * k, _imuSum[o + 1] * k, _imuSum[o + 2] * k);
+            var w = new Vec3(_imuSum[o + 3] * k, _imuSum[o + 4] * k, _imuSum[o + 5] * k);
+            _imus[j].Sample(t, f, w);
+        }
     }
 
     /// <summary>Not real-time safe. Frees the plant.</summary>

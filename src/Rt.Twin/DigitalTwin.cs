@@ -42,6 +42,7 @@ public sealed class DigitalTwin : ITwinStage
     private readonly MomentumObserver _observer;
     private readonly CrossCheckEvaluator _crossCheck;
     private readonly double _lp, _lv, _kd;
+    private readonly bool _torqueTickMean, _imuTickMean;
     private readonly bool _requireOperational;
     private readonly int _warmupTicks;
     private readonly bool _whitenExternal;
@@ -131,6 +132,8 @@ public sealed class DigitalTwin : ITwinStage
         _warmupTicks = Math.Max(1, options.WarmupTicks);
         _whitenExternal = options.ExternalTorqueComponent == ExternalTorqueComponent.Whitened;
         _sawtoothFull = options.SawtoothInertia == SawtoothInertia.Full;
+        _torqueTickMean = options.TorqueFeedback == TorqueFeedback.TickMean;
+        _imuTickMean = options.ImuSampling == ImuSampling.TickMean;
         _observerPole = Math.Exp(-config.Twin.ObserverGain * PeriodS);
 
         _chPos = new int[_n];
@@ -328,30 +331,48 @@ public sealed class DigitalTwin : ITwinStage
 
         // (e) prediction for the next tick.
         _servo.Predict(_cq, _cqd, state.TargetPosition, state.TargetVelocity, _predQ, _predQd, _predQdd, _deficit);
-        // The drives' torque is a sawtooth (steps when the new command lands, drifts within the tick); the observer's
-        // trapezoid over end-of-tick samples misses J·deficit of its integral: hand the missing part over as a shift of
-        // the interval's starting torque (adding X to β_start adds ½X·dt to the integral, hence the 2/dt).
-        double scale = 2 / PeriodS;
-        for (int j = 0; j < _n; j++) _mqdd[_map[j]] = _deficit[j] * scale;
-        if (_sawtoothFull)
+        if (!_torqueTickMean)
         {
-            _model.MassTimes(_mq, _mqdd, _mjump);
+            // The drives' torque is a sawtooth (steps when the new command lands, drifts within the tick); the observer's
+            // trapezoid over end-of-tick samples misses J·deficit of its integral: hand the missing part over as a shift of
+            // the interval's starting torque (adding X to β_start adds ½X·dt to the integral, hence the 2/dt).
+            double scale = 2 / PeriodS;
+            for (int j = 0; j < _n; j++) _mqdd[_map[j]] = _deficit[j] * scale;
+            if (_sawtoothFull)
+            {
+                _model.MassTimes(_mq, _mqdd, _mjump);
+            }
+            else
+            {
+                _model.MassMatrixDiagonal(_mq, _mjump);
+                for (int m = 0; m < _n; m++) _mjump[m] *= _mqdd[m];
+            }
+            _observer.AddIntervalStartTorque(_mjump);
         }
-        else
-        {
-            _model.MassMatrixDiagonal(_mq, _mjump);
-            for (int m = 0; m < _n; m++) _mjump[m] *= _mqdd[m];
-        }
-        _observer.AddIntervalStartTorque(_mjump);
         for (int j = 0; j < _n; j++)
         {
             int m = _map[j];
             _mq[m] = _predQ[j];
             _mqd[m] = _predQd[j];
-            _mqdd[m] = Environment.GetEnvironmentVariable("H_MEANACC") is null ? _predQdd[j] : (_predQd[j] - _cqd[j]) / PeriodS; // H-TEMP
         }
-        _model.InverseDynamics(_mq, _mqd, _mqdd, _mtau);
-        _imu.PredictFromModelWorkspace(_modelW, _modelF);
+        // A tick-mean reading belongs to the tick's mean acceleration (q̇_(k+1) − q̇_k)/dt, exact for the servo model's
+        // velocity change; an instantaneous one to the model's end-of-tick acceleration.
+        bool meanPass = _torqueTickMean || _imuTickMean;
+        if (meanPass)
+        {
+            for (int j = 0; j < _n; j++) _mqdd[_map[j]] = (_predQd[j] - _cqd[j]) / PeriodS;
+            _model.InverseDynamics(_mq, _mqd, _mqdd, _mtau);
+            if (_imuTickMean) _imu.PredictFromModelWorkspace(_modelW, _modelF);
+        }
+        if (!_torqueTickMean || !_imuTickMean)
+        {
+            // Save the mean-acceleration torques before the end-of-tick pass overwrites them.
+            if (meanPass) _mtau.CopyTo(_mjump, 0);
+            for (int j = 0; j < _n; j++) _mqdd[_map[j]] = _predQdd[j];
+            _model.InverseDynamics(_mq, _mqd, _mqdd, _mtau);
+            if (!_imuTickMean) _imu.PredictFromModelWorkspace(_modelW, _modelF);
+            if (_torqueTickMean) _mjump.CopyTo(_mtau, 0);
+        }
         for (int j = 0; j < _n; j++)
             _predTau[j] = _mtau[_map[j]] + _servo.FrictionTorque(j, _predQd[j]);
         _modelW.CopyTo(_predW, 0);

@@ -146,6 +146,23 @@ public class ServoDriveTests
     }
 
     [Fact]
+    public void Torque_actual_is_the_mean_over_the_configured_number_of_substeps()
+    {
+        var d = PoweredUp();
+        d.TorqueAverageSubsteps = 2;
+        Enable(d, Cia402Modes.CyclicSyncTorque);
+        d.ApplyCommand(new DriveOutputs { Controlword = 0x0F, ModeOfOperation = Cia402Modes.CyclicSyncTorque, TargetTorque = 200 });
+        d.Update(0, Dt);
+        d.ApplyCommand(new DriveOutputs { Controlword = 0x0F, ModeOfOperation = Cia402Modes.CyclicSyncTorque, TargetTorque = 400 });
+        Assert.Equal(20.0, d.Update(0, Dt), 9); // the plant gets this substep's torque…
+        Assert.Equal(300, d.Feedback.TorqueActual); // …0x6077 the mean of the last two substeps (200 ‰ and 400 ‰)
+        d.Update(0, Dt);
+        Assert.Equal(400, d.Feedback.TorqueActual);
+        Assert.Throws<ArgumentOutOfRangeException>(() => d.TorqueAverageSubsteps = 0);
+        Assert.Throws<ArgumentOutOfRangeException>(() => d.TorqueAverageSubsteps = EmulatedServoDrive.MaxTorqueAverageSubsteps + 1);
+    }
+
+    [Fact]
     public void Torque_scale_fault_weakens_the_motor_but_not_the_reported_torque()
     {
         var d = PoweredUp();

@@ -71,7 +71,14 @@ public class DigitalTwinTests(ITestOutputHelper output)
     }
 
     /// <summary>The synthetic robot's torque is exactly RNEA of the servo accelerations (a computed-torque drive): full-M sawtooth.</summary>
-    private static readonly DigitalTwinOptions Synthetic = new() { SawtoothInertia = SawtoothInertia.Full };
+    private static readonly DigitalTwinOptions Synthetic = new()
+    {
+        SawtoothInertia = SawtoothInertia.Full,
+        // The synthetic robot samples its torque and IMUs at the tick and has no unmodelled load.
+        TorqueFeedback = TorqueFeedback.LastSample,
+        ImuSampling = ImuSampling.Instant,
+        DisturbanceGain = 0,
+    };
 
     private static (RtConfig Config, ChannelLayout Layout, TickState State) Setup(bool shuffle = true)
     {

@@ -30,6 +30,50 @@ public class ServoModelTests
     }
 
     [Fact]
+    public void The_disturbance_estimate_converges_to_an_unmodelled_constant_load_and_then_predicts_exactly()
+    {
+        // Truth: the same loop pushed by a constant acceleration d = ω²·Δu (a load, as if the command were offset by
+        // Δu). The estimating model, corrected from its velocity innovation every tick, must find d and then predict
+        // the true state one tick ahead to rounding.
+        const double w = 120, z = 0.9, du = 0.01;
+        var p = new ServoParameters(w, z, 1.0, 1, 1.0, 0, 0);
+        var truth = new ServoModel([p], Dt);
+        var model = new ServoModel([p], Dt);
+        double[] q = [0], qd = [0], tq = new double[1], tqd = new double[1], tqdd = new double[1];
+        double[] mq = new double[1], mqd = new double[1], mqdd = new double[1];
+        double lastPositionError = double.NaN, lastVelocityError = double.NaN;
+        for (int k = 0; k < 200; k++)
+        {
+            double u = 0.2 * Math.Sin(2 * Math.PI * k * Dt);
+            truth.Predict(q, qd, [u + du], [], tq, tqd, tqdd);
+            model.Predict(q, qd, [u], [], mq, mqd, mqdd);
+            lastPositionError = tq[0] - mq[0];
+            lastVelocityError = tqd[0] - mqd[0];
+            model.CorrectDisturbance(0, lastVelocityError, 0.5);
+            q[0] = tq[0];
+            qd[0] = tqd[0];
+        }
+        Assert.Equal(w * w * du, model.Disturbance[0], 6);
+        Assert.True(Math.Abs(lastVelocityError) < 1e-9, $"velocity error {lastVelocityError}");
+        Assert.True(Math.Abs(lastPositionError) < 1e-12, $"position error {lastPositionError}");
+        model.ResetDisturbance(0);
+        Assert.Equal(0, model.Disturbance[0]);
+    }
+
+    [Fact]
+    public void Disturbance_correction_ignores_non_finite_innovations_and_allocates_nothing()
+    {
+        var model = new ServoModel([new ServoParameters(100, 1, 1, 1, 1, 0, 0)], Dt);
+        model.CorrectDisturbance(0, double.NaN, 0.5);
+        model.CorrectDisturbance(0, double.PositiveInfinity, 0.5);
+        Assert.Equal(0, model.Disturbance[0]);
+        for (int k = 0; k < 100; k++) model.CorrectDisturbance(0, 1e-6, 0.3);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int k = 0; k < 10_000; k++) model.CorrectDisturbance(0, 1e-9, 0.3);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public void A_command_takes_effect_after_the_configured_delay()
     {
         // Delay 3: the command recorded at call k drives the interval of call k + 2.

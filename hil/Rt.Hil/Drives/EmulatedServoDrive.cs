@@ -51,8 +51,8 @@ public sealed class EmulatedServoDrive
     private bool _torqueLimited;
     private bool _targetReached;
     private double _commandedTorque;
-    private double _torqueSum;   // commanded torque summed over the substeps since the last command (0x6077 = the mean)
-    private int _torqueSamples;
+    private readonly double[] _torqueWindow = new double[MaxTorqueAverageSubsteps]; // last substeps' torques (ring)
+    private int _torqueWindowHead, _torqueWindowFill, _torqueAverageSubsteps = 1;
 
     /// <summary>Not real-time safe. <paramref name="seed"/> seeds the encoder noise (only used when noise is on).</summary>
     public EmulatedServoDrive(JointDriveConfig joint, DriveModelOptions? options = null, ulong seed = 0)
@@ -89,6 +89,27 @@ public sealed class EmulatedServoDrive
     /// <summary>Filtered joint velocity from encoder differences, rad/s.</summary>
     public double MeasuredVelocityRadS => _velocityRadS;
 
+    /// <summary>Longest averaging window of <see cref="TorqueAverageSubsteps"/>.</summary>
+    public const int MaxTorqueAverageSubsteps = 16;
+
+    /// <summary>
+    /// How many of the latest drive-loop substeps 0x6077 (torque actual) averages, 1..<see cref="MaxTorqueAverageSubsteps"/>
+    /// (default 1: the last substep's torque). The bench sets it to the plant substeps per tick, so the reported torque is
+    /// the mean over the tick — what a current measurement filtered over the bus cycle reads, and what the twin's
+    /// momentum observer integrates over the tick (a last-substep sample carries the drive loop's intra-tick ripple).
+    /// Not real-time safe to change while the drive runs.
+    /// </summary>
+    public int TorqueAverageSubsteps
+    {
+        get => _torqueAverageSubsteps;
+        set
+        {
+            if (value is < 1 or > MaxTorqueAverageSubsteps)
+                throw new ArgumentOutOfRangeException(nameof(value), value, $"torque averaging window must be 1..{MaxTorqueAverageSubsteps} substeps");
+            _torqueAverageSubsteps = value;
+        }
+    }
+
     /// <summary>Fault hook: fraction of the commanded torque the motor really produces (1 healthy, 0 lost).</summary>
     public double TorqueScale { get; set; } = 1.0;
 
@@ -121,9 +142,6 @@ public sealed class EmulatedServoDrive
     public void ApplyCommand(in DriveOutputs command)
     {
         _cmd = command;
-        // 0x6077 averages the torque over one command interval (a current loop's filtered reading over the cycle).
-        _torqueSum = 0;
-        _torqueSamples = 0;
         if (command.ModeOfOperation is Cia402Modes.CyclicSyncPosition or Cia402Modes.CyclicSyncVelocity or Cia402Modes.CyclicSyncTorque
             && command.ModeOfOperation != ModeDisplay)
         {
@@ -224,8 +242,9 @@ public sealed class EmulatedServoDrive
             _torqueLimited = false;
         }
         _commandedTorque = tau;
-        _torqueSum += tau;
-        _torqueSamples++;
+        _torqueWindowHead = (_torqueWindowHead + 1) % MaxTorqueAverageSubsteps;
+        _torqueWindow[_torqueWindowHead] = tau;
+        if (_torqueWindowFill < MaxTorqueAverageSubsteps) _torqueWindowFill++;
         Latch();
         return tau * TorqueScale;
     }
@@ -369,7 +388,17 @@ public sealed class EmulatedServoDrive
     {
         _latched.PositionActual = _counts;
         _latched.VelocityActual = SaturateToInt(_velocityCounts);
-        _latched.TorqueActual = Scaling.TorqueToPerMille(_torqueSamples > 0 ? _torqueSum / _torqueSamples : _commandedTorque);
+        _latched.TorqueActual = Scaling.TorqueToPerMille(ReportedTorque());
+    }
+
+    /// <summary>0x6077's value: the mean commanded torque over the last <see cref="TorqueAverageSubsteps"/> substeps.</summary>
+    private double ReportedTorque()
+    {
+        int n = Math.Min(_torqueAverageSubsteps, _torqueWindowFill);
+        if (n <= 1) return _commandedTorque;
+        double sum = 0;
+        for (int k = 0; k < n; k++) sum += _torqueWindow[(_torqueWindowHead - k + MaxTorqueAverageSubsteps) % MaxTorqueAverageSubsteps];
+        return sum / n;
     }
 
     private static int SaturateToInt(double v)
