@@ -2,6 +2,7 @@ using Rt.Core.Description;
 using Rt.Core.Faults;
 using Rt.Hil.Drives;
 using Xunit.Abstractions;
+using Rt.Drivers.Cia402;
 
 namespace Rt.Hil.Tests;
 
@@ -34,7 +35,7 @@ public class BenchFaultTests(ITestOutputHelper output)
             else if (settledAt < 0) settledAt = tick;
         }
         output.WriteLine($"{joint}: 0.08 rad step, overshoot {(peak - step) / step * 100:F1} %, settled (±2 mrad) after {settledAt} ms");
-        Assert.Equal(Cia402State.OperationEnabled, bench.Drives[j].State);
+        Assert.Equal(DriveState.OperationEnabled, bench.Drives[j].State);
         Assert.InRange(settledAt, 1, 500);
         Assert.True(peak - step < 0.5 * step, $"overshoot {peak - step} rad");
         Assert.Equal(target, bench.Plant.JointPosition(j), 0.002);

@@ -1,5 +1,6 @@
 using Rt.Core.ProcessData;
 using Rt.Hil.Drives;
+using Rt.Drivers.Cia402;
 
 namespace Rt.Hil.Tests;
 
@@ -58,7 +59,7 @@ public class BenchTests
         }
         bench.Exchange(state);
         Assert.True(bench.PlantHealthy);
-        Assert.Equal(Cia402State.OperationEnabled, bench.Drives[knee].State);
+        Assert.Equal(DriveState.OperationEnabled, bench.Drives[knee].State);
         Assert.Equal(kneeTarget, bench.Plant.JointPosition(knee), 0.003);
         Assert.Equal(rollTarget, bench.Plant.JointPosition(rollR), 0.003);
         Assert.Equal(kneeTarget, kneeScaling.CountsToPosition(state.Image.Inputs[knee].PositionActual), 0.003);

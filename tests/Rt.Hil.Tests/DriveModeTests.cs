@@ -1,6 +1,7 @@
 using Rt.Core.ProcessData;
 using Rt.Hil.Drives;
 using Rt.Hil.Sim;
+using Rt.Drivers.Cia402;
 
 namespace Rt.Hil.Tests;
 
@@ -50,7 +51,7 @@ public class DriveModeTests
         Run(200, 0x0F);
         Assert.Equal(1.0, bench.Plant.JointVelocity(hip), 0.1);
         Run(50, 0x0B); // quick stop: after 50 ms at 10 rad/s², still slowing down
-        Assert.Equal(Cia402State.QuickStopActive, bench.Drives[hip].State);
+        Assert.Equal(DriveState.QuickStopActive, bench.Drives[hip].State);
         Assert.Equal(0x07, state.Image.Inputs[hip].Statusword & 0x6F);
         Assert.InRange(bench.Plant.JointVelocity(hip), 0.2, 0.8);
         Run(400, 0x0B);

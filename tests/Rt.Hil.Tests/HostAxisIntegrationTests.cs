@@ -1,6 +1,7 @@
 using Rt.ControlLoop.Pipeline;
 using Rt.Core.Tick;
 using Rt.Hil.Drives;
+using Rt.Drivers.Cia402;
 
 namespace Rt.Hil.Tests;
 
@@ -41,15 +42,15 @@ public class HostAxisIntegrationTests
 
         Tick(DrivePowerRequest.Off);
         Tick(DrivePowerRequest.Off);
-        Assert.All(bench.Drives, d => Assert.Equal(Cia402State.SwitchOnDisabled, d.State));
+        Assert.All(bench.Drives, d => Assert.Equal(DriveState.SwitchOnDisabled, d.State));
 
         bench.Drives[knee].InjectFault(0x2310);
         Tick(DrivePowerRequest.Off);
         Tick(DrivePowerRequest.Off);
-        Assert.Equal(Cia402State.Fault, bench.Drives[knee].State);
+        Assert.Equal(DriveState.Fault, bench.Drives[knee].State);
         Tick(DrivePowerRequest.Off, resetFault: true);
         Tick(DrivePowerRequest.Off, resetFault: true);
-        Assert.Equal(Cia402State.SwitchOnDisabled, bench.Drives[knee].State);
+        Assert.Equal(DriveState.SwitchOnDisabled, bench.Drives[knee].State);
         Assert.Equal(0, bench.Drives[knee].ErrorCode);
     }
 }

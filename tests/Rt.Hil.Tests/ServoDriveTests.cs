@@ -1,6 +1,7 @@
 using Rt.Core.Config;
 using Rt.Core.ProcessData;
 using Rt.Hil.Drives;
+using Rt.Drivers.Cia402;
 
 namespace Rt.Hil.Tests;
 
@@ -33,7 +34,7 @@ public class ServoDriveTests
         d.ApplyCommand(BenchFixtures.Command(0x06, mode, d.Feedback.PositionActual));
         d.ApplyCommand(BenchFixtures.Command(0x07, mode, d.Feedback.PositionActual));
         d.ApplyCommand(BenchFixtures.Command(0x0F, mode, d.Feedback.PositionActual));
-        Assert.Equal(Cia402State.OperationEnabled, d.State);
+        Assert.Equal(DriveState.OperationEnabled, d.State);
     }
 
     [Fact]
@@ -72,10 +73,10 @@ public class ServoDriveTests
         var d = PoweredUp();
         Enable(d);
         d.ApplyCommand(BenchFixtures.Command(0x0B)); // quick stop: bits 2:1 = 01
-        Assert.Equal(Cia402State.QuickStopActive, d.State);
+        Assert.Equal(DriveState.QuickStopActive, d.State);
         Assert.Equal(0x07, d.Feedback.Statusword & 0x6F);
         d.ApplyCommand(BenchFixtures.Command(0x0F));
-        Assert.Equal(Cia402State.OperationEnabled, d.State);
+        Assert.Equal(DriveState.OperationEnabled, d.State);
         d.ApplyCommand(BenchFixtures.Command(0x00)); // disable voltage
         Assert.Equal(0x40, d.Feedback.Statusword & 0x4F);
         Assert.Equal(0, d.Update(0, Dt));
@@ -102,13 +103,13 @@ public class ServoDriveTests
             held.ApplyCommand(BenchFixtures.Command(0x80));
             held.Update(0, Dt);
         }
-        Assert.Equal(Cia402State.Fault, held.State);
+        Assert.Equal(DriveState.Fault, held.State);
 
         // Falling then rising edge resets.
         held.ApplyCommand(BenchFixtures.Command(0x00));
-        Assert.Equal(Cia402State.Fault, held.State);
+        Assert.Equal(DriveState.Fault, held.State);
         held.ApplyCommand(BenchFixtures.Command(0x80));
-        Assert.Equal(Cia402State.SwitchOnDisabled, held.State);
+        Assert.Equal(DriveState.SwitchOnDisabled, held.State);
         Assert.Equal(0, held.Feedback.ErrorCode);
 
         d.ApplyCommand(BenchFixtures.Command(0x80));
@@ -216,9 +217,9 @@ public class ServoDriveTests
         d.ApplyCommand(BenchFixtures.Command(0x0F, target: d.Scaling.PositionToCounts(0.2)));
         d.Update(0, Dt);
         Assert.NotEqual(0, d.Feedback.Statusword & 0x2000); // following error bit while within the timeout
-        Assert.Equal(Cia402State.OperationEnabled, d.State);
+        Assert.Equal(DriveState.OperationEnabled, d.State);
         for (int k = 0; k < 10; k++) d.Update(0, Dt);
-        Assert.Equal(Cia402State.Fault, d.State);
+        Assert.Equal(DriveState.Fault, d.State);
         Assert.Equal(Cia402ErrorCodes.FollowingError, d.Feedback.ErrorCode);
         Assert.Equal(0x08, d.Feedback.Statusword & 0x4F);
     }

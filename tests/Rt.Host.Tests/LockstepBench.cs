@@ -13,6 +13,7 @@ using Rt.Host.Composition;
 using Rt.Safety;
 using Rt.TestSupport;
 using Xunit;
+using Rt.Drivers.Cia402;
 
 namespace Rt.Host.Tests;
 
@@ -160,7 +161,7 @@ internal sealed class LockstepBench : IDisposable
             if (j == skipDriveJoint) continue;
             Assert.True(DriveDevice(j).Command.Controlword == 0x0000, $"{Config.Joints[j].Name}: slave received controlword 0x{DriveDevice(j).Command.Controlword:X4}");
             var st = Bench.Drives[j].State;
-            Assert.True(st is Cia402State.SwitchOnDisabled or Cia402State.Fault or Cia402State.FaultReactionActive,
+            Assert.True(st is DriveState.SwitchOnDisabled or DriveState.Fault or DriveState.FaultReactionActive,
                 $"{Config.Joints[j].Name}: emulated drive in {st} after the stop frame");
         }
     }
@@ -201,7 +202,7 @@ internal sealed class LockstepBench : IDisposable
             Assert.Equal(sent[j].Controlword, got.Controlword);
             Assert.Equal(sent[j].TargetPosition, got.TargetPosition);
             Assert.Equal(sent[j].VelocityOffset, got.VelocityOffset);
-            Assert.Equal(Cia402State.OperationEnabled, Bench.Drives[j].State);
+            Assert.Equal(DriveState.OperationEnabled, Bench.Drives[j].State);
         }
     }
 

@@ -8,6 +8,7 @@ using Rt.Core.Description;
 using Rt.Safety;
 using Xunit;
 using Xunit.Abstractions;
+using Rt.Drivers.Cia402;
 
 namespace Rt.Host.Tests;
 
@@ -96,13 +97,13 @@ public class SafetyOnBenchTests(ITestOutputHelper output)
         Assert.True(b.Session.Pipeline.Operator.Enable);
         b.Run(100);
         Assert.Equal(SafetyState.Disabled, b.State.SafetyState);
-        for (int j = 0; j < b.Joints; j++) Assert.NotEqual(Cia402State.OperationEnabled, b.Bench.Drives[j].State);
+        for (int j = 0; j < b.Joints; j++) Assert.NotEqual(DriveState.OperationEnabled, b.Bench.Drives[j].State);
 
         b.Session.Pipeline.Operator.Enable = false;
         b.Step();
         b.Session.Pipeline.Operator.Enable = true;
         b.RunUntilOperational(settleTicks: 20, maxTicks: 200);
-        for (int j = 0; j < b.Joints; j++) Assert.Equal(Cia402State.OperationEnabled, b.Bench.Drives[j].State);
+        for (int j = 0; j < b.Joints; j++) Assert.Equal(DriveState.OperationEnabled, b.Bench.Drives[j].State);
         Assert.True(b.Session.BenchEnableOutput!.Level);
     }
 
@@ -280,7 +281,7 @@ public class SafetyOnBenchTests(ITestOutputHelper output)
         b.Bench.Drives[joint].InjectFault(OvercurrentCode);
         b.StepUntilTrip(() => (b.State.Image.Inputs[joint].Statusword & 0x0008) != 0, 5);
         b.Run(20);
-        Assert.Equal(Cia402State.Fault, b.Bench.Drives[joint].State);
+        Assert.Equal(DriveState.Fault, b.Bench.Drives[joint].State);
 
         // Drive faults need the reset to clear: accepted into Resetting, the axis logic sends the CiA 402 fault reset.
         reset.Set(true);
@@ -290,7 +291,7 @@ public class SafetyOnBenchTests(ITestOutputHelper output)
         Assert.Equal(0x0080, b.State.Image.Outputs[joint].Controlword);
         b.Step();
         Assert.Equal(0x0080, b.DriveDevice(joint).Command.Controlword);
-        Assert.Equal(Cia402State.SwitchOnDisabled, b.Bench.Drives[joint].State);
+        Assert.Equal(DriveState.SwitchOnDisabled, b.Bench.Drives[joint].State);
         Assert.Equal(0, b.Bench.Drives[joint].ErrorCode);
         reset.Set(false);
         b.Run(5);
@@ -300,7 +301,7 @@ public class SafetyOnBenchTests(ITestOutputHelper output)
         b.Step();
         b.Session.Pipeline.Operator.Enable = true;
         b.RunUntilOperational(settleTicks: 20, maxTicks: 200);
-        Assert.Equal(Cia402State.OperationEnabled, b.Bench.Drives[joint].State);
+        Assert.Equal(DriveState.OperationEnabled, b.Bench.Drives[joint].State);
         var events = b.CloseAndTakeEvents();
         Assert.Contains(events, e => e.From == SafetyState.Faulted && e.To == SafetyState.Resetting);
         Assert.Contains(events, e => e.From == SafetyState.Resetting && e.To == SafetyState.Disabled);
@@ -333,7 +334,7 @@ public class SafetyOnBenchTests(ITestOutputHelper output)
         // The slave in SAFEOP no longer passes outputs on; its drive must fall to its safe state on its own.
         b.AssertCat0StopSentAndReceived(skipDriveJoint: joint);
         var behind = b.Bench.Drives[joint].State;
-        Assert.True(behind is Rt.Hil.Drives.Cia402State.SwitchOnDisabled or Rt.Hil.Drives.Cia402State.Fault,
+        Assert.True(behind is DriveState.SwitchOnDisabled or DriveState.Fault,
             $"drive behind the SAFEOP slave is {behind}; a slave out of OP must not keep driving it");
         AssertLogged(b.CloseAndTakeEvents(), tTrip, FaultCode.BusSlaveLeftOp, StopCategory.Cat0, SafetyState.Faulted);
     }
@@ -387,7 +388,7 @@ public class SafetyOnBenchTests(ITestOutputHelper output)
         Assert.Equal(DrivePowerRequest.Off, b.State.PowerRequest);
         for (int j = 0; j < b.Joints; j++) Assert.Equal(0x0000, b.State.Image.Outputs[j].Controlword);
         b.Step();
-        for (int j = 0; j < b.Joints; j++) Assert.Equal(Cia402State.SwitchOnDisabled, b.Bench.Drives[j].State);
+        for (int j = 0; j < b.Joints; j++) Assert.Equal(DriveState.SwitchOnDisabled, b.Bench.Drives[j].State);
         output.WriteLine($"SS1 complete (STO) in tick {stopped}, {stopped - tTrip} ticks after the trip");
 
         var events = b.CloseAndTakeEvents();
@@ -435,7 +436,7 @@ public class SafetyOnBenchTests(ITestOutputHelper output)
         Assert.Equal(DrivePowerRequest.Operate, b.State.PowerRequest);
         b.Run(200);
         Assert.Equal(SafetyState.Holding, b.State.SafetyState);
-        for (int j = 0; j < b.Joints; j++) Assert.Equal(Cia402State.OperationEnabled, b.Bench.Drives[j].State);
+        for (int j = 0; j < b.Joints; j++) Assert.Equal(DriveState.OperationEnabled, b.Bench.Drives[j].State);
         Assert.True(b.Session.BenchEnableOutput!.Level, "SOS keeps power");
 
         // Push the hip yaw (drive weakened) out of the standstill window around the hold target the drives were sent.

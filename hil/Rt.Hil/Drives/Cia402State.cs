@@ -1,17 +1,6 @@
 namespace Rt.Hil.Drives;
 
-/// <summary>CiA 402 power drive system states (the drive's state machine).</summary>
-public enum Cia402State : byte
-{
-    NotReadyToSwitchOn,
-    SwitchOnDisabled,
-    ReadyToSwitchOn,
-    SwitchedOn,
-    OperationEnabled,
-    QuickStopActive,
-    FaultReactionActive,
-    Fault,
-}
+// The drive's states are the host's vocabulary too: Rt.Drivers.Cia402.DriveState.
 
 /// <summary>CiA 402 modes of operation (0x6060) the emulated drive supports.</summary>
 public static class Cia402Modes

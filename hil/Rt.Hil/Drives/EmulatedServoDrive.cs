@@ -69,7 +69,7 @@ public sealed class EmulatedServoDrive
 
     public string JointName { get; }
     public JointScaling Scaling { get; }
-    public Cia402State State { get; private set; } = Cia402State.NotReadyToSwitchOn;
+    public DriveState State { get; private set; } = DriveState.NotReadyToSwitchOn;
 
     /// <summary>0x6061: the mode the drive is running.</summary>
     public sbyte ModeDisplay { get; private set; }
@@ -160,40 +160,40 @@ public sealed class EmulatedServoDrive
 
         switch (State)
         {
-            case Cia402State.Fault:
+            case DriveState.Fault:
                 if (resetEdge)
                 {
-                    State = Cia402State.SwitchOnDisabled;
+                    State = DriveState.SwitchOnDisabled;
                     ErrorCode = 0;
                 }
                 break;
-            case Cia402State.SwitchOnDisabled:
-                if (shutdown) State = Cia402State.ReadyToSwitchOn;
+            case DriveState.SwitchOnDisabled:
+                if (shutdown) State = DriveState.ReadyToSwitchOn;
                 break;
-            case Cia402State.ReadyToSwitchOn:
-                if (disableVoltage || quickStop) State = Cia402State.SwitchOnDisabled;
-                else if (switchOn) State = Cia402State.SwitchedOn;
+            case DriveState.ReadyToSwitchOn:
+                if (disableVoltage || quickStop) State = DriveState.SwitchOnDisabled;
+                else if (switchOn) State = DriveState.SwitchedOn;
                 else if (enableOperation) Enable(); // transitions 3 and 4 in one cycle, as most drives accept
                 break;
-            case Cia402State.SwitchedOn:
-                if (disableVoltage || quickStop) State = Cia402State.SwitchOnDisabled;
-                else if (shutdown) State = Cia402State.ReadyToSwitchOn;
+            case DriveState.SwitchedOn:
+                if (disableVoltage || quickStop) State = DriveState.SwitchOnDisabled;
+                else if (shutdown) State = DriveState.ReadyToSwitchOn;
                 else if (enableOperation) Enable();
                 break;
-            case Cia402State.OperationEnabled:
-                if (disableVoltage) State = Cia402State.SwitchOnDisabled;
+            case DriveState.OperationEnabled:
+                if (disableVoltage) State = DriveState.SwitchOnDisabled;
                 else if (quickStop)
                 {
-                    State = Cia402State.QuickStopActive;
+                    State = DriveState.QuickStopActive;
                     _quickStopVelocity = _velocityRadS;
                     _holdPosition = _positionRad;
                 }
-                else if (shutdown) State = Cia402State.ReadyToSwitchOn;
-                else if (switchOn) State = Cia402State.SwitchedOn;
+                else if (shutdown) State = DriveState.ReadyToSwitchOn;
+                else if (switchOn) State = DriveState.SwitchedOn;
                 break;
-            case Cia402State.QuickStopActive:
+            case DriveState.QuickStopActive:
                 // Quick-stop option code 6 behaviour: ramp down, then hold position in "quick stop active".
-                if (disableVoltage) State = Cia402State.SwitchOnDisabled;
+                if (disableVoltage) State = DriveState.SwitchOnDisabled;
                 else if (enableOperation) Enable();
                 break;
         }
@@ -206,18 +206,18 @@ public sealed class EmulatedServoDrive
     public double Update(double jointPositionRad, double dt)
     {
         SampleEncoder(jointPositionRad, dt);
-        if (State == Cia402State.NotReadyToSwitchOn) State = Cia402State.SwitchOnDisabled; // power-up self-test done
-        else if (State == Cia402State.FaultReactionActive) State = Cia402State.Fault;     // reaction: torque already off
+        if (State == DriveState.NotReadyToSwitchOn) State = DriveState.SwitchOnDisabled; // power-up self-test done
+        else if (State == DriveState.FaultReactionActive) State = DriveState.Fault;     // reaction: torque already off
 
         double tau = 0;
         _followingErrorActive = false;
         _targetReached = false;
         switch (State)
         {
-            case Cia402State.OperationEnabled:
+            case DriveState.OperationEnabled:
                 tau = OperationTorque(dt);
                 break;
-            case Cia402State.QuickStopActive:
+            case DriveState.QuickStopActive:
             {
                 double dv = _o.QuickStopDecelerationRadS2 * dt;
                 _quickStopVelocity = Math.Abs(_quickStopVelocity) <= dv ? 0 : _quickStopVelocity - Math.Sign(_quickStopVelocity) * dv;
@@ -231,7 +231,7 @@ public sealed class EmulatedServoDrive
                 break;
         }
 
-        if (State is Cia402State.OperationEnabled or Cia402State.QuickStopActive)
+        if (State is DriveState.OperationEnabled or DriveState.QuickStopActive)
         {
             _torqueLimited = Math.Abs(tau) > _maxTorque;
             tau = Math.Clamp(tau, -_maxTorque, _maxTorque);
@@ -267,20 +267,20 @@ public sealed class EmulatedServoDrive
     {
         ushort sw = State switch
         {
-            Cia402State.NotReadyToSwitchOn => 0x0000,
-            Cia402State.SwitchOnDisabled => 0x0040,
-            Cia402State.ReadyToSwitchOn => 0x0021,
-            Cia402State.SwitchedOn => 0x0023,
-            Cia402State.OperationEnabled => 0x0027,
-            Cia402State.QuickStopActive => 0x0007,
-            Cia402State.FaultReactionActive => 0x000F,
+            DriveState.NotReadyToSwitchOn => 0x0000,
+            DriveState.SwitchOnDisabled => 0x0040,
+            DriveState.ReadyToSwitchOn => 0x0021,
+            DriveState.SwitchedOn => 0x0023,
+            DriveState.OperationEnabled => 0x0027,
+            DriveState.QuickStopActive => 0x0007,
+            DriveState.FaultReactionActive => 0x000F,
             _ => 0x0008,
         };
-        if (State == Cia402State.NotReadyToSwitchOn) return sw;
+        if (State == DriveState.NotReadyToSwitchOn) return sw;
         sw |= SwVoltageEnabled | SwRemote; // DC bus powered on the bench; the drive accepts PDO commands
         if (_torqueLimited) sw |= SwWarning;
         if (_targetReached) sw |= SwTargetReached;
-        if (State == Cia402State.OperationEnabled)
+        if (State == DriveState.OperationEnabled)
         {
             sw |= SwFollowing;
             if (_followingErrorActive) sw |= SwFollowingError;
@@ -365,7 +365,7 @@ public sealed class EmulatedServoDrive
 
     private void Enable()
     {
-        State = Cia402State.OperationEnabled;
+        State = DriveState.OperationEnabled;
         EnterOperation();
     }
 
@@ -378,8 +378,8 @@ public sealed class EmulatedServoDrive
 
     private void EnterFault(ushort code)
     {
-        if (State is Cia402State.Fault or Cia402State.FaultReactionActive) return;
-        State = Cia402State.FaultReactionActive;
+        if (State is DriveState.Fault or DriveState.FaultReactionActive) return;
+        State = DriveState.FaultReactionActive;
         ErrorCode = code;
         _integral = 0;
     }
