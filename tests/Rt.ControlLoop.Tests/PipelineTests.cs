@@ -109,6 +109,19 @@ public class PipelineTests
         Assert.Equal(p.State.Image.Inputs[0].PositionActual, p.State.Image.Outputs[0].TargetPosition);
     }
 
+    [Fact]
+    public void After_skipped_periods_the_motion_resumes_where_it_was_instead_of_jumping_ahead()
+    {
+        var (p, _, controller, _, _, _) = Build();
+        long k = 0, time = 0;
+        while (controller.CurrentPhase != TrajectoryController.Phase.Run) p.Tick(k++, time += 1_000_000, 0);
+        for (int i = 0; i < 100; i++) p.Tick(k++, time += 1_000_000, 0);
+        double before = controller.MotionTimeS;
+        // A 40 ms stall: the scheduler skipped 39 periods; the next tick comes with a time 40 ms later.
+        p.Tick(k++, time += 40_000_000, 0);
+        Assert.Equal(before + 0.001, controller.MotionTimeS, 9);
+    }
+
     private sealed class DroppingSink : ITickSink
     {
         public bool Drop;

@@ -22,7 +22,9 @@ public sealed class TrajectoryController : IMotionController
     private readonly double[] _start, _reference, _target, _velocity;
     private readonly double[] _vMax, _aMax, _min, _max;
     private readonly double _settleS;
-    private long _phaseStartNs;
+    // Time into the current phase, advanced one period per tick that actually ran: after a stall (skipped periods) the
+    // motion resumes where it was instead of jumping ahead and making the drives chase it.
+    private long _phaseElapsedNs;
 
     public TrajectoryController(RtConfig config)
     {
@@ -75,10 +77,11 @@ public sealed class TrajectoryController : IMotionController
         if (CurrentPhase == Phase.Idle)
         {
             CurrentPhase = Phase.Settle;
-            _phaseStartNs = s.TimeNs;
+            _phaseElapsedNs = -s.PeriodNs;
             Array.Copy(_target, _start, n);
         }
-        double t = (s.TimeNs - _phaseStartNs) * 1e-9;
+        _phaseElapsedNs += s.PeriodNs;
+        double t = _phaseElapsedNs * 1e-9;
         if (CurrentPhase == Phase.Settle)
         {
             _motion.Sample(0, _reference);
@@ -88,7 +91,7 @@ public sealed class TrajectoryController : IMotionController
             if (u >= 1.0)
             {
                 CurrentPhase = Phase.Run;
-                _phaseStartNs = s.TimeNs;
+                _phaseElapsedNs = -s.PeriodNs; // the first Run tick is t = 0
             }
         }
         else
