@@ -148,6 +148,9 @@ internal static class RunCommand
         long gcCount = loopCollections?.Invoke() ?? GC.CollectionCount(0) + GC.CollectionCount(1) + GC.CollectionCount(2) - gc0;
         RunReport.Final(o, session, timing, wall.Elapsed.TotalSeconds, options.Lockstep, faults, gcCount);
         if (realtimeSummary != null) o.WriteLine(realtimeSummary());
-        return session.State.SafetyState == SafetyState.Faulted ? ExitCodes.RunFaulted : ExitCodes.Ok;
+        // Any trip (a Cat 1 stop ends in Stopped, a Cat 2 stop in Holding, Cat 0 in Faulted) makes the run a failure for scripts.
+        return session.State.SafetyState is SafetyState.Faulted or SafetyState.Stopped or SafetyState.Stopping or SafetyState.Holding
+            ? ExitCodes.RunFaulted
+            : ExitCodes.Ok;
     }
 }

@@ -5,7 +5,7 @@ public static class ExitCodes
 {
     public const int Ok = 0;
 
-    /// <summary>The run finished but the robot was stopped by a fault, or a benchmark missed its target.</summary>
+    /// <summary>The run finished with the safety supervisor tripped (stopping, stopped, holding or faulted).</summary>
     public const int RunFaulted = 1;
 
     /// <summary>Bad input: config, robot description, parameter file, recording, command line.</summary>
