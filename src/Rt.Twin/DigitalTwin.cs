@@ -63,6 +63,7 @@ public sealed class DigitalTwin : ITwinStage
     private readonly double[] _friction, _residual;
     private readonly int[] _warmup;                                 // per joint ticks left before its channels count
     private readonly bool[] _jointExcluded;
+    private readonly bool[] _driveOn;                              // per joint: its drive closes the loop this tick
     private bool _imuExcluded;
 
     // Model-order scratch.
@@ -192,6 +193,7 @@ public sealed class DigitalTwin : ITwinStage
         _residual = new double[_n];
         _warmup = new int[_n];
         _jointExcluded = new bool[_n];
+        _driveOn = new bool[_n];
         _mq = new double[_n];
         _mqd = new double[_n];
         _mqdd = new double[_n];
@@ -287,7 +289,9 @@ public sealed class DigitalTwin : ITwinStage
             {
                 _cq[j] = _badQ[j] ? _predQ[j] : _predQ[j] + _lp * (_yq[j] - _predQ[j]);
                 _cqd[j] = _badQd[j] ? _predQd[j] : _predQd[j] + _lv * (_yqd[j] - _predQd[j]);
-                if (!_badQd[j] && !_jointExcluded[j]) _servo.CorrectDisturbance(j, _yqd[j] - _predQd[j], _kd);
+                // The load estimate converges during the warm-up too (that is what the warm-up is for); only a drive that
+                // is off (no closed loop to describe) leaves it alone.
+                if (!_badQd[j] && _driveOn[j]) _servo.CorrectDisturbance(j, _yqd[j] - _predQd[j], _kd);
             }
             else
             {
@@ -428,10 +432,12 @@ public sealed class DigitalTwin : ITwinStage
 
     private void UpdateExclusions(TickState state)
     {
-        bool allOn = true;
+        bool allOn = true, anyWarming = false;
         for (int j = 0; j < _n; j++)
         {
             bool on = !_requireOperational || state.DriveOperational[j];
+            if (!on && _driveOn[j]) _servo.ResetDisturbance(j);
+            _driveOn[j] = on;
             if (!on)
             {
                 allOn = false;
@@ -442,16 +448,17 @@ public sealed class DigitalTwin : ITwinStage
                 _warmup[j]--;
             }
             bool exclude = !on || _warmup[j] > 0;
+            anyWarming |= _warmup[j] > 0;
             if (exclude != _jointExcluded[j])
             {
                 _jointExcluded[j] = exclude;
-                if (exclude) _servo.ResetDisturbance(j); // a drive off (or restarting) carries no load estimate over
                 _crossCheck.SetExcluded(_chPos[j], exclude);
                 _crossCheck.SetExcluded(_chVel[j], exclude);
                 _crossCheck.SetExcluded(_chTau[j], exclude);
             }
         }
-        bool imuExclude = !allOn || !_hasPrediction;
+        // The IMUs see every joint: they arm once all drives are on and past their warm-up.
+        bool imuExclude = !allOn || !_hasPrediction || anyWarming;
         if (imuExclude != _imuExcluded)
         {
             _imuExcluded = imuExclude;

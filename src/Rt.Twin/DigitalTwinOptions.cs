@@ -61,7 +61,7 @@ public sealed record DigitalTwinOptions
     public ImuSampling ImuSampling { get; init; } = ImuSampling.TickMean;
 
     /// <summary>Ticks after a (re)start or a drive becoming operational before its servo channels may alarm.</summary>
-    public int WarmupTicks { get; init; } = 2;
+    public int WarmupTicks { get; init; } = 20;
 }
 
 /// <summary>

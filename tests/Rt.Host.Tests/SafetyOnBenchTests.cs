@@ -493,5 +493,57 @@ public class SafetyOnBenchTests(ITestOutputHelper output)
         Assert.True(trips.Count == 0, $"trips during the march: {string.Join("; ", trips)}");
         var warnings = events.Where(e => e.Reaction == StopCategory.Warning).ToList();
         output.WriteLine($"march {ticks} ticks: 0 trips, {warnings.Count} warnings ({string.Join(", ", warnings.Select(e => e.Trigger).Distinct())})");
+        // The shipped twin is calibrated (hil/robots/biped12/biped12.twin.yaml): its triggers are live and must be quiet.
+        Assert.True(warnings.Count == 0, $"warnings during the march: {string.Join("; ", warnings.Take(5))}");
+    }
+
+    /// <summary>Marches for <paramref name="seconds"/>, then pushes <paramref name="link"/> with a constant force (world frame).</summary>
+    private static long MarchThenPush(LockstepBench b, double seconds, string link, Vec3 force)
+    {
+        b.RunUntilOperational(settleTicks: 0);
+        b.Run(b.Session.TicksFor(seconds));
+        Assert.Equal(SafetyState.Operational, b.State.SafetyState);
+        b.Bench.Plant.ApplyExternalWrench(link, force, default);
+        return b.NextTick; // the first tick whose plant step sees the push
+    }
+
+    [Fact]
+    public void Twin_divergence_a_push_on_the_shin_during_the_march_is_a_cat1_ramp_within_ten_ticks()
+    {
+        // 60 N sideways on the left shin: far below the collision threshold (0.3 × the joint torque limits), but the
+        // hip-roll torque and the external-torque estimate leave the twin's noise model at once.
+        using var b = new LockstepBench(twin: null);
+        long push = MarchThenPush(b, 3.0, "l_shin", new Vec3(0, 60, 0));
+        long tTrip = b.StepUntilLeaves(SafetyState.Operational, 50);
+        output.WriteLine($"push from tick {push}, trip decided in tick {tTrip}: {tTrip - push + 1} ticks");
+        Assert.True(tTrip - push + 1 <= 10, $"twin divergence decided {tTrip - push + 1} ticks after the push");
+        b.AssertRampStopSentAndReceived();
+        var events = b.CloseAndTakeEvents();
+        var e = LockstepBench.TripEvent(events, tTrip);
+        Assert.Equal(FaultCode.TwinDivergence, e.Trigger);
+        Assert.Equal(StopCategory.Cat1, e.Reaction);
+        output.WriteLine($"trip: {e}");
+    }
+
+    [Fact]
+    public void Collision_an_external_torque_over_the_threshold_is_a_cat2_stop_after_its_discrepancy()
+    {
+        // Isolate the collision trigger (the twin-divergence detectors would otherwise decide first): a hard push on the
+        // shin whose external torque at the knee exceeds 0.3 × its torque limit. t0 = the first tick the momentum
+        // observer's estimate (the twin's record, not the supervisor) is over the threshold.
+        using var b = new LockstepBench(twin: null, tweak: c => c.Safety.Triggers["twin_divergence"] = new TriggerConfig { Reaction = "warn", DiscrepancyTicks = 3 });
+        int knee = b.Joint("l_knee"), hip = b.Joint("l_hip_pitch");
+        double kneeLimit = 0.3 * b.Config.Joints[knee].Limits.TorqueNm, hipLimit = 0.3 * b.Config.Joints[hip].Limits.TorqueNm;
+        long push = MarchThenPush(b, 3.0, "l_shin", new Vec3(400, 0, 0));
+        var (t0, tTrip) = b.StepUntilTrip(() =>
+            Math.Abs(b.State.Divergence.ExternalTorque[knee]) > kneeLimit || Math.Abs(b.State.Divergence.ExternalTorque[hip]) > hipLimit, 50);
+        int d = b.AssertReactionBound(SafetyTrigger.Collision, t0, tTrip);
+        Report(SafetyTrigger.Collision, t0, tTrip, d);
+        output.WriteLine($"push from tick {push}: observer over the threshold from tick {t0} ({t0 - push + 1} ticks), trip in tick {tTrip} ({tTrip - push + 1} ticks after the push)");
+        Assert.True(tTrip - push + 1 <= 10, $"collision decided {tTrip - push + 1} ticks after the push");
+        b.AssertRampStopSentAndReceived();
+        var e = LockstepBench.TripEvent(b.CloseAndTakeEvents(), tTrip);
+        Assert.Equal(FaultCode.Collision, e.Trigger);
+        Assert.Equal(StopCategory.Cat2, e.Reaction);
     }
 }

@@ -117,11 +117,18 @@ public sealed class MotionGenerator
         double phi = t / period - Math.Floor(t / period);
         for (int i = 0; i < q.Length; i++)
         {
-            // Left lifts in the first half of the cycle, right in the second; sin² keeps velocity continuous.
+            // Left lifts in the first half of the cycle, right in the second. The lift is the bump 64·s³(1−s)³
+            // (s = 2p, peak 1 at s = ½): position, velocity and acceleration are continuous at lift-off and touch-down.
+            // A sin² bump would step the acceleration there, a jerk impulse no drive follows without a transient
+            // (and the twin's cross-check would see it as a spike on every step).
             double p = _side[i] > 0 ? phi + 0.5 : phi;
             p -= Math.Floor(p);
-            double lift = p < 0.5 ? Math.Sin(2 * Math.PI * p) : 0.0;
-            lift *= lift;
+            double lift = 0.0;
+            if (p < 0.5)
+            {
+                double s = 2 * p, b = s * (1 - s);
+                lift = 64 * b * b * b;
+            }
             double hip = -_motion.HipPitchRad * lift;
             double knee = _motion.KneeRad * lift;
             switch (_roles[i])

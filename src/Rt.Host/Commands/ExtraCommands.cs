@@ -24,11 +24,17 @@ internal static partial class ExtraCommands
         var recording = new Argument<FileInfo>("recording") { Description = "A tick recording of an excitation run (rt run --record)" };
         var config = BenchCommand.ConfigOption();
         var output = new Option<FileInfo>("--out", "-o") { Description = "Twin-parameter file to write", Required = true };
-        var cmd = new Command("calibrate", "Identify the twin's parameters (servo models, friction, link dynamics, noise) from a recording") { recording, config, output };
+        var noiseFrom = new Option<FileInfo[]>("--noise-from")
+        {
+            Description = "More recordings whose replayed twin innovations also set the noise model (the motions and plant variations the robot will really see)",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var cmd = new Command("calibrate", "Identify the twin's parameters (servo models, friction, link dynamics, noise) from a recording") { recording, config, output, noiseFrom };
         cmd.SetAction(r => CommandRunner.Guard(() =>
         {
             var cfg = RunCommand.LoadConfig(r.GetValue(config)!);
-            var result = Calibrator.CalibrateFile(r.GetValue(recording)!.FullName, cfg, r.GetValue(output)!.FullName);
+            var extra = (r.GetValue(noiseFrom) ?? []).Select(f => Rt.Twin.Recording.TickRecording.Open(f.FullName)).ToList();
+            var result = Calibrator.CalibrateFile(r.GetValue(recording)!.FullName, cfg, r.GetValue(output)!.FullName, new CalibrationOptions { NoiseRecordings = extra });
             Console.WriteLine(result.Summary());
             Console.WriteLine($"wrote {r.GetValue(output)!.FullName}");
             return ExitCodes.Ok;

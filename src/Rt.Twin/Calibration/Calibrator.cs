@@ -30,6 +30,31 @@ public sealed record CalibrationOptions
     public double MinJointRangeRad { get; init; } = 0.05;
 
     public double MinJointVelocityRmsRadS { get; init; } = 0.05;
+
+    /// <summary>Coulomb smoothing velocities ε tried per joint (rad/s); the one with the smallest torque residual is kept.</summary>
+    public IReadOnlyList<double> CoulombSmoothingGrid { get; init; } = [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5];
+
+    /// <summary>
+    /// Window of the noise model's σ (seconds): σ is the largest RMS of the whitened innovation over any window of this
+    /// length, because the twin's model error grows with motion and the detectors must hold their false-alarm rate in
+    /// the busiest phase of the motion, not on average over a run that also holds still.
+    /// </summary>
+    public double NoiseWindowS { get; init; } = 0.5;
+
+    /// <summary>
+    /// In-control envelope: after the window rule, each channel's σ is scaled up (never down) until the detectors,
+    /// replayed over the calibration runs with the configured thresholds, stay at or below this fraction of their
+    /// thresholds (max over ticks of CUSUM/h and NIS/γ). The thresholds' false-alarm rate is derived for independent
+    /// Gaussian innovations; model error is neither (a friction reversal, the start of a motion the load estimate lags
+    /// for a few ticks), and those nominal episodes must not alarm. 2/3 leaves a 1.5× margin for runs not in the set.
+    /// </summary>
+    public double EnvelopeFraction { get; init; } = 2.0 / 3.0;
+
+    /// <summary>Valid ticks skipped after every (re)start of the replayed twin before innovations count toward the noise model.</summary>
+    public int NoiseWarmupTicks { get; init; }
+
+    /// <summary>More recordings whose replayed innovations also enter the noise model (e.g. runs on randomised plants).</summary>
+    public IReadOnlyList<TickRecording> NoiseRecordings { get; init; } = [];
 }
 
 /// <summary>What calibration found: the twin-parameter file's content plus the fits behind it.</summary>
@@ -220,24 +245,47 @@ public static class Calibrator
                 torqueR2[j] = dynamics.TorqueR2[i];
             }
         }
-        else
-        {
-            FrictionAgainstUrdf(model, sq, sqd, sqdd, stau, map, locked, coulomb, viscous, torqueSigma, torqueR2, warnings, joints);
-        }
+
+        // Coulomb smoothing per joint: hold the identified (or URDF) link parameters and refit F_c, F_v on a grid of ε.
+        var smoothing = new double[n];
+        if (dynamics is not null) model.SetInertialParameters(dynamics.Parameters.AsSpan(0, model.ParameterCount));
+        FrictionAgainstUrdf(model, sq, sqd, sqdd, stau, map, locked, coulomb, viscous, torqueSigma, torqueR2, warnings, joints, options.CoulombSmoothingGrid, smoothing,
+            reportLocked: dynamics is null);
         for (int j = 0; j < n; j++)
         {
             if (coulomb[j] < 0 || viscous[j] < 0)
                 warnings.Add($"joint '{joints[j]}': identified friction is negative (Fc = {coulomb[j]:G3} N·m, Fv = {viscous[j]:G3} N·m·s/rad); clamped to 0 in the file — check the torque sign convention");
         }
 
-        // (d) Noise model and the file.
+        // (d) The file: servo (fitted where it predicts better than the drive's nominal loop), friction, links.
         var parameters = new TwinParameters { Robot = description.Name, RateHz = 1 / period };
         for (int j = 0; j < n; j++)
         {
             var jp = new JointParameters { Name = joints[j] };
-            if (servo[j] is { } f)
+            jp.Friction = new JointFrictionParameters
             {
-                jp.Servo = new JointServoParameters
+                CoulombFrictionNm = Math.Max(0, coulomb[j]),
+                ViscousFrictionNmsPerRad = Math.Max(0, viscous[j]),
+                CoulombSmoothingRadS = smoothing[j] > 0 ? smoothing[j] : Models.ServoParameters.CoulombSmoothingRadS,
+            };
+            parameters.Fit.Add(new ChannelFit { Channel = $"{joints[j]}.torque", R2 = torqueR2[j], ResidualSigma = torqueSigma[j] });
+            parameters.Joints.Add(jp);
+        }
+        for (int i = 0; i < recording.ImuNames.Count; i++)
+            parameters.Imus.Add(new ImuParameters { Name = recording.ImuNames[i] });
+        if (dynamics is not null)
+        {
+            for (int b = 0; b < model.DegreesOfFreedom; b++)
+                parameters.Links.Add(new LinkParameters { Name = model.BodyNames[b], Pi = dynamics.Parameters.AsSpan(10 * b, 10).ToArray() });
+            foreach (var e in dynamics.BaseParameters) parameters.BaseParameters.Add(new BaseParameter { Name = e.Name, Value = e.Value });
+        }
+
+        // Servo model selection: a fit from a run that does not excite the loop (a slow sweep) can be worse than the
+        // drive's nominal tuning; replay the twin both ways and keep, per joint, whichever predicts velocity better.
+        var fitted = new JointServoParameters?[n];
+        for (int j = 0; j < n; j++)
+            if (servo[j] is { } f)
+                fitted[j] = new JointServoParameters
                 {
                     NaturalFrequencyRadS = f.NaturalFrequencyRadS,
                     DampingRatio = f.DampingRatio,
@@ -246,25 +294,48 @@ public static class Calibrator
                     VelocityFeedforwardGain = Math.Max(0, f.VelocityFeedforwardGain),
                     Arx = f.Arx,
                 };
-                jp.Noise.PositionRad = Floor(f.PositionResidualSigma, 1e-9);
-                jp.Noise.VelocityRadS = Floor(f.VelocityResidualSigma, 1e-9);
+        double[] nominalRms = VelocityInnovationRms(recording, config, description, parameters, options);
+        double[] fittedRms = new double[n];
+        Array.Fill(fittedRms, double.PositiveInfinity);
+        if (fitted.Any(f => f is not null))
+        {
+            for (int j = 0; j < n; j++) if (fitted[j] is { } f) parameters.Joints[j].Servo = f;
+            fittedRms = VelocityInnovationRms(recording, config, description, parameters, options);
+        }
+        for (int j = 0; j < n; j++)
+        {
+            bool useFit = fitted[j] is not null && fittedRms[j] < nominalRms[j];
+            parameters.Joints[j].Servo = useFit ? fitted[j]! : new JointServoParameters();
+            if (fitted[j] is not null && !useFit)
+                warnings.Add($"joint '{joints[j]}': the fitted servo loop predicts velocity worse than the drive's nominal loop on this recording (innovation RMS {fittedRms[j]:G3} vs {nominalRms[j]:G3} rad/s); nominal kept. Excite the loop near its bandwidth (small steps, a chirp) to identify it");
+            if (servo[j] is { } f && useFit)
+            {
                 parameters.Fit.Add(new ChannelFit { Channel = $"{joints[j]}.position", R2 = f.SimulationR2, ResidualSigma = f.PositionResidualSigma });
                 parameters.Fit.Add(new ChannelFit { Channel = $"{joints[j]}.velocity", R2 = 0, ResidualSigma = f.VelocityResidualSigma });
             }
-            jp.Friction = new JointFrictionParameters { CoulombFrictionNm = Math.Max(0, coulomb[j]), ViscousFrictionNmsPerRad = Math.Max(0, viscous[j]) };
-            jp.Noise.TorqueNm = Floor(torqueSigma[j], 1e-6);
-            jp.Noise.ExternalTorqueNm = Floor(torqueSigma[j], 1e-6);
-            parameters.Fit.Add(new ChannelFit { Channel = $"{joints[j]}.torque", R2 = torqueR2[j], ResidualSigma = torqueSigma[j] });
-            parameters.Joints.Add(jp);
         }
-        for (int i = 0; i < recording.ImuNames.Count; i++)
-            parameters.Imus.Add(ImuNoise(recording, i));
-        if (dynamics is not null)
+
+        // Link dynamics selection, likewise: base parameters identified from one excitation can predict another motion
+        // worse than the URDF (coupling terms the sweep barely excites); keep whichever predicts torque better overall.
+        if (parameters.Links.Count > 0)
         {
-            for (int b = 0; b < model.DegreesOfFreedom; b++)
-                parameters.Links.Add(new LinkParameters { Name = model.BodyNames[b], Pi = dynamics.Parameters.AsSpan(10 * b, 10).ToArray() });
-            foreach (var e in dynamics.BaseParameters) parameters.BaseParameters.Add(new BaseParameter { Name = e.Name, Value = e.Value });
+            double identified = InnovationRms(recording, config, description, parameters, options, ChannelKind.JointTorque).Sum(x => x * x);
+            var links = parameters.Links;
+            parameters.Links = [];
+            double urdf = InnovationRms(recording, config, description, parameters, options, ChannelKind.JointTorque).Sum(x => x * x);
+            if (identified < urdf)
+            {
+                parameters.Links = links;
+            }
+            else
+            {
+                warnings.Add($"the identified link parameters predict joint torque worse than the URDF's over the recordings (RMS over joints {Math.Sqrt(identified / n):G3} vs {Math.Sqrt(urdf / n):G3} N·m); the URDF's are kept. Excite every joint together, at several speeds, to identify them");
+                parameters.BaseParameters.Clear();
+            }
         }
+
+        // (e) Noise model from the innovations of exactly this twin, replayed over the recording(s).
+        NoiseFromReplay(recording, config, description, parameters, options);
         return new CalibrationResult(parameters, servo, dynamics, warnings);
     }
 
@@ -277,42 +348,241 @@ public static class Calibrator
                 throw new InputError(source, $"record {t}", $"joint '{layout.Channels.JointNames[joint]}' {what} is {series[t]}; the recording must hold finite measurements (cut the run before the sensor fault)");
     }
 
-    /// <summary>IMU σ per axis from the recorded twin innovations (norm/√3 RMS over valid ticks), nominal without them.</summary>
-    private static ImuParameters ImuNoise(TickRecording recording, int imu)
+    private static DigitalTwinOptions ReplayOptions(RtConfig config, RobotDescription description, TwinParameters parameters, ChannelLayout layout) =>
+        TwinParameterOptions.Apply(parameters, layout, new DigitalTwinOptions { Description = description });
+
+    /// <summary>Per joint (config order) RMS of the replayed twin's velocity innovation over usable ticks.</summary>
+    private static double[] VelocityInnovationRms(TickRecording recording, RtConfig config, RobotDescription description, TwinParameters parameters, CalibrationOptions options) =>
+        InnovationRms(recording, config, description, parameters, options, ChannelKind.JointVelocity);
+
+    /// <summary>Per joint (config order) RMS of the replayed twin's innovation on the joint channel of <paramref name="kind"/>.</summary>
+    private static double[] InnovationRms(TickRecording recording, RtConfig config, RobotDescription description, TwinParameters parameters, CalibrationOptions options, ChannelKind kind)
     {
-        var layout = recording.Layout;
-        var p = new ImuParameters { Name = recording.ImuNames[imu] };
-        int rate = recording.Channels.IndexOf(ChannelKind.ImuAngularRate, imu);
-        int force = recording.Channels.IndexOf(ChannelKind.ImuSpecificForce, imu);
-        double sr = 0, sf = 0;
-        int n = 0;
-        for (int t = 0; t < recording.Count; t++)
+        int n = recording.JointNames.Count;
+        var sum = new double[n];
+        var count = new int[n];
+        var velocityChannel = new int[n];
+        for (int j = 0; j < n; j++) velocityChannel[j] = recording.Channels.IndexOf(kind, j);
+        foreach (var rec in options.NoiseRecordings.Prepend(recording))
         {
-            if (((int)recording.Get(t, RecordLayout.FlagsOffset) & RecordLayout.FlagDivergenceValid) == 0) continue;
-            double r = recording.Get(t, layout.Channel(rate, ChannelField.Innovation));
-            double f = recording.Get(t, layout.Channel(force, ChannelField.Innovation));
-            if (!double.IsFinite(r) || !double.IsFinite(f)) continue;
-            sr += r * r;
-            sf += f * f;
+        int sinceStart = 0;
+        TwinReplay.Run(rec, config, ReplayOptions(config, description, parameters, recording.Channels), (t, twin, state) =>
+        {
+            if (!state.Divergence.Valid) { sinceStart = 0; return; }
+            if (++sinceStart <= options.NoiseWarmupTicks) return;
+            var components = twin.Components;
+            for (int j = 0; j < n; j++)
+            {
+                int c = velocityChannel[j];
+                if (twin.CrossCheck.IsExcluded(c)) continue;
+                double e = components[twin.CrossCheck.ComponentOffset(c)];
+                if (!double.IsFinite(e)) continue;
+                sum[j] += e * e;
+                count[j]++;
+            }
+        });
+        }
+        var rms = new double[n];
+        for (int j = 0; j < n; j++) rms[j] = count[j] > 0 ? Math.Sqrt(sum[j] / count[j]) : double.PositiveInfinity;
+        return rms;
+    }
+
+    /// <summary>
+    /// The noise model of <paramref name="parameters"/> from the innovations of the twin they describe, replayed over
+    /// the recording (and <see cref="CalibrationOptions.NoiseRecordings"/>). Per innovation component: bias b = mean;
+    /// lag-1 autocorrelation ρ of e − b; σ = the largest RMS, over windows of <see cref="CalibrationOptions.NoiseWindowS"/>,
+    /// of the whitened innovation (e_k − b) − ρ(e_(k−1) − b). See docs/TWIN.md "Correlated innovations".
+    /// </summary>
+    private static void NoiseFromReplay(TickRecording recording, RtConfig config, RobotDescription description, TwinParameters parameters, CalibrationOptions options)
+    {
+        var layout = recording.Channels;
+        var probe = new CrossCheck.NoiseModel(layout);
+        int m = probe.ComponentCount;
+        // Per component, every valid tick's innovation with its armed flag: the detectors whiten with the previous valid
+        // tick's innovation even when that tick was not armed (warm-up), so the calibration does too.
+        var series = new List<double>[m];
+        var armed = new List<bool>[m];
+        var segmentStart = new List<int>[m];
+        for (int i = 0; i < m; i++)
+        {
+            series[i] = new List<double>(recording.Count);
+            armed[i] = new List<bool>(recording.Count);
+            segmentStart[i] = [];
+        }
+        var usableBefore = new bool[m];
+        foreach (var rec in options.NoiseRecordings.Prepend(recording))
+        {
+            if (!rec.JointNames.SequenceEqual(recording.JointNames) || !rec.ImuNames.SequenceEqual(recording.ImuNames))
+                throw new InputError(rec.Path, "header", $"joints/IMUs differ from the calibration recording {recording.Path}");
+            Array.Clear(usableBefore);
+            int sinceStart = 0;
+            TwinReplay.Run(rec, config, ReplayOptions(config, description, parameters, layout), (t, twin, state) =>
+            {
+                bool valid = state.Divergence.Valid;
+                bool settled = valid && ++sinceStart > options.NoiseWarmupTicks;
+                if (!valid) sinceStart = 0;
+                var components = twin.Components;
+                for (int c = 0; c < layout.Count; c++)
+                {
+                    int o = probe.Offsets[c];
+                    bool isArmed = settled && !twin.CrossCheck.IsExcluded(c);
+                    for (int i = 0; i < probe.Dimensions[c]; i++)
+                    {
+                        double e = components[o + i];
+                        bool ok = valid && double.IsFinite(e);
+                        if (ok)
+                        {
+                            if (!usableBefore[o + i]) segmentStart[o + i].Add(series[o + i].Count);
+                            series[o + i].Add(e);
+                            armed[o + i].Add(isArmed);
+                        }
+                        usableBefore[o + i] = ok;
+                    }
+                }
+            });
+        }
+        int window = Math.Max(10, (int)Math.Round(options.NoiseWindowS * 1e9 / recording.PeriodNs));
+        var sigma = new double[m];
+        var bias = new double[m];
+        var rho = new double[m];
+        var whitened = new double[m][];
+        for (int k = 0; k < m; k++)
+        {
+            var e = series[k];
+            var on = armed[k];
+            int armedCount = on.Count(a => a);
+            if (armedCount < 2 * window)
+                throw new InputError(recording.Path, "", $"only {armedCount} usable ticks for the noise model of channel '{layout.Channels[ComponentChannel(probe, k)].Name}'; record a longer run with the drives enabled (at least {2 * window} ticks)");
+            double mean = 0;
+            for (int t = 0; t < e.Count; t++) if (on[t]) mean += e[t];
+            mean /= armedCount;
+            var starts = new HashSet<int>(segmentStart[k]);
+            double num = 0, den = 0;
+            for (int t = 1; t < e.Count; t++)
+            {
+                if (starts.Contains(t) || !on[t] || !on[t - 1]) continue;
+                num += (e[t] - mean) * (e[t - 1] - mean);
+                den += (e[t - 1] - mean) * (e[t - 1] - mean);
+            }
+            double r = den > 0 ? Math.Clamp(num / den, -0.995, 0.995) : 0;
+            var whiteAll = new List<double>(armedCount);
+            for (int t = 0; t < e.Count; t++)
+            {
+                if (!on[t]) continue;
+                whiteAll.Add(starts.Contains(t) || t == 0 ? double.NaN : (e[t] - mean) - r * (e[t - 1] - mean));
+            }
+            var white = whiteAll.ToArray();
+            double overall = RmsOf(white, 0, white.Length), worst = overall;
+            for (int s0 = 0; s0 + window <= white.Length; s0 += Math.Max(1, window / 4))
+                worst = Math.Max(worst, RmsOf(white, s0, window));
+            whitened[k] = white;
+            bias[k] = mean;
+            rho[k] = r;
+            sigma[k] = Math.Max(worst, 1e-9);
+        }
+        // The envelope: per channel the smallest scale f ≥ 1 (bisection) that keeps its detectors within the fraction.
+        double arl = ThresholdDerivation.AverageRunLengthTicks(1e9 / recording.PeriodNs, config.Twin.FalseAlarmEveryHours);
+        var byDof = new Dictionary<int, ChannelThresholds>();
+        for (int c = 0; c < layout.Count; c++)
+        {
+            int o = probe.Offsets[c], d = probe.Dimensions[c];
+            if (!byDof.TryGetValue(d, out var th))
+                byDof[d] = th = ThresholdDerivation.ForChannel(d, arl, config.Twin.MinDetectableShiftSigma);
+            double Peak(double f) => PeakRatio(whitened, sigma, o, d, f, th);
+            double lo = 1, hi = 1;
+            if (Peak(1) > options.EnvelopeFraction)
+            {
+                while (Peak(hi) > options.EnvelopeFraction && hi < 1e6) hi *= 2;
+                lo = hi / 2;
+                for (int it = 0; it < 30; it++)
+                {
+                    double mid = 0.5 * (lo + hi);
+                    if (Peak(mid) > options.EnvelopeFraction) lo = mid; else hi = mid;
+                }
+            }
+            for (int i = 0; i < d; i++) sigma[o + i] *= hi;
+        }
+        for (int c = 0; c < layout.Count; c++)
+        {
+            var ch = layout.Channels[c];
+            int o = probe.Offsets[c];
+            switch (ch.Kind)
+            {
+                case ChannelKind.ImuAngularRate:
+                    parameters.Imus[ch.Index].AngularRateSigma = sigma[o..(o + 3)];
+                    parameters.Imus[ch.Index].AngularRateBias = bias[o..(o + 3)];
+                    parameters.Imus[ch.Index].AngularRateAr1 = rho[o..(o + 3)];
+                    break;
+                case ChannelKind.ImuSpecificForce:
+                    parameters.Imus[ch.Index].SpecificForceSigma = sigma[o..(o + 3)];
+                    parameters.Imus[ch.Index].SpecificForceBias = bias[o..(o + 3)];
+                    parameters.Imus[ch.Index].SpecificForceAr1 = rho[o..(o + 3)];
+                    break;
+                default:
+                    var jn = parameters.Joints[ch.Index].Noise;
+                    switch (ch.Kind)
+                    {
+                        case ChannelKind.JointPosition: (jn.PositionRad, jn.PositionBiasRad, jn.PositionAr1) = (sigma[o], bias[o], rho[o]); break;
+                        case ChannelKind.JointVelocity: (jn.VelocityRadS, jn.VelocityBiasRadS, jn.VelocityAr1) = (sigma[o], bias[o], rho[o]); break;
+                        case ChannelKind.JointTorque: (jn.TorqueNm, jn.TorqueBiasNm, jn.TorqueAr1) = (sigma[o], bias[o], rho[o]); break;
+                        default: (jn.ExternalTorqueNm, jn.ExternalTorqueBiasNm, jn.ExternalTorqueAr1) = (sigma[o], bias[o], rho[o]); break;
+                    }
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Max over the series of the channel's detector ratio max(CUSUM/h, NIS/γ) with σ scaled by <paramref name="scale"/>.</summary>
+    private static double PeakRatio(double[][] whitened, double[] sigma, int offset, int dof, double scale, ChannelThresholds th)
+    {
+        int length = whitened[offset].Length;
+        var up = new double[dof];
+        var down = new double[dof];
+        double peak = 0;
+        for (int t = 0; t < length; t++)
+        {
+            double nis = 0, stat = 0;
+            bool any = false;
+            for (int i = 0; i < dof; i++)
+            {
+                var w = whitened[offset + i];
+                if (t >= w.Length || double.IsNaN(w[t])) continue;
+                any = true;
+                double z = w[t] / (sigma[offset + i] * scale);
+                nis += z * z;
+                up[i] = Math.Max(0, up[i] + z - th.CusumDrift);
+                down[i] = Math.Max(0, down[i] - z - th.CusumDrift);
+                stat = Math.Max(stat, Math.Max(up[i], down[i]));
+            }
+            if (any) peak = Math.Max(peak, Math.Max(stat / th.CusumThreshold, nis / th.GateThreshold));
+        }
+        return peak;
+    }
+
+    private static int ComponentChannel(CrossCheck.NoiseModel model, int component)
+    {
+        int c = 0;
+        while (c + 1 < model.Offsets.Length && model.Offsets[c + 1] <= component) c++;
+        return c;
+    }
+
+    private static double RmsOf(double[] x, int start, int length)
+    {
+        double s = 0;
+        int n = 0;
+        for (int t = start; t < start + length; t++)
+        {
+            if (double.IsNaN(x[t])) continue;
+            s += x[t] * x[t];
             n++;
         }
-        if (n >= 100)
-        {
-            double gr = Math.Max(1e-6, Math.Sqrt(sr / n / 3)), gf = Math.Max(1e-6, Math.Sqrt(sf / n / 3));
-            p.AngularRateSigma = [gr, gr, gr];
-            p.SpecificForceSigma = [gf, gf, gf];
-        }
-        else
-        {
-            p.AngularRateSigma = [NoiseModel.GyroSigmaRadS, NoiseModel.GyroSigmaRadS, NoiseModel.GyroSigmaRadS];
-            p.SpecificForceSigma = [NoiseModel.AccelSigmaMs2, NoiseModel.AccelSigmaMs2, NoiseModel.AccelSigmaMs2];
-        }
-        return p;
+        return n > 0 ? Math.Sqrt(s / n) : 0;
     }
 
     /// <summary>Friction only: τ − RNEA_URDF(q, q̇, q̈) ≈ F_c·tanh(q̇/ε) + F_v·q̇ per joint.</summary>
     private static void FrictionAgainstUrdf(RigidBodyModel model, double[][] q, double[][] qd, double[][] qdd, double[][] tau, int[] map,
-        bool[] locked, double[] coulomb, double[] viscous, double[] sigma, double[] r2, List<string> warnings, IReadOnlyList<string> joints)
+        bool[] locked, double[] coulomb, double[] viscous, double[] sigma, double[] r2, List<string> warnings, IReadOnlyList<string> joints,
+        IReadOnlyList<double> smoothingGrid, double[] smoothing, bool reportLocked)
     {
         int n = map.Length;
         var rnea = new double[n];
@@ -328,15 +598,28 @@ public static class Calibrator
             int i = map[j];
             if (locked[j])
             {
-                warnings.Add($"joint '{joints[j]}' does not move; its friction cannot be identified (kept at 0)");
+                if (reportLocked) warnings.Add($"joint '{joints[j]}' does not move; its friction cannot be identified (kept at 0)");
                 continue;
             }
-            var a = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(q.Length, 2, (s, c) => c == 0 ? Math.Tanh(qd[s][i] / Models.ServoParameters.CoulombSmoothingRadS) : qd[s][i]);
             var b = MathNet.Numerics.LinearAlgebra.Vector<double>.Build.DenseOfArray(residual[j]);
-            var x = a.QR().Solve(b);
-            coulomb[j] = x[0];
-            viscous[j] = x[1];
-            var e = b - a * x;
+            double best = double.PositiveInfinity;
+            MathNet.Numerics.LinearAlgebra.Vector<double>? e = null;
+            foreach (double eps in smoothingGrid)
+            {
+                var a = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(q.Length, 2, (s, c) => c == 0 ? Math.Tanh(qd[s][i] / eps) : qd[s][i]);
+                var x = a.QR().Solve(b);
+                var res = b - a * x;
+                double ss = res.DotProduct(res);
+                if (ss < best)
+                {
+                    best = ss;
+                    e = res;
+                    coulomb[j] = x[0];
+                    viscous[j] = x[1];
+                    smoothing[j] = eps;
+                }
+            }
+            if (e is null) continue;
             sigma[j] = Math.Sqrt(e.DotProduct(e) / q.Length);
             double mean = tau.Average(t => t[i]);
             double sst = tau.Sum(t => (t[i] - mean) * (t[i] - mean));

@@ -43,6 +43,10 @@ public sealed class CrossCheckEvaluator
 {
     private readonly double[] _invSigma;
     private readonly double[] _bias;
+    private readonly double[] _ar1;
+    private readonly double[] _previous;   // last finite (e − b) per component, for the lag-1 whitening
+    private readonly double[] _white;      // this tick's whitened, normalised components
+    private readonly bool[] _primed;       // per channel: _previous holds a sample since the last reset
     private readonly double[] _cusumUp;
     private readonly double[] _cusumDown;
     private readonly int[] _offset;
@@ -74,12 +78,16 @@ public sealed class CrossCheckEvaluator
         int n = layout.Count;
         _invSigma = new double[noise.ComponentCount];
         _bias = new double[noise.ComponentCount];
+        _ar1 = new double[noise.ComponentCount];
+        _previous = new double[noise.ComponentCount];
+        _white = new double[noise.ComponentCount];
         _cusumUp = new double[noise.ComponentCount];
         _cusumDown = new double[noise.ComponentCount];
         for (int i = 0; i < noise.ComponentCount; i++)
         {
             _invSigma[i] = 1 / noise.Sigma[i];
             _bias[i] = noise.Bias[i];
+            _ar1[i] = noise.Ar1[i];
         }
         _offset = (int[])noise.Offsets.Clone();
         _dof = (int[])noise.Dimensions.Clone();
@@ -87,6 +95,7 @@ public sealed class CrossCheckEvaluator
         _h = new double[n];
         _gate = new double[n];
         _excluded = new bool[n];
+        _primed = new bool[n];
         var thresholds = new ChannelThresholds[n];
         // Channels of equal dof share thresholds: derive once per dof.
         var byDof = new Dictionary<int, ChannelThresholds>();
@@ -144,6 +153,8 @@ public sealed class CrossCheckEvaluator
     {
         Array.Clear(_cusumUp);
         Array.Clear(_cusumDown);
+        Array.Clear(_previous);
+        Array.Clear(_primed);
     }
 
     /// <summary>Real-time safe, allocation-free. See <see cref="Evaluate(ReadOnlySpan{double}, DivergenceRecord, FaultList?, long)"/>.</summary>
@@ -177,8 +188,23 @@ public sealed class CrossCheckEvaluator
                 double e = components[o + i];
                 if (!double.IsFinite(e)) { finite = false; break; }
                 norm2 += e * e;
-                double z = (e - _bias[o + i]) * _invSigma[o + i];
-                nis += z * z;
+            }
+            // Whitening: the first sample after a reset only primes the lag (scored 0 when ρ ≠ 0: its whitened value
+            // is unknown), so a restart cannot alarm on the innovation's full, un-whitened size.
+            bool primed = _primed[c];
+            if (finite)
+            {
+                for (int i = 0; i < d; i++)
+                {
+                    double centred = components[o + i] - _bias[o + i];
+                    double rho = _ar1[o + i];
+                    double z = rho == 0 ? centred * _invSigma[o + i]
+                        : primed ? (centred - rho * _previous[o + i]) * _invSigma[o + i] : 0;
+                    _previous[o + i] = centred;
+                    _white[o + i] = z;
+                    nis += z * z;
+                }
+                _primed[c] = true;
             }
             threshold[c] = _h[c];
             if (!finite)
@@ -201,7 +227,7 @@ public sealed class CrossCheckEvaluator
             double k = _k[c], h = _h[c], stat = 0;
             for (int i = 0; i < d; i++)
             {
-                double z = (components[o + i] - _bias[o + i]) * _invSigma[o + i];
+                double z = _white[o + i];
                 double up = Math.Min(_ceiling, Math.Max(0, _cusumUp[o + i] + z - k));
                 double down = Math.Min(_ceiling, Math.Max(0, _cusumDown[o + i] - z - k));
                 stat = Math.Max(stat, Math.Max(up, down));

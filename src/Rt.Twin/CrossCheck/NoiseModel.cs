@@ -28,8 +28,12 @@ public sealed class NoiseModel
     /// <summary>Nominal accelerometer σ per axis, m/s² (MEMS ≈ 100 µg/√Hz over 500 Hz, plus model error).</summary>
     public const double AccelSigmaMs2 = 0.05;
 
+    /// <summary>Largest |ρ| accepted for a component's lag-1 whitening (keeps 1/(1 − ρ²) finite).</summary>
+    public const double MaxAr1 = 0.999;
+
     private readonly double[] _sigma;
     private readonly double[] _bias;
+    private readonly double[] _ar1;
 
     public NoiseModel(ChannelLayout layout)
     {
@@ -47,6 +51,7 @@ public sealed class NoiseModel
         ComponentCount = offset;
         _sigma = new double[offset];
         _bias = new double[offset];
+        _ar1 = new double[offset];
         Array.Fill(_sigma, 1.0);
     }
 
@@ -61,8 +66,19 @@ public sealed class NoiseModel
     /// <summary>Components per channel (its χ² degrees of freedom).</summary>
     public int[] Dimensions { get; }
 
-    /// <summary>σ per component, in the channel's unit; always finite and &gt; 0.</summary>
+    /// <summary>
+    /// σ per component, in the channel's unit; always finite and &gt; 0. With a lag-1 coefficient ρ ≠ 0 this is the σ
+    /// of the whitened innovation (e_k − b) − ρ(e_(k−1) − b), which is what the detectors score; with ρ = 0 it is the
+    /// innovation's own σ.
+    /// </summary>
     public ReadOnlySpan<double> Sigma => _sigma;
+
+    /// <summary>
+    /// Lag-1 autocorrelation ρ per component (0 = white). Model error makes innovations correlated from tick to tick
+    /// (a slowly varying torque error is the same on consecutive ticks); the detectors' thresholds assume independent
+    /// samples, so the cross-check scores the whitened innovation instead. See docs/TWIN.md "Correlated innovations".
+    /// </summary>
+    public ReadOnlySpan<double> Ar1 => _ar1;
 
     /// <summary>Bias per component (subtracted before normalising), in the channel's unit.</summary>
     public ReadOnlySpan<double> Bias => _bias;
@@ -73,6 +89,22 @@ public sealed class NoiseModel
     public ReadOnlySpan<double> SigmaOf(int channel) => _sigma.AsSpan(Offsets[channel], Dimensions[channel]);
 
     public ReadOnlySpan<double> BiasOf(int channel) => _bias.AsSpan(Offsets[channel], Dimensions[channel]);
+
+    public ReadOnlySpan<double> Ar1Of(int channel) => _ar1.AsSpan(Offsets[channel], Dimensions[channel]);
+
+    /// <summary>Sets a channel's lag-1 whitening coefficients (|ρ| ≤ <see cref="MaxAr1"/>). Not real-time safe.</summary>
+    public void SetAr1(int channel, ReadOnlySpan<double> ar1)
+    {
+        int d = Dimensions[channel];
+        if (ar1.Length != d)
+            throw new ArgumentException($"channel '{Layout.Channels[channel].Name}' has {d} component(s), got {ar1.Length} lag-1 value(s)", nameof(ar1));
+        for (int i = 0; i < d; i++)
+        {
+            if (!double.IsFinite(ar1[i]) || Math.Abs(ar1[i]) > MaxAr1)
+                throw new ArgumentOutOfRangeException(nameof(ar1), $"channel '{Layout.Channels[channel].Name}' ρ[{i}] = {ar1[i]}: must be finite with |ρ| ≤ {MaxAr1}");
+            _ar1[Offsets[channel] + i] = ar1[i];
+        }
+    }
 
     /// <summary>Sets a channel's σ (and optionally bias) per component. Not real-time safe.</summary>
     public void Set(int channel, ReadOnlySpan<double> sigma, ReadOnlySpan<double> bias = default)

@@ -28,6 +28,7 @@ public sealed class ImuModel
     private readonly M3[] _rs;      // sensor → body rotation
     private readonly V3[] _ps;      // sensor origin in body coordinates
     private readonly double[] _gyroBias, _accelBias;
+    private readonly long[] _updates;  // bias steps taken per IMU
 
     /// <param name="model">The robot's rigid-body model (shared with the twin; its workspace is used).</param>
     /// <param name="imus">IMU mounts from the config, in the config's IMU order.</param>
@@ -47,6 +48,7 @@ public sealed class ImuModel
         _ps = new V3[n];
         _gyroBias = new double[3 * n];
         _accelBias = new double[3 * n];
+        _updates = new long[n];
         var names = new string[n];
         for (int i = 0; i < n; i++)
         {
@@ -134,12 +136,17 @@ public sealed class ImuModel
     /// </summary>
     public void UpdateBias(int imu, ReadOnlySpan<double> measuredRate, ReadOnlySpan<double> measuredForce, ReadOnlySpan<double> predictedRate, ReadOnlySpan<double> predictedForce)
     {
+        // Fading memory with an initial average: the gain is 1/(k+1) until it falls to β, so the estimate is the plain
+        // mean of the first 1/β samples (converged from the first tick, not after 10 s) and then forgets slowly.
+        if (BiasGain == 0) return;
+        double gain = Math.Max(BiasGain, 1.0 / (_updates[imu] + 1));
+        _updates[imu]++;
         for (int a = 0; a < 3; a++)
         {
             int k = 3 * imu + a;
             double yr = measuredRate[a], yf = measuredForce[a];
-            if (double.IsFinite(yr)) _gyroBias[k] += BiasGain * (yr - predictedRate[k] - _gyroBias[k]);
-            if (double.IsFinite(yf)) _accelBias[k] += BiasGain * (yf - predictedForce[k] - _accelBias[k]);
+            if (double.IsFinite(yr)) _gyroBias[k] += gain * (yr - predictedRate[k] - _gyroBias[k]);
+            if (double.IsFinite(yf)) _accelBias[k] += gain * (yf - predictedForce[k] - _accelBias[k]);
         }
     }
 
@@ -148,6 +155,7 @@ public sealed class ImuModel
     {
         Array.Clear(_gyroBias);
         Array.Clear(_accelBias);
+        Array.Clear(_updates);
     }
 
     private static bool AllFinite(double[] v)

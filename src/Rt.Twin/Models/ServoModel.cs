@@ -23,7 +23,7 @@ public sealed class ServoModel
     private readonly double[] _bd;   // 4 per joint: Bd row-major (2 states × [u, v_ff])
     private readonly double[] _w2G, _w2, _zw2Kv, _zw2;
     private readonly int[] _delay;
-    private readonly double[] _fc, _fv;
+    private readonly double[] _fc, _fv, _invEps;
     private readonly double[] _historyU, _historyV; // ring: MaxDelayTicks per joint
     private readonly double[] _appliedU, _appliedV; // command applied over the previous interval
     private readonly double[] _dist;                 // estimated load-disturbance acceleration d per joint, rad/s²
@@ -47,6 +47,7 @@ public sealed class ServoModel
         _delay = new int[_n];
         _fc = new double[_n];
         _fv = new double[_n];
+        _invEps = new double[_n];
         _historyU = new double[MaxDelayTicks * _n];
         _historyV = new double[MaxDelayTicks * _n];
         _appliedU = new double[_n];
@@ -67,6 +68,7 @@ public sealed class ServoModel
             _delay[j] = p.DelayTicks;
             _fc[j] = p.CoulombFrictionNm;
             _fv[j] = p.ViscousFrictionNmsPerRad;
+            _invEps[j] = 1 / p.FrictionSmoothingRadS;
             // ẋ = A x + B [u, v]:  A = [[0, 1], [−ω², −2ζω]],  B = [[0, 0], [ω²G, 2ζωK_v]].
             // exp([[A, B], [0, 0]]·dt) = [[Ad, Bd], [0, I]].
             aug.Clear();
@@ -201,7 +203,7 @@ public sealed class ServoModel
 
     /// <summary>Friction torque of joint <paramref name="joint"/> at velocity <paramref name="qd"/> (opposes motion: the drive must supply it). Real-time safe.</summary>
     public double FrictionTorque(int joint, double qd) =>
-        _fv[joint] * qd + _fc[joint] * Math.Tanh(qd / ServoParameters.CoulombSmoothingRadS);
+        _fv[joint] * qd + _fc[joint] * Math.Tanh(qd * _invEps[joint]);
 
     private static void ThrowLengths() => throw new ArgumentException("servo model: span lengths must equal the joint count");
 

@@ -31,8 +31,14 @@ public sealed record ServoParameters(
     /// <summary>Default ζ for the same tuning: 2ζω = K_v/J = 2π·60 → ζ = 60/(2·√720) = 1.118.</summary>
     public const double NominalDampingRatio = 60 / (2 * 26.832815729997478);
 
-    /// <summary>Velocity below which Coulomb friction is smoothed (tanh), rad/s: keeps noisy velocity near zero from flipping the sign.</summary>
+    /// <summary>Default velocity below which Coulomb friction is smoothed (tanh), rad/s: keeps noisy velocity near zero from flipping the sign.</summary>
     public const double CoulombSmoothingRadS = 0.01;
+
+    /// <summary>
+    /// This joint's Coulomb smoothing ε, rad/s (τ_f = F_v·q̇ + F_c·tanh(q̇/ε)). Real joints (and MuJoCo's soft
+    /// frictionloss constraint) pass through zero velocity over a finite band, not a step; calibration fits ε.
+    /// </summary>
+    public double FrictionSmoothingRadS { get; init; } = CoulombSmoothingRadS;
 
     /// <summary>Nominal parameters for a joint: default loop, one-tick delay, friction from the URDF &lt;dynamics&gt;. Not real-time safe.</summary>
     public static ServoParameters Nominal(JointDynamics? dynamics) => new(
@@ -48,6 +54,7 @@ public sealed record ServoParameters(
         Check(VelocityFeedforwardGain, "velocity_feedforward_gain", v => v >= 0, "≥ 0");
         Check(CoulombFrictionNm, "coulomb_friction_nm", v => v >= 0, "≥ 0");
         Check(ViscousFrictionNmsPerRad, "viscous_friction_nms_per_rad", v => v >= 0, "≥ 0");
+        Check(FrictionSmoothingRadS, "coulomb_smoothing_rad_s", v => v > 0, "> 0");
         if (DelayTicks is < 1 or > ServoModel.MaxDelayTicks)
             throw new InputError(source, $"{location}.delay_ticks", $"delay_ticks is {DelayTicks}; expected 1..{ServoModel.MaxDelayTicks} (the command of tick k is applied from tick k+1 at the earliest)");
 

@@ -75,9 +75,9 @@ public static class TwinParameterFile
         {
             s.AppendLine(Inv($"  - name: {Quote(j.Name)}"));
             s.AppendLine(Inv($"    servo: {{natural_frequency_rad_s: {N(j.Servo.NaturalFrequencyRadS)}, damping_ratio: {N(j.Servo.DampingRatio)}, gain: {N(j.Servo.Gain)}, delay_ticks: {j.Servo.DelayTicks}, velocity_feedforward_gain: {N(j.Servo.VelocityFeedforwardGain)}, arx: {List(j.Servo.Arx)}}}"));
-            s.AppendLine(Inv($"    friction: {{coulomb_friction_nm: {N(j.Friction.CoulombFrictionNm)}, viscous_friction_nms_per_rad: {N(j.Friction.ViscousFrictionNmsPerRad)}}}"));
+            s.AppendLine(Inv($"    friction: {{coulomb_friction_nm: {N(j.Friction.CoulombFrictionNm)}, viscous_friction_nms_per_rad: {N(j.Friction.ViscousFrictionNmsPerRad)}, coulomb_smoothing_rad_s: {N(j.Friction.CoulombSmoothingRadS)}}}"));
             var n = j.Noise;
-            s.AppendLine(Inv($"    noise: {{position_rad: {N(n.PositionRad)}, velocity_rad_s: {N(n.VelocityRadS)}, torque_nm: {N(n.TorqueNm)}, external_torque_nm: {N(n.ExternalTorqueNm)}, position_bias_rad: {N(n.PositionBiasRad)}, velocity_bias_rad_s: {N(n.VelocityBiasRadS)}, torque_bias_nm: {N(n.TorqueBiasNm)}, external_torque_bias_nm: {N(n.ExternalTorqueBiasNm)}}}"));
+            s.AppendLine(Inv($"    noise: {{position_rad: {N(n.PositionRad)}, velocity_rad_s: {N(n.VelocityRadS)}, torque_nm: {N(n.TorqueNm)}, external_torque_nm: {N(n.ExternalTorqueNm)}, position_bias_rad: {N(n.PositionBiasRad)}, velocity_bias_rad_s: {N(n.VelocityBiasRadS)}, torque_bias_nm: {N(n.TorqueBiasNm)}, external_torque_bias_nm: {N(n.ExternalTorqueBiasNm)}, position_ar1: {N(n.PositionAr1)}, velocity_ar1: {N(n.VelocityAr1)}, torque_ar1: {N(n.TorqueAr1)}, external_torque_ar1: {N(n.ExternalTorqueAr1)}}}"));
         }
         s.AppendLine(p.Imus.Count == 0 ? "imus: []" : "imus:");
         foreach (var i in p.Imus)
@@ -87,6 +87,8 @@ public static class TwinParameterFile
             s.AppendLine(Inv($"    angular_rate_bias_rad_s: {List(i.AngularRateBias)}"));
             s.AppendLine(Inv($"    specific_force_sigma_m_s2: {List(i.SpecificForceSigma)}"));
             s.AppendLine(Inv($"    specific_force_bias_m_s2: {List(i.SpecificForceBias)}"));
+            s.AppendLine(Inv($"    angular_rate_ar1: {List(i.AngularRateAr1)}"));
+            s.AppendLine(Inv($"    specific_force_ar1: {List(i.SpecificForceAr1)}"));
         }
         s.AppendLine("# Per body: [m, m*cx, m*cy, m*cz, Ixx, Ixy, Ixz, Iyy, Iyz, Izz] about the body origin (kg, kg*m, kg*m^2).");
         s.AppendLine(p.Links.Count == 0 ? "links: []" : "links:");
@@ -218,14 +220,16 @@ public static class TwinParameterFile
             if (m.TryGetValue("friction", out var friction))
             {
                 string fp = path + ".friction";
-                var f = Map(friction, fp, ["coulomb_friction_nm", "viscous_friction_nms_per_rad"], []);
+                var f = Map(friction, fp, ["coulomb_friction_nm", "viscous_friction_nms_per_rad", "coulomb_smoothing_rad_s"], []);
+                if (f.TryGetValue("coulomb_smoothing_rad_s", out var eps)) j.Friction.CoulombSmoothingRadS = Positive(eps, fp + ".coulomb_smoothing_rad_s");
                 if (f.TryGetValue("coulomb_friction_nm", out var fc)) j.Friction.CoulombFrictionNm = NonNegative(fc, fp + ".coulomb_friction_nm");
                 if (f.TryGetValue("viscous_friction_nms_per_rad", out var fv)) j.Friction.ViscousFrictionNmsPerRad = NonNegative(fv, fp + ".viscous_friction_nms_per_rad");
             }
             if (m.TryGetValue("noise", out var noise))
             {
                 string np = path + ".noise";
-                var n = Map(noise, np, ["position_rad", "velocity_rad_s", "torque_nm", "external_torque_nm", "position_bias_rad", "velocity_bias_rad_s", "torque_bias_nm", "external_torque_bias_nm"], []);
+                var n = Map(noise, np, ["position_rad", "velocity_rad_s", "torque_nm", "external_torque_nm", "position_bias_rad", "velocity_bias_rad_s", "torque_bias_nm", "external_torque_bias_nm",
+                    "position_ar1", "velocity_ar1", "torque_ar1", "external_torque_ar1"], []);
                 var jn = j.Noise;
                 if (n.TryGetValue("position_rad", out var v)) jn.PositionRad = Positive(v, np + ".position_rad");
                 if (n.TryGetValue("velocity_rad_s", out v)) jn.VelocityRadS = Positive(v, np + ".velocity_rad_s");
@@ -235,19 +239,42 @@ public static class TwinParameterFile
                 if (n.TryGetValue("velocity_bias_rad_s", out v)) jn.VelocityBiasRadS = Real(v, np + ".velocity_bias_rad_s");
                 if (n.TryGetValue("torque_bias_nm", out v)) jn.TorqueBiasNm = Real(v, np + ".torque_bias_nm");
                 if (n.TryGetValue("external_torque_bias_nm", out v)) jn.ExternalTorqueBiasNm = Real(v, np + ".external_torque_bias_nm");
+                if (n.TryGetValue("position_ar1", out v)) jn.PositionAr1 = Ar1(v, np + ".position_ar1");
+                if (n.TryGetValue("velocity_ar1", out v)) jn.VelocityAr1 = Ar1(v, np + ".velocity_ar1");
+                if (n.TryGetValue("torque_ar1", out v)) jn.TorqueAr1 = Ar1(v, np + ".torque_ar1");
+                if (n.TryGetValue("external_torque_ar1", out v)) jn.ExternalTorqueAr1 = Ar1(v, np + ".external_torque_ar1");
             }
             return j;
         }
 
         private ImuParameters ReadImu(YamlNode node, string path)
         {
-            var m = Map(node, path, ["name", "angular_rate_sigma_rad_s", "angular_rate_bias_rad_s", "specific_force_sigma_m_s2", "specific_force_bias_m_s2"], ["name"]);
+            var m = Map(node, path, ["name", "angular_rate_sigma_rad_s", "angular_rate_bias_rad_s", "specific_force_sigma_m_s2", "specific_force_bias_m_s2", "angular_rate_ar1", "specific_force_ar1"], ["name"]);
             var imu = new ImuParameters { Name = Text(m["name"], path + ".name") };
             if (m.TryGetValue("angular_rate_sigma_rad_s", out var v)) imu.AngularRateSigma = Vector3(v, path + ".angular_rate_sigma_rad_s", positive: true);
             if (m.TryGetValue("angular_rate_bias_rad_s", out v)) imu.AngularRateBias = Vector3(v, path + ".angular_rate_bias_rad_s", positive: false);
             if (m.TryGetValue("specific_force_sigma_m_s2", out v)) imu.SpecificForceSigma = Vector3(v, path + ".specific_force_sigma_m_s2", positive: true);
             if (m.TryGetValue("specific_force_bias_m_s2", out v)) imu.SpecificForceBias = Vector3(v, path + ".specific_force_bias_m_s2", positive: false);
+            if (m.TryGetValue("angular_rate_ar1", out v)) imu.AngularRateAr1 = Ar1Vector(v, path + ".angular_rate_ar1");
+            if (m.TryGetValue("specific_force_ar1", out v)) imu.SpecificForceAr1 = Ar1Vector(v, path + ".specific_force_ar1");
             return imu;
+        }
+
+        private double Ar1(YamlNode node, string path)
+        {
+            double v = Real(node, path);
+            if (Math.Abs(v) > CrossCheck.NoiseModel.MaxAr1)
+                throw Error(node, path, $"a lag-1 autocorrelation must lie in [−{CrossCheck.NoiseModel.MaxAr1}, {CrossCheck.NoiseModel.MaxAr1}], found {v}");
+            return v;
+        }
+
+        private double[] Ar1Vector(YamlNode node, string path)
+        {
+            var v = Vector3(node, path, positive: false);
+            for (int i = 0; i < 3; i++)
+                if (Math.Abs(v[i]) > CrossCheck.NoiseModel.MaxAr1)
+                    throw Error(node, path, $"a lag-1 autocorrelation must lie in [−{CrossCheck.NoiseModel.MaxAr1}, {CrossCheck.NoiseModel.MaxAr1}], found {v[i]} (axis {"xyz"[i]})");
+            return v;
         }
 
         private LinkParameters ReadLink(YamlNode node, string path)

@@ -54,20 +54,23 @@ public sealed class TwinParameters
             {
                 case ChannelKind.ImuAngularRate:
                     model.Set(c, Imus[ch.Index].AngularRateSigma, Imus[ch.Index].AngularRateBias);
+                    model.SetAr1(c, Imus[ch.Index].AngularRateAr1);
                     break;
                 case ChannelKind.ImuSpecificForce:
                     model.Set(c, Imus[ch.Index].SpecificForceSigma, Imus[ch.Index].SpecificForceBias);
+                    model.SetAr1(c, Imus[ch.Index].SpecificForceAr1);
                     break;
                 default:
                     var noise = Joints[ch.Index].Noise;
-                    var (sigma, bias) = ch.Kind switch
+                    var (sigma, bias, ar1) = ch.Kind switch
                     {
-                        ChannelKind.JointPosition => (noise.PositionRad, noise.PositionBiasRad),
-                        ChannelKind.JointVelocity => (noise.VelocityRadS, noise.VelocityBiasRadS),
-                        ChannelKind.JointTorque => (noise.TorqueNm, noise.TorqueBiasNm),
-                        _ => (noise.ExternalTorqueNm, noise.ExternalTorqueBiasNm),
+                        ChannelKind.JointPosition => (noise.PositionRad, noise.PositionBiasRad, noise.PositionAr1),
+                        ChannelKind.JointVelocity => (noise.VelocityRadS, noise.VelocityBiasRadS, noise.VelocityAr1),
+                        ChannelKind.JointTorque => (noise.TorqueNm, noise.TorqueBiasNm, noise.TorqueAr1),
+                        _ => (noise.ExternalTorqueNm, noise.ExternalTorqueBiasNm, noise.ExternalTorqueAr1),
                     };
                     model.Set(c, [sigma], [bias]);
+                    model.SetAr1(c, [ar1]);
                     break;
             }
         }
@@ -85,7 +88,10 @@ public sealed class JointParameters
     /// <summary>The twin's servo-model parameters for this joint. Not real-time safe.</summary>
     public Models.ServoParameters ToServoParameters() => new(
         Servo.NaturalFrequencyRadS, Servo.DampingRatio, Servo.Gain, Servo.DelayTicks, Servo.VelocityFeedforwardGain,
-        Friction.CoulombFrictionNm, Friction.ViscousFrictionNmsPerRad);
+        Friction.CoulombFrictionNm, Friction.ViscousFrictionNmsPerRad)
+    {
+        FrictionSmoothingRadS = Friction.CoulombSmoothingRadS,
+    };
 }
 
 /// <summary>
@@ -100,7 +106,7 @@ public sealed class JointServoParameters
     public double DampingRatio { get; set; } = Models.ServoParameters.NominalDampingRatio;
     public double Gain { get; set; } = 1;
     public int DelayTicks { get; set; } = 1;
-    public double VelocityFeedforwardGain { get; set; }
+    public double VelocityFeedforwardGain { get; set; } = 1.0; // as ServoParameters.Nominal: the drive applies the velocity feed-forward it is sent
 
     /// <summary>Discrete ARX coefficients [a1, a2, b1, b2] or [a1, a2, b1, b2, c1, c2]; empty when not fitted.</summary>
     public double[] Arx { get; set; } = [];
@@ -111,6 +117,9 @@ public sealed class JointFrictionParameters
 {
     public double CoulombFrictionNm { get; set; }
     public double ViscousFrictionNmsPerRad { get; set; }
+
+    /// <summary>Velocity scale ε of the Coulomb term F_c·tanh(q̇/ε), rad/s (fitted by calibration; default 0.01).</summary>
+    public double CoulombSmoothingRadS { get; set; } = Models.ServoParameters.CoulombSmoothingRadS;
 }
 
 /// <summary>Innovation σ (and bias) of a joint's four channels.</summary>
@@ -124,6 +133,12 @@ public sealed class JointNoise
     public double VelocityBiasRadS { get; set; }
     public double TorqueBiasNm { get; set; }
     public double ExternalTorqueBiasNm { get; set; }
+
+    /// <summary>Lag-1 whitening coefficients ρ (0 = white); with ρ ≠ 0 the σ above are those of the whitened innovation.</summary>
+    public double PositionAr1 { get; set; }
+    public double VelocityAr1 { get; set; }
+    public double TorqueAr1 { get; set; }
+    public double ExternalTorqueAr1 { get; set; }
 }
 
 public sealed class ImuParameters
@@ -133,6 +148,8 @@ public sealed class ImuParameters
     public double[] AngularRateBias { get; set; } = [0, 0, 0];
     public double[] SpecificForceSigma { get; set; } = [0.05, 0.05, 0.05];
     public double[] SpecificForceBias { get; set; } = [0, 0, 0];
+    public double[] AngularRateAr1 { get; set; } = [0, 0, 0];
+    public double[] SpecificForceAr1 { get; set; } = [0, 0, 0];
 }
 
 /// <summary>One body's inertial parameters (see <see cref="TwinParameters.Links"/>).</summary>

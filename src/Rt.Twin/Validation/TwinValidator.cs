@@ -14,9 +14,13 @@ namespace Rt.Twin.Validation;
 /// <summary>Accuracy of the twin on one channel: statistics of the innovation (measured − predicted).</summary>
 /// <param name="Source">"replay" (predicted offline from the parameters) or "recorded" (the running twin's innovation).</param>
 /// <param name="Sigma">The parameter file's σ for the channel (0 when unknown); <see cref="NormalisedRms"/> = RMS/σ (≈ 1 when the noise model fits).</param>
-public sealed record ChannelAccuracy(string Channel, string Unit, string Source, int Samples, double Rms, double Max, double Bias, double Sigma)
+public sealed record ChannelAccuracy(string Channel, string Unit, string Source, int Samples, double Rms, double Max, double Bias, double Sigma, double? ScoreRms = null)
 {
-    public double NormalisedRms => Sigma > 0 ? Rms / Sigma : 0;
+    /// <summary>
+    /// RMS of the normalised innovation per component: for the replayed twin ("twin" source) the detectors' own input,
+    /// √(mean NIS / d) after bias removal and whitening (≈ 1 in the busiest window, below 1 on average); otherwise RMS/σ.
+    /// </summary>
+    public double NormalisedRms => ScoreRms ?? (Sigma > 0 ? Rms / Sigma : 0);
 }
 
 /// <summary>Per-channel twin accuracy on a held-out recording, as a table and as JSON (<c>rt validate</c>).</summary>
@@ -36,7 +40,7 @@ public sealed record ValidationReport(string Recording, string Robot, int Ticks,
                 s.AppendLine(inv, $"{c.Channel,-32} {c.Unit,-6} {c.Source,-8} {0,8} {"-",12} {"-",12} {"-",12} {"-",8}");
                 continue;
             }
-            s.AppendLine(inv, $"{c.Channel,-32} {c.Unit,-6} {c.Source,-8} {c.Samples,8} {c.Rms,12:G4} {c.Max,12:G4} {c.Bias,12:G4} {(c.Sigma > 0 ? c.NormalisedRms.ToString("F2", inv) : "-"),8}");
+            s.AppendLine(inv, $"{c.Channel,-32} {c.Unit,-6} {c.Source,-8} {c.Samples,8} {c.Rms,12:G4} {c.Max,12:G4} {c.Bias,12:G4} {(c.Sigma > 0 || c.ScoreRms is not null ? c.NormalisedRms.ToString("F2", inv) : "-"),8}");
         }
         return s.ToString();
     }
@@ -104,7 +108,61 @@ public static class TwinValidator
         string? path = !string.IsNullOrWhiteSpace(parametersPath) ? parametersPath
             : !string.IsNullOrWhiteSpace(config.Twin.Parameters) ? config.Resolve(config.Twin.Parameters) : null;
         var parameters = path is null ? null : TwinParameterFile.Load(path, config, config.Description);
-        return Run(recording, parameters, config.Description);
+        return config.Description is null ? Run(recording, parameters, config.Description) : RunTwin(recording, config, parameters);
+    }
+
+    /// <summary>
+    /// Replays the twin the parameters describe (nominal without them) over the recording with <see cref="TwinReplay"/>
+    /// and reports, per channel, its innovations over the ticks where the channel is armed (valid, not excluded):
+    /// RMS (of the norm for IMU channels), max, bias (mean; of the norm for IMU channels) and the detectors'
+    /// normalised RMS √(mean NIS / d). Not real-time safe.
+    /// </summary>
+    public static ValidationReport RunTwin(TickRecording recording, Rt.Core.Config.RtConfig config, TwinParameters? parameters)
+    {
+        ArgumentNullException.ThrowIfNull(recording);
+        ArgumentNullException.ThrowIfNull(config);
+        var channels = recording.Channels;
+        var options = parameters is null
+            ? new DigitalTwinOptions { Description = config.Description }
+            : TwinParameterOptions.Apply(parameters, channels, new DigitalTwinOptions { Description = config.Description });
+        int n = channels.Count;
+        var sum2 = new double[n];
+        var sum = new double[n];
+        var max = new double[n];
+        var nis = new double[n];
+        var samples = new int[n];
+        var dims = new int[n];
+        for (int c = 0; c < n; c++) dims[c] = NoiseModel.DimensionOf(channels.Channels[c].Kind);
+        TwinReplay.Run(recording, config, options, (t, twin, state) =>
+        {
+            var record = state.Divergence;
+            if (!record.Valid) return;
+            var components = twin.Components;
+            for (int c = 0; c < n; c++)
+            {
+                if (twin.CrossCheck.IsExcluded(c)) continue;
+                int o = twin.CrossCheck.ComponentOffset(c);
+                double e2 = 0;
+                for (int i = 0; i < dims[c]; i++) e2 += components[o + i] * components[o + i];
+                if (!double.IsFinite(e2) || !double.IsFinite(record.Score[c])) continue;
+                double v = dims[c] == 1 ? components[o] : Math.Sqrt(e2);
+                sum2[c] += e2;
+                sum[c] += v;
+                max[c] = Math.Max(max[c], Math.Abs(v));
+                nis[c] += record.Score[c];
+                samples[c]++;
+            }
+        });
+        var result = new List<ChannelAccuracy>();
+        for (int c = 0; c < n; c++)
+        {
+            var ch = channels.Channels[c];
+            int k = samples[c];
+            result.Add(k == 0
+                ? new ChannelAccuracy(ch.Name, ch.Unit, "twin", 0, double.NaN, double.NaN, double.NaN, 0)
+                : new ChannelAccuracy(ch.Name, ch.Unit, "twin", k, Math.Sqrt(sum2[c] / k), max[c], sum[c] / k, 0, Math.Sqrt(nis[c] / k / dims[c])));
+        }
+        return new ValidationReport(recording.Path, recording.Robot, recording.Count, result);
     }
 
     /// <summary>Not real-time safe.</summary>
