@@ -27,6 +27,12 @@ public sealed class Bench : IFieldbus, IDisposable
     private readonly long _substepNs;
     private readonly double _substepS;
     private readonly double[] _imuSum; // per IMU: specific force xyz, angular rate xyz, summed over the tick's substeps
+    // Sensor latency (domain randomisation): per substep, per IMU, the 6 ideal values; a ring of _historyLength substeps.
+    private readonly double[] _imuHistory;
+    private readonly int[] _imuLatency;
+    private readonly int _historyLength;
+    private int _historyHead;
+    private bool _anyImuLatency;
     private bool _plantFailed;
     private long _warningsSeen;
 
@@ -41,6 +47,42 @@ public sealed class Bench : IFieldbus, IDisposable
         _substepNs = tickNs / substeps;
         _substepS = plant.TimestepS;
         _imuSum = new double[6 * imus.Length];
+        _historyLength = MaxImuLatencySubsteps + substeps;
+        _imuHistory = new double[6 * imus.Length * _historyLength];
+        _imuLatency = new int[imus.Length];
+    }
+
+    /// <summary>Longest IMU sensor latency, plant substeps.</summary>
+    public const int MaxImuLatencySubsteps = 8;
+
+    /// <summary>IMU <paramref name="imu"/>'s sensor latency, plant substeps (0 = today's sampling).</summary>
+    public int ImuLatencySubsteps(int imu) => _imuLatency[imu];
+
+    /// <summary>
+    /// Not real-time safe (call before the run). Domain randomisation: IMU <paramref name="imu"/>'s samples describe the
+    /// motion <paramref name="substeps"/> plant substeps earlier (the same window, shifted back). 0 restores today's
+    /// behaviour bit for bit. The delay line starts filled with the current reading.
+    /// </summary>
+    public void SetImuLatencySubsteps(int imu, int substeps)
+    {
+        if (substeps is < 0 or > MaxImuLatencySubsteps)
+            throw new ArgumentOutOfRangeException(nameof(substeps), substeps, $"IMU latency must be 0..{MaxImuLatencySubsteps} substeps");
+        _imuLatency[imu] = substeps;
+        Plant.ReadImu(imu, out Vec3 f, out Vec3 w);
+        for (int k = 0; k < _historyLength; k++) WriteHistory(imu, k, f, w);
+        _anyImuLatency = false;
+        foreach (int l in _imuLatency) _anyImuLatency |= l > 0;
+    }
+
+    private void WriteHistory(int imu, int slot, Vec3 f, Vec3 w)
+    {
+        int o = 6 * (slot * _imus.Length + imu);
+        _imuHistory[o] = f.X;
+        _imuHistory[o + 1] = f.Y;
+        _imuHistory[o + 2] = f.Z;
+        _imuHistory[o + 3] = w.X;
+        _imuHistory[o + 4] = w.Y;
+        _imuHistory[o + 5] = w.Z;
     }
 
     /// <summary>
@@ -168,17 +210,20 @@ public sealed class Bench : IFieldbus, IDisposable
         var plant = Plant;
         Array.Clear(_imuSum);
         bool average = AverageImuOverTick && _imus.Length > 0;
+        bool delayed = _anyImuLatency;
         for (long s = 0; s < n; s++)
         {
             for (int i = 0; i < _drives.Length; i++)
                 plant.SetJointTorque(i, _drives[i].Update(plant.JointPosition(i), _substepS));
-            plant.SetSensorsEnabled(average || s == n - 1); // without averaging only the last substep's values are sampled
+            // Without averaging only the last substep's values are sampled; with a latency every substep is kept.
+            plant.SetSensorsEnabled(average || delayed || s == n - 1);
             if (!plant.Step(1))
             {
                 _plantFailed = true;
                 return;
             }
-            if (average) AccumulateImus();
+            if (delayed) RecordImuHistory();
+            else if (average) AccumulateImus();
         }
         long warnings = plant.WarningCount;
         if (warnings != _warningsSeen)
@@ -186,8 +231,38 @@ public sealed class Bench : IFieldbus, IDisposable
             _warningsSeen = warnings;
             _plantFailed = true;
         }
-        if (average) SampleImuMeans((int)n);
+        if (delayed) SampleDelayedImus((int)n, average);
+        else if (average) SampleImuMeans((int)n);
         else SampleImus();
+    }
+
+    private void RecordImuHistory()
+    {
+        _historyHead = (_historyHead + 1) % _historyLength;
+        for (int j = 0; j < _imus.Length; j++)
+        {
+            Plant.ReadImu(j, out Vec3 f, out Vec3 w);
+            WriteHistory(j, _historyHead, f, w);
+        }
+    }
+
+    /// <summary>Each IMU samples the window (mean over the tick's substeps, or the last one) ending its latency back.</summary>
+    private void SampleDelayedImus(int substeps, bool average)
+    {
+        long t = Plant.SimTimeNs;
+        int window = average ? Math.Min(substeps, _historyLength - MaxImuLatencySubsteps) : 1;
+        double k = 1.0 / window;
+        Span<double> sum = stackalloc double[6];
+        for (int j = 0; j < _imus.Length; j++)
+        {
+            sum.Clear();
+            for (int back = _imuLatency[j] + window - 1; back >= _imuLatency[j]; back--)
+            {
+                int o = 6 * (((_historyHead - back + _historyLength) % _historyLength) * _imus.Length + j);
+                for (int c = 0; c < 6; c++) sum[c] += _imuHistory[o + c];
+            }
+            _imus[j].Sample(t, new Vec3(sum[0] * k, sum[1] * k, sum[2] * k), new Vec3(sum[3] * k, sum[4] * k, sum[5] * k));
+        }
     }
 
     /// <summary>

@@ -64,6 +64,8 @@ public sealed class DigitalTwin : ITwinStage
     private readonly int[] _warmup;                                 // per joint ticks left before its channels count
     private readonly bool[] _jointExcluded;
     private readonly bool[] _driveOn;                              // per joint: its drive closes the loop this tick
+    private readonly bool[] _frictionExcluded;                     // per joint: torque/external-torque channels not scored
+    private readonly double[] _stictionBand;                       // per joint: |q̇| below this is the stiction band, rad/s
     private bool _imuExcluded;
 
     // Model-order scratch.
@@ -71,6 +73,7 @@ public sealed class DigitalTwin : ITwinStage
     private readonly double[] _deficit;
 
     private bool _hasPrediction;
+    private bool _restartAfterGap;
 
     /// <summary>Builds the twin from the config (joints, IMUs, loop rate, twin section) and the robot description. Not real-time safe.</summary>
     public DigitalTwin(RtConfig config, ChannelLayout layout, DigitalTwinOptions? options = null)
@@ -194,6 +197,12 @@ public sealed class DigitalTwin : ITwinStage
         _warmup = new int[_n];
         _jointExcluded = new bool[_n];
         _driveOn = new bool[_n];
+        _frictionExcluded = new bool[_n];
+        _stictionBand = new double[_n];
+        if (options.StictionBandRadS < 0 || !double.IsFinite(options.StictionBandRadS))
+            throw new ArgumentException("the stiction band must be finite and ≥ 0 rad/s", nameof(options));
+        for (int j = 0; j < _n; j++)
+            _stictionBand[j] = servo[j].CoulombFrictionNm > 0 ? Math.Min(options.StictionBandRadS, servo[j].FrictionSmoothingRadS) : 0;
         _mq = new double[_n];
         _mqd = new double[_n];
         _mqdd = new double[_n];
@@ -244,6 +253,7 @@ public sealed class DigitalTwin : ITwinStage
     public void Reset()
     {
         _hasPrediction = false;
+        _restartAfterGap = false;
         _servo.Reset();
         _observer.Reset();
         _crossCheck.Reset();
@@ -262,6 +272,22 @@ public sealed class DigitalTwin : ITwinStage
         {
             record.Valid = false;
             return;
+        }
+        if (!state.InputsFresh)
+        {
+            // The bus brought nothing new: the image holds last tick's inputs. Comparing them with a prediction for
+            // this tick would report the lost frame as a divergence (the bus triggers own that). Skip the tick and
+            // restart from the next fresh measurement; the load estimates, biases and detector statistics carry over.
+            record.Valid = false;
+            _restartAfterGap = true;
+            return;
+        }
+        if (_restartAfterGap)
+        {
+            _restartAfterGap = false;
+            _hasPrediction = false;
+            _observer.Reset();
+            Array.Clear(_residual);
         }
         ReadMeasurements(state);
         UpdateExclusions(state);
@@ -329,8 +355,8 @@ public sealed class DigitalTwin : ITwinStage
             record.ExternalTorque[j] = r;
         }
 
-        // (d) cross-check.
-        _crossCheck.Evaluate(_components, record, state.Faults, state.Tick);
+        // (d) cross-check (nothing to compare on the first tick after a start or a gap: the detectors wait).
+        if (compare) _crossCheck.Evaluate(_components, record, state.Faults, state.Tick);
         record.Valid = compare;
 
         // (e) prediction for the next tick.
@@ -454,7 +480,18 @@ public sealed class DigitalTwin : ITwinStage
                 _jointExcluded[j] = exclude;
                 _crossCheck.SetExcluded(_chPos[j], exclude);
                 _crossCheck.SetExcluded(_chVel[j], exclude);
-                _crossCheck.SetExcluded(_chTau[j], exclude);
+            }
+            // A drive that is off (or its brake) holds the joint with a torque the model cannot see: the external
+            // torque estimate then reads the holding torque, not a contact. A joint in its stiction band (|q̇| below
+            // min(band, Coulomb smoothing velocity)) is held by a friction torque anywhere in [−F_c, F_c] that no model of q̇
+            // predicts: its torque and external-torque channels wait until it slides (its position and velocity
+            // channels, and the collision trigger on the observer's estimate, stay armed).
+            bool frictionExclude = exclude || (_stictionBand[j] > 0 && !_badQd[j] && Math.Abs(_yqd[j]) < _stictionBand[j]);
+            if (frictionExclude != _frictionExcluded[j])
+            {
+                _frictionExcluded[j] = frictionExclude;
+                _crossCheck.SetExcluded(_chTau[j], frictionExclude);
+                _crossCheck.SetExcluded(_chExt[j], frictionExclude);
             }
         }
         // The IMUs see every joint: they arm once all drives are on and past their warm-up.

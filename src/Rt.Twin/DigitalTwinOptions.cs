@@ -62,6 +62,14 @@ public sealed record DigitalTwinOptions
 
     /// <summary>Ticks after a (re)start or a drive becoming operational before its servo channels may alarm.</summary>
     public int WarmupTicks { get; init; } = 20;
+
+    /// <summary>
+    /// A joint whose measured |q̇| is below min(this, its Coulomb smoothing velocity) is in its stiction band, rad/s: its
+    /// torque and external-torque channels are not scored there (the holding friction is indeterminate in [−F_c, F_c]).
+    /// 0.02 rad/s is 3–5× the bench's velocity noise; kept narrow so that a joint that starts to move under a fault
+    /// (a lost drive, a push) is scored again within a tick or two. 0 scores them always.
+    /// </summary>
+    public double StictionBandRadS { get; init; } = 0.02;
 }
 
 /// <summary>

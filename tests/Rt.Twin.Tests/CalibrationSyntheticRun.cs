@@ -11,9 +11,21 @@ namespace Rt.Twin.Tests;
 /// A synthetic excitation run of <see cref="CalibrationTestRobot"/> with known parameters: each joint's position follows
 /// its commanded multi-sine through an exact ZOH second-order servo with delay; torques come from RNEA with perturbed
 /// (known) inertial parameters plus Coulomb/viscous friction; measurements get seeded Gaussian noise.
-/// The acceleration fed to RNEA is the ±k-tick central difference of the true velocity — the quantity the calibrator
-/// estimates — so the test isolates identification from the (documented) differentiation error.
+/// By default (<see cref="SyntheticTorque.CentralDifference"/>) the acceleration fed to RNEA is the ±k-tick central
+/// difference of the true velocity — the quantity the calibrator estimates — so a test isolates identification from the
+/// (documented) differentiation error. That torque is not causal (it sees 5 ticks ahead), so no twin can predict it;
+/// runs that check what the twin predicts use <see cref="SyntheticTorque.TickMean"/>.
+/// Every drive reports "operation enabled" and the fixed-base pelvis IMU reads +g with a fresh sample every tick.
 /// </summary>
+internal enum SyntheticTorque
+{
+    /// <summary>RNEA at the ±5-tick central difference of the true velocity: what the calibrator regresses on.</summary>
+    CentralDifference,
+
+    /// <summary>RNEA at the tick's mean acceleration (q̇_t − q̇_(t−1))/dt: a drive reporting the tick-mean torque, what the twin predicts.</summary>
+    TickMean,
+}
+
 internal sealed class CalibrationSyntheticRun
 {
     public const double Period = 1e-3;
@@ -51,8 +63,8 @@ internal sealed class CalibrationSyntheticRun
         }
     }
 
-    /// <summary>Writes the recording; <paramref name="lockedJoint"/> (config index) holds still when ≥ 0.</summary>
-    public void Write(string path, double seconds, int seed, int lockedJoint = -1, double positionNoise = 1e-6, double velocityNoise = 5e-4, double torqueNoise = 0.02)
+    /// <summary>Writes the recording; <paramref name="lockedJoint"/> (config index) holds still when ≥ 0; <paramref name="stepRad"/> is the largest command step (0: multi-sine only).</summary>
+    public void Write(string path, double seconds, int seed, int lockedJoint = -1, double positionNoise = 1e-6, double velocityNoise = 5e-4, double torqueNoise = 0.02, double stepRad = 0.02, SyntheticTorque torque = SyntheticTorque.CentralDifference)
     {
         int count = (int)(seconds / Period);
         int n = ConfigOrder.Length, k = 5;
@@ -82,7 +94,7 @@ internal sealed class CalibrationSyntheticRun
                     for (int h = 0; h < 4; h++) v += amplitudes[j][h] * Math.Sin(2 * Math.PI * freqs[j][h] * t * Period + 0.7 * h + j);
                     if (t >= nextStep)
                     {
-                        step = 0.02 * (2 * steps.NextDouble() - 1);
+                        step = stepRad * (2 * steps.NextDouble() - 1);
                         nextStep = t + 40 + steps.Next(120);
                     }
                     v += step;
@@ -121,16 +133,22 @@ internal sealed class CalibrationSyntheticRun
                 int i = map[j];
                 mq[i] = q[j][t];
                 mqd[i] = qd[j][t];
-                mqdd[i] = t >= k && t < count - k ? (qd[j][t + k] - qd[j][t - k]) / (2 * k * Period) : 0;
+                if (torque == SyntheticTorque.TickMean) mqdd[i] = t > 0 ? (qd[j][t] - qd[j][t - 1]) / Period : 0;
+                else mqdd[i] = t >= k && t < count - k ? (qd[j][t + k] - qd[j][t - k]) / (2 * k * Period) : 0;
             }
             Model.InverseDynamics(mq, mqd, mqdd, tau, pi, true);
             Array.Clear(row);
             row[RecordLayout.TimeOffset] = t * Period * 1e9;
             row[RecordLayout.PeriodOffset] = Period * 1e9;
             row[RecordLayout.FlagsOffset] = RecordLayout.FlagAllDrivesOperational;
+            // The pelvis is the fixed base: its IMU reads +g and no rotation (a fresh sample every tick).
+            row[layout.Imu(0, ImuField.SpecificForceZ)] = 9.81;
+            row[layout.Imu(0, ImuField.SampleCounter)] = t & 0xFFFF;
             for (int j = 0; j < n; j++)
             {
                 int i = map[j];
+                // CiA 402 "operation enabled", as the bench's drives report it: the twin replay arms a joint's channels on it.
+                row[layout.Joint(j, JointField.Statusword)] = 0x0237;
                 double friction = Coulomb[j] * Math.Tanh(qd[j][t] / Models.ServoParameters.CoulombSmoothingRadS) + Viscous[j] * qd[j][t];
                 row[layout.Joint(j, JointField.Position)] = q[j][t] + positionNoise * rng.Next();
                 row[layout.Joint(j, JointField.Velocity)] = qd[j][t] + velocityNoise * rng.Next();

@@ -111,22 +111,54 @@ public class ImuModelTests
     }
 
     [Fact]
-    public void Bias_converges_slowly_to_a_constant_offset()
+    public void Bias_is_the_plain_mean_of_the_first_samples_then_a_slow_fading_memory()
     {
-        var model = new ImuModel(Model, [Imu("pelvis_imu", "pelvis", [0, 0, 0], [0, 0, 0])], biasGain: 1e-3);
+        const double beta = 1e-3; // 1/β = 1000 samples of initial average
+        var model = new ImuModel(Model, [Imu("pelvis_imu", "pelvis", [0, 0, 0], [0, 0, 0])], biasGain: beta);
         double[] predW = new double[3], predF = [0, 0, 9.81];
-        double[] measW = [0.02, 0, 0], measF = [0, 0.1, 9.81];
-        for (int k = 0; k < 1000; k++) model.UpdateBias(0, measW, measF, predW, predF);
-        // After 1000 ticks at β = 1e-3: 1 − (1 − β)^1000 ≈ 63 %.
-        double frac = 1 - Math.Pow(1 - 1e-3, 1000);
-        Assert.Equal(0.02 * frac, model.GyroBias[0], 12);
-        Assert.Equal(0.1 * frac, model.AccelBias[1], 12);
+        double[] measW = new double[3], measF = new double[3];
+
+        // The first sample alone sets the estimate: converged from the first tick, not after 1/β ticks.
+        measW[0] = 0.02;
+        measF[1] = 0.1;
+        measF[2] = 9.81;
+        model.UpdateBias(0, measW, measF, predW, predF);
+        Assert.Equal(0.02, model.GyroBias[0], 15);
+        Assert.Equal(0.1, model.AccelBias[1], 15);
+
+        // Up to sample 1/β the estimate is the plain mean of every offset seen (gain 1/(k+1)), here of a varying offset.
+        double sumW = 0.02, sumF = 0.1;
+        for (int k = 1; k < 1000; k++)
+        {
+            measW[0] = 0.02 + 0.01 * Math.Sin(0.37 * k);
+            measF[1] = 0.1 - 0.05 * Math.Cos(0.11 * k);
+            sumW += measW[0];
+            sumF += measF[1];
+            model.UpdateBias(0, measW, measF, predW, predF);
+        }
+        Assert.Equal(sumW / 1000, model.GyroBias[0], 12);
+        Assert.Equal(sumF / 1000, model.AccelBias[1], 12);
+        Assert.Equal(0, model.AccelBias[2], 12); // measured = predicted on z
+
+        // Then fading memory with gain β: a step to a new constant offset is followed with time constant 1/β ticks,
+        // b_m = new + (old − new)(1 − β)^m, so real motion is not absorbed into the bias.
+        double oldW = model.GyroBias[0];
+        measW[0] = 0.05;
+        for (int m = 0; m < 1000; m++) model.UpdateBias(0, measW, measF, predW, predF);
+        double expected = 0.05 + (oldW - 0.05) * Math.Pow(1 - beta, 1000);
+        Assert.Equal(expected, model.GyroBias[0], 12);
+        Assert.InRange(model.GyroBias[0], 0.03, 0.045); // ≈ 63 % of the way, not jumped to 0.05
+
         double[] w = [0, 0, 0], f = [0, 0, 9.81];
         model.AddBias(w, f);
-        Assert.Equal(0.02 * frac, w[0], 12);
-        // A non-finite measurement leaves the bias alone.
+        Assert.Equal(expected, w[0], 12);
+        // A non-finite measurement leaves that axis's bias alone.
         model.UpdateBias(0, [double.NaN, 0, 0], measF, predW, predF);
-        Assert.Equal(0.02 * frac, model.GyroBias[0], 12);
+        Assert.Equal(expected, model.GyroBias[0], 12);
+        // ResetBias starts the initial average again.
+        model.ResetBias();
+        model.UpdateBias(0, [0.3, 0, 0], measF, predW, predF);
+        Assert.Equal(0.3, model.GyroBias[0], 15);
     }
 
     [Fact]

@@ -185,6 +185,63 @@ public sealed class ParametersFileTests
         }
     }
 
+    private static TwinParameters WithWhiteningAndSmoothing()
+    {
+        var p = Sample();
+        var knee = p.Joints[1];
+        knee.Friction.CoulombSmoothingRadS = 0.05;
+        knee.Noise.PositionAr1 = -0.44;
+        knee.Noise.VelocityAr1 = 0.31;
+        knee.Noise.TorqueAr1 = 0.9;
+        knee.Noise.ExternalTorqueAr1 = -0.999;
+        p.Imus[0].AngularRateAr1 = [0.5, 0.6, 0.7];
+        p.Imus[0].SpecificForceAr1 = [0.1, -0.2, 0.999];
+        return p;
+    }
+
+    [Fact]
+    public void Whitening_coefficients_and_coulomb_smoothing_round_trip_and_reach_the_noise_and_servo_models()
+    {
+        var text = TwinParameterFile.Format(WithWhiteningAndSmoothing());
+        Assert.Contains("coulomb_smoothing_rad_s: 0.05", text, StringComparison.Ordinal);
+        Assert.Contains("torque_ar1: 0.9", text, StringComparison.Ordinal);
+        Assert.Contains("specific_force_ar1: [0.1, -0.2, 0.999]", text, StringComparison.Ordinal);
+        var q = TwinParameterFile.Parse(text, Source, Config(), null);
+        Assert.Equal(text, TwinParameterFile.Format(q));
+        Assert.Equal(0.05, q.Joints[1].Friction.CoulombSmoothingRadS);
+        Assert.Equal(0.05, q.Joints[1].ToServoParameters().FrictionSmoothingRadS);
+        // A joint without the key keeps the default smoothing.
+        Assert.Equal(Models.ServoParameters.CoulombSmoothingRadS, q.Joints[0].ToServoParameters().FrictionSmoothingRadS);
+
+        var layout = new ChannelLayout(["l_hip_pitch", "l_knee"], ["pelvis_imu"]);
+        var noise = q.ToNoiseModel(layout);
+        Assert.Equal(-0.44, noise.Ar1Of(layout.IndexOf(ChannelKind.JointPosition, 1))[0]);
+        Assert.Equal(0.31, noise.Ar1Of(layout.IndexOf(ChannelKind.JointVelocity, 1))[0]);
+        Assert.Equal(0.9, noise.Ar1Of(layout.IndexOf(ChannelKind.JointTorque, 1))[0]);
+        Assert.Equal(-0.999, noise.Ar1Of(layout.IndexOf(ChannelKind.ExternalTorque, 1))[0]);
+        Assert.Equal(0, noise.Ar1Of(layout.IndexOf(ChannelKind.JointTorque, 0))[0]);
+        Assert.Equal([0.5, 0.6, 0.7], noise.Ar1Of(layout.IndexOf(ChannelKind.ImuAngularRate, 0)).ToArray());
+        Assert.Equal([0.1, -0.2, 0.999], noise.Ar1Of(layout.IndexOf(ChannelKind.ImuSpecificForce, 0)).ToArray());
+    }
+
+    [Theory]
+    [InlineData("torque_ar1: 0.9", "torque_ar1: 0.9995", "joints[1].noise.torque_ar1", "found 0.9995")]
+    [InlineData("external_torque_ar1: -0.999", "external_torque_ar1: -1", "joints[1].noise.external_torque_ar1", "found -1")]
+    [InlineData("angular_rate_ar1: [0.5, 0.6, 0.7]", "angular_rate_ar1: [0.5, 1.2, 0.7]", "imus[0].angular_rate_ar1", "(axis y)")]
+    [InlineData("coulomb_smoothing_rad_s: 0.05", "coulomb_smoothing_rad_s: 0", "joints[1].friction.coulomb_smoothing_rad_s", "must be > 0")]
+    [InlineData("coulomb_smoothing_rad_s: 0.05", "coulomb_smoothing_rad_s: -0.01", "joints[1].friction.coulomb_smoothing_rad_s", "must be > 0")]
+    public void Out_of_range_whitening_or_smoothing_is_refused_naming_the_key(string original, string replacement, string key, string problem)
+    {
+        var text = TwinParameterFile.Format(WithWhiteningAndSmoothing());
+        Assert.Contains(original, text, StringComparison.Ordinal);
+        text = text.Replace(original, replacement, StringComparison.Ordinal);
+        var e = Assert.Throws<InputError>(() => TwinParameterFile.Parse(text, Source, Config(), null));
+        Assert.Equal(Source, e.Source_);
+        Assert.StartsWith(key + " (line ", e.Location, StringComparison.Ordinal);
+        Assert.Contains(problem, e.Problem, StringComparison.Ordinal);
+        if (key.Contains("ar1", StringComparison.Ordinal)) Assert.Contains("lag-1 autocorrelation must lie in", e.Problem, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_rate_other_than_the_loop_rate_is_refused()
     {

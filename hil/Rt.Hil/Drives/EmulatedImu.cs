@@ -12,7 +12,7 @@ namespace Rt.Hil.Drives;
 /// counter. It samples at its own rate: with a rate below the tick rate it repeats the last sample (counter still),
 /// exactly what the host's staleness check must tolerate or flag.
 /// <para>Fault hooks: <see cref="Frozen"/> (stale: values and counter stop), <see cref="AccelBias"/>/<see cref="GyroBias"/>
-/// (set a step at any time), noise densities.</para>
+/// (set a step at any time), <see cref="Saturated"/> (every channel at its range limit), noise densities.</para>
 /// Construction is not real-time safe; <see cref="Sample"/> and the hooks are real-time safe.
 /// </summary>
 public sealed class EmulatedImu
@@ -56,6 +56,15 @@ public sealed class EmulatedImu
     /// <summary>Fault hook: the IMU stops producing samples (values and counter hold).</summary>
     public bool Frozen { get; set; }
 
+    /// <summary>
+    /// Fault hook: the IMU saturates (a shock, a loose mount): every channel reads its range limit, in the sign of the
+    /// true value, with both saturation bits set. Takes effect at the next sample. Real-time safe.
+    /// </summary>
+    public bool Saturated { get; set; }
+
+    /// <summary>Not real-time safe. Restarts the noise stream from <paramref name="seed"/> (a scenario's seed).</summary>
+    public void ReseedNoise(ulong seed) => _noise.Reseed(seed);
+
     /// <summary>Die temperature reported, °C.</summary>
     public float TemperatureC { get; set; } = 35f;
 
@@ -74,6 +83,13 @@ public sealed class EmulatedImu
 
         var status = ImuStatus.None;
         bool sat = false;
+        if (Saturated)
+        {
+            // Past the range in the direction of the true value: Channel() clamps to the limit code and flags it.
+            double a = 2 * AccelRangeMs2, g = 2 * GyroRangeRadS;
+            specificForce = new Vec3(Math.CopySign(a, specificForce.X), Math.CopySign(a, specificForce.Y), Math.CopySign(a, specificForce.Z));
+            angularRate = new Vec3(Math.CopySign(g, angularRate.X), Math.CopySign(g, angularRate.Y), Math.CopySign(g, angularRate.Z));
+        }
         _last.SpecificForceX = Channel(specificForce.X + AccelBias.X + AccelNoiseMs2 * _noise.NextGaussian(), _accelLsb, ref sat);
         _last.SpecificForceY = Channel(specificForce.Y + AccelBias.Y + AccelNoiseMs2 * _noise.NextGaussian(), _accelLsb, ref sat);
         _last.SpecificForceZ = Channel(specificForce.Z + AccelBias.Z + AccelNoiseMs2 * _noise.NextGaussian(), _accelLsb, ref sat);

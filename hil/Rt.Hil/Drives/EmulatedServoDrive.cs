@@ -21,6 +21,11 @@ namespace Rt.Hil.Drives;
 /// still reports the torque it commands, as a real current-based 0x6077 would), <see cref="EncoderFrozen"/>,
 /// <see cref="EncoderOffsetCounts"/>, <see cref="EncoderNoiseCounts"/>, <see cref="InjectFault"/>.
 /// </para>
+/// <para>
+/// Domain randomisation (set before the run): <see cref="MotorConstantScale"/> (this motor's real torque constant
+/// against its nameplate) and <see cref="FeedbackLatencySubsteps"/> (the TxPDO feedback is that many substeps old).
+/// Both default to today's ideal drive, bit for bit.
+/// </para>
 /// Construction is not real-time safe; every other member is real-time safe (no allocation, no clock: dt is passed in).
 /// </summary>
 public sealed class EmulatedServoDrive
@@ -53,6 +58,8 @@ public sealed class EmulatedServoDrive
     private double _commandedTorque;
     private readonly double[] _torqueWindow = new double[MaxTorqueAverageSubsteps]; // last substeps' torques (ring)
     private int _torqueWindowHead, _torqueWindowFill, _torqueAverageSubsteps = 1;
+    private readonly DriveInputs[] _feedbackDelay = new DriveInputs[MaxFeedbackLatencySubsteps + 1]; // latched feedback per substep (ring)
+    private int _feedbackDelayHead, _feedbackLatencySubsteps;
 
     /// <summary>Not real-time safe. <paramref name="seed"/> seeds the encoder noise (only used when noise is on).</summary>
     public EmulatedServoDrive(JointDriveConfig joint, DriveModelOptions? options = null, ulong seed = 0)
@@ -112,6 +119,38 @@ public sealed class EmulatedServoDrive
 
     /// <summary>Fault hook: fraction of the commanded torque the motor really produces (1 healthy, 0 lost).</summary>
     public double TorqueScale { get; set; } = 1.0;
+
+    /// <summary>
+    /// Domain randomisation: this motor's real torque constant over its nameplate value (1 = nominal). Multiplies the
+    /// torque delivered to the plant, like <see cref="TorqueScale"/>, but is a property of the plant, not a fault: the two
+    /// multiply. The drive reports the torque it commands (nameplate constant × current), as a real drive does.
+    /// Real-time safe.
+    /// </summary>
+    public double MotorConstantScale { get; set; } = 1.0;
+
+    /// <summary>Longest <see cref="FeedbackLatencySubsteps"/>.</summary>
+    public const int MaxFeedbackLatencySubsteps = 8;
+
+    /// <summary>
+    /// Domain randomisation: sensor latency. <see cref="Feedback"/>'s position, velocity and torque are those latched
+    /// this many plant substeps ago (0 = the latest, today's behaviour); the statusword is always current. The drive's
+    /// own loops still use the fresh encoder. Not real-time safe to change while the drive runs (the delay line is
+    /// refilled with the latest sample).
+    /// </summary>
+    public int FeedbackLatencySubsteps
+    {
+        get => _feedbackLatencySubsteps;
+        set
+        {
+            if (value is < 0 or > MaxFeedbackLatencySubsteps)
+                throw new ArgumentOutOfRangeException(nameof(value), value, $"feedback latency must be 0..{MaxFeedbackLatencySubsteps} substeps");
+            _feedbackLatencySubsteps = value;
+            Array.Fill(_feedbackDelay, _latched);
+        }
+    }
+
+    /// <summary>Not real-time safe. Restarts the encoder noise stream from <paramref name="seed"/> (a scenario's seed).</summary>
+    public void ReseedNoise(ulong seed) => _noise.Reseed(seed);
 
     /// <summary>Fault hook: the encoder stops updating (position holds, velocity reads zero).</summary>
     public bool EncoderFrozen { get; set; }
@@ -246,7 +285,7 @@ public sealed class EmulatedServoDrive
         _torqueWindow[_torqueWindowHead] = tau;
         if (_torqueWindowFill < MaxTorqueAverageSubsteps) _torqueWindowFill++;
         Latch();
-        return tau * TorqueScale;
+        return tau * TorqueScale * MotorConstantScale;
     }
 
     /// <summary>Real-time safe. The TxPDO as of the last substep, with the statusword of the current state.</summary>
@@ -254,7 +293,9 @@ public sealed class EmulatedServoDrive
     {
         get
         {
-            var fb = _latched;
+            var fb = _feedbackLatencySubsteps == 0
+                ? _latched
+                : _feedbackDelay[(_feedbackDelayHead - _feedbackLatencySubsteps + _feedbackDelay.Length) % _feedbackDelay.Length];
             fb.Statusword = Statusword();
             fb.ModeDisplay = ModeDisplay;
             fb.ErrorCode = ErrorCode;
@@ -389,6 +430,11 @@ public sealed class EmulatedServoDrive
         _latched.PositionActual = _counts;
         _latched.VelocityActual = SaturateToInt(_velocityCounts);
         _latched.TorqueActual = Scaling.TorqueToPerMille(ReportedTorque());
+        if (_feedbackLatencySubsteps > 0)
+        {
+            _feedbackDelayHead = (_feedbackDelayHead + 1) % _feedbackDelay.Length;
+            _feedbackDelay[_feedbackDelayHead] = _latched;
+        }
     }
 
     /// <summary>0x6077's value: the mean commanded torque over the last <see cref="TorqueAverageSubsteps"/> substeps.</summary>

@@ -23,7 +23,7 @@ public sealed unsafe class MujocoPlant : IDisposable
     private readonly int[] _imuAccelAdr;
     private readonly int[] _imuGyroAdr;
     private readonly int[] _obstacleMocap;
-    private readonly double* _qpos, _qvel, _qfrcApplied, _xfrcApplied, _sensordata, _mocapPos, _xpos;
+    private readonly double* _qpos, _qvel, _qfrcApplied, _xfrcApplied, _sensordata, _mocapPos, _mocapQuat, _xpos;
     private readonly int _nq, _nv;
     // Scratch in MuJoCo order for the dynamics queries (pinned, sized at load).
     private readonly double[] _sq, _sqd, _sqdd, _sout, _sM;
@@ -75,6 +75,7 @@ public sealed unsafe class MujocoPlant : IDisposable
         _xfrcApplied = rtmj_data_ptr(h, FieldXfrcApplied);
         _sensordata = rtmj_data_ptr(h, FieldSensordata);
         _mocapPos = rtmj_data_ptr(h, FieldMocapPos);
+        _mocapQuat = rtmj_data_ptr(h, FieldMocapQuat);
         _xpos = rtmj_data_ptr(h, FieldXpos);
         _sq = GC.AllocateArray<double>(_nq, pinned: true);
         _sqd = GC.AllocateArray<double>(_nv, pinned: true);
@@ -124,7 +125,10 @@ public sealed unsafe class MujocoPlant : IDisposable
         }
         try
         {
-            return new MujocoPlant(h, robot, [.. jointNames], options.Imus.Select(i => i.Name).ToArray(), model.Xml, model.RootHeightM);
+            return new MujocoPlant(h, robot, [.. jointNames], options.Imus.Select(i => i.Name).ToArray(), model.Xml, model.RootHeightM)
+            {
+                ObstacleHalfSizeM = options.ObstacleHalfSizeM,
+            };
         }
         catch
         {
@@ -260,6 +264,14 @@ public sealed unsafe class MujocoPlant : IDisposable
         x[3] = torque.X; x[4] = torque.Y; x[5] = torque.Z;
     }
 
+    /// <summary>Real-time safe. The external wrench currently applied to a link (world frame, N and N·m).</summary>
+    public void ExternalWrench(int linkIndex, out Vec3 force, out Vec3 torque)
+    {
+        double* x = _xfrcApplied + 6 * linkIndex;
+        force = new Vec3(x[0], x[1], x[2]);
+        torque = new Vec3(x[3], x[4], x[5]);
+    }
+
     /// <summary>
     /// Real-time safe. World position of a link's frame origin (m), as of MuJoCo's last forward pass (the start of the
     /// last substep): for placing obstacles next to a leg or checking clearance.
@@ -272,6 +284,27 @@ public sealed unsafe class MujocoPlant : IDisposable
 
     /// <summary>Real-time safe. Removes every external wrench.</summary>
     public void ClearExternalWrenches() => rtmj_clear_wrenches(_h);
+
+    /// <summary>
+    /// Real-time safe. Moves obstacle box <paramref name="obstacle"/> to a world position (m) and orientation (the box's
+    /// axes rotated by <paramref name="orientation"/>, MuJoCo's w, x, y, z): e.g. a face turned towards a moving leg.
+    /// </summary>
+    public void MoveObstacle(int obstacle, Vec3 position, Quat orientation)
+    {
+        MoveObstacle(obstacle, position);
+        double* q = _mocapQuat + 4 * _obstacleMocap[obstacle];
+        q[0] = orientation.W; q[1] = orientation.X; q[2] = orientation.Y; q[3] = orientation.Z;
+    }
+
+    /// <summary>Real-time safe. Where obstacle box <paramref name="obstacle"/> is now (world, m); at load it is parked out of reach.</summary>
+    public Vec3 ObstaclePosition(int obstacle)
+    {
+        double* p = _mocapPos + 3 * _obstacleMocap[obstacle];
+        return new Vec3(p[0], p[1], p[2]);
+    }
+
+    /// <summary>Half-size of every obstacle box, metres (<see cref="PlantOptions.ObstacleHalfSizeM"/>).</summary>
+    public double ObstacleHalfSizeM { get; private init; }
 
     /// <summary>Real-time safe. Moves obstacle box <paramref name="obstacle"/> to a world position (m); it collides with the legs.</summary>
     public void MoveObstacle(int obstacle, Vec3 position)
@@ -328,7 +361,7 @@ public sealed unsafe class MujocoPlant : IDisposable
     public void SetLinkMass(string link, double mass)
     {
         Check(rtmj_set_body_mass(_h, LinkIndex(link), mass), "set mass");
-        Check(rtmj_set_const(_h), "set const");
+        SetConstKeepingState();
     }
 
     /// <summary>Not real-time safe. Principal moments of a link's inertia (in MuJoCo's principal frame), kg·m².</summary>
@@ -344,7 +377,7 @@ public sealed unsafe class MujocoPlant : IDisposable
     {
         double* d = stackalloc double[3] { principal.X, principal.Y, principal.Z };
         Check(rtmj_set_body_inertia(_h, LinkIndex(link), d), "set inertia");
-        Check(rtmj_set_const(_h), "set const");
+        SetConstKeepingState();
     }
 
     /// <summary>Not real-time safe. Viscous damping of joint i (robot order), N·m·s/rad.</summary>
@@ -381,7 +414,7 @@ public sealed unsafe class MujocoPlant : IDisposable
     public void SetJointArmature(int joint, double armature)
     {
         Check(rtmj_set_dof_armature(_h, _dofAdr[joint], armature), "set armature");
-        Check(rtmj_set_const(_h), "set const");
+        SetConstKeepingState();
     }
 
     /// <summary>Not real-time safe. Sets the sliding friction coefficient of every geom of a link (spin/roll kept).</summary>
@@ -406,6 +439,23 @@ public sealed unsafe class MujocoPlant : IDisposable
             rtmj_free(_h);
             _h = 0;
         }
+    }
+
+    /// <summary>
+    /// Recomputes MuJoCo's derived constants after a parameter change without moving the robot: mj_setConst evaluates
+    /// the model at qpos0 and leaves d->qpos there, which mid-run would teleport every joint to zero (a payload
+    /// injected during the march did exactly that). The state is put back and the forward pass redone.
+    /// </summary>
+    private void SetConstKeepingState()
+    {
+        Span<double> q = _nq <= 64 ? stackalloc double[_nq] : new double[_nq];
+        Span<double> qd = _nv <= 64 ? stackalloc double[_nv] : new double[_nv];
+        for (int i = 0; i < _nq; i++) q[i] = _qpos[i];
+        for (int i = 0; i < _nv; i++) qd[i] = _qvel[i];
+        Check(rtmj_set_const(_h), "set const");
+        for (int i = 0; i < _nq; i++) _qpos[i] = q[i];
+        for (int i = 0; i < _nv; i++) _qvel[i] = qd[i];
+        Check(rtmj_forward(_h), "forward");
     }
 
     private static void Scatter(ReadOnlySpan<double> src, double[] dst, int[] adr)

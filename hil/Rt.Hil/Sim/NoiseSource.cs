@@ -13,7 +13,10 @@ public sealed class NoiseSource
     private double _spare;
     private bool _hasSpare;
 
-    public NoiseSource(ulong seed)
+    public NoiseSource(ulong seed) => Reseed(seed);
+
+    /// <summary>Real-time safe. Restarts the stream as if constructed with <paramref name="seed"/>.</summary>
+    public void Reseed(ulong seed)
     {
         // SplitMix64 expands the seed so nearby seeds give unrelated streams and the state is never all zero.
         ulong x = seed;
@@ -21,6 +24,8 @@ public sealed class NoiseSource
         _s1 = SplitMix(ref x);
         _s2 = SplitMix(ref x);
         _s3 = SplitMix(ref x);
+        _hasSpare = false;
+        _spare = 0;
     }
 
     /// <summary>Real-time safe. Next 64 random bits.</summary>

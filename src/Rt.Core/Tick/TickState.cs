@@ -57,6 +57,13 @@ public sealed class TickState
     /// <summary>True when every drive is in "operation enabled".</summary>
     public bool AllDrivesOperational;
 
+    /// <summary>
+    /// False when this tick's bus exchange brought no new inputs (a lost frame, a working-counter error, the link down,
+    /// even within the frame-loss budget): the image still holds the last good inputs. Set by the fieldbus every tick;
+    /// the twin does not compare stale inputs with its prediction (they are not evidence of divergence).
+    /// </summary>
+    public bool InputsFresh = true;
+
     /// <summary>Twin output (issue 4).</summary>
     public DivergenceRecord Divergence { get; }
 

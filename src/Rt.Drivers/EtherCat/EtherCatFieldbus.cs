@@ -113,6 +113,7 @@ public sealed class EtherCatFieldbus : IFieldbus
     public void Exchange(TickState state)
     {
         Cycles++;
+        state.InputsFresh = false; // until a good reply is decoded below
         var image = state.Image;
         var outputs = _frame.Outputs;
         for (int j = 0; j < _drives.Length; j++)
@@ -150,6 +151,7 @@ public sealed class EtherCatFieldbus : IFieldbus
         else
         {
             _consecutiveBad = 0;
+            state.InputsFresh = true;
             var reply = _frame.ReplyImage;
             var inputs = image.Inputs;
             for (int j = 0; j < _drives.Length; j++)

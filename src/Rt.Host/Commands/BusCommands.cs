@@ -88,6 +88,8 @@ internal static partial class ExtraCommands
     {
         var hil = new Command("hil", "Hardware-in-the-loop bench: serve the emulated robot on an interface, run scenarios");
         hil.Add(Serve());
+        hil.Add(HilCommands.Run());
+        hil.Add(HilCommands.Sweep());
         return hil;
     }
 
@@ -102,7 +104,11 @@ internal static partial class ExtraCommands
         var config = BenchCommand.ConfigOption();
         var seed = new Option<int>("--seed") { Description = "Bench randomisation seed", DefaultValueFactory = _ => 1 };
         var seconds = new Option<double>("--seconds") { Description = "Stop after this many seconds (0: until Ctrl+C / SIGTERM)" };
-        var cmd = new Command("serve", "Serve the emulated robot on a raw interface for a host on the other end") { iface, config, seed, seconds };
+        var control = new Option<FileInfo?>("--control")
+        {
+            Description = "Unix socket (mode 0600) taking fault injections, one JSON object per line, e.g. {\"tick\":2000,\"kind\":\"encoder_freeze\",\"target\":\"l_knee\"}; applied between frames, answered ok / error: <reason>",
+        };
+        var cmd = new Command("serve", "Serve the emulated robot on a raw interface for a host on the other end") { iface, config, seed, seconds, control };
         cmd.SetAction(r => CommandRunner.Guard(() =>
         {
             var cfg = RunCommand.LoadConfig(r.GetValue(config)!);
@@ -114,6 +120,16 @@ internal static partial class ExtraCommands
             {
                 if (bridge.Segment.LastFrameExchangedProcessData) rig.Advance(period);
             };
+            using var controlSocket = r.GetValue(control) is { } controlPath
+                ? new Campaign.Realtime.ControlSocketServer(controlPath.FullName, new Campaign.Realtime.ServedFaults(rig.Bench, bridge.Segment, cfg))
+                : null;
+            if (controlSocket != null)
+            {
+                // Injections land between frames: after the last frame's plant step, before the next frame is processed.
+                server.BeforeFrame = (_, _) => controlSocket.ApplyPending();
+                Campaign.Realtime.JitWarmup.Prepare(Campaign.Realtime.JitWarmup.BenchSide); // an injection's first edge is not compiled between two frames
+                Console.WriteLine($"control: {controlSocket.Path} (mode 0600): one JSON injection per line, answered ok / error: <reason>");
+            }
             using var cts = new CancellationTokenSource();
             Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
             AppDomain.CurrentDomain.ProcessExit += (_, _) => cts.Cancel();
@@ -125,6 +141,8 @@ internal static partial class ExtraCommands
                 Console.WriteLine($"warning: {refused}; the emulator runs SCHED_OTHER");
             server.Run(cts.Token);
             Console.WriteLine($"served {bridge.Segment.FramesProcessed} frames ({bridge.Segment.ProcessDataFrames} process data, {bridge.Segment.MalformedFrames} malformed), plant at {rig.Bench.SimTimeNs / 1e9:0.000} s");
+            if (controlSocket != null)
+                Console.WriteLine($"control: {controlSocket.Accepted} injection lines accepted, {controlSocket.Rejected} rejected");
             return ExitCodes.Ok;
         }));
         return cmd;

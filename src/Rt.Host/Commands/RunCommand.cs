@@ -35,9 +35,13 @@ internal static class RunCommand
             Description = "Bench only: make these safety triggers warnings (e.g. twin_divergence collision while recording a calibration run with an uncalibrated twin)",
             AllowMultipleArgumentsPerToken = true,
         };
+        var randomise = new Option<FileInfo?>("--randomise")
+        {
+            Description = "Bench only: draw the plant and sensor variations of this HIL scenario's `randomisation` section with --seed (e.g. to record calibration runs across the plant variations the twin must tolerate)",
+        };
         var cmd = new Command("run", "Run the controller host: read drives and IMUs, step the twin, control, supervise, write, every tick")
         {
-            ConfigOption, bench, lockstep, duration, requireRt, iface, capture, record, broker, seed, noUi, motion, warnOnly,
+            ConfigOption, bench, lockstep, duration, requireRt, iface, capture, record, broker, seed, noUi, motion, warnOnly, randomise,
         };
         cmd.SetAction(r => CommandRunner.Guard(() => Run(
             r.GetValue(ConfigOption)!,
@@ -55,14 +59,17 @@ internal static class RunCommand
             },
             r.GetValue(noUi),
             r.GetValue(motion),
-            r.GetValue(warnOnly) ?? [])));
+            r.GetValue(warnOnly) ?? [],
+            r.GetValue(randomise))));
         return cmd;
     }
 
     public static RtConfig LoadConfig(FileInfo file) => ConfigLoader.Load(file.FullName);
 
-    private static int Run(FileInfo configFile, SessionOptions options, bool noUi, Core.Config.MotionKind? motion, string[] warnOnly)
+    private static int Run(FileInfo configFile, SessionOptions options, bool noUi, Core.Config.MotionKind? motion, string[] warnOnly, FileInfo? randomise)
     {
+        if (randomise != null && !options.Bench)
+            throw new Core.Errors.InputError("command line", "--randomise", "plant randomisation exists on the bench only");
         if (options.DurationS <= 0 || double.IsNaN(options.DurationS))
             throw new Core.Errors.InputError("command line", "--duration", $"must be a positive number of seconds, got {options.DurationS}");
         var config = LoadConfig(configFile);
@@ -80,6 +87,12 @@ internal static class RunCommand
             }
         }
         using var session = HostSession.Create(config, options);
+        if (randomise != null)
+        {
+            var scenario = Campaign.ScenarioLoader.Load(randomise.FullName) with { Seed = (ulong)options.Seed };
+            var values = Campaign.DomainRandomiser.Apply(session, scenario);
+            Console.WriteLine($"bench randomised from {randomise.FullName} with seed {options.Seed}: {values.Count} values drawn");
+        }
         var o = Console.Out;
         o.WriteLine($"robot {config.Robot.Name}: {config.Joints.Count} joints, {config.Imus.Count} IMUs, {config.Loop.RateHz} Hz, motion {config.Motion.Kind}");
         foreach (var note in session.Notes) o.WriteLine(note);

@@ -279,7 +279,13 @@ public sealed class HostSession : IDisposable
         return scheduler;
     }
 
-    public RealtimeScheduler CreateRealtime()
+    public RealtimeScheduler CreateRealtime() => CreateRealtime(World);
+
+    /// <summary>
+    /// As <see cref="CreateRealtime()"/>, with <paramref name="world"/> advanced on the tick thread instead of
+    /// <see cref="World"/> (the real-time campaign wraps the bench so injections land between ticks).
+    /// </summary>
+    public RealtimeScheduler CreateRealtime(ISimulatedWorld? world)
     {
         var scheduler = new RealtimeScheduler(new RealtimeOptions
         {
@@ -289,7 +295,7 @@ public sealed class HostSession : IDisposable
             SpinTailNs = (long)(Config.Loop.SpinTailUs * 1000),
             RequireRealtime = Options.RequireRealtime,
             OverrunFaultAfter = Config.Loop.OverrunFaultAfter,
-        }, Pipeline, World);
+        }, Pipeline, world);
         Pipeline.Timing = scheduler.Timing;
         return scheduler;
     }

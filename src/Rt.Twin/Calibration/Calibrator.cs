@@ -46,9 +46,9 @@ public sealed record CalibrationOptions
     /// replayed over the calibration runs with the configured thresholds, stay at or below this fraction of their
     /// thresholds (max over ticks of CUSUM/h and NIS/γ). The thresholds' false-alarm rate is derived for independent
     /// Gaussian innovations; model error is neither (a friction reversal, the start of a motion the load estimate lags
-    /// for a few ticks), and those nominal episodes must not alarm. 2/3 leaves a 1.5× margin for runs not in the set.
+    /// for a few ticks), and those nominal episodes must not alarm. 1/2 leaves a 2× margin for runs not in the set (on the bench, 1.5× was not enough: a randomised plant outside the calibration set peaked at 1.03 of the gate on an external-torque channel).
     /// </summary>
-    public double EnvelopeFraction { get; init; } = 2.0 / 3.0;
+    public double EnvelopeFraction { get; init; } = 0.5;
 
     /// <summary>Valid ticks skipped after every (re)start of the replayed twin before innovations count toward the noise model.</summary>
     public int NoiseWarmupTicks { get; init; }

@@ -47,6 +47,7 @@ public static class TwinReplay
             state.Tick = tick;
             state.TimeNs = (long)recording.Get(t, RecordLayout.TimeOffset);
             state.Faults.Clear();
+            state.InputsFresh = ((int)recording.Get(t, RecordLayout.FlagsOffset) & RecordLayout.FlagInputsStale) == 0;
             bool all = true;
             int commandRecord = t > 0 ? t - 1 : t;
             for (int j = 0; j < n; j++)

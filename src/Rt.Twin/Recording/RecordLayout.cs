@@ -59,7 +59,7 @@ public sealed class RecordLayout
     private const int HeaderFields = 3;
 
     /// <summary>Flag bits in the flags field; the safety state sits in bits 8..15, the power request in 16..23.</summary>
-    public const int FlagDivergenceValid = 1, FlagAllDrivesOperational = 2, FlagMotionRequested = 4, FlagTargetsOverridden = 8;
+    public const int FlagDivergenceValid = 1, FlagAllDrivesOperational = 2, FlagMotionRequested = 4, FlagTargetsOverridden = 8, FlagInputsStale = 16;
 
     public RecordLayout(ChannelLayout channels)
     {
@@ -106,6 +106,7 @@ public sealed class RecordLayout
         var d = state.Divergence;
         int flags = (d.Valid ? FlagDivergenceValid : 0) | (state.AllDrivesOperational ? FlagAllDrivesOperational : 0)
             | (state.MotionRequested ? FlagMotionRequested : 0) | (state.TargetsOverridden ? FlagTargetsOverridden : 0)
+            | (state.InputsFresh ? 0 : FlagInputsStale)
             | ((int)state.SafetyState << 8) | ((int)state.PowerRequest << 16);
         slot[FlagsOffset] = flags;
         var inputs = state.Image.Inputs;

@@ -287,7 +287,7 @@ public static class TwinValidator
             for (int j = 0; j < n; j++)
             {
                 var f = parameters.Joints[j].Friction;
-                double friction = f.CoulombFrictionNm * Math.Tanh(qd[j][t] / Models.ServoParameters.CoulombSmoothingRadS) + f.ViscousFrictionNmsPerRad * qd[j][t];
+                double friction = f.CoulombFrictionNm * Math.Tanh(qd[j][t] / f.CoulombSmoothingRadS) + f.ViscousFrictionNmsPerRad * qd[j][t];
                 et[j].Add(tau[j][t] - predicted[map[j]] - friction);
             }
         }

@@ -18,8 +18,11 @@ public sealed class Biped12ConfigTests
         Assert.Equal(BusKind.EtherCat, _config.Bus.Kind); // the bench runs over the emulated EtherCAT bus
         Assert.Equal(MotionKind.March, _config.Motion.Kind);
         Assert.False(_config.Telemetry.Enabled);
-        // Only the twin-driven triggers are overridden (to warnings) until the twin is calibrated on the bench.
-        Assert.All(_config.Safety.Triggers, t => Assert.Contains(t.Key, new[] { "twin_divergence", "collision" }));
+        // The twin is calibrated on the bench: its triggers keep their defaults (no warning-only overrides); only the
+        // IMU stale detection is tightened for IMUs that sample at the loop rate.
+        Assert.Equal("biped12.twin.yaml", _config.Twin.Parameters);
+        Assert.Equal(["imu_fault"], _config.Safety.Triggers.Keys.ToArray());
+        Assert.Equal("cat1", _config.Safety.Triggers["imu_fault"].Reaction);
     }
 
     [Fact]
