@@ -30,7 +30,7 @@ for k in $(seq 1 ${RT_CAL_RANDOMISED:-20}); do
   record --motion march --duration 60 --seed $((900000 + k)) --randomise "$root/hil/scenarios/nominal-march.yaml" --record "$work/march-r$k.rtt"
   noise+=("$work/march-r$k.rtt")
 done
-for k in $(seq 1 ${RT_CAL_RANDOMISED_SINE:-8}); do
+for k in $(seq 1 ${RT_CAL_RANDOMISED_SINE:-20}); do
   record --motion sine --duration 100 --seed $((900100 + k)) --randomise "$root/hil/scenarios/nominal-sine.yaml" --record "$work/sine-r$k.rtt"
   noise+=("$work/sine-r$k.rtt")
 done

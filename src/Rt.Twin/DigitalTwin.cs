@@ -66,6 +66,8 @@ public sealed class DigitalTwin : ITwinStage
     private readonly bool[] _driveOn;                              // per joint: its drive closes the loop this tick
     private readonly bool[] _frictionExcluded;                     // per joint: torque/external-torque channels not scored
     private readonly double[] _stictionBand;                       // per joint: |q̇| below this is the stiction band, rad/s
+    private readonly double[] _stictionTorque;                     // per joint: holding friction the dead zone allows, N·m
+    private readonly bool[] _stuck;                                // per joint: in the stiction band this tick
     private bool _imuExcluded;
 
     // Model-order scratch.
@@ -199,10 +201,17 @@ public sealed class DigitalTwin : ITwinStage
         _driveOn = new bool[_n];
         _frictionExcluded = new bool[_n];
         _stictionBand = new double[_n];
+        _stictionTorque = new double[_n];
+        _stuck = new bool[_n];
         if (options.StictionBandRadS < 0 || !double.IsFinite(options.StictionBandRadS))
             throw new ArgumentException("the stiction band must be finite and ≥ 0 rad/s", nameof(options));
+        if (options.StictionTorqueMargin < 0 || !double.IsFinite(options.StictionTorqueMargin))
+            throw new ArgumentException("the stiction torque margin must be finite and ≥ 0", nameof(options));
         for (int j = 0; j < _n; j++)
+        {
             _stictionBand[j] = servo[j].CoulombFrictionNm > 0 ? Math.Min(options.StictionBandRadS, servo[j].FrictionSmoothingRadS) : 0;
+            _stictionTorque[j] = options.StictionTorqueMargin * servo[j].CoulombFrictionNm;
+        }
         _mq = new double[_n];
         _mqd = new double[_n];
         _mqdd = new double[_n];
@@ -298,7 +307,12 @@ public sealed class DigitalTwin : ITwinStage
         {
             _components[_offPos[j]] = compare && !_badQ[j] ? _yq[j] - _predQ[j] : 0;
             _components[_offVel[j]] = compare && !_badQd[j] ? _yqd[j] - _predQd[j] : 0;
-            _components[_offTau[j]] = compare && !_badTau[j] ? _ytau[j] - _predTau[j] : 0;
+            double torqueInnovation = compare && !_badTau[j] ? _ytau[j] - _predTau[j] : 0;
+            // In the stiction band the holding friction is anywhere in [−F_c, F_c]: only the part of the innovation
+            // that no holding friction explains is evidence (a dead zone of StictionTorqueMargin·F_c). A drive that
+            // loses its torque while the joint stands still shows at once: its current rises, the joint barely moves.
+            if (_stuck[j]) torqueInnovation = DeadZone(torqueInnovation, _stictionTorque[j]);
+            _components[_offTau[j]] = torqueInnovation;
         }
         for (int i = 0; i < _nImu; i++)
             for (int a = 0; a < 3; a++)
@@ -411,6 +425,8 @@ public sealed class DigitalTwin : ITwinStage
         _hasPrediction = true;
     }
 
+    private static double DeadZone(double e, double width) => e > width ? e - width : e < -width ? e + width : 0;
+
     private static ReadOnlySpan<double> NaN3 => [double.NaN, double.NaN, double.NaN];
 
     private void ReadMeasurements(TickState state)
@@ -483,14 +499,21 @@ public sealed class DigitalTwin : ITwinStage
             }
             // A drive that is off (or its brake) holds the joint with a torque the model cannot see: the external
             // torque estimate then reads the holding torque, not a contact. A joint in its stiction band (|q̇| below
-            // min(band, Coulomb smoothing velocity)) is held by a friction torque anywhere in [−F_c, F_c] that no model of q̇
-            // predicts: its torque and external-torque channels wait until it slides (its position and velocity
-            // channels, and the collision trigger on the observer's estimate, stay armed).
-            bool frictionExclude = exclude || (_stictionBand[j] > 0 && !_badQd[j] && Math.Abs(_yqd[j]) < _stictionBand[j]);
+            // min(band, Coulomb smoothing velocity)) is held by a friction torque anywhere in [−F_c, F_c] that no model
+            // of q̇ predicts (see the torque dead zone in Step).
+            // Hysteresis: out of the band only above twice its width, so a joint creeping in stick-slip (dragged by
+            // its neighbours' motion) does not flicker in and out and is not judged in the very tick it breaks free.
+            double speed = Math.Abs(_yqd[j]);
+            bool stuck = _stictionBand[j] > 0 && !_badQd[j]
+                && (_frictionExcluded[j] ? speed < 2 * _stictionBand[j] : speed < _stictionBand[j]);
+            bool frictionExclude = exclude || stuck;
+            _stuck[j] = stuck;
+            if (exclude != _crossCheck.IsExcluded(_chTau[j])) _crossCheck.SetExcluded(_chTau[j], exclude);
             if (frictionExclude != _frictionExcluded[j])
             {
                 _frictionExcluded[j] = frictionExclude;
-                _crossCheck.SetExcluded(_chTau[j], frictionExclude);
+                // The external-torque estimate differentiates momentum (p = M q̇): velocity noise dominates it at
+                // standstill, and the holding friction is in it undivided; it waits until the joint slides.
                 _crossCheck.SetExcluded(_chExt[j], frictionExclude);
             }
         }

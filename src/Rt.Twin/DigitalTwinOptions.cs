@@ -64,12 +64,19 @@ public sealed record DigitalTwinOptions
     public int WarmupTicks { get; init; } = 20;
 
     /// <summary>
-    /// A joint whose measured |q̇| is below min(this, its Coulomb smoothing velocity) is in its stiction band, rad/s: its
-    /// torque and external-torque channels are not scored there (the holding friction is indeterminate in [−F_c, F_c]).
+    /// A joint whose measured |q̇| is below min(this, its Coulomb smoothing velocity) is in its stiction band, rad/s
+    /// (it leaves the band above twice that): its external-torque channel is not scored there and its torque channel
+    /// sees only what a holding friction in [−F_c, F_c] cannot explain (<see cref="StictionTorqueMargin"/>).
     /// 0.02 rad/s is 3–5× the bench's velocity noise; kept narrow so that a joint that starts to move under a fault
     /// (a lost drive, a push) is scored again within a tick or two. 0 scores them always.
     /// </summary>
     public double StictionBandRadS { get; init; } = 0.02;
+
+    /// <summary>
+    /// In the stiction band the joint-torque innovation passes through a dead zone of this × F_c (the holding friction
+    /// can be anywhere in [−F_c, F_c]; 1.5 covers a plant whose friction is up to 50 % above the calibrated value).
+    /// </summary>
+    public double StictionTorqueMargin { get; init; } = 1.5;
 }
 
 /// <summary>

@@ -465,11 +465,15 @@ public static class Calibrator
                 den += (e[t - 1] - mean) * (e[t - 1] - mean);
             }
             double r = den > 0 ? Math.Clamp(num / den, -0.995, 0.995) : 0;
+            // As the evaluator: the first armed sample of a series (after a start, a gap or an exclusion) is scored
+            // against the stationary distribution, √(1 − ρ²)(e − b); the others are whitened against their predecessor.
             var whiteAll = new List<double>(armedCount);
+            double marginal = Math.Sqrt(1 - r * r);
             for (int t = 0; t < e.Count; t++)
             {
                 if (!on[t]) continue;
-                whiteAll.Add(starts.Contains(t) || t == 0 ? double.NaN : (e[t] - mean) - r * (e[t - 1] - mean));
+                bool first = t == 0 || starts.Contains(t) || !on[t - 1];
+                whiteAll.Add(first ? (e[t] - mean) * marginal : (e[t] - mean) - r * (e[t - 1] - mean));
             }
             var white = whiteAll.ToArray();
             double overall = RmsOf(white, 0, white.Length), worst = overall;

@@ -46,6 +46,7 @@ public sealed class CrossCheckEvaluator
     private readonly double[] _ar1;
     private readonly double[] _previous;   // last finite (e − b) per component, for the lag-1 whitening
     private readonly double[] _white;      // this tick's whitened, normalised components
+    private readonly double[] _marginal;   // √(1 − ρ²): the first sample of a series against the stationary σ
     private readonly bool[] _primed;       // per channel: _previous holds a sample since the last reset
     private readonly double[] _cusumUp;
     private readonly double[] _cusumDown;
@@ -81,6 +82,7 @@ public sealed class CrossCheckEvaluator
         _ar1 = new double[noise.ComponentCount];
         _previous = new double[noise.ComponentCount];
         _white = new double[noise.ComponentCount];
+        _marginal = new double[noise.ComponentCount];
         _cusumUp = new double[noise.ComponentCount];
         _cusumDown = new double[noise.ComponentCount];
         for (int i = 0; i < noise.ComponentCount; i++)
@@ -88,6 +90,7 @@ public sealed class CrossCheckEvaluator
             _invSigma[i] = 1 / noise.Sigma[i];
             _bias[i] = noise.Bias[i];
             _ar1[i] = noise.Ar1[i];
+            _marginal[i] = Math.Sqrt(1 - _ar1[i] * _ar1[i]);
         }
         _offset = (int[])noise.Offsets.Clone();
         _dof = (int[])noise.Dimensions.Clone();
@@ -135,6 +138,7 @@ public sealed class CrossCheckEvaluator
     /// <summary>Real-time safe. Excluded channels (e.g. while the twin warms up) get innovation and score but never alarm; their CUSUMs are held at 0.</summary>
     public void SetExcluded(int channel, bool excluded)
     {
+        if (_excluded[channel] && !excluded) _primed[channel] = false; // a new series starts with the next sample
         _excluded[channel] = excluded;
         if (excluded) ClearCusum(channel);
     }
@@ -189,8 +193,10 @@ public sealed class CrossCheckEvaluator
                 if (!double.IsFinite(e)) { finite = false; break; }
                 norm2 += e * e;
             }
-            // Whitening: the first sample after a reset only primes the lag (scored 0 when ρ ≠ 0: its whitened value
-            // is unknown), so a restart cannot alarm on the innovation's full, un-whitened size.
+            // Whitening: the first sample of a series (after a reset, or when the channel is armed again after an
+            // exclusion) has no predecessor to whiten against; it is scored against the AR(1) process's stationary
+            // distribution N(b, σ²/(1 − ρ²)) instead, so a change that happened while the channel was not armed is
+            // still seen in full, and the slow model error a large ρ describes does not alarm.
             bool primed = _primed[c];
             if (finite)
             {
@@ -199,7 +205,8 @@ public sealed class CrossCheckEvaluator
                     double centred = components[o + i] - _bias[o + i];
                     double rho = _ar1[o + i];
                     double z = rho == 0 ? centred * _invSigma[o + i]
-                        : primed ? (centred - rho * _previous[o + i]) * _invSigma[o + i] : 0;
+                        : primed ? (centred - rho * _previous[o + i]) * _invSigma[o + i]
+                        : centred * _marginal[o + i] * _invSigma[o + i];
                     _previous[o + i] = centred;
                     _white[o + i] = z;
                     nis += z * z;
