@@ -79,7 +79,7 @@ public sealed class CrossCheckWhiteningTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void The_first_sample_after_a_reset_only_primes_the_lag_then_each_sample_is_whitened_with_the_previous_one()
+    public void The_first_sample_of_a_series_is_scored_against_the_stationary_distribution_then_each_sample_is_whitened_with_the_previous_one()
     {
         const double sigma = 0.5, rho = 0.8, bias = 0.1;
         var twin = new TwinSection { FalseAlarmEveryHours = 1000, MinDetectableShiftSigma = 3 };
@@ -87,16 +87,15 @@ public sealed class CrossCheckWhiteningTests(ITestOutputHelper output)
         var record = new DivergenceRecord(Layout);
         var e = new double[evaluator.ComponentCount];
 
-        // A huge first innovation (far over the χ² gate un-whitened) scores 0 and cannot alarm: its whitened value is unknown.
+        // The first innovation has no predecessor: it is scored against the AR(1) process's stationary distribution,
+        // z = (e − b)·√(1 − ρ²)/σ, so a large one alarms even though nothing was seen before it.
+        double marginal = Math.Sqrt(1 - rho * rho);
         Array.Fill(e, 50.0);
         evaluator.Evaluate(e, record);
-        for (int c = 0; c < Layout.Count; c++)
-        {
-            Assert.Equal(50.0, record.Innovation[c]);
-            Assert.Equal(0, record.Score[c]);
-            Assert.Equal(0, record.Detector[c]);
-            Assert.False(record.OverThreshold[c]);
-        }
+        double z0 = (50.0 - bias) * marginal / sigma;
+        Assert.Equal(50.0, record.Innovation[0]);
+        Assert.Equal(z0 * z0, record.Score[0], 9);
+        Assert.True(record.OverThreshold[0], "a 60σ first sample is over the χ² gate");
 
         // The second is whitened with the first: z = ((e − b) − ρ(e_prev − b))/σ.
         Array.Fill(e, 40.3);
@@ -113,12 +112,23 @@ public sealed class CrossCheckWhiteningTests(ITestOutputHelper output)
         z = ((30.0 - bias) - rho * (40.3 - bias)) / sigma;
         Assert.Equal(z * z, record.Score[0], 12);
 
-        // Reset forgets the lag: priming again.
+        // Reset forgets the lag: the next sample is the first of a new series again.
         evaluator.Reset();
         Array.Fill(e, 7.0);
         evaluator.Evaluate(e, record);
-        Assert.Equal(0, record.Score[0]);
-        Assert.Equal(0, record.Score[3]);
+        double z1 = (7.0 - bias) * marginal / sigma;
+        Assert.Equal(z1 * z1, record.Score[0], 9);
+
+        // So is the first sample after an exclusion ends (the lag kept moving while excluded, but a change that happened
+        // meanwhile must be seen in full).
+        evaluator.SetExcluded(0, true);
+        Array.Fill(e, 8.0);
+        evaluator.Evaluate(e, record);
+        evaluator.SetExcluded(0, false);
+        Array.Fill(e, 9.0);
+        evaluator.Evaluate(e, record);
+        double z2 = (9.0 - bias) * marginal / sigma;
+        Assert.Equal(z2 * z2, record.Score[0], 9);
     }
 
     [Fact]
