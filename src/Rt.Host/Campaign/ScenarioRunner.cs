@@ -256,18 +256,19 @@ public static class ScenarioRunner
         return [.. scenarios.Where(s => s.Tags.Any(t => tags.Contains(t, StringComparer.OrdinalIgnoreCase)))];
     }
 
-    private static string CreateStateDirectory(CampaignOptions options, Scenario scenario)
+    /// <summary>A fresh state folder for one run of <paramref name="scenario"/> (<paramref name="tag"/> tells modes apart).</summary>
+    internal static string CreateStateDirectory(CampaignOptions options, Scenario scenario, string tag = "")
     {
         string root = options.StateRoot ?? Path.Combine(Path.GetTempPath(), "rt-hil");
         Directory.CreateDirectory(root);
         string safe = string.Concat(scenario.Name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
         // Unique per run: the same scenario may run with the same seed in parallel (sweeps, repeated CLI calls).
-        var dir = Path.Combine(root, $"{safe}-seed{scenario.Seed}-{Guid.NewGuid():N}");
+        var dir = Path.Combine(root, $"{safe}-seed{scenario.Seed}-{tag}{Guid.NewGuid():N}");
         Directory.CreateDirectory(dir);
         return dir;
     }
 
-    private static void TryDelete(string dir)
+    internal static void TryDelete(string dir)
     {
         try { Directory.Delete(dir, recursive: true); }
         catch (IOException) { } // best effort: a temp folder left behind is harmless
@@ -287,7 +288,7 @@ public static class ScenarioRunner
         WallS = 0,
     };
 
-    private static ScenarioResult Failed(Scenario s, string mode, Stopwatch wall, string reason) => new()
+    internal static ScenarioResult Failed(Scenario s, string mode, Stopwatch wall, string reason) => new()
     {
         Name = s.Name,
         SourcePath = s.SourcePath,

@@ -223,32 +223,9 @@ public static class RealtimeScenarioRunner
         return all;
     }
 
-    private static string CreateStateDirectory(CampaignOptions options, Scenario scenario)
-    {
-        string root = options.StateRoot ?? Path.Combine(Path.GetTempPath(), "rt-hil");
-        Directory.CreateDirectory(root);
-        string safe = string.Concat(scenario.Name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
-        var dir = Path.Combine(root, $"{safe}-seed{scenario.Seed}-rt-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(dir);
-        return dir;
-    }
+    private static string CreateStateDirectory(CampaignOptions options, Scenario scenario) => ScenarioRunner.CreateStateDirectory(options, scenario, "rt-");
 
-    private static void TryDelete(string dir)
-    {
-        try { Directory.Delete(dir, recursive: true); }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-    }
+    private static void TryDelete(string dir) => ScenarioRunner.TryDelete(dir);
 
-    private static ScenarioResult Failed(Scenario s, Stopwatch wall, string reason) => new()
-    {
-        Name = s.Name,
-        SourcePath = s.SourcePath,
-        Seed = s.Seed,
-        Verdict = Verdict.Error,
-        Reason = reason,
-        Mode = Mode,
-        SimulatedS = 0,
-        WallS = wall.Elapsed.TotalSeconds,
-    };
+    private static ScenarioResult Failed(Scenario s, Stopwatch wall, string reason) => ScenarioRunner.Failed(s, Mode, wall, reason);
 }
