@@ -94,16 +94,12 @@ public sealed class RealtimeRunnerTests(ITestOutputHelper output)
         Assert.Contains("NAME-m", result.Reason);
     }
 
-    [Fact]
+    [SkippableFact]
     public void The_veth_variant_runs_the_emulator_in_its_own_process_and_injects_over_its_control_socket()
     {
         const string iface = "rtdv-m";
-        if (VethBench.Unavailable(iface) is { } reason)
-        {
-            output.WriteLine("SKIPPED: " + reason);
-            Console.WriteLine("SKIPPED RealtimeRunnerTests veth: " + reason);
-            return;
-        }
+        string? unavailable = VethBench.Unavailable(iface);
+        Skip.If(unavailable is not null, unavailable);
         var scenario = Load("realtime-veth-encoder-freeze.yaml");
         bool existedBefore = Directory.Exists($"/sys/class/net/{iface}");
         var result = RealtimeScenarioRunner.Run(scenario, new CampaignOptions { Realtime = true, Interface = iface, StateRoot = Path.GetTempPath() });
