@@ -1,7 +1,7 @@
 using Rt.Core.Config;
 using Rt.Drivers.Cia402;
 
-namespace Rt.Hil.Tests;
+namespace Rt.Drivers.Tests.Cia402;
 
 public class JointScalingTests
 {

@@ -5,7 +5,7 @@ using Rt.Core.Errors;
 using Rt.Drivers.Gpio;
 using Xunit.Abstractions;
 
-namespace Rt.Safety.Tests;
+namespace Rt.Drivers.Tests.Gpio;
 
 /// <summary>
 /// No GPIO chip exists on this machine, so the uAPI is checked against the kernel header itself: a C program compiled

@@ -1,6 +1,6 @@
 using Rt.Drivers.Cia402;
 
-namespace Rt.ControlLoop.Tests;
+namespace Rt.Drivers.Tests.Cia402;
 
 public class Cia402AxisTests
 {
