@@ -16,6 +16,7 @@ internal static partial class ExtraCommands
         yield return Validate();
         yield return Monitor();
         yield return SafetyLogCommand();
+        yield return DoctorCommand.Create();
         foreach (var c in BusCommands()) yield return c;
     }
 
