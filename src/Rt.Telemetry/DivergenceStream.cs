@@ -6,30 +6,6 @@ using Rt.Telemetry.Link;
 
 namespace Rt.Telemetry;
 
-/// <summary>What the state topic reports: the supervisor's state and the last tick seen. Publisher thread only.</summary>
-internal sealed class RobotStatus
-{
-    public SafetyState Safety { get; private set; } = SafetyState.Disabled;
-    public long LastTick { get; private set; }
-    public long LastTimeNs { get; private set; }
-
-    /// <summary>The state changed since it was last published.</summary>
-    public bool Dirty { get; set; } = true;
-
-    public void SetSafety(SafetyState s)
-    {
-        if (s == Safety) return;
-        Safety = s;
-        Dirty = true;
-    }
-
-    public void SetTick(long tick, long timeNs)
-    {
-        LastTick = tick;
-        LastTimeNs = timeNs;
-    }
-}
-
 /// <summary>
 /// The divergence job of telemetry: drains the tick's ring, decimates, forms numbered batches and encodes them (JSON
 /// or binary) for QoS 0 publishing, capping what is queued in the client library. A batch formed while the link is

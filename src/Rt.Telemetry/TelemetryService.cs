@@ -1,8 +1,5 @@
-using System.Buffers;
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using Rt.Core.Config;
 using Rt.Core.Divergence;
 using Rt.Core.Errors;
@@ -45,18 +42,16 @@ public sealed class TelemetryService : IDisposable
     private readonly IMqttConnectionFactory _factory;
     private readonly ISafetyJournal? _journal;
     private readonly TelemetrySink _sink;
-    private readonly MqttTopic _topicDivergence, _topicSafety, _topicState, _topicBirth, _topicLink;
     private readonly AutoResetEvent _wake = new(false);
     private readonly ConcurrentQueue<SafetyState> _newStates = new();
     private readonly RobotStatus _status = new();
-    private readonly ArrayBufferWriter<byte> _buffer = new(4096);
-    private readonly Utf8JsonWriter _writer;
     private TelemetryLink? _link;
     private DivergenceStream? _stream;
     private SafetyEventPublisher? _safety;
+    private StatusTopics? _statusTopics;
     private Thread? _thread;
     private volatile bool _stopping;
-    private long _lastStatePublishTs, _cpuNs;
+    private long _cpuNs;
 
     /// <summary>
     /// Not real-time safe. Prepares the sink (ring) and the topics; opens nothing yet. Paths in <paramref name="section"/>
@@ -84,9 +79,6 @@ public sealed class TelemetryService : IDisposable
         Broker = brokerOverride ?? BrokerUri.Parse(section.Broker, "config", "telemetry.broker");
         Topics = new TelemetryTopics(section.TopicPrefix, robotId);
         _sink = new TelemetrySink(layout, _options.RingCapacity);
-        _writer = new Utf8JsonWriter(_buffer);
-        (_topicDivergence, _topicSafety, _topicState, _topicBirth, _topicLink) =
-            (new(Topics.Divergence), new(Topics.Safety), new(Topics.State), new(Topics.Birth), new(Topics.Link));
     }
 
     /// <summary>Not real-time safe. Builds the service from the whole config, resolving file paths against the config's folder.</summary>
@@ -152,9 +144,10 @@ public sealed class TelemetryService : IDisposable
             MaxInflight = (uint)Math.Max(1, _options.MaxInflightSafety),
         };
         _link = new TelemetryLink(_factory, connect, _options, _sink, _log, () => _wake.Set());
-        _stream = new DivergenceStream(_sink, _link, _topicDivergence, _section.Decimation, _section.BatchSize, _options, _status);
+        _stream = new DivergenceStream(_sink, _link, new MqttTopic(Topics.Divergence), _section.Decimation, _section.BatchSize, _options, _status);
         _safety = new SafetyEventPublisher(_journal, string.IsNullOrEmpty(_section.OutboxPath) ? "rt-outbox" : _section.OutboxPath,
-            _link, _topicSafety, _layout, _options, _log);
+            _link, new MqttTopic(Topics.Safety), _layout, _options, _log);
+        _statusTopics = new StatusTopics(_link, Topics, _layout, _status);
         _safety.Load();
         _thread = new Thread(PublisherMain) { IsBackground = true, Name = "rt-telemetry" };
         _thread.Start();
@@ -186,8 +179,8 @@ public sealed class TelemetryService : IDisposable
     {
         Stop();
         _stream?.Dispose();
+        _statusTopics?.Dispose();
         _link?.Dispose();
-        _writer.Dispose();
         _wake.Dispose();
     }
 
@@ -207,8 +200,7 @@ public sealed class TelemetryService : IDisposable
                 while (_newStates.TryDequeue(out SafetyState s)) _status.SetSafety(s);
                 _stream!.Pump();
                 _safety!.Pump();
-                // Retained state follows the supervisor, at most 20 times a second even if the state flaps.
-                if (_link.Connected && _status.Dirty && Stopwatch.GetElapsedTime(_lastStatePublishTs).TotalSeconds >= 0.05) PublishState(online: true);
+                _statusTopics!.PublishStateIfChanged();
                 if (!_stopping) _link.Watchdog();
                 Interlocked.Exchange(ref _cpuNs, NonRealtimeThread.ThreadCpuNs());
             }
@@ -231,7 +223,7 @@ public sealed class TelemetryService : IDisposable
             _stream!.DrainAndFlush();
             _safety!.Pump();
             // Clean shutdown: retained "offline" (clean) replaces "online"; a DISCONNECT suppresses the will.
-            if (PublishState(online: false, out int mid)) link.WaitAcked(mid, TimeSpan.FromSeconds(2), observer, _wake);
+            if (_statusTopics!.PublishState(online: false, out int mid)) link.WaitAcked(mid, TimeSpan.FromSeconds(2), observer, _wake);
         }
         _safety!.SaveCursor();
         link.Close();
@@ -245,38 +237,13 @@ public sealed class TelemetryService : IDisposable
         else if (afterOutage)
             _log($"MQTT: reconnected to {Broker} after {outageS.ToString("F1", CultureInfo.InvariantCulture)} s, " +
                  $"{stream.OutageDropped} divergence samples dropped, {_safety!.Pending} safety event(s) to deliver from the safety log");
-        Encode(w => TelemetryPayloads.WriteBirth(w, Topics, _layout, _section.Decimation, _section.BatchSize, NowNs(), _options.Encoding));
-        _link!.TryPublish(_topicBirth, _buffer.WrittenSpan, qos: 1, retain: true, out _);
-        PublishState(online: true);
-        if (afterOutage || stream.OutageDropped > 0)
-        {
-            Encode(w => TelemetryPayloads.WriteLinkReport(w, "reconnected", outageS, stream.OutageDropped, stream.LinkDropped, _sink.Dropped, NowNs()));
-            _link.TryPublish(_topicLink, _buffer.WrittenSpan, qos: 1, retain: false, out _);
-        }
+        StatusTopics status = _statusTopics!;
+        status.PublishBirth(_section.Decimation, _section.BatchSize, _options.Encoding);
+        status.PublishState(online: true, out _);
+        if (afterOutage || stream.OutageDropped > 0) status.PublishLinkReport(outageS, stream.OutageDropped, stream.LinkDropped, _sink.Dropped);
         stream.OutageDropped = 0;
         _safety!.OnConnected(); // everything unacknowledged goes again (at least once; receivers de-duplicate)
     }
-
-    private void PublishState(bool online) => PublishState(online, out _);
-
-    private bool PublishState(bool online, out int mid)
-    {
-        Encode(w => TelemetryPayloads.WriteState(w, online, _status.Safety, _status.LastTick, _status.LastTimeNs, clean: true));
-        _lastStatePublishTs = Stopwatch.GetTimestamp();
-        bool ok = _link!.TryPublish(_topicState, _buffer.WrittenSpan, qos: 1, retain: true, out mid);
-        if (ok) _status.Dirty = false;
-        return ok;
-    }
-
-    private void Encode(Action<Utf8JsonWriter> write)
-    {
-        _buffer.ResetWrittenCount();
-        _writer.Reset(_buffer);
-        write(_writer);
-        _writer.Flush();
-    }
-
-    private static long NowNs() => (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
 
     /// <summary>Routes the link's events to the jobs (publisher thread).</summary>
     private sealed class Observer(TelemetryService s) : ILinkObserver

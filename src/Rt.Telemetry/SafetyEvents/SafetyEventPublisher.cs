@@ -64,6 +64,10 @@ internal sealed class SafetyEventPublisher
             _log($"MQTT: safety cursor {_cursorFile.FilePath} does not fit the safety log {_journal.Name} (replaced?); publishing it from the start");
             _cursor = SafetyCursorState.Start;
         }
+        int legacy = Directory.EnumerateFiles(Path.GetDirectoryName(_cursorFile.FilePath)!, "*.json").Count();
+        if (legacy > 0)
+            _log($"MQTT: {legacy} event file(s) of the earlier outbox format in {Path.GetDirectoryName(_cursorFile.FilePath)} are not read any more; " +
+                 "the safety log holds the same events and they are published from there");
         _next = _cursor;
         Volatile.Write(ref _cursorPosition, _cursor.Position);
         int pending = Pending;
