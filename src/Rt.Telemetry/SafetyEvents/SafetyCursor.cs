@@ -51,7 +51,13 @@ public sealed partial class SafetyCursor
     {
         problem = null;
         if (!File.Exists(FilePath)) return SafetyCursorState.Start;
-        string text = File.ReadAllText(FilePath).Trim();
+        string text;
+        try { text = File.ReadAllText(FilePath).Trim(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            problem = $"{FilePath}: cannot read it ({e.Message})";
+            return SafetyCursorState.Start;
+        }
         if (TryParse(text, out SafetyCursorState s)) return s;
         problem = $"{FilePath}: expected '{Tag} position=N record=N id=N run=N', got '{(text.Length > 80 ? text[..80] + "…" : text)}'";
         return SafetyCursorState.Start;

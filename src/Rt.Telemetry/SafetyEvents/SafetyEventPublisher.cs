@@ -113,7 +113,7 @@ internal sealed class SafetyEventPublisher
         {
             _unacked.RemoveRange(0, n);
             _cursorDirty = true;
-            _more = 1; // room in the window
+            Volatile.Write(ref _more, 1); // room in the window
         }
         return true;
     }
@@ -145,9 +145,18 @@ internal sealed class SafetyEventPublisher
 
     private void ReadMore()
     {
+        if (_journal!.Length < _next.Position)
+        {
+            // The log was replaced under us (shorter than what was read): start it over rather than wait for ever.
+            _log($"MQTT: the safety log {_journal.Name} is shorter than the safety cursor (replaced?); publishing it from the start");
+            _unacked.Clear();
+            _inflight.Clear();
+            _cursor = _next = SafetyCursorState.Start;
+            _cursorDirty = true;
+        }
         _read.Clear();
         int want = _window - _unacked.Count;
-        int n = _journal!.ReadFrom(_next.Position, want, _read);
+        int n = _journal.ReadFrom(_next.Position, want, _read);
         foreach (SafetyJournalEntry e in _read)
         {
             // A host run starts where the supervisor numbers from 1 again (ids only grow within a run).
@@ -159,7 +168,7 @@ internal sealed class SafetyEventPublisher
             _unacked.Add(new Item(e, run, _buffer.WrittenSpan.ToArray()));
             _next = new SafetyCursorState(e.Next, e.Position, e.Event.Id, run);
         }
-        if (n == want) _more = 1; // the window is full: there may be more
+        if (n == want) Volatile.Write(ref _more, 1); // the window is full: there may be more
     }
 
     private bool Fits(in SafetyCursorState c)
