@@ -50,22 +50,23 @@ public static class DivergenceBinary
         BinaryPrimitives.WriteInt64LittleEndian(b[p..], ringDropped); p += 8;
         BinaryPrimitives.WriteInt64LittleEndian(b[p..], linkDropped); p += 8;
         BinaryPrimitives.WriteInt64LittleEndian(b[p..], decimated); p += 8;
-        ReadOnlySpan<float> last = DivergenceSlot.Floats(count > 0 ? records.Slice((count - 1) * l.Width, l.Width) : new double[l.Width]);
+        ReadOnlySpan<float> last = l.Floats(count > 0 ? records.Slice((count - 1) * l.Width, l.Width) : new double[l.Width]);
         p = Floats(b, p, last.Slice(l.Threshold, c));
         for (int r = 0; r < count; r++)
         {
             ReadOnlySpan<double> s = records.Slice(r * l.Width, l.Width);
             BinaryPrimitives.WriteInt64LittleEndian(b[p..], ticks[r]); p += 8;
-            BinaryPrimitives.WriteInt64LittleEndian(b[p..], BitConverter.DoubleToInt64Bits(s[DivergenceSlot.TimeNs])); p += 8;
-            b[p++] = (byte)s[DivergenceSlot.Safety];
-            b[p++] = s[DivergenceSlot.Valid] != 0 ? (byte)1 : (byte)0;
-            BinaryPrimitives.WriteInt16LittleEndian(b[p..], (short)s[DivergenceSlot.WorstChannel]); p += 2;
-            BinaryPrimitives.WriteSingleLittleEndian(b[p..], (float)s[DivergenceSlot.WorstRatio]); p += 4;
+            ref readonly DivergenceSlotHeader h = ref DivergenceSlot.ReadHeader(s);
+            BinaryPrimitives.WriteInt64LittleEndian(b[p..], h.TimeNs); p += 8;
+            b[p++] = h.Safety;
+            b[p++] = h.Valid != 0 ? (byte)1 : (byte)0;
+            BinaryPrimitives.WriteInt16LittleEndian(b[p..], (short)h.WorstChannel); p += 2;
+            BinaryPrimitives.WriteSingleLittleEndian(b[p..], (float)h.WorstRatio); p += 4;
             int maskBytes = (c + 7) / 8;
             b.Slice(p, maskBytes).Clear();
             for (int k = 0; k < c; k++) if (DivergenceSlot.IsOver(s, k)) b[p + k / 8] |= (byte)(1 << (k % 8));
             p += maskBytes;
-            ReadOnlySpan<float> f = DivergenceSlot.Floats(s);
+            ReadOnlySpan<float> f = l.Floats(s);
             p = Floats(b, p, f.Slice(l.Innovation, c));
             p = Floats(b, p, f.Slice(l.Score, c));
             p = Floats(b, p, f.Slice(l.Detector, c));

@@ -6,72 +6,113 @@ using Rt.Core.Divergence;
 namespace Rt.Telemetry;
 
 /// <summary>
-/// Where each value of one tick's divergence record sits in a <see cref="Rt.Core.Concurrency.SpscSlotRing"/> slot.
-/// Header doubles (time as long bits, safety state, valid, worst channel, worst ratio, over count), then the
-/// over-threshold flags as a bitmask (64 channels per double, stored as raw bits), then 32-bit floats packed two
-/// per double: per channel innovation, score, detector, threshold, then per joint external torque. Floats carry
-/// everything that is published (payloads are float precision) in half the bytes, so the tick writes fewer
-/// cache lines. Fixed at start from the layout.
+/// The fixed part of one tick's divergence record in a ring slot: explicit layout, <see cref="Size"/> bytes, at the
+/// start of the slot. Everything else of the record follows it (see <see cref="DivergenceSlot"/>).
+/// </summary>
+[StructLayout(LayoutKind.Explicit, Size = Size)]
+public struct DivergenceSlotHeader
+{
+    public const int Size = 32;
+
+    /// <summary>Injected clock, ns.</summary>
+    [FieldOffset(0)] public long TimeNs;
+
+    /// <summary>Worst score / threshold of the tick (kept in double: the JSON payload prints it at double precision).</summary>
+    [FieldOffset(8)] public double WorstRatio;
+
+    [FieldOffset(16)] public int WorstChannel;
+    [FieldOffset(20)] public int OverCount;
+
+    /// <summary>The supervisor's <see cref="Rt.Core.Tick.SafetyState"/>.</summary>
+    [FieldOffset(24)] public byte Safety;
+
+    /// <summary>1 if the twin's record was valid this tick.</summary>
+    [FieldOffset(25)] public byte Valid;
+}
+
+/// <summary>
+/// Byte layout of one tick's divergence record in a <see cref="Rt.Core.Concurrency.SpscSlotRing"/> slot (the ring
+/// stores slots as doubles; this class reinterprets them, never converts): a <see cref="DivergenceSlotHeader"/>, then
+/// the over-threshold flags as <see cref="MaskWords"/> 64-bit words, then 32-bit floats: per channel innovation,
+/// score, detector, threshold, then per joint external torque. Floats carry everything that is published (payloads
+/// are float precision) in half the bytes, so the tick writes fewer cache lines. Sized at start from the layout;
+/// every accessor is real-time safe (no allocation).
 /// </summary>
 public sealed class DivergenceSlot
 {
-    public const int TimeNs = 0;        // long bits stored in a double (copied, never computed on)
-    public const int Safety = 1;
-    public const int Valid = 2;
-    public const int WorstChannel = 3;
-    public const int WorstRatio = 4;
-    public const int OverCount = 5;
-    public const int HeaderWidth = 6;
+    private const int MaskByteOffset = DivergenceSlotHeader.Size;
 
     public DivergenceSlot(ChannelLayout layout)
     {
         Channels = layout.Count;
         Joints = layout.JointCount;
         MaskWords = (Channels + 63) / 64;
-        int floatStart = 2 * (HeaderWidth + MaskWords);
-        Innovation = floatStart;
+        FloatByteOffset = MaskByteOffset + 8 * MaskWords;
+        Innovation = 0;
         Score = Innovation + Channels;
         Detector = Score + Channels;
         Threshold = Detector + Channels;
         ExternalTorque = Threshold + Channels;
-        Width = (ExternalTorque + Joints + 1) / 2;
+        FloatCount = ExternalTorque + Joints;
+        Bytes = FloatByteOffset + 4 * FloatCount;
+        Width = (Bytes + 7) / 8;
     }
 
     public int Channels { get; }
     public int Joints { get; }
 
-    /// <summary>Doubles (from <see cref="HeaderWidth"/>) holding the over-threshold bitmask.</summary>
+    /// <summary>64-bit words of the over-threshold mask.</summary>
     public int MaskWords { get; }
 
-    /// <summary>Offsets in floats (index into <see cref="Floats"/>).</summary>
+    /// <summary>Where the floats start, bytes from the slot's start.</summary>
+    public int FloatByteOffset { get; }
+
+    /// <summary>Offsets of each section in floats (index into <see cref="Floats(ReadOnlySpan{double})"/>), and their total.</summary>
     public int Innovation { get; }
     public int Score { get; }
     public int Detector { get; }
     public int Threshold { get; }
     public int ExternalTorque { get; }
+    public int FloatCount { get; }
 
-    /// <summary>Slot width in doubles.</summary>
+    /// <summary>Bytes the record uses.</summary>
+    public int Bytes { get; }
+
+    /// <summary>Slot width in the ring's units (doubles): <see cref="Bytes"/> rounded up.</summary>
     public int Width { get; }
 
-    /// <summary>Real-time safe. The float view of a slot.</summary>
-    public static Span<float> Floats(Span<double> slot) => MemoryMarshal.Cast<double, float>(slot);
+    /// <summary>Real-time safe. The header of a slot, to write.</summary>
+    public static ref DivergenceSlotHeader Header(Span<double> slot) =>
+        ref MemoryMarshal.AsRef<DivergenceSlotHeader>(MemoryMarshal.AsBytes(slot)[..DivergenceSlotHeader.Size]);
 
-    /// <summary>Real-time safe. The float view of a slot.</summary>
-    public static ReadOnlySpan<float> Floats(ReadOnlySpan<double> slot) => MemoryMarshal.Cast<double, float>(slot);
+    /// <summary>Real-time safe. The header of a slot, to read.</summary>
+    public static ref readonly DivergenceSlotHeader ReadHeader(ReadOnlySpan<double> slot) =>
+        ref MemoryMarshal.AsRef<DivergenceSlotHeader>(MemoryMarshal.AsBytes(slot)[..DivergenceSlotHeader.Size]);
 
-    /// <summary>Whether channel <paramref name="c"/> was over threshold.</summary>
+    /// <summary>Real-time safe. The over-threshold mask of a slot (bit c%64 of word c/64 is channel c).</summary>
+    public Span<ulong> Mask(Span<double> slot) => MemoryMarshal.Cast<byte, ulong>(MemoryMarshal.AsBytes(slot).Slice(MaskByteOffset, 8 * MaskWords));
+
+    /// <summary>Real-time safe. The floats of a slot (sections at <see cref="Innovation"/> … <see cref="ExternalTorque"/>).</summary>
+    public Span<float> Floats(Span<double> slot) => MemoryMarshal.Cast<byte, float>(MemoryMarshal.AsBytes(slot).Slice(FloatByteOffset, 4 * FloatCount));
+
+    /// <summary>Real-time safe. The floats of a slot, to read.</summary>
+    public ReadOnlySpan<float> Floats(ReadOnlySpan<double> slot) =>
+        MemoryMarshal.Cast<byte, float>(MemoryMarshal.AsBytes(slot).Slice(FloatByteOffset, 4 * FloatCount));
+
+    /// <summary>Real-time safe. Whether channel <paramref name="c"/> was over threshold.</summary>
     public static bool IsOver(ReadOnlySpan<double> slot, int c) =>
-        (BitConverter.DoubleToUInt64Bits(slot[HeaderWidth + c / 64]) & (1UL << (c % 64))) != 0;
+        (MemoryMarshal.Read<ulong>(MemoryMarshal.AsBytes(slot)[(MaskByteOffset + 8 * (c / 64))..]) & (1UL << (c % 64))) != 0;
 
     /// <summary>Real-time safe. Writes the over-threshold flags as a bitmask.</summary>
     public void WriteMask(Span<double> slot, bool[] over)
     {
+        Span<ulong> mask = Mask(slot);
         for (int w = 0; w < MaskWords; w++)
         {
             ulong bits = 0;
             int end = Math.Min(Channels, (w + 1) * 64);
             for (int c = w * 64; c < end && c < over.Length; c++) if (over[c]) bits |= 1UL << (c % 64);
-            slot[HeaderWidth + w] = BitConverter.UInt64BitsToDouble(bits);
+            mask[w] = bits;
         }
     }
 

@@ -12,7 +12,7 @@ public sealed record TelemetryOptions
     /// <summary>Cap on divergence messages handed to libmosquitto but not yet written out (its queue is unbounded).</summary>
     public int MaxQueuedMessages { get; init; } = 64;
 
-    /// <summary>Cap on safety events awaiting PUBACK; the rest wait in the outbox.</summary>
+    /// <summary>Cap on safety events awaiting PUBACK; the rest wait in the safety log (read after the cursor).</summary>
     public int MaxInflightSafety { get; init; } = 20;
 
     /// <summary>

@@ -128,7 +128,7 @@ public static class TelemetryPayloads
         w.WriteNumber("decimated", decimated);
         if (count > 0)
         {
-            ReadOnlySpan<float> last = DivergenceSlot.Floats(records.Slice((count - 1) * l.Width, l.Width));
+            ReadOnlySpan<float> last = l.Floats(records.Slice((count - 1) * l.Width, l.Width));
             WriteArray(w, "thr", last.Slice(l.Threshold, l.Channels));
         }
         w.WriteStartArray("records");
@@ -137,16 +137,17 @@ public static class TelemetryPayloads
             ReadOnlySpan<double> s = records.Slice(r * l.Width, l.Width);
             w.WriteStartObject();
             w.WriteNumber("tick", ticks[r]);
-            w.WriteNumber("t_ns", BitConverter.DoubleToInt64Bits(s[DivergenceSlot.TimeNs]));
-            w.WriteNumber("safety", (int)s[DivergenceSlot.Safety]);
-            w.WriteBoolean("valid", s[DivergenceSlot.Valid] != 0);
-            w.WriteNumber("worst", (int)s[DivergenceSlot.WorstChannel]);
+            ref readonly DivergenceSlotHeader h = ref DivergenceSlot.ReadHeader(s);
+            w.WriteNumber("t_ns", h.TimeNs);
+            w.WriteNumber("safety", (int)h.Safety);
+            w.WriteBoolean("valid", h.Valid != 0);
+            w.WriteNumber("worst", h.WorstChannel);
             w.WritePropertyName("ratio");
-            Num(w, s[DivergenceSlot.WorstRatio]);
+            Num(w, h.WorstRatio);
             w.WriteStartArray("over");
             for (int c = 0; c < l.Channels; c++) if (DivergenceSlot.IsOver(s, c)) w.WriteNumberValue(c);
             w.WriteEndArray();
-            ReadOnlySpan<float> f = DivergenceSlot.Floats(s);
+            ReadOnlySpan<float> f = l.Floats(s);
             WriteArray(w, "innov", f.Slice(l.Innovation, l.Channels));
             WriteArray(w, "score", f.Slice(l.Score, l.Channels));
             WriteArray(w, "det", f.Slice(l.Detector, l.Channels));

@@ -52,15 +52,16 @@ public sealed class TelemetrySink : ITickSink
         }
         DivergenceRecord d = state.Divergence;
         DivergenceSlot l = _slot;
-        s[DivergenceSlot.TimeNs] = BitConverter.Int64BitsToDouble(state.TimeNs);
-        s[DivergenceSlot.Safety] = (double)state.SafetyState;
-        s[DivergenceSlot.Valid] = d.Valid ? 1 : 0;
-        s[DivergenceSlot.WorstChannel] = d.WorstChannel;
-        s[DivergenceSlot.WorstRatio] = d.WorstRatio;
-        s[DivergenceSlot.OverCount] = d.OverCount;
+        ref DivergenceSlotHeader h = ref DivergenceSlot.Header(s);
+        h.TimeNs = state.TimeNs;
+        h.Safety = (byte)state.SafetyState;
+        h.Valid = d.Valid ? (byte)1 : (byte)0;
+        h.WorstChannel = d.WorstChannel;
+        h.WorstRatio = d.WorstRatio;
+        h.OverCount = d.OverCount;
         int n = l.Channels;
         l.WriteMask(s, d.OverThreshold);
-        Span<float> f = DivergenceSlot.Floats(s);
+        Span<float> f = l.Floats(s);
         DivergenceSlot.Narrow(d.Innovation.AsSpan(0, n), f.Slice(l.Innovation, n));
         DivergenceSlot.Narrow(d.Score.AsSpan(0, n), f.Slice(l.Score, n));
         DivergenceSlot.Narrow(d.Detector.AsSpan(0, n), f.Slice(l.Detector, n));

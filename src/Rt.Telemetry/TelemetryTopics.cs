@@ -17,7 +17,7 @@ public sealed record TelemetryTopics(string Prefix, string RobotId)
     /// <summary>QoS 0: batched divergence records with a per-message sequence number.</summary>
     public string Divergence => $"{Root}/divergence";
 
-    /// <summary>QoS 1: one message per safety event, from the durable outbox (at least once; de-duplicate by id).</summary>
+    /// <summary>QoS 1: one message per safety event, read back from the safety log (at least once; de-duplicate by (run, id)).</summary>
     public string Safety => $"{Root}/safety";
 
     /// <summary>QoS 1: link health (drop counts after an outage).</summary>

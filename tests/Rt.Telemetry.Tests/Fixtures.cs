@@ -1,6 +1,7 @@
 using Rt.Core.Config;
 using Rt.Core.Divergence;
 using Rt.Core.Tick;
+using Rt.Safety;
 using Xunit.Abstractions;
 
 namespace Rt.Telemetry.Tests;
@@ -64,6 +65,41 @@ internal static class Fixtures
 
     public static SafetyEvent Event(long id) => new(id, 1000 + id, 5_000_000 + id, SafetyState.Operational, SafetyState.Stopping,
         Rt.Core.Faults.FaultCode.TwinDivergence, 3, StopCategory.Cat1, 12.5 + id, 10);
+
+    /// <summary>
+    /// The real safety log (Rt.Safety's writer and its journal reader), wired as the host wires it: append and fsync,
+    /// then tell telemetry. Several instances on one folder are host runs appending to the same log.
+    /// </summary>
+    public sealed class SafetyLogFile : IDisposable
+    {
+        private readonly SafetyLogWriter _writer;
+
+        public SafetyLogFile(string dir)
+        {
+            Path = System.IO.Path.Combine(dir, "safety.log");
+            _writer = new SafetyLogWriter(Path);
+            Journal = new SafetyLogJournal(Path);
+        }
+
+        public string Path { get; }
+        public ISafetyJournal Journal { get; }
+
+        /// <summary>Makes the event durable (fsync) without telling telemetry: a kill lands right here.</summary>
+        public void Append(SafetyEvent e)
+        {
+            _writer.Append(e, (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100);
+            _writer.Flush();
+        }
+
+        /// <summary>What the host's safety log thread does per event: fsync, then forward to telemetry.</summary>
+        public void Log(TelemetryService svc, SafetyEvent e)
+        {
+            Append(e);
+            svc.PublishSafetyEvent(e);
+        }
+
+        public void Dispose() => _writer.Dispose();
+    }
 
     /// <summary>A log sink that keeps lines (thread-safe) and echoes them to the test output.</summary>
     public sealed class Log(ITestOutputHelper? output)

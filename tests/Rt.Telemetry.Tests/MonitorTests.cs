@@ -15,7 +15,8 @@ public sealed class MonitorTests(ITestOutputHelper output) : IDisposable
         using var broker = new LocalBroker(Path.Combine(_dir, "broker")).Start();
         var layout = Fixtures.Layout();
         var log = new Fixtures.Log(output);
-        using var svc = new TelemetryService(Fixtures.Section(broker.Uri, _dir, batch: 5), layout, "r1", log.Add, Fixtures.FastOptions);
+        using var safetyLog = new Fixtures.SafetyLogFile(_dir);
+        using var svc = new TelemetryService(Fixtures.Section(broker.Uri, _dir, batch: 5), layout, "r1", log.Add, Fixtures.FastOptions, journal: safetyLog.Journal);
         svc.Start();
         Assert.True(svc.WaitConnected(TimeSpan.FromSeconds(10)));
 
@@ -26,7 +27,7 @@ public sealed class MonitorTests(ITestOutputHelper output) : IDisposable
 
         var state = Fixtures.State(layout);
         for (long t = 0; t < 50; t++) { Fixtures.Fill(state, t); svc.Sink.Enqueue(state); }
-        svc.PublishSafetyEvent(Fixtures.Event(3));
+        safetyLog.Log(svc, Fixtures.Event(3));
         Assert.True(PayloadTests.SpinUntil(() => monitor.View.LastTick == 49, TimeSpan.FromSeconds(10)), "divergence not seen");
         Assert.Equal(Fixtures.Value(49, 5, 2), monitor.View.Score(5), 4);
 

@@ -20,7 +20,8 @@ public sealed class OutageTests(ITestOutputHelper output) : IDisposable
         var layout = Fixtures.Layout();
         var log = new Fixtures.Log(output);
         using var sub = new TestSubscriber(broker.Uri, "rt/r1/#", clientId: "fleet-tool", cleanSession: false);
-        using var svc = new TelemetryService(Fixtures.Section(broker.Uri, _dir, batch: 10), layout, "r1", log.Add, Fixtures.FastOptions);
+        using var safetyLog = new Fixtures.SafetyLogFile(_dir);
+        using var svc = new TelemetryService(Fixtures.Section(broker.Uri, _dir, batch: 10), layout, "r1", log.Add, Fixtures.FastOptions, journal: safetyLog.Journal);
         svc.Start();
         Assert.True(svc.WaitConnected(TimeSpan.FromSeconds(10)));
         var topics = svc.Topics;
@@ -31,17 +32,17 @@ public sealed class OutageTests(ITestOutputHelper output) : IDisposable
 
         broker.Stop();
         Assert.True(PayloadTests.SpinUntil(() => !svc.Stats.Connected, TimeSpan.FromSeconds(10)), "service did not notice the broker going away");
-        for (long id = 1; id <= 5; id++) svc.PublishSafetyEvent(Fixtures.Event(id));
+        for (long id = 1; id <= 5; id++) safetyLog.Log(svc, Fixtures.Event(id));
         for (; tick < 220; tick++) { Fixtures.Fill(state, tick); svc.Sink.Enqueue(state); }
         Assert.True(PayloadTests.SpinUntil(() => svc.Stats.LinkDropped >= 200, TimeSpan.FromSeconds(5)), $"dropped {svc.Stats.LinkDropped}");
-        Assert.Equal(5, svc.Stats.OutboxPending);
-        Assert.Equal(5, Directory.GetFiles(Path.Combine(_dir, "outbox"), "*.json").Length);
+        Assert.Equal(5, svc.Stats.OutboxPending); // in the safety log after the cursor
+        Assert.False(File.Exists(svc.SafetyCursorPath)); // nothing acknowledged yet
 
         broker.Start();
         Assert.True(sub.WaitFor(m => SafetyIds(m, topics.Safety).SetEquals([1, 2, 3, 4, 5]) && m.Any(x => x.Topic == topics.Link),
             TimeSpan.FromSeconds(20)), "safety events or the link report did not arrive after the broker came back:\n" + string.Join("\n", log.Lines));
         Assert.True(PayloadTests.SpinUntil(() => svc.Stats.OutboxPending == 0, TimeSpan.FromSeconds(5)));
-        Assert.Empty(Directory.GetFiles(Path.Combine(_dir, "outbox"), "*.json"));
+        Assert.Equal(0, safetyLog.Journal.ReadFrom(ReadCursorPosition(svc.SafetyCursorPath!), int.MaxValue, [])); // the durable cursor is past all 5
 
         var link = JsonDocument.Parse(sub.On(topics.Link).Last().Payload).RootElement;
         Assert.Equal("reconnected", link.GetProperty("event").GetString());
@@ -68,20 +69,21 @@ public sealed class OutageTests(ITestOutputHelper output) : IDisposable
         string uri = $"mqtt://127.0.0.1:{port}";
         var layout = Fixtures.Layout();
         var logA = new Fixtures.Log(output);
-        using (var a = new TelemetryService(Fixtures.Section(uri, _dir), layout, "r1", logA.Add, Fixtures.FastOptions))
+        using var safetyLog = new Fixtures.SafetyLogFile(_dir);
+        using (var a = new TelemetryService(Fixtures.Section(uri, _dir), layout, "r1", logA.Add, Fixtures.FastOptions, journal: safetyLog.Journal))
         {
             a.Start();
-            for (long id = 10; id < 13; id++) a.PublishSafetyEvent(Fixtures.Event(id));
+            for (long id = 10; id < 13; id++) safetyLog.Log(a, Fixtures.Event(id));
             Assert.True(logA.WaitFor(l => l.Contains("no connection", StringComparison.Ordinal), TimeSpan.FromSeconds(10)));
             Assert.True(PayloadTests.SpinUntil(() => a.Stats.ClientRebuilds >= 2, TimeSpan.FromSeconds(10)));
         }
         Assert.Single(logA.Lines, l => l.Contains("no connection", StringComparison.Ordinal));
-        Assert.Equal(3, Directory.GetFiles(Path.Combine(_dir, "outbox"), "*.json").Length);
+        Assert.Equal(3, safetyLog.Journal.ReadFrom(0, int.MaxValue, []));
 
         using var broker = new LocalBroker(Path.Combine(_dir, "broker"), port).Start();
         using var sub = new TestSubscriber(broker.Uri, "rt/r1/safety");
         var logB = new Fixtures.Log(output);
-        using var b = new TelemetryService(Fixtures.Section(uri, _dir), layout, "r1", logB.Add, Fixtures.FastOptions);
+        using var b = new TelemetryService(Fixtures.Section(uri, _dir), layout, "r1", logB.Add, Fixtures.FastOptions, journal: safetyLog.Journal);
         b.Start();
         Assert.True(sub.WaitFor(m => SafetyIds(m, b.Topics.Safety).SetEquals([10, 11, 12]), TimeSpan.FromSeconds(10)));
         Assert.True(PayloadTests.SpinUntil(() => b.Stats.OutboxPending == 0, TimeSpan.FromSeconds(5)));
@@ -94,9 +96,10 @@ public sealed class OutageTests(ITestOutputHelper output) : IDisposable
         int port = LocalBroker.FreePort();
         string uri = $"mqtt://127.0.0.1:{port}";
         var log = new Fixtures.Log(output);
-        using var svc = new TelemetryService(Fixtures.Section(uri, _dir), Fixtures.Layout(), "r1", log.Add, Fixtures.FastOptions);
+        using var safetyLog = new Fixtures.SafetyLogFile(_dir);
+        using var svc = new TelemetryService(Fixtures.Section(uri, _dir), Fixtures.Layout(), "r1", log.Add, Fixtures.FastOptions, journal: safetyLog.Journal);
         svc.Start();
-        svc.PublishSafetyEvent(Fixtures.Event(1));
+        safetyLog.Log(svc, Fixtures.Event(1));
         Assert.False(svc.WaitConnected(TimeSpan.FromMilliseconds(500)));
         using var broker = new LocalBroker(Path.Combine(_dir, "broker"), port).Start();
         Assert.True(svc.WaitConnected(TimeSpan.FromSeconds(15)), string.Join("\n", log.Lines));
@@ -113,7 +116,8 @@ public sealed class OutageTests(ITestOutputHelper output) : IDisposable
         var log = new Fixtures.Log(output);
         using var sub = new TestSubscriber(broker.Uri, "rt/r1/safety");
         var options = Fixtures.FastOptions with { MaxQueuedMessages = 8, ConnectWatchdogS = 30 };
-        using var svc = new TelemetryService(Fixtures.Section(broker.Uri, _dir, batch: 50), layout, "r1", log.Add, options);
+        using var safetyLog = new Fixtures.SafetyLogFile(_dir);
+        using var svc = new TelemetryService(Fixtures.Section(broker.Uri, _dir, batch: 50), layout, "r1", log.Add, options, journal: safetyLog.Journal);
         svc.Start();
         Assert.True(svc.WaitConnected(TimeSpan.FromSeconds(10)));
         var state = Fixtures.State(layout);
@@ -121,7 +125,7 @@ public sealed class OutageTests(ITestOutputHelper output) : IDisposable
         broker.Freeze(); // SIGSTOP: sockets stay open, nothing is read or answered
         try
         {
-            svc.PublishSafetyEvent(Fixtures.Event(21));
+            safetyLog.Log(svc, Fixtures.Event(21));
             // ~100 kB per message: the socket buffers fill, then the cap (8 unsent messages) drops and counts.
             long tick = 0;
             Assert.True(PayloadTests.SpinUntil(() =>
@@ -131,7 +135,7 @@ public sealed class OutageTests(ITestOutputHelper output) : IDisposable
                 return svc.Stats.LinkDropped > 0;
             }, TimeSpan.FromSeconds(20)), "nothing was dropped while the broker was frozen");
             Assert.Equal(0, svc.Stats.RingDropped); // the publisher kept draining the tick's ring
-            svc.PublishSafetyEvent(Fixtures.Event(22));
+            safetyLog.Log(svc, Fixtures.Event(22));
             Assert.Equal(2, svc.Stats.OutboxPending);
         }
         finally
@@ -180,19 +184,30 @@ public sealed class OutageTests(ITestOutputHelper output) : IDisposable
         var layout = Fixtures.Layout();
         for (int run = 0; run < 2; run++)
         {
-            using var offline = new TelemetryService(Fixtures.Section(uri, _dir), layout, "r1", null, Fixtures.FastOptions);
+            using var safetyLog = new Fixtures.SafetyLogFile(_dir); // each run appends to the same log
+            using var offline = new TelemetryService(Fixtures.Section(uri, _dir), layout, "r1", null, Fixtures.FastOptions, journal: safetyLog.Journal);
             offline.Start();
-            offline.PublishSafetyEvent(Fixtures.Event(1)); // the supervisor numbers from 1 again in each run
+            safetyLog.Log(offline, Fixtures.Event(1)); // the supervisor numbers from 1 again in each run
         }
-        Assert.Equal(2, Directory.GetFiles(Path.Combine(_dir, "outbox"), "*.json").Length);
+        var journal = new Rt.Safety.SafetyLogJournal(Path.Combine(_dir, "safety.log"));
+        Assert.Equal(2, journal.ReadFrom(0, int.MaxValue, []));
 
         using var broker = new LocalBroker(Path.Combine(_dir, "broker"), port).Start();
         using var sub = new TestSubscriber(broker.Uri, "rt/r1/safety");
-        using var svc = new TelemetryService(Fixtures.Section(uri, _dir), layout, "r1", new Fixtures.Log(output).Add, Fixtures.FastOptions);
+        using var svc = new TelemetryService(Fixtures.Section(uri, _dir), layout, "r1", new Fixtures.Log(output).Add, Fixtures.FastOptions, journal: journal);
         svc.Start();
         Assert.True(sub.WaitFor(m => m.Select(x => JsonDocument.Parse(x.Payload).RootElement)
             .Select(r => (r.GetProperty("run").GetInt64(), r.GetProperty("id").GetInt64())).Distinct().Count() == 2, TimeSpan.FromSeconds(10)));
         Assert.True(PayloadTests.SpinUntil(() => svc.Stats.OutboxPending == 0, TimeSpan.FromSeconds(5)));
+    }
+
+    /// <summary>The position field of the cursor file, read independently of the service's parser.</summary>
+    internal static long ReadCursorPosition(string path)
+    {
+        string text = File.ReadAllText(path);
+        int i = text.IndexOf("position=", StringComparison.Ordinal);
+        Assert.True(i >= 0, $"no position in cursor file: {text}");
+        return long.Parse(text.AsSpan(i + 9).TrimEnd().ToString().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public void Dispose()

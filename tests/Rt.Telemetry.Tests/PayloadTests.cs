@@ -17,7 +17,8 @@ public sealed class PayloadTests(ITestOutputHelper output) : IDisposable
         var layout = Fixtures.Layout();
         var log = new Fixtures.Log(output);
         using var sub = new TestSubscriber(broker.Uri, "rt/r1/#");
-        using var svc = new TelemetryService(Fixtures.Section(broker.Uri, _dir, batch: 10), layout, "r1", log.Add, Fixtures.FastOptions);
+        using var safetyLog = new Fixtures.SafetyLogFile(_dir);
+        using var svc = new TelemetryService(Fixtures.Section(broker.Uri, _dir, batch: 10), layout, "r1", log.Add, Fixtures.FastOptions, journal: safetyLog.Journal);
         svc.Start();
         Assert.True(svc.WaitConnected(TimeSpan.FromSeconds(10)), string.Join("\n", log.Lines));
 
@@ -27,7 +28,7 @@ public sealed class PayloadTests(ITestOutputHelper output) : IDisposable
             Fixtures.Fill(state, t);
             svc.Sink.Enqueue(state);
         }
-        svc.PublishSafetyEvent(Fixtures.Event(7));
+        safetyLog.Log(svc, Fixtures.Event(7));
         Fixtures.Fill(state, 100);
         state.SafetyState = SafetyState.Stopping; // the supervisor's next tick
         svc.Sink.Enqueue(state);

@@ -52,10 +52,11 @@ public sealed class SecurityTests(ITestOutputHelper output) : IDisposable
         section.CertFile = $"{pki}/client.crt";
         section.KeyFile = $"{pki}/client.key";
         var log = new Fixtures.Log(output);
-        using var svc = new TelemetryService(section, Fixtures.Layout(), "r1", log.Add, Fixtures.FastOptions);
+        using var safetyLog = new Fixtures.SafetyLogFile(_dir);
+        using var svc = new TelemetryService(section, Fixtures.Layout(), "r1", log.Add, Fixtures.FastOptions, journal: safetyLog.Journal);
         svc.Start();
         Assert.True(svc.WaitConnected(TimeSpan.FromSeconds(10)), string.Join("\n", log.Lines));
-        svc.PublishSafetyEvent(Fixtures.Event(1));
+        safetyLog.Log(svc, Fixtures.Event(1));
         Assert.True(PayloadTests.SpinUntil(() => svc.Stats.OutboxPending == 0, TimeSpan.FromSeconds(5)), "event not acknowledged over TLS");
     }
 

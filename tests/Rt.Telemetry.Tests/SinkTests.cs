@@ -41,9 +41,14 @@ public sealed class SinkTests
         Assert.True(sink.Ring.TryRead(out long tick, s));
         var l = sink.Slot;
         Assert.Equal(42, tick);
-        Assert.Equal(state.TimeNs, BitConverter.DoubleToInt64Bits(s[DivergenceSlot.TimeNs]));
-        Assert.Equal((double)SafetyState.Holding, s[DivergenceSlot.Safety]);
-        ReadOnlySpan<float> f = DivergenceSlot.Floats(s);
+        ref readonly DivergenceSlotHeader h = ref DivergenceSlot.ReadHeader(s);
+        Assert.Equal(state.TimeNs, h.TimeNs);
+        Assert.Equal((byte)SafetyState.Holding, h.Safety);
+        Assert.Equal(1, h.Valid);
+        Assert.Equal(state.Divergence.WorstChannel, h.WorstChannel);
+        Assert.Equal(state.Divergence.WorstRatio, h.WorstRatio);
+        Assert.Equal(state.Divergence.OverCount, h.OverCount);
+        ReadOnlySpan<float> f = l.Floats(s);
         for (int c = 0; c < layout.Count; c++)
         {
             Assert.Equal((float)state.Divergence.Innovation[c], f[l.Innovation + c]);

@@ -238,7 +238,9 @@ public sealed class HostSession : IDisposable
             Config.Telemetry.OutboxPath = ResolveState(Config.Telemetry.OutboxPath);
         try
         {
-            Telemetry = Own(TelemetryService.FromConfig(Config, Layout, m => Log($"telemetry: {m}"), broker));
+            // Safety events are published from the safety log itself (one durable record; telemetry keeps a cursor).
+            Telemetry = Own(TelemetryService.FromConfig(Config, Layout, m => Log($"telemetry: {m}"), broker,
+                journal: new SafetyLogJournal(ResolveState(Config.Safety.LogPath))));
         }
         catch (MosquittoUnavailableException e)
         {

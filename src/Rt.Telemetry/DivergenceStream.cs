@@ -1,0 +1,138 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Text.Json;
+using Rt.Core.Tick;
+using Rt.Telemetry.Link;
+
+namespace Rt.Telemetry;
+
+/// <summary>
+/// The divergence job of telemetry: drains the tick's ring, decimates, forms numbered batches and encodes them (JSON
+/// or binary) for QoS 0 publishing, capping what is queued in the client library. A batch formed while the link is
+/// down, or over the cap, is dropped and counted, leaving a gap in the sequence numbers. Publisher thread only
+/// (counters are read by <see cref="TelemetryService.Stats"/>). Not real-time safe.
+/// </summary>
+internal sealed class DivergenceStream : IDisposable
+{
+    private readonly TelemetrySink _sink;
+    private readonly DivergenceSlot _slot;
+    private readonly TelemetryLink _link;
+    private readonly MqttTopic _topic;
+    private readonly TelemetryOptions _options;
+    private readonly RobotStatus _status;
+    private readonly int _decimation, _batchSize;
+    private readonly double[] _batch;
+    private readonly long[] _batchTicks;
+    private readonly HashSet<int> _queued = new();
+    private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
+    private readonly Utf8JsonWriter _writer;
+    private int _batchCount;
+    private long _batchStartTs;
+    private long _consumed, _published, _decimated, _linkDropped, _seq;
+
+    public DivergenceStream(TelemetrySink sink, TelemetryLink link, MqttTopic topic, int decimation, int batchSize,
+        TelemetryOptions options, RobotStatus status)
+    {
+        _sink = sink;
+        _slot = sink.Slot;
+        _link = link;
+        _topic = topic;
+        _decimation = decimation;
+        _batchSize = batchSize;
+        _options = options;
+        _status = status;
+        _batch = new double[batchSize * _slot.Width];
+        _batchTicks = new long[batchSize];
+        _writer = new Utf8JsonWriter(_buffer);
+    }
+
+    public long Consumed => Interlocked.Read(ref _consumed);
+    public long Published => Interlocked.Read(ref _published);
+    public long Decimated => Interlocked.Read(ref _decimated);
+    public long LinkDropped => Interlocked.Read(ref _linkDropped);
+    public long Sequence => Interlocked.Read(ref _seq);
+
+    /// <summary>Records dropped on the link since the last connect (for the reconnect report).</summary>
+    public long OutageDropped { get; set; }
+
+    /// <summary>Drains the ring; sends full batches, and a partial one older than the flush interval.</summary>
+    public void Pump()
+    {
+        Drain();
+        if (_batchCount > 0 && Stopwatch.GetElapsedTime(_batchStartTs).TotalSeconds >= _options.FlushIntervalS) Flush();
+    }
+
+    /// <summary>Drains the ring and sends what it holds, however few (shutdown).</summary>
+    public void DrainAndFlush()
+    {
+        Drain();
+        Flush();
+    }
+
+    /// <summary>True if <paramref name="messageId"/> was a divergence message (written out by the library).</summary>
+    public bool OnAcked(int messageId) => _queued.Remove(messageId);
+
+    /// <summary>The link went down: whatever the library had queued is gone with the connection.</summary>
+    public void OnDisconnected() => _queued.Clear();
+
+    private void Drain()
+    {
+        var ring = _sink.Ring;
+        int width = _slot.Width;
+        while (true)
+        {
+            Span<double> dst = _batch.AsSpan(_batchCount * width, width);
+            if (!ring.TryRead(out long tick, dst)) break;
+            long n = Interlocked.Increment(ref _consumed);
+            ref readonly DivergenceSlotHeader h = ref DivergenceSlot.ReadHeader(dst);
+            _status.SetSafety((SafetyState)h.Safety);
+            _status.SetTick(tick, h.TimeNs);
+            if ((n - 1) % _decimation != 0) { Interlocked.Increment(ref _decimated); continue; }
+            // Batches are formed (and numbered) even during an outage, so the dropped ones leave a visible seq gap.
+            if (_batchCount == 0) _batchStartTs = Stopwatch.GetTimestamp();
+            _batchTicks[_batchCount++] = tick;
+            if (_batchCount == _batchSize) Flush();
+        }
+    }
+
+    private void Flush()
+    {
+        int count = _batchCount;
+        _batchCount = 0;
+        if (count == 0) return;
+        long seq = Interlocked.Increment(ref _seq); // every formed batch takes a number, so a drop leaves a gap
+        if (!_link.Connected || _queued.Count >= _options.MaxQueuedMessages)
+        {
+            Drop(count);
+            return;
+        }
+        _buffer.ResetWrittenCount();
+        if (_options.Encoding == PayloadEncoding.Binary)
+        {
+            DivergenceBinary.Write(_buffer, seq, _slot, _batchTicks, _batch, count, _sink.Dropped, LinkDropped, Decimated);
+        }
+        else
+        {
+            _writer.Reset(_buffer);
+            TelemetryPayloads.WriteDivergenceBatch(_writer, seq, _slot, _batchTicks, _batch, count, _sink.Dropped, LinkDropped, Decimated);
+            _writer.Flush();
+        }
+        if (_link.TryPublish(_topic, _buffer.WrittenSpan, qos: 0, retain: false, out int mid))
+        {
+            _queued.Add(mid);
+            Interlocked.Add(ref _published, count);
+        }
+        else
+        {
+            Drop(count);
+        }
+    }
+
+    private void Drop(int count)
+    {
+        Interlocked.Add(ref _linkDropped, count);
+        OutageDropped += count;
+    }
+
+    public void Dispose() => _writer.Dispose();
+}

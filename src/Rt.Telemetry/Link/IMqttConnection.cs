@@ -1,0 +1,68 @@
+using Rt.Telemetry.Native;
+
+namespace Rt.Telemetry.Link;
+
+/// <summary>What an MQTT connection reports; all of it is handled on the publisher thread.</summary>
+public enum MqttLinkEventKind : byte
+{
+    /// <summary>CONNACK accepted.</summary>
+    Connected,
+
+    /// <summary>CONNACK refused; <see cref="MqttLinkEvent.Text"/> says why, <see cref="MqttLinkEvent.AuthFailure"/> if it was the credentials.</summary>
+    Refused,
+
+    /// <summary>Link lost (<see cref="MqttLinkEvent.Unexpected"/>) or closed on request.</summary>
+    Disconnected,
+
+    /// <summary>The broker acknowledged message <see cref="MqttLinkEvent.MessageId"/> (PUBACK for QoS 1; written out for QoS 0).</summary>
+    Acked,
+
+    /// <summary>The client library logged an error (TLS failures show up only here).</summary>
+    Error,
+
+    /// <summary>A library log line for debugging (only when RT_MQTT_DEBUG=1).</summary>
+    Debug,
+}
+
+/// <summary>One report from an <see cref="IMqttConnection"/>.</summary>
+public readonly record struct MqttLinkEvent(MqttLinkEventKind Kind, int MessageId = 0, string? Text = null,
+    bool Unexpected = false, bool AuthFailure = false);
+
+/// <summary>A topic name with its encodings precomputed once (the publisher thread publishes without allocating).</summary>
+public sealed class MqttTopic(string name)
+{
+    public string Name { get; } = name;
+
+    /// <summary>UTF-8 with a terminating NUL, for C bindings.</summary>
+    public byte[] Utf8Z { get; } = Native.Utf8Z.Encode(name);
+
+    public override string ToString() => Name;
+}
+
+/// <summary>
+/// The seam to the MQTT client library (libmosquitto today; issue 14 swaps in MQTTnet behind this). One connection
+/// attempt-and-session with a fixed configuration (broker, credentials, TLS, last will): it connects in the background,
+/// reconnects on its own while it can, and reports through the callback given at creation, on any thread. When it has
+/// given up (the caller's watchdog decides), the caller disposes it and creates a new one. Not real-time safe.
+/// </summary>
+public interface IMqttConnection : IDisposable
+{
+    /// <summary>Starts connecting in the background; never blocks on the network.</summary>
+    void Start();
+
+    /// <summary>Queues a publish; false if the client refused it (not connected, queue error). Never blocks on the network.</summary>
+    bool TryPublish(MqttTopic topic, ReadOnlySpan<byte> payload, int qos, bool retain, out int messageId);
+}
+
+/// <summary>Creates connections; one per watchdog rebuild.</summary>
+public interface IMqttConnectionFactory
+{
+    /// <summary>Not real-time safe. Throws <see cref="MosquittoUnavailableException"/> (or the library's equivalent) if the library is missing.</summary>
+    void EnsureAvailable();
+
+    /// <summary>
+    /// Not real-time safe. A configured, not yet started connection; <paramref name="report"/> receives its events.
+    /// Throws <see cref="MosquittoUnavailableException"/> if the configuration is refused (TLS files, say).
+    /// </summary>
+    IMqttConnection Create(MqttConnectOptions options, Action<MqttLinkEvent> report);
+}
