@@ -168,7 +168,9 @@ public sealed class HostSession : IDisposable
         string iface = Options.Interface ?? Config.Bus.Interface;
         bool remote = !string.IsNullOrEmpty(iface);
         if (!Options.Bench && !remote)
-            throw new InputError(Config.SourcePath, "bus.interface", "no network interface for the EtherCAT bus: set bus.interface or pass --iface, or run on the emulated bench with --bench");
+            throw new InputError(Config.SourcePath, "bus.interface", bench != null
+                ? "no network interface for the EtherCAT bus: set bus.interface or pass --iface, or run on the emulated bench with --bench"
+                : "no network interface for the EtherCAT bus: set bus.interface or pass --iface");
         if (!Options.Bench || remote) return null;
         if (bench == null)
             throw new HostUnavailableException("this rt binary has no bench: run the bench's rt (hil/Rt.Hil.Host) for --bench");
