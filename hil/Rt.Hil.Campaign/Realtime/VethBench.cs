@@ -111,10 +111,10 @@ public sealed class VethBench : IDisposable
         }
     }
 
-    /// <summary>How to start this same rt: the dotnet muxer and rt.dll, or rt's own executable.</summary>
+    /// <summary>How to start the bench's rt (next to this assembly, in hil/Rt.Hil.Host's output or a test's): the dotnet muxer and rt.dll, or rt's own executable.</summary>
     private static (string Exe, string[] Prefix) RtCommand()
     {
-        string dll = typeof(VethBench).Assembly.Location;
+        string dll = Path.Combine(Path.GetDirectoryName(typeof(VethBench).Assembly.Location)!, "rt.dll");
         string? process = Environment.ProcessPath;
         if (process != null && Path.GetFileNameWithoutExtension(process) == "dotnet") return (process, [dll]);
         string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
