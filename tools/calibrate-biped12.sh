@@ -9,9 +9,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 MSBUILDDISABLENODEREUSE=1
-dotnet build src/Rt.Host -c Release -nologo -v quiet
+dotnet build hil/Rt.Hil.Host -c Release -nologo -v quiet
 root=$PWD
-rt="dotnet $root/src/Rt.Host/bin/Release/net10.0/rt.dll"
+rt="dotnet $root/hil/Rt.Hil.Host/bin/Release/net10.0/rt.dll"
 work=$(realpath -m "${1:-$(mktemp -d)}")
 mkdir -p "$work"
 cfg=$root/hil/robots/biped12/biped12.yaml

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's first command (after tools/setup.sh): build rt, start a private MQTT broker, and run the demo scenario
+# The README's first command (after tools/setup.sh): build the bench's rt (hil/Rt.Hil.Host), start a private MQTT broker, and run the demo scenario
 # (hil/scenarios/demo-collision.yaml) with the host in real time against the emulated bench (MuJoCo biped, emulated
 # CiA 402 drives and IMUs), telemetry to the broker and the live dashboard. Halfway through, an obstacle appears in the
 # left shin's path: the screen shows the safety supervisor halting the legs and why. Ends with the verdict table and
@@ -12,8 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-dotnet build src/Rt.Host -c Release -nologo -v quiet
-rt=src/Rt.Host/bin/Release/net10.0/rt.dll
+dotnet build hil/Rt.Hil.Host -c Release -nologo -v quiet
+rt=hil/Rt.Hil.Host/bin/Release/net10.0/rt.dll
 mkdir -p rt-state
 work=$(mktemp -d)
 

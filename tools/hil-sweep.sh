@@ -10,14 +10,14 @@ cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 MSBUILDDISABLENODEREUSE=1
 out=$(realpath -m "${1:-hil-sweep-$(date -u +%Y%m%dT%H%M%SZ)}")
 shift || true
-dotnet build src/Rt.Host -c Release -nologo -v quiet
+dotnet build hil/Rt.Hil.Host -c Release -nologo -v quiet
 mkdir -p "$out"
 # Defaults only for what the caller did not give (rt refuses an option given twice).
 args=("$@")
 [[ " $* " == *" --hours "* ]] || args+=(--hours 1)
 [[ " $* " == *" --seeds "* ]] || args+=(--seeds 20)
 set +e
-dotnet src/Rt.Host/bin/Release/net10.0/rt.dll hil sweep hil/scenarios --json "$out/sweep.json" --html "$out/sweep.html" \
+dotnet hil/Rt.Hil.Host/bin/Release/net10.0/rt.dll hil sweep hil/scenarios --json "$out/sweep.json" --html "$out/sweep.html" \
   "${args[@]}" 2>&1 | tee "$out/sweep.txt"
 status=${PIPESTATUS[0]}
 set -e

@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using Rt.Drivers.EtherCat;
+using Rt.Perf;
 
 namespace Rt.Benchmarks;
 

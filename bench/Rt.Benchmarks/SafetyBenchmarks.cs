@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using Rt.Core.Concurrency;
 using Rt.Core.Tick;
+using Rt.Perf;
 using Rt.Safety;
 
 namespace Rt.Benchmarks;
@@ -17,8 +18,8 @@ public class SafetyBenchmarks
     public int Joints { get; set; }
 
     [GlobalSetup]
-    public void Setup() => (_sup, _state, _events) = SafetyBench.Build(Joints);
+    public void Setup() => (_sup, _state, _events) = SafetyPerf.Build(Joints);
 
     [Benchmark]
-    public void Evaluate() => SafetyBench.Step(_sup, _state, _events);
+    public void Evaluate() => SafetyPerf.Step(_sup, _state, _events);
 }

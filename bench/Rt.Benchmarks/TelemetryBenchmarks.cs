@@ -8,7 +8,7 @@ namespace Rt.Benchmarks;
 /// <summary>
 /// The tick's telemetry cost: one <see cref="TelemetrySink.Enqueue"/> of a 12-joint + 1-IMU divergence record
 /// (50 channels). Target: median ≤ 0.2 µs, 0 bytes allocated. The sustained-stream figures come from
-/// <c>rt bench telemetry</c> (<see cref="Rt.Telemetry.Bench.TelemetryBench.Run"/>).
+/// <c>rt bench telemetry</c> (<see cref="Rt.Perf.TelemetryPerf.Run"/>).
 /// </summary>
 [MemoryDiagnoser]
 public class TelemetryBenchmarks

@@ -11,7 +11,7 @@ namespace Rt.Benchmarks;
 /// <summary>
 /// The twin's kernels on biped12: RNEA, CRBA, MuJoCo's mj_rne on the same model (through the bench shim) and a whole
 /// twin step. Run: <c>dotnet run -c Release --project bench/Rt.Benchmarks -- --filter '*TwinBenchmarks*'</c>.
-/// The host's <c>rt bench twin</c> prints the same figures as <c>name: value unit</c> lines (Rt.Twin.Diagnostics.TwinBench).
+/// The host's <c>rt bench twin</c> prints the same figures as <c>name: value unit</c> lines (Rt.Perf.TwinPerf).
 /// </summary>
 [MemoryDiagnoser]
 public class TwinBenchmarks : IDisposable

@@ -9,7 +9,8 @@ using Rt.Hil;
 using Rt.Hil.Drives;
 using Rt.Hil.Esc.Devices;
 using Rt.Hil.Esc.Segment;
-using Rt.Host.Composition;
+using Rt.Hil.Campaign;
+using Rt.Session;
 using Rt.Safety;
 using Rt.TestSupport;
 using Xunit;
@@ -35,7 +36,7 @@ internal sealed class LockstepBench : IDisposable
         // The trigger tests isolate one trigger: without the twin its divergence/collision detectors cannot fire first.
         if (twin is bool enabled) config.Twin.Enabled = enabled; // null: as the config says
         tweak?.Invoke(config);
-        Session = HostSession.Create(config, new SessionOptions
+        Session = BenchSession.Create(config, new SessionOptions
         {
             Bench = true,
             Lockstep = true,

@@ -1,6 +1,7 @@
 using Rt.Core.Config;
 using Rt.Core.Tick;
-using Rt.Host.Composition;
+using Rt.Hil.Campaign;
+using Rt.Session;
 using Rt.TestSupport;
 
 namespace Rt.Host.Tests;
@@ -12,7 +13,7 @@ public class LockstepBenchTests
     {
         var config = ConfigLoader.Load(RepoPaths.Biped12Config);
         tweak?.Invoke(config);
-        return HostSession.Create(config, new SessionOptions
+        return BenchSession.Create(config, new SessionOptions
         {
             Bench = true,
             Lockstep = true,

@@ -3,7 +3,8 @@ using System.Net.Sockets;
 using Rt.Core.Config;
 using Rt.Core.Faults;
 using Rt.Core.Tick;
-using Rt.Host.Composition;
+using Rt.Hil.Campaign;
+using Rt.Session;
 using Rt.Safety;
 using Rt.TestSupport;
 
@@ -28,7 +29,7 @@ public class TelemetryLossTests
         config.Twin.Enabled = false; // isolate the telemetry trigger from the twin's warnings
         var dir = Directory.CreateTempSubdirectory("rt-telemetry-loss-").FullName;
         var events = new List<SafetyEvent>();
-        using (var session = HostSession.Create(config, new SessionOptions
+        using (var session = BenchSession.Create(config, new SessionOptions
         {
             Bench = true,
             Lockstep = true,

@@ -1,5 +1,5 @@
 using Rt.Core.Tick;
-using Rt.Telemetry.Bench;
+using Rt.Perf;
 using Rt.Telemetry.Monitoring;
 using Xunit.Abstractions;
 

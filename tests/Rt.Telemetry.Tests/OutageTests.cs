@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Rt.Telemetry.Bench;
+using Rt.Perf;
 using Xunit.Abstractions;
 
 namespace Rt.Telemetry.Tests;

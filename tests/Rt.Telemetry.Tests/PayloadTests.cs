@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Rt.Core.Tick;
-using Rt.Telemetry.Bench;
+using Rt.Perf;
 using Xunit.Abstractions;
 
 namespace Rt.Telemetry.Tests;

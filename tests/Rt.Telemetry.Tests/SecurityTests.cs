@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Rt.Core.Errors;
-using Rt.Telemetry.Bench;
+using Rt.Perf;
 using Xunit.Abstractions;
 
 namespace Rt.Telemetry.Tests;

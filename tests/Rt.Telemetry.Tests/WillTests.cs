@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Rt.Telemetry.Bench;
+using Rt.Perf;
 using Xunit.Abstractions;
 
 namespace Rt.Telemetry.Tests;

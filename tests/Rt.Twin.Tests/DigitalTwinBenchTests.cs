@@ -1,7 +1,7 @@
 using Rt.Core.Config;
 using Rt.Hil.Plant;
 using Rt.TestSupport;
-using Rt.Twin.Diagnostics;
+using Rt.Perf;
 using Rt.Twin.Dynamics;
 using Xunit.Abstractions;
 
@@ -23,7 +23,7 @@ public class DigitalTwinBenchTests(ITestOutputHelper output)
         double[] q = new double[n], qd = new double[n], qdd = new double[n], tau = new double[n];
         DynamicsTestRobots.RandomState(new Random(3), q, qd, qdd);
         var text = new StringWriter();
-        var result = TwinBench.Run(config, text, () => plant.InverseDynamics(q, qd, qdd, tau), samples: 200);
+        var result = TwinPerf.Run(config, text, () => plant.InverseDynamics(q, qd, qdd, tau), samples: 200);
         output.WriteLine(text.ToString());
         Assert.Equal(0, result.StepAllocatedBytes);
         var lines = text.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);

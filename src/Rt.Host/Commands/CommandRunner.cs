@@ -1,6 +1,6 @@
 using Rt.ControlLoop.Scheduling;
 using Rt.Core.Errors;
-using Rt.Host.Composition;
+using Rt.Session;
 
 namespace Rt.Host.Commands;
 
@@ -9,7 +9,7 @@ namespace Rt.Host.Commands;
 /// never a stack trace: bad input (exit 2), a missing library or device (3), refused real-time privileges (4).
 /// Anything else is a bug and is reported as such, with its type and message.
 /// </summary>
-internal static class CommandRunner
+public static class CommandRunner
 {
     public static int Guard(Func<int> body)
     {

@@ -3,27 +3,27 @@ using Rt.Telemetry;
 using Rt.Telemetry.Monitoring;
 using Rt.Twin.Calibration;
 using Rt.Twin.Validation;
-using Rt.Host.Composition;
+using Rt.Session;
 
 namespace Rt.Host.Commands;
 
-/// <summary>Commands beyond run and bench: calibrate, validate, monitor (scan and hil are added with the bus).</summary>
+/// <summary>Commands beyond run: calibrate, validate, monitor, safety-log, scan.</summary>
 internal static partial class ExtraCommands
 {
-    public static IEnumerable<Command> Create()
+    public static IEnumerable<Command> Create(IBenchCommands? bench)
     {
         yield return Calibrate();
         yield return Validate();
         yield return Monitor();
         yield return SafetyLogCommand();
         yield return DoctorCommand.Create();
-        foreach (var c in BusCommands()) yield return c;
+        foreach (var c in BusCommands(bench)) yield return c;
     }
 
     private static Command Calibrate()
     {
         var recording = new Argument<FileInfo>("recording") { Description = "A tick recording of an excitation run (rt run --record)" };
-        var config = BenchCommand.ConfigOption();
+        var config = CommandOptions.ConfigOption();
         var output = new Option<FileInfo>("--out", "-o") { Description = "Twin-parameter file to write", Required = true };
         var noiseFrom = new Option<FileInfo[]>("--noise-from")
         {
@@ -33,7 +33,7 @@ internal static partial class ExtraCommands
         var cmd = new Command("calibrate", "Identify the twin's parameters (servo models, friction, link dynamics, noise) from a recording") { recording, config, output, noiseFrom };
         cmd.SetAction(r => CommandRunner.Guard(() =>
         {
-            var cfg = RunCommand.LoadConfig(r.GetValue(config)!);
+            var cfg = CommandOptions.LoadConfig(r.GetValue(config)!);
             var extra = (r.GetValue(noiseFrom) ?? []).Select(f => Rt.Twin.Recording.TickRecording.Open(f.FullName)).ToList();
             var result = Calibrator.CalibrateFile(r.GetValue(recording)!.FullName, cfg, r.GetValue(output)!.FullName, new CalibrationOptions { NoiseRecordings = extra });
             Console.WriteLine(result.Summary());
@@ -46,13 +46,13 @@ internal static partial class ExtraCommands
     private static Command Validate()
     {
         var recording = new Argument<FileInfo>("recording") { Description = "A held-out tick recording" };
-        var config = BenchCommand.ConfigOption();
+        var config = CommandOptions.ConfigOption();
         var parameters = new Option<FileInfo?>("--params", "-p") { Description = "Twin-parameter file (default: the config's twin.parameters, else nominal)" };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the report as JSON to this file" };
         var cmd = new Command("validate", "Twin accuracy per channel on a held-out recording: RMS, max, bias") { recording, config, parameters, json };
         cmd.SetAction(r => CommandRunner.Guard(() =>
         {
-            var cfg = RunCommand.LoadConfig(r.GetValue(config)!);
+            var cfg = CommandOptions.LoadConfig(r.GetValue(config)!);
             var report = TwinValidator.RunFile(r.GetValue(recording)!.FullName, cfg, r.GetValue(parameters)?.FullName);
             Console.WriteLine(report.ToTable());
             if (r.GetValue(json) is { } j)
@@ -91,5 +91,5 @@ internal static partial class ExtraCommands
         return cmd;
     }
 
-    private static partial IEnumerable<Command> BusCommands();
+    private static partial IEnumerable<Command> BusCommands(IBenchCommands? benchCommands);
 }

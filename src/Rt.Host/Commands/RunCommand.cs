@@ -3,12 +3,15 @@ using System.Diagnostics;
 using Rt.ControlLoop.Timing;
 using Rt.Core.Config;
 using Rt.Core.Tick;
-using Rt.Host.Composition;
+using Rt.Session;
 using Rt.Host.Ui;
 
 namespace Rt.Host.Commands;
 
-/// <summary><c>rt run</c>: run the host (on the bench, in lockstep or real time) with a live summary and a final report.</summary>
+/// <summary>
+/// <c>rt run</c>: run the host (on the robot, or on the bench in lockstep or real time) with a live summary and a final
+/// report. The bench-only options (<c>--bench</c>, <c>--seed</c>, <c>--warn-only</c>, <c>--randomise</c>) exist in the bench's binary only.
+/// </summary>
 internal static class RunCommand
 {
     public static readonly Option<FileInfo> ConfigOption = new("--config", "-c")
@@ -17,7 +20,7 @@ internal static class RunCommand
         Required = true,
     };
 
-    public static Command Create()
+    public static Command Create(IBenchCommands? benchCommands)
     {
         var bench = new Option<bool>("--bench") { Description = "Run against the emulated bench (MuJoCo plant, emulated drives and IMUs)" };
         var lockstep = new Option<bool>("--lockstep") { Description = "Simulated time advanced by the bench: deterministic and faster than real time" };
@@ -41,13 +44,20 @@ internal static class RunCommand
         };
         var cmd = new Command("run", "Run the controller host: read drives and IMUs, step the twin, control, supervise, write, every tick")
         {
-            ConfigOption, bench, lockstep, duration, requireRt, iface, capture, record, broker, seed, noUi, motion, warnOnly, randomise,
+            ConfigOption, lockstep, duration, requireRt, iface, capture, record, broker, noUi, motion,
         };
+        if (benchCommands != null)
+        {
+            cmd.Add(bench);
+            cmd.Add(seed);
+            cmd.Add(warnOnly);
+            cmd.Add(randomise);
+        }
         cmd.SetAction(r => CommandRunner.Guard(() => Run(
             r.GetValue(ConfigOption)!,
             new SessionOptions
             {
-                Bench = r.GetValue(bench),
+                Bench = benchCommands != null && r.GetValue(bench),
                 Lockstep = r.GetValue(lockstep),
                 DurationS = r.GetValue(duration),
                 RequireRealtime = r.GetValue(requireRt),
@@ -55,24 +65,23 @@ internal static class RunCommand
                 CapturePath = r.GetValue(capture)?.FullName,
                 RecordPath = r.GetValue(record)?.FullName,
                 Broker = r.GetValue(broker),
-                Seed = r.GetValue(seed),
+                Seed = benchCommands != null ? r.GetValue(seed) : 1,
             },
             r.GetValue(noUi),
             r.GetValue(motion),
-            r.GetValue(warnOnly) ?? [],
-            r.GetValue(randomise))));
+            benchCommands != null ? r.GetValue(warnOnly) ?? [] : [],
+            benchCommands != null ? r.GetValue(randomise) : null,
+            benchCommands)));
         return cmd;
     }
 
-    public static RtConfig LoadConfig(FileInfo file) => ConfigLoader.Load(file.FullName);
-
-    private static int Run(FileInfo configFile, SessionOptions options, bool noUi, Core.Config.MotionKind? motion, string[] warnOnly, FileInfo? randomise)
+    private static int Run(FileInfo configFile, SessionOptions options, bool noUi, Core.Config.MotionKind? motion, string[] warnOnly, FileInfo? randomise, IBenchCommands? benchCommands)
     {
         if (randomise != null && !options.Bench)
             throw new Core.Errors.InputError("command line", "--randomise", "plant randomisation exists on the bench only");
         if (options.DurationS <= 0 || double.IsNaN(options.DurationS))
             throw new Core.Errors.InputError("command line", "--duration", $"must be a positive number of seconds, got {options.DurationS}");
-        var config = LoadConfig(configFile);
+        var config = CommandOptions.LoadConfig(configFile);
         if (motion is { } m) config.Motion.Kind = m;
         if (warnOnly.Length > 0)
         {
@@ -86,13 +95,8 @@ internal static class RunCommand
                 Console.WriteLine($"warning: safety trigger '{trigger}' only warns in this run (--warn-only)");
             }
         }
-        using var session = HostSession.Create(config, options);
-        if (randomise != null)
-        {
-            var scenario = Campaign.ScenarioLoader.Load(randomise.FullName) with { Seed = (ulong)options.Seed };
-            var values = Campaign.DomainRandomiser.Apply(session, scenario);
-            Console.WriteLine($"bench randomised from {randomise.FullName} with seed {options.Seed}: {values.Count} values drawn");
-        }
+        using var session = HostSession.Create(config, options, benchCommands?.Factory);
+        if (randomise != null) Console.WriteLine(benchCommands!.Randomise(session, randomise, options.Seed));
         var o = Console.Out;
         o.WriteLine($"robot {config.Robot.Name}: {config.Joints.Count} joints, {config.Imus.Count} IMUs, {config.Loop.RateHz} Hz, motion {config.Motion.Kind}");
         foreach (var note in session.Notes) o.WriteLine(note);

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Rt.Host.Composition;
+using Rt.Session;
 using Rt.Safety;
 
 namespace Rt.Host.Commands;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using Rt.ControlLoop.Timing;
-using Rt.Host.Composition;
+using Rt.Session;
 
 namespace Rt.Host.Ui;
 

@@ -1,5 +1,6 @@
 using Rt.Core.ProcessData;
 using Rt.Drivers.EtherCat;
+using Rt.Perf;
 using Rt.Drivers.EtherCat.Devices;
 using Rt.Drivers.EtherCat.Link;
 using Rt.Drivers.EtherCat.Sii;
@@ -47,13 +48,13 @@ public sealed class DeviceCodecTests(ITestOutputHelper output)
     public void Bus_benchmark_helpers_print_figures_and_the_codec_allocates_nothing()
     {
         var sw = new StringWriter();
-        double median = BusBenchmark.EncodeDecode(sw, samples: 501, innerLoop: 100);
+        double median = BusPerf.EncodeDecode(sw, samples: 501, innerLoop: 100);
         Assert.True(median > 0);
         Assert.Contains("bus.frame.encode_decode.allocated: 0 bytes", sw.ToString());
         var opts = BringUpTests.FastOptions();
-        BusBenchmark.BringUp(sw, () => new LoopbackLink(EscBenchSegment.Create(2, 1)), BringUpTests.BenchIdentities(2, 1), opts, repetitions: 1);
+        BusPerf.BringUp(sw, () => new LoopbackLink(EscBenchSegment.Create(2, 1)), BringUpTests.BenchIdentities(2, 1), opts, repetitions: 1);
         var b = FieldbusTests.Start(2, 1);
-        BusBenchmark.RoundTrip(sw, b.Fieldbus, b.State, cycles: 500);
+        BusPerf.RoundTrip(sw, b.Fieldbus, b.State, cycles: 500);
         output.WriteLine(sw.ToString());
         Assert.Contains("bus.roundtrip.faults: 0 count", sw.ToString());
         Assert.Contains("bus.bringup.median", sw.ToString());

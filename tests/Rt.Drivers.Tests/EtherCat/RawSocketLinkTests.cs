@@ -2,6 +2,7 @@ using Rt.Core.Divergence;
 using Rt.Core.Tick;
 using Rt.Drivers.Capture;
 using Rt.Drivers.EtherCat;
+using Rt.Perf;
 using Rt.Drivers.EtherCat.Link;
 using Rt.Drivers.EtherCat.SubDevices;
 using Rt.Hil.Esc.Segment;
@@ -94,7 +95,7 @@ public sealed class RawSocketLinkTests(ITestOutputHelper output)
                 Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
                 Assert.Equal(0, state.Faults.Count);
                 var figures = new StringWriter();
-                BusBenchmark.RoundTrip(figures, fieldbus, state, cycles: 2000);
+                BusPerf.RoundTrip(figures, fieldbus, state, cycles: 2000);
                 output.WriteLine("veth round trip (master raw socket -> veth -> slave thread in netns -> back):");
                 output.WriteLine(figures.ToString());
 

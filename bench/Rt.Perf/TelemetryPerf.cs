@@ -1,0 +1,235 @@
+using System.Diagnostics;
+using System.Globalization;
+using Rt.Core.Config;
+using Rt.Core.Divergence;
+using Rt.Core.Tick;
+using Rt.Telemetry;
+using Rt.Telemetry.Native;
+
+namespace Rt.Perf;
+
+/// <summary>
+/// <c>rt bench telemetry</c>: the tick's cost (ring push median, allocation) and a sustained 1 kHz stream of
+/// 12-joint divergence records through a real broker, with the publisher thread's CPU share. Prints
+/// <c>name: value unit</c> lines. Not real-time safe.
+/// </summary>
+public static class TelemetryPerf
+{
+    /// <summary>
+    /// Not real-time safe. <paramref name="broker"/> null starts a throwaway local mosquitto.
+    /// <paramref name="outageS"/> &gt; 0 stops the broker for that long in the middle of the stream.
+    /// </summary>
+    public static void Run(TextWriter output, double seconds = 10, string? broker = null, int batchSize = 50, double outageS = 0,
+        PayloadEncoding encoding = PayloadEncoding.Json)
+    {
+        string[] joints =
+        [
+            "l_hip_yaw", "l_hip_roll", "l_hip_pitch", "l_knee", "l_ankle_pitch", "l_ankle_roll",
+            "r_hip_yaw", "r_hip_roll", "r_hip_pitch", "r_knee", "r_ankle_pitch", "r_ankle_roll",
+        ];
+        var layout = new ChannelLayout(joints, ["pelvis_imu"]);
+        var state = new TickState(joints.Length, 1, layout);
+        Fill(state, 0);
+
+        PushCost(output, layout, state);
+
+        string dir = Path.Combine(Path.GetTempPath(), $"rt-telemetry-bench-{Environment.ProcessId}");
+        LocalBroker? local = null;
+        try
+        {
+            if (broker is null)
+            {
+                local = new LocalBroker(Path.Combine(dir, "broker")).Start();
+                broker = local.Uri;
+            }
+            Sustained(output, layout, state, broker, seconds, batchSize, outageS, local, dir, encoding);
+        }
+        finally
+        {
+            local?.Dispose();
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    private static void PushCost(TextWriter output, ChannelLayout layout, TickState state)
+    {
+        // Like the service: default ring size, the consumer takes 5 records at a time (1 kHz, 5 ms polls), so
+        // the producer walks the whole ring and mostly writes slots that have left the nearer caches.
+        var sink = new TelemetrySink(layout, new TelemetryOptions().RingCapacity);
+        var scratch = new double[sink.Slot.Width];
+        const int samples = 50_000;
+        var pushNs = new double[samples];
+        double tickNs = 1e9 / Stopwatch.Frequency;
+        // Steady state: run well past the JIT's tiering delay (tier-0 code would be measured otherwise).
+        var warmup = Stopwatch.StartNew();
+        for (int warm = 0; warmup.ElapsedMilliseconds < 1000; warm++)
+        {
+            sink.Enqueue(state);
+            sink.Ring.TryRead(out _, scratch);
+            if (warm % 256 == 0) Thread.Sleep(1); // leave the background compiler a core
+        }
+        long allocBefore = GC.GetAllocatedBytesForCurrentThread();
+        for (int s = 0; s < samples; s++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            sink.Enqueue(state);
+            pushNs[s] = (Stopwatch.GetTimestamp() - t0) * tickNs;
+            if (s % 5 == 4) while (sink.Ring.TryRead(out _, scratch)) { }
+        }
+        long alloc = GC.GetAllocatedBytesForCurrentThread() - allocBefore;
+
+        // Hot: 64 pushes timed together (timer overhead amortised), ring emptied between samples.
+        const int perSample = 64, hotSamples = 10_000;
+        var hotNs = new double[hotSamples];
+        for (int s = 0; s < hotSamples; s++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            for (int i = 0; i < perSample; i++) sink.Enqueue(state);
+            hotNs[s] = (Stopwatch.GetTimestamp() - t0) * tickNs / perSample;
+            while (sink.Ring.TryRead(out _, scratch)) { }
+        }
+        // Timer cost, to read the single-push figures against.
+        var timerNs = new double[samples];
+        for (int s = 0; s < samples; s++) { long t0 = Stopwatch.GetTimestamp(); timerNs[s] = (Stopwatch.GetTimestamp() - t0) * tickNs; }
+        Array.Sort(pushNs);
+        Array.Sort(hotNs);
+        Array.Sort(timerNs);
+        output.WriteLine($"telemetry.push.median: {F(pushNs[samples / 2])} ns (single push timed, includes {F(timerNs[samples / 2])} ns timer cost)");
+        output.WriteLine($"telemetry.push.p99: {F(pushNs[(int)(samples * 0.99)])} ns");
+        output.WriteLine($"telemetry.push.hot.median: {F(hotNs[hotSamples / 2])} ns (64 back-to-back pushes, cache-warm)");
+        output.WriteLine($"telemetry.push.allocated: {alloc} bytes");
+        output.WriteLine($"telemetry.record.width: {sink.Slot.Width} doubles ({layout.Count} channels, {layout.JointCount} joints), ring {sink.Ring.Capacity} slots");
+    }
+
+    private static void Sustained(TextWriter output, ChannelLayout layout, TickState state, string broker, double seconds,
+        int batchSize, double outageS, LocalBroker? local, string dir, PayloadEncoding encoding)
+    {
+        var section = new TelemetrySection
+        {
+            Enabled = true, Broker = broker, RobotId = "bench", BatchSize = batchSize, Decimation = 1,
+            OutboxPath = Path.Combine(dir, "outbox"),
+        };
+        var lines = new List<string>();
+        using var svc = new TelemetryService(section, layout, "bench", l => { lock (lines) lines.Add(l); },
+            new TelemetryOptions { KeepAliveS = 5, ConnectWatchdogS = 5, Encoding = encoding });
+        long received = 0, bytes = 0, messages = 0;
+        using var sub = new MosquittoClient(new MqttConnectOptions(BrokerUri.Parse(broker), $"rt-bench-sub-{Environment.ProcessId}"))
+        {
+            MessageReceived = (topic, payload, _) =>
+            {
+                if (!topic.EndsWith("/divergence", StringComparison.Ordinal)) return;
+                Interlocked.Add(ref bytes, payload.Length);
+                Interlocked.Increment(ref messages);
+                if (payload.StartsWith(DivergenceBinary.Magic))
+                {
+                    Interlocked.Add(ref received, System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(payload[10..]));
+                    return;
+                }
+                // Count records without a full parse: "tick" appears once per record.
+                int n = 0;
+                ReadOnlySpan<byte> key = "\"tick\""u8;
+                for (int i = payload.IndexOf(key); i >= 0; i = Next(payload, key, i)) n++;
+                Interlocked.Add(ref received, n);
+            },
+        };
+        sub.Connected = rc => { if (rc == 0) sub.Subscribe(svc.Topics.Divergence, 0, out _); };
+        sub.Start();
+        svc.Start();
+        if (!svc.WaitConnected(TimeSpan.FromSeconds(10)))
+        {
+            output.WriteLine($"telemetry.error: could not connect to {broker}: {string.Join("; ", lines)}");
+            return;
+        }
+        Thread.Sleep(200); // subscriber's SUBACK
+
+        // The producer stands in for the tick: 1 kHz on average, one push per record.
+        var producer = new Thread(() => Produce(svc.Sink, state, seconds, outageS, local)) { Name = "bench-tick" };
+        long cpu0 = svc.Stats.PublisherCpuNs;
+        var proc = Process.GetCurrentProcess();
+        TimeSpan procCpu0 = proc.TotalProcessorTime;
+        long t0 = Stopwatch.GetTimestamp();
+        producer.Start();
+        producer.Join();
+        Thread.Sleep(300); // last partial batch (flush interval 0.1 s)
+        double wall = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        proc.Refresh();
+        double procCpu = (proc.TotalProcessorTime - procCpu0).TotalSeconds;
+        TelemetryStats st = svc.Stats;
+        double pubCpu = (st.PublisherCpuNs - cpu0) / 1e9;
+
+        output.WriteLine($"telemetry.stream.rate: {F(_produced / seconds)} records/s");
+        output.WriteLine($"telemetry.stream.batch: {batchSize} records/message, {encoding} encoding");
+        output.WriteLine($"telemetry.publisher.cpu: {F(100 * pubCpu / wall)} %");
+        output.WriteLine($"telemetry.process.cpu: {F(100 * procCpu / wall)} % (publisher, libmosquitto, bench producer and subscriber)");
+        output.WriteLine($"telemetry.records.produced: {_produced}");
+        output.WriteLine($"telemetry.records.published: {st.RecordsPublished}");
+        output.WriteLine($"telemetry.records.received: {Interlocked.Read(ref received)}");
+        output.WriteLine($"telemetry.records.dropped: {st.LinkDropped + st.RingDropped} (ring {st.RingDropped}, link {st.LinkDropped})");
+        output.WriteLine($"telemetry.message.bytes: {Interlocked.Read(ref bytes) / Math.Max(1, Interlocked.Read(ref messages))} bytes/message");
+        output.WriteLine($"telemetry.link.throughput: {F(Interlocked.Read(ref bytes) / wall / 1e6)} MB/s");
+        output.WriteLine($"telemetry.push.max: {F(_maxPushNs)} ns");
+        if (outageS > 0) output.WriteLine($"telemetry.push.max_during_outage: {F(_maxPushOutageNs)} ns");
+        lock (lines) foreach (string l in lines) output.WriteLine($"# {l}");
+    }
+
+    private static long _produced;
+    private static double _maxPushNs, _maxPushOutageNs;
+
+    private static void Produce(TelemetrySink sink, TickState state, double seconds, double outageS, LocalBroker? local)
+    {
+        NonRealtimeThread.Apply();
+        _produced = 0;
+        _maxPushNs = 0;
+        _maxPushOutageNs = 0;
+        long total = (long)(seconds * 1000);
+        double outageStart = (seconds - outageS) / 2;
+        bool inOutage = false, outageDone = outageS <= 0 || local is null;
+        long start = Stopwatch.GetTimestamp();
+        long tick = 0;
+        while (tick < total)
+        {
+            double elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            if (!outageDone && !inOutage && elapsed >= outageStart) { inOutage = true; ThreadPool.QueueUserWorkItem(_ => local!.Stop()); }
+            if (inOutage && elapsed >= outageStart + outageS) { inOutage = false; outageDone = true; ThreadPool.QueueUserWorkItem(_ => local!.Start()); }
+            long due = Math.Min(total, (long)(elapsed * 1000));
+            for (; tick < due; tick++)
+            {
+                Fill(state, tick);
+                long p0 = Stopwatch.GetTimestamp();
+                sink.Enqueue(state);
+                double ns = (Stopwatch.GetTimestamp() - p0) * 1e9 / Stopwatch.Frequency;
+                if (ns > _maxPushNs) _maxPushNs = ns;
+                if (inOutage && ns > _maxPushOutageNs) _maxPushOutageNs = ns;
+                _produced++;
+            }
+            Thread.Sleep(1);
+        }
+    }
+
+    private static int Next(ReadOnlySpan<byte> s, ReadOnlySpan<byte> key, int from)
+    {
+        int k = s[(from + 1)..].IndexOf(key);
+        return k < 0 ? -1 : from + 1 + k;
+    }
+
+    private static void Fill(TickState s, long tick)
+    {
+        s.Tick = tick;
+        s.TimeNs = tick * 1_000_000;
+        s.SafetyState = SafetyState.Operational;
+        DivergenceRecord d = s.Divergence;
+        d.Valid = true;
+        for (int c = 0; c < d.Score.Length; c++)
+        {
+            double x = Math.Sin(tick * 0.01 + c);
+            d.Innovation[c] = 1e-3 * x;
+            d.Score[c] = x * x;
+            d.Detector[c] = 2 + x;
+            d.Threshold[c] = 12.5;
+            d.OverThreshold[c] = false;
+        }
+        for (int j = 0; j < d.ExternalTorque.Length; j++) d.ExternalTorque[j] = 0.1 * Math.Cos(tick * 0.01 + j);
+    }
+
+    private static string F(double x) => x.ToString(x >= 100 ? "F0" : "F2", CultureInfo.InvariantCulture);
+}

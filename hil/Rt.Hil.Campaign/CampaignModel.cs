@@ -1,0 +1,212 @@
+using Rt.Core.Tick;
+
+namespace Rt.Hil.Campaign;
+
+// The campaign's data contract: what a scenario file says (Scenario) and what running it produced (ScenarioResult).
+// Loader, injectors, runner and reports all code against these records; keep them plain data.
+
+/// <summary>What kind of fault an injection puts into the emulated robot, bus or host.</summary>
+public enum InjectionKind
+{
+    /// <summary>An obstacle moved into a leg's path (target: link that should hit it).</summary>
+    CollisionObstacle,
+    /// <summary>An external wrench on a link (target: link; force_n [x,y,z] world frame, torque_nm optional).</summary>
+    CollisionWrench,
+    /// <summary>Mass added to a link (target: link; mass_kg).</summary>
+    Payload,
+    /// <summary>Joint friction raised (target: joint; friction_nm Coulomb and/or damping_nms).</summary>
+    JointFriction,
+    /// <summary>Drive delivers only a fraction of its torque (target: joint; scale 0..1, 0 = loss).</summary>
+    TorqueLoss,
+    /// <summary>Encoder stops updating (target: joint).</summary>
+    EncoderFreeze,
+    /// <summary>Encoder position jumps by an offset (target: joint; offset_rad).</summary>
+    EncoderJump,
+    /// <summary>Encoder noise burst (target: joint; noise_counts σ).</summary>
+    EncoderNoise,
+    /// <summary>IMU bias step (target: IMU; accel_bias_ms2 [x,y,z] and/or gyro_bias_rad_s [x,y,z]).</summary>
+    ImuBias,
+    /// <summary>IMU output frozen (target: IMU).</summary>
+    ImuFreeze,
+    /// <summary>IMU saturates (target: IMU): reads its range limit.</summary>
+    ImuSaturation,
+    /// <summary>Burst of lost frames (frames: how many consecutive cyclic frames are dropped).</summary>
+    FrameLoss,
+    /// <summary>A slave drops to SAFE-OP (target: joint or IMU whose slave it is).</summary>
+    SlaveSafeOp,
+    /// <summary>The link goes down (lockstep: the emulated segment; real time: the veth taken down).</summary>
+    LinkDown,
+    /// <summary>The MQTT broker goes away for duration_s (needs telemetry to a private broker).</summary>
+    BrokerOutage,
+    /// <summary>Real time only: CPU hog threads on the tick's core for duration_s.</summary>
+    CpuHog,
+}
+
+/// <summary>One timed fault injection. Parameters not used by the kind stay null.</summary>
+public sealed record Injection
+{
+    public required InjectionKind Kind { get; init; }
+    /// <summary>Simulated seconds after the start of the run.</summary>
+    public required double AtS { get; init; }
+    /// <summary>How long it lasts; null = until the end of the run.</summary>
+    public double? DurationS { get; init; }
+    /// <summary>Joint, link or IMU name (kind-dependent); null where the kind has no target.</summary>
+    public string? Target { get; init; }
+    public double? Scale { get; init; }
+    public double? MassKg { get; init; }
+    public double? FrictionNm { get; init; }
+    public double? DampingNms { get; init; }
+    public double? OffsetRad { get; init; }
+    public double? NoiseCounts { get; init; }
+    public double[]? ForceN { get; init; }
+    public double[]? TorqueNm { get; init; }
+    public double[]? AccelBiasMs2 { get; init; }
+    public double[]? GyroBiasRadS { get; init; }
+    public int? Frames { get; init; }
+    /// <summary>Line of the entry in the scenario file (for messages).</summary>
+    public int Line { get; init; }
+}
+
+/// <summary>Bounds for domain randomisation; each value drawn uniformly within ±fraction (or in [min, max]) from the seed.</summary>
+public sealed record Randomisation
+{
+    /// <summary>Link masses: ×(1 ± this).</summary>
+    public double MassFraction { get; init; }
+    /// <summary>Link principal inertias: ×(1 ± this).</summary>
+    public double InertiaFraction { get; init; }
+    /// <summary>Joint friction loss and damping: ×(1 ± this).</summary>
+    public double FrictionFraction { get; init; }
+    /// <summary>Motor torque constants (the drive's delivered torque per commanded torque): ×(1 ± this).</summary>
+    public double MotorConstantFraction { get; init; }
+    /// <summary>Encoder noise σ, counts, drawn in [min, max].</summary>
+    public double[] EncoderNoiseCounts { get; init; } = [0, 0];
+    /// <summary>IMU accelerometer noise σ, m/s², drawn in [min, max]; null = the emulator's default.</summary>
+    public double[]? ImuAccelNoiseMs2 { get; init; }
+    /// <summary>IMU gyro noise σ, rad/s, drawn in [min, max]; null = the emulator's default.</summary>
+    public double[]? ImuGyroNoiseRadS { get; init; }
+    /// <summary>Sensor latency, substeps of the plant, drawn in [min, max] (integers).</summary>
+    public int[] SensorLatencySubsteps { get; init; } = [0, 0];
+
+    public static Randomisation None { get; } = new();
+}
+
+/// <summary>What the run should end with.</summary>
+public enum ExpectedOutcome
+{
+    /// <summary>No trip and no warning.</summary>
+    NoTrip,
+    /// <summary>At least one warning (a trigger configured to warn), no trip.</summary>
+    Warning,
+    /// <summary>A stop of the given category caused by one of the given triggers, within the given time of the first injection.</summary>
+    Stop,
+}
+
+public sealed record Expectation
+{
+    public required ExpectedOutcome Outcome { get; init; }
+    /// <summary>For Stop: the stop category (Cat0/1/2); null = any.</summary>
+    public StopCategory? Category { get; init; }
+    /// <summary>For Stop (and Warning): accepted trigger names (SafetyTrigger names as in the config, e.g. "collision"); empty = any.</summary>
+    public IReadOnlyList<string> Triggers { get; init; } = [];
+    /// <summary>For Stop: bound from the injection to the stop command on the bus, ms.</summary>
+    public double? WithinMs { get; init; }
+}
+
+/// <summary>A parsed, validated scenario file.</summary>
+public sealed record Scenario
+{
+    public required string Name { get; init; }
+    public string Description { get; init; } = "";
+    /// <summary>Absolute path of the scenario file.</summary>
+    public required string SourcePath { get; init; }
+    /// <summary>Absolute path of the host config (robot) the scenario runs.</summary>
+    public required string ConfigPath { get; init; }
+    /// <summary>Motion override ("hold", "sine", "march"); null = the config's.</summary>
+    public string? Motion { get; init; }
+    public required double DurationS { get; init; }
+    public required ulong Seed { get; init; }
+    public Randomisation Randomisation { get; init; } = Randomisation.None;
+    public IReadOnlyList<Injection> Injections { get; init; } = [];
+    public required Expectation Expect { get; init; }
+    /// <summary>Needs the real-time mode (e.g. a CPU hog); skipped with a reason in lockstep.</summary>
+    public bool RealtimeOnly { get; init; }
+    /// <summary>Tags for selecting subsets (e.g. "ci", "nominal", "collision").</summary>
+    public IReadOnlyList<string> Tags { get; init; } = [];
+}
+
+public enum Verdict { Pass, Fail, Skipped, Error }
+
+/// <summary>One safety state change seen in the run.</summary>
+public sealed record StateChange(long Tick, double TimeS, SafetyState From, SafetyState To, string Trigger, string Channel, double Value, double Threshold);
+
+/// <summary>One injection as it was applied.</summary>
+public sealed record AppliedInjection(InjectionKind Kind, string? Target, long Tick, double TimeS, long? EndTick);
+
+/// <summary>Per-channel maximum of the divergence record over the run (worst ratio = detector/threshold or NIS/gate).</summary>
+public sealed record ChannelMaximum(string Channel, double MaxRatio, double MaxInnovation, long AtTick);
+
+/// <summary>Decimated time series for the report's plots; one sample per <see cref="DecimationTicks"/> ticks (max over the window for ratios).</summary>
+public sealed record ScenarioSeries
+{
+    public required int DecimationTicks { get; init; }
+    public required double[] TimeS { get; init; }
+    /// <summary>Series name (channel group, e.g. "joint torque", "external torque", "IMU") → worst ratio in the window (threshold = 1).</summary>
+    public required IReadOnlyDictionary<string, double[]> Ratios { get; init; }
+    /// <summary>Safety state per sample (the state at the end of the window).</summary>
+    public required SafetyState[] States { get; init; }
+}
+
+/// <summary>What running one scenario produced.</summary>
+public sealed record ScenarioResult
+{
+    public required string Name { get; init; }
+    public required string SourcePath { get; init; }
+    public required ulong Seed { get; init; }
+    public required Verdict Verdict { get; init; }
+    /// <summary>Why it passed or failed, one sentence.</summary>
+    public required string Reason { get; init; }
+    public required string Mode { get; init; }           // "lockstep" | "realtime"
+    public required double SimulatedS { get; init; }
+    public required double WallS { get; init; }
+    public long Ticks { get; init; }
+    public IReadOnlyList<AppliedInjection> Injections { get; init; } = [];
+    public IReadOnlyList<StateChange> Timeline { get; init; } = [];
+    /// <summary>First trip (leaving Operational for a stopping/faulted state): tick; null = none.</summary>
+    public long? TripTick { get; init; }
+    public string? TripTrigger { get; init; }
+    public StopCategory? TripCategory { get; init; }
+    /// <summary>First injection → trip decision, ms (null without a trip or an injection).</summary>
+    public double? DetectionLatencyMs { get; init; }
+    /// <summary>First injection → first bus frame carrying the stop command, ms.</summary>
+    public double? StopCommandLatencyMs { get; init; }
+    /// <summary>Trip → standstill (or STO), ms.</summary>
+    public double? StopTimeMs { get; init; }
+    /// <summary>Largest joint travel after the trip decision, rad (and which joint).</summary>
+    public double? StopDistanceRad { get; init; }
+    public string? StopDistanceJoint { get; init; }
+    /// <summary>Trips that were not expected (before the first injection, or in a no-trip scenario).</summary>
+    public int FalseTrips { get; init; }
+    public int Warnings { get; init; }
+    /// <summary>Safety events produced by the supervisor and events that reached the safety log (must be equal).</summary>
+    public long SafetyEventsRaised { get; init; }
+    public long SafetyEventsLogged { get; init; }
+    public IReadOnlyList<ChannelMaximum> MaxDivergence { get; init; } = [];
+    public ScenarioSeries? Series { get; init; }
+    /// <summary>Randomised plant/sensor values actually drawn (name → value), for the report.</summary>
+    public IReadOnlyDictionary<string, double> Drawn { get; init; } = new Dictionary<string, double>();
+    /// <summary>What the scenario expected (copied from <see cref="Scenario.Expect"/>); the sweep statistics tell nominal runs from fault runs by it. Null = unknown (a run with no injection then counts as nominal).</summary>
+    public Expectation? Expect { get; init; }
+}
+
+/// <summary>A whole campaign run (rt hil run / sweep).</summary>
+public sealed record CampaignResult
+{
+    public required DateTimeOffset StartedUtc { get; init; }
+    public required string Host { get; init; }
+    public required string Mode { get; init; }
+    public required IReadOnlyList<ScenarioResult> Scenarios { get; init; }
+    public double WallS { get; init; }
+    public int Passed => Scenarios.Count(s => s.Verdict == Verdict.Pass);
+    public int Failed => Scenarios.Count(s => s.Verdict is Verdict.Fail or Verdict.Error);
+    public int Skipped => Scenarios.Count(s => s.Verdict == Verdict.Skipped);
+}

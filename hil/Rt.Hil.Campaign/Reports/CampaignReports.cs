@@ -1,0 +1,114 @@
+using System.Globalization;
+using System.Text;
+
+namespace Rt.Hil.Campaign.Reports;
+
+/// <summary>
+/// The campaign's outputs: JUnit XML for CI, a self-contained HTML report for people, JSON for machines and a
+/// fixed-width table for the terminal. Run after the campaign, never in the tick.
+/// </summary>
+public static class CampaignReports
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public static void WriteJunit(CampaignResult result, string path) => JunitReport.Write(result, Full(path));
+
+    /// <summary>One HTML file, inline CSS and SVG only; includes the sweep statistics when given.</summary>
+    public static void WriteHtml(CampaignResult result, string path, SweepSummary? sweep = null) => HtmlReport.Write(result, Full(path), sweep);
+
+    /// <summary>The whole result, series included (see <see cref="JsonReport"/>); includes the sweep statistics when given.</summary>
+    public static void WriteJson(CampaignResult result, string path, SweepSummary? sweep = null) => JsonReport.Write(result, Full(path), sweep);
+
+    /// <summary>
+    /// Fixed-width table, one line per scenario, then the totals (and the sweep figures when given). Plain text; the
+    /// verdict is coloured only when writing to a terminal that is not redirected and NO_COLOR is unset.
+    /// </summary>
+    public static void PrintSummary(CampaignResult result, TextWriter output, SweepSummary? sweep = null)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(output);
+        bool colour = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected &&
+                      string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
+
+        var rows = new List<string[]>(result.Scenarios.Count);
+        foreach (var s in result.Scenarios)
+            rows.Add([
+                s.Name, Verdict(s.Verdict), ReportFormat.Ms(s.DetectionLatencyMs), ReportFormat.Ms(s.StopCommandLatencyMs),
+                ReportFormat.Ms(s.StopTimeMs), ReportFormat.Mrad(s.StopDistanceRad), s.FalseTrips.ToString(Inv),
+                ReportFormat.Ratio(ReportFormat.MaxRatio(s)), ReportFormat.Seed(s.Seed), OneLine(s.Reason),
+            ]);
+        string[] head = ["scenario", "verdict", "detection", "stop cmd", "stop time", "stop dist", "false trips", "max ratio", "seed", "reason"];
+        bool[] right = [false, false, true, true, true, true, true, true, true, false];
+        var width = new int[head.Length];
+        for (int c = 0; c < head.Length; c++)
+        {
+            width[c] = head[c].Length;
+            foreach (var r in rows) width[c] = Math.Max(width[c], r[c].Length);
+        }
+        width[0] = Math.Min(width[0], 40); // long names are cut, the reason (last column) is never cut
+
+        output.WriteLine(Line(head, width, right, null));
+        var rule = new StringBuilder();
+        for (int c = 0; c < head.Length; c++) rule.Append(c > 0 ? "  " : "").Append(new string('-', c == head.Length - 1 ? head[c].Length : width[c]));
+        output.WriteLine(rule.ToString());
+        for (int i = 0; i < rows.Count; i++)
+            output.WriteLine(Line(rows[i], width, right, colour ? Ansi(result.Scenarios[i].Verdict) : null));
+
+        output.WriteLine();
+        output.WriteLine(string.Create(Inv,
+            $"{result.Passed} passed, {result.Failed} failed, {result.Skipped} skipped of {result.Scenarios.Count}  ({result.Mode}, {result.Host}, wall {ReportFormat.Wall(result.WallS)})"));
+        if (sweep != null)
+        {
+            output.WriteLine();
+            foreach (var line in SweepStatistics.Figures(sweep)) output.WriteLine(line);
+        }
+    }
+
+    private static string Line(string[] cells, int[] width, bool[] right, string? verdictColour)
+    {
+        var b = new StringBuilder();
+        for (int c = 0; c < cells.Length; c++)
+        {
+            if (c > 0) b.Append("  ");
+            string v = cells[c];
+            if (c == cells.Length - 1) { b.Append(v); break; }
+            if (v.Length > width[c]) v = v[..(width[c] - 1)] + "…";
+            string padded = right[c] ? v.PadLeft(width[c]) : v.PadRight(width[c]);
+            if (c == 1 && verdictColour != null) b.Append(verdictColour).Append(padded).Append("\u001b[0m");
+            else b.Append(padded);
+        }
+        return b.ToString().TrimEnd();
+    }
+
+    private static string Verdict(Verdict v) => v switch
+    {
+        Campaign.Verdict.Pass => "PASS",
+        Campaign.Verdict.Fail => "FAIL",
+        Campaign.Verdict.Error => "ERROR",
+        _ => "SKIP",
+    };
+
+    private static string Ansi(Verdict v) => v switch
+    {
+        Campaign.Verdict.Pass => "\u001b[32m",
+        Campaign.Verdict.Fail or Campaign.Verdict.Error => "\u001b[1;31m",
+        _ => "\u001b[90m",
+    };
+
+    /// <summary>One line, no control characters (a stray escape in a reason must not drive the terminal).</summary>
+    private static string OneLine(string text)
+    {
+        var b = new StringBuilder(text.Length);
+        foreach (char c in text.ReplaceLineEndings(" ")) b.Append(char.IsControl(c) ? '?' : c);
+        return b.ToString();
+    }
+
+    private static string Full(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var full = Path.GetFullPath(path);
+        var dir = Path.GetDirectoryName(full);
+        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+        return full;
+    }
+}

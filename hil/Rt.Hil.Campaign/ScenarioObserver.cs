@@ -1,0 +1,499 @@
+using Rt.Core.Divergence;
+using Rt.Core.Faults;
+using Rt.Core.ProcessData;
+using Rt.Core.Tick;
+using Rt.Hil.Esc.Devices;
+using Rt.Hil.Esc.Esc;
+using Rt.Session;
+using Rt.Safety;
+
+namespace Rt.Hil.Campaign;
+
+/// <summary>
+/// Watches one scenario run from beside the tick and turns it into a <see cref="ScenarioResult"/>: the safety timeline,
+/// the trip and its latencies (injection → trip decision → stop frame on the bus), stop time and distance, false trips,
+/// warnings, safety events raised vs logged, per-channel maximum divergence and a decimated series for the plots.
+/// Construction sizes everything; <see cref="AfterTick"/> is allocation-free (the real-time runner calls it on the tick
+/// thread after each tick); <see cref="OnSafetyEvent"/> runs on the safety log's thread; <see cref="Finish"/> is the
+/// report (call it after the session is disposed, so every event has been made durable and forwarded).
+/// </summary>
+public sealed class ScenarioObserver
+{
+    /// <summary>Width of one plot sample, s (the series keeps the worst ratio in each window).</summary>
+    public const double SeriesWindowS = 0.010;
+
+    /// <summary>A joint slower than this (rad/s) counts as stopped.</summary>
+    public const double StandstillRadS = 0.01;
+
+    private const int MaxObservedChanges = 256;
+
+    /// <summary>Plot groups; the last one is the collision trigger's own test, |external torque| / its threshold.</summary>
+    private static readonly string[] GroupNames =
+        ["joint position", "joint velocity", "joint torque", "external torque", "IMU angular rate", "IMU specific force", "collision"];
+    private const int CollisionGroup = 6;
+
+    private readonly HostSession _session;
+    private readonly Scenario _scenario;
+    private readonly TickState _state;
+    private readonly ChannelLayout _layout;
+    private readonly double _periodS;
+    private readonly int _joints;
+    private readonly long _totalTicks;
+
+    // Divergence: per channel maxima, per group window maxima and the decimated series.
+    private readonly int[] _groupOf;
+    private readonly double[] _maxRatio, _maxInnovation;
+    private readonly long[] _maxAt;
+    private readonly double[] _collisionThreshold;
+    private readonly int _decimation;
+    private readonly double[] _windowMax;
+    private readonly double[][] _series;
+    private readonly SafetyState[] _seriesState;
+    private int _samples;
+    private long _window; // index of the window being accumulated (= the sample it will become)
+
+    // Safety state as seen by the tick (a fallback for the event log, which carries the causes).
+    private readonly long[] _changeTick = new long[MaxObservedChanges];
+    private readonly SafetyState[] _changeFrom = new SafetyState[MaxObservedChanges];
+    private readonly SafetyState[] _changeTo = new SafetyState[MaxObservedChanges];
+    private int _changes;
+    private SafetyState _lastState;
+    private bool _started;
+    private long _lastTick = -1;
+    private long _ticksSeen;
+
+    // The first trip and what followed it.
+    private long _tripTick = -1;
+    private readonly double[] _tripPosition;
+    private readonly double[] _travel;
+    private long _stopSentTick = -1, _stopDeliveredTick = -1, _standstillTick = -1;
+    private int _stopMismatchJoint = -1;
+    private ushort _stopMismatchControlword;
+
+    // The bus frame the slaves received (in-process EtherCAT bench only).
+    private readonly ServoDriveDevice?[] _drives;
+    private readonly Rt.Hil.Esc.Segment.EscSegment? _segment;
+    private readonly DriveOutputs[] _sentByLastTick;
+    private long _pdFramesBefore;
+
+    private readonly List<SafetyEvent> _events = [];
+
+    public ScenarioObserver(HostSession session, Scenario scenario, long totalTicks)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        ArgumentNullException.ThrowIfNull(scenario);
+        _session = session;
+        _scenario = scenario;
+        _state = session.State;
+        _layout = session.Layout;
+        _periodS = session.PeriodNs * 1e-9;
+        _joints = session.Config.Joints.Count;
+        _totalTicks = Math.Max(0, totalTicks);
+
+        int n = _layout.Count;
+        _groupOf = new int[n];
+        for (int c = 0; c < n; c++)
+        {
+            _groupOf[c] = _layout.Channels[c].Kind switch
+            {
+                ChannelKind.JointPosition => 0,
+                ChannelKind.JointVelocity => 1,
+                ChannelKind.JointTorque => 2,
+                ChannelKind.ExternalTorque => 3,
+                ChannelKind.ImuAngularRate => 4,
+                _ => 5,
+            };
+        }
+        _maxRatio = new double[n];
+        _maxInnovation = new double[n];
+        _maxAt = new long[n];
+        Array.Fill(_maxAt, -1);
+
+        // The supervisor's collision threshold, resolved as it does (policy threshold, else 0.3 × the torque limit).
+        _collisionThreshold = new double[_joints];
+        double configured = session.Supervisor?.Policy[SafetyTrigger.Collision].Threshold ?? 0;
+        for (int j = 0; j < _joints; j++)
+            _collisionThreshold[j] = configured > 0 ? configured : 0.3 * session.Config.Joints[j].Limits.TorqueNm;
+
+        _decimation = Math.Max(1, (int)Math.Round(SeriesWindowS / _periodS));
+        int samples = (int)Math.Min(int.MaxValue / 2, (_totalTicks + _decimation - 1) / _decimation);
+        _windowMax = new double[GroupNames.Length];
+        _series = new double[GroupNames.Length][];
+        for (int g = 0; g < GroupNames.Length; g++) _series[g] = new double[samples];
+        _seriesState = new SafetyState[samples];
+
+        _tripPosition = new double[_joints];
+        _travel = new double[_joints];
+        _drives = new ServoDriveDevice?[_joints];
+        _sentByLastTick = new DriveOutputs[_joints];
+        if (session.BenchBridge is { } bridge)
+        {
+            _segment = bridge.Segment;
+            for (int j = 0; j < _joints; j++)
+            {
+                int position = session.Config.Joints[j].Drive;
+                _drives[j] = position >= 0 && position < _segment.Slaves.Count ? _segment.Slaves[position] as ServoDriveDevice : null;
+            }
+        }
+    }
+
+    /// <summary>Ticks observed so far.</summary>
+    public long TicksSeen => _ticksSeen;
+
+    /// <summary>The first trip's tick as the tick saw it (-1: none yet). Real-time safe.</summary>
+    public long TripTick => _tripTick;
+
+    /// <summary>Real-time safe: reads the tick's blackboard (and the emulated slaves' received commands); no allocation.</summary>
+    public void AfterTick(long tick)
+    {
+        var s = _state;
+        // Close the windows before this tick's (more than one if the real-time loop skipped ticks).
+        long window = tick / _decimation;
+        while (_window < window)
+        {
+            FlushWindow();
+            _window++;
+        }
+        _lastTick = tick;
+        _ticksSeen++;
+
+        var state = s.SafetyState;
+        if (!_started || state != _lastState)
+        {
+            if (_started && _changes < MaxObservedChanges)
+            {
+                _changeTick[_changes] = tick;
+                _changeFrom[_changes] = _lastState;
+                _changeTo[_changes] = state;
+                _changes++;
+            }
+            if (_tripTick < 0 && IsTripState(state)) BeginStop(tick);
+            _lastState = state;
+            _started = true;
+        }
+
+        ObserveDivergence(s.Divergence, tick);
+        if (_tripTick >= 0) ObserveStop(tick);
+
+        // Remember what this tick wrote: the next tick's exchange sends it.
+        var outputs = s.Image.Outputs;
+        for (int j = 0; j < _joints && j < outputs.Length; j++) _sentByLastTick[j] = outputs[j];
+        if (_segment is not null) _pdFramesBefore = _segment.ProcessDataFrames;
+    }
+
+    /// <summary>Off the tick (the safety log's thread, after the event is durable): the event with its cause.</summary>
+    public void OnSafetyEvent(SafetyEvent e)
+    {
+        lock (_events) _events.Add(e);
+    }
+
+    private bool IsTripState(SafetyState state) => state switch
+    {
+        SafetyState.Faulted or SafetyState.Stopped or SafetyState.Holding => true,
+        // The operator's own stop ramps too, without a stop category; only a safety stop counts.
+        SafetyState.Stopping => _session.Supervisor is not { } sup || sup.StopInProgress != StopCategory.None,
+        _ => false,
+    };
+
+    private void BeginStop(long tick)
+    {
+        _tripTick = tick;
+        var p = _state.Position;
+        for (int j = 0; j < _joints; j++) _tripPosition[j] = p[j];
+    }
+
+    private void ObserveDivergence(DivergenceRecord d, long tick)
+    {
+        if (d.Valid)
+        {
+            int n = Math.Min(_groupOf.Length, d.Detector.Length);
+            for (int c = 0; c < n; c++)
+            {
+                double thr = d.Threshold[c];
+                double ratio = thr > 0 && double.IsFinite(thr) ? d.Detector[c] / thr : 0;
+                if (!double.IsFinite(ratio)) ratio = double.MaxValue; // a non-finite detector is as bad as it gets
+                if (ratio > _maxRatio[c]) { _maxRatio[c] = ratio; _maxAt[c] = tick; }
+                double inn = Math.Abs(d.Innovation[c]);
+                if (inn > _maxInnovation[c]) _maxInnovation[c] = inn;
+                int g = _groupOf[c];
+                if (ratio > _windowMax[g]) _windowMax[g] = ratio;
+            }
+            var tau = d.ExternalTorque;
+            for (int j = 0; j < _joints && j < tau.Length; j++)
+            {
+                double r = Math.Abs(tau[j]) / _collisionThreshold[j];
+                if (!double.IsFinite(r)) r = double.MaxValue;
+                if (r > _windowMax[CollisionGroup]) _windowMax[CollisionGroup] = r;
+            }
+        }
+    }
+
+    private void ObserveStop(long tick)
+    {
+        var s = _state;
+        if (tick > _tripTick)
+        {
+            // Tick k's exchange sent the outputs written in tick k−1 (the trip tick's stop for k = trip + 1).
+            if (_stopSentTick < 0) _stopSentTick = tick;
+            if (_stopDeliveredTick < 0) CheckDelivery(tick);
+        }
+        double[] p = s.Position, v = s.Velocity;
+        bool still = true;
+        for (int j = 0; j < _joints; j++)
+        {
+            double travel = Math.Abs(p[j] - _tripPosition[j]);
+            if (travel > _travel[j] || !double.IsFinite(travel)) _travel[j] = double.IsFinite(travel) ? travel : double.MaxValue;
+            if (!(Math.Abs(v[j]) < StandstillRadS)) still = false;
+        }
+        bool sto = s.PowerRequest == DrivePowerRequest.Off && _stopDeliveredTick >= 0;
+        if (_standstillTick < 0 && (still || sto)) _standstillTick = tick;
+    }
+
+    private void CheckDelivery(long tick)
+    {
+        if (_segment is null)
+        {
+            _stopDeliveredTick = tick; // the in-process image (or a remote emulator): the exchange is the delivery
+            return;
+        }
+        if (_segment.ProcessDataFrames == _pdFramesBefore || !_segment.LastFrameExchangedProcessData) return; // lost: not yet
+        for (int j = 0; j < _joints; j++)
+        {
+            var dev = _drives[j];
+            // A slave out of OP passes nothing on: its drive falls to "disable voltage" on its own (BenchBridge).
+            if (dev is null || dev.Esc.State != AlState.Op) continue;
+            ref readonly var sent = ref _sentByLastTick[j];
+            if (dev.Command.Controlword != sent.Controlword || dev.Command.TargetPosition != sent.TargetPosition)
+            {
+                if (_stopMismatchJoint < 0)
+                {
+                    _stopMismatchJoint = j;
+                    _stopMismatchControlword = dev.Command.Controlword;
+                }
+                return;
+            }
+        }
+        _stopDeliveredTick = tick;
+    }
+
+    private void FlushWindow()
+    {
+        if (_samples < _seriesState.Length)
+        {
+            for (int g = 0; g < _windowMax.Length; g++) _series[g][_samples] = _windowMax[g];
+            _seriesState[_samples] = _lastState; // the state at the window's last tick
+            _samples++;
+        }
+        Array.Clear(_windowMax);
+    }
+
+    /// <summary>
+    /// Not real-time safe. The verdict and the figures. Call after the session is disposed (its safety log drained and
+    /// joined), so raised and logged event counts are final.
+    /// </summary>
+    /// <param name="mode">"lockstep" or "realtime".</param>
+    /// <param name="wallS">Wall-clock seconds the run took.</param>
+    /// <param name="applied">Injections as applied.</param>
+    /// <param name="drawn">Randomised values drawn.</param>
+    /// <param name="firstInjectionTick">First injection's tick (long.MaxValue: none).</param>
+    public ScenarioResult Finish(string mode, double wallS, IReadOnlyList<AppliedInjection> applied, IReadOnlyDictionary<string, double> drawn, long firstInjectionTick)
+    {
+        ArgumentNullException.ThrowIfNull(applied);
+        ArgumentNullException.ThrowIfNull(drawn);
+        if (_lastTick >= 0 && _samples <= _window) FlushWindow(); // the last window (maybe partial) closes here
+
+        List<SafetyEvent> events;
+        lock (_events) events = [.. _events];
+        events.Sort((a, b) => a.Id.CompareTo(b.Id));
+
+        long dropped = _session.SafetyEvents?.Dropped ?? 0;
+        long pending = _session.SafetyEvents?.Count ?? 0;
+        long written = _session.SafetyLog?.Written ?? events.Count;
+        long raised = written + dropped + pending;
+        long logged = events.Count;
+
+        var timeline = new List<StateChange>();
+        SafetyEvent? trip = null;
+        int warnings = 0, falseTrips = 0;
+        string? firstWarning = null;
+        long firstWarningTick = -1;
+        var acceptedWarnings = 0;
+        foreach (var e in events)
+        {
+            bool isTrip = IsTripEvent(e);
+            bool isWarning = e.Reaction == StopCategory.Warning;
+            if (e.From != e.To || isWarning || isTrip)
+                timeline.Add(new StateChange(e.Tick, e.Tick * _periodS, e.From, e.To, TriggerName(e.Trigger), ChannelName(e.Trigger, e.Channel), e.Value, e.Threshold));
+            if (isWarning)
+            {
+                warnings++;
+                if (firstWarning is null) { firstWarning = Describe(e); firstWarningTick = e.Tick; }
+                if (Accepted(_scenario.Expect.Triggers, TriggerName(e.Trigger))) acceptedWarnings++;
+            }
+            if (isTrip)
+            {
+                trip ??= e;
+                if (e.Tick < firstInjectionTick || _scenario.Expect.Outcome != ExpectedOutcome.Stop) falseTrips++;
+            }
+        }
+        // A gap in the event log is lost events; the tick's own view still shows the trip.
+        if (trip is null && _tripTick >= 0)
+        {
+            if (_tripTick < firstInjectionTick || _scenario.Expect.Outcome != ExpectedOutcome.Stop) falseTrips++;
+            for (int i = 0; i < _changes; i++)
+                timeline.Add(new StateChange(_changeTick[i], _changeTick[i] * _periodS, _changeFrom[i], _changeTo[i], "unknown", "", 0, 0));
+        }
+
+        long? tripTick = trip?.Tick ?? (_tripTick >= 0 ? _tripTick : null);
+        bool injected = firstInjectionTick != long.MaxValue && firstInjectionTick >= 0;
+        double ms = _periodS * 1e3;
+        double? detection = tripTick is long tt && injected && tt >= firstInjectionTick ? (tt - firstInjectionTick) * ms : null;
+        double? stopCmd = _stopSentTick >= 0 && injected && tripTick >= firstInjectionTick ? (_stopSentTick - firstInjectionTick) * ms : null;
+        double? stopTime = _standstillTick >= 0 && _tripTick >= 0 ? (_standstillTick - _tripTick) * ms : null;
+        double? stopDist = null;
+        string? stopJoint = null;
+        if (_tripTick >= 0)
+        {
+            int worst = 0;
+            for (int j = 1; j < _joints; j++) if (_travel[j] > _travel[worst]) worst = j;
+            if (_joints > 0) { stopDist = _travel[worst]; stopJoint = _session.Config.Joints[worst].Name; }
+        }
+
+        var maxima = new List<ChannelMaximum>(_layout.Count);
+        for (int c = 0; c < _layout.Count; c++)
+            maxima.Add(new ChannelMaximum(_layout.Channels[c].Name, _maxRatio[c], _maxInnovation[c], _maxAt[c]));
+
+        var facts = new RunFacts
+        {
+            Expect = _scenario.Expect,
+            PeriodMs = ms,
+            SimulatedS = _ticksSeen * _periodS,
+            FirstInjectionTick = injected ? firstInjectionTick : null,
+            Trip = trip,
+            TripTick = tripTick,
+            TripTrigger = trip is { } t1 ? TriggerName(t1.Trigger) : tripTick is null ? null : "unknown",
+            TripChannel = trip is { } t2 ? ChannelName(t2.Trigger, t2.Channel) : "",
+            TripCategory = trip?.Reaction ?? (tripTick is null ? null : StateCategory()),
+            StopSentTick = _stopSentTick >= 0 ? _stopSentTick : null,
+            StopDeliveredTick = _stopDeliveredTick >= 0 ? _stopDeliveredTick : null,
+            StopMismatch = _stopMismatchJoint >= 0 && _stopDeliveredTick < 0
+                ? $"{_session.Config.Joints[_stopMismatchJoint].Name}'s slave received controlword 0x{_stopMismatchControlword:X4}, not the stop" : null,
+            Warnings = warnings,
+            AcceptedWarnings = acceptedWarnings,
+            FirstWarning = firstWarning,
+            FirstWarningTick = firstWarningTick >= 0 ? firstWarningTick : null,
+            Raised = raised,
+            Logged = logged,
+            WorstChannel = WorstChannel(maxima),
+            LogFailure = _session.SafetyLog?.Failure?.Message,
+            PlantFailed = _session.Bench is { } rig && !rig.Bench.PlantHealthy,
+        };
+        var (verdict, reason) = ScenarioVerdicts.Judge(facts);
+
+        return new ScenarioResult
+        {
+            Name = _scenario.Name,
+            SourcePath = _scenario.SourcePath,
+            Seed = _scenario.Seed,
+            Expect = _scenario.Expect,
+            Verdict = verdict,
+            Reason = reason,
+            Mode = mode,
+            SimulatedS = facts.SimulatedS,
+            WallS = wallS,
+            Ticks = _ticksSeen,
+            Injections = applied,
+            Timeline = timeline,
+            TripTick = tripTick,
+            TripTrigger = facts.TripTrigger,
+            TripCategory = facts.TripCategory,
+            DetectionLatencyMs = detection,
+            StopCommandLatencyMs = stopCmd,
+            StopTimeMs = stopTime,
+            StopDistanceRad = stopDist,
+            StopDistanceJoint = stopJoint,
+            FalseTrips = falseTrips,
+            Warnings = warnings,
+            SafetyEventsRaised = raised,
+            SafetyEventsLogged = logged,
+            MaxDivergence = maxima,
+            Series = BuildSeries(),
+            Drawn = drawn,
+        };
+    }
+
+    private StopCategory StateCategory() => _lastState switch
+    {
+        SafetyState.Faulted => StopCategory.Cat0,
+        SafetyState.Holding => StopCategory.Cat2,
+        _ => StopCategory.Cat1,
+    };
+
+    private ScenarioSeries BuildSeries()
+    {
+        int n = _samples;
+        var time = new double[n];
+        for (int i = 0; i < n; i++) time[i] = Math.Min((i + 1) * (long)_decimation, _lastTick + 1) * _periodS;
+        var ratios = new Dictionary<string, double[]>(GroupNames.Length);
+        for (int g = 0; g < GroupNames.Length; g++)
+        {
+            // Groups the robot does not have (no IMU, say) are left out rather than plotted flat.
+            if (g < CollisionGroup && !_groupOf.Contains(g)) continue;
+            ratios[GroupNames[g]] = _series[g][..n];
+        }
+        return new ScenarioSeries { DecimationTicks = _decimation, TimeS = time, Ratios = ratios, States = _seriesState[..n] };
+    }
+
+    private static (string Channel, double Ratio)? WorstChannel(List<ChannelMaximum> maxima)
+    {
+        ChannelMaximum? worst = null;
+        foreach (var m in maxima) if (worst is null || m.MaxRatio > worst.MaxRatio) worst = m;
+        return worst is null || worst.MaxRatio <= 0 ? null : (worst.Channel, worst.MaxRatio);
+    }
+
+    /// <summary>A stop decision: a stop reaction taking the supervisor out of a state that was not already stopping.</summary>
+    public static bool IsTripEvent(SafetyEvent e) =>
+        e.Trigger != FaultCode.None
+        && e.Reaction is StopCategory.Cat0 or StopCategory.Cat1 or StopCategory.Cat2
+        && e.From is SafetyState.Disabled or SafetyState.Enabling or SafetyState.Operational or SafetyState.Resetting;
+
+    internal static bool Accepted(IReadOnlyList<string> accepted, string trigger)
+    {
+        if (accepted.Count == 0) return true;
+        foreach (var a in accepted) if (string.Equals(a, trigger, StringComparison.OrdinalIgnoreCase)) return true;
+        return false;
+    }
+
+    /// <summary>The config name of the trigger a fault code feeds (e.g. "collision"), or the code itself.</summary>
+    public static string TriggerName(FaultCode code) =>
+        SafetyTriggers.TryMap(code, out var t) ? SafetyTriggers.Names[(int)t] : code == FaultCode.None ? "" : code.ToString();
+
+    private string Describe(SafetyEvent e)
+    {
+        string ch = ChannelName(e.Trigger, e.Channel);
+        return ch.Length == 0 ? TriggerName(e.Trigger) : $"{TriggerName(e.Trigger)} ({ch})";
+    }
+
+    /// <summary>What an event's channel number means for its trigger: a twin channel, a joint, an IMU or a slave.</summary>
+    public string ChannelName(FaultCode code, short channel)
+    {
+        if (channel < 0 || !SafetyTriggers.TryMap(code, out var t)) return "";
+        var cfg = _session.Config;
+        switch (t)
+        {
+            case SafetyTrigger.TwinDivergence:
+                return channel < _layout.Count ? _layout.Channels[channel].Name : $"channel {channel}";
+            case SafetyTrigger.Collision or SafetyTrigger.PositionLimit or SafetyTrigger.VelocityLimit or SafetyTrigger.TorqueLimit
+                or SafetyTrigger.FollowingError or SafetyTrigger.DriveFault:
+                return channel < cfg.Joints.Count ? cfg.Joints[channel].Name : $"joint {channel}";
+            case SafetyTrigger.ImuFault:
+                return channel < cfg.Imus.Count ? cfg.Imus[channel].Name : $"IMU {channel}";
+            case SafetyTrigger.BusSlaveLeftOp:
+                foreach (var j in cfg.Joints) if (j.Drive == channel) return $"slave {channel} ({j.Name})";
+                foreach (var i in cfg.Imus) if (i.Device == channel) return $"slave {channel} ({i.Name})";
+                return $"slave {channel}";
+            default:
+                return "";
+        }
+    }
+}

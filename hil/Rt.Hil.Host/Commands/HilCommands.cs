@@ -1,0 +1,279 @@
+using System.CommandLine;
+using System.Globalization;
+using Rt.Core.Errors;
+using Rt.Hil.Campaign;
+using Rt.Hil.Campaign.Reports;
+using Rt.Host.Commands;
+using Rt.Session;
+using Spectre.Console;
+
+namespace Rt.Hil.Host.Commands;
+
+/// <summary><c>rt hil run</c> and <c>rt hil sweep</c>: scenario campaigns on the bench, with verdicts, figures and reports.</summary>
+internal static class HilCommands
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    /// <summary><c>rt hil run &lt;scenarios…&gt;</c>: run scenario files (or folders of them) and judge each.</summary>
+    public static Command Run()
+    {
+        var paths = new Argument<string[]>("scenarios") { Description = "Scenario files, or folders (their *.yaml, by name)", Arity = ArgumentArity.OneOrMore };
+        var jobs = JobsOption();
+        var seed = new Option<ulong?>("--seed") { Description = "Replace every scenario's seed (repeat a run exactly)" };
+        var tags = new Option<string[]>("--tag") { Description = "Run only scenarios with one of these tags (e.g. ci)", AllowMultipleArgumentsPerToken = true };
+        var junit = new Option<FileInfo?>("--junit") { Description = "Write a JUnit XML report here (for CI)" };
+        var html = new Option<FileInfo?>("--html") { Description = "Write a self-contained HTML report here" };
+        var json = new Option<FileInfo?>("--json") { Description = "Write the results as JSON here" };
+        var realtime = new Option<bool>("--realtime") { Description = "Real time (default: lockstep): the bench in-process on the tick thread, or with --iface in its own process over a veth pair" };
+        var iface = new Option<string?>("--iface") { Description = "Real time: the host's end of a veth pair from tools/netns-veth.sh (e.g. rtb-m); the emulator is served on the other end. Without it the bench runs in-process" };
+        var live = new Option<bool>("--live") { Description = "Real time: show the live dashboard (tick rate, latency, injections, safety state) while each scenario runs" };
+        var broker = new Option<string?>("--broker") { Description = "Send telemetry to this MQTT broker (mqtt://host:port) during every run" };
+        var cmd = new Command("run", "Run HIL scenarios: inject faults into the emulated robot and bus, judge the host's reaction, measure how fast it stops")
+        {
+            paths, jobs, seed, tags, junit, html, json, realtime, iface, live, broker,
+        };
+        cmd.SetAction(r => CommandRunner.Guard(() =>
+        {
+            var options = new CampaignOptions
+            {
+                Jobs = CheckJobs(r.GetValue(jobs)),
+                SeedOverride = r.GetValue(seed),
+                Tags = r.GetValue(tags) ?? [],
+                Realtime = r.GetValue(realtime),
+                Interface = r.GetValue(iface),
+                Live = r.GetValue(live),
+                Broker = r.GetValue(broker),
+            };
+            if (options.Live && !options.Realtime)
+                throw new InputError("command line", "--live", "only applies with --realtime (a lockstep run is not watched live)");
+            if (options.Interface != null && !options.Realtime)
+                throw new InputError("command line", "--iface", "only applies with --realtime (lockstep runs the bench in-process)");
+            var scenarios = Load(r.GetValue(paths) ?? []);
+            var selected = ScenarioRunner.Select(scenarios, options.Tags);
+            if (selected.Count == 0)
+                throw new InputError("command line", "--tag", $"no scenario has a tag among {string.Join(", ", options.Tags)} ({scenarios.Count} loaded)");
+            var result = RunWithProgress(selected, options with { Tags = [] });
+            Console.WriteLine();
+            CampaignReports.PrintSummary(result, Console.Out);
+            WriteReports(result, null, r.GetValue(junit), r.GetValue(html), r.GetValue(json));
+            return ExitCode(result);
+        }));
+        return cmd;
+    }
+
+    /// <summary>
+    /// <c>rt hil sweep &lt;dirs…&gt;</c>: the nominal scenarios repeated with seeds 1, 2, … until the simulated time
+    /// reaches --hours, and every fault scenario once per seed 1..--seeds; prints false trips per hour and the
+    /// detection-latency distribution per fault kind.
+    /// </summary>
+    public static Command Sweep()
+    {
+        var paths = new Argument<string[]>("scenarios") { Description = "Scenario folders (or files)", Arity = ArgumentArity.OneOrMore };
+        var hours = new Option<double>("--hours") { Description = "Simulated hours of nominal motion (at least)", DefaultValueFactory = _ => 1.0 };
+        var seeds = new Option<int>("--seeds") { Description = "Seeds per fault scenario (1..N)", DefaultValueFactory = _ => 20 };
+        var jobs = JobsOption();
+        var json = new Option<FileInfo?>("--json") { Description = "Write the results and the sweep statistics as JSON here" };
+        var html = new Option<FileInfo?>("--html") { Description = "Write a self-contained HTML report (with the sweep statistics) here" };
+        var cmd = new Command("sweep", "Detection metrics: false trips per hour of nominal motion, detection latency per fault kind across seeds (lockstep)")
+        {
+            paths, hours, seeds, jobs, json, html,
+        };
+        cmd.SetAction(r => CommandRunner.Guard(() =>
+        {
+            double h = r.GetValue(hours);
+            int k = r.GetValue(seeds);
+            if (!(h >= 0) || double.IsInfinity(h)) throw new InputError("command line", "--hours", $"expected a number of hours ≥ 0, got {h}");
+            if (k < 0) throw new InputError("command line", "--seeds", $"expected a number of seeds ≥ 0, got {k}");
+            var scenarios = Load(r.GetValue(paths) ?? []);
+            var plan = PlanSweep(scenarios, h, k);
+            if (plan.Runs.Count == 0)
+                throw new InputError("command line", "rt hil sweep", $"nothing to run: no nominal scenario (tag 'nominal') and no fault scenario among the {scenarios.Count} loaded");
+            Console.WriteLine(string.Create(Inv,
+                $"sweep: {plan.NominalRuns} nominal runs ({plan.NominalS / 3600:0.00} h simulated) and {plan.Runs.Count - plan.NominalRuns} fault runs ({k} seeds each); {plan.Skipped} real-time-only scenario(s) left out"));
+            var result = RunWithProgress(plan.Runs, new CampaignOptions { Jobs = CheckJobs(r.GetValue(jobs)) });
+            var summary = SweepStatistics.Summarise(result);
+            Console.WriteLine();
+            var bad = result.Scenarios.Where(s => s.Verdict is Verdict.Fail or Verdict.Error).ToList();
+            foreach (var s in bad) Console.WriteLine($"{(s.Verdict == Verdict.Fail ? "FAIL " : "ERROR")} {s.Name} (seed {s.Seed}): {s.Reason}");
+            if (bad.Count > 0) Console.WriteLine();
+            foreach (var line in SweepStatistics.Figures(summary)) Console.WriteLine(line);
+            Console.WriteLine(string.Create(Inv, $"{result.Passed} passed, {result.Failed} failed, {result.Skipped} skipped of {result.Scenarios.Count}; wall {result.WallS:0.0} s"));
+            WriteReports(result, summary, null, r.GetValue(html), r.GetValue(json));
+            return ExitCode(result);
+        }));
+        return cmd;
+    }
+
+    /// <summary>The runs of a sweep, each a scenario with its own seed and a name that says which seed.</summary>
+    internal sealed record SweepPlan(IReadOnlyList<Scenario> Runs, int NominalRuns, double NominalS, int Skipped);
+
+    internal static SweepPlan PlanSweep(IReadOnlyList<Scenario> scenarios, double hours, int seeds)
+    {
+        var usable = scenarios.Where(s => !s.RealtimeOnly).ToList();
+        var nominal = usable.Where(IsNominal).ToList();
+        var faults = usable.Where(s => !IsNominal(s) && s.Injections.Count > 0).ToList();
+        var runs = new List<Scenario>();
+        double target = hours * 3600, total = 0;
+        int nominalRuns = 0;
+        if (nominal.Count > 0 && nominal.Sum(s => s.DurationS) > 0)
+        {
+            for (ulong seed = 1; total < target; seed++)
+            {
+                foreach (var s in nominal)
+                {
+                    runs.Add(s with { Seed = seed, Name = $"{s.Name}#{seed}" });
+                    total += s.DurationS;
+                    nominalRuns++;
+                }
+            }
+        }
+        for (ulong seed = 1; seed <= (ulong)seeds; seed++)
+            foreach (var s in faults) runs.Add(s with { Seed = seed, Name = $"{s.Name}#{seed}" });
+        return new SweepPlan(runs, nominalRuns, total, scenarios.Count - usable.Count);
+    }
+
+    /// <summary>Nominal: tagged so, or expecting nothing with nothing injected.</summary>
+    internal static bool IsNominal(Scenario s) =>
+        s.Tags.Contains("nominal", StringComparer.OrdinalIgnoreCase)
+        || (s.Injections.Count == 0 && s.Expect.Outcome == ExpectedOutcome.NoTrip);
+
+    private static Option<int?> JobsOption() =>
+        new("--jobs", "-j") { Description = $"Scenarios run at once (default: the number of CPUs, {Environment.ProcessorCount})" };
+
+    private static int CheckJobs(int? jobs)
+    {
+        if (jobs is int j && j < 1) throw new InputError("command line", "--jobs", $"expected at least 1, got {j}");
+        return jobs ?? Environment.ProcessorCount;
+    }
+
+    private static IReadOnlyList<Scenario> Load(string[] paths)
+    {
+        return ScenarioLoader.LoadAll(paths);
+    }
+
+    /// <summary>
+    /// 0: every scenario passed (or was skipped for a stated reason); 2: a scenario had bad input (its field named in the
+    /// reason); 1: otherwise, including a campaign cut short by Ctrl+C (its cancelled runs prove nothing).
+    /// </summary>
+    internal static int ExitCode(CampaignResult result)
+    {
+        if (result.Scenarios.Any(s => s.Verdict == Verdict.Error && s.Reason.StartsWith(ScenarioRunner.BadInputPrefix, StringComparison.Ordinal)))
+            return ExitCodes.BadInput;
+        bool interrupted = result.Scenarios.Any(s => s.Verdict == Verdict.Skipped && s.Reason.StartsWith(ScenarioRunner.CancelledPrefix, StringComparison.Ordinal));
+        return result.Failed > 0 || interrupted ? 1 : ExitCodes.Ok;
+    }
+
+    private static void WriteReports(CampaignResult result, SweepSummary? sweep, FileInfo? junit, FileInfo? html, FileInfo? json)
+    {
+        var written = new List<string>();
+        if (junit != null) { CampaignReports.WriteJunit(result, junit.FullName); written.Add($"JUnit: {junit.FullName}"); }
+        if (json != null) { CampaignReports.WriteJson(result, json.FullName, sweep); written.Add($"JSON:  {json.FullName}"); }
+        if (html != null) { CampaignReports.WriteHtml(result, html.FullName, sweep); written.Add($"HTML:  {html.FullName}"); }
+        if (written.Count == 0) return;
+        Console.WriteLine();
+        foreach (var w in written) Console.WriteLine($"report {w}");
+    }
+
+    /// <summary>
+    /// Runs the campaign with a progress bar on an interactive terminal, one line per finished scenario otherwise.
+    /// Ctrl+C stops the runs in progress; what finished is still reported.
+    /// </summary>
+    private static CampaignResult RunWithProgress(IReadOnlyList<Scenario> scenarios, CampaignOptions options)
+    {
+        using var cts = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true; // stop cleanly: the runs end at their next tick and the partial results are reported
+            cts.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            // The live dashboard owns the screen: no progress bar over it.
+            bool interactive = !options.Live && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+            return interactive ? WithBar(scenarios, options, cts.Token) : WithLines(scenarios, options, cts.Token);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+            if (cts.IsCancellationRequested) Console.WriteLine("interrupted: the runs in progress were stopped and are reported as skipped");
+        }
+    }
+
+    private static CampaignResult WithLines(IReadOnlyList<Scenario> scenarios, CampaignOptions options, CancellationToken ct)
+    {
+        int done = 0;
+        var gate = new object();
+        var progress = new SyncProgress(p =>
+        {
+            if (p.Finished is not { } r) return;
+            lock (gate)
+            {
+                done++;
+                Console.WriteLine(string.Create(Inv, $"[{done}/{scenarios.Count}] {Word(r.Verdict)} {r.Name} (seed {r.Seed}, {r.SimulatedS:0.0} s simulated in {r.WallS:0.0} s): {r.Reason}"));
+            }
+        });
+        return ScenarioRunner.RunAll(scenarios, options, progress, ct);
+    }
+
+    private static CampaignResult WithBar(IReadOnlyList<Scenario> scenarios, CampaignOptions options, CancellationToken ct)
+    {
+        CampaignResult? result = null;
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .HideCompleted(true)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .Start(ctx =>
+            {
+                var overall = ctx.AddTask($"{scenarios.Count} scenario(s)", maxValue: scenarios.Count);
+                var running = new Dictionary<string, (ProgressTask Task, double Done)>();
+                var gate = new object();
+                var progress = new SyncProgress(p =>
+                {
+                    lock (gate)
+                    {
+                        if (!running.TryGetValue(p.Scenario, out var entry))
+                        {
+                            entry = (ctx.AddTask(Markup.Escape(p.Scenario), maxValue: 1.0), 0);
+                        }
+                        double delta = Math.Max(0, p.FractionDone - entry.Done);
+                        entry.Task.Value = p.FractionDone;
+                        overall.Increment(delta);
+                        entry.Done = p.FractionDone;
+                        running[p.Scenario] = entry;
+                        if (p.Finished is { } r)
+                        {
+                            entry.Task.StopTask();
+                            running.Remove(p.Scenario);
+                            AnsiConsole.MarkupLine($"{Colour(r.Verdict)} {Markup.Escape(r.Name)} [grey](seed {r.Seed})[/] {Markup.Escape(r.Reason)}");
+                        }
+                    }
+                });
+                result = ScenarioRunner.RunAll(scenarios, options, progress, ct);
+                overall.Value = overall.MaxValue;
+            });
+        return result!;
+    }
+
+    private static string Word(Verdict v) => v switch
+    {
+        Verdict.Pass => "PASS",
+        Verdict.Fail => "FAIL",
+        Verdict.Error => "ERROR",
+        _ => "SKIP",
+    };
+
+    private static string Colour(Verdict v) => v switch
+    {
+        Verdict.Pass => "[green]PASS[/]",
+        Verdict.Fail => "[bold red]FAIL[/]",
+        Verdict.Error => "[bold red]ERROR[/]",
+        _ => "[grey]SKIP[/]",
+    };
+
+    /// <summary>Reports on the calling (worker) thread, in order; <see cref="Progress{T}"/> would post them out of order.</summary>
+    private sealed class SyncProgress(Action<ScenarioProgress> report) : IProgress<ScenarioProgress>
+    {
+        public void Report(ScenarioProgress value) => report(value);
+    }
+}

@@ -1,0 +1,329 @@
+using Rt.ControlLoop.Control;
+using Rt.ControlLoop.Diagnostics;
+using Rt.ControlLoop.Pipeline;
+using Rt.ControlLoop.Scheduling;
+using Rt.Core.Concurrency;
+using Rt.Core.Config;
+using Rt.Core.Divergence;
+using Rt.Core.Faults;
+using Rt.Core.Tick;
+using Rt.Core.Hardware;
+using Rt.Core.Errors;
+using Rt.Drivers.Capture;
+using Rt.Drivers.EtherCat;
+using Rt.Drivers.EtherCat.Link;
+using Rt.Drivers.Gpio;
+using Rt.Safety;
+using Rt.Telemetry;
+using Rt.Telemetry.Native;
+
+namespace Rt.Session;
+
+/// <summary>
+/// One configured control session: the process image, the bus, the stages, the sinks and the pipeline that runs
+/// them, plus (on the bench) the simulated world. Everything is sized here, before the first tick; the config is read,
+/// never changed. The robot's binary and the bench's compose the same session: the bench plugs its emulated robot in
+/// through an <see cref="IBenchFactory"/>. Not real-time safe (this is the prepare phase); the pipeline it builds is.
+/// </summary>
+public sealed class HostSession : IDisposable
+{
+    /// <summary>
+    /// How many times the tick polls a raw socket for the cyclic frame's reply before calling it lost. One non-blocking
+    /// receive is ~0.5–1 µs, so this bounds the wait to a fraction of a 1 ms period without reading a clock.
+    /// </summary>
+    public const int RawLinkReceivePolls = 400;
+
+    private readonly List<IDisposable> _owned = [];
+    private readonly List<string> _notes = [];
+
+    private HostSession(RtConfig config, SessionOptions options, IBenchFactory? bench)
+    {
+        Config = config;
+        Options = options;
+        PeriodNs = (long)Math.Round(1e9 / config.Loop.RateHz);
+        try
+        {
+            var jointNames = config.Joints.Select(j => j.Name).ToList();
+            var imuNames = config.Imus.Select(i => i.Name).ToList();
+            Layout = new ChannelLayout(jointNames, imuNames);
+            State = new TickState(jointNames.Count, imuNames.Count, Layout);
+            Faults = new SpscRing<Fault>(4096);
+
+            Rig = CreateRig(bench);
+            World = Rig?.World;
+            (Bus, Master, EtherCat, Capture) = BuildBus();
+
+            StateDirectory = Path.GetFullPath(options.StateDirectory ?? Path.Combine(Environment.CurrentDirectory, "rt-state"));
+            Directory.CreateDirectory(StateDirectory);
+
+            Twin = config.Twin.Enabled
+                ? new Rt.Twin.DigitalTwin(config, Layout, Rt.Twin.Parameters.TwinParameterOptions.FromConfig(config, Layout))
+                : new DisabledTwin();
+            _notes.Add(config.Twin.Enabled
+                ? $"twin: rigid-body dynamics, servo, IMU and momentum-observer models; parameters {(string.IsNullOrEmpty(config.Twin.Parameters) ? "nominal (from the URDF)" : config.Resolve(config.Twin.Parameters))}"
+                : "twin: disabled (twin.enabled: false)");
+            Controller = new TrajectoryController(config);
+
+            // Validate first: a trigger without a reaction or a ramp that cannot stop in time refuses the session here.
+            var policy = SafetyConfigValidator.Validate(config);
+            SafetyEvents = new SpscRing<SafetyEvent>(1024);
+            FlightRecorder = new FlightRecorder(Layout, PeriodNs, config.Safety.FlightRecorderS);
+            var (estop, reset, enable) = OpenSafetyLines();
+            if (options.Bench)
+            {
+                // The bench has no GPIO chip: emulated buttons and enable line stand in behind the same seam.
+                if (estop == null) estop = BenchEstop = new EmulatedDigitalInput();
+                if (reset == null) reset = BenchResetButton = new EmulatedDigitalInput();
+                if (enable == null) enable = BenchEnableOutput = new EmulatedDigitalOutput();
+            }
+            Supervisor = new SafetySupervisor(config, policy, config.Joints.Count, Layout, PeriodNs, SafetyEvents, estop, reset, enable, FlightRecorder);
+            Safety = Supervisor;
+            SafetyLog = StartSafetyLog();
+
+            var sinks = new List<ITickSink>();
+            if (options.HashTrace)
+            {
+                Trace = new TraceHasher();
+                sinks.Add(Trace);
+            }
+            Telemetry = StartTelemetry();
+            if (Telemetry != null) sinks.Add(Telemetry.Sink);
+            if (options.RecordPath != null)
+            {
+                Recorder = Own(new Rt.Twin.Recording.TickRecorder(options.RecordPath, config.Robot.Name, Layout, PeriodNs));
+                sinks.Add(Recorder);
+                _notes.Add($"recording every tick to {options.RecordPath}");
+            }
+            Pipeline = new TickPipeline(State, Bus, new JointIo(config), Twin, Controller, Safety, sinks, Faults, PeriodNs);
+            // The operator's enable, raised after the first tick so the supervisor sees it rise (no start at power-on).
+            Pipeline.Operator.EnableFromTick = 1;
+            Pipeline.Operator.Enable = options.EnableMotion;
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public RtConfig Config { get; }
+    public SessionOptions Options { get; }
+    public long PeriodNs { get; }
+    public ChannelLayout Layout { get; }
+    public TickState State { get; }
+    public SpscRing<Fault> Faults { get; }
+    public TickPipeline Pipeline { get; }
+    public IFieldbus Bus { get; }
+
+    /// <summary>The emulated robot (bench in-process), or null on a robot or with the bench in its own process.</summary>
+    public ISessionRig? Rig { get; }
+
+    /// <summary>What the scheduler advances after every tick (the bench's plant), or null.</summary>
+    public ISimulatedWorld? World { get; }
+
+    /// <summary>The EtherCAT master, when the session runs over a bus (null for the in-process image).</summary>
+    public EtherCatMaster? Master { get; }
+    public EtherCatFieldbus? EtherCat { get; }
+    public CapturingLink? Capture { get; }
+
+    public TrajectoryController Controller { get; }
+    public ITwinStage Twin { get; }
+    public ISafetyGate Safety { get; }
+
+    /// <summary>The supervisor behind <see cref="Safety"/>.</summary>
+    public SafetySupervisor? Supervisor { get; }
+    public SpscRing<SafetyEvent> SafetyEvents { get; }
+    public SafetyLog? SafetyLog { get; }
+    public FlightRecorder? FlightRecorder { get; }
+
+    /// <summary>On the bench: the emulated e-stop and reset buttons and the enable output (where the config names no GPIO line).</summary>
+    public EmulatedDigitalInput? BenchEstop { get; }
+    public EmulatedDigitalInput? BenchResetButton { get; }
+    public EmulatedDigitalOutput? BenchEnableOutput { get; }
+
+    public TraceHasher? Trace { get; }
+    public TelemetryService? Telemetry { get; }
+    public Rt.Twin.Recording.TickRecorder? Recorder { get; }
+
+    /// <summary>Non-real-time messages from the session's services (telemetry link changes…), one line each.</summary>
+    public Action<string> Log { get; set; } = Console.WriteLine;
+
+    /// <summary>Where logs, flight records and outboxes go (relative paths in the config resolve here).</summary>
+    public string StateDirectory { get; }
+
+    /// <summary>Lines the host prints before the run (what was set up, what was degraded).</summary>
+    public IReadOnlyList<string> Notes => _notes;
+
+    /// <summary>Called (off the tick, after the event is fsynced in the safety log) for every safety event.</summary>
+    public event Action<SafetyEvent>? SafetyEventForwarded;
+
+    /// <summary>
+    /// Builds the session. <paramref name="bench"/> supplies the emulated robot when <see cref="SessionOptions.Bench"/>
+    /// is set without an interface; the robot's binary has none and never asks for one.
+    /// </summary>
+    public static HostSession Create(RtConfig config, SessionOptions options, IBenchFactory? bench = null) => new(config, options, bench);
+
+    private ISessionRig? CreateRig(IBenchFactory? bench)
+    {
+        string iface = Options.Interface ?? Config.Bus.Interface;
+        bool remote = !string.IsNullOrEmpty(iface);
+        if (!Options.Bench && !remote)
+            throw new InputError(Config.SourcePath, "bus.interface", bench != null
+                ? "no network interface for the EtherCAT bus: set bus.interface or pass --iface, or run on the emulated bench with --bench"
+                : "no network interface for the EtherCAT bus: set bus.interface or pass --iface");
+        if (!Options.Bench || remote) return null;
+        if (bench == null)
+            throw new HostUnavailableException("this rt binary has no bench: run the bench's rt (hil/Rt.Hil.Host) for --bench");
+        var rig = Own(bench.Create(Config, Options));
+        _notes.Add(rig.Description);
+        return rig;
+    }
+
+    private (IFieldbus Bus, EtherCatMaster? Master, EtherCatFieldbus? EtherCat, CapturingLink? Capture) BuildBus()
+    {
+        string iface = Options.Interface ?? Config.Bus.Interface;
+        bool remote = !string.IsNullOrEmpty(iface);
+        if (!remote && Config.Bus.Kind != BusKind.EtherCat) return (Rig!.Fieldbus, null, null, null);
+
+        IEthernetLink link;
+        if (remote)
+        {
+            try
+            {
+                link = Own(new RawSocketLink(iface));
+            }
+            catch (EtherCatException e)
+            {
+                throw new HostUnavailableException($"EtherCAT interface '{iface}': {e.Message}", e);
+            }
+            _notes.Add($"bus: EtherCAT on {iface} (raw socket){(Options.Bench ? "; the bench runs in its own process (rt hil serve)" : "")}");
+        }
+        else
+        {
+            link = Rig!.CreateLink();
+            _notes.Add("bus: EtherCAT to the emulated slaves, in-process");
+        }
+        CapturingLink? capture = null;
+        if (Options.CapturePath != null)
+        {
+            var state = State;
+            capture = Own(new CapturingLink(link, PcapngWriter.Create(Options.CapturePath, remote ? iface : "rt-bench"), () => state.TimeNs));
+            capture.StartBackgroundWriter();
+            link = capture;
+            _notes.Add($"capture: every frame to {Options.CapturePath}");
+        }
+        var master = new EtherCatMaster(link, MasterOptions.FromConfig(Config));
+        // Bring-up runs before the first tick, on this thread; time since the DC epoch starts at 0 on the bench.
+        master.BringUp(Config, masterTimeNs: 0);
+        var fieldbus = EtherCatFieldbus.FromConfig(master, Config, new FieldbusOptions { ReceivePolls = remote ? RawLinkReceivePolls : 1000 });
+        _notes.Add($"bus: {master.SubDevices.Count} slaves in OP" + (master.Dc != null ? $"; distributed clocks: {master.Dc}" : ""));
+        return (fieldbus, master, fieldbus, capture);
+    }
+
+    private (IDigitalInput? Estop, IDigitalInput? Reset, IDigitalOutput? Enable) OpenSafetyLines()
+    {
+        var src = Config.SourcePath;
+        var sa = Config.Safety;
+        var estop = string.IsNullOrEmpty(sa.EstopInput) ? null : Own(GpioLines.OpenInput(sa.EstopInput, src, "safety.estop_input", "rt-estop", activeLow: false, debounceUs: 5000, levelOnError: true));
+        var reset = string.IsNullOrEmpty(sa.ResetInput) ? null : Own(GpioLines.OpenInput(sa.ResetInput, src, "safety.reset_input", "rt-reset", activeLow: false, debounceUs: 5000, levelOnError: false));
+        var enable = string.IsNullOrEmpty(sa.EnableOutput) ? null : Own(GpioLines.OpenOutput(sa.EnableOutput, src, "safety.enable_output", "rt-enable"));
+        return (estop, reset, enable);
+    }
+
+    private SafetyLog StartSafetyLog()
+    {
+        var sa = Config.Safety;
+        var log = Own(new SafetyLog(ResolveState(sa.LogPath), SafetyEvents, FlightRecorder!, StateDirectory, forward: e => SafetyEventForwarded?.Invoke(e)));
+        log.Start();
+        if (!string.IsNullOrEmpty(sa.ResetSocket))
+        {
+            Own(new LocalResetSocket(ResolveState(sa.ResetSocket), Supervisor!));
+            _notes.Add($"safety: local reset socket {ResolveState(sa.ResetSocket)} (mode 0600)");
+        }
+        _notes.Add($"safety: supervisor log {ResolveState(sa.LogPath)}; flight recorder {Config.Safety.FlightRecorderS} s");
+        return log;
+    }
+
+    private TelemetryService? StartTelemetry()
+    {
+        BrokerUri? broker = Options.Broker == null ? null : BrokerUri.Parse(Options.Broker, "command line", "--broker");
+        var s = Config.Telemetry;
+        if (broker == null && !s.Enabled) return null;
+        // As TelemetryService.FromConfig, except that a relative outbox lives in the state folder, not the config's.
+        string R(string p) => string.IsNullOrEmpty(p) ? p : Config.Resolve(p);
+        var section = new TelemetrySection
+        {
+            Enabled = s.Enabled, Broker = s.Broker, RobotId = s.RobotId, TopicPrefix = s.TopicPrefix,
+            Decimation = s.Decimation, BatchSize = s.BatchSize, CaFile = R(s.CaFile), CertFile = R(s.CertFile),
+            KeyFile = R(s.KeyFile), CredentialsFile = R(s.CredentialsFile), OutboxPath = ResolveState(s.OutboxPath),
+        };
+        string robot = string.IsNullOrEmpty(s.RobotId) ? Config.Robot.Name : s.RobotId;
+        TelemetryService telemetry;
+        try
+        {
+            // Safety events are published from the safety log itself (one durable record; telemetry keeps a cursor).
+            telemetry = Own(new TelemetryService(section, Layout, robot, m => Log($"telemetry: {m}"), brokerOverride: broker,
+                journal: new SafetyLogJournal(ResolveState(Config.Safety.LogPath))));
+        }
+        catch (MosquittoUnavailableException e)
+        {
+            throw new HostUnavailableException(e.Message, e);
+        }
+        SafetyEventForwarded += e => telemetry.PublishSafetyEvent(e);
+        telemetry.Start();
+        _notes.Add($"telemetry: {telemetry.Broker}, topics {telemetry.Topics.All}");
+        return telemetry;
+    }
+
+    private T Own<T>(T disposable) where T : IDisposable
+    {
+        _owned.Add(disposable);
+        return disposable;
+    }
+
+    private string ResolveState(string path) => Path.IsPathRooted(path) ? path : Path.Combine(StateDirectory, path);
+
+    public long TicksFor(double seconds) => (long)Math.Round(seconds * 1e9 / PeriodNs);
+
+    /// <summary>Runs the session in lockstep on the calling thread for <paramref name="ticks"/> ticks.</summary>
+    public LockstepScheduler RunLockstep(long ticks, long firstTick = 0, bool measureCompute = false)
+    {
+        var scheduler = CreateLockstep(measureCompute);
+        scheduler.Run(ticks, firstTick);
+        return scheduler;
+    }
+
+    public LockstepScheduler CreateLockstep(bool measureCompute = false)
+    {
+        var scheduler = new LockstepScheduler(PeriodNs, Pipeline, World, Config.Loop.OverrunFaultAfter) { MeasureCompute = measureCompute };
+        Pipeline.Timing = scheduler.Timing;
+        return scheduler;
+    }
+
+    public RealtimeScheduler CreateRealtime() => CreateRealtime(World);
+
+    /// <summary>
+    /// As <see cref="CreateRealtime()"/>, with <paramref name="world"/> advanced on the tick thread instead of
+    /// <see cref="World"/> (the real-time campaign wraps the bench so injections land between ticks).
+    /// </summary>
+    public RealtimeScheduler CreateRealtime(ISimulatedWorld? world)
+    {
+        var scheduler = new RealtimeScheduler(new RealtimeOptions
+        {
+            PeriodNs = PeriodNs,
+            Priority = Config.Loop.Priority,
+            Cpu = Config.Loop.Cpu,
+            SpinTailNs = (long)(Config.Loop.SpinTailUs * 1000),
+            RequireRealtime = Options.RequireRealtime,
+            OverrunFaultAfter = Config.Loop.OverrunFaultAfter,
+        }, Pipeline, world);
+        Pipeline.Timing = scheduler.Timing;
+        return scheduler;
+    }
+
+    public void Dispose()
+    {
+        for (int i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
+        _owned.Clear();
+    }
+}
