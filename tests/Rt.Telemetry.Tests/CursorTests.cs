@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Rt.Telemetry.Bench;
+using Rt.Perf;
 using Rt.Telemetry.Link;
 using Rt.Telemetry.Native;
 using Rt.Telemetry.SafetyEvents;

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Rt.Host.Composition;
+using Rt.Session;
 using Rt.Host.Doctor;
 
 namespace Rt.Host.Commands;
