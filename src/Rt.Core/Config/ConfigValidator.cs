@@ -231,7 +231,7 @@ public static class ConfigValidator
     /// </summary>
     public static IReadOnlyList<(string Key, Func<RtConfig, string> Value, YamlInput.PathUse Use, bool NextToConfig)> PathKeys { get; } =
     [
-        ("robot.description", c => c.Robot.Description, YamlInput.PathUse.ExistingFile, true),
+        ("robot.description", c => c.Robot.Description, YamlInput.PathUse.File, true),
         ("twin.parameters", c => c.Twin.Parameters, YamlInput.PathUse.ExistingFile, true),
         ("safety.log_path", c => c.Safety.LogPath, YamlInput.PathUse.NewFile, false),
         ("safety.reset_socket", c => c.Safety.ResetSocket, YamlInput.PathUse.NewFile, false),

@@ -39,7 +39,7 @@ public static class YamlInput
             var info = new FileInfo(fullPath);
             if (info.Exists && info.Length > MaxFileBytes)
                 throw new InputError(fullPath, "", $"{what} is {info.Length} bytes; expected at most {MaxFileBytes} bytes");
-            return File.ReadAllText(fullPath);
+            return System.IO.File.ReadAllText(fullPath);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -241,8 +241,11 @@ public static class YamlInput
     /// <summary>What a path key names, for <see cref="PathProblem"/>.</summary>
     public enum PathUse
     {
-        /// <summary>A file that must exist (a URDF, a parameter file, a certificate).</summary>
+        /// <summary>A file that must exist (a parameter file, a certificate).</summary>
         ExistingFile,
+
+        /// <summary>A file read by its own loader, which reports a missing file itself: here only "not a folder".</summary>
+        File,
 
         /// <summary>A file the host creates: it must not be a folder, and its folder must exist (checked when the path is absolute or <paramref name="baseFolder"/> is given).</summary>
         NewFile,
@@ -272,9 +275,9 @@ public static class YamlInput
         if (full is null) return null;
         switch (use)
         {
-            case PathUse.ExistingFile:
+            case PathUse.ExistingFile or PathUse.File:
                 if (Directory.Exists(full)) return $"'{Shorten(value)}' is a folder ({full}); expected a file";
-                if (!File.Exists(full)) return $"'{Shorten(value)}' does not exist ({full}); expected an existing file";
+                if (use == PathUse.ExistingFile && !System.IO.File.Exists(full)) return $"'{Shorten(value)}' does not exist ({full}); expected an existing file";
                 return null;
             case PathUse.NewFile:
                 if (Directory.Exists(full)) return $"'{Shorten(value)}' is a folder ({full}); expected a file to write";
@@ -282,7 +285,7 @@ public static class YamlInput
                 if (folder is not null && !Directory.Exists(folder)) return $"the folder {folder} of '{Shorten(value)}' does not exist; expected an existing folder to create the file in";
                 return null;
             default:
-                if (File.Exists(full.TrimEnd('/'))) return $"'{Shorten(value)}' is a file ({full}); expected a folder";
+                if (System.IO.File.Exists(full.TrimEnd('/'))) return $"'{Shorten(value)}' is a file ({full}); expected a folder";
                 string? parent = Path.GetDirectoryName(full.TrimEnd('/'));
                 if (parent is not null && !Directory.Exists(parent)) return $"the parent folder {parent} of '{Shorten(value)}' does not exist; expected an existing folder to create it in";
                 return null;

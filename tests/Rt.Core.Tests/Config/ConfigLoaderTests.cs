@@ -34,7 +34,7 @@ public sealed class ConfigLoaderTests
         string yaml = string.Concat(Biped12.AsSpan(0, at), newText, Biped12.AsSpan(at + oldText.Length));
         int line = Biped12.AsSpan(0, at).Count('\n') + 1 + LeadingNewlines(newText) + lineOffset;
         var error = Reject(yaml);
-        Assert.Contains($"line {line}, key {key}", error.Message, StringComparison.Ordinal);
+        Assert.Matches(new Regex($@"line {line}:\d+, key {Regex.Escape(key)}"), error.Message);
         Assert.Contains(problem, error.Message, StringComparison.Ordinal);
         return error;
     }
@@ -160,7 +160,7 @@ public sealed class ConfigLoaderTests
 
     [Fact]
     public void A_number_too_large_for_its_field_is_rejected() =>
-        RejectEdit("    drive: 3", "    drive: 99999999999", "joints[3].drive", "fits Int32", JointLine("l_knee"));
+        RejectEdit("    drive: 3", "    drive: 99999999999", "joints[3].drive", "expected a whole number in [-2147483648, 2147483647]", JointLine("l_knee"));
 
     // ---- validation rules: collected and reported together ----
 
@@ -385,7 +385,7 @@ public sealed class ConfigLoaderTests
             File.WriteAllText(configPath, Biped12);
             var e = Assert.Throws<InputError>(() => ConfigLoader.Load(configPath));
             int line = Biped12.AsSpan(0, Biped12.IndexOf("- name: l_ankle_roll", StringComparison.Ordinal)).Count('\n') + 1;
-            Assert.Contains($"line {line}, key joints[5].name: 'l_ankle_roll' is a fixed joint in the URDF", e.Message, StringComparison.Ordinal);
+            Assert.Matches(new Regex($@"line {line}:\d+, key joints\[5\]\.name: 'l_ankle_roll' is a fixed joint in the URDF"), e.Message);
         }
         finally
         {
@@ -404,7 +404,7 @@ public sealed class ConfigLoaderTests
         Assert.Contains("3 problems in the configuration:", e.Message, StringComparison.Ordinal);
         var lines = e.Message.Split('\n').Skip(1).Select(l => l.Trim()).ToArray();
         Assert.Equal(3, lines.Length);
-        Assert.StartsWith("line 10, key loop.rate_hz:", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("line 10:3, key loop.rate_hz:", lines[0], StringComparison.Ordinal);
         Assert.Contains("key joints[3].name:", lines[1], StringComparison.Ordinal);
         Assert.Contains("key bus.frame_loss_budget:", lines[2], StringComparison.Ordinal);
     }
