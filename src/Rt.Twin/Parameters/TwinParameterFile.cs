@@ -245,7 +245,7 @@ public static class TwinParameterFile
 
         private double[] Ar1Vector(YamlNode node, string path)
         {
-            var v = Vector3(node, path, (-1, 1));
+            var v = Vector3(node, path, (double.MinValue, double.MaxValue)); // the lag-1 bound below names the axis
             for (int i = 0; i < 3; i++)
                 if (Math.Abs(v[i]) > CrossCheck.NoiseModel.MaxAr1)
                     throw Error(node, path, $"a lag-1 autocorrelation must lie in [−{CrossCheck.NoiseModel.MaxAr1}, {CrossCheck.NoiseModel.MaxAr1}], found {YamlInput.Num(v[i])} (axis {"xyz"[i]})");

@@ -161,7 +161,7 @@ public static partial class ScenarioLoader
         // The robot config: its joints, links and IMUs are what targets may name.
         RtConfig? config = null;
         if (robot.Length > 0 && YamlInput.PathProblem(robot, YamlInput.PathUse.ExistingFile, Path.GetDirectoryName(source)) is { } robotProblem)
-            r.Problem(top, "robot", robotProblem);
+            r.Problem(top, "robot", $"cannot use the robot config: {robotProblem}");
         else if (robot.Length > 0)
         {
             string robotPath = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(source)!, robot));
