@@ -316,6 +316,16 @@ public sealed class ParametersFileTests
     }
 
     [Fact]
+    public void Saving_into_a_missing_folder_or_onto_a_folder_is_an_input_error()
+    {
+        string missing = Path.Combine(Path.GetTempPath(), $"rt-no-such-{Environment.ProcessId}", "twin.yaml");
+        var e = Assert.Throws<InputError>(() => TwinParameterFile.Save(missing, Sample()));
+        Assert.Contains("does not exist; expected an existing folder", e.Problem, StringComparison.Ordinal);
+        e = Assert.Throws<InputError>(() => TwinParameterFile.Save(Path.GetTempPath().TrimEnd('/'), Sample()));
+        Assert.Contains("is a folder", e.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_shipped_twin_parameter_files_load_with_their_configs()
     {
         var files = Directory.GetFiles(Rt.TestSupport.RepoPaths.Combine("hil", "robots"), "*.twin.yaml", SearchOption.AllDirectories);

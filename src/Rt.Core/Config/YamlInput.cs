@@ -35,7 +35,7 @@ public static class YamlInput
     {
         try
         {
-            if (Directory.Exists(fullPath)) throw new InputError(fullPath, "", $"is a folder; expected {what} file");
+            if (Directory.Exists(fullPath)) throw new InputError(fullPath, "", $"is a folder; expected {what}, a file");
             var info = new FileInfo(fullPath);
             if (info.Exists && info.Length > MaxFileBytes)
                 throw new InputError(fullPath, "", $"{what} is {info.Length} bytes; expected at most {MaxFileBytes} bytes");

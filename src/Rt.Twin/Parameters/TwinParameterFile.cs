@@ -33,14 +33,27 @@ public static class TwinParameterFile
         return parameters;
     }
 
-    /// <summary>Not real-time safe. Writes the file (atomically: temp file then rename).</summary>
+    /// <summary>
+    /// Not real-time safe. Writes the file (atomically: temp file then rename). A path that is a folder, whose folder
+    /// does not exist, or that cannot be written is an <see cref="InputError"/> naming it.
+    /// </summary>
     public static void Save(string path, TwinParameters parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(path);
+        if (YamlInput.PathProblem(path, YamlInput.PathUse.NewFile, Environment.CurrentDirectory) is { } problem)
+            throw new InputError(path.Replace("\0", "\\0", StringComparison.Ordinal), "", $"cannot write the twin-parameter file: {problem}");
         string full = Path.GetFullPath(path);
         string temp = full + ".tmp";
-        File.WriteAllText(temp, Format(parameters), new UTF8Encoding(false));
-        File.Move(temp, full, overwrite: true);
+        try
+        {
+            File.WriteAllText(temp, Format(parameters), new UTF8Encoding(false));
+            File.Move(temp, full, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InputError(full, "", $"cannot write the twin-parameter file: {e.Message}", e);
+        }
     }
 
     /// <summary>Not real-time safe. The file text for <paramref name="p"/>; doubles round-trip exactly.</summary>
