@@ -26,7 +26,6 @@ public static class ConfigBounds
     public const double MaxGearRatio = 10_000;
     public const long MinCountsPerRev = 4;
     public const long MaxCountsPerRev = 1L << 31;
-    public const double MaxTorqueConstantNmPerA = 100;
     public const double MaxRatedTorqueNm = 1000;
 
     /// <summary>Joint position limits, rad (m for a prismatic joint): two turns either way.</summary>

@@ -83,8 +83,6 @@ public static class ConfigValidator
             if (j.EncoderCountsPerRev <= 0) fail($"{key}.encoder_counts_per_rev", $"is {j.EncoderCountsPerRev}; expected positive counts per motor revolution (e.g. 131072)");
             else if (j.EncoderCountsPerRev is < ConfigBounds.MinCountsPerRev or > ConfigBounds.MaxCountsPerRev)
                 fail($"{key}.encoder_counts_per_rev", Range(j.EncoderCountsPerRev, ConfigBounds.MinCountsPerRev, ConfigBounds.MaxCountsPerRev, "counts per motor revolution"));
-            if (!(j.TorqueConstantNmPerA > 0)) fail($"{key}.torque_constant_nm_per_a", $"is {j.TorqueConstantNmPerA}; expected a positive motor torque constant in N·m/A");
-            else if (j.TorqueConstantNmPerA > ConfigBounds.MaxTorqueConstantNmPerA) fail($"{key}.torque_constant_nm_per_a", Above0(j.TorqueConstantNmPerA, ConfigBounds.MaxTorqueConstantNmPerA, "N·m/A"));
             if (!(j.RatedTorqueNm > 0)) fail($"{key}.rated_torque_nm", $"is {j.RatedTorqueNm}; expected the motor's positive rated torque in N·m");
             else if (j.RatedTorqueNm > ConfigBounds.MaxRatedTorqueNm) fail($"{key}.rated_torque_nm", Above0(j.RatedTorqueNm, ConfigBounds.MaxRatedTorqueNm, "N·m"));
             if (j.ZeroOffsetCounts is < int.MinValue or > int.MaxValue)

@@ -53,7 +53,6 @@ public sealed class ConfigLoaderTests
                 drive: 0
                 gear_ratio: 100
                 encoder_counts_per_rev: 131072
-                torque_constant_nm_per_a: 0.1
                 rated_torque_nm: 0.5
                 limits: { position_min_rad: 0, position_max_rad: 2, velocity_rad_s: 5, acceleration_rad_s2: 50, torque_nm: 100 }
             """;
@@ -228,8 +227,8 @@ public sealed class ConfigLoaderTests
         RejectEdit("    encoder_counts_per_rev: 131072", "    encoder_counts_per_rev: 0", "joints[0].encoder_counts_per_rev", "expected positive counts");
 
     [Fact]
-    public void The_torque_constant_must_be_positive() =>
-        RejectEdit("    torque_constant_nm_per_a: 0.1", "    torque_constant_nm_per_a: 0", "joints[0].torque_constant_nm_per_a", "positive motor torque constant");
+    public void The_unused_torque_constant_is_an_unknown_key_not_silently_ignored() =>
+        RejectEdit("    rated_torque_nm: 0.25", "    torque_constant_nm_per_a: 0.1\n    rated_torque_nm: 0.25", "joints[0].torque_constant_nm_per_a", "unknown key 'torque_constant_nm_per_a'");
 
     [Fact]
     public void The_rated_torque_must_be_positive() =>
