@@ -128,6 +128,16 @@ public sealed class ScenarioLoaderTests(ITestOutputHelper output) : IDisposable
         { "latency too long", "seed: 1", "seed: 1\nrandomisation: { sensor_latency_substeps: [0, 20] }", "key randomisation.sensor_latency_substeps|≤ 8" },
         { "unknown motion", "seed: 1", "seed: 1\nmotion: cartwheel", "key motion|hold, sine, march" },
         { "robot config missing", "robot: ", "robot: ./nowhere.yaml #", "key robot|cannot use the robot config" },
+        { "robot path is a folder", "robot: ", "robot: .. #", "key robot|is a folder" },
+        { "robot path with a NUL", "robot: ", "robot: \"bi\\0ped.yaml\" #", "key robot|contains a NUL character" },
+        { "robot path too long", "robot: ", "robot: " + new string('r', 5000) + " #", "key robot|characters long" },
+        { "quoted number", "duration_s: 5", "duration_s: \"5\"", "line 3, key duration_s|is quoted text \"5\"; expected a number" },
+        { "quoted seed", "seed: 1", "seed: '1'", "line 4, key seed|is quoted text \"1\"; expected a whole number" },
+        { "duration beyond the bound", "duration_s: 5", "duration_s: 1e300", "key duration_s|at most 3600 s" },
+        { "force beyond the bound", "kind: torque_loss, target: l_knee, scale: 0.0", "kind: collision_wrench, target: l_foot, force_n: [1e300, 0, 0]", "key injections[0].force_n|[-100000, 100000] N" },
+        { "second document", "seed: 1", "seed: 1\n---\nname: other", "line 5|more than one YAML document" },
+        { "deep nesting", "seed: 1", "seed: " + new string('[', 100_000), "|nest more than 64 deep" },
+        { "alias", "seed: 1", "seed: &s 1\ntags: [*s]", "line 5|alias '*s'" },
         { "bad name", "name: t-scenario", "name: My Scenario", "key name|not a plain name" },
         { "malformed YAML", "seed: 1", "seed: [1", "|malformed YAML" },
     };
@@ -144,8 +154,12 @@ public sealed class ScenarioLoaderTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"{rule}: {e.Message}");
         var parts = expected.Split('|');
         Assert.Equal(path, e.Source_);
-        Assert.Contains(parts[0], e.Location, StringComparison.Ordinal);
-        if (parts[0].Length > 0) Assert.Contains("line ", e.Location, StringComparison.Ordinal);
+        // "line N, key K" in the table: the location is "line N:C, key K" (every location has a column).
+        var lineAndKey = System.Text.RegularExpressions.Regex.Match(parts[0], @"^line (\d+), (key .*)$");
+        if (lineAndKey.Success) Assert.Matches($@"^line {lineAndKey.Groups[1].Value}:\d+, {System.Text.RegularExpressions.Regex.Escape(lineAndKey.Groups[2].Value)}$", e.Location);
+        else Assert.Contains(parts[0], e.Location, StringComparison.Ordinal);
+        if (parts[0].Length > 0) Assert.Matches(@"line \d+:\d+", e.Location);
+        Assert.DoesNotContain('\n', e.Message);
         Assert.Contains(parts[1], e.Problem, StringComparison.Ordinal);
         Assert.Contains(path, e.Message, StringComparison.Ordinal);
     }
@@ -156,8 +170,8 @@ public sealed class ScenarioLoaderTests(ITestOutputHelper output) : IDisposable
         string yaml = Valid.Replace("scale: 0.0", "scale: 7", StringComparison.Ordinal).Replace("triggers: [collision]", "triggers: [nope]", StringComparison.Ordinal);
         var e = Assert.Throws<InputError>(() => ScenarioLoader.Load(Write(yaml)));
         Assert.Contains("2 problems", e.Problem, StringComparison.Ordinal);
-        Assert.Contains("line 6, key injections[0].scale", e.Problem, StringComparison.Ordinal);
-        Assert.Contains("line 7, key expect.triggers[0]", e.Problem, StringComparison.Ordinal);
+        Assert.Matches(@"line 6:\d+, key injections\[0\]\.scale", e.Problem);
+        Assert.Matches(@"line 7:\d+, key expect\.triggers\[0\]", e.Problem);
     }
 
     [Fact]

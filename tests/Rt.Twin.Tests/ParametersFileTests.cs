@@ -45,7 +45,9 @@ public sealed class ParametersFileTests
         Assert.Equal(41.5, q.Joints[1].Servo.NaturalFrequencyRadS);
         Assert.Equal(2, q.Joints[1].Servo.DelayTicks);
         Assert.Equal(-1.23456789012345, q.BaseParameters[0].Value);
-        Assert.Equal([1.8, -0.81, 0.005, 0.005], q.Joints[1].Servo.Arx);
+        // The ARX coefficients are for the calibration report only: the file neither writes nor accepts them.
+        Assert.DoesNotContain("arx", text, StringComparison.Ordinal);
+        Assert.Empty(q.Joints[1].Servo.Arx);
 
         var noise = q.ToNoiseModel(new ChannelLayout(["l_hip_pitch", "l_knee"], ["pelvis_imu"]));
         Assert.Equal(0.25, noise.SigmaOf(6)[0]);
@@ -76,7 +78,7 @@ public sealed class ParametersFileTests
         p.Joints[1].Name = "l_ankle";
         var e = Assert.Throws<InputError>(() => TwinParameterFile.Parse(TwinParameterFile.Format(p), Source, Config(), null));
         Assert.Equal(Source, e.Source_);
-        Assert.StartsWith("joints[1].name (line ", e.Location, StringComparison.Ordinal);
+        Assert.Matches(@"^line \d+:\d+, key joints\[1\]\.name$", e.Location);
         Assert.Contains("expected joint 'l_knee'", e.Problem, StringComparison.Ordinal);
         Assert.Contains("found 'l_ankle'", e.Problem, StringComparison.Ordinal);
     }
@@ -96,7 +98,7 @@ public sealed class ParametersFileTests
         var p = Sample();
         p.Joints.RemoveAt(1);
         var e = Assert.Throws<InputError>(() => TwinParameterFile.Parse(TwinParameterFile.Format(p), Source, Config(), null));
-        Assert.StartsWith("joints", e.Location, StringComparison.Ordinal);
+        Assert.Matches(@"^line \d+:\d+, key joints$", e.Location);
         Assert.Contains("has 1 joint entries", e.Problem, StringComparison.Ordinal);
         Assert.Contains("has 2", e.Problem, StringComparison.Ordinal);
         Assert.Contains("l_knee", e.Problem, StringComparison.Ordinal);
@@ -111,8 +113,8 @@ public sealed class ParametersFileTests
     {
         var text = TwinParameterFile.Format(Sample()).Replace(original, replacement, StringComparison.Ordinal);
         var e = Assert.Throws<InputError>(() => TwinParameterFile.Parse(text, Source, Config(), null));
-        Assert.StartsWith(key + " (line ", e.Location, StringComparison.Ordinal);
-        Assert.Contains("non-finite", e.Problem, StringComparison.Ordinal);
+        Assert.Matches($@"^line \d+:\d+, key {System.Text.RegularExpressions.Regex.Escape(key)}$", e.Location);
+        Assert.Contains("a finite number", e.Problem, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -120,8 +122,8 @@ public sealed class ParametersFileTests
     {
         var text = TwinParameterFile.Format(Sample()).Replace("torque_nm: 0.25", "torque_nm: 0", StringComparison.Ordinal);
         var e = Assert.Throws<InputError>(() => TwinParameterFile.Parse(text, Source, Config(), null));
-        Assert.StartsWith("joints[1].noise.torque_nm", e.Location, StringComparison.Ordinal);
-        Assert.Contains("must be > 0", e.Problem, StringComparison.Ordinal);
+        Assert.EndsWith(", key joints[1].noise.torque_nm", e.Location, StringComparison.Ordinal);
+        Assert.Contains("is 0; expected a value in [1E-09, 10000]", e.Problem, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -133,7 +135,7 @@ public sealed class ParametersFileTests
 
         text = TwinParameterFile.Format(Sample()).Replace("schema_version: 1", "schema_version: 7", StringComparison.Ordinal);
         e = Assert.Throws<InputError>(() => TwinParameterFile.Parse(text, Source, Config(), null));
-        Assert.StartsWith("schema_version", e.Location, StringComparison.Ordinal);
+        Assert.EndsWith(", key schema_version", e.Location, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -147,11 +149,11 @@ public sealed class ParametersFileTests
         p.Imus.Clear();
         p.Links[0].Name = "no_such_link";
         var e = Assert.Throws<InputError>(() => TwinParameterFile.Parse(TwinParameterFile.Format(p), Source, null, urdf));
-        Assert.StartsWith("links", e.Location, StringComparison.Ordinal);
+        Assert.EndsWith(", key links", e.Location, StringComparison.Ordinal);
 
         p.Robot = "other";
         e = Assert.Throws<InputError>(() => TwinParameterFile.Parse(TwinParameterFile.Format(p), Source, null, urdf));
-        Assert.StartsWith("robot", e.Location, StringComparison.Ordinal);
+        Assert.EndsWith(", key robot", e.Location, StringComparison.Ordinal);
         Assert.Contains("found 'other'", e.Problem, StringComparison.Ordinal);
     }
 
@@ -228,8 +230,8 @@ public sealed class ParametersFileTests
     [InlineData("torque_ar1: 0.9", "torque_ar1: 0.9995", "joints[1].noise.torque_ar1", "found 0.9995")]
     [InlineData("external_torque_ar1: -0.999", "external_torque_ar1: -1", "joints[1].noise.external_torque_ar1", "found -1")]
     [InlineData("angular_rate_ar1: [0.5, 0.6, 0.7]", "angular_rate_ar1: [0.5, 1.2, 0.7]", "imus[0].angular_rate_ar1", "(axis y)")]
-    [InlineData("coulomb_smoothing_rad_s: 0.05", "coulomb_smoothing_rad_s: 0", "joints[1].friction.coulomb_smoothing_rad_s", "must be > 0")]
-    [InlineData("coulomb_smoothing_rad_s: 0.05", "coulomb_smoothing_rad_s: -0.01", "joints[1].friction.coulomb_smoothing_rad_s", "must be > 0")]
+    [InlineData("coulomb_smoothing_rad_s: 0.05", "coulomb_smoothing_rad_s: 0", "joints[1].friction.coulomb_smoothing_rad_s", "expected a value in [1E-06, 10]")]
+    [InlineData("coulomb_smoothing_rad_s: 0.05", "coulomb_smoothing_rad_s: -0.01", "joints[1].friction.coulomb_smoothing_rad_s", "expected a value in [1E-06, 10]")]
     public void Out_of_range_whitening_or_smoothing_is_refused_naming_the_key(string original, string replacement, string key, string problem)
     {
         var text = TwinParameterFile.Format(WithWhiteningAndSmoothing());
@@ -237,7 +239,7 @@ public sealed class ParametersFileTests
         text = text.Replace(original, replacement, StringComparison.Ordinal);
         var e = Assert.Throws<InputError>(() => TwinParameterFile.Parse(text, Source, Config(), null));
         Assert.Equal(Source, e.Source_);
-        Assert.StartsWith(key + " (line ", e.Location, StringComparison.Ordinal);
+        Assert.Matches($@"^line \d+:\d+, key {System.Text.RegularExpressions.Regex.Escape(key)}$", e.Location);
         Assert.Contains(problem, e.Problem, StringComparison.Ordinal);
         if (key.Contains("ar1", StringComparison.Ordinal)) Assert.Contains("lag-1 autocorrelation must lie in", e.Problem, StringComparison.Ordinal);
     }
@@ -248,7 +250,99 @@ public sealed class ParametersFileTests
         var config = Config();
         config.Loop.RateHz = 500;
         var e = Assert.Throws<InputError>(() => TwinParameterFile.Parse(TwinParameterFile.Format(Sample()), Source, config, null));
-        Assert.StartsWith("rate_hz", e.Location, StringComparison.Ordinal);
+        Assert.EndsWith(", key rate_hz", e.Location, StringComparison.Ordinal);
         Assert.Contains("recalibrate", e.Problem, StringComparison.Ordinal);
+    }
+
+    // ---- issue 11: every refusal class, through Core's one reader ----
+
+    public static TheoryData<string, string, string, string> Refusals => new()
+    {
+        // what is replaced, by what, the key path in the location (or "" for a position only), the problem
+        { "delay_ticks: 2,", "delay_ticks: 2, arx: [1.8, -0.81, 0.005, 0.005],", "joints[1].servo.arx", "unknown key 'arx'" },
+        { "torque_nm: 0.25", "torque_nm: 1e300", "joints[1].noise.torque_nm", "is 1E+300; expected a value in [1E-09, 10000]" },
+        { "torque_nm: 0.25", "torque_nm: 4.9e-324", "joints[1].noise.torque_nm", "is 5E-324; expected a value in [1E-09, 10000]" },
+        { "position_rad: 0.00015", "position_rad: 2", "joints[1].noise.position_rad", "expected a value in [1E-12, 1]" },
+        { "natural_frequency_rad_s: 41.5", "natural_frequency_rad_s: 1e308", "joints[1].servo.natural_frequency_rad_s", "expected a value in [0.1, 10000]" },
+        { "damping_ratio: 0.71", "damping_ratio: 1e9", "joints[1].servo.damping_ratio", "expected a value in [0.001, 100]" },
+        { "coulomb_friction_nm: 1.2", "coulomb_friction_nm: 1e200", "joints[1].friction.coulomb_friction_nm", "expected a value in [0, 10000]" },
+        { "torque_bias_nm: -0.1", "torque_bias_nm: -1e50", "joints[1].noise.torque_bias_nm", "expected a value in [-10000, 10000]" },
+        { "specific_force_sigma_m_s2: [0.04", "specific_force_sigma_m_s2: [1e300", "imus[0].specific_force_sigma_m_s2[0]", "expected a value in [1E-12, 1000]" },
+        { "delay_ticks: 2", "delay_ticks: \"2\"", "joints[1].servo.delay_ticks", "is quoted text \"2\"; expected a whole number" },
+        { "torque_nm: 0.25", "torque_nm: '0.25'", "joints[1].noise.torque_nm", "is quoted text \"0.25\"; expected a number" },
+        { "torque_nm: 0.25", "torque_nm: .inf", "joints[1].noise.torque_nm", "a finite number" },
+        { "rate_hz: 1000", "rate_hz: 1e-300", "rate_hz", "expected a value in [1, 10000]" },
+        { "robot: \"biped_test\"", "robot: \"biped\\0test\"", "robot", "contains a NUL character" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Refusals))]
+    public void Each_refusal_is_one_line_naming_file_position_key_and_expectation(string original, string replacement, string key, string problem)
+    {
+        var text = TwinParameterFile.Format(Sample());
+        Assert.Contains(original, text, StringComparison.Ordinal);
+        text = ReplaceFirst(text, original, replacement);
+        var e = Assert.Throws<InputError>(() => TwinParameterFile.Parse(text, Source, Config(), null));
+        Assert.Equal(Source, e.Source_);
+        Assert.Matches($@"^line \d+:\d+, key {System.Text.RegularExpressions.Regex.Escape(key)}$", e.Location);
+        Assert.Contains(problem, e.Problem, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Theory]
+    [InlineData("    servo: {", "    servo: {{", "malformed YAML")]
+    [InlineData("schema_version: 1\n", "schema_version: 1\n---\nrobot: x\n", "more than one YAML document")]
+    public void Malformed_text_is_one_input_error_with_a_position(string original, string replacement, string problem)
+    {
+        var text = ReplaceFirst(TwinParameterFile.Format(Sample()), original, replacement);
+        var e = Assert.Throws<InputError>(() => TwinParameterFile.Parse(text, Source, Config(), null));
+        Assert.Matches(@"line \d+:\d+", e.Location);
+        Assert.Contains(problem, e.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_hundred_thousand_nested_braces_are_an_input_error_not_a_crash()
+    {
+        var text = TwinParameterFile.Format(Sample()).Replace("    servo: {", "    servo: " + new string('{', 100_000), StringComparison.Ordinal);
+        var e = Assert.Throws<InputError>(() => TwinParameterFile.Parse(text, Source, Config(), null));
+        Assert.Contains("nest more than", e.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_folder_named_as_the_parameter_file_is_refused()
+    {
+        var e = Assert.Throws<InputError>(() => TwinParameterFile.Load(Path.GetTempPath(), Config(), null));
+        Assert.Contains("is a folder", e.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Saving_into_a_missing_folder_or_onto_a_folder_is_an_input_error()
+    {
+        string missing = Path.Combine(Path.GetTempPath(), $"rt-no-such-{Environment.ProcessId}", "twin.yaml");
+        var e = Assert.Throws<InputError>(() => TwinParameterFile.Save(missing, Sample()));
+        Assert.Contains("does not exist; expected an existing folder", e.Problem, StringComparison.Ordinal);
+        e = Assert.Throws<InputError>(() => TwinParameterFile.Save(Path.GetTempPath().TrimEnd('/'), Sample()));
+        Assert.Contains("is a folder", e.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_shipped_twin_parameter_files_load_with_their_configs()
+    {
+        var files = Directory.GetFiles(Rt.TestSupport.RepoPaths.Combine("hil", "robots"), "*.twin.yaml", SearchOption.AllDirectories);
+        Assert.NotEmpty(files);
+        foreach (var f in files)
+        {
+            var config = ConfigLoader.Load(f.Replace(".twin.yaml", ".yaml", StringComparison.Ordinal));
+            Assert.Equal(f, config.Resolve(config.Twin.Parameters));
+            var p = TwinParameterFile.Load(f, config, config.Description);
+            Assert.Equal(config.Joints.Count, p.Joints.Count);
+        }
+    }
+
+    private static string ReplaceFirst(string text, string original, string replacement)
+    {
+        int at = text.IndexOf(original, StringComparison.Ordinal);
+        Assert.True(at >= 0, $"'{original}' not in the formatted file");
+        return string.Concat(text.AsSpan(0, at), replacement, text.AsSpan(at + original.Length));
     }
 }

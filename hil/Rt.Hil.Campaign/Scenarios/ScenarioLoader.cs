@@ -5,7 +5,6 @@ using Rt.Core.Config;
 using Rt.Core.Errors;
 using Rt.Core.Tick;
 using Rt.Safety;
-using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace Rt.Hil.Campaign;
@@ -13,6 +12,7 @@ namespace Rt.Hil.Campaign;
 /// <summary>
 /// Reads HIL scenario files (<c>hil/scenarios/*.yaml</c>, snake_case keys; docs/HIL.md "Scenario files") into
 /// <see cref="Scenario"/> records and validates them against the robot config they name.
+/// Reads through Core's one validating YAML reader (<see cref="YamlInput"/>).
 /// As with the host config: malformed YAML, unknown keys and wrong value types stop at the first one; rule violations
 /// (ranges, targets, parameters per kind, a consistent expectation) are collected and reported together in one
 /// <see cref="InputError"/> naming the file, and per problem the line, the key path (e.g. <c>injections[1].scale</c>) and what was
@@ -62,16 +62,7 @@ public static partial class ScenarioLoader
     private static Scenario Load(string path, Dictionary<string, RtConfig> configs)
     {
         string full = Path.GetFullPath(path);
-        string text;
-        try
-        {
-            text = File.ReadAllText(full);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new InputError(full, "", $"cannot read the scenario: {e.Message}", e);
-        }
-        return Parse(text, full, configs);
+        return Parse(YamlInput.ReadFile(full, "the scenario"), full, configs);
     }
 
     // ------------------------------------------------------------------ names and rules
@@ -94,6 +85,9 @@ public static partial class ScenarioLoader
 
     /// <summary>Largest randomisation fraction (a mass or constant drawn ×(1 ± f) must stay positive and plausible).</summary>
     public const double MaxFraction = 0.5;
+
+    /// <summary>Longest scenario run, simulated seconds (the run's recordings are sized by it).</summary>
+    public const double MaxDurationS = 3600;
 
     /// <summary>Longest sensor latency a scenario may draw, plant substeps (the drive and IMU delay lines' length).</summary>
     public const int MaxSensorLatencySubsteps = 8;
@@ -139,7 +133,7 @@ public static partial class ScenarioLoader
     private static Scenario Parse(string yaml, string source, Dictionary<string, RtConfig> configs)
     {
         ArgumentNullException.ThrowIfNull(yaml);
-        var root = ReadDocument(yaml, source);
+        var root = YamlInput.Parse(yaml, source, "the scenario is empty; expected keys name:, robot:, duration_s:, seed:, expect:, ...");
         var r = new Reader(source);
         var top = r.Mapping(root, "", "a mapping of scenario keys (name:, robot:, duration_s:, expect:, ...)");
         r.CheckKeys(top, "", TopLevelKeys);
@@ -153,8 +147,8 @@ public static partial class ScenarioLoader
         if (motion is not null && motion is not ("hold" or "sine" or "march"))
             r.Problem(top, "motion", $"'{motion}' is not a motion; expected one of hold, sine, march (or leave it out for the config's)");
         double duration = r.RequiredDouble(top, "duration_s", "the run's simulated length in seconds, e.g. 6");
-        if (r.Has(top, "duration_s") && !(duration > 0))
-            r.Problem(top, "duration_s", $"{Num(duration)} s; expected a positive duration");
+        if (r.Has(top, "duration_s") && !(duration > 0 && duration <= MaxDurationS))
+            r.Problem(top, "duration_s", $"{Num(duration)} s; expected a positive duration, at most {Num(MaxDurationS)} s");
         ulong seed = r.RequiredULong(top, "seed", "a whole number ≥ 0 that seeds the randomisation and every sensor's noise");
         var tags = r.StringList(top, "tags");
         for (int i = 0; i < tags.Count; i++)
@@ -166,7 +160,9 @@ public static partial class ScenarioLoader
 
         // The robot config: its joints, links and IMUs are what targets may name.
         RtConfig? config = null;
-        if (robot.Length > 0)
+        if (robot.Length > 0 && YamlInput.PathProblem(robot, YamlInput.PathUse.ExistingFile, Path.GetDirectoryName(source)) is { } robotProblem)
+            r.Problem(top, "robot", $"cannot use the robot config: {robotProblem}");
+        else if (robot.Length > 0)
         {
             string robotPath = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(source)!, robot));
             try
@@ -217,12 +213,12 @@ public static partial class ScenarioLoader
             if (f is < 0 or > MaxFraction) r.Problem(m, key, $"{Num(f)}; expected a fraction in [0, {Num(MaxFraction)}] (values are drawn ×(1 ± f))", p);
             return f;
         }
-        double[]? Range(string key, string unit)
+        double[]? Range(string key, string unit, double max)
         {
             if (r.Child(m, key) is null) return null;
             var v = r.DoubleArray(m, key, p, 2, "[min, max]");
             if (v is null) return null;
-            if (!(v[0] >= 0 && v[1] >= v[0])) r.Problem(m, key, $"[{Num(v[0])}, {Num(v[1])}] {unit}; expected [min, max] with 0 ≤ min ≤ max", p);
+            if (!(v[0] >= 0 && v[1] >= v[0] && v[1] <= max)) r.Problem(m, key, $"[{Num(v[0])}, {Num(v[1])}] {unit}; expected [min, max] with 0 ≤ min ≤ max ≤ {Num(max)}", p);
             return v;
         }
         var result = new Randomisation
@@ -231,9 +227,9 @@ public static partial class ScenarioLoader
             InertiaFraction = Fraction("inertia_fraction"),
             FrictionFraction = Fraction("friction_fraction"),
             MotorConstantFraction = Fraction("motor_constant_fraction"),
-            EncoderNoiseCounts = Range("encoder_noise_counts", "counts") ?? [0, 0],
-            ImuAccelNoiseMs2 = Range("imu_accel_noise_ms2", "m/s²"),
-            ImuGyroNoiseRadS = Range("imu_gyro_noise_rad_s", "rad/s"),
+            EncoderNoiseCounts = Range("encoder_noise_counts", "counts", 1e6) ?? [0, 0],
+            ImuAccelNoiseMs2 = Range("imu_accel_noise_ms2", "m/s²", 1000),
+            ImuGyroNoiseRadS = Range("imu_gyro_noise_rad_s", "rad/s", 100),
         };
         if (r.Child(m, "sensor_latency_substeps") is not null)
         {
@@ -354,13 +350,21 @@ public static partial class ScenarioLoader
             r.Problem(m, "scale", $"{Num(s)}; expected the fraction of torque still delivered, in [0, 1) (0 = total loss, 1 would be no fault)", p);
         if (i.MassKg is { } mass && !(mass > 0 && mass <= 1000))
             r.Problem(m, "mass_kg", $"{Num(mass)} kg; expected a payload in (0, 1000] kg", p);
-        if (i.FrictionNm is { } f && !(f >= 0)) r.Problem(m, "friction_nm", $"{Num(f)} N·m; expected added friction ≥ 0", p);
-        if (i.DampingNms is { } dmp && !(dmp >= 0)) r.Problem(m, "damping_nms", $"{Num(dmp)} N·m·s/rad; expected added damping ≥ 0", p);
+        if (i.FrictionNm is { } f && !(f >= 0 && f <= 1000)) r.Problem(m, "friction_nm", $"{Num(f)} N·m; expected added friction in [0, 1000] N·m", p);
+        if (i.DampingNms is { } dmp && !(dmp >= 0 && dmp <= 1000)) r.Problem(m, "damping_nms", $"{Num(dmp)} N·m·s/rad; expected added damping in [0, 1000] N·m·s/rad", p);
         if (kind == InjectionKind.JointFriction && (i.FrictionNm ?? 0) == 0 && (i.DampingNms ?? 0) == 0 && (i.FrictionNm is not null || i.DampingNms is not null))
             r.Problem(m, i.FrictionNm is not null ? "friction_nm" : "damping_nms", "no friction is added; expected friction_nm and/or damping_nms > 0", p);
         if (i.OffsetRad is { } off && !(off != 0 && Math.Abs(off) <= Math.PI))
             r.Problem(m, "offset_rad", $"{Num(off)} rad; expected a non-zero jump with |offset| ≤ π", p);
-        if (i.NoiseCounts is { } nc && !(nc > 0)) r.Problem(m, "noise_counts", $"{Num(nc)} counts; expected a standard deviation > 0", p);
+        if (i.NoiseCounts is { } nc && !(nc > 0 && nc <= 1e6)) r.Problem(m, "noise_counts", $"{Num(nc)} counts; expected a standard deviation in (0, 1e6] counts", p);
+        void Vector(double[]? v, string key, double max, string unit)
+        {
+            if (v is not null && v.Any(x => Math.Abs(x) > max)) r.Problem(m, key, $"[{string.Join(", ", v.Select(Num))}] {unit}; expected each component in [-{Num(max)}, {Num(max)}] {unit}", p);
+        }
+        Vector(i.ForceN, "force_n", 1e5, "N");
+        Vector(i.TorqueNm, "torque_nm", 1e4, "N·m");
+        Vector(i.AccelBiasMs2, "accel_bias_ms2", 1000, "m/s²");
+        Vector(i.GyroBiasRadS, "gyro_bias_rad_s", 100, "rad/s");
         if (i.Frames is { } fr)
         {
             if (fr < 1) r.Problem(m, "frames", $"{fr}; expected at least 1 lost frame", p);
@@ -462,7 +466,7 @@ public static partial class ScenarioLoader
         {
             case ExpectedOutcome.Stop:
                 if (within is null) r.Problem(m, "within_ms", "outcome stop needs within_ms: the bound from the injection to the stop command on the bus, ms", p);
-                else if (!(within > 0)) r.Problem(m, "within_ms", $"{Num(within.Value)} ms; expected a positive bound", p);
+                else if (!(within > 0 && within <= 60_000)) r.Problem(m, "within_ms", $"{Num(within.Value)} ms; expected a positive bound, at most 60000 ms", p);
                 if (injections == 0) r.Problem(m, "outcome", "outcome stop is measured from the first injection, and the scenario has none; expected injections: or outcome no_trip", p);
                 break;
             case ExpectedOutcome.Warning:
@@ -486,32 +490,6 @@ public static partial class ScenarioLoader
 
     // ------------------------------------------------------------------ YAML plumbing
 
-    private static YamlNode ReadDocument(string yaml, string source)
-    {
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(new StringReader(yaml));
-        }
-        catch (YamlException e)
-        {
-            string message = e.InnerException is not null ? $"{e.Message} {e.InnerException.Message}" : e.Message;
-            throw new InputError(source, $"line {e.Start.Line}, column {e.Start.Column}", $"malformed YAML: {message}", e);
-        }
-        catch (InvalidOperationException e)
-        {
-            throw new InputError(source, "", "malformed YAML: the document ends inside a construct; check for an unclosed [ or { or quote", e);
-        }
-        catch (ArgumentException e)
-        {
-            throw new InputError(source, "", $"malformed YAML: {e.Message}; expected each key once per mapping", e);
-        }
-        if (stream.Documents.Count == 0) throw new InputError(source, "", "the scenario is empty; expected keys name:, robot:, duration_s:, seed:, expect:, ...");
-        if (stream.Documents.Count > 1)
-            throw new InputError(source, $"line {stream.Documents[1].RootNode.Start.Line}", "more than one YAML document ('---'); expected a single document");
-        return stream.Documents[0].RootNode;
-    }
-
     private static string Num(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
 
     private static string SnakeCase(string pascal)
@@ -525,29 +503,26 @@ public static partial class ScenarioLoader
         return sb.ToString();
     }
 
-    /// <summary>Typed access to the YAML tree: type errors throw at once, rule violations are collected.</summary>
+    /// <summary>Typed access to the YAML tree through <see cref="YamlInput"/>: type errors throw at once, rule violations are collected.</summary>
     private sealed class Reader(string source)
     {
         private readonly List<(int Line, string Location, string Message)> _problems = [];
 
-        private static string Join(string parent, string key) => key.Length == 0 ? parent : parent.Length == 0 ? key : $"{parent}.{key}";
-
-        private static string Locate(int line, string path) =>
-            path.Length == 0 ? $"line {line}" : $"line {line}, key {path}";
+        private static string Join(string parent, string key) => YamlInput.Join(parent, key);
 
         public int LineOf(YamlNode node) => (int)node.Start.Line;
 
         /// <summary>A rule violation at <paramref name="key"/> of <paramref name="owner"/> (its line if present, else the owner's).</summary>
         public void Problem(YamlNode owner, string key, string message, string parent = "")
         {
-            int line = LineOf(owner);
+            var at = owner.Start;
             if (owner is YamlMappingNode m && key.Length > 0)
             {
                 foreach (var (k, v) in m.Children)
                 {
                     if (k is YamlScalarNode { Value: { } kv } && kv == key)
                     {
-                        line = (int)k.Start.Line;
+                        at = k.Start;
                         break;
                     }
                 }
@@ -556,12 +531,9 @@ public static partial class ScenarioLoader
             {
                 int open = key.LastIndexOf('[');
                 if (int.TryParse(key.AsSpan(open + 1, key.Length - open - 2), out int idx) && idx < s.Children.Count)
-                    line = LineOf(s.Children[idx]);
-                key = Join(parent, key);
-                _problems.Add((line, Locate(line, key), message));
-                return;
+                    at = s.Children[idx].Start;
             }
-            _problems.Add((line, Locate(line, Join(parent, key)), message));
+            _problems.Add(((int)at.Line, YamlInput.Locate(at, Join(parent, key)), message));
         }
 
         public void ThrowIfProblems()
@@ -575,17 +547,7 @@ public static partial class ScenarioLoader
             }
         }
 
-        private InputError TypeError(YamlNode node, string path, string expected)
-        {
-            string? kind = node switch
-            {
-                YamlMappingNode => "a mapping",
-                YamlSequenceNode => "a list",
-                _ => null,
-            };
-            string problem = kind is null ? $"wrong value type; expected {expected}" : $"found {kind}; expected {expected}";
-            return new InputError(source, Locate(LineOf(node), path.Length == 0 ? "(top level)" : path), problem);
-        }
+        private InputError TypeError(YamlNode node, string path, string expected) => YamlInput.TypeError(source, node, path, expected);
 
         public YamlMappingNode Mapping(YamlNode node, string path, string expected) =>
             node as YamlMappingNode ?? throw TypeError(node, path, expected);
@@ -593,34 +555,21 @@ public static partial class ScenarioLoader
         public YamlSequenceNode Sequence(YamlNode node, string path, string expected) =>
             node as YamlSequenceNode ?? throw TypeError(node, path, expected);
 
-        public void CheckKeys(YamlMappingNode m, string path, IReadOnlyCollection<string> known)
-        {
-            foreach (var (k, _) in m.Children)
-            {
-                if (k is not YamlScalarNode { Value: { Length: > 0 } key })
-                    throw new InputError(source, Locate(LineOf(k), path.Length == 0 ? "(top level)" : path), "a key must be plain text");
-                if (!known.Contains(key))
-                    throw new InputError(source, Locate(LineOf(k), Join(path, key)), $"unknown key '{key}'; expected one of: {string.Join(", ", known.Order(StringComparer.Ordinal))}");
-            }
-        }
-
-        private static bool IsNull(YamlNode node) =>
-            node is YamlScalarNode { Style: ScalarStyle.Plain, Value: null or "" or "~" or "null" or "Null" or "NULL" };
+        public void CheckKeys(YamlMappingNode m, string path, IReadOnlyCollection<string> known) => YamlInput.CheckKeys(source, m, path, known);
 
         /// <summary>The value node of <paramref name="key"/>, or null when absent or written empty (<c>key:</c>).</summary>
         public YamlNode? Child(YamlMappingNode m, string key)
         {
             foreach (var (k, v) in m.Children)
             {
-                if (k is YamlScalarNode { Value: { } kv } && kv == key) return IsNull(v) ? null : v;
+                if (k is YamlScalarNode { Value: { } kv } && kv == key) return YamlInput.IsNull(v) ? null : v;
             }
             return null;
         }
 
         public bool Has(YamlMappingNode m, string key) => Child(m, key) is not null;
 
-        private string Scalar(YamlNode node, string path, string expected) =>
-            node is YamlScalarNode s ? s.Value ?? "" : throw TypeError(node, path, expected);
+        private string Scalar(YamlNode node, string path, string expected) => YamlInput.Text(source, node, path, expected);
 
         public string RequiredString(YamlMappingNode m, string key, string parent, string expected)
         {
@@ -635,23 +584,10 @@ public static partial class ScenarioLoader
         public string? OptionalString(YamlMappingNode m, string key, string parent = "") =>
             Child(m, key) is { } v ? Scalar(v, Join(parent, key), "text") : null;
 
-        public bool? OptionalBool(YamlMappingNode m, string key, string parent = "")
-        {
-            if (Child(m, key) is not { } v) return null;
-            string text = Scalar(v, Join(parent, key), "true or false");
-            return bool.TryParse(text, out bool b) ? b : throw TypeError(v, Join(parent, key), $"true or false, got '{text}'");
-        }
+        public bool? OptionalBool(YamlMappingNode m, string key, string parent = "") =>
+            Child(m, key) is { } v ? YamlInput.Bool(source, v, Join(parent, key)) : null;
 
-        private double Real(YamlNode v, string path)
-        {
-            string text = Scalar(v, path, "a number");
-            if (text.TrimStart('+', '-').ToLowerInvariant() is ".nan" or ".inf")
-                throw TypeError(v, path, $"a finite number, got '{text}' (NaN and infinity are not allowed)");
-            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double d))
-                throw TypeError(v, path, $"a number, got '{text}'");
-            if (!double.IsFinite(d)) throw TypeError(v, path, $"a finite number, got '{text}' (NaN and infinity are not allowed)");
-            return d;
-        }
+        private double Real(YamlNode v, string path) => YamlInput.Real(source, v, path);
 
         public double RequiredDouble(YamlMappingNode m, string key, string expected, string parent = "")
         {
@@ -666,17 +602,8 @@ public static partial class ScenarioLoader
         public double? OptionalDouble(YamlMappingNode m, string key, string parent = "") =>
             Child(m, key) is { } v ? Real(v, Join(parent, key)) : null;
 
-        private long Whole(YamlNode v, string path, long min, long max)
-        {
-            string text = Scalar(v, path, "a whole number").Replace("_", "", StringComparison.Ordinal);
-            if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long n))
-                throw TypeError(v, path, $"a whole number, got '{text}'");
-            if (n < min || n > max) throw TypeError(v, path, $"a whole number in [{min}, {max}], got '{text}'");
-            return n;
-        }
-
         public int? OptionalInt(YamlMappingNode m, string key, string parent = "") =>
-            Child(m, key) is { } v ? (int)Whole(v, Join(parent, key), int.MinValue, int.MaxValue) : null;
+            Child(m, key) is { } v ? (int)YamlInput.Integer(source, v, Join(parent, key), int.MinValue, int.MaxValue) : null;
 
         public ulong RequiredULong(YamlMappingNode m, string key, string expected)
         {
@@ -685,10 +612,7 @@ public static partial class ScenarioLoader
                 Problem(m, key, $"missing key '{key}'; expected {expected}");
                 return 0;
             }
-            string text = Scalar(v, key, expected).Replace("_", "", StringComparison.Ordinal);
-            return ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out ulong u)
-                ? u
-                : throw TypeError(v, key, $"{expected}, got '{text}'");
+            return YamlInput.UnsignedInteger(source, v, key);
         }
 
         public List<string> StringList(YamlMappingNode m, string key, string parent = "")
@@ -719,7 +643,7 @@ public static partial class ScenarioLoader
             var seq = Sequence(v, path, expected);
             if (seq.Children.Count != length) throw TypeError(seq, path, $"{expected} ({length} whole numbers), got {seq.Children.Count}");
             var result = new int[length];
-            for (int i = 0; i < length; i++) result[i] = (int)Whole(seq.Children[i], $"{path}[{i}]", int.MinValue, int.MaxValue);
+            for (int i = 0; i < length; i++) result[i] = (int)YamlInput.Integer(source, seq.Children[i], $"{path}[{i}]", int.MinValue, int.MaxValue);
             return result;
         }
     }

@@ -1,8 +1,6 @@
 using System.Text;
 using Rt.Core.Description;
 using Rt.Core.Errors;
-using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
 
 namespace Rt.Core.Config;
 
@@ -19,16 +17,7 @@ public static class ConfigLoader
     public static RtConfig Load(string path)
     {
         string full = Path.GetFullPath(path);
-        string text;
-        try
-        {
-            text = File.ReadAllText(full);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new InputError(full, "", $"cannot read the configuration: {e.Message}", e);
-        }
-        return Parse(text, full);
+        return Parse(YamlInput.ReadFile(full, "the configuration"), full);
     }
 
     /// <summary>
@@ -44,7 +33,8 @@ public static class ConfigLoader
         config.SourcePath = source;
 
         var problems = new List<(int Line, string Location, string Message)>();
-        if (!string.IsNullOrWhiteSpace(config.Robot.Description))
+        // A description path that is not an existing file is reported by the validator's path rule; only a usable one is parsed.
+        if (!string.IsNullOrWhiteSpace(config.Robot.Description) && ConfigValidator.PathProblem(config, "robot.description") is null)
         {
             try
             {
@@ -73,50 +63,9 @@ public static class ConfigLoader
     /// <summary>Not real-time safe. Binds YAML onto a fresh <see cref="RtConfig"/> without loading the URDF or validating.</summary>
     public static RtConfig Bind(string yaml, string sourcePath, ConfigKeyLines lines)
     {
-        var stream = new YamlStream();
-        var parser = new TrackingParser(new Parser(new StringReader(yaml)));
-        try
-        {
-            stream.Load(parser);
-        }
-        catch (YamlException e)
-        {
-            string message = e.InnerException is not null ? $"{e.Message} {e.InnerException.Message}" : e.Message;
-            throw new InputError(sourcePath, $"line {e.Start.Line}, column {e.Start.Column}", $"malformed YAML: {message}", e);
-        }
-        catch (InvalidOperationException e)
-        {
-            // YamlDotNet's scanner throws this (without a position) on some unterminated constructs, e.g. "[1000".
-            throw new InputError(sourcePath, $"after line {parser.LastGood.Line}, column {parser.LastGood.Column}",
-                "malformed YAML: the document ends inside a construct; check for an unclosed [ or { or quote", e);
-        }
-        catch (ArgumentException e)
-        {
-            // Older YamlDotNet builds surface a duplicate mapping key this way.
-            throw new InputError(sourcePath, "", $"malformed YAML: {e.Message}; expected each key once per mapping", e);
-        }
-        if (stream.Documents.Count == 0) throw new InputError(sourcePath, "", "the configuration is empty; expected sections robot:, loop:, joints:, ...");
-        if (stream.Documents.Count > 1)
-        {
-            throw new InputError(sourcePath, $"line {stream.Documents[1].RootNode.Start.Line}", "more than one YAML document ('---'); expected a single document");
-        }
-        var config = new YamlBinder(sourcePath, lines).BindRoot<RtConfig>(stream.Documents[0].RootNode);
+        var root = YamlInput.Parse(yaml, sourcePath, "the configuration is empty; expected sections robot:, loop:, joints:, ...");
+        var config = new YamlBinder(sourcePath, lines).BindRoot<RtConfig>(root);
         config.SourcePath = sourcePath;
         return config;
-    }
-
-    /// <summary>Remembers where the last successfully parsed event ended, for errors the parser reports without a position.</summary>
-    private sealed class TrackingParser(IParser inner) : IParser
-    {
-        public Mark LastGood { get; private set; } = Mark.Empty;
-
-        public YamlDotNet.Core.Events.ParsingEvent? Current => inner.Current;
-
-        public bool MoveNext()
-        {
-            bool moved = inner.MoveNext();
-            if (inner.Current is { } current) LastGood = current.End;
-            return moved;
-        }
     }
 }

@@ -86,7 +86,11 @@ public sealed class JointDriveConfig
     /// <summary>Encoder counts per motor revolution.</summary>
     public long EncoderCountsPerRev { get; set; }
 
-    /// <summary>Motor torque constant, N·m per A.</summary>
+    /// <summary>
+    /// Motor torque constant, N·m per A. Not a key of the file: nothing in the host uses it (torque goes to the drive
+    /// in per-mille of <see cref="RatedTorqueNm"/>), and a key that is read but never used would be silently ignored.
+    /// </summary>
+    [YamlIgnore]
     public double TorqueConstantNmPerA { get; set; }
 
     /// <summary>Motor rated torque (N·m at the motor shaft): CiA 402 torque objects are in per-mille of this.</summary>

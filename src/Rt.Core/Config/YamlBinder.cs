@@ -31,14 +31,10 @@ internal sealed class YamlBinder(string source, ConfigKeyLines lines)
         var nullable = Nullable.GetUnderlyingType(type);
         if (nullable is not null) type = nullable;
 
-        if (type == typeof(string)) return Scalar(node, path, "text");
-        if (type == typeof(bool))
-        {
-            var text = Scalar(node, path, "true or false");
-            if (bool.TryParse(text, out bool b)) return b;
-            throw TypeError(node, path, $"true or false, got '{text}'");
-        }
-        if (type == typeof(double) || type == typeof(float)) return ParseReal(node, path, type);
+        if (type == typeof(string)) return YamlInput.Text(source, node, path);
+        if (type == typeof(bool)) return YamlInput.Bool(source, node, path);
+        if (type == typeof(double)) return YamlInput.Real(source, node, path);
+        if (type == typeof(float)) return (float)YamlInput.Real(source, node, path, float.MinValue, float.MaxValue, "");
         if (type == typeof(int) || type == typeof(long) || type == typeof(uint) || type == typeof(ulong)
             || type == typeof(short) || type == typeof(ushort) || type == typeof(byte))
         {
@@ -73,14 +69,14 @@ internal sealed class YamlBinder(string source, ConfigKeyLines lines)
         var properties = KeysOf(type);
         foreach (var (keyNode, valueNode) in mapping.Children)
         {
-            string key = KeyText(keyNode, path);
-            string keyPath = path.Length == 0 ? key : $"{path}.{key}";
+            string key = YamlInput.KeyText(source, keyNode, path);
+            string keyPath = YamlInput.Join(path, key);
             if (!properties.TryGetValue(key, out var property))
             {
                 var known = string.Join(", ", properties.Keys.Order(StringComparer.Ordinal));
-                throw new InputError(source, $"line {keyNode.Start.Line}, key {keyPath}", $"unknown key '{key}'; expected one of: {known}");
+                throw YamlInput.Error(source, keyNode, keyPath, $"unknown key '{key}'; expected one of: {known}");
             }
-            lines.Record(keyPath, (int)keyNode.Start.Line);
+            lines.Record(keyPath, keyNode.Start);
             if (IsNull(valueNode)) continue; // "key:" with no value keeps the default
             property.SetValue(target, Bind(valueNode, property.PropertyType, keyPath, property.GetValue(target)));
         }
@@ -94,9 +90,9 @@ internal sealed class YamlBinder(string source, ConfigKeyLines lines)
         var valueType = type.GetGenericArguments()[1];
         foreach (var (keyNode, valueNode) in mapping.Children)
         {
-            string key = KeyText(keyNode, path);
-            string keyPath = path.Length == 0 ? key : $"{path}.{key}";
-            lines.Record(keyPath, (int)keyNode.Start.Line);
+            string key = YamlInput.KeyText(source, keyNode, path);
+            string keyPath = YamlInput.Join(path, key);
+            lines.Record(keyPath, keyNode.Start);
             dictionary[key] = IsNull(valueNode) && valueType.IsClass && valueType != typeof(string)
                 ? Activator.CreateInstance(valueType)
                 : Bind(valueNode, valueType, keyPath, null);
@@ -112,7 +108,7 @@ internal sealed class YamlBinder(string source, ConfigKeyLines lines)
         {
             var item = sequence.Children[i];
             string itemPath = $"{path}[{i}]";
-            lines.Record(itemPath, (int)item.Start.Line);
+            lines.Record(itemPath, item.Start);
             if (IsNull(item)) throw TypeError(item, itemPath, "a value, got an empty list item");
             items.Add(Bind(item, itemType, itemPath, null));
         }
@@ -132,56 +128,25 @@ internal sealed class YamlBinder(string source, ConfigKeyLines lines)
         return keys;
     }
 
-    private string KeyText(YamlNode keyNode, string path) =>
-        keyNode is YamlScalarNode { Value: { Length: > 0 } key }
-            ? key
-            : throw new InputError(source, $"line {keyNode.Start.Line}, key {(path.Length == 0 ? "(top level)" : path)}", "a key must be plain text");
-
-    private static bool IsNull(YamlNode node) =>
-        node is YamlScalarNode { Style: ScalarStyle.Plain, Value: null or "" or "~" or "null" or "Null" or "NULL" };
-
-    private string Scalar(YamlNode node, string path, string expected)
-    {
-        if (node is not YamlScalarNode scalar) throw TypeError(node, path, expected);
-        return scalar.Value ?? "";
-    }
-
-    private object ParseReal(YamlNode node, string path, Type type)
-    {
-        var text = Scalar(node, path, "a number");
-        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
-        {
-            throw TypeError(node, path, $"a number, got '{text}'");
-        }
-        if (!double.IsFinite(value)) throw TypeError(node, path, $"a finite number, got '{text}' (NaN and infinity are not allowed)");
-        return type == typeof(float) ? (float)value : value;
-    }
+    private static bool IsNull(YamlNode node) => YamlInput.IsNull(node);
 
     private object ParseInteger(YamlNode node, string path, Type type)
     {
-        var text = Scalar(node, path, "a whole number").Replace("_", "", StringComparison.Ordinal);
-        bool hex = text.StartsWith("0x", StringComparison.OrdinalIgnoreCase);
-        bool ok = decimal.TryParse(hex ? "0" : text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out decimal value);
-        if (hex)
-        {
-            ok = ulong.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong h);
-            value = h;
-        }
-        if (!ok) throw TypeError(node, path, $"a whole number, got '{text}'");
-        try
-        {
-            return Convert.ChangeType(value, type, CultureInfo.InvariantCulture);
-        }
-        catch (OverflowException)
-        {
-            throw TypeError(node, path, $"a whole number that fits {type.Name}, got '{text}'");
-        }
+        if (type == typeof(ulong)) return YamlInput.UnsignedInteger(source, node, path);
+        var (min, max) = type == typeof(int) ? (int.MinValue, int.MaxValue)
+            : type == typeof(uint) ? (uint.MinValue, uint.MaxValue)
+            : type == typeof(short) ? (short.MinValue, short.MaxValue)
+            : type == typeof(ushort) ? (ushort.MinValue, ushort.MaxValue)
+            : type == typeof(byte) ? (byte.MinValue, byte.MaxValue)
+            : (long.MinValue, long.MaxValue);
+        long value = YamlInput.Integer(source, node, path, min, max);
+        return Convert.ChangeType(value, type, CultureInfo.InvariantCulture);
     }
 
     private object ParseEnum(YamlNode node, string path, Type type)
     {
         var names = Enum.GetNames(type);
-        var text = Scalar(node, path, $"one of {string.Join(", ", names.Select(Naming.Apply))}");
+        var text = YamlInput.Text(source, node, path, $"one of {string.Join(", ", names.Select(Naming.Apply))}");
         // "in_process", "InProcess" and "inprocess" all name BusKind.InProcess.
         string wanted = text.Replace("_", "", StringComparison.Ordinal);
         foreach (var name in names)
@@ -191,16 +156,5 @@ internal sealed class YamlBinder(string source, ConfigKeyLines lines)
         throw TypeError(node, path, $"one of {string.Join(", ", names.Select(Naming.Apply))}, got '{text}'");
     }
 
-    private InputError TypeError(YamlNode node, string path, string expected)
-    {
-        string? kind = node switch
-        {
-            YamlMappingNode => "a mapping",
-            YamlSequenceNode => "a list",
-            _ => null,
-        };
-        string problem = kind is null ? $"wrong value type; expected {expected}" : $"found {kind}; expected {expected}";
-        string key = path.Length == 0 ? "(top level)" : path;
-        return new InputError(source, $"line {node.Start.Line}, key {key}", problem);
-    }
+    private InputError TypeError(YamlNode node, string path, string expected) => YamlInput.TypeError(source, node, path, expected);
 }

@@ -119,6 +119,7 @@ public static class UrdfParser
         var massElement = values.Required(element, "mass");
         double mass = values.Number(massElement, "value");
         if (mass <= 0) throw values.Error(massElement.Attribute("value")!, $"mass is {mass} kg; expected a positive mass");
+        if (mass > MaxMassKg) throw values.Error(massElement.Attribute("value")!, $"mass is {mass} kg; expected a value in (0, {MaxMassKg}] kg");
         var inertia = values.Required(element, "inertia");
         double ixx = values.Number(inertia, "ixx"), ixy = values.Number(inertia, "ixy"), ixz = values.Number(inertia, "ixz");
         double iyy = values.Number(inertia, "iyy"), iyz = values.Number(inertia, "iyz"), izz = values.Number(inertia, "izz");
@@ -227,12 +228,17 @@ public static class UrdfParser
         return new Joint(name, type, parent, child, origin, axis, limits, dynamics);
     }
 
+    /// <summary>Plausible bounds of URDF limits and masses (docs/CONFIG.md "Bounds"): a typo like 1e308 is refused, not trusted.</summary>
+    public const double MaxEffort = 100_000, MaxVelocity = 1000, MaxPosition = 1000, MaxMassKg = 10_000;
+
     private static JointLimits ReadLimits(UrdfValues values, XElement element, bool hasPositionLimits)
     {
         double effort = values.Number(element, "effort");
         double velocity = values.Number(element, "velocity");
         if (effort <= 0) throw values.Error(element.Attribute("effort")!, $"effort is {effort}; expected a positive torque (N·m) or force (N) limit");
         if (velocity <= 0) throw values.Error(element.Attribute("velocity")!, $"velocity is {velocity}; expected a positive speed limit");
+        if (effort > MaxEffort) throw values.Error(element.Attribute("effort")!, $"effort is {effort}; expected a value in (0, {MaxEffort}] N·m (or N)");
+        if (velocity > MaxVelocity) throw values.Error(element.Attribute("velocity")!, $"velocity is {velocity}; expected a value in (0, {MaxVelocity}] rad/s (or m/s)");
         if (!hasPositionLimits)
         {
             // A continuous joint has no position bounds; URDF ignores lower/upper on it.
@@ -241,6 +247,8 @@ public static class UrdfParser
         double lower = values.Number(element, "lower", 0);
         double upper = values.Number(element, "upper", 0);
         if (lower > upper) throw values.Error(element, $"lower ({lower}) is above upper ({upper}); expected lower <= upper");
+        if (Math.Abs(lower) > MaxPosition) throw values.Error(element.Attribute("lower")!, $"lower is {lower}; expected a value in [-{MaxPosition}, {MaxPosition}] rad (or m)");
+        if (Math.Abs(upper) > MaxPosition) throw values.Error(element.Attribute("upper")!, $"upper is {upper}; expected a value in [-{MaxPosition}, {MaxPosition}] rad (or m)");
         return new JointLimits(lower, upper, effort, velocity);
     }
 

@@ -98,7 +98,7 @@ public sealed class JointParameters
 /// The drive's closed position loop, in the form of <see cref="Models.ServoParameters"/>:
 /// q̈ = ω²(G·u − q) + 2ζω(K_v·v_ff − q̇), the command of tick k−d acting over [k, k+1].
 /// The fitted discrete form y[t] = a1·y[t−1] + a2·y[t−2] + b1·u[t−1−d] + b2·u[t−2−d] (+ c1, c2 on v_ff) is kept
-/// in <see cref="Arx"/> for the record.
+/// in <see cref="Arx"/> for the calibration report (not in the file).
 /// </summary>
 public sealed class JointServoParameters
 {
@@ -108,7 +108,10 @@ public sealed class JointServoParameters
     public int DelayTicks { get; set; } = 1;
     public double VelocityFeedforwardGain { get; set; } = 1.0; // as ServoParameters.Nominal: the drive applies the velocity feed-forward it is sent
 
-    /// <summary>Discrete ARX coefficients [a1, a2, b1, b2] or [a1, a2, b1, b2, c1, c2]; empty when not fitted.</summary>
+    /// <summary>
+    /// Discrete ARX coefficients [a1, a2, b1, b2] or [a1, a2, b1, b2, c1, c2]; empty when not fitted. In memory only,
+    /// for the calibration report: the twin does not use them, so the file neither writes nor accepts an <c>arx</c> key.
+    /// </summary>
     public double[] Arx { get; set; } = [];
 }
 
@@ -175,4 +178,39 @@ public sealed class ChannelFit
     public string Channel { get; set; } = "";
     public double R2 { get; set; }
     public double ResidualSigma { get; set; }
+}
+
+/// <summary>
+/// Plausible ranges of every number in a twin-parameter file (docs/CONFIG.md, "Twin-parameter file"). The twin's
+/// detectors divide by σ and the servo model integrates with ω and ζ: a σ of 1e300 or 4.9e-324, or a natural frequency
+/// of 1e308, would blind or overflow the cross-check, so such a file is refused at load, naming key, value and range.
+/// </summary>
+public static class TwinParameterBounds
+{
+    /// <summary>Most joints, IMUs or links in one file.</summary>
+    public const int MaxEntries = 256;
+
+    public static readonly (double Min, double Max) RateHz = (1, 10_000);
+    public static readonly (double Min, double Max) NaturalFrequencyRadS = (0.1, 10_000);
+    public static readonly (double Min, double Max) DampingRatio = (1e-3, 100);
+    public static readonly (double Min, double Max) ServoGain = (0.01, 100);
+    public static readonly (double Min, double Max) FeedforwardGain = (0, 10);
+    public static readonly (double Min, double Max) CoulombSmoothingRadS = (1e-6, 10);
+    public static readonly (double Min, double Max) FrictionNm = (0, 10_000);
+    public static readonly (double Min, double Max) ViscousNmsPerRad = (0, 10_000);
+
+    /// <summary>Innovation σ per channel: positive, above what a double resolves in a sum, below any physical meaning.</summary>
+    public static readonly (double Min, double Max) PositionSigmaRad = (1e-12, 1);
+    public static readonly (double Min, double Max) VelocitySigmaRadS = (1e-12, 100);
+    public static readonly (double Min, double Max) TorqueSigmaNm = (1e-9, 10_000);
+    public static readonly (double Min, double Max) AngularRateSigmaRadS = (1e-12, 100);
+    public static readonly (double Min, double Max) SpecificForceSigmaMs2 = (1e-12, 1000);
+
+    /// <summary>Link inertial parameters (kg, kg·m, kg·m²) and identified base parameters, by magnitude.</summary>
+    public static readonly (double Min, double Max) Inertial = (-10_000, 10_000);
+    public static readonly (double Min, double Max) R2 = (-1e6, 1);
+    public static readonly (double Min, double Max) ResidualSigma = (0, 1e6);
+
+    /// <summary>A bias may be as large as the channel's largest σ, either sign.</summary>
+    public static (double Min, double Max) Bias((double Min, double Max) sigma) => (-sigma.Max, sigma.Max);
 }

@@ -34,7 +34,7 @@ public sealed class ConfigLoaderTests
         string yaml = string.Concat(Biped12.AsSpan(0, at), newText, Biped12.AsSpan(at + oldText.Length));
         int line = Biped12.AsSpan(0, at).Count('\n') + 1 + LeadingNewlines(newText) + lineOffset;
         var error = Reject(yaml);
-        Assert.Contains($"line {line}, key {key}", error.Message, StringComparison.Ordinal);
+        Assert.Matches(new Regex($@"line {line}:\d+, key {Regex.Escape(key)}"), error.Message);
         Assert.Contains(problem, error.Message, StringComparison.Ordinal);
         return error;
     }
@@ -53,7 +53,6 @@ public sealed class ConfigLoaderTests
                 drive: 0
                 gear_ratio: 100
                 encoder_counts_per_rev: 131072
-                torque_constant_nm_per_a: 0.1
                 rated_torque_nm: 0.5
                 limits: { position_min_rad: 0, position_max_rad: 2, velocity_rad_s: 5, acceleration_rad_s2: 50, torque_nm: 100 }
             """;
@@ -160,7 +159,7 @@ public sealed class ConfigLoaderTests
 
     [Fact]
     public void A_number_too_large_for_its_field_is_rejected() =>
-        RejectEdit("    drive: 3", "    drive: 99999999999", "joints[3].drive", "fits Int32", JointLine("l_knee"));
+        RejectEdit("    drive: 3", "    drive: 99999999999", "joints[3].drive", "expected a whole number in [-2147483648, 2147483647]", JointLine("l_knee"));
 
     // ---- validation rules: collected and reported together ----
 
@@ -228,8 +227,8 @@ public sealed class ConfigLoaderTests
         RejectEdit("    encoder_counts_per_rev: 131072", "    encoder_counts_per_rev: 0", "joints[0].encoder_counts_per_rev", "expected positive counts");
 
     [Fact]
-    public void The_torque_constant_must_be_positive() =>
-        RejectEdit("    torque_constant_nm_per_a: 0.1", "    torque_constant_nm_per_a: 0", "joints[0].torque_constant_nm_per_a", "positive motor torque constant");
+    public void The_unused_torque_constant_is_an_unknown_key_not_silently_ignored() =>
+        RejectEdit("    rated_torque_nm: 0.25", "    torque_constant_nm_per_a: 0.1\n    rated_torque_nm: 0.25", "joints[0].torque_constant_nm_per_a", "unknown key 'torque_constant_nm_per_a'");
 
     [Fact]
     public void The_rated_torque_must_be_positive() =>
@@ -385,7 +384,7 @@ public sealed class ConfigLoaderTests
             File.WriteAllText(configPath, Biped12);
             var e = Assert.Throws<InputError>(() => ConfigLoader.Load(configPath));
             int line = Biped12.AsSpan(0, Biped12.IndexOf("- name: l_ankle_roll", StringComparison.Ordinal)).Count('\n') + 1;
-            Assert.Contains($"line {line}, key joints[5].name: 'l_ankle_roll' is a fixed joint in the URDF", e.Message, StringComparison.Ordinal);
+            Assert.Matches(new Regex($@"line {line}:\d+, key joints\[5\]\.name: 'l_ankle_roll' is a fixed joint in the URDF"), e.Message);
         }
         finally
         {
@@ -404,7 +403,7 @@ public sealed class ConfigLoaderTests
         Assert.Contains("3 problems in the configuration:", e.Message, StringComparison.Ordinal);
         var lines = e.Message.Split('\n').Skip(1).Select(l => l.Trim()).ToArray();
         Assert.Equal(3, lines.Length);
-        Assert.StartsWith("line 10, key loop.rate_hz:", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("line 10:3, key loop.rate_hz:", lines[0], StringComparison.Ordinal);
         Assert.Contains("key joints[3].name:", lines[1], StringComparison.Ordinal);
         Assert.Contains("key bus.frame_loss_budget:", lines[2], StringComparison.Ordinal);
     }

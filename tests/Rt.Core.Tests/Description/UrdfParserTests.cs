@@ -193,6 +193,14 @@ public sealed class UrdfParserTests
         AssertMentions(Reject(oldText, newText), line, attribute, "not finite");
 
     [Theory]
+    [InlineData("effort=\"20\"", "effort=\"1e308\"", "attribute 'effort'", "(0, 100000]")]
+    [InlineData("velocity=\"3\"", "velocity=\"5000\"", "attribute 'velocity'", "(0, 1000]")]
+    [InlineData("upper=\"1\"", "upper=\"1e308\"", "attribute 'upper'", "[-1000, 1000]")]
+    [InlineData("<mass value=\"1\"/>", "<mass value=\"1e9\"/>", "attribute 'value'", "(0, 10000] kg")]
+    public void Limits_and_masses_beyond_plausible_bounds_are_rejected(string oldText, string newText, string attribute, string range) =>
+        AssertMentions(Reject(oldText, newText), attribute, range);
+
+    [Theory]
     [InlineData("rpy=\"0 0 0\"/>\n    <axis", "rpy=\"0 0\"/>\n    <axis", "line 29", "attribute 'rpy'", "2 component(s)")]
     [InlineData("<axis xyz=\"0 1 0\"/>", "<axis xyz=\"0 1 0 0\"/>", "line 38", "attribute 'xyz'", "more than 3 components")]
     [InlineData("<origin xyz=\"0 0 0.15\"/>", "<origin xyz=\"0.15\"/>", "line 16", "attribute 'xyz'", "1 component(s)")]
