@@ -54,7 +54,9 @@ internal sealed class Rig
         Layout = new ChannelLayout(["hip", "knee"], ["pelvis_imu"]);
         S = new TickState(2, 1, Layout) { PeriodNs = PeriodNs };
         Recorder = new FlightRecorder(Layout, PeriodNs, 0.2);
-        Sup = new SafetySupervisor(Config, 2, Layout, PeriodNs, Events, EStop, Reset, Enable, withRecorder ? Recorder : null);
+        // The rig is a bench (a model plant): its tests may weaken a stop trigger, which a robot's config may not.
+        Sup = new SafetySupervisor(Config, SafetyConfigValidator.Validate(Config, onBench: true), 2, Layout, PeriodNs, Events, EStop, Reset, Enable,
+            withRecorder ? Recorder : null);
         _lastTargetPos = new double[2];
         _lastTargetVel = new double[2];
         S.MotionRequested = true;
