@@ -84,12 +84,14 @@ internal sealed class SupervisorLimits
     }
 
     /// <summary>Counters per trigger: one per twin channel, joint or IMU, or one for the bus/loop-wide triggers.</summary>
-    public int Width(SafetyTrigger t) => t switch
+    public int Width(SafetyTrigger t) => Width(t, Channels, Joints, Imus);
+
+    public static int Width(SafetyTrigger t, int channels, int joints, int imus) => t switch
     {
-        SafetyTrigger.TwinDivergence => Math.Max(1, Channels),
+        SafetyTrigger.TwinDivergence => Math.Max(1, channels),
         SafetyTrigger.Collision or SafetyTrigger.PositionLimit or SafetyTrigger.VelocityLimit or SafetyTrigger.TorqueLimit
-            or SafetyTrigger.FollowingError or SafetyTrigger.DriveFault => Math.Max(1, Joints),
-        SafetyTrigger.ImuFault => Math.Max(1, Imus),
+            or SafetyTrigger.FollowingError or SafetyTrigger.DriveFault => Math.Max(1, joints),
+        SafetyTrigger.ImuFault => Math.Max(1, imus),
         _ => 1,
     };
 

@@ -201,8 +201,8 @@ public sealed class HostSession : IDisposable
     private void BuildSafety()
     {
         // Validate first: a trigger without a reaction or a ramp that cannot stop in time refuses the session here.
-        var policy = SafetyConfigValidator.Validate(Config);
-        SafetyEvents = new SpscRing<SafetyEvent>(1024);
+        var policy = SafetyConfigValidator.Validate(Config, onBench: Options.Bench);
+        SafetyEvents = new SpscRing<SafetyEvent>(SafetyEventBudget.RingCapacity(policy, Layout, PeriodNs));
         FlightRecorder = new FlightRecorder(Layout, PeriodNs, Config.Safety.FlightRecorderS);
         IDigitalInput? estop, reset;
         IDigitalOutput? enable;
@@ -220,14 +220,15 @@ public sealed class HostSession : IDisposable
         }
         Supervisor = new SafetySupervisor(Config, policy, Config.Joints.Count, Layout, PeriodNs, SafetyEvents, estop, reset, enable, FlightRecorder);
         Safety = Supervisor;
-        SafetyLog = Own(new SafetyLog(ResolveState(sa.LogPath), SafetyEvents, FlightRecorder, StateDirectory, forward: e => SafetyEventForwarded?.Invoke(e)));
+        SafetyLog = Own(new SafetyLog(ResolveState(sa.LogPath), SafetyEvents, FlightRecorder, StateDirectory, forward: e => SafetyEventForwarded?.Invoke(e), policyDigest: policy.Digest));
         SafetyLog.Start();
         if (!string.IsNullOrEmpty(sa.ResetSocket))
         {
-            Own(new LocalResetSocket(ResolveState(sa.ResetSocket), Supervisor));
-            Notes.Add($"safety: local reset socket {ResolveState(sa.ResetSocket)} (mode 0600)");
+            Own(LocalResetSocket.Open(Config, ResolveState(sa.ResetSocket), Supervisor));
+            Notes.Add($"safety: local reset socket {ResolveState(sa.ResetSocket)} (mode {sa.ResetSocketMode}{(sa.ResetSocketGroup.Length > 0 ? ", group " + sa.ResetSocketGroup : "")})");
         }
         Notes.Add($"safety: supervisor log {ResolveState(sa.LogPath)}; flight recorder {Config.Safety.FlightRecorderS} s");
+        Notes.Add($"safety policy digest {policy.Digest}{(Supervisor.EnableRefusal is { } refusal ? "; " + refusal : "")}");
     }
 
     private void BuildTelemetry(List<ITickSink> sinks)
