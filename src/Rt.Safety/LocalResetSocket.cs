@@ -56,10 +56,19 @@ public sealed class LocalResetSocket : IDisposable
             File.Delete(path); // stale socket from a previous run
         }
         _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        _listener.Bind(new UnixDomainSocketEndPoint(path));
-        if (groupId is { } gid) UnixGroups.SetGroup(path, gid);
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, mode);
-        _listener.Listen(4);
+        try
+        {
+            _listener.Bind(new UnixDomainSocketEndPoint(path));
+            if (groupId is { } gid) UnixGroups.SetGroup(path, gid);
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, mode);
+            _listener.Listen(4);
+        }
+        catch
+        {
+            _listener.Dispose(); // no half-open socket left behind
+            try { File.Delete(path); } catch (IOException) { }
+            throw;
+        }
         _thread = new Thread(Serve) { IsBackground = true, Name = "rt-reset-socket" };
         _thread.Start();
     }
