@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Rt.Core.Faults;
 using Rt.Core.Hardware;
 using Rt.Core.ProcessData;
@@ -18,6 +19,11 @@ internal sealed class TriggerDetector
 
     private readonly SupervisorLimits _l;
     private readonly SafetyEventSink _events;
+
+    // The limits' arrays, held here too: one load less per access in the per-joint loop.
+    private readonly double[] _posMin, _posMax, _velMax, _torqueMax, _followMax, _collisionMax;
+    private readonly int[] _discrepancy, _imuStaleTicks;
+    private readonly int _joints;
     private readonly IDigitalInput? _estopInput;
 
     // Per trigger, per channel: consecutive ticks the condition held; faults from other stages this tick.
@@ -28,7 +34,9 @@ internal sealed class TriggerDetector
 
     // Per trigger: whether its condition holds this tick, and the first channel's cause.
     private readonly bool[] _active = new bool[SafetyTriggers.Count];
-    private readonly SafetyCause[] _activeCause = new SafetyCause[SafetyTriggers.Count];
+    private readonly short[] _activeChannel = new short[SafetyTriggers.Count];
+    private readonly double[] _activeValue = new double[SafetyTriggers.Count];
+    private readonly double[] _activeThreshold = new double[SafetyTriggers.Count];
 
     // IMU stale detection.
     private readonly ushort[] _imuLastCounter;
@@ -41,6 +49,9 @@ internal sealed class TriggerDetector
     {
         _l = limits;
         _events = events;
+        (_posMin, _posMax, _velMax, _torqueMax, _followMax, _collisionMax) =
+            (limits.PosMin, limits.PosMax, limits.VelMax, limits.TorqueMax, limits.FollowMax, limits.CollisionMax);
+        (_discrepancy, _imuStaleTicks, _joints) = (limits.Discrepancy, limits.ImuStaleTicks, limits.Joints);
         _estopInput = estopInput;
         for (int t = 0; t < SafetyTriggers.Count; t++)
         {
@@ -68,7 +79,7 @@ internal sealed class TriggerDetector
         for (int t = 0; t < SafetyTriggers.Count; t++)
         {
             if (!_active[t] || _l.Reaction[t] == StopCategory.Warning || t == (int)SafetyTrigger.DriveFault) continue;
-            cause = _activeCause[t];
+            cause = new SafetyCause(SafetyTriggers.Code((SafetyTrigger)t), _activeChannel[t], _activeValue[t], _activeThreshold[t]);
             return true;
         }
         cause = default;
@@ -98,25 +109,25 @@ internal sealed class TriggerDetector
         }
 
         var inputs = s.Image.Inputs;
-        for (int j = 0; j < _l.Joints; j++)
+        for (int j = 0; j < _joints; j++)
         {
             double tau = j < d.ExternalTorque.Length ? d.ExternalTorque[j] : 0;
-            bool coll = twin && !(Math.Abs(tau) <= _l.CollisionMax[j]);
-            Check(SafetyTrigger.Collision, j, coll || (powered && _listHit[(int)SafetyTrigger.Collision][j]), tau, _l.CollisionMax[j]);
+            bool coll = twin && !(Math.Abs(tau) <= _collisionMax[j]);
+            Check(SafetyTrigger.Collision, j, coll || (powered && _listHit[(int)SafetyTrigger.Collision][j]), tau, _collisionMax[j]);
 
             double p = s.Position[j];
-            bool outside = !(p >= _l.PosMin[j] && p <= _l.PosMax[j]); // NaN is outside
-            Check(SafetyTrigger.PositionLimit, j, outside || _listHit[(int)SafetyTrigger.PositionLimit][j], p, p < _l.PosMin[j] ? _l.PosMin[j] : _l.PosMax[j]);
+            bool outside = !(p >= _posMin[j] && p <= _posMax[j]); // NaN is outside
+            Check(SafetyTrigger.PositionLimit, j, outside || _listHit[(int)SafetyTrigger.PositionLimit][j], p, p < _posMin[j] ? _posMin[j] : _posMax[j]);
 
             double v = s.Velocity[j];
-            Check(SafetyTrigger.VelocityLimit, j, !(Math.Abs(v) <= _l.VelMax[j]) || _listHit[(int)SafetyTrigger.VelocityLimit][j], v, _l.VelMax[j]);
+            Check(SafetyTrigger.VelocityLimit, j, !(Math.Abs(v) <= _velMax[j]) || _listHit[(int)SafetyTrigger.VelocityLimit][j], v, _velMax[j]);
 
             double t = s.Torque[j];
-            Check(SafetyTrigger.TorqueLimit, j, !(Math.Abs(t) <= _l.TorqueMax[j]) || _listHit[(int)SafetyTrigger.TorqueLimit][j], t, _l.TorqueMax[j]);
+            Check(SafetyTrigger.TorqueLimit, j, !(Math.Abs(t) <= _torqueMax[j]) || _listHit[(int)SafetyTrigger.TorqueLimit][j], t, _torqueMax[j]);
 
             double e = s.TargetPosition[j] - p;
-            bool follow = powered && (!(Math.Abs(e) <= _l.FollowMax[j]) || _listHit[(int)SafetyTrigger.FollowingError][j]);
-            Check(SafetyTrigger.FollowingError, j, follow, e, _l.FollowMax[j]);
+            bool follow = powered && (!(Math.Abs(e) <= _followMax[j]) || _listHit[(int)SafetyTrigger.FollowingError][j]);
+            Check(SafetyTrigger.FollowingError, j, follow, e, _followMax[j]);
 
             // Drive fault: statusword bit 3 (value = 0x603F error code, reported by number), a fault raised by the
             // bus/drive layer, a drive that left "operation enabled" while it should be powered, or one that did not
@@ -169,13 +180,13 @@ internal sealed class TriggerDetector
             if (_imuSeen && m.SampleCounter == _imuLastCounter[i]) { if (_imuSameTicks[i] < int.MaxValue) _imuSameTicks[i]++; }
             else _imuSameTicks[i] = 0;
             _imuLastCounter[i] = m.SampleCounter;
-            bool stale = _imuSameTicks[i] >= _l.ImuStaleTicks[i];
+            bool stale = _imuSameTicks[i] >= _imuStaleTicks[i];
             bool saturated = (m.Status & ImuBadStatus) != 0;
             bool nonFinite = !(float.IsFinite(m.SpecificForceX) && float.IsFinite(m.SpecificForceY) && float.IsFinite(m.SpecificForceZ)
                 && float.IsFinite(m.AngularRateX) && float.IsFinite(m.AngularRateY) && float.IsFinite(m.AngularRateZ));
             bool listed = _listHit[(int)SafetyTrigger.ImuFault][i];
             double value = stale ? _imuSameTicks[i] : saturated ? m.Status : nonFinite ? double.NaN : _listValue[(int)SafetyTrigger.ImuFault][i];
-            Check(SafetyTrigger.ImuFault, i, stale || saturated || nonFinite || listed, value, stale ? _l.ImuStaleTicks[i] : 0);
+            Check(SafetyTrigger.ImuFault, i, stale || saturated || nonFinite || listed, value, stale ? _imuStaleTicks[i] : 0);
         }
         _imuSeen = true;
     }
@@ -203,22 +214,25 @@ internal sealed class TriggerDetector
             counts[channel] = 0;
             return;
         }
-        var cause = new SafetyCause(SafetyTriggers.Code(t), reportChannel, value, threshold);
         if (!_active[ti])
         {
             _active[ti] = true;
-            _activeCause[ti] = cause;
+            _activeChannel[ti] = reportChannel; // plain fields, no struct temporaries in the hot path
+            _activeValue[ti] = value;
+            _activeThreshold[ti] = threshold;
         }
         int c = counts[channel];
         if (c < int.MaxValue) counts[channel] = ++c;
-        if (c != _l.Discrepancy[ti]) return; // confirmed exactly once per episode
+        if (c == _discrepancy[ti]) Confirm(t, reportChannel, value, threshold); // exactly once per episode
+    }
 
-        var reaction = _l.Reaction[ti];
-        if (reaction == StopCategory.Warning)
-        {
-            _events.Emit(_state, _state, StopCategory.Warning, cause);
-            return;
-        }
-        if (SafetyTriggers.Severity(reaction) > SafetyTriggers.Severity(Trip.Reaction)) Trip = new Trip(reaction, cause);
+    /// <summary>The confirmation (rare): a warning goes out now; a stop is kept if it is the strongest this tick.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // keeps the struct locals out of the hot Check
+    private void Confirm(SafetyTrigger t, short reportChannel, double value, double threshold)
+    {
+        var cause = new SafetyCause(SafetyTriggers.Code(t), reportChannel, value, threshold);
+        var reaction = _l.Reaction[(int)t];
+        if (reaction == StopCategory.Warning) _events.Emit(_state, _state, StopCategory.Warning, cause);
+        else if (SafetyTriggers.Severity(reaction) > SafetyTriggers.Severity(Trip.Reaction)) Trip = new Trip(reaction, cause);
     }
 }
