@@ -114,7 +114,7 @@ public sealed class FlightRecorder
         if (requests == _dumpsDone) return null;
         _dumpsDone = requests;
         long trip = Volatile.Read(ref _dumpTripTick);
-        Directory.CreateDirectory(directory);
+        SafetyFiles.CreateDirectory(directory);
         string path = Path.Combine(directory, $"flight-{trip.ToString(CultureInfo.InvariantCulture)}-{requests.ToString(CultureInfo.InvariantCulture)}.csv");
         WriteCsv(path);
         return path;
@@ -159,7 +159,7 @@ public sealed class FlightRecorder
             sb.Append('\n');
             rows++;
         }
-        using (var fs = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read))
+        using (var fs = SafetyFiles.Open(path, FileMode.Create)) // 0640: never world-readable
         {
             var bytes = Encoding.UTF8.GetBytes(sb.ToString());
             fs.Write(bytes);

@@ -1,26 +1,43 @@
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
+using Rt.Core.Config;
+using Rt.Core.Errors;
 
 namespace Rt.Safety;
 
 /// <summary>
 /// The local reset command: a Unix domain socket (never a network socket) whose file permissions decide who may
-/// reset (0600 by default, 0660 for an operator group). A client sends <c>reset\n</c>; the server asks the supervisor
-/// for a reset (an edge the next tick consumes) and replies with the outcome: <c>accepted</c>,
-/// <c>refused: &lt;cause&gt; ...</c> or <c>ignored: nothing to reset</c>. Not real-time safe: runs its own thread.
+/// reset: 0600 by default, or 0660 with an operator group (<c>safety.reset_socket_mode</c> /
+/// <c>safety.reset_socket_group</c>). A client sends <c>reset\n</c>; the server asks the supervisor for a reset (an
+/// edge the next tick consumes) and replies with the outcome: <c>accepted</c>, <c>refused: &lt;cause&gt; ...</c> or
+/// <c>ignored: nothing to reset</c>. A client must send its command within the receive timeout
+/// (<c>safety.reset_socket_receive_timeout_s</c>) or it is dropped, so a silent client cannot block the others.
+/// Clients: <see cref="LocalResetClient"/>. Not real-time safe: runs its own thread.
 /// Put the socket in a directory only the operator can reach (e.g. /run/rt, 0750).
 /// </summary>
 public sealed class LocalResetSocket : IDisposable
 {
+    public const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    public const UnixFileMode OwnerAndGroup = OwnerOnly | UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
+    private const int MaxCommandBytes = 64;
+
     private readonly SafetySupervisor _supervisor;
     private readonly Socket _listener;
     private readonly Thread _thread;
-    private readonly TimeSpan _answerTimeout;
+    private readonly TimeSpan _answerTimeout, _receiveTimeout;
+    private readonly TimeProvider _time;
     private volatile bool _stopping;
 
-    public LocalResetSocket(string path, SafetySupervisor supervisor,
-        UnixFileMode mode = UnixFileMode.UserRead | UnixFileMode.UserWrite, TimeSpan? answerTimeout = null)
+    /// <param name="path">Socket path (a stale socket there is replaced; a regular file is not).</param>
+    /// <param name="supervisor">The supervisor to reset.</param>
+    /// <param name="mode">0600 or 0660; anything open to others is refused.</param>
+    /// <param name="answerTimeout">How long to wait for the supervisor's decision (the next tick); default 2 s.</param>
+    /// <param name="receiveTimeout">How long a client may take to send its command; default 1 s.</param>
+    /// <param name="groupId">Group to own the socket (the operator group), or null to keep the process's group.</param>
+    /// <param name="time">Clock for the answer wait; default the system clock.</param>
+    public LocalResetSocket(string path, SafetySupervisor supervisor, UnixFileMode mode = OwnerOnly, TimeSpan? answerTimeout = null,
+        TimeSpan? receiveTimeout = null, int? groupId = null, TimeProvider? time = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         ArgumentNullException.ThrowIfNull(supervisor);
@@ -28,6 +45,9 @@ public sealed class LocalResetSocket : IDisposable
             throw new ArgumentException("the reset socket must not be accessible to others (use 0600 or 0660)", nameof(mode));
         _supervisor = supervisor;
         _answerTimeout = answerTimeout ?? TimeSpan.FromSeconds(2);
+        _receiveTimeout = receiveTimeout ?? TimeSpan.FromSeconds(1);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_receiveTimeout, TimeSpan.Zero);
+        _time = time ?? TimeProvider.System;
         Path = path;
         if (File.Exists(path))
         {
@@ -36,14 +56,45 @@ public sealed class LocalResetSocket : IDisposable
             File.Delete(path); // stale socket from a previous run
         }
         _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        _listener.Bind(new UnixDomainSocketEndPoint(path));
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, mode);
-        _listener.Listen(4);
+        try
+        {
+            _listener.Bind(new UnixDomainSocketEndPoint(path));
+            if (groupId is { } gid) UnixGroups.SetGroup(path, gid);
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, mode);
+            _listener.Listen(4);
+        }
+        catch
+        {
+            _listener.Dispose(); // no half-open socket left behind
+            try { File.Delete(path); } catch (IOException) { }
+            throw;
+        }
         _thread = new Thread(Serve) { IsBackground = true, Name = "rt-reset-socket" };
         _thread.Start();
     }
 
+    /// <summary>
+    /// Not real-time safe. Opens the socket at <paramref name="path"/> with the config's mode, group and receive timeout
+    /// (<c>safety.reset_socket_mode</c>, <c>reset_socket_group</c>, <c>reset_socket_receive_timeout_s</c>); an unknown
+    /// group or a bad mode is an <see cref="InputError"/> naming the key.
+    /// </summary>
+    public static LocalResetSocket Open(RtConfig config, string path, SafetySupervisor supervisor)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        string src = string.IsNullOrEmpty(config.SourcePath) ? "config" : config.SourcePath;
+        var s = config.Safety;
+        var mode = SafetyConfigValidator.ResetSocketMode(src, s.ResetSocketMode);
+        int? gid = string.IsNullOrWhiteSpace(s.ResetSocketGroup) ? null
+            : UnixGroups.TryResolve(s.ResetSocketGroup.Trim(), out int g) ? g
+            : throw new InputError(src, "safety.reset_socket_group", $"no group '{s.ResetSocketGroup}' on this machine (/etc/group); expected the operators' group name or number");
+        return new LocalResetSocket(path, supervisor, mode, receiveTimeout: TimeSpan.FromSeconds(s.ResetSocketReceiveTimeoutS), groupId: gid);
+    }
+
     public string Path { get; }
+
+    /// <summary>Clients dropped because they sent no command within the receive timeout.</summary>
+    public long SilentClientsDropped => Interlocked.Read(ref _silentDropped);
+    private long _silentDropped;
 
     private void Serve()
     {
@@ -64,33 +115,60 @@ public sealed class LocalResetSocket : IDisposable
 
     private void Handle(Socket client)
     {
-        var buf = new byte[64];
-        int n = client.Receive(buf);
-        string cmd = Encoding.ASCII.GetString(buf, 0, n).Trim();
-        string reply;
+        string? cmd = ReceiveCommand(client);
+        if (cmd is null)
+        {
+            Interlocked.Increment(ref _silentDropped);
+            Reply(client, $"error: no command within {_receiveTimeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s; expected 'reset'");
+            return;
+        }
         if (!string.Equals(cmd, "reset", StringComparison.Ordinal))
         {
-            reply = $"error: unknown command '{cmd}'; expected 'reset'";
+            Reply(client, $"error: unknown command '{cmd}'; expected 'reset'");
+            return;
         }
-        else
+        long before = _supervisor.LastResetOutcome.Sequence;
+        _supervisor.RequestReset();
+        string reply = "no answer: the supervisor is not ticking";
+        long start = _time.GetTimestamp();
+        while (_time.GetElapsedTime(start) < _answerTimeout)
         {
-            long before = _supervisor.LastResetOutcome.Sequence;
-            _supervisor.RequestReset();
-            reply = "no answer: the supervisor is not ticking";
-            var deadline = DateTime.UtcNow + _answerTimeout;
-            while (DateTime.UtcNow < deadline)
+            var o = _supervisor.LastResetOutcome;
+            if (o.Sequence != before)
             {
-                var o = _supervisor.LastResetOutcome;
-                if (o.Sequence != before)
-                {
-                    reply = Describe(o);
-                    break;
-                }
-                Thread.Sleep(1);
+                reply = Describe(o);
+                break;
             }
+            Thread.Sleep(1);
         }
-        client.Send(Encoding.UTF8.GetBytes(reply + "\n"));
+        Reply(client, reply);
     }
+
+    /// <summary>Reads one line (or up to 64 bytes) within the receive timeout; null when the client stays silent.</summary>
+    private string? ReceiveCommand(Socket client)
+    {
+        var buf = new byte[MaxCommandBytes];
+        int total = 0;
+        long start = _time.GetTimestamp();
+        while (total < buf.Length)
+        {
+            var left = _receiveTimeout - _time.GetElapsedTime(start);
+            if (left <= TimeSpan.Zero) return total > 0 ? Encoding.ASCII.GetString(buf, 0, total).Trim() : null;
+            client.ReceiveTimeout = Math.Max(1, (int)Math.Ceiling(left.TotalMilliseconds));
+            int n;
+            try { n = client.Receive(buf, total, buf.Length - total, SocketFlags.None); }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
+            {
+                return total > 0 ? Encoding.ASCII.GetString(buf, 0, total).Trim() : null;
+            }
+            if (n == 0) break; // client closed its side: what it sent is the command
+            total += n;
+            if (buf[total - 1] == (byte)'\n') break;
+        }
+        return Encoding.ASCII.GetString(buf, 0, total).Trim();
+    }
+
+    private static void Reply(Socket client, string line) => client.Send(Encoding.UTF8.GetBytes(line + "\n"));
 
     /// <summary>The reply line for an outcome.</summary>
     public static string Describe(ResetOutcome o)
@@ -102,21 +180,9 @@ public sealed class LocalResetSocket : IDisposable
                $"value {o.Value.ToString("G6", inv)} threshold {o.Threshold.ToString("G6", inv)}";
     }
 
-    /// <summary>Sends one command to a reset socket and returns the reply line (for the CLI and tests).</summary>
-    public static string Send(string path, string command = "reset")
-    {
-        using var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        s.Connect(new UnixDomainSocketEndPoint(path));
-        s.Send(Encoding.ASCII.GetBytes(command + "\n"));
-        var buf = new byte[512];
-        int total = 0, n;
-        while ((n = s.Receive(buf, total, buf.Length - total, SocketFlags.None)) > 0)
-        {
-            total += n;
-            if (buf[total - 1] == (byte)'\n' || total == buf.Length) break;
-        }
-        return Encoding.UTF8.GetString(buf, 0, total).TrimEnd('\n');
-    }
+    /// <summary>Sends one command and returns the reply line (for tests; the CLI uses <see cref="LocalResetClient"/>).</summary>
+    public static string Send(string path, string command = "reset") =>
+        LocalResetClient.Send(path, TimeSpan.FromSeconds(10), command).Message;
 
     public void Dispose()
     {

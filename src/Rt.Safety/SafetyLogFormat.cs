@@ -7,11 +7,16 @@ namespace Rt.Safety;
 /// <summary>One record of the durable safety log: the event plus the wall-clock time the log thread stamped on it.</summary>
 public readonly record struct SafetyLogRecord(SafetyEvent Event, long WallUnixNs, long Offset);
 
+/// <summary>A session's first record: when it started and the digest of the safety policy it ran (lowercase hex).</summary>
+public readonly record struct SafetyLogSession(string PolicyDigest, long WallUnixNs, long Offset);
+
 /// <summary>
 /// On-disk format of the safety log. Each record is self-delimiting and checked:
 /// <c>"RTSL" | u16 payload length | payload | u32 CRC-32 over (length, payload)</c>, little-endian.
 /// Payload v1 (56 bytes): u8 version, i64 id, i64 tick, i64 time_ns (injected clock), i64 wall_unix_ns, u8 from,
 /// u8 to, u16 trigger (FaultCode), i16 channel, u8 reaction (StopCategory), f64 value, f64 threshold.
+/// Payload v2 (41 bytes), the first record of every session: u8 version (2), i64 wall_unix_ns, 32 bytes SHA-256 of
+/// the effective safety policy (<see cref="SafetyPolicy.Digest"/>).
 /// A record torn by a crash fails its length or CRC check; the reader skips it and resynchronises on the next magic.
 /// The file is only ever appended to.
 /// </summary>
@@ -21,6 +26,26 @@ public static class SafetyLogFormat
     public const byte Version = 1;
     public const int PayloadLength = 56;
     public const int RecordLength = 4 + 2 + PayloadLength + 4;
+    public const byte SessionVersion = 2;
+    public const int SessionPayloadLength = 1 + 8 + 32;
+    public const int SessionRecordLength = 4 + 2 + SessionPayloadLength + 4;
+
+    /// <summary>Encodes a session record (digest: 64 hex digits). Not real-time safe (parses hex).</summary>
+    public static int EncodeSession(string policyDigest, long wallUnixNs, Span<byte> dst)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(dst, Magic);
+        BinaryPrimitives.WriteUInt16LittleEndian(dst[4..], SessionPayloadLength);
+        var p = dst.Slice(6, SessionPayloadLength);
+        p[0] = SessionVersion;
+        BinaryPrimitives.WriteInt64LittleEndian(p[1..], wallUnixNs);
+        Convert.FromHexString(policyDigest).AsSpan(0, 32).CopyTo(p[9..]);
+        uint crc = Crc32.Compute(dst.Slice(4, 2 + SessionPayloadLength));
+        BinaryPrimitives.WriteUInt32LittleEndian(dst[(6 + SessionPayloadLength)..], crc);
+        return SessionRecordLength;
+    }
+
+    internal static SafetyLogSession DecodeSession(ReadOnlySpan<byte> payload, long offset) =>
+        new(Convert.ToHexStringLower(payload.Slice(9, 32)), BinaryPrimitives.ReadInt64LittleEndian(payload[1..]), offset);
 
     /// <summary>Encodes one record into <paramref name="dst"/> (at least <see cref="RecordLength"/> bytes). Real-time safe.</summary>
     public static int Encode(in SafetyEvent e, long wallUnixNs, Span<byte> dst)

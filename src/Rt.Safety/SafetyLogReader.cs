@@ -5,8 +5,14 @@ namespace Rt.Safety;
 /// <summary>A byte range of the log that is not a valid record (torn by a crash, or damaged).</summary>
 public readonly record struct SafetyLogDamage(long Offset, long Length, string Reason);
 
-/// <summary>What reading a safety log found: every intact record, the damaged ranges, and whether the tail is torn.</summary>
-public sealed record SafetyLogContents(IReadOnlyList<SafetyLogRecord> Records, IReadOnlyList<SafetyLogDamage> Damage, bool TornTail, long Length);
+/// <summary>
+/// What reading a safety log found: every intact event record, the damaged ranges, whether the tail is torn, and the
+/// session records (each session's policy digest) in file order.
+/// </summary>
+public sealed record SafetyLogContents(IReadOnlyList<SafetyLogRecord> Records, IReadOnlyList<SafetyLogDamage> Damage, bool TornTail, long Length)
+{
+    public IReadOnlyList<SafetyLogSession> Sessions { get; init; } = [];
+}
 
 /// <summary>
 /// Reads the durable safety log. Never modifies it: damaged ranges (a record torn by kill -9, a flipped bit) are
@@ -29,6 +35,7 @@ public static class SafetyLogReader
     {
         var records = new List<SafetyLogRecord>();
         var damage = new List<SafetyLogDamage>();
+        var sessions = new List<SafetyLogSession>();
         bool tornTail = false;
         long pos = 0;
         while (pos < data.Length)
@@ -45,6 +52,12 @@ public static class SafetyLogReader
                 else if (rest.Length < total) problem = "record cut short";
                 else if (Crc32.Compute(rest.Slice(4, 2 + len)) != BinaryPrimitives.ReadUInt32LittleEndian(rest[(6 + len)..]))
                     problem = "CRC mismatch";
+                else if (rest[6] == SafetyLogFormat.SessionVersion && len >= SafetyLogFormat.SessionPayloadLength)
+                {
+                    sessions.Add(SafetyLogFormat.DecodeSession(rest.Slice(6, len), pos));
+                    pos += total;
+                    continue;
+                }
                 else if (rest[6] != SafetyLogFormat.Version || len < SafetyLogFormat.PayloadLength)
                     problem = $"unknown record version {rest[6]}";
                 else
@@ -65,7 +78,7 @@ public static class SafetyLogReader
             damage.Add(new SafetyLogDamage(pos, next - pos, problem));
             pos = next;
         }
-        return new SafetyLogContents(records, damage, tornTail, data.Length);
+        return new SafetyLogContents(records, damage, tornTail, data.Length) { Sessions = sessions };
     }
 
     private static long FindMagic(ReadOnlySpan<byte> data, long from)

@@ -13,15 +13,13 @@ public sealed class SafetyLogWriter : IDisposable
     private readonly bool _splitWrites;
     private int _used;
 
-    /// <param name="path">Log file; created if missing, appended to if present.</param>
+    /// <param name="path">Log file; created (mode 0640, folder 0750) if missing, appended to if present.</param>
     /// <param name="batchCapacity">Records buffered between <see cref="Flush"/> calls.</param>
-    /// <param name="splitWritesForCrashTests">Test hook: write each record in two system calls so a kill -9 can tear one.</param>
+    /// <param name="splitWritesForCrashTests">Test hook: write each (event) record in two system calls so a kill -9 can tear one.</param>
     public SafetyLogWriter(string path, int batchCapacity = 256, bool splitWritesForCrashTests = false)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-        _file = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0);
+        _file = SafetyFiles.Open(path, FileMode.Append, bufferSize: 0); // 0640: never world-readable
         _buffer = new byte[Math.Max(1, batchCapacity) * SafetyLogFormat.RecordLength];
         _splitWrites = splitWritesForCrashTests;
         FilePath = path;
@@ -38,6 +36,13 @@ public sealed class SafetyLogWriter : IDisposable
         if (_used + SafetyLogFormat.RecordLength > _buffer.Length) Flush();
         _used += SafetyLogFormat.Encode(e, wallUnixNs, _buffer.AsSpan(_used));
         Appended++;
+    }
+
+    /// <summary>Buffers a session record (the policy digest); the first thing a session writes.</summary>
+    public void AppendSession(string policyDigest, long wallUnixNs)
+    {
+        if (_used + SafetyLogFormat.SessionRecordLength > _buffer.Length) Flush();
+        _used += SafetyLogFormat.EncodeSession(policyDigest, wallUnixNs, _buffer.AsSpan(_used));
     }
 
     /// <summary>Writes the buffered records and fsyncs the file, so they survive a crash or power loss.</summary>

@@ -65,8 +65,8 @@ public sealed class HostSession : IDisposable
             Controller = new TrajectoryController(config);
 
             // Validate first: a trigger without a reaction or a ramp that cannot stop in time refuses the session here.
-            var policy = SafetyConfigValidator.Validate(config);
-            SafetyEvents = new SpscRing<SafetyEvent>(1024);
+            var policy = SafetyConfigValidator.Validate(config, onBench: options.Bench);
+            SafetyEvents = new SpscRing<SafetyEvent>(SafetyEventBudget.RingCapacity(policy, Layout, PeriodNs));
             FlightRecorder = new FlightRecorder(Layout, PeriodNs, config.Safety.FlightRecorderS);
             var (estop, reset, enable) = OpenSafetyLines();
             if (options.Bench)
@@ -78,7 +78,7 @@ public sealed class HostSession : IDisposable
             }
             Supervisor = new SafetySupervisor(config, policy, config.Joints.Count, Layout, PeriodNs, SafetyEvents, estop, reset, enable, FlightRecorder);
             Safety = Supervisor;
-            SafetyLog = StartSafetyLog();
+            SafetyLog = StartSafetyLog(policy);
 
             var sinks = new List<ITickSink>();
             if (options.HashTrace)
@@ -230,17 +230,18 @@ public sealed class HostSession : IDisposable
         return (estop, reset, enable);
     }
 
-    private SafetyLog StartSafetyLog()
+    private SafetyLog StartSafetyLog(SafetyPolicy policy)
     {
         var sa = Config.Safety;
-        var log = Own(new SafetyLog(ResolveState(sa.LogPath), SafetyEvents, FlightRecorder!, StateDirectory, forward: e => SafetyEventForwarded?.Invoke(e)));
+        var log = Own(new SafetyLog(ResolveState(sa.LogPath), SafetyEvents, FlightRecorder!, StateDirectory, forward: e => SafetyEventForwarded?.Invoke(e), policyDigest: policy.Digest));
         log.Start();
         if (!string.IsNullOrEmpty(sa.ResetSocket))
         {
-            Own(new LocalResetSocket(ResolveState(sa.ResetSocket), Supervisor!));
-            _notes.Add($"safety: local reset socket {ResolveState(sa.ResetSocket)} (mode 0600)");
+            Own(LocalResetSocket.Open(Config, ResolveState(sa.ResetSocket), Supervisor!));
+            _notes.Add($"safety: local reset socket {ResolveState(sa.ResetSocket)} (mode {sa.ResetSocketMode}{(sa.ResetSocketGroup.Length > 0 ? ", group " + sa.ResetSocketGroup : "")})");
         }
         _notes.Add($"safety: supervisor log {ResolveState(sa.LogPath)}; flight recorder {Config.Safety.FlightRecorderS} s");
+        _notes.Add($"safety policy digest {policy.Digest}{(Supervisor!.EnableRefusal is { } refusal ? "; " + refusal : "")}");
         return log;
     }
 

@@ -19,7 +19,7 @@ internal sealed class Rig
     public readonly RtConfig Config;
     public readonly ChannelLayout Layout;
     public readonly TickState S;
-    public readonly SpscRing<SafetyEvent> Events = new(1024);
+    public readonly SpscRing<SafetyEvent> Events;
     public readonly EmulatedDigitalInput EStop = new();
     public readonly EmulatedDigitalInput Reset = new();
     public readonly EmulatedDigitalOutput Enable = new();
@@ -32,6 +32,9 @@ internal sealed class Rig
 
     /// <summary>Controller's commanded velocity for joint 0 while operational (rad/s); 0 = hold.</summary>
     public double CommandVelocity = 1.0;
+
+    /// <summary>Pop the supervisor's events into <see cref="Log"/> after every tick (false: leave them in the ring).</summary>
+    public bool DrainEvents = true;
 
     /// <summary>Use a sine motion instead of the constant velocity.</summary>
     public bool Sine;
@@ -47,14 +50,17 @@ internal sealed class Rig
     private ushort _imuCounter;
     private long _tick;
 
-    public Rig(Action<RtConfig>? configure = null, bool withRecorder = true)
+    public Rig(Action<RtConfig>? configure = null, bool withRecorder = true, int eventCapacity = 1024)
     {
+        Events = new SpscRing<SafetyEvent>(eventCapacity);
         Config = MakeConfig();
         configure?.Invoke(Config);
         Layout = new ChannelLayout(["hip", "knee"], ["pelvis_imu"]);
         S = new TickState(2, 1, Layout) { PeriodNs = PeriodNs };
         Recorder = new FlightRecorder(Layout, PeriodNs, 0.2);
-        Sup = new SafetySupervisor(Config, 2, Layout, PeriodNs, Events, EStop, Reset, Enable, withRecorder ? Recorder : null);
+        // The rig is a bench (a model plant): its tests may weaken a stop trigger, which a robot's config may not.
+        Sup = new SafetySupervisor(Config, SafetyConfigValidator.Validate(Config, onBench: true), 2, Layout, PeriodNs, Events, EStop, Reset, Enable,
+            withRecorder ? Recorder : null);
         _lastTargetPos = new double[2];
         _lastTargetVel = new double[2];
         S.MotionRequested = true;
@@ -141,7 +147,7 @@ internal sealed class Rig
             _lastTargetVel[j] = s.TargetVelocity[j];
         }
         _lastPower = s.PowerRequest;
-        while (Events.TryPop(out var e)) Log.Add(e);
+        while (DrainEvents && Events.TryPop(out var e)) Log.Add(e);
         _tick++;
     }
 

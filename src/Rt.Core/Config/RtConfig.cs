@@ -233,6 +233,18 @@ public sealed class SafetySection
 
     /// <summary>Unix socket for the local reset command; file permissions restrict who may reset.</summary>
     public string ResetSocket { get; set; } = "";
+
+    /// <summary>Reset socket permissions: "0600" (owner only) or "0660" (owner and <see cref="ResetSocketGroup"/>).</summary>
+    public string ResetSocketMode { get; set; } = "0600";
+
+    /// <summary>Operator group (name or number) that owns the reset socket; empty = the process's group.</summary>
+    public string ResetSocketGroup { get; set; } = "";
+
+    /// <summary>A reset client must send its command within this time, or it is dropped so others are served.</summary>
+    public double ResetSocketReceiveTimeoutS { get; set; } = 1.0;
+
+    /// <summary>SHA-256 (hex) the effective safety policy must have; empty = not pinned. A mismatch refuses motion.</summary>
+    public string ExpectedDigest { get; set; } = "";
 }
 
 public sealed class TriggerConfig

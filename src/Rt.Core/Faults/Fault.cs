@@ -45,6 +45,10 @@ public enum FaultCode : ushort
 
     // Telemetry (0x08xx): warnings only, never a motion trigger.
     TelemetryDropped = 0x0801,
+
+    // Safety supervisor itself (0x09xx): a safety event that did not fit its ring; a policy digest that is not the pinned one.
+    SafetyEventLost = 0x0901,
+    SafetyConfigMismatch = 0x0902,
 }
 
 /// <summary>

@@ -1,0 +1,238 @@
+using System.Runtime.CompilerServices;
+using Rt.Core.Faults;
+using Rt.Core.Hardware;
+using Rt.Core.ProcessData;
+using Rt.Core.Tick;
+
+namespace Rt.Safety;
+
+/// <summary>
+/// Trigger detection: each tick, reads the faults other stages raised and the measured state, counts every trigger's
+/// condition per channel, and confirms it after its discrepancy count (once per episode). Warnings are emitted here;
+/// the strongest newly confirmed stop is left in <see cref="Trip"/> for the state table. Also remembers which
+/// triggers' conditions still hold, for reset arbitration. Real-time safe after construction.
+/// </summary>
+internal sealed class TriggerDetector
+{
+    private const ushort StatuswordFault = 0x0008; // CiA 402 statusword bit 3
+    private const ushort ImuBadStatus = (ushort)(ImuStatus.AccelSaturated | ImuStatus.GyroSaturated | ImuStatus.SelfTestFailed);
+
+    private readonly SupervisorLimits _l;
+    private readonly SafetyEventSink _events;
+
+    // The limits' arrays, held here too: one load less per access in the per-joint loop.
+    private readonly double[] _posMin, _posMax, _velMax, _torqueMax, _followMax, _collisionMax;
+    private readonly int[] _discrepancy, _imuStaleTicks;
+    private readonly int _joints;
+    private readonly IDigitalInput? _estopInput;
+
+    // Per trigger, per channel: consecutive ticks the condition held; faults from other stages this tick.
+    private readonly int[][] _count = new int[SafetyTriggers.Count][];
+    private readonly bool[][] _listHit = new bool[SafetyTriggers.Count][];
+    private readonly double[][] _listValue = new double[SafetyTriggers.Count][];
+    private readonly short[] _listSource = new short[SafetyTriggers.Count]; // first fault's source (slave, IMU…) per trigger
+
+    // Per trigger: whether its condition holds this tick, and the first channel's cause.
+    private readonly bool[] _active = new bool[SafetyTriggers.Count];
+    private readonly short[] _activeChannel = new short[SafetyTriggers.Count];
+    private readonly double[] _activeValue = new double[SafetyTriggers.Count];
+    private readonly double[] _activeThreshold = new double[SafetyTriggers.Count];
+
+    // IMU stale detection.
+    private readonly ushort[] _imuLastCounter;
+    private readonly int[] _imuSameTicks;
+    private bool _imuSeen;
+
+    private SafetyState _state;
+
+    public TriggerDetector(SupervisorLimits limits, SafetyEventSink events, IDigitalInput? estopInput)
+    {
+        _l = limits;
+        _events = events;
+        (_posMin, _posMax, _velMax, _torqueMax, _followMax, _collisionMax) =
+            (limits.PosMin, limits.PosMax, limits.VelMax, limits.TorqueMax, limits.FollowMax, limits.CollisionMax);
+        (_discrepancy, _imuStaleTicks, _joints) = (limits.Discrepancy, limits.ImuStaleTicks, limits.Joints);
+        _estopInput = estopInput;
+        for (int t = 0; t < SafetyTriggers.Count; t++)
+        {
+            int width = limits.Width((SafetyTrigger)t);
+            _count[t] = new int[width];
+            _listHit[t] = new bool[width];
+            _listValue[t] = new double[width];
+        }
+        _imuLastCounter = new ushort[limits.Imus];
+        _imuSameTicks = new int[limits.Imus];
+    }
+
+    /// <summary>The strongest stop confirmed this tick (reaction None = none).</summary>
+    public Trip Trip { get; private set; }
+
+    /// <summary>Whether another stage reported a drive fault on joint <paramref name="j"/> this tick.</summary>
+    public bool DriveFaultReported(int j) => _listHit[(int)SafetyTrigger.DriveFault][j];
+
+    /// <summary>
+    /// The first stop trigger whose condition still holds, i.e. a reason to refuse a reset. Drive faults are excluded:
+    /// clearing them needs the reset itself (checked while Resetting).
+    /// </summary>
+    public bool TryFindPersistingCause(out SafetyCause cause)
+    {
+        for (int t = 0; t < SafetyTriggers.Count; t++)
+        {
+            if (!_active[t] || _l.Reaction[t] == StopCategory.Warning || t == (int)SafetyTrigger.DriveFault) continue;
+            cause = new SafetyCause(SafetyTriggers.Code((SafetyTrigger)t), _activeChannel[t], _activeValue[t], _activeThreshold[t]);
+            return true;
+        }
+        cause = default;
+        return false;
+    }
+
+    /// <summary>One tick of detection; <paramref name="enablingSince"/> times the drives' enable.</summary>
+    public void Detect(TickState s, SafetyState state, long tick, long enablingSince)
+    {
+        _state = state;
+        Trip = default;
+        CollectFaults(s);
+        Array.Clear(_active);
+        bool powered = SafetyTransitions.Powered(state);
+        var d = s.Divergence;
+        bool twin = powered && d.Valid;
+
+        // Twin divergence per channel (the twin's CUSUM already decided OverThreshold).
+        var hitTwin = _listHit[(int)SafetyTrigger.TwinDivergence];
+        for (int c = 0; c < _count[(int)SafetyTrigger.TwinDivergence].Length; c++)
+        {
+            bool over = twin && c < d.OverThreshold.Length && d.OverThreshold[c];
+            bool cond = over || hitTwin[c];
+            double value = over ? d.Detector[c] : _listValue[(int)SafetyTrigger.TwinDivergence][c];
+            double thr = over ? d.Threshold[c] : 0;
+            Check(SafetyTrigger.TwinDivergence, c, cond && (powered || hitTwin[c]), value, thr);
+        }
+
+        var inputs = s.Image.Inputs;
+        for (int j = 0; j < _joints; j++)
+        {
+            double tau = j < d.ExternalTorque.Length ? d.ExternalTorque[j] : 0;
+            bool coll = twin && !(Math.Abs(tau) <= _collisionMax[j]);
+            Check(SafetyTrigger.Collision, j, coll || (powered && _listHit[(int)SafetyTrigger.Collision][j]), tau, _collisionMax[j]);
+
+            double p = s.Position[j];
+            bool outside = !(p >= _posMin[j] && p <= _posMax[j]); // NaN is outside
+            Check(SafetyTrigger.PositionLimit, j, outside || _listHit[(int)SafetyTrigger.PositionLimit][j], p, p < _posMin[j] ? _posMin[j] : _posMax[j]);
+
+            double v = s.Velocity[j];
+            Check(SafetyTrigger.VelocityLimit, j, !(Math.Abs(v) <= _velMax[j]) || _listHit[(int)SafetyTrigger.VelocityLimit][j], v, _velMax[j]);
+
+            double t = s.Torque[j];
+            Check(SafetyTrigger.TorqueLimit, j, !(Math.Abs(t) <= _torqueMax[j]) || _listHit[(int)SafetyTrigger.TorqueLimit][j], t, _torqueMax[j]);
+
+            double e = s.TargetPosition[j] - p;
+            bool follow = powered && (!(Math.Abs(e) <= _followMax[j]) || _listHit[(int)SafetyTrigger.FollowingError][j]);
+            Check(SafetyTrigger.FollowingError, j, follow, e, _followMax[j]);
+
+            // Drive fault: statusword bit 3 (value = 0x603F error code, reported by number), a fault raised by the
+            // bus/drive layer, a drive that left "operation enabled" while it should be powered, or one that did not
+            // reach it within 1 s of enabling.
+            bool faultBit = j < inputs.Length && (inputs[j].Statusword & StatuswordFault) != 0;
+            bool dropped = !s.DriveOperational[j]
+                && (state is SafetyState.Operational or SafetyState.Stopping or SafetyState.Holding
+                    || (state == SafetyState.Enabling && tick - enablingSince >= _l.EnableTimeoutTicks)); // never enabled
+            bool listed = _listHit[(int)SafetyTrigger.DriveFault][j];
+            double code = faultBit ? inputs[j].ErrorCode : listed ? _listValue[(int)SafetyTrigger.DriveFault][j] : j < inputs.Length ? inputs[j].Statusword : 0;
+            Check(SafetyTrigger.DriveFault, j, faultBit || dropped || listed, code, 0);
+        }
+
+        DetectImus(s);
+
+        CheckList(SafetyTrigger.LoopOverrun);
+        CheckList(SafetyTrigger.BusFrameLoss);
+        CheckList(SafetyTrigger.BusSlaveLeftOp);
+        CheckList(SafetyTrigger.BusLinkDown);
+        CheckList(SafetyTrigger.TelemetryLoss);
+
+        bool estop = (_estopInput?.Read() ?? false) || _listHit[(int)SafetyTrigger.EStop][0];
+        Check(SafetyTrigger.EStop, 0, estop, estop ? 1 : 0, 0);
+    }
+
+    private void CollectFaults(TickState state)
+    {
+        for (int t = 0; t < SafetyTriggers.Count; t++) Array.Clear(_listHit[t]);
+        var faults = state.Faults.Items;
+        for (int i = 0; i < faults.Length; i++)
+        {
+            ref readonly var f = ref faults[i];
+            if (!SafetyTriggers.TryMap(f.Code, out var trig)) continue;
+            var hits = _listHit[(int)trig];
+            int ch = f.Source >= 0 && f.Source < hits.Length ? f.Source : 0;
+            if (hits[ch]) continue;
+            _listSource[(int)trig] = f.Source;
+            hits[ch] = true;
+            _listValue[(int)trig][ch] = f.Value != 0 ? f.Value : f.Received;
+        }
+    }
+
+    private void DetectImus(TickState s)
+    {
+        var imus = s.Image.Imus;
+        int imuCount = Math.Min(_l.Imus, imus.Length);
+        for (int i = 0; i < imuCount; i++)
+        {
+            ref readonly var m = ref imus[i];
+            if (_imuSeen && m.SampleCounter == _imuLastCounter[i]) { if (_imuSameTicks[i] < int.MaxValue) _imuSameTicks[i]++; }
+            else _imuSameTicks[i] = 0;
+            _imuLastCounter[i] = m.SampleCounter;
+            bool stale = _imuSameTicks[i] >= _imuStaleTicks[i];
+            bool saturated = (m.Status & ImuBadStatus) != 0;
+            bool nonFinite = !(float.IsFinite(m.SpecificForceX) && float.IsFinite(m.SpecificForceY) && float.IsFinite(m.SpecificForceZ)
+                && float.IsFinite(m.AngularRateX) && float.IsFinite(m.AngularRateY) && float.IsFinite(m.AngularRateZ));
+            bool listed = _listHit[(int)SafetyTrigger.ImuFault][i];
+            double value = stale ? _imuSameTicks[i] : saturated ? m.Status : nonFinite ? double.NaN : _listValue[(int)SafetyTrigger.ImuFault][i];
+            Check(SafetyTrigger.ImuFault, i, stale || saturated || nonFinite || listed, value, stale ? _imuStaleTicks[i] : 0);
+        }
+        _imuSeen = true;
+    }
+
+    private void CheckList(SafetyTrigger t)
+    {
+        var hits = _listHit[(int)t];
+        bool any = false;
+        int ch = 0;
+        for (int c = 0; c < hits.Length; c++) if (hits[c]) { any = true; ch = c; break; }
+        // Single-channel bus/loop triggers: the event's channel is the fault's source (e.g. the slave that left OP).
+        Check(t, ch, any, any ? _listValue[(int)t][ch] : 0, 0, hits.Length == 1 ? _listSource[(int)t] : (short)ch);
+    }
+
+    private void Check(SafetyTrigger t, int channel, bool condition, double value, double threshold) =>
+        Check(t, channel, condition, value, threshold, (short)channel);
+
+    /// <summary>Counts the condition on counter <paramref name="channel"/>; events report <paramref name="reportChannel"/>.</summary>
+    private void Check(SafetyTrigger t, int channel, bool condition, double value, double threshold, short reportChannel)
+    {
+        int ti = (int)t;
+        var counts = _count[ti];
+        if (!condition)
+        {
+            counts[channel] = 0;
+            return;
+        }
+        if (!_active[ti])
+        {
+            _active[ti] = true;
+            _activeChannel[ti] = reportChannel; // plain fields, no struct temporaries in the hot path
+            _activeValue[ti] = value;
+            _activeThreshold[ti] = threshold;
+        }
+        int c = counts[channel];
+        if (c < int.MaxValue) counts[channel] = ++c;
+        if (c == _discrepancy[ti]) Confirm(t, reportChannel, value, threshold); // exactly once per episode
+    }
+
+    /// <summary>The confirmation (rare): a warning goes out now; a stop is kept if it is the strongest this tick.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // keeps the struct locals out of the hot Check
+    private void Confirm(SafetyTrigger t, short reportChannel, double value, double threshold)
+    {
+        var cause = new SafetyCause(SafetyTriggers.Code(t), reportChannel, value, threshold);
+        var reaction = _l.Reaction[(int)t];
+        if (reaction == StopCategory.Warning) _events.Emit(_state, _state, StopCategory.Warning, cause);
+        else if (SafetyTriggers.Severity(reaction) > SafetyTriggers.Severity(Trip.Reaction)) Trip = new Trip(reaction, cause);
+    }
+}
