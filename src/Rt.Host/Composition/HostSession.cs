@@ -187,16 +187,10 @@ public sealed class HostSession : IDisposable
         Master = new EtherCatMaster(link, MasterOptions.FromConfig(Config));
         // Bring-up runs before the first tick, on this thread; time since the DC epoch starts at 0 on the bench.
         Master.BringUp(Config, masterTimeNs: 0);
-        EtherCat = EtherCatFieldbus.FromConfig(Master, Config, new FieldbusOptions { ReceivePolls = remote ? RawLinkReceivePolls : 1000 });
+        EtherCat = EtherCatFieldbus.FromConfig(Master, Config, new FieldbusOptions { ReplyTimeoutNs = FieldbusOptions.ReplyTimeoutFor(PeriodNs) });
         Bus = EtherCat;
         Notes.Add($"bus: {Master.SubDevices.Count} slaves in OP" + (Master.Dc != null ? $"; distributed clocks: {Master.Dc}" : ""));
     }
-
-    /// <summary>
-    /// How many times the tick polls a raw socket for the cyclic frame's reply before calling it lost. One non-blocking
-    /// receive is ~0.5–1 µs, so this bounds the wait to a fraction of a 1 ms period without reading a clock.
-    /// </summary>
-    public const int RawLinkReceivePolls = 400;
 
     private void BuildSafety()
     {

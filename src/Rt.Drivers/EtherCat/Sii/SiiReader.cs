@@ -18,13 +18,14 @@ public sealed class SiiReader
     private const ushort EightByteReads = 0x0040;
     private readonly EtherCatTransport _bus;
 
-    public SiiReader(EtherCatTransport bus, int maxBusyPolls = 1000)
+    public SiiReader(EtherCatTransport bus, long busyTimeoutNs = 20_000_000)
     {
         _bus = bus;
-        MaxBusyPolls = maxBusyPolls;
+        BusyTimeoutNs = busyTimeoutNs;
     }
 
-    public int MaxBusyPolls { get; }
+    /// <summary>How long the EEPROM may stay busy with one command (SOEM EC_TIMEOUTEEP: 20 ms), on the bus's clock.</summary>
+    public long BusyTimeoutNs { get; }
 
     /// <summary>Reads the whole image (header + categories) of the slave at <paramref name="station"/>.</summary>
     public byte[] ReadImage(ushort station, int maxWords = 8192)
@@ -85,11 +86,14 @@ public sealed class SiiReader
 
     private ushort WaitIdle(ushort station, int word)
     {
-        for (int i = 0; i < MaxBusyPolls; i++)
+        var clock = _bus.Clock;
+        long deadline = clock.NowNs + BusyTimeoutNs;
+        do
         {
             ushort s = _bus.ReadU16(station, EscRegister.EepromControl);
             if ((s & Busy) == 0) return s;
         }
-        throw new EtherCatException($"station 0x{station:X4}: SII EEPROM stays busy reading word 0x{word:X4}");
+        while (clock.NowNs < deadline);
+        throw new EtherCatException($"station 0x{station:X4}: SII EEPROM stays busy reading word 0x{word:X4} for {BusyTimeoutNs / 1e6:0.###} ms");
     }
 }
