@@ -51,6 +51,7 @@ internal static partial class ExtraCommands
                     long frame = 0;
                     // The capture owns the link from here: disposing it disposes the link (once).
                     link = cap = new CapturingLink(link, PcapngWriter.Create(f.FullName, name ?? "rt-bench"), () => frame++ * 1000);
+                    cap.StartBackgroundWriter(); // a scan sends thousands of frames: drain while it runs, not only at the end
                 }
                 // No slave at all throws EtherCatException (NoSlaves/LinkDown): one line and exit 3 from CommandRunner.
                 var report = BusScanner.Scan(link);
