@@ -38,7 +38,7 @@ public sealed class SiiReader
         while (w + 2 <= maxWords)
         {
             ReadWords(station, w, 2, image);
-            ushort type = (ushort)(image[w * 2] | (image[w * 2 + 1] << 8));
+            ushort type = (ushort)(image[w * 2] | (image[w * 2 + 1] << 8)); // category header: type, length in words
             if (type == SiiParser.CategoryEnd) break;
             int length = image[w * 2 + 2] | (image[w * 2 + 3] << 8);
             if (w + 2 + length > maxWords)
@@ -71,9 +71,10 @@ public sealed class SiiReader
         if ((status & ErrorBits) != 0) _bus.WriteU16(station, EscRegister.EepromControl, 0); // clear error bits (SOEM: NOP command)
         for (int attempt = 0; attempt < 3; attempt++)
         {
-            Span<byte> cmd = stackalloc byte[6];
+            // Control/status u16 at 0x0502 and the u32 word address at 0x0504, written together.
+            Span<byte> cmd = stackalloc byte[EscRegister.EepromData - EscRegister.EepromControl];
             BinaryPrimitives.WriteUInt16LittleEndian(cmd, CommandRead);
-            BinaryPrimitives.WriteUInt32LittleEndian(cmd[2..], (uint)word);
+            BinaryPrimitives.WriteUInt32LittleEndian(cmd[(EscRegister.EepromAddress - EscRegister.EepromControl)..], (uint)word);
             _bus.Write(station, EscRegister.EepromControl, cmd);
             status = WaitIdle(station, word);
             if ((status & ErrorBits) != 0) continue; // NACK: retry the command
