@@ -58,15 +58,16 @@ public sealed class EtherCatFieldbus : IFieldbus
     private int _notOpPosition = -1;
     private readonly IMonotonicClock _clock;
 
-    /// <param name="master">A master brought up to OP (or SAFEOP) with process data configured.</param>
+    /// <param name="bus">The bus brought up to OP (<see cref="EtherCatMaster.BringUp(RtConfig, long)"/>).</param>
     /// <param name="driveBusPositions">Per joint (robot joint order): bus position of its drive.</param>
     /// <param name="imuBusPositions">Per IMU (config order): bus position of its slave.</param>
-    public EtherCatFieldbus(EtherCatMaster master, IReadOnlyList<int> driveBusPositions, IReadOnlyList<int> imuBusPositions, FieldbusOptions? options = null)
+    public EtherCatFieldbus(OpBus bus, IReadOnlyList<int> driveBusPositions, IReadOnlyList<int> imuBusPositions, FieldbusOptions? options = null)
     {
+        var master = bus.Master;
         _master = master;
         Options = options ?? new FieldbusOptions();
         _clock = Options.Clock ?? master.Link.Clock;
-        _frame = master.Cyclic ?? throw new EtherCatException("process data is not configured: call EtherCatMaster.ConfigureProcessData (or BringUp) first");
+        _frame = bus.Cyclic;
         var slaves = master.SubDevices;
         int n = driveBusPositions.Count;
         _drives = new Cia402PdoCodec[n];
@@ -103,14 +104,14 @@ public sealed class EtherCatFieldbus : IFieldbus
     }
 
     /// <summary>Builds the fieldbus from the config's joint drive positions and IMU device positions. Not real-time safe.</summary>
-    public static EtherCatFieldbus FromConfig(EtherCatMaster master, RtConfig config, FieldbusOptions? options = null)
+    public static EtherCatFieldbus FromConfig(OpBus bus, RtConfig config, FieldbusOptions? options = null)
     {
         var drives = new List<int>();
         foreach (var j in config.Joints) drives.Add(j.Drive);
         var imus = new List<int>();
         foreach (var i in config.Imus) imus.Add(i.Device);
         options ??= FieldbusOptions.FromConfig(config);
-        return new EtherCatFieldbus(master, drives, imus, options);
+        return new EtherCatFieldbus(bus, drives, imus, options);
     }
 
     public FieldbusOptions Options { get; }

@@ -17,7 +17,8 @@ namespace Rt.Drivers.EtherCat;
 /// 0x1001.. (APWR), read SII, compare identities with the configuration, configure the mailbox SMs from SII, go to
 /// PREOP, read the PDO mapping (CoE or SII), lay out the logical image and program SM2/SM3 and FMMUs, configure
 /// distributed clocks, go to SAFEOP and OP (exchanging process data while waiting). Refusals carry the AL status
-/// code by name. After bring-up, <see cref="Cyclic"/> is the frame the tick exchanges (see <see cref="EtherCatFieldbus"/>).
+/// code by name. Bring-up hands out typestate handles (<see cref="PreOpBus"/>, <see cref="SafeOpBus"/>, <see cref="OpBus"/>);
+/// only an <see cref="OpBus"/> builds the tick's <see cref="EtherCatFieldbus"/>.
 /// Not real-time safe (every method here allocates or waits).
 /// </summary>
 public sealed class EtherCatMaster
@@ -50,25 +51,26 @@ public sealed class EtherCatMaster
     public DcReport? Dc { get; private set; }
 
     /// <summary>Bring-up all the way to OP. <paramref name="masterTimeNs"/>: injected master time (ns since 2000-01-01) for DC offsets.</summary>
-    public void BringUp(IReadOnlyList<SlaveIdentityConfig>? expected, long masterTimeNs, long cycleNs)
+    public OpBus BringUp(IReadOnlyList<SlaveIdentityConfig>? expected, long masterTimeNs, long cycleNs) =>
+        BringUpToPreOp(expected).ToSafeOp(masterTimeNs, cycleNs).ToOp();
+
+    /// <summary>Bring-up to PREOP: count and address the slaves, read SII, compare identities, mailboxes, PDO mapping.</summary>
+    public PreOpBus BringUpToPreOp(IReadOnlyList<SlaveIdentityConfig>? expected)
     {
         Initialize();
         if (expected is { Count: > 0 }) VerifyIdentities(expected);
         ToPreOp();
-        ConfigureProcessData();
-        if (Options.DistributedClocks) ConfigureDistributedClocks(masterTimeNs, cycleNs);
-        RequestState(AlState.SafeOp);
-        RequestState(AlState.Op);
+        return new PreOpBus(this);
     }
 
     /// <summary>
     /// Bring-up from the robot config: expected identities from <c>bus.slaves</c>, SYNC0 period from <c>loop.rate_hz</c>
     /// (DC only when <see cref="MasterOptions.DistributedClocks"/>, which <see cref="MasterOptions.FromConfig"/> takes from <c>bus.distributed_clocks</c>).
     /// </summary>
-    public void BringUp(RtConfig config, long masterTimeNs)
+    public OpBus BringUp(RtConfig config, long masterTimeNs)
     {
         long cycleNs = config.Loop.RateHz > 0 ? (long)Math.Round(1e9 / config.Loop.RateHz) : 1_000_000;
-        BringUp(config.Bus.Slaves, masterTimeNs, cycleNs);
+        return BringUp(config.Bus.Slaves, masterTimeNs, cycleNs);
     }
 
     /// <summary>Counts slaves, resets them to INIT, assigns station addresses and reads ESC info and SII.</summary>

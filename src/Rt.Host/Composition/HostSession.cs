@@ -186,8 +186,8 @@ public sealed class HostSession : IDisposable
         }
         Master = new EtherCatMaster(link, MasterOptions.FromConfig(Config));
         // Bring-up runs before the first tick, on this thread; time since the DC epoch starts at 0 on the bench.
-        Master.BringUp(Config, masterTimeNs: 0);
-        EtherCat = EtherCatFieldbus.FromConfig(Master, Config, new FieldbusOptions { ReplyTimeoutNs = FieldbusOptions.ReplyTimeoutFor(PeriodNs) });
+        var opBus = Master.BringUp(Config, masterTimeNs: 0);
+        EtherCat = EtherCatFieldbus.FromConfig(opBus, Config, new FieldbusOptions { ReplyTimeoutNs = FieldbusOptions.ReplyTimeoutFor(PeriodNs) });
         Bus = EtherCat;
         Notes.Add($"bus: {Master.SubDevices.Count} slaves in OP" + (Master.Dc != null ? $"; distributed clocks: {Master.Dc}" : ""));
     }

@@ -66,7 +66,7 @@ public sealed class BusTimeoutTests
     {
         var b = FieldbusTests.Start(1, 0, dc: false);
         var clock = new ManualClock(1_000_000) { AutoAdvanceNs = nsPerClockRead };
-        var fieldbus = new EtherCatFieldbus(b.Master, [0], [], new FieldbusOptions { ReplyTimeoutNs = 500_000, Clock = clock });
+        var fieldbus = new EtherCatFieldbus(b.Op, [0], [], new FieldbusOptions { ReplyTimeoutNs = 500_000, Clock = clock });
         b.Segment.LinkDown = true; // no reply ever comes
 
         long start = clock.Peek;
@@ -95,7 +95,7 @@ public sealed class BusTimeoutTests
         // 5000 empty polls, five times what used to be the whole budget (1000 polls), are no timeout while time stands.
         var b = FieldbusTests.Start(1, 0, dc: false);
         var clock = new StandingClock(5000);
-        var fieldbus = new EtherCatFieldbus(b.Master, [0], [], new FieldbusOptions { ReplyTimeoutNs = 500_000, Clock = clock });
+        var fieldbus = new EtherCatFieldbus(b.Op, [0], [], new FieldbusOptions { ReplyTimeoutNs = 500_000, Clock = clock });
         b.Segment.LinkDown = true;
         fieldbus.Exchange(b.State);
         Assert.Equal(5001, clock.Reads); // the first reading past 5000 ends the wait, not a poll count
@@ -239,8 +239,7 @@ public sealed class ForgedReplyTests
         var options = BringUpTests.FastOptions();
         options.DistributedClocks = false;
         var master = new EtherCatMaster(tap, options);
-        master.BringUp(BringUpTests.BenchIdentities(1, 0), 0, 1_000_000);
-        var fieldbus = new EtherCatFieldbus(master, [0], []);
+        var fieldbus = new EtherCatFieldbus(master.BringUp(BringUpTests.BenchIdentities(1, 0), 0, 1_000_000), [0], []);
         var state = new Rt.Core.Tick.TickState(1, 0, new Rt.Core.Divergence.ChannelLayout(["j0"], []));
         EscBenchSegment.Drives(segment)[0].Feedback = new() { Statusword = 0x0237, ErrorCode = 0 };
         fieldbus.Exchange(state);
@@ -363,7 +362,7 @@ public sealed class SendFailureTests
     public void A_refused_send_counts_against_the_frame_loss_budget_like_a_missing_reply()
     {
         var b = FieldbusTests.Start(1, 0, dc: false);
-        var fieldbus = new EtherCatFieldbus(b.Master, [0], [], new FieldbusOptions { FrameLossBudget = 2 });
+        var fieldbus = new EtherCatFieldbus(b.Op, [0], [], new FieldbusOptions { FrameLossBudget = 2 });
         var raised = new List<bool>();
         void Cycle()
         {
@@ -499,7 +498,7 @@ public sealed class BusErrorTests
     public void A_config_naming_a_drive_position_past_the_bus_is_a_config_mismatch()
     {
         var b = FieldbusTests.Start(1, 0, dc: false);
-        var e = Assert.Throws<EtherCatException>(() => new EtherCatFieldbus(b.Master, [0, 1], []));
+        var e = Assert.Throws<EtherCatException>(() => new EtherCatFieldbus(b.Op, [0, 1], []));
         Assert.Equal(BusErrorKind.ConfigMismatch, e.Kind);
         Assert.Equal(1, e.Position);
     }
@@ -515,5 +514,32 @@ public sealed class BusErrorTests
         Assert.Equal(0, e.Position);
         Assert.Equal(AlStatusCode.InvalidRequestedStateChange, e.Code);
         Assert.Contains("invalid requested state change", e.Message);
+    }
+}
+
+/// <summary>Issue 11: bring-up typestate — process data can only be exchanged on a bus handed out in OP.</summary>
+public sealed class BusStateTests
+{
+    [Fact]
+    public void Bring_up_steps_through_preop_safeop_and_op_handles_and_only_op_builds_a_fieldbus()
+    {
+        using var link = new LoopbackLink(EscBenchSegment.Create(1, 1));
+        var master = new EtherCatMaster(link, BringUpTests.FastOptions());
+        var preOp = master.BringUpToPreOp(BringUpTests.BenchIdentities(1, 1));
+        Assert.All(preOp.SubDevices, s => Assert.Equal(AlState.PreOp, s.Status.State));
+        var safeOp = preOp.ToSafeOp(0, 1_000_000);
+        Assert.All(safeOp.SubDevices, s => Assert.Equal(AlState.SafeOp, s.Status.State));
+        var op = safeOp.ToOp();
+        Assert.All(op.SubDevices, s => Assert.Equal(AlState.Op, s.Status.State));
+        var state = new Rt.Core.Tick.TickState(1, 1, new Rt.Core.Divergence.ChannelLayout(["j0"], ["imu"]));
+        new EtherCatFieldbus(op, [0], [1]).Exchange(state);
+        Assert.Equal(0, state.Faults.Count);
+
+        // Every public way to build the tick's fieldbus asks for an OpBus (a master or an earlier state does not compile).
+        var ctors = typeof(EtherCatFieldbus).GetConstructors();
+        Assert.NotEmpty(ctors);
+        Assert.All(ctors, c => Assert.Equal(typeof(OpBus), c.GetParameters()[0].ParameterType));
+        Assert.Equal(typeof(OpBus), typeof(EtherCatFieldbus).GetMethod(nameof(EtherCatFieldbus.FromConfig))!.GetParameters()[0].ParameterType);
+        Assert.Empty(typeof(OpBus).GetConstructors()); // handed out by bring-up only
     }
 }
