@@ -27,11 +27,6 @@ namespace Rt.Session;
 /// </summary>
 public sealed class HostSession : IDisposable
 {
-    /// <summary>
-    /// How many times the tick polls a raw socket for the cyclic frame's reply before calling it lost. One non-blocking
-    /// receive is ~0.5–1 µs, so this bounds the wait to a fraction of a 1 ms period without reading a clock.
-    /// </summary>
-    public const int RawLinkReceivePolls = 400;
 
     private readonly List<IDisposable> _owned = [];
     private readonly List<string> _notes = [];
@@ -214,8 +209,8 @@ public sealed class HostSession : IDisposable
         }
         var master = new EtherCatMaster(link, MasterOptions.FromConfig(Config));
         // Bring-up runs before the first tick, on this thread; time since the DC epoch starts at 0 on the bench.
-        master.BringUp(Config, masterTimeNs: 0);
-        var fieldbus = EtherCatFieldbus.FromConfig(master, Config, new FieldbusOptions { ReceivePolls = remote ? RawLinkReceivePolls : 1000 });
+        var opBus = master.BringUp(Config, masterTimeNs: 0);
+        var fieldbus = EtherCatFieldbus.FromConfig(opBus, Config, new FieldbusOptions { ReplyTimeoutNs = FieldbusOptions.ReplyTimeoutFor(PeriodNs) });
         _notes.Add($"bus: {master.SubDevices.Count} slaves in OP" + (master.Dc != null ? $"; distributed clocks: {master.Dc}" : ""));
         return (fieldbus, master, fieldbus, capture);
     }

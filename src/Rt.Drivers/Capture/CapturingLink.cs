@@ -24,6 +24,7 @@ public sealed class CapturingLink : IEthernetLink
     private long _tail; // written by the consumer (drain)
     private Thread? _thread;
     private volatile bool _stop;
+    private bool _disposed;
 
     public CapturingLink(IEthernetLink inner, PcapngWriter writer, Func<long> timeNs, int ringSlots = 4096)
     {
@@ -42,6 +43,7 @@ public sealed class CapturingLink : IEthernetLink
 
     public bool IsUp => _inner.IsUp;
     public ReadOnlySpan<byte> MacAddress => _inner.MacAddress;
+    public Rt.Core.Time.IMonotonicClock Clock => _inner.Clock;
 
     public bool TrySend(ReadOnlySpan<byte> frame)
     {
@@ -107,9 +109,11 @@ public sealed class CapturingLink : IEthernetLink
         _thread.Start();
     }
 
-    /// <summary>Stops the background writer (if any), drains the ring and flushes the file; disposes the inner link and the writer.</summary>
+    /// <summary>Stops the background writer (if any), drains the ring and flushes the file; disposes the inner link and the writer. Idempotent.</summary>
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         _stop = true;
         _thread?.Join();
         Drain();

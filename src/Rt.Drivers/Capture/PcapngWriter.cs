@@ -23,6 +23,7 @@ public sealed class PcapngWriter : IDisposable
     private readonly Stream _stream;
     private readonly bool _leaveOpen;
     private readonly byte[] _block = new byte[2048];
+    private bool _disposed;
 
     public PcapngWriter(Stream stream, string interfaceName = "ethercat", bool leaveOpen = false)
     {
@@ -41,6 +42,7 @@ public sealed class PcapngWriter : IDisposable
     /// <summary>Appends one Ethernet frame with its timestamp (ns on the injected clock) and direction.</summary>
     public void WriteFrame(ReadOnlySpan<byte> frame, long timestampNs, FrameDirection direction)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         int padded = (frame.Length + 3) & ~3;
         int total = 28 + padded + 8 + 4 + 4; // header..orig len, data, epb_flags (4+4), end-of-options (4), trailing length
         var b = total <= _block.Length ? _block.AsSpan(0, total) : new byte[total];
@@ -68,8 +70,11 @@ public sealed class PcapngWriter : IDisposable
 
     public void Flush() => _stream.Flush();
 
+    /// <summary>Flushes and (unless left open) closes the stream. Idempotent: a second call does nothing.</summary>
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         _stream.Flush();
         if (!_leaveOpen) _stream.Dispose();
     }

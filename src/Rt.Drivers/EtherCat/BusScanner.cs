@@ -61,7 +61,9 @@ public sealed record BusScanReport(IReadOnlyList<SlaveScan> Slaves, string? Erro
 
 /// <summary>
 /// Scans the bus without going to OP: brings the slaves to PREOP (addresses, SII, mailboxes, PDO mapping) and reports
-/// what it found per slave. Problems in the middle of a scan are reported, not thrown. Not real-time safe.
+/// what it found per slave. Problems in the middle of a scan are reported, not thrown; a bus with no slave at all (or a
+/// link that is down) has nothing to report and throws the structured <see cref="EtherCatException"/>
+/// (<see cref="BusErrorKind.NoSlaves"/> / <see cref="BusErrorKind.LinkDown"/>). Not real-time safe.
 /// </summary>
 public static class BusScanner
 {
@@ -74,7 +76,7 @@ public static class BusScanner
             master.Initialize();
             master.ToPreOp();
         }
-        catch (EtherCatException e)
+        catch (EtherCatException e) when (master.SubDevices.Count > 0)
         {
             error = e.Message;
         }

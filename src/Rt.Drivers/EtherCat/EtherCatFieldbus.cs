@@ -1,6 +1,7 @@
 using Rt.Core.Config;
 using Rt.Core.Faults;
 using Rt.Core.Tick;
+using Rt.Core.Time;
 using Rt.Drivers.EtherCat.Devices;
 using Rt.Drivers.EtherCat.ProcessData;
 using Rt.Drivers.EtherCat.SubDevices;
@@ -10,11 +11,27 @@ namespace Rt.Drivers.EtherCat;
 /// <summary>Cyclic-exchange settings.</summary>
 public sealed class FieldbusOptions
 {
-    /// <summary>Receive polls per tick before the frame counts as lost (a loopback answers on the first poll).</summary>
-    public int ReceivePolls { get; set; } = 1000;
+    /// <summary>Share of the tick period the tick waits for the cyclic frame's reply (the rest is for the pipeline).</summary>
+    public const double DefaultReplyShareOfPeriod = 0.5;
 
-    /// <summary>Consecutive bad cycles (lost frame or wrong WKC) tolerated silently (still counted) before faults are raised; 0 = raise every one.</summary>
+    /// <summary>How long the tick waits for the cyclic frame's reply before the frame counts as lost (default: half of a 1 ms period).</summary>
+    public long ReplyTimeoutNs { get; set; } = 500_000;
+
+    /// <summary>The clock the reply wait runs on; null = the link's (<see cref="Link.IEthernetLink.Clock"/>: CLOCK_MONOTONIC, or a loopback's virtual time).</summary>
+    public IMonotonicClock? Clock { get; set; }
+
+    /// <summary>Consecutive bad cycles (lost frame, refused send or wrong WKC) tolerated silently (still counted) before faults are raised; 0 = raise every one.</summary>
     public int FrameLossBudget { get; set; }
+
+    /// <summary>The reply wait for a tick of <paramref name="periodNs"/>: <see cref="DefaultReplyShareOfPeriod"/> of it.</summary>
+    public static long ReplyTimeoutFor(long periodNs) => (long)(periodNs * DefaultReplyShareOfPeriod);
+
+    /// <summary>Options for the loop in <paramref name="config"/>: reply wait from <c>loop.rate_hz</c>, budget from <c>bus.frame_loss_budget</c>. Not real-time safe.</summary>
+    public static FieldbusOptions FromConfig(RtConfig config) => new()
+    {
+        ReplyTimeoutNs = ReplyTimeoutFor(config.Loop.RateHz > 0 ? (long)Math.Round(1e9 / config.Loop.RateHz) : 1_000_000),
+        FrameLossBudget = config.Bus.FrameLossBudget,
+    };
 }
 
 /// <summary>
@@ -23,7 +40,9 @@ public sealed class FieldbusOptions
 /// (BRD 0x0130 plus a round-robin per-slave probe to name the position), and decodes drive and IMU inputs into the
 /// process image. Problems become <see cref="Fault"/> values in <see cref="TickState.Faults"/> — never exceptions:
 /// BusLinkDown, BusFrameLost, BusWorkingCounter (expected/received), BusSlaveLeftOp (position). Inputs are left
-/// unchanged when the frame is lost or the WKC is wrong.
+/// unchanged when the frame is lost or the WKC is wrong. The reply wait is <see cref="FieldbusOptions.ReplyTimeoutNs"/> on
+/// an injected clock. A refused send and a missing reply are the same thing to the robot (no fresh inputs) and count
+/// against the same <see cref="FieldbusOptions.FrameLossBudget"/>.
 /// Construction: not real-time safe. <see cref="Exchange"/>: real-time safe, allocation-free.
 /// </summary>
 public sealed class EtherCatFieldbus : IFieldbus
@@ -37,15 +56,18 @@ public sealed class EtherCatFieldbus : IFieldbus
     private readonly int[] _imuPosition;
     private int _consecutiveBad;
     private int _notOpPosition = -1;
+    private readonly IMonotonicClock _clock;
 
-    /// <param name="master">A master brought up to OP (or SAFEOP) with process data configured.</param>
+    /// <param name="bus">The bus brought up to OP (<see cref="EtherCatMaster.BringUp(RtConfig, long)"/>).</param>
     /// <param name="driveBusPositions">Per joint (robot joint order): bus position of its drive.</param>
     /// <param name="imuBusPositions">Per IMU (config order): bus position of its slave.</param>
-    public EtherCatFieldbus(EtherCatMaster master, IReadOnlyList<int> driveBusPositions, IReadOnlyList<int> imuBusPositions, FieldbusOptions? options = null)
+    public EtherCatFieldbus(OpBus bus, IReadOnlyList<int> driveBusPositions, IReadOnlyList<int> imuBusPositions, FieldbusOptions? options = null)
     {
+        var master = bus.Master;
         _master = master;
         Options = options ?? new FieldbusOptions();
-        _frame = master.Cyclic ?? throw new EtherCatException("process data is not configured: call EtherCatMaster.ConfigureProcessData (or BringUp) first");
+        _clock = Options.Clock ?? master.Link.Clock;
+        _frame = bus.Cyclic;
         var slaves = master.SubDevices;
         int n = driveBusPositions.Count;
         _drives = new Cia402PdoCodec[n];
@@ -57,7 +79,7 @@ public sealed class EtherCatFieldbus : IFieldbus
         {
             var s = Slave(slaves, driveBusPositions[j], $"joint {j}");
             string who = $"drive of joint {j} at bus position {s.Position}";
-            if (s.OutputOffset < 0 || s.InputOffset < 0) throw new EtherCatException($"{who}: slave has no outputs or no inputs mapped ({s.Identity})");
+            if (s.OutputOffset < 0 || s.InputOffset < 0) throw new EtherCatException(BusErrorKind.ConfigMismatch, $"{who}: slave has no outputs or no inputs mapped ({s.Identity})", s.Position);
             _drives[j] = new Cia402PdoCodec(s.RxPdos, s.TxPdos, who);
             _driveOut[j] = s.OutputOffset;
             _driveOutLen[j] = s.OutputBytes;
@@ -73,7 +95,7 @@ public sealed class EtherCatFieldbus : IFieldbus
         {
             var s = Slave(slaves, imuBusPositions[k], $"IMU {k}");
             string who = $"IMU {k} at bus position {s.Position}";
-            if (s.InputOffset < 0) throw new EtherCatException($"{who}: slave has no inputs mapped ({s.Identity})");
+            if (s.InputOffset < 0) throw new EtherCatException(BusErrorKind.ConfigMismatch, $"{who}: slave has no inputs mapped ({s.Identity})", s.Position);
             _imus[k] = new ImuPdoCodec(s.TxPdos, who);
             _imuIn[k] = s.InputOffset;
             _imuInLen[k] = s.InputBytes;
@@ -82,14 +104,14 @@ public sealed class EtherCatFieldbus : IFieldbus
     }
 
     /// <summary>Builds the fieldbus from the config's joint drive positions and IMU device positions. Not real-time safe.</summary>
-    public static EtherCatFieldbus FromConfig(EtherCatMaster master, RtConfig config, FieldbusOptions? options = null)
+    public static EtherCatFieldbus FromConfig(OpBus bus, RtConfig config, FieldbusOptions? options = null)
     {
         var drives = new List<int>();
         foreach (var j in config.Joints) drives.Add(j.Drive);
         var imus = new List<int>();
         foreach (var i in config.Imus) imus.Add(i.Device);
-        options ??= new FieldbusOptions { FrameLossBudget = config.Bus.FrameLossBudget };
-        return new EtherCatFieldbus(master, drives, imus, options);
+        options ??= FieldbusOptions.FromConfig(config);
+        return new EtherCatFieldbus(bus, drives, imus, options);
     }
 
     public FieldbusOptions Options { get; }
@@ -100,8 +122,17 @@ public sealed class EtherCatFieldbus : IFieldbus
     public long WorkingCounterErrors { get; private set; }
     public long LinkDownCycles { get; private set; }
 
+    /// <summary>Sends the link refused while up (counted in <see cref="LostFrames"/> too).</summary>
+    public long SendFailures { get; private set; }
+
     /// <summary>Late replies of earlier cycles recognised by datagram index and dropped.</summary>
     public long StaleFramesDropped => _frame.StaleTotal;
+
+    /// <summary>
+    /// Every received frame not taken as a cycle's reply: late ones (<see cref="StaleFramesDropped"/>) and frames that
+    /// do not match the frame sent in every datagram, or never passed a slave — e.g. forged by another host.
+    /// </summary>
+    public long RejectedFrames => _frame.RejectedTotal;
 
     /// <summary>The last cycle's raw result (WKC, AL status, reference time).</summary>
     public CyclicResult Last { get; private set; }
@@ -121,22 +152,18 @@ public sealed class EtherCatFieldbus : IFieldbus
 
         // Always try to send: a raw socket learns that its link is back only from a send that succeeds.
         var link = _master.Link;
-        var r = _frame.Exchange(link, Options.ReceivePolls);
+        var r = _frame.Exchange(link, _clock, Options.ReplyTimeoutNs);
         Last = r;
-        if (r.SendFailed)
+        if (r.SendFailed && !link.IsUp)
         {
-            if (!link.IsUp)
-            {
-                LinkDownCycles++;
-                state.Faults.Add(Fault.Of(FaultCode.BusLinkDown, -1, state.Tick));
-                return;
-            }
-            LostFrames++;
-            state.Faults.Add(Fault.Of(FaultCode.BusFrameLost, -1, state.Tick));
+            LinkDownCycles++;
+            state.Faults.Add(Fault.Of(FaultCode.BusLinkDown, -1, state.Tick));
             return;
         }
         if (!r.Received)
         {
+            // A refused send (queue full, transient error) loses the frame just as a missing reply does: same budget.
+            if (r.SendFailed) SendFailures++;
             LostFrames++;
             if (++_consecutiveBad > Options.FrameLossBudget)
                 state.Faults.Add(Fault.Of(FaultCode.BusFrameLost, -1, state.Tick, expected: 1, received: 0, value: _consecutiveBad));
@@ -174,7 +201,7 @@ public sealed class EtherCatFieldbus : IFieldbus
     private static SubDevice Slave(IReadOnlyList<SubDevice> slaves, int position, string what)
     {
         if (position < 0 || position >= slaves.Count)
-            throw new EtherCatException($"{what}: bus position {position} does not exist ({slaves.Count} slaves found)");
+            throw new EtherCatException(BusErrorKind.ConfigMismatch, $"{what}: bus position {position} does not exist ({slaves.Count} slaves found)", position);
         return slaves[position];
     }
 }

@@ -17,7 +17,8 @@ namespace Rt.Drivers.EtherCat;
 /// 0x1001.. (APWR), read SII, compare identities with the configuration, configure the mailbox SMs from SII, go to
 /// PREOP, read the PDO mapping (CoE or SII), lay out the logical image and program SM2/SM3 and FMMUs, configure
 /// distributed clocks, go to SAFEOP and OP (exchanging process data while waiting). Refusals carry the AL status
-/// code by name. After bring-up, <see cref="Cyclic"/> is the frame the tick exchanges (see <see cref="EtherCatFieldbus"/>).
+/// code by name. Bring-up hands out typestate handles (<see cref="PreOpBus"/>, <see cref="SafeOpBus"/>, <see cref="OpBus"/>);
+/// only an <see cref="OpBus"/> builds the tick's <see cref="EtherCatFieldbus"/>.
 /// Not real-time safe (every method here allocates or waits).
 /// </summary>
 public sealed class EtherCatMaster
@@ -29,9 +30,13 @@ public sealed class EtherCatMaster
         Options = options ?? new MasterOptions();
         Link = link;
         Bus = new EtherCatTransport(link, Options.Transport);
+        Clock = Bus.Clock;
     }
 
     public IEthernetLink Link { get; }
+
+    /// <summary>The clock every bring-up timeout runs on (the transport's).</summary>
+    public Rt.Core.Time.IMonotonicClock Clock { get; }
     public EtherCatTransport Bus { get; }
     public MasterOptions Options { get; }
     public IReadOnlyList<SubDevice> SubDevices => _subDevices;
@@ -46,25 +51,26 @@ public sealed class EtherCatMaster
     public DcReport? Dc { get; private set; }
 
     /// <summary>Bring-up all the way to OP. <paramref name="masterTimeNs"/>: injected master time (ns since 2000-01-01) for DC offsets.</summary>
-    public void BringUp(IReadOnlyList<SlaveIdentityConfig>? expected, long masterTimeNs, long cycleNs)
+    public OpBus BringUp(IReadOnlyList<SlaveIdentityConfig>? expected, long masterTimeNs, long cycleNs) =>
+        BringUpToPreOp(expected).ToSafeOp(masterTimeNs, cycleNs).ToOp();
+
+    /// <summary>Bring-up to PREOP: count and address the slaves, read SII, compare identities, mailboxes, PDO mapping.</summary>
+    public PreOpBus BringUpToPreOp(IReadOnlyList<SlaveIdentityConfig>? expected)
     {
         Initialize();
         if (expected is { Count: > 0 }) VerifyIdentities(expected);
         ToPreOp();
-        ConfigureProcessData();
-        if (Options.DistributedClocks) ConfigureDistributedClocks(masterTimeNs, cycleNs);
-        RequestState(AlState.SafeOp);
-        RequestState(AlState.Op);
+        return new PreOpBus(this);
     }
 
     /// <summary>
     /// Bring-up from the robot config: expected identities from <c>bus.slaves</c>, SYNC0 period from <c>loop.rate_hz</c>
     /// (DC only when <see cref="MasterOptions.DistributedClocks"/>, which <see cref="MasterOptions.FromConfig"/> takes from <c>bus.distributed_clocks</c>).
     /// </summary>
-    public void BringUp(RtConfig config, long masterTimeNs)
+    public OpBus BringUp(RtConfig config, long masterTimeNs)
     {
         long cycleNs = config.Loop.RateHz > 0 ? (long)Math.Round(1e9 / config.Loop.RateHz) : 1_000_000;
-        BringUp(config.Bus.Slaves, masterTimeNs, cycleNs);
+        return BringUp(config.Bus.Slaves, masterTimeNs, cycleNs);
     }
 
     /// <summary>Counts slaves, resets them to INIT, assigns station addresses and reads ESC info and SII.</summary>
@@ -72,8 +78,7 @@ public sealed class EtherCatMaster
     {
         _subDevices.Clear();
         Span<byte> b2 = stackalloc byte[2];
-        int count = Bus.Broadcast(EtherCatCommand.Brd, EscRegister.Type, b2);
-        if (count == 0) throw new EtherCatException(Link.IsUp ? "no EtherCAT slave answered (BRD 0x0000 working counter 0)" : "link is down");
+        int count = CountSlaves(b2);
 
         // Back to INIT with error acknowledge, so a slave left in an error state from an earlier session starts clean.
         BinaryPrimitives.WriteUInt16LittleEndian(b2, (ushort)(AlState.Init) | AlStatus.ErrorBit);
@@ -92,16 +97,16 @@ public sealed class EtherCatMaster
             _subDevices.Add(new SubDevice(position, station));
         }
 
-        var reader = new SiiReader(Bus);
+        var reader = new SiiReader(Bus, Options.EepromTimeoutNs);
         foreach (var s in _subDevices)
         {
-            var info = new byte[10];
+            var info = new byte[EscRegister.Features + 2]; // 0x0000..0x0009, indexed by register address
             Bus.Read(s.StationAddress, EscRegister.Type, info);
-            s.EscType = info[0];
-            s.FmmuCount = info[4];
-            s.SyncManagerCount = info[5];
-            s.PortDescriptor = info[7];
-            s.Features = BinaryPrimitives.ReadUInt16LittleEndian(info.AsSpan(8));
+            s.EscType = info[EscRegister.Type];
+            s.FmmuCount = info[EscRegister.FmmuCount];
+            s.SyncManagerCount = info[EscRegister.SyncManagerCount];
+            s.PortDescriptor = info[EscRegister.PortDescriptor];
+            s.Features = BinaryPrimitives.ReadUInt16LittleEndian(info.AsSpan(EscRegister.Features));
             s.Alias = Bus.ReadU16(s.StationAddress, EscRegister.StationAlias);
             s.DlStatus = Bus.ReadU16(s.StationAddress, EscRegister.DlStatus);
             var image = reader.ReadImage(s.StationAddress);
@@ -109,6 +114,19 @@ public sealed class EtherCatMaster
             s.Identity = s.Sii.Identity;
         }
         WaitForState(AlState.Init, null);
+    }
+
+    /// <summary>BRD of register 0x0000: its working counter is the number of slaves. None (or no reply at all) is a structured <see cref="BusErrorKind.NoSlaves"/>.</summary>
+    private int CountSlaves(Span<byte> b2)
+    {
+        var r = Bus.Execute(EtherCatCommand.Brd, EtherCatCommands.Physical(0, EscRegister.Type), b2);
+        if (!Link.IsUp) throw new EtherCatException(BusErrorKind.LinkDown, "EtherCAT link is down: no carrier on the interface (check the cable)");
+        if (!r.Received)
+            throw new EtherCatException(BusErrorKind.NoSlaves,
+                $"no EtherCAT slave answered: BRD 0x0000 got no reply ({Bus.Options.Retries} attempts of {Bus.Options.ReplyTimeoutNs / 1e6:0.###} ms); check the cable and that the slaves are powered");
+        if (r.WorkingCounter == 0)
+            throw new EtherCatException(BusErrorKind.NoSlaves, "no EtherCAT slave answered: BRD 0x0000 came back with working counter 0 (the frame returned, but no slave processed it)");
+        return r.WorkingCounter;
     }
 
     /// <summary>Compares each configured identity (vendor/product/revision) with the slave found at its position.</summary>
@@ -119,7 +137,7 @@ public sealed class EtherCatMaster
             var want = new SlaveIdentity(e.Vendor, e.Product, e.Revision, 0);
             if (e.Position < 0 || e.Position >= _subDevices.Count) throw new IdentityMismatchException(e.Position, want, null);
             var found = _subDevices[e.Position].Identity;
-            if (!found.SameDevice(want)) throw new IdentityMismatchException(e.Position, want, found);
+            if (!found.SameDevice(want)) throw new IdentityMismatchException(e.Position, want, found, _subDevices[e.Position].Sii?.General?.DeviceName);
         }
     }
 
@@ -136,12 +154,12 @@ public sealed class EtherCatMaster
                 if (sm.Type == SyncManagerType.MailboxOut) c0 = sm.Control;
                 if (sm.Type == SyncManagerType.MailboxIn) c1 = sm.Control;
             }
-            var regs = new byte[16];
+            var regs = new byte[2 * SyncManagerRegisters.Size]; // SM0 and SM1 in one write
             WriteSyncManager(regs, sii.MailboxReceiveOffset, sii.MailboxReceiveSize, c0, true);
-            WriteSyncManager(regs.AsSpan(8), sii.MailboxSendOffset, sii.MailboxSendSize, c1, true);
+            WriteSyncManager(regs.AsSpan(SyncManagerRegisters.Size), sii.MailboxSendOffset, sii.MailboxSendSize, c1, true);
             Bus.Write(s.StationAddress, EscRegister.SyncManager0, regs);
             s.Mailbox = new SlaveMailbox(Bus, s.Position, s.StationAddress, sii.MailboxReceiveOffset, sii.MailboxReceiveSize,
-                sii.MailboxSendOffset, sii.MailboxSendSize, Options.MailboxPolls);
+                sii.MailboxSendOffset, sii.MailboxSendSize, Options.MailboxTimeoutNs);
             if ((sii.Protocols & MailboxProtocols.CoE) != 0) s.Sdo = new SdoClient(s.Mailbox);
         }
         RequestState(AlState.PreOp);
@@ -212,10 +230,10 @@ public sealed class EtherCatMaster
             {
                 var (start, control, smIndex) = FindSm(sii, SyncManagerType.Outputs, 2, 0x1100, 0x64);
                 s.OutputSmStart = start;
-                var sm = new byte[8];
+                var sm = new byte[SyncManagerRegisters.Size];
                 WriteSyncManager(sm, start, (ushort)s.OutputBytes, control, true);
                 Bus.Write(s.StationAddress, EscRegister.SyncManager(smIndex), sm);
-                var f = new byte[16];
+                var f = new byte[FmmuRegisters.Size];
                 WriteFmmu(f, layout.LogicalStart + (uint)s.OutputOffset, (ushort)s.OutputBytes, start, write: true);
                 Bus.Write(s.StationAddress, EscRegister.Fmmu(fmmu++), f);
             }
@@ -223,10 +241,10 @@ public sealed class EtherCatMaster
             {
                 var (start, control, smIndex) = FindSm(sii, SyncManagerType.Inputs, 3, 0x1180, 0x20);
                 s.InputSmStart = start;
-                var sm = new byte[8];
+                var sm = new byte[SyncManagerRegisters.Size];
                 WriteSyncManager(sm, start, (ushort)s.InputBytes, control, true);
                 Bus.Write(s.StationAddress, EscRegister.SyncManager(smIndex), sm);
-                var f = new byte[16];
+                var f = new byte[FmmuRegisters.Size];
                 WriteFmmu(f, layout.LogicalStart + (uint)s.InputOffset, (ushort)s.InputBytes, start, write: false);
                 Bus.Write(s.StationAddress, EscRegister.Fmmu(fmmu++), f);
             }
@@ -242,7 +260,7 @@ public sealed class EtherCatMaster
                     reference = s.StationAddress;
                     break;
                 }
-        Cyclic = new CyclicFrame(layout, stations, Link.MacAddress, reference);
+        Cyclic = new CyclicFrame(layout, stations, EthernetHeader.MasterMac, reference);
     }
 
     /// <summary>Measures propagation delays, writes offsets/delays, compensates static drift, starts SYNC0 at <paramref name="cycleNs"/>.</summary>
@@ -288,9 +306,9 @@ public sealed class EtherCatMaster
     /// <summary>Reads AL status (0x0130) and AL status code (0x0134) of one slave.</summary>
     public AlStatus ReadStatus(SubDevice s)
     {
-        Span<byte> b = stackalloc byte[6];
+        Span<byte> b = stackalloc byte[EscRegister.AlStatusCode + 2 - EscRegister.AlStatus]; // 0x0130..0x0135
         Bus.Read(s.StationAddress, EscRegister.AlStatus, b);
-        return new AlStatus(BinaryPrimitives.ReadUInt16LittleEndian(b), BinaryPrimitives.ReadUInt16LittleEndian(b[4..]));
+        return new AlStatus(BinaryPrimitives.ReadUInt16LittleEndian(b), BinaryPrimitives.ReadUInt16LittleEndian(b[(EscRegister.AlStatusCode - EscRegister.AlStatus)..]));
     }
 
     /// <summary>Acknowledges a latched AL error on one slave (AL control = current state | 0x10).</summary>
@@ -308,10 +326,11 @@ public sealed class EtherCatMaster
             if (only is not null && s != only) continue;
             AlStatus st = default;
             bool reached = false;
-            for (int poll = 0; poll < Options.StatePolls; poll++)
+            long deadline = Clock.NowNs + Options.StateTimeoutNs;
+            do
             {
                 // Slaves only reach OP (and stay in SAFEOP) while process data flows: keep the cycle running.
-                if (state >= AlState.SafeOp && Cyclic is not null) Cyclic.Exchange(Link, Options.CyclePolls);
+                if (state >= AlState.SafeOp && Cyclic is not null) Cyclic.Exchange(Link, Clock, Options.CycleReplyTimeoutNs);
                 st = ReadStatus(s);
                 if (st.Error)
                 {
@@ -325,8 +344,9 @@ public sealed class EtherCatMaster
                     break;
                 }
             }
+            while (Clock.NowNs < deadline);
             s.Status = st;
-            if (!reached) throw new AlStateRefusedException(s.Position, s.StationAddress, state, st, $"not reached after {Options.StatePolls} polls");
+            if (!reached) throw new AlStateRefusedException(s.Position, s.StationAddress, state, st, $"not reached within {Options.StateTimeoutNs / 1e6:0.###} ms");
         }
     }
 
@@ -340,25 +360,25 @@ public sealed class EtherCatMaster
     /// <summary>SM register block: start u16, length u16, control u8, status u8 (read-only), activate u8, PDI control u8.</summary>
     public static void WriteSyncManager(Span<byte> regs, ushort start, ushort length, byte control, bool enable)
     {
-        BinaryPrimitives.WriteUInt16LittleEndian(regs, start);
-        BinaryPrimitives.WriteUInt16LittleEndian(regs[2..], length);
-        regs[4] = control;
-        regs[5] = 0;
-        regs[6] = (byte)(enable ? 1 : 0);
-        regs[7] = 0;
+        BinaryPrimitives.WriteUInt16LittleEndian(regs[SyncManagerRegisters.Start..], start);
+        BinaryPrimitives.WriteUInt16LittleEndian(regs[SyncManagerRegisters.Length..], length);
+        regs[SyncManagerRegisters.Control] = control;
+        regs[SyncManagerRegisters.Status] = 0;
+        regs[SyncManagerRegisters.Activate] = (byte)(enable ? 1 : 0);
+        regs[SyncManagerRegisters.PdiControl] = 0;
     }
 
     /// <summary>FMMU register block: logical start u32, length u16, start bit 0, end bit 7, physical start u16, physical bit 0, type (1 read, 2 write), activate.</summary>
     public static void WriteFmmu(Span<byte> regs, uint logical, ushort length, ushort physical, bool write)
     {
-        regs[..16].Clear();
-        BinaryPrimitives.WriteUInt32LittleEndian(regs, logical);
-        BinaryPrimitives.WriteUInt16LittleEndian(regs[4..], length);
-        regs[6] = 0;
-        regs[7] = 7;
-        BinaryPrimitives.WriteUInt16LittleEndian(regs[8..], physical);
-        regs[10] = 0;
-        regs[11] = (byte)(write ? 2 : 1);
-        regs[12] = 1;
+        regs[..FmmuRegisters.Size].Clear();
+        BinaryPrimitives.WriteUInt32LittleEndian(regs[FmmuRegisters.LogicalStart..], logical);
+        BinaryPrimitives.WriteUInt16LittleEndian(regs[FmmuRegisters.Length..], length);
+        regs[FmmuRegisters.LogicalStartBit] = 0;
+        regs[FmmuRegisters.LogicalStopBit] = 7;
+        BinaryPrimitives.WriteUInt16LittleEndian(regs[FmmuRegisters.PhysicalStart..], physical);
+        regs[FmmuRegisters.PhysicalStartBit] = 0;
+        regs[FmmuRegisters.Type] = (byte)(write ? 2 : 1);
+        regs[FmmuRegisters.Activate] = 1;
     }
 }

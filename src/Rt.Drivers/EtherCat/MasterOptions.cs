@@ -3,19 +3,25 @@ using Rt.Drivers.EtherCat.Transport;
 
 namespace Rt.Drivers.EtherCat;
 
-/// <summary>Bring-up settings of the <see cref="EtherCatMaster"/>. Timeouts are poll counts, never clock time.</summary>
+/// <summary>
+/// Bring-up settings of the <see cref="EtherCatMaster"/>. Every timeout is a duration in ns on the transport's clock
+/// (<see cref="TransportOptions.Clock"/>, by default the link's: CLOCK_MONOTONIC, or a loopback's virtual time).
+/// </summary>
 public sealed class MasterOptions
 {
     public TransportOptions Transport { get; set; } = new();
 
-    /// <summary>AL status polls before a requested state counts as not reached.</summary>
-    public int StatePolls { get; set; } = 2000;
+    /// <summary>How long a slave may take to reach a requested AL state (SOEM EC_TIMEOUTSTATE: 2 s; ethercrab: 5 s).</summary>
+    public long StateTimeoutNs { get; set; } = 5_000_000_000;
 
-    /// <summary>SM status polls before a mailbox transfer times out.</summary>
-    public int MailboxPolls { get; set; } = 2000;
+    /// <summary>How long a mailbox transfer may take (SOEM EC_TIMEOUTRXM: 700 ms).</summary>
+    public long MailboxTimeoutNs { get; set; } = 1_000_000_000;
 
-    /// <summary>Receive polls per cyclic frame (a loopback answers on the first; a raw socket needs more).</summary>
-    public int CyclePolls { get; set; } = 1000;
+    /// <summary>How long the SII EEPROM may stay busy with one read (SOEM EC_TIMEOUTEEP: 20 ms).</summary>
+    public long EepromTimeoutNs { get; set; } = 20_000_000;
+
+    /// <summary>Reply wait of each cyclic frame exchanged while slaves go to SAFEOP/OP.</summary>
+    public long CycleReplyTimeoutNs { get; set; } = 2_000_000;
 
     /// <summary>Read the PDO mapping over CoE (0x1C12/0x1C13) when the slave has CoE; otherwise use SII.</summary>
     public bool MappingViaCoe { get; set; } = true;

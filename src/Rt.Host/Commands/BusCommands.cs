@@ -29,38 +29,36 @@ internal static partial class ExtraCommands
             if (name == null && !onBench)
                 throw new Core.Errors.InputError("command line", "rt scan", benchCommands != null ? "say what to scan: --iface <name> or --bench" : "say what to scan: --iface <name>");
             ISessionRig? rig = null;
-            IEthernetLink link;
-            if (name != null)
-            {
-                link = CommandOptions.OpenRaw(name);
-            }
-            else
-            {
-                var cfg = CommandOptions.LoadConfig(r.GetValue(config)!);
-                rig = benchCommands!.Factory.Create(cfg, new SessionOptions { Bench = true });
-                link = rig.CreateLink();
-            }
+            IEthernetLink? link = null;
             CapturingLink? cap = null;
-            if (r.GetValue(capture) is { } f)
-            {
-                long frame = 0;
-                cap = new CapturingLink(link, PcapngWriter.Create(f.FullName, name ?? "rt-bench"), () => frame++ * 1000);
-                link = cap;
-            }
             try
             {
+                if (name != null)
+                {
+                    link = CommandOptions.OpenRaw(name);
+                }
+                else
+                {
+                    var cfg = CommandOptions.LoadConfig(r.GetValue(config)!);
+                    rig = benchCommands!.Factory.Create(cfg, new SessionOptions { Bench = true });
+                    link = rig.CreateLink();
+                }
+                if (r.GetValue(capture) is { } f)
+                {
+                    long frame = 0;
+                    // The capture owns the link from here: disposing it disposes the link (once).
+                    link = cap = new CapturingLink(link, PcapngWriter.Create(f.FullName, name ?? "rt-bench"), () => frame++ * 1000);
+                    cap.StartBackgroundWriter(); // a scan sends thousands of frames: drain while it runs, not only at the end
+                }
+                // No slave at all throws EtherCatException (NoSlaves/LinkDown): one line and exit 3 from CommandRunner.
                 var report = BusScanner.Scan(link);
                 Console.WriteLine(report.ToString());
             }
             finally
             {
-                if (cap != null)
-                {
-                    cap.Drain();
-                    cap.Dispose();
-                    Console.WriteLine($"capture: {r.GetValue(capture)!.FullName}");
-                }
-                link.Dispose();
+                cap?.Drain();
+                link?.Dispose();
+                if (cap != null) Console.WriteLine($"capture: {r.GetValue(capture)!.FullName} ({cap.Dropped} frames dropped)");
                 rig?.Dispose();
             }
             return ExitCodes.Ok;

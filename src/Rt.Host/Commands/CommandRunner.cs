@@ -1,12 +1,14 @@
 using Rt.ControlLoop.Scheduling;
 using Rt.Core.Errors;
 using Rt.Session;
+using Rt.Drivers.EtherCat;
 
 namespace Rt.Host.Commands;
 
 /// <summary>
 /// Runs a command body and turns the failures a user can cause or fix into one clear line and an exit code,
-/// never a stack trace: bad input (exit 2), a missing library or device (3), refused real-time privileges (4).
+/// never a stack trace: bad input (exit 2), a missing library or device (3), refused real-time privileges (4). A bus
+/// that contradicts the config (identity, count, mapping) is bad input; no slaves, a link down or a device refusing is 3.
 /// Anything else is a bug and is reported as such, with its type and message.
 /// </summary>
 public static class CommandRunner
@@ -26,6 +28,17 @@ public static class CommandRunner
         catch (HostUnavailableException e)
         {
             Console.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.Unavailable;
+        }
+        catch (EtherCatException e) when (e.IsConfigMismatch)
+        {
+            Console.Error.WriteLine($"error: EtherCAT bus does not match the config: {e.Message}");
+            Console.Error.WriteLine("refusing to enable motion.");
+            return ExitCodes.BadInput;
+        }
+        catch (EtherCatException e)
+        {
+            Console.Error.WriteLine($"error: EtherCAT: {e.Message}");
             return ExitCodes.Unavailable;
         }
         catch (RealtimeUnavailableException e)

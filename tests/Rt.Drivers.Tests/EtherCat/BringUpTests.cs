@@ -12,7 +12,8 @@ namespace Rt.Drivers.Tests.EtherCat;
 
 public sealed class BringUpTests(ITestOutputHelper output)
 {
-    internal static MasterOptions FastOptions() => new() { DcStaticDriftFrames = 200, StatePolls = 200, MailboxPolls = 200 };
+    // Timeouts in the loopback's virtual time (20 µs per frame, 1 µs per empty poll): longer than 3 lost datagrams (3 × 50 ms).
+    internal static MasterOptions FastOptions() => new() { DcStaticDriftFrames = 200, StateTimeoutNs = 500_000_000, MailboxTimeoutNs = 500_000_000 };
 
     internal static List<SlaveIdentityConfig> BenchIdentities(int drives, int imus)
     {

@@ -11,7 +11,7 @@ namespace Rt.Drivers.Tests.EtherCat;
 
 public sealed class FieldbusTests
 {
-    internal sealed record Bench(EscSegment Segment, LoopbackLink Link, EtherCatMaster Master, EtherCatFieldbus Fieldbus, TickState State);
+    internal sealed record Bench(EscSegment Segment, LoopbackLink Link, EtherCatMaster Master, OpBus Op, EtherCatFieldbus Fieldbus, TickState State);
 
     internal static Bench Start(int drives, int imus, bool dc = true)
     {
@@ -20,13 +20,13 @@ public sealed class FieldbusTests
         var options = BringUpTests.FastOptions();
         options.DistributedClocks = dc;
         var master = new EtherCatMaster(link, options);
-        master.BringUp(BringUpTests.BenchIdentities(drives, imus), 5_000_000_000, 1_000_000);
+        var op = master.BringUp(BringUpTests.BenchIdentities(drives, imus), 5_000_000_000, 1_000_000);
         var drivePositions = Enumerable.Range(0, drives).ToList();
         var imuPositions = Enumerable.Range(drives, imus).ToList();
-        var fieldbus = new EtherCatFieldbus(master, drivePositions, imuPositions);
+        var fieldbus = new EtherCatFieldbus(op, drivePositions, imuPositions);
         var layout = new ChannelLayout(Enumerable.Range(0, drives).Select(i => $"j{i}").ToList(), Enumerable.Range(0, imus).Select(i => $"imu{i}").ToList());
         var state = new TickState(drives, imus, layout);
-        return new Bench(segment, link, master, fieldbus, state);
+        return new Bench(segment, link, master, op, fieldbus, state);
     }
 
     [Fact]
@@ -160,7 +160,7 @@ public sealed class FieldbusTests
     public void Frame_loss_budget_counts_silently_then_raises_and_a_good_cycle_resets_it()
     {
         var b = Start(1, 0);
-        var fieldbus = new EtherCatFieldbus(b.Master, [0], [], new FieldbusOptions { FrameLossBudget = 2 });
+        var fieldbus = new EtherCatFieldbus(b.Op, [0], [], new FieldbusOptions { FrameLossBudget = 2 });
         b.Link.DropNextReplies = 3;
         var raised = new List<bool>();
         for (int i = 0; i < 4; i++)

@@ -15,6 +15,7 @@ internal sealed class LosingLink(IEthernetLink inner, Func<Datagram, bool> lose)
     public int Lost { get; private set; }
     public bool IsUp => inner.IsUp;
     public ReadOnlySpan<byte> MacAddress => inner.MacAddress;
+    public Rt.Core.Time.IMonotonicClock Clock => inner.Clock;
 
     public bool TrySend(ReadOnlySpan<byte> frame)
     {

@@ -107,7 +107,7 @@ public sealed class ProtocolTests
     public void The_transport_drops_a_late_reply_and_matches_by_index()
     {
         var link = new LoopbackLink(EscBenchSegment.Create(2, 0));
-        var bus = new EtherCatTransport(link, new TransportOptions { MaxPolls = 3, Retries = 1 });
+        var bus = new EtherCatTransport(link, new TransportOptions { ReplyTimeoutNs = 3_000, Retries = 1 });
         link.LateDelivery = true;
         var data = new byte[2];
         var lost = bus.Execute(EtherCatCommand.Brd, 0, data);

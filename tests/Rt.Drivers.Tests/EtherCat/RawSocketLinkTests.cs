@@ -68,12 +68,14 @@ public sealed class RawSocketLinkTests(ITestOutputHelper output)
                 capture.StartBackgroundWriter();
                 var options = BringUpTests.FastOptions();
                 options.DcStaticDriftFrames = 50;
-                options.CyclePolls = 200_000;
+                options.CycleReplyTimeoutNs = 100_000_000; // wall-clock time here: the emulator is a thread behind a veth
+                options.StateTimeoutNs = 5_000_000_000;
+                options.MailboxTimeoutNs = 1_000_000_000;
                 var master = new EtherCatMaster(capture, options);
-                master.BringUp(BringUpTests.BenchIdentities(2, 1), 5_000_000_000, 1_000_000);
+                var op = master.BringUp(BringUpTests.BenchIdentities(2, 1), 5_000_000_000, 1_000_000);
                 Assert.All(master.SubDevices, s => Assert.Equal(AlState.Op, s.Status.State));
 
-                var fieldbus = new EtherCatFieldbus(master, [0, 1], [2], new FieldbusOptions { ReceivePolls = 2_000_000 });
+                var fieldbus = new EtherCatFieldbus(op, [0, 1], [2], new FieldbusOptions { ReplyTimeoutNs = 100_000_000 });
                 var state = new TickState(2, 1, new ChannelLayout(["a", "b"], ["imu"]));
                 var drives = EscBenchSegment.Drives(segment);
                 for (int i = 0; i < 50; i++)

@@ -40,12 +40,14 @@ public sealed class ScannerAndCaptureTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Scan_of_an_empty_line_reports_the_error_instead_of_throwing()
+    public void Scan_of_an_empty_line_throws_the_structured_no_slaves_error_instead_of_reporting_zero_slaves()
     {
+        // Nothing to report: `rt scan` must end with one line and exit 3, not "0 slave(s)" and exit 0.
         using var link = new LoopbackLink(new EscSegment([]));
-        var report = BusScanner.Scan(link, BringUpTests.FastOptions());
-        Assert.Empty(report.Slaves);
-        Assert.Contains("no EtherCAT slave answered", report.Error);
+        var e = Assert.Throws<EtherCatException>(() => BusScanner.Scan(link, BringUpTests.FastOptions()));
+        Assert.Equal(BusErrorKind.NoSlaves, e.Kind);
+        Assert.False(e.IsConfigMismatch);
+        Assert.Contains("no EtherCAT slave answered", e.Message);
     }
 
     [Fact]

@@ -82,15 +82,13 @@ public static class SdoAbortCodes
 public sealed class SdoAbortException : EtherCatException
 {
     public SdoAbortException(int position, ushort index, byte subIndex, uint code, bool upload)
-        : base($"slave at position {position}: SDO {(upload ? "upload" : "download")} 0x{index:X4}:{subIndex:X2} aborted: {SdoAbortCodes.Describe(code)}")
+        : base(BusErrorKind.DeviceRefused, $"slave at position {position}: SDO {(upload ? "upload" : "download")} 0x{index:X4}:{subIndex:X2} aborted: {SdoAbortCodes.Describe(code)}", position)
     {
-        Position = position;
         Index = index;
         SubIndex = subIndex;
         Code = code;
     }
 
-    public int Position { get; }
     public ushort Index { get; }
     public byte SubIndex { get; }
     public uint Code { get; }

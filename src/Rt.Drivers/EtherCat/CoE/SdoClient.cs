@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Rt.Drivers.EtherCat.Frame;
 using Rt.Drivers.EtherCat.Mailbox;
 
 namespace Rt.Drivers.EtherCat.CoE;
@@ -16,7 +17,7 @@ public readonly record struct CoeEmergency(int Position, ushort ErrorCode, byte 
 /// </summary>
 public sealed class SdoClient
 {
-    private const int CoeHeader = 2;
+    private const int CoeHeaderSize = Frame.CoeHeader.Size;
     private const ushort ServiceEmergency = 1;
     private const ushort ServiceSdoRequest = 2;
     private const ushort ServiceSdoResponse = 3;
@@ -42,42 +43,42 @@ public sealed class SdoClient
     /// <summary>Reads object <paramref name="index"/>:<paramref name="subIndex"/>.</summary>
     public byte[] Upload(ushort index, byte subIndex)
     {
-        Span<byte> req = stackalloc byte[8];
+        Span<byte> req = stackalloc byte[SdoHeader.InitiateSize];
         req.Clear();
         WriteSdoHeader(req, 0x40, index, subIndex);
         SendSdo(req);
         var sdo = ReceiveSdo(index, subIndex, upload: true, initiate: true);
-        byte cmd = sdo[0];
+        byte cmd = sdo[SdoHeader.Command];
         if ((cmd & 0xE0) != 0x40) throw Unexpected(index, subIndex, cmd, "upload initiate response (0x4x)");
         if ((cmd & 0x02) != 0)
         {
             int size = (cmd & 0x01) != 0 ? 4 - ((cmd >> 2) & 0x03) : 4;
-            if (sdo.Length < 4 + size) throw Short(index, subIndex, sdo.Length);
-            return sdo.Slice(4, size).ToArray();
+            if (sdo.Length < SdoHeader.Data + size) throw Short(index, subIndex, sdo.Length);
+            return sdo.Slice(SdoHeader.Data, size).ToArray();
         }
-        if (sdo.Length < 8) throw Short(index, subIndex, sdo.Length);
-        uint total = BinaryPrimitives.ReadUInt32LittleEndian(sdo[4..]);
+        if (sdo.Length < SdoHeader.NormalData) throw Short(index, subIndex, sdo.Length);
+        uint total = BinaryPrimitives.ReadUInt32LittleEndian(sdo[SdoHeader.Data..]);
         if (total > MaxObjectBytes)
             throw new EtherCatException($"slave at position {Position}: SDO 0x{index:X4}:{subIndex:X2} announces {total} bytes, more than {MaxObjectBytes}");
         var result = new byte[total];
-        int have = Math.Min((int)total, sdo.Length - 8);
-        sdo.Slice(8, have).CopyTo(result);
+        int have = Math.Min((int)total, sdo.Length - SdoHeader.NormalData);
+        sdo.Slice(SdoHeader.NormalData, have).CopyTo(result);
         byte toggle = 0;
-        Span<byte> seg = stackalloc byte[8];
+        Span<byte> seg = stackalloc byte[SdoHeader.SegmentData + SdoHeader.MinimumSegmentData];
         while (have < total)
         {
             seg.Clear();
-            seg[0] = (byte)(0x60 | toggle);
+            seg[SdoHeader.Command] = (byte)(0x60 | toggle);
             SendSdo(seg);
             var r = ReceiveSdo(index, subIndex, upload: true);
-            byte c = r[0];
+            byte c = r[SdoHeader.Command];
             if ((c & 0xE0) != 0x00) throw Unexpected(index, subIndex, c, "upload segment response (0x0x/0x1x)");
             if ((c & 0x10) != toggle)
                 throw new SdoAbortException(Position, index, subIndex, (uint)SdoAbortCode.ToggleBitNotChanged, upload: true);
-            int segLength = r.Length - 1;
-            if (segLength == 7) segLength = 7 - ((c >> 1) & 0x07); // a minimum-size segment says how many of its 7 bytes are unused
+            int segLength = r.Length - SdoHeader.SegmentData;
+            if (segLength == SdoHeader.MinimumSegmentData) segLength = SdoHeader.MinimumSegmentData - ((c >> 1) & 0x07); // a minimum-size segment says how many of its 7 bytes are unused
             segLength = Math.Min(segLength, (int)total - have);
-            r.Slice(1, segLength).CopyTo(result.AsSpan(have));
+            r.Slice(SdoHeader.SegmentData, segLength).CopyTo(result.AsSpan(have));
             have += segLength;
             toggle ^= 0x10;
             if ((c & 0x01) != 0) break;
@@ -90,34 +91,35 @@ public sealed class SdoClient
     /// <summary>Writes <paramref name="data"/> to object <paramref name="index"/>:<paramref name="subIndex"/>.</summary>
     public void Download(ushort index, byte subIndex, ReadOnlySpan<byte> data)
     {
-        int capacity = _mailbox.OutLength - SlaveMailbox.HeaderLength - CoeHeader;
+        int capacity = _mailbox.OutLength - SlaveMailbox.HeaderLength - CoeHeaderSize;
         if (data.Length <= 4)
         {
-            Span<byte> req = stackalloc byte[8];
+            Span<byte> req = stackalloc byte[SdoHeader.InitiateSize];
+            req.Clear();
             WriteSdoHeader(req, (byte)(0x23 | ((4 - data.Length) << 2)), index, subIndex);
-            data.CopyTo(req[4..]);
+            data.CopyTo(req[SdoHeader.Data..]);
             SendSdo(req);
             ExpectDownloadAck(index, subIndex, 0x60);
             return;
         }
 
-        int first = Math.Min(data.Length, capacity - 8);
-        var init = new byte[8 + first];
+        int first = Math.Min(data.Length, capacity - SdoHeader.NormalData);
+        var init = new byte[SdoHeader.NormalData + first];
         WriteSdoHeader(init, 0x21, index, subIndex);
-        BinaryPrimitives.WriteUInt32LittleEndian(init.AsSpan(4), (uint)data.Length);
-        data[..first].CopyTo(init.AsSpan(8));
+        BinaryPrimitives.WriteUInt32LittleEndian(init.AsSpan(SdoHeader.Data), (uint)data.Length);
+        data[..first].CopyTo(init.AsSpan(SdoHeader.NormalData));
         SendSdo(init);
         ExpectDownloadAck(index, subIndex, 0x60);
         int sent = first;
         byte toggle = 0;
         while (sent < data.Length)
         {
-            int n = Math.Min(data.Length - sent, capacity - 1);
+            int n = Math.Min(data.Length - sent, capacity - SdoHeader.SegmentData);
             bool last = sent + n == data.Length;
-            int padded = Math.Max(n, 7);
-            var seg = new byte[1 + padded];
-            seg[0] = (byte)(toggle | (last ? 0x01 : 0x00) | (n < 7 ? (7 - n) << 1 : 0));
-            data.Slice(sent, n).CopyTo(seg.AsSpan(1));
+            int padded = Math.Max(n, SdoHeader.MinimumSegmentData);
+            var seg = new byte[SdoHeader.SegmentData + padded];
+            seg[SdoHeader.Command] = (byte)(toggle | (last ? 0x01 : 0x00) | (n < SdoHeader.MinimumSegmentData ? (SdoHeader.MinimumSegmentData - n) << 1 : 0));
+            data.Slice(sent, n).CopyTo(seg.AsSpan(SdoHeader.SegmentData));
             SendSdo(seg);
             ExpectDownloadAck(index, subIndex, (byte)(0x20 | toggle));
             sent += n;
@@ -140,17 +142,17 @@ public sealed class SdoClient
 
     private void SendSdo(ReadOnlySpan<byte> sdo)
     {
-        Span<byte> msg = stackalloc byte[CoeHeader + sdo.Length];
-        BinaryPrimitives.WriteUInt16LittleEndian(msg, ServiceSdoRequest << 12);
-        sdo.CopyTo(msg[CoeHeader..]);
+        Span<byte> msg = stackalloc byte[CoeHeaderSize + sdo.Length];
+        BinaryPrimitives.WriteUInt16LittleEndian(msg, ServiceSdoRequest << Frame.CoeHeader.ServiceShift);
+        sdo.CopyTo(msg[CoeHeaderSize..]);
         _mailbox.Send(MailboxType.CoE, msg);
     }
 
     private static void WriteSdoHeader(Span<byte> sdo, byte cmd, ushort index, byte subIndex)
     {
-        sdo[0] = cmd;
-        BinaryPrimitives.WriteUInt16LittleEndian(sdo[1..], index);
-        sdo[3] = subIndex;
+        sdo[SdoHeader.Command] = cmd;
+        BinaryPrimitives.WriteUInt16LittleEndian(sdo[SdoHeader.Index..], index);
+        sdo[SdoHeader.SubIndex] = subIndex;
     }
 
     /// <summary>Receives the next SDO response (skipping and recording emergencies); returns the SDO body (command byte first).</summary>
@@ -161,30 +163,31 @@ public sealed class SdoClient
             var payload = _mailbox.Receive(out var type);
             if (type == MailboxType.Error)
             {
+                // Mailbox error body: type u16 (1 = mailbox command), detail u16.
                 ushort detail = payload.Length >= 4 ? BinaryPrimitives.ReadUInt16LittleEndian(payload[2..]) : (ushort)0;
                 throw new EtherCatException($"slave at position {Position}: mailbox error {detail} ({SlaveMailbox.ErrorName(detail)}) during SDO 0x{index:X4}:{subIndex:X2}");
             }
-            if (type != MailboxType.CoE || payload.Length < CoeHeader + 1) continue;
-            int service = BinaryPrimitives.ReadUInt16LittleEndian(payload) >> 12;
-            var body = payload[CoeHeader..];
+            if (type != MailboxType.CoE || payload.Length < CoeHeaderSize + 1) continue;
+            int service = BinaryPrimitives.ReadUInt16LittleEndian(payload) >> Frame.CoeHeader.ServiceShift;
+            var body = payload[CoeHeaderSize..];
             if (service == ServiceEmergency)
             {
-                if (body.Length >= 8)
+                if (body.Length >= EmergencyBody.Size)
                 {
                     ulong manufacturer = 0;
-                    for (int i = 0; i < 5; i++) manufacturer |= (ulong)body[3 + i] << (8 * i);
-                    _emergencies.Add(new CoeEmergency(Position, BinaryPrimitives.ReadUInt16LittleEndian(body), body[2], manufacturer));
+                    for (int i = 0; i < EmergencyBody.ManufacturerLength; i++) manufacturer |= (ulong)body[EmergencyBody.Manufacturer + i] << (8 * i);
+                    _emergencies.Add(new CoeEmergency(Position, BinaryPrimitives.ReadUInt16LittleEndian(body[EmergencyBody.ErrorCode..]), body[EmergencyBody.ErrorRegister], manufacturer));
                 }
                 continue;
             }
             if (service is not (ServiceSdoResponse or ServiceSdoRequest)) continue;
-            if ((body[0] & 0xE0) == 0x80)
+            if ((body[SdoHeader.Command] & 0xE0) == 0x80)
             {
-                uint code = body.Length >= 8 ? BinaryPrimitives.ReadUInt32LittleEndian(body[4..]) : 0;
+                uint code = body.Length >= SdoHeader.InitiateSize ? BinaryPrimitives.ReadUInt32LittleEndian(body[SdoHeader.Data..]) : 0;
                 throw new SdoAbortException(Position, index, subIndex, code, upload);
             }
             // Initiate responses name their object: one for another object is a stale reply to an earlier request.
-            if (initiate && body.Length >= 4 && (BinaryPrimitives.ReadUInt16LittleEndian(body[1..]) != index || body[3] != subIndex))
+            if (initiate && body.Length >= SdoHeader.Size && (BinaryPrimitives.ReadUInt16LittleEndian(body[SdoHeader.Index..]) != index || body[SdoHeader.SubIndex] != subIndex))
             {
                 StaleResponses++;
                 continue;

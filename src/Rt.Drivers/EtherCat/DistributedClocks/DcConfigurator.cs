@@ -45,12 +45,12 @@ public static class DcConfigurator
         var port0 = new uint[dc.Count];
         var port1 = new uint[dc.Count];
         var pu = new ulong[dc.Count];
-        Span<byte> times = stackalloc byte[16];
+        Span<byte> times = stackalloc byte[16]; // receive times of ports 0..3, u32 each
         for (int i = 0; i < dc.Count; i++)
         {
             bus.Read(dc[i].StationAddress, EscRegister.DcReceiveTimePort0, times);
             port0[i] = BinaryPrimitives.ReadUInt32LittleEndian(times);
-            port1[i] = BinaryPrimitives.ReadUInt32LittleEndian(times[4..]);
+            port1[i] = BinaryPrimitives.ReadUInt32LittleEndian(times[(EscRegister.DcReceiveTimePort1 - EscRegister.DcReceiveTimePort0)..]);
             pu[i] = bus.ReadU64(dc[i].StationAddress, EscRegister.DcReceiveTimeProcessingUnit);
         }
 

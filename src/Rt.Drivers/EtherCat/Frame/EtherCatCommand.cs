@@ -47,6 +47,10 @@ public static class EtherCatCommands
     /// <summary>Logical commands carry a 32-bit logical address instead of ADP/ADO.</summary>
     public static bool IsLogical(EtherCatCommand c) => c is EtherCatCommand.Lrd or EtherCatCommand.Lwr or EtherCatCommand.Lrw;
 
+    /// <summary>Auto-increment and broadcast commands: every slave increments ADP on the way, so a reply's ADP differs from the request's.</summary>
+    public static bool AdpChangesInTransit(EtherCatCommand c) => c is EtherCatCommand.Aprd or EtherCatCommand.Apwr or EtherCatCommand.Aprw
+        or EtherCatCommand.Armw or EtherCatCommand.Brd or EtherCatCommand.Bwr or EtherCatCommand.Brw;
+
     /// <summary>Upper-case mnemonic, as Wireshark prints it.</summary>
     public static string Mnemonic(EtherCatCommand c) => c switch
     {

@@ -22,8 +22,10 @@ public enum FrameErrorKind : byte
     TooManyDatagrams,
     /// <summary>The datagrams do not add up to the EtherCAT header length (M bit clear too early).</summary>
     LengthMismatch,
-    /// <summary>A reply datagram's index, command or length does not match the request.</summary>
+    /// <summary>A reply datagram's index, command, address, length or position does not match the request (detail: <see cref="ReplyMismatchDetail"/>).</summary>
     ReplyMismatch,
+    /// <summary>The source MAC lacks the bit a slave sets when it processes a frame: the frame never passed a slave (another host, or an echo).</summary>
+    NotProcessedBySlave,
 }
 
 /// <summary>
@@ -48,7 +50,8 @@ public readonly record struct FrameError(FrameErrorKind Kind, int Offset, int De
         FrameErrorKind.UnknownCommand => $"datagram at offset {Offset} has unknown command {Detail} (0..14 defined)",
         FrameErrorKind.TooManyDatagrams => $"more than {Detail} datagrams (at offset {Offset})",
         FrameErrorKind.LengthMismatch => $"datagrams end at offset {Offset} but the EtherCAT header announces {Detail} bytes",
-        FrameErrorKind.ReplyMismatch => $"reply datagram at offset {Offset} does not match the request (index/command/length, detail {Detail})",
+        FrameErrorKind.ReplyMismatch => $"reply datagram at offset {Offset} does not match the request: its {ReplyMismatchDetail.Name(Detail)} differs",
+        FrameErrorKind.NotProcessedBySlave => $"source MAC at offset {Offset} lacks the processed bit 0x02: the frame did not pass a slave",
         _ => $"{Kind} at offset {Offset}",
     };
 }

@@ -18,9 +18,10 @@ public ref struct FrameWriter
     {
         _buffer = buffer;
         FrameLayout.BroadcastMac.CopyTo(buffer);
-        if (sourceMac.Length >= 6) sourceMac[..6].CopyTo(buffer[6..12]);
-        else buffer.Slice(6, 6).Clear();
-        BinaryPrimitives.WriteUInt16BigEndian(buffer.Slice(12, 2), FrameLayout.EtherType);
+        var source = buffer.Slice(EthernetHeader.Source, EthernetHeader.MacLength);
+        if (sourceMac.Length >= EthernetHeader.MacLength) sourceMac[..EthernetHeader.MacLength].CopyTo(source);
+        else source.Clear();
+        BinaryPrimitives.WriteUInt16BigEndian(buffer.Slice(EthernetHeader.EtherType, 2), FrameLayout.EtherType);
         _position = FrameLayout.FirstDatagramOffset;
         _lastHeader = -1;
         DatagramCount = 0;
@@ -47,19 +48,19 @@ public ref struct FrameWriter
 
         if (_lastHeader >= 0)
         {
-            var word = _buffer.Slice(_lastHeader + 6, 2);
+            var word = _buffer.Slice(_lastHeader + DatagramHeader.LengthWord, 2);
             BinaryPrimitives.WriteUInt16LittleEndian(word, (ushort)(BinaryPrimitives.ReadUInt16LittleEndian(word) | FrameLayout.MoreBit));
         }
 
         var h = _buffer.Slice(_position, FrameLayout.DatagramHeaderLength);
-        h[0] = (byte)command;
-        h[1] = index;
-        BinaryPrimitives.WriteUInt32LittleEndian(h.Slice(2, 4), address);
-        BinaryPrimitives.WriteUInt16LittleEndian(h.Slice(6, 2), (ushort)dataLength);
-        BinaryPrimitives.WriteUInt16LittleEndian(h.Slice(8, 2), 0);
+        h[DatagramHeader.Command] = (byte)command;
+        h[DatagramHeader.Index] = index;
+        BinaryPrimitives.WriteUInt32LittleEndian(h.Slice(DatagramHeader.Address, 4), address);
+        BinaryPrimitives.WriteUInt16LittleEndian(h.Slice(DatagramHeader.LengthWord, 2), (ushort)dataLength);
+        BinaryPrimitives.WriteUInt16LittleEndian(h.Slice(DatagramHeader.Irq, 2), 0);
         data = _buffer.Slice(_position + FrameLayout.DatagramHeaderLength, dataLength);
         data.Clear();
-        BinaryPrimitives.WriteUInt16LittleEndian(_buffer.Slice(_position + FrameLayout.DatagramHeaderLength + dataLength, 2), 0);
+        BinaryPrimitives.WriteUInt16LittleEndian(_buffer.Slice(_position + FrameLayout.DatagramHeaderLength + dataLength, DatagramHeader.WorkingCounterSize), 0);
         _lastHeader = _position;
         _position += FrameLayout.DatagramOverhead + dataLength;
         DatagramCount++;
@@ -79,7 +80,7 @@ public ref struct FrameWriter
     {
         int payload = _position - FrameLayout.FirstDatagramOffset;
         BinaryPrimitives.WriteUInt16LittleEndian(_buffer.Slice(FrameLayout.EthernetHeaderLength, 2),
-            (ushort)((payload & FrameLayout.LengthMask) | (FrameLayout.TypeDatagrams << 12)));
+            (ushort)((payload & FrameLayout.LengthMask) | (FrameLayout.TypeDatagrams << EtherCatHeader.TypeShift)));
         int length = _position;
         if (length < FrameLayout.MinimumFrameLength)
         {

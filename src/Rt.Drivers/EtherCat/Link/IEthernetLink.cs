@@ -1,3 +1,5 @@
+using Rt.Core.Time;
+
 namespace Rt.Drivers.EtherCat.Link;
 
 /// <summary>
@@ -16,8 +18,14 @@ public interface IEthernetLink : IDisposable
     /// <summary>Whether the link reports carrier (a raw socket: interface up and running).</summary>
     bool IsUp { get; }
 
-    /// <summary>The link's own MAC address (source of frames sent).</summary>
+    /// <summary>The interface's own MAC address (for reports; the master sends from <see cref="Frame.EthernetHeader.MasterMac"/>).</summary>
     ReadOnlySpan<byte> MacAddress { get; }
+
+    /// <summary>
+    /// The time line reply timeouts on this link run on: CLOCK_MONOTONIC for a real interface; an in-memory link
+    /// supplies its own virtual clock so lockstep runs are repeatable. Real-time safe.
+    /// </summary>
+    IMonotonicClock Clock => MonotonicClock.Instance;
 }
 
 /// <summary>

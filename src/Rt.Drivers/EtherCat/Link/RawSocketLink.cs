@@ -30,7 +30,7 @@ public sealed partial class RawSocketLink : IEthernetLink
     private readonly int _fd;
     private readonly int _ifIndex;
     private readonly byte[] _mac;
-    private readonly byte[] _sockaddr = new byte[20];
+    private readonly byte[] _sockaddr = new byte[SockaddrLl.Size];
     private bool _disposed;
 
     /// <summary>Opens the socket on <paramref name="interfaceName"/>. Throws <see cref="EtherCatException"/> with the errno on failure. Not real-time safe.</summary>
@@ -50,11 +50,10 @@ public sealed partial class RawSocketLink : IEthernetLink
             throw new EtherCatException($"cannot open AF_PACKET raw socket for '{interfaceName}' (errno {errno}{(errno == 1 ? ", EPERM: needs CAP_NET_RAW" : "")})");
         }
 
-        // struct sockaddr_ll { u16 family; u16 protocol(be); i32 ifindex; u16 hatype; u8 pkttype; u8 halen; u8 addr[8]; }
-        var sa = new byte[20];
-        BinaryPrimitives.WriteUInt16LittleEndian(sa.AsSpan(0), AF_PACKET);
-        BinaryPrimitives.WriteUInt16LittleEndian(sa.AsSpan(2), protoBe);
-        BinaryPrimitives.WriteInt32LittleEndian(sa.AsSpan(4), _ifIndex);
+        var sa = new byte[SockaddrLl.Size];
+        BinaryPrimitives.WriteUInt16LittleEndian(sa.AsSpan(SockaddrLl.Family), AF_PACKET);
+        BinaryPrimitives.WriteUInt16LittleEndian(sa.AsSpan(SockaddrLl.Protocol), protoBe);
+        BinaryPrimitives.WriteInt32LittleEndian(sa.AsSpan(SockaddrLl.IfIndex), _ifIndex);
         if (Bind(_fd, sa, sa.Length) != 0)
         {
             int errno = Marshal.GetLastPInvokeError();
@@ -108,10 +107,10 @@ public sealed partial class RawSocketLink : IEthernetLink
     public unsafe int TryReceive(Span<byte> buffer)
     {
         if (_disposed) return 0;
-        byte* from = stackalloc byte[20];
+        byte* from = stackalloc byte[SockaddrLl.Size];
         while (true)
         {
-            int fromLen = 20;
+            int fromLen = SockaddrLl.Size;
             nint got;
             fixed (byte* p = buffer) got = RecvFrom(_fd, p, (nuint)buffer.Length, MSG_DONTWAIT, from, ref fromLen);
             if (got < 0)
@@ -120,7 +119,7 @@ public sealed partial class RawSocketLink : IEthernetLink
                 if (errno != EAGAIN) LastErrno = errno;
                 return 0;
             }
-            if (from[10] == PACKET_OUTGOING)
+            if (from[SockaddrLl.PacketType] == PACKET_OUTGOING)
             {
                 OutgoingIgnored++;
                 continue;
@@ -156,6 +155,19 @@ public sealed partial class RawSocketLink : IEthernetLink
         catch (UnauthorizedAccessException) { }
         catch (FormatException) { }
         return mac;
+    }
+
+    /// <summary>struct sockaddr_ll { u16 family; u16 protocol (big-endian); i32 ifindex; u16 hatype; u8 pkttype; u8 halen; u8 addr[8]; }</summary>
+    private static class SockaddrLl
+    {
+        public const int Family = 0;
+        public const int Protocol = 2;
+        public const int IfIndex = 4;
+        public const int HardwareType = 8;
+        public const int PacketType = 10;
+        public const int AddressLength = 11;
+        public const int Address = 12;
+        public const int Size = 20;
     }
 
     [StructLayout(LayoutKind.Sequential)]

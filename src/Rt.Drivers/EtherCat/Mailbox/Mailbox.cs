@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Rt.Core.Time;
 using Rt.Drivers.EtherCat.Frame;
 using Rt.Drivers.EtherCat.Transport;
 
@@ -21,19 +22,20 @@ public enum MailboxType : byte
 /// Sending waits for SM0 to be empty (status 0x0805 bit 3 clear) and writes the whole SM length; receiving polls SM1
 /// full (0x080D bit 3) and reads the whole SM length. A read that fails after "full" triggers the repeat-request
 /// handshake (toggle 0x080E bit 1, wait for 0x080F bit 1 to follow). The 3-bit counter cycles 1..7 (0 is reserved).
-/// Timeouts are counted in polls. Not real-time safe.
+/// Timeouts are durations on the bus's clock (<see cref="EtherCatTransport.Clock"/>). Not real-time safe.
 /// </summary>
 public sealed class SlaveMailbox
 {
     /// <summary>Mailbox header length: length u16, address u16, channel/priority u8, type/counter u8.</summary>
-    public const int HeaderLength = 6;
+    public const int HeaderLength = MailboxHeader.Size;
     private const byte StatusMailboxFull = 0x08;
+    private const byte RepeatBit = 0x02;
     private readonly EtherCatTransport _bus;
     private readonly byte[] _out;
     private readonly byte[] _in;
     private byte _counter;
 
-    public SlaveMailbox(EtherCatTransport bus, int position, ushort station, ushort outStart, ushort outLength, ushort inStart, ushort inLength, int maxPolls = 2000)
+    public SlaveMailbox(EtherCatTransport bus, int position, ushort station, ushort outStart, ushort outLength, ushort inStart, ushort inLength, long timeoutNs = 1_000_000_000)
     {
         if (outLength < HeaderLength + 2 || inLength < HeaderLength + 2)
             throw new EtherCatException($"slave at position {position}: mailbox too small (out {outLength}, in {inLength} bytes)");
@@ -44,8 +46,11 @@ public sealed class SlaveMailbox
         InStart = inStart;
         _out = new byte[outLength];
         _in = new byte[inLength];
-        MaxPolls = maxPolls;
+        TimeoutNs = timeoutNs;
+        _clock = bus.Clock;
     }
+
+    private readonly IMonotonicClock _clock;
 
     public int Position { get; }
     public ushort Station { get; }
@@ -54,8 +59,8 @@ public sealed class SlaveMailbox
     public int OutLength => _out.Length;
     public int InLength => _in.Length;
 
-    /// <summary>Polls of the SM status before a mailbox transfer times out.</summary>
-    public int MaxPolls { get; set; }
+    /// <summary>How long a mailbox transfer (SM0 to empty, a reply in SM1, a repeat acknowledge) may take.</summary>
+    public long TimeoutNs { get; set; }
 
     /// <summary>Repeat requests issued so far.</summary>
     public int RepeatRequests { get; private set; }
@@ -70,10 +75,10 @@ public sealed class SlaveMailbox
     /// <summary>Writes a mailbox header at the start of <paramref name="message"/>.</summary>
     public static void WriteHeader(Span<byte> message, int payloadLength, MailboxType type, byte counter, ushort address = 0, byte channel = 0)
     {
-        BinaryPrimitives.WriteUInt16LittleEndian(message, (ushort)payloadLength);
-        BinaryPrimitives.WriteUInt16LittleEndian(message[2..], address);
-        message[4] = channel;
-        message[5] = (byte)(((byte)type & 0x0F) | ((counter & 0x07) << 4));
+        BinaryPrimitives.WriteUInt16LittleEndian(message[MailboxHeader.Length..], (ushort)payloadLength);
+        BinaryPrimitives.WriteUInt16LittleEndian(message[MailboxHeader.Address..], address);
+        message[MailboxHeader.Channel] = channel;
+        message[MailboxHeader.TypeCounter] = (byte)(((byte)type & MailboxHeader.TypeMask) | ((counter & MailboxHeader.CounterMask) << MailboxHeader.CounterShift));
     }
 
     /// <summary>Sends <paramref name="payload"/> (without header) as a mailbox message of <paramref name="type"/>.</summary>
@@ -84,16 +89,17 @@ public sealed class SlaveMailbox
         Array.Clear(_out);
         WriteHeader(_out, payload.Length, type, NextCounter());
         payload.CopyTo(_out.AsSpan(HeaderLength));
-        ushort smStatus = (ushort)(EscRegister.SyncManager(0) + 5);
+        ushort smStatus = (ushort)(EscRegister.SyncManager(0) + SyncManagerRegisters.Status);
         Span<byte> status = stackalloc byte[1];
-        for (int poll = 0; poll < MaxPolls; poll++)
+        long deadline = _clock.NowNs + TimeoutNs;
+        while (_clock.NowNs < deadline)
         {
             _bus.Read(Station, smStatus, status);
             if ((status[0] & StatusMailboxFull) != 0) continue;
             var r = _bus.Execute(EtherCatCommand.Fpwr, EtherCatCommands.Physical(Station, OutStart), _out);
             if (r.Received && r.WorkingCounter == 1) return;
         }
-        throw new EtherCatException($"slave at position {Position}: mailbox SM0 stays full, message not accepted after {MaxPolls} polls (timeout)");
+        throw new EtherCatException($"slave at position {Position}: mailbox SM0 stays full, message not accepted within {TimeoutNs / 1e6:0.###} ms (timeout)");
     }
 
     /// <summary>
@@ -102,9 +108,10 @@ public sealed class SlaveMailbox
     /// </summary>
     public ReadOnlySpan<byte> Receive(out MailboxType type)
     {
-        ushort smStatus = (ushort)(EscRegister.SyncManager(1) + 5);
+        ushort smStatus = (ushort)(EscRegister.SyncManager(1) + SyncManagerRegisters.Status);
         Span<byte> status = stackalloc byte[1];
-        for (int poll = 0; poll < MaxPolls; poll++)
+        long deadline = _clock.NowNs + TimeoutNs;
+        while (_clock.NowNs < deadline)
         {
             _bus.Read(Station, smStatus, status);
             if ((status[0] & StatusMailboxFull) == 0) continue;
@@ -115,37 +122,38 @@ public sealed class SlaveMailbox
                 RepeatRequest();
                 continue;
             }
-            int length = BinaryPrimitives.ReadUInt16LittleEndian(_in);
+            int length = BinaryPrimitives.ReadUInt16LittleEndian(_in.AsSpan(MailboxHeader.Length));
             if (length > _in.Length - HeaderLength)
                 throw new EtherCatException($"slave at position {Position}: mailbox header announces {length} bytes, SM1 holds {_in.Length - HeaderLength}");
-            type = (MailboxType)(_in[5] & 0x0F);
+            type = (MailboxType)(_in[MailboxHeader.TypeCounter] & MailboxHeader.TypeMask);
             return _in.AsSpan(HeaderLength, length);
         }
-        throw new EtherCatException($"slave at position {Position}: no mailbox reply after {MaxPolls} polls (timeout)");
+        throw new EtherCatException($"slave at position {Position}: no mailbox reply within {TimeoutNs / 1e6:0.###} ms (timeout)");
     }
 
     /// <summary>Repeat-request handshake: toggle SM1 activate bit 1 (0x080E) and wait for PDI control bit 1 (0x080F) to follow.</summary>
     public void RepeatRequest()
     {
         RepeatRequests++;
-        ushort activate = (ushort)(EscRegister.SyncManager(1) + 6);
-        Span<byte> b = stackalloc byte[2];
+        ushort activate = (ushort)(EscRegister.SyncManager(1) + SyncManagerRegisters.Activate);
+        Span<byte> b = stackalloc byte[2]; // activate, PDI control
         _bus.Read(Station, activate, b);
-        byte want = (byte)((b[0] ^ 0x02) & 0x02);
-        _bus.Write(Station, activate, [(byte)(b[0] ^ 0x02)]);
-        for (int poll = 0; poll < MaxPolls; poll++)
+        byte want = (byte)((b[0] ^ RepeatBit) & RepeatBit);
+        _bus.Write(Station, activate, [(byte)(b[0] ^ RepeatBit)]);
+        long deadline = _clock.NowNs + TimeoutNs;
+        while (_clock.NowNs < deadline)
         {
             _bus.Read(Station, activate, b);
-            if ((b[1] & 0x02) == want) return;
+            if ((b[SyncManagerRegisters.PdiControl - SyncManagerRegisters.Activate] & RepeatBit) == want) return;
         }
-        throw new EtherCatException($"slave at position {Position}: mailbox repeat request not acknowledged after {MaxPolls} polls");
+        throw new EtherCatException($"slave at position {Position}: mailbox repeat request not acknowledged within {TimeoutNs / 1e6:0.###} ms");
     }
 
     /// <summary>Reads and discards a message left in SM1 (e.g. from an earlier session). Returns whether one was there.</summary>
     public bool Flush()
     {
         Span<byte> status = stackalloc byte[1];
-        _bus.Read(Station, (ushort)(EscRegister.SyncManager(1) + 5), status);
+        _bus.Read(Station, (ushort)(EscRegister.SyncManager(1) + SyncManagerRegisters.Status), status);
         if ((status[0] & StatusMailboxFull) == 0) return false;
         _bus.Execute(EtherCatCommand.Fprd, EtherCatCommands.Physical(Station, InStart), _in);
         return true;

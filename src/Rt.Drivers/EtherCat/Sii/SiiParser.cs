@@ -40,16 +40,16 @@ public static class SiiParser
     }
 
     /// <summary>Whether <paramref name="image"/> holds at least the header and whether its checksum is right.</summary>
-    public static bool ChecksumValid(ReadOnlySpan<byte> image) => image.Length >= 16 && Crc8(image[..14]) == image[14];
+    public static bool ChecksumValid(ReadOnlySpan<byte> image) => image.Length >= 2 * (SiiHeader.Checksum + 1) && Crc8(image[..SiiHeader.ChecksummedBytes]) == image[SiiHeader.ChecksummedBytes];
 
     /// <summary>Parses <paramref name="image"/> (bytes, little-endian words). <paramref name="source"/> names the slave for errors.</summary>
     public static SiiInfo Parse(ReadOnlySpan<byte> image, string source)
     {
         if (image.Length < FirstCategoryWord * 2)
             throw new InputError(source, $"word 0x{image.Length / 2:X4}", $"SII image of {image.Length} bytes is shorter than the 128-byte header (words 0x00–0x3F)");
-        byte crc = Crc8(image[..14]);
-        if (crc != image[14])
-            throw new InputError(source, "word 0x0007", $"SII checksum 0x{image[14]:X2} does not match CRC-8 0x{crc:X2} of words 0x0000–0x0006");
+        byte crc = Crc8(image[..SiiHeader.ChecksummedBytes]);
+        if (crc != image[SiiHeader.ChecksummedBytes])
+            throw new InputError(source, "word 0x0007", $"SII checksum 0x{image[SiiHeader.ChecksummedBytes]:X2} does not match CRC-8 0x{crc:X2} of words 0x0000–0x0006");
 
         static ushort Word(ReadOnlySpan<byte> img, int word) => BinaryPrimitives.ReadUInt16LittleEndian(img.Slice(word * 2, 2));
         static uint DWord(ReadOnlySpan<byte> img, int word) => BinaryPrimitives.ReadUInt32LittleEndian(img.Slice(word * 2, 4));
@@ -68,7 +68,7 @@ public static class SiiParser
 
         int w = FirstCategoryWord;
         bool ended = false;
-        while ((w + 2) * 2 <= image.Length)
+        while ((w + SiiHeader.CategoryHeaderWords) * 2 <= image.Length)
         {
             ushort type = Word(image, w);
             if (type == CategoryEnd)
@@ -77,7 +77,7 @@ public static class SiiParser
                 break;
             }
             int lengthWords = Word(image, w + 1);
-            int dataStart = (w + 2) * 2;
+            int dataStart = (w + SiiHeader.CategoryHeaderWords) * 2;
             if (dataStart + lengthWords * 2 > image.Length)
                 throw new InputError(source, $"word 0x{w:X4}", $"SII category {type} announces {lengthWords} words, past the end of the {image.Length / 2}-word image");
             var data = image.Slice(dataStart, lengthWords * 2);
@@ -95,10 +95,10 @@ public static class SiiParser
                     foreach (byte b in data) if (b != 0xFF) fmmus.Add(b);
                     break;
                 case CategorySyncM:
-                    for (int i = 0; i + 8 <= data.Length; i += 8)
+                    for (int i = 0; i + SiiSyncManagerLayout.Size <= data.Length; i += SiiSyncManagerLayout.Size)
                         syncs.Add(new SiiSyncManager(
-                            BinaryPrimitives.ReadUInt16LittleEndian(data[i..]), BinaryPrimitives.ReadUInt16LittleEndian(data[(i + 2)..]),
-                            data[i + 4], data[i + 5], data[i + 6], (SyncManagerType)data[i + 7]));
+                            BinaryPrimitives.ReadUInt16LittleEndian(data[(i + SiiSyncManagerLayout.Start)..]), BinaryPrimitives.ReadUInt16LittleEndian(data[(i + SiiSyncManagerLayout.Length)..]),
+                            data[i + SiiSyncManagerLayout.Control], data[i + SiiSyncManagerLayout.Status], data[i + SiiSyncManagerLayout.Enable], (SyncManagerType)data[i + SiiSyncManagerLayout.Type]));
                     break;
                 case CategoryTxPdo:
                 case CategoryRxPdo:
@@ -117,41 +117,42 @@ public static class SiiParser
         SiiGeneral? general = null;
         if (generalRaw is not null)
         {
-            if (generalRaw.Length < 14)
+            if (generalRaw.Length < SiiGeneralLayout.MinimumSize)
                 throw new InputError(source, $"word 0x{generalWord:X4}", $"SII General category has {generalRaw.Length} bytes, at least 14 expected");
-            general = new SiiGeneral(S(generalRaw[0]), S(generalRaw[1]), S(generalRaw[2]), S(generalRaw[3]),
-                generalRaw[5], generalRaw[6], generalRaw[7], generalRaw[11], BinaryPrimitives.ReadInt16LittleEndian(generalRaw.AsSpan(12)));
+            general = new SiiGeneral(S(generalRaw[SiiGeneralLayout.GroupName]), S(generalRaw[SiiGeneralLayout.ImageName]), S(generalRaw[SiiGeneralLayout.OrderName]), S(generalRaw[SiiGeneralLayout.DeviceName]),
+                generalRaw[SiiGeneralLayout.CoeDetails], generalRaw[SiiGeneralLayout.FoeDetails], generalRaw[SiiGeneralLayout.EoeDetails], generalRaw[SiiGeneralLayout.Flags],
+                BinaryPrimitives.ReadInt16LittleEndian(generalRaw.AsSpan(SiiGeneralLayout.EbusCurrent)));
         }
 
         foreach (var (type, word, data) in pdoRaw) ParsePdos(data, type == CategoryTxPdo ? tx : rx, S, source, word);
         foreach (var (word, data) in dcRaw)
         {
-            if (data.Length % 24 != 0 && data.Length < 24)
-                throw new InputError(source, $"word 0x{word:X4}", $"SII DC category of {data.Length} bytes is not a multiple of 24");
-            for (int i = 0; i + 24 <= data.Length; i += 24)
+            if (data.Length % SiiDcLayout.Size != 0 && data.Length < SiiDcLayout.Size)
+                throw new InputError(source, $"word 0x{word:X4}", $"SII DC category of {data.Length} bytes is not a multiple of {SiiDcLayout.Size}");
+            for (int i = 0; i + SiiDcLayout.Size <= data.Length; i += SiiDcLayout.Size)
             {
                 var d = data.AsSpan(i);
-                dc.Add(new SiiDcMode(BinaryPrimitives.ReadUInt32LittleEndian(d), BinaryPrimitives.ReadUInt32LittleEndian(d[4..]),
-                    BinaryPrimitives.ReadUInt32LittleEndian(d[8..]), BinaryPrimitives.ReadInt16LittleEndian(d[12..]),
-                    BinaryPrimitives.ReadUInt16LittleEndian(d[14..]), BinaryPrimitives.ReadInt16LittleEndian(d[16..]), S(d[18])));
+                dc.Add(new SiiDcMode(BinaryPrimitives.ReadUInt32LittleEndian(d[SiiDcLayout.Sync0Cycle..]), BinaryPrimitives.ReadUInt32LittleEndian(d[SiiDcLayout.Sync0Shift..]),
+                    BinaryPrimitives.ReadUInt32LittleEndian(d[SiiDcLayout.Sync1Shift..]), BinaryPrimitives.ReadInt16LittleEndian(d[SiiDcLayout.Sync1CycleFactor..]),
+                    BinaryPrimitives.ReadUInt16LittleEndian(d[SiiDcLayout.AssignActivate..]), BinaryPrimitives.ReadInt16LittleEndian(d[SiiDcLayout.Sync0CycleFactor..]), S(d[SiiDcLayout.NameIndex])));
             }
         }
 
         return new SiiInfo
         {
-            Alias = Word(image, 0x04),
-            Identity = new SlaveIdentity(DWord(image, 0x08), DWord(image, 0x0A), DWord(image, 0x0C), DWord(image, 0x0E)),
-            BootstrapReceiveOffset = Word(image, 0x14),
-            BootstrapReceiveSize = Word(image, 0x15),
-            BootstrapSendOffset = Word(image, 0x16),
-            BootstrapSendSize = Word(image, 0x17),
-            MailboxReceiveOffset = Word(image, 0x18),
-            MailboxReceiveSize = Word(image, 0x19),
-            MailboxSendOffset = Word(image, 0x1A),
-            MailboxSendSize = Word(image, 0x1B),
-            Protocols = (MailboxProtocols)Word(image, 0x1C),
-            EepromBytes = (Word(image, 0x3E) + 1) * 128,
-            Version = Word(image, 0x3F),
+            Alias = Word(image, SiiHeader.Alias),
+            Identity = new SlaveIdentity(DWord(image, SiiHeader.Vendor), DWord(image, SiiHeader.Product), DWord(image, SiiHeader.Revision), DWord(image, SiiHeader.Serial)),
+            BootstrapReceiveOffset = Word(image, SiiHeader.BootstrapReceiveOffset),
+            BootstrapReceiveSize = Word(image, SiiHeader.BootstrapReceiveSize),
+            BootstrapSendOffset = Word(image, SiiHeader.BootstrapSendOffset),
+            BootstrapSendSize = Word(image, SiiHeader.BootstrapSendSize),
+            MailboxReceiveOffset = Word(image, SiiHeader.MailboxReceiveOffset),
+            MailboxReceiveSize = Word(image, SiiHeader.MailboxReceiveSize),
+            MailboxSendOffset = Word(image, SiiHeader.MailboxSendOffset),
+            MailboxSendSize = Word(image, SiiHeader.MailboxSendSize),
+            Protocols = (MailboxProtocols)Word(image, SiiHeader.Protocols),
+            EepromBytes = (Word(image, SiiHeader.EepromSize) + 1) * 128, // (kbit + 1) × 128 bytes
+            Version = Word(image, SiiHeader.Version),
             Strings = strings,
             General = general,
             Fmmus = fmmus,
@@ -183,18 +184,19 @@ public static class SiiParser
     private static void ParsePdos(ReadOnlySpan<byte> data, List<Pdo> into, Func<int, string> s, string source, int word)
     {
         int at = 0;
-        while (at + 8 <= data.Length)
+        while (at + SiiPdoLayout.Size <= data.Length)
         {
-            ushort index = BinaryPrimitives.ReadUInt16LittleEndian(data[at..]);
-            int entries = data[at + 2];
-            byte sm = data[at + 3];
-            string name = s(data[at + 5]);
-            at += 8;
-            if (at + entries * 8 > data.Length)
+            ushort index = BinaryPrimitives.ReadUInt16LittleEndian(data[(at + SiiPdoLayout.Index)..]);
+            int entries = data[at + SiiPdoLayout.EntryCount];
+            byte sm = data[at + SiiPdoLayout.SyncManager];
+            string name = s(data[at + SiiPdoLayout.NameIndex]);
+            at += SiiPdoLayout.Size;
+            if (at + entries * SiiPdoEntryLayout.Size > data.Length)
                 throw new InputError(source, $"word 0x{word + at / 2:X4}", $"SII PDO 0x{index:X4} announces {entries} entries, more than its category holds");
             var list = new List<PdoEntry>(entries);
-            for (int e = 0; e < entries; e++, at += 8)
-                list.Add(new PdoEntry(BinaryPrimitives.ReadUInt16LittleEndian(data[at..]), data[at + 2], data[at + 5], s(data[at + 3]), data[at + 4]));
+            for (int e = 0; e < entries; e++, at += SiiPdoEntryLayout.Size)
+                list.Add(new PdoEntry(BinaryPrimitives.ReadUInt16LittleEndian(data[(at + SiiPdoEntryLayout.Index)..]), data[at + SiiPdoEntryLayout.SubIndex],
+                    data[at + SiiPdoEntryLayout.BitLength], s(data[at + SiiPdoEntryLayout.NameIndex]), data[at + SiiPdoEntryLayout.DataType]));
             into.Add(new Pdo(index, sm, name, list));
         }
     }

@@ -18,13 +18,14 @@ public sealed class SiiReader
     private const ushort EightByteReads = 0x0040;
     private readonly EtherCatTransport _bus;
 
-    public SiiReader(EtherCatTransport bus, int maxBusyPolls = 1000)
+    public SiiReader(EtherCatTransport bus, long busyTimeoutNs = 20_000_000)
     {
         _bus = bus;
-        MaxBusyPolls = maxBusyPolls;
+        BusyTimeoutNs = busyTimeoutNs;
     }
 
-    public int MaxBusyPolls { get; }
+    /// <summary>How long the EEPROM may stay busy with one command (SOEM EC_TIMEOUTEEP: 20 ms), on the bus's clock.</summary>
+    public long BusyTimeoutNs { get; }
 
     /// <summary>Reads the whole image (header + categories) of the slave at <paramref name="station"/>.</summary>
     public byte[] ReadImage(ushort station, int maxWords = 8192)
@@ -37,7 +38,7 @@ public sealed class SiiReader
         while (w + 2 <= maxWords)
         {
             ReadWords(station, w, 2, image);
-            ushort type = (ushort)(image[w * 2] | (image[w * 2 + 1] << 8));
+            ushort type = (ushort)(image[w * 2] | (image[w * 2 + 1] << 8)); // category header: type, length in words
             if (type == SiiParser.CategoryEnd) break;
             int length = image[w * 2 + 2] | (image[w * 2 + 3] << 8);
             if (w + 2 + length > maxWords)
@@ -70,9 +71,10 @@ public sealed class SiiReader
         if ((status & ErrorBits) != 0) _bus.WriteU16(station, EscRegister.EepromControl, 0); // clear error bits (SOEM: NOP command)
         for (int attempt = 0; attempt < 3; attempt++)
         {
-            Span<byte> cmd = stackalloc byte[6];
+            // Control/status u16 at 0x0502 and the u32 word address at 0x0504, written together.
+            Span<byte> cmd = stackalloc byte[EscRegister.EepromData - EscRegister.EepromControl];
             BinaryPrimitives.WriteUInt16LittleEndian(cmd, CommandRead);
-            BinaryPrimitives.WriteUInt32LittleEndian(cmd[2..], (uint)word);
+            BinaryPrimitives.WriteUInt32LittleEndian(cmd[(EscRegister.EepromAddress - EscRegister.EepromControl)..], (uint)word);
             _bus.Write(station, EscRegister.EepromControl, cmd);
             status = WaitIdle(station, word);
             if ((status & ErrorBits) != 0) continue; // NACK: retry the command
@@ -85,11 +87,14 @@ public sealed class SiiReader
 
     private ushort WaitIdle(ushort station, int word)
     {
-        for (int i = 0; i < MaxBusyPolls; i++)
+        var clock = _bus.Clock;
+        long deadline = clock.NowNs + BusyTimeoutNs;
+        do
         {
             ushort s = _bus.ReadU16(station, EscRegister.EepromControl);
             if ((s & Busy) == 0) return s;
         }
-        throw new EtherCatException($"station 0x{station:X4}: SII EEPROM stays busy reading word 0x{word:X4}");
+        while (clock.NowNs < deadline);
+        throw new EtherCatException($"station 0x{station:X4}: SII EEPROM stays busy reading word 0x{word:X4} for {BusyTimeoutNs / 1e6:0.###} ms");
     }
 }

@@ -68,16 +68,15 @@ public static class AlTransitions
 public sealed class AlStateRefusedException : EtherCatException
 {
     public AlStateRefusedException(int position, ushort station, AlState requested, AlStatus status, string? extra = null)
-        : base($"slave at position {position} (station 0x{station:X4}) refused {requested}: it is in {status.State}"
+        : base(status.Error ? BusErrorKind.DeviceRefused : BusErrorKind.Timeout,
+               $"slave at position {position} (station 0x{station:X4}) refused {requested}: it is in {status.State}"
                + (status.Error ? $", AL status code {AlStatusCodes.Describe(status.Code)}" : " without error code (timeout)")
-               + (extra is null ? "" : "; " + extra))
+               + (extra is null ? "" : "; " + extra), position)
     {
-        Position = position;
         Requested = requested;
         Status = status;
     }
 
-    public int Position { get; }
     public AlState Requested { get; }
     public AlStatus Status { get; }
     public AlStatusCode Code => (AlStatusCode)Status.Code;

@@ -26,6 +26,7 @@ public static class EscRegister
     public const ushort Fmmu0 = 0x0600;
     public const ushort SyncManager0 = 0x0800;
     public const ushort DcReceiveTimePort0 = 0x0900;
+    public const ushort DcReceiveTimePort1 = 0x0904;
     public const ushort DcSystemTime = 0x0910;
     public const ushort DcReceiveTimeProcessingUnit = 0x0918;
     public const ushort DcSystemTimeOffset = 0x0920;

@@ -88,12 +88,12 @@ public sealed partial class EtherCatTransport
         var r = Execute(command, address, data);
         if (!r.Received) throw Lost(command, who, register);
         if (r.WorkingCounter != expectedWkc)
-            throw new EtherCatException(
+            throw new EtherCatException(BusErrorKind.DeviceRefused,
                 $"{EtherCatCommands.Mnemonic(command)} {who} register 0x{register:X4}: working counter {r.WorkingCounter}, expected {expectedWkc}");
     }
 
     private EtherCatException Lost(EtherCatCommand command, string who, ushort register) =>
-        new(Link.IsUp
-            ? $"{EtherCatCommands.Mnemonic(command)} {who} register 0x{register:X4}: no reply after {Options.Retries} attempts of {Options.MaxPolls} polls"
+        new(Link.IsUp ? BusErrorKind.Timeout : BusErrorKind.LinkDown, Link.IsUp
+            ? $"{EtherCatCommands.Mnemonic(command)} {who} register 0x{register:X4}: no reply after {Options.Retries} attempts of {Options.ReplyTimeoutNs / 1e6:0.###} ms"
             : $"{EtherCatCommands.Mnemonic(command)} {who} register 0x{register:X4}: link is down");
 }
