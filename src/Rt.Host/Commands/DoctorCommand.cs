@@ -16,7 +16,7 @@ internal static class DoctorCommand
         var cmd = new Command("doctor", "Check this machine for real-time use (kernel, CPU isolation, frequency and idle states, NIC, limits, capabilities, clocksource) and print what to change. Exit 0: fit; 4: not fit; 3: the interface does not exist") { config, iface, cpu, json };
         cmd.SetAction(r => CommandRunner.Guard(() =>
         {
-            var cfg = r.GetValue(config) is { } f ? RunCommand.LoadConfig(f) : null;
+            var cfg = r.GetValue(config) is { } f ? CommandOptions.LoadConfig(f) : null;
             string? nic = r.GetValue(iface) ?? (string.IsNullOrEmpty(cfg?.Bus.Interface) ? null : cfg!.Bus.Interface);
             var target = new DoctorTarget(nic, r.GetValue(cpu) ?? cfg?.Loop.Cpu ?? -1, cfg?.Loop.Priority ?? 80, cfg?.Loop.RateHz ?? 1000, cfg?.Loop.SpinTailUs ?? 0);
             var machine = new MachineFacts();
