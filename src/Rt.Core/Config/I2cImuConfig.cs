@@ -33,9 +33,9 @@ public sealed class I2cImuConfig
     /// <summary>A sample older than this (injected clock) raises <c>FaultCode.ImuStale</c> in the tick.</summary>
     public double StaleAfterS { get; set; } = 0.05;
 
-    /// <summary>Accelerometer full scale, g (mpu65xx: 2, 4, 8, 16; bno055: 4, fixed in fusion mode).</summary>
-    public int AccelRangeG { get; set; } = 16;
+    /// <summary>Accelerometer full scale, g (mpu65xx: 2, 4, 8, 16; bno055: 4, fixed in fusion mode); 0 = 16 (mpu) / 4 (bno055).</summary>
+    public int AccelRangeG { get; set; }
 
-    /// <summary>Gyroscope full scale, °/s (mpu65xx: 250, 500, 1000, 2000; bno055: 2000).</summary>
-    public int GyroRangeDps { get; set; } = 2000;
+    /// <summary>Gyroscope full scale, °/s (mpu65xx: 250, 500, 1000, 2000; bno055: 2000); 0 = 2000.</summary>
+    public int GyroRangeDps { get; set; }
 }

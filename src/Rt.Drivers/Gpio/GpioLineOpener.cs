@@ -150,7 +150,7 @@ public static class GpioLines
             case GpioDriverKind.CharDevice:
                 GpioChip chip;
                 try { chip = GpioChip.Open(s.ChipPath); }
-                catch (InputError e) { throw new DeviceUnavailableException(configSource, key, e.Problem + "; expected a GPIO character device", e); }
+                catch (InputError e) { throw new DeviceUnavailableException(configSource, key, $"{s.ChipPath}: {e.Problem}; expected a GPIO character device", e); }
                 return new CharDeviceGpioDriver(chip, o.Consumer, (uint)Math.Clamp(o.Debounce.TotalMicroseconds, 0, uint.MaxValue), o.LevelOnError);
             case GpioDriverKind.Libgpiod:
                 if (!File.Exists(s.ChipPath))
