@@ -53,6 +53,13 @@ public abstract class GpioInput : IDigitalInput, IDisposable
 
     public GpioLineSpec Spec { get; }
 
+    /// <summary>The logical level read once at open; the fail-safe level if the driver cannot be read. Not real-time safe.</summary>
+    private protected bool RawAtOpen()
+    {
+        try { return (Controller.Read(Pin) == PinValue.High) ^ ActiveLow; }
+        catch (IOException) { return LevelOnError; }
+    }
+
     /// <summary>True when a dedicated thread reads the driver (see <see cref="PolledGpioInput"/>).</summary>
     public abstract bool IsPolled { get; }
 
@@ -86,7 +93,8 @@ public sealed class DirectGpioInput : GpioInput
     {
         _clock = o.Clock;
         _debounced = softwareDebounce > TimeSpan.Zero;
-        _debounce = new DurationDebounce((long)softwareDebounce.TotalNanoseconds, o.LevelOnError);
+        // Seeded with the level at open: a released e-stop must not read "pressed" for the first debounce period.
+        _debounce = new DurationDebounce((long)softwareDebounce.TotalNanoseconds, RawAtOpen());
     }
 
     public override bool IsPolled => false;
@@ -122,8 +130,9 @@ public sealed class PolledGpioInput : GpioInput
         _clock = o.Clock;
         _staleNs = (long)o.StaleAfter.TotalNanoseconds;
         _periodNs = (long)o.PollPeriod.TotalNanoseconds;
-        _debounce = new DurationDebounce((long)debounce.TotalNanoseconds, o.LevelOnError);
-        PollOnce(); // a first level before anyone reads
+        // Seeded with the level at open (the fail-safe level if the line cannot be read), then a first publish.
+        _debounce = new DurationDebounce((long)debounce.TotalNanoseconds, RawAtOpen());
+        PollOnce();
         if (o.StartThread)
         {
             _thread = new Thread(Run) { IsBackground = true, Name = "rt-gpio-" + o.Consumer, Priority = ThreadPriority.AboveNormal };

@@ -49,12 +49,12 @@ public sealed class GpioControllerTests(ITestOutputHelper output)
     public void Active_low_and_software_debounce_by_duration_on_the_injected_clock()
     {
         var driver = new GpioDriverModel(8);
+        driver.SetInput(3, true); // released (active low) when the host starts
         var clock = new ManualClock();
         // libgpiod has no kernel debounce: the wrapper debounces on the clock. A model stands in for the driver.
         using var reset = GpioLines.OpenInput("libgpiod:0:3", Src, "safety.reset_input",
             new GpioLineOptions { ActiveLow = true, Debounce = TimeSpan.FromMilliseconds(5), Clock = clock, ReadMode = GpioReadMode.Direct }, Model(driver));
-        driver.SetInput(3, true); // released (active low)
-        Assert.False(reset.Read());
+        Assert.False(reset.Read()); // seeded with the level at open: no spurious press for the first debounce period
         driver.SetInput(3, false); // pressed
         Assert.False(reset.Read());
         clock.Advance(TimeSpan.FromMilliseconds(4.9));
@@ -98,10 +98,7 @@ public sealed class GpioControllerTests(ITestOutputHelper output)
         };
         using var estop = (PolledGpioInput)GpioLines.OpenInput("mcp23017:1:0x20:11", Src, "safety.estop_input", options, Expanders(bus));
         Assert.True(estop.IsPolled);
-        Assert.True(estop.Read()); // the initial level is the fail-safe one until the debounce has seen the line
-        clock.Advance(TimeSpan.FromMilliseconds(5));
-        estop.PollOnce();
-        Assert.False(estop.Read());
+        Assert.False(estop.Read()); // seeded with the level at open (released)
 
         mcp.SetPin(11, true);
         estop.PollOnce();
