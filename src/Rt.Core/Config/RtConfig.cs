@@ -19,6 +19,9 @@ public sealed class RtConfig
     public LoopSection Loop { get; set; } = new();
     public List<JointDriveConfig> Joints { get; set; } = [];
     public List<ImuConfig> Imus { get; set; } = [];
+
+    /// <summary>IMUs on the controller's own I²C buses (issue 15); see <see cref="I2cImuConfig"/>.</summary>
+    public List<I2cImuConfig> I2cImus { get; set; } = [];
     public MotionSection Motion { get; set; } = new();
     public BusSection Bus { get; set; } = new();
 

@@ -25,6 +25,13 @@ public static class CommandRunner
             Console.Error.WriteLine("refusing to enable motion.");
             return ExitCodes.BadInput;
         }
+        catch (Rt.Drivers.Gpio.DeviceUnavailableException e)
+        {
+            // A configured GPIO chip/line, I2C bus, expander or IMU is not there or is another chip (issue 15).
+            Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine("refusing to enable motion.");
+            return ExitCodes.Unavailable;
+        }
         catch (HostUnavailableException e)
         {
             Console.Error.WriteLine($"error: {e.Message}");
