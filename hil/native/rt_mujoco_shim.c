@@ -8,13 +8,133 @@
 #include <string.h>
 #include <pthread.h>
 
+/* Contact shortcut: mj_collision (broad phase with its sort and eigen-decomposition, then narrow phase) is about a sixth
+ * of a step for a robot on a stand that touches nothing. Before each step the shim proves from the previous kinematics
+ * that no geom pair can be in contact, and then runs that step with contacts disabled: MuJoCo would have found no
+ * contact either, so the result is bit for bit the same (mj_collision would only have set ncon = 0). The proof: the
+ * geoms' bounding spheres (rbound) at the last kinematics, grown by how far any point can have moved since (the sum of
+ * the hinge angle changes times the longest lever arm in the tree), plus both margins, are apart (a plane: the sphere
+ * is above it). Mocap bodies (obstacles) moved since then, slide/ball/free joints, explicit pairs or height fields:
+ * no shortcut, the full collision runs. */
+typedef struct {
+  int enabled;       /* the model qualifies (hinge joints only, no explicit pairs, no height fields) */
+  int off;           /* switched off by the caller (tests compare with and without it) */
+  int npair;         /* candidate geom pairs (contype/conaffinity compatible, different weld bodies) */
+  int* pairs;        /* 2 per pair */
+  unsigned char* moves; /* per geom: on a body that a joint moves */
+  double reach;      /* bound on the distance from any joint anchor to any point of a geom it moves, m */
+  double* qpos;      /* qpos at the last kinematics (nq) */
+  double* mocap;     /* mocap_pos and mocap_quat at the last kinematics (7 per mocap body) */
+  int valid;         /* the snapshot describes d's current geom_xpos */
+  long long skipped; /* steps run without collision detection */
+} contact_shortcut;
+
 struct rtmj {
   mjModel* m;
   mjData* d;
   mjData* scratch; /* dynamics queries at arbitrary states, so the simulation state is never disturbed */
   int broken;
   char err[600];
+  contact_shortcut cs;
 };
+
+/* Builds the candidate pairs and the lever-arm bound once per model; on any doubt the shortcut stays off. */
+static void shortcut_init(rtmj* h) {
+  const mjModel* m = h->m;
+  contact_shortcut* cs = &h->cs;
+  memset(cs, 0, sizeof *cs);
+  if (m->npair > 0 || m->ngeom < 2) return;
+  for (int j = 0; j < m->njnt; j++)
+    if (m->jnt_type[j] != mjJNT_HINGE) return;
+  for (int g = 0; g < m->ngeom; g++)
+    if (m->geom_type[g] == mjGEOM_HFIELD || (m->geom_type[g] != mjGEOM_PLANE && !(m->geom_rbound[g] > 0))) return;
+  /* Lever arm: from a joint's anchor down its subtree to any point of a geom there. Every body offset, twice every
+   * joint offset (a hinge off the body origin swings the origin around it) and the farthest geom point bound it. */
+  double chain = 0, geomFar = 0;
+  for (int b = 1; b < m->nbody; b++)
+    if (m->body_mocapid[b] < 0) chain += mju_norm3(m->body_pos + 3 * b);
+  for (int j = 0; j < m->njnt; j++) chain += 2 * mju_norm3(m->jnt_pos + 3 * j);
+  for (int g = 0; g < m->ngeom; g++) {
+    double far = mju_norm3(m->geom_pos + 3 * g) + m->geom_rbound[g];
+    if (far > geomFar) geomFar = far;
+  }
+  cs->reach = chain + geomFar;
+  cs->moves = (unsigned char*)calloc((size_t)m->ngeom, 1);
+  int cap = m->ngeom * (m->ngeom - 1) / 2;
+  cs->pairs = (int*)malloc(sizeof(int) * 2 * (size_t)cap);
+  cs->qpos = (double*)malloc(sizeof(double) * (size_t)(m->nq > 0 ? m->nq : 1));
+  cs->mocap = (double*)malloc(sizeof(double) * 7 * (size_t)(m->nmocap > 0 ? m->nmocap : 1));
+  if (!cs->moves || !cs->pairs || !cs->qpos || !cs->mocap) return; /* freed in rtmj_free; enabled stays 0 */
+  /* A body without joints is welded to its parent; weld id 0 is the world (mocap bodies too: they are covered by the
+     snapshot of their poses). */
+  for (int g = 0; g < m->ngeom; g++) cs->moves[g] = m->body_weldid[m->geom_bodyid[g]] != 0;
+  for (int g1 = 0; g1 < m->ngeom; g1++)
+    for (int g2 = g1 + 1; g2 < m->ngeom; g2++) {
+      int b1 = m->geom_bodyid[g1], b2 = m->geom_bodyid[g2];
+      if (m->body_weldid[b1] == m->body_weldid[b2]) continue; /* MuJoCo never collides a weld body with itself */
+      if (!((m->geom_contype[g1] & m->geom_conaffinity[g2]) || (m->geom_contype[g2] & m->geom_conaffinity[g1]))) continue;
+      if (m->geom_type[g1] == mjGEOM_PLANE && m->geom_type[g2] == mjGEOM_PLANE) continue;
+      cs->pairs[2 * cs->npair] = g1;
+      cs->pairs[2 * cs->npair + 1] = g2;
+      cs->npair++;
+    }
+  cs->enabled = 1;
+}
+
+/* Called right after MuJoCo computed d's kinematics from its current qpos and mocap poses. */
+static void shortcut_snapshot(rtmj* h) {
+  contact_shortcut* cs = &h->cs;
+  if (!cs->enabled) return;
+  memcpy(cs->qpos, h->d->qpos, sizeof(double) * (size_t)h->m->nq);
+  memcpy(cs->mocap, h->d->mocap_pos, sizeof(double) * 3 * (size_t)h->m->nmocap);
+  memcpy(cs->mocap + 3 * h->m->nmocap, h->d->mocap_quat, sizeof(double) * 4 * (size_t)h->m->nmocap);
+  cs->valid = 1;
+}
+
+/* Whether the coming step can be proven contact-free from the snapshot (see contact_shortcut). */
+static int shortcut_no_contact(const rtmj* h) {
+  const contact_shortcut* cs = &h->cs;
+  const mjModel* m = h->m;
+  const mjData* d = h->d;
+  if (!cs->enabled || cs->off || !cs->valid) return 0;
+  if (m->nmocap > 0
+      && (memcmp(cs->mocap, d->mocap_pos, sizeof(double) * 3 * (size_t)m->nmocap) != 0
+          || memcmp(cs->mocap + 3 * m->nmocap, d->mocap_quat, sizeof(double) * 4 * (size_t)m->nmocap) != 0))
+    return 0;
+  double turned = 0;
+  for (int i = 0; i < m->nq; i++) turned += mju_abs(d->qpos[i] - cs->qpos[i]);
+  if (!(turned < 1e3)) return 0; /* NaN or absurd: let MuJoCo judge */
+  double moved = turned * cs->reach;
+  const double slack = 1e-6;     /* m: rounding in the distances below */
+  for (int k = 0; k < cs->npair; k++) {
+    int g1 = cs->pairs[2 * k], g2 = cs->pairs[2 * k + 1];
+    double grow = (cs->moves[g1] + cs->moves[g2]) * moved + m->geom_margin[g1] + m->geom_margin[g2] + slack;
+    if (m->geom_type[g2] == mjGEOM_PLANE) { int t = g1; g1 = g2; g2 = t; }
+    const double* p1 = d->geom_xpos + 3 * g1;
+    const double* p2 = d->geom_xpos + 3 * g2;
+    double gap;
+    if (m->geom_type[g1] == mjGEOM_PLANE) {
+      const double* r = d->geom_xmat + 9 * g1; /* the plane's normal is its frame's z axis (third column) */
+      gap = r[2] * (p2[0] - p1[0]) + r[5] * (p2[1] - p1[1]) + r[8] * (p2[2] - p1[2]) - m->geom_rbound[g2];
+    } else {
+      /* centre distance > both radii + growth, compared squared (no libm in the shim) */
+      double dx = p2[0] - p1[0], dy = p2[1] - p1[1], dz = p2[2] - p1[2];
+      double need = m->geom_rbound[g1] + m->geom_rbound[g2] + grow;
+      if (!(dx * dx + dy * dy + dz * dz > need * need)) return 0;
+      continue;
+    }
+    if (!(gap > grow)) return 0;
+  }
+  return 1;
+}
+
+static void shortcut_free(rtmj* h) {
+  free(h->cs.pairs);
+  free(h->cs.moves);
+  free(h->cs.qpos);
+  free(h->cs.mocap);
+  memset(&h->cs, 0, sizeof h->cs);
+}
 
 /* MuJoCo's error hook is process-global; the jump target and message are per thread so two plants on two
  * threads do not trample each other. */
@@ -101,12 +221,15 @@ rtmj* rtmj_load(const char* xml_path, char* err, int err_len) {
   }
   mj_forward(h->m, h->d);
   t_jump = prev;
+  shortcut_init(h);
+  shortcut_snapshot(h);
   if (err && err_len > 0) err[0] = 0;
   return h;
 }
 
 void rtmj_free(rtmj* h) {
   if (!h) return;
+  shortcut_free(h);
   if (h->scratch) mj_deleteData(h->scratch);
   if (h->d) mj_deleteData(h->d);
   if (h->m) mj_deleteModel(h->m);
@@ -187,6 +310,7 @@ int rtmj_reset(rtmj* h) {
   mj_resetData(h->m, h->d);
   mj_forward(h->m, h->d);
   UNGUARD();
+  shortcut_snapshot(h);
   h->broken = 0;
   return RTMJ_OK;
 }
@@ -198,6 +322,7 @@ int rtmj_set_state(rtmj* h, const double* qpos, const double* qvel) {
   GUARD(h);
   mj_forward(h->m, h->d);
   UNGUARD();
+  shortcut_snapshot(h);
   return RTMJ_OK;
 }
 
@@ -213,6 +338,7 @@ int rtmj_forward(rtmj* h) {
   GUARD(h);
   mj_forward(h->m, h->d);
   UNGUARD();
+  shortcut_snapshot(h);
   return RTMJ_OK;
 }
 
@@ -220,9 +346,29 @@ int rtmj_step(rtmj* h, int n) {
   CHECK_H(h);
   if (n < 0) return RTMJ_ERR_ARG;
   GUARD(h);
-  for (int i = 0; i < n; i++) mj_step(h->m, h->d);
+  for (int i = 0; i < n; i++) {
+    /* The step's kinematics use the qpos and mocap poses it starts from: snapshot those. The flags are restored
+       before anything else can read them (an error longjmps out with the handle marked broken). */
+    int flags = h->m->opt.disableflags;
+    int skip = shortcut_no_contact(h);
+    shortcut_snapshot(h);
+    if (skip) {
+      h->m->opt.disableflags = flags | mjDSBL_CONTACT;
+      h->cs.skipped++;
+    }
+    mj_step(h->m, h->d);
+    h->m->opt.disableflags = flags;
+  }
   UNGUARD();
   return RTMJ_OK;
+}
+
+long long rtmj_contact_skips(const rtmj* h) { return h ? h->cs.skipped : RTMJ_ERR_ARG; }
+
+int rtmj_set_contact_shortcut(rtmj* h, int enabled) {
+  if (!h) return RTMJ_ERR_ARG;
+  h->cs.off = !enabled;
+  return h->cs.enabled ? 1 : 0;
 }
 
 int rtmj_set_sensors(rtmj* h, int enabled) {
@@ -362,5 +508,6 @@ int rtmj_set_const(rtmj* h) {
   mj_setConst(h->m, h->d);
   mj_forward(h->m, h->d);
   UNGUARD();
+  shortcut_snapshot(h);
   return RTMJ_OK;
 }

@@ -77,7 +77,9 @@ int rtmj_reset(rtmj* h);                                  /* mj_resetData + mj_f
 int rtmj_set_state(rtmj* h, const double* qpos, const double* qvel); /* copies nq/nv values, then mj_forward */
 int rtmj_get_state(const rtmj* h, double* qpos, double* qvel);
 int rtmj_forward(rtmj* h);
-int rtmj_step(rtmj* h, int n);                            /* n x mj_step */
+int rtmj_step(rtmj* h, int n);                            /* n x mj_step (collision skipped when provably contact-free) */
+long long rtmj_contact_skips(const rtmj* h);              /* steps whose collision detection the contact shortcut skipped */
+int rtmj_set_contact_shortcut(rtmj* h, int enabled);       /* on by default; returns 1 if the model qualifies for it */
 int rtmj_set_sensors(rtmj* h, int enabled);               /* mjDSBL_SENSOR off/on: sensors do not affect the dynamics */
 
 int rtmj_set_ctrl(rtmj* h, const double* ctrl);           /* nu values */

@@ -49,30 +49,16 @@ public sealed class DigitalTwin : ITwinStage
     private readonly bool _sawtoothFull;
     private readonly double _observerPole;
 
-    // Channel → component offsets.
-    private readonly int[] _chPos, _chVel, _chTau, _chExt, _chRate, _chForce;
-    private readonly int[] _offPos, _offVel, _offTau, _offExt, _offRate, _offForce;
-    private readonly double[] _components;
-
-    // Config-order state.
-    private readonly double[] _yq, _yqd, _ytau, _yw, _yf;          // measurements (non-finite replaced by held values)
-    private readonly bool[] _badQ, _badQd, _badTau, _badW, _badF;
-    private readonly double[] _predQ, _predQd, _predQdd, _predTau;  // prediction for this tick
-    private readonly double[] _predW, _predF, _modelW, _modelF;     // IMU predictions with and without bias
-    private readonly double[] _cq, _cqd;                            // corrected state
-    private readonly double[] _friction, _residual;
-    private readonly int[] _warmup;                                 // per joint ticks left before its channels count
-    private readonly bool[] _jointExcluded;
-    private readonly bool[] _driveOn;                              // per joint: its drive closes the loop this tick
-    private readonly bool[] _frictionExcluded;                     // per joint: torque/external-torque channels not scored
-    private readonly double[] _stictionBand;                       // per joint: |q̇| below this is the stiction band, rad/s
-    private readonly double[] _stictionTorque;                     // per joint: holding friction the dead zone allows, N·m
-    private readonly bool[] _stuck;                                // per joint: in the stiction band this tick
+    private readonly JointChannels[] _jointCh;      // per joint: its channels and innovation offsets
+    private readonly ImuChannels[] _imuCh;          // per IMU
+    private readonly double[] _components;          // innovations in channel-layout order
+    private readonly JointMeasurement[] _y;         // per joint (config order)
+    private readonly ImuMeasurements _yImu;
+    private readonly JointGate[] _gate;             // per joint: scored or not, and why
     private bool _imuExcluded;
-
-    // Model-order scratch.
-    private readonly double[] _mq, _mqd, _mqdd, _mtau, _mp, _mct, _mg, _mfric, _mtauMeas, _mres, _mjump;
-    private readonly double[] _deficit;
+    private readonly JointEstimate _est;            // config order
+    private readonly ImuPrediction _imuPred;
+    private readonly ModelScratch _m;               // model order
 
     private bool _hasPrediction;
     private bool _restartAfterGap;
@@ -142,88 +128,24 @@ public sealed class DigitalTwin : ITwinStage
         _imuTickMean = options.ImuSampling == ImuSampling.TickMean;
         _observerPole = Math.Exp(-config.Twin.ObserverGain * PeriodS);
 
-        _chPos = new int[_n];
-        _chVel = new int[_n];
-        _chTau = new int[_n];
-        _chExt = new int[_n];
-        _offPos = new int[_n];
-        _offVel = new int[_n];
-        _offTau = new int[_n];
-        _offExt = new int[_n];
-        for (int j = 0; j < _n; j++)
-        {
-            _chPos[j] = layout.IndexOf(ChannelKind.JointPosition, j);
-            _chVel[j] = layout.IndexOf(ChannelKind.JointVelocity, j);
-            _chTau[j] = layout.IndexOf(ChannelKind.JointTorque, j);
-            _chExt[j] = layout.IndexOf(ChannelKind.ExternalTorque, j);
-            _offPos[j] = _crossCheck.ComponentOffset(_chPos[j]);
-            _offVel[j] = _crossCheck.ComponentOffset(_chVel[j]);
-            _offTau[j] = _crossCheck.ComponentOffset(_chTau[j]);
-            _offExt[j] = _crossCheck.ComponentOffset(_chExt[j]);
-        }
-        _chRate = new int[_nImu];
-        _chForce = new int[_nImu];
-        _offRate = new int[_nImu];
-        _offForce = new int[_nImu];
-        for (int i = 0; i < _nImu; i++)
-        {
-            _chRate[i] = layout.IndexOf(ChannelKind.ImuAngularRate, i);
-            _chForce[i] = layout.IndexOf(ChannelKind.ImuSpecificForce, i);
-            _offRate[i] = _crossCheck.ComponentOffset(_chRate[i]);
-            _offForce[i] = _crossCheck.ComponentOffset(_chForce[i]);
-        }
+        _jointCh = JointChannels.For(layout, _crossCheck);
+        _imuCh = ImuChannels.For(layout, _crossCheck);
         _components = new double[_crossCheck.ComponentCount];
-
-        _yq = new double[_n];
-        _yqd = new double[_n];
-        _ytau = new double[_n];
-        _yw = new double[3 * _nImu];
-        _yf = new double[3 * _nImu];
-        _badQ = new bool[_n];
-        _badQd = new bool[_n];
-        _badTau = new bool[_n];
-        _badW = new bool[_nImu];
-        _badF = new bool[_nImu];
-        _predQ = new double[_n];
-        _predQd = new double[_n];
-        _predQdd = new double[_n];
-        _predTau = new double[_n];
-        _predW = new double[3 * _nImu];
-        _predF = new double[3 * _nImu];
-        _modelW = new double[3 * _nImu];
-        _modelF = new double[3 * _nImu];
-        _cq = new double[_n];
-        _cqd = new double[_n];
-        _friction = new double[_n];
-        _residual = new double[_n];
-        _warmup = new int[_n];
-        _jointExcluded = new bool[_n];
-        _driveOn = new bool[_n];
-        _frictionExcluded = new bool[_n];
-        _stictionBand = new double[_n];
-        _stictionTorque = new double[_n];
-        _stuck = new bool[_n];
+        _y = new JointMeasurement[_n];
+        _yImu = new ImuMeasurements(_nImu);
+        _est = new JointEstimate(_n);
+        _imuPred = new ImuPrediction(_nImu);
+        _m = new ModelScratch(_n);
+        _gate = new JointGate[_n];
         if (options.StictionBandRadS < 0 || !double.IsFinite(options.StictionBandRadS))
             throw new ArgumentException("the stiction band must be finite and ≥ 0 rad/s", nameof(options));
         if (options.StictionTorqueMargin < 0 || !double.IsFinite(options.StictionTorqueMargin))
             throw new ArgumentException("the stiction torque margin must be finite and ≥ 0", nameof(options));
         for (int j = 0; j < _n; j++)
         {
-            _stictionBand[j] = servo[j].CoulombFrictionNm > 0 ? Math.Min(options.StictionBandRadS, servo[j].FrictionSmoothingRadS) : 0;
-            _stictionTorque[j] = options.StictionTorqueMargin * servo[j].CoulombFrictionNm;
+            _gate[j].StictionBand = servo[j].CoulombFrictionNm > 0 ? Math.Min(options.StictionBandRadS, servo[j].FrictionSmoothingRadS) : 0;
+            _gate[j].StictionTorque = options.StictionTorqueMargin * servo[j].CoulombFrictionNm;
         }
-        _mq = new double[_n];
-        _mqd = new double[_n];
-        _mqdd = new double[_n];
-        _mtau = new double[_n];
-        _mp = new double[_n];
-        _mct = new double[_n];
-        _mg = new double[_n];
-        _mfric = new double[_n];
-        _mtauMeas = new double[_n];
-        _mres = new double[_n];
-        _mjump = new double[_n];
-        _deficit = new double[_n];
         Reset();
     }
 
@@ -242,21 +164,21 @@ public sealed class DigitalTwin : ITwinStage
     public ReadOnlySpan<int> JointMap => _map;
 
     /// <summary>What the twin predicts for the NEXT tick (config order): position, velocity, acceleration, torque.</summary>
-    public ReadOnlySpan<double> PredictedPosition => _predQ;
-    public ReadOnlySpan<double> PredictedVelocity => _predQd;
-    public ReadOnlySpan<double> PredictedAcceleration => _predQdd;
-    public ReadOnlySpan<double> PredictedTorque => _predTau;
+    public ReadOnlySpan<double> PredictedPosition => _est.PredQ;
+    public ReadOnlySpan<double> PredictedVelocity => _est.PredQd;
+    public ReadOnlySpan<double> PredictedAcceleration => _est.PredQdd;
+    public ReadOnlySpan<double> PredictedTorque => _est.PredTau;
 
     /// <summary>Predicted IMU readings for the next tick (with bias), 3 per IMU, sensor frame.</summary>
-    public ReadOnlySpan<double> PredictedAngularRate => _predW;
-    public ReadOnlySpan<double> PredictedSpecificForce => _predF;
+    public ReadOnlySpan<double> PredictedAngularRate => _imuPred.Rate;
+    public ReadOnlySpan<double> PredictedSpecificForce => _imuPred.Force;
 
     /// <summary>The innovation components of the last tick in channel-layout order (1 per joint channel, 3 per IMU channel).</summary>
     public ReadOnlySpan<double> Components => _components;
 
     /// <summary>Corrected joint state after the last tick (config order).</summary>
-    public ReadOnlySpan<double> CorrectedPosition => _cq;
-    public ReadOnlySpan<double> CorrectedVelocity => _cqd;
+    public ReadOnlySpan<double> CorrectedPosition => _est.Q;
+    public ReadOnlySpan<double> CorrectedVelocity => _est.Qd;
 
     /// <summary>Forget predictions, observer and detector state (e.g. after a safety reset). Real-time safe.</summary>
     public void Reset()
@@ -266,9 +188,9 @@ public sealed class DigitalTwin : ITwinStage
         _servo.Reset();
         _observer.Reset();
         _crossCheck.Reset();
-        for (int j = 0; j < _n; j++) _warmup[j] = _warmupTicks;
+        for (int j = 0; j < _n; j++) _gate[j].Warmup = _warmupTicks;
         Array.Clear(_components);
-        Array.Clear(_residual);
+        Array.Clear(_est.Residual);
     }
 
     /// <summary>One tick: compare, correct, observe, cross-check, predict. Real-time safe.</summary>
@@ -296,76 +218,83 @@ public sealed class DigitalTwin : ITwinStage
             _restartAfterGap = false;
             _hasPrediction = false;
             _observer.Reset();
-            Array.Clear(_residual);
+            Array.Clear(_est.Residual);
         }
         ReadMeasurements(state);
         UpdateExclusions(state);
+        var est = _est;
+        var m = _m;
+        var yImu = _yImu;
+        var imuPred = _imuPred;
 
         // (a) innovations: measured − predicted for this tick (before correction).
         bool compare = _hasPrediction;
         for (int j = 0; j < _n; j++)
         {
-            _components[_offPos[j]] = compare && !_badQ[j] ? _yq[j] - _predQ[j] : 0;
-            _components[_offVel[j]] = compare && !_badQd[j] ? _yqd[j] - _predQd[j] : 0;
-            double torqueInnovation = compare && !_badTau[j] ? _ytau[j] - _predTau[j] : 0;
+            ref readonly var y = ref _y[j];
+            ref readonly var ch = ref _jointCh[j];
+            _components[ch.Position.Offset] = compare && !y.BadQ ? y.Q - est.PredQ[j] : 0;
+            _components[ch.Velocity.Offset] = compare && !y.BadQd ? y.Qd - est.PredQd[j] : 0;
+            double torqueInnovation = compare && !y.BadTau ? y.Tau - est.PredTau[j] : 0;
             // In the stiction band the holding friction is anywhere in [−F_c, F_c]: only the part of the innovation
             // that no holding friction explains is evidence (a dead zone of StictionTorqueMargin·F_c). A drive that
             // loses its torque while the joint stands still shows at once: its current rises, the joint barely moves.
-            if (_stuck[j]) torqueInnovation = DeadZone(torqueInnovation, _stictionTorque[j]);
-            _components[_offTau[j]] = torqueInnovation;
+            if (_gate[j].Stuck) torqueInnovation = DeadZone(torqueInnovation, _gate[j].StictionTorque);
+            _components[ch.Torque.Offset] = torqueInnovation;
         }
         for (int i = 0; i < _nImu; i++)
             for (int a = 0; a < 3; a++)
             {
                 int k = 3 * i + a;
-                _components[_offRate[i] + a] = compare && !_badW[i] ? _yw[k] - _predW[k] : 0;
-                _components[_offForce[i] + a] = compare && !_badF[i] ? _yf[k] - _predF[k] : 0;
+                _components[_imuCh[i].Rate.Offset + a] = compare && !yImu.BadRate[i] ? yImu.Rate[k] - imuPred.Rate[k] : 0;
+                _components[_imuCh[i].Force.Offset + a] = compare && !yImu.BadForce[i] ? yImu.Force[k] - imuPred.Force[k] : 0;
             }
 
         // (b) correction.
         for (int j = 0; j < _n; j++)
         {
+            ref readonly var y = ref _y[j];
             if (compare)
             {
-                _cq[j] = _badQ[j] ? _predQ[j] : _predQ[j] + _lp * (_yq[j] - _predQ[j]);
-                _cqd[j] = _badQd[j] ? _predQd[j] : _predQd[j] + _lv * (_yqd[j] - _predQd[j]);
+                est.Q[j] = y.BadQ ? est.PredQ[j] : est.PredQ[j] + _lp * (y.Q - est.PredQ[j]);
+                est.Qd[j] = y.BadQd ? est.PredQd[j] : est.PredQd[j] + _lv * (y.Qd - est.PredQd[j]);
                 // The load estimate converges during the warm-up too (that is what the warm-up is for); only a drive that
                 // is off (no closed loop to describe) leaves it alone.
-                if (!_badQd[j] && _driveOn[j]) _servo.CorrectDisturbance(j, _yqd[j] - _predQd[j], _kd);
+                if (!y.BadQd && _gate[j].DriveOn) _servo.CorrectDisturbance(j, y.Qd - est.PredQd[j], _kd);
             }
             else
             {
-                _cq[j] = _yq[j];
-                _cqd[j] = _yqd[j];
+                est.Q[j] = y.Q;
+                est.Qd[j] = y.Qd;
             }
         }
         if (compare)
             for (int i = 0; i < _nImu; i++)
                 _imu.UpdateBias(
                     i,
-                    _badW[i] ? NaN3 : _yw.AsSpan(3 * i, 3),
-                    _badF[i] ? NaN3 : _yf.AsSpan(3 * i, 3),
-                    _modelW, _modelF);
+                    yImu.BadRate[i] ? NaN3 : yImu.Rate.AsSpan(3 * i, 3),
+                    yImu.BadForce[i] ? NaN3 : yImu.Force.AsSpan(3 * i, 3),
+                    imuPred.ModelRate, imuPred.ModelForce);
 
         // (c) momentum observer at the corrected state with the measured motor torque.
         for (int j = 0; j < _n; j++)
         {
-            int m = _map[j];
-            _mq[m] = _cq[j];
-            _mqd[m] = _cqd[j];
-            _friction[j] = _servo.FrictionTorque(j, _cqd[j]);
-            _mfric[m] = _friction[j];
+            int mj = _map[j];
+            m.Q[mj] = est.Q[j];
+            m.Qd[mj] = est.Qd[j];
+            est.Friction[j] = _servo.FrictionTorque(j, est.Qd[j]);
+            m.Friction[mj] = est.Friction[j];
             // A bad torque sample is replaced by the prediction (or the last good one before the first prediction).
-            _mtauMeas[m] = _badTau[j] && compare ? _predTau[j] : _ytau[j];
+            m.MeasuredTau[mj] = _y[j].BadTau && compare ? est.PredTau[j] : _y[j].Tau;
         }
-        _model.ObserverTerms(_mq, _mqd, [], _mp, _mct, _mg);
-        _observer.Update(_mp, _mtauMeas, _mfric, _mct, _mg, _mres);
+        _model.ObserverTerms(m.Q, m.Qd, [], m.Momentum, m.CoriolisT, m.Gravity);
+        _observer.Update(m.Momentum, m.MeasuredTau, m.Friction, m.CoriolisT, m.Gravity, m.Residual);
         for (int j = 0; j < _n; j++)
         {
-            double r = _mres[_map[j]];
+            double r = m.Residual[_map[j]];
             // Whitened: the observer's per-tick input (see ExternalTorqueComponent); r_(k−1) is 0 at the first tick.
-            _components[_offExt[j]] = _whitenExternal ? (r - _observerPole * _residual[j]) / (1 - _observerPole) : r;
-            _residual[j] = r;
+            _components[_jointCh[j].External.Offset] = _whitenExternal ? (r - _observerPole * est.Residual[j]) / (1 - _observerPole) : r;
+            est.Residual[j] = r;
             record.ExternalTorque[j] = r;
         }
 
@@ -374,54 +303,54 @@ public sealed class DigitalTwin : ITwinStage
         record.Valid = compare;
 
         // (e) prediction for the next tick.
-        _servo.Predict(_cq, _cqd, state.TargetPosition, state.TargetVelocity, _predQ, _predQd, _predQdd, _deficit);
+        _servo.Predict(est.Q, est.Qd, state.TargetPosition, state.TargetVelocity, est.PredQ, est.PredQd, est.PredQdd, est.Deficit);
         if (!_torqueTickMean)
         {
             // The drives' torque is a sawtooth (steps when the new command lands, drifts within the tick); the observer's
             // trapezoid over end-of-tick samples misses J·deficit of its integral: hand the missing part over as a shift of
             // the interval's starting torque (adding X to β_start adds ½X·dt to the integral, hence the 2/dt).
             double scale = 2 / PeriodS;
-            for (int j = 0; j < _n; j++) _mqdd[_map[j]] = _deficit[j] * scale;
+            for (int j = 0; j < _n; j++) m.Qdd[_map[j]] = est.Deficit[j] * scale;
             if (_sawtoothFull)
             {
-                _model.MassTimes(_mq, _mqdd, _mjump);
+                _model.MassTimes(m.Q, m.Qdd, m.Jump);
             }
             else
             {
-                _model.MassMatrixDiagonal(_mq, _mjump);
-                for (int m = 0; m < _n; m++) _mjump[m] *= _mqdd[m];
+                _model.MassMatrixDiagonal(m.Q, m.Jump);
+                for (int k = 0; k < _n; k++) m.Jump[k] *= m.Qdd[k];
             }
-            _observer.AddIntervalStartTorque(_mjump);
+            _observer.AddIntervalStartTorque(m.Jump);
         }
         for (int j = 0; j < _n; j++)
         {
-            int m = _map[j];
-            _mq[m] = _predQ[j];
-            _mqd[m] = _predQd[j];
+            int mj = _map[j];
+            m.Q[mj] = est.PredQ[j];
+            m.Qd[mj] = est.PredQd[j];
         }
         // A tick-mean reading belongs to the tick's mean acceleration (q̇_(k+1) − q̇_k)/dt, exact for the servo model's
         // velocity change; an instantaneous one to the model's end-of-tick acceleration.
         bool meanPass = _torqueTickMean || _imuTickMean;
         if (meanPass)
         {
-            for (int j = 0; j < _n; j++) _mqdd[_map[j]] = (_predQd[j] - _cqd[j]) / PeriodS;
-            _model.InverseDynamics(_mq, _mqd, _mqdd, _mtau);
-            if (_imuTickMean) _imu.PredictFromModelWorkspace(_modelW, _modelF);
+            for (int j = 0; j < _n; j++) m.Qdd[_map[j]] = (est.PredQd[j] - est.Qd[j]) / PeriodS;
+            _model.InverseDynamics(m.Q, m.Qd, m.Qdd, m.Tau);
+            if (_imuTickMean) _imu.PredictFromModelWorkspace(imuPred.ModelRate, imuPred.ModelForce);
         }
         if (!_torqueTickMean || !_imuTickMean)
         {
             // Save the mean-acceleration torques before the end-of-tick pass overwrites them.
-            if (meanPass) _mtau.CopyTo(_mjump, 0);
-            for (int j = 0; j < _n; j++) _mqdd[_map[j]] = _predQdd[j];
-            _model.InverseDynamics(_mq, _mqd, _mqdd, _mtau);
-            if (!_imuTickMean) _imu.PredictFromModelWorkspace(_modelW, _modelF);
-            if (_torqueTickMean) _mjump.CopyTo(_mtau, 0);
+            if (meanPass) m.Tau.CopyTo(m.Jump, 0);
+            for (int j = 0; j < _n; j++) m.Qdd[_map[j]] = est.PredQdd[j];
+            _model.InverseDynamics(m.Q, m.Qd, m.Qdd, m.Tau);
+            if (!_imuTickMean) _imu.PredictFromModelWorkspace(imuPred.ModelRate, imuPred.ModelForce);
+            if (_torqueTickMean) m.Jump.CopyTo(m.Tau, 0);
         }
         for (int j = 0; j < _n; j++)
-            _predTau[j] = _mtau[_map[j]] + _servo.FrictionTorque(j, _predQd[j]);
-        _modelW.CopyTo(_predW, 0);
-        _modelF.CopyTo(_predF, 0);
-        _imu.AddBias(_predW, _predF);
+            est.PredTau[j] = m.Tau[_map[j]] + _servo.FrictionTorque(j, est.PredQd[j]);
+        imuPred.ModelRate.CopyTo(imuPred.Rate, 0);
+        imuPred.ModelForce.CopyTo(imuPred.Force, 0);
+        _imu.AddBias(imuPred.Rate, imuPred.Force);
         _hasPrediction = true;
     }
 
@@ -435,16 +364,18 @@ public sealed class DigitalTwin : ITwinStage
         long tick = state.Tick;
         for (int j = 0; j < _n; j++)
         {
-            _badQ[j] = Take(state.Position[j], ref _yq[j], _chPos[j]);
-            _badQd[j] = Take(state.Velocity[j], ref _yqd[j], _chVel[j]);
-            _badTau[j] = Take(state.Torque[j], ref _ytau[j], _chTau[j]);
+            ref var y = ref _y[j];
+            ref readonly var ch = ref _jointCh[j];
+            y.BadQ = Take(state.Position[j], ref y.Q, ch.Position.Channel);
+            y.BadQd = Take(state.Velocity[j], ref y.Qd, ch.Velocity.Channel);
+            y.BadTau = Take(state.Torque[j], ref y.Tau, ch.Torque.Channel);
         }
         var imus = state.Image.Imus;
         for (int i = 0; i < _nImu; i++)
         {
             ref readonly var s = ref imus[i];
-            _badW[i] = Take3(s.AngularRateX, s.AngularRateY, s.AngularRateZ, _yw.AsSpan(3 * i, 3), _chRate[i]);
-            _badF[i] = Take3(s.SpecificForceX, s.SpecificForceY, s.SpecificForceZ, _yf.AsSpan(3 * i, 3), _chForce[i]);
+            _yImu.BadRate[i] = Take3(s.AngularRateX, s.AngularRateY, s.AngularRateZ, _yImu.Rate.AsSpan(3 * i, 3), _imuCh[i].Rate.Channel);
+            _yImu.BadForce[i] = Take3(s.SpecificForceX, s.SpecificForceY, s.SpecificForceZ, _yImu.Force.AsSpan(3 * i, 3), _imuCh[i].Force.Channel);
         }
 
         bool Take(double value, ref double held, int channel)
@@ -477,25 +408,27 @@ public sealed class DigitalTwin : ITwinStage
         bool allOn = true, anyWarming = false;
         for (int j = 0; j < _n; j++)
         {
+            ref var g = ref _gate[j];
+            ref readonly var ch = ref _jointCh[j];
             bool on = !_requireOperational || state.DriveOperational[j];
-            if (!on && _driveOn[j]) _servo.ResetDisturbance(j);
-            _driveOn[j] = on;
+            if (!on && g.DriveOn) _servo.ResetDisturbance(j);
+            g.DriveOn = on;
             if (!on)
             {
                 allOn = false;
-                _warmup[j] = _warmupTicks;
+                g.Warmup = _warmupTicks;
             }
-            else if (_warmup[j] > 0 && _hasPrediction)
+            else if (g.Warmup > 0 && _hasPrediction)
             {
-                _warmup[j]--;
+                g.Warmup--;
             }
-            bool exclude = !on || _warmup[j] > 0;
-            anyWarming |= _warmup[j] > 0;
-            if (exclude != _jointExcluded[j])
+            bool exclude = !on || g.Warmup > 0;
+            anyWarming |= g.Warmup > 0;
+            if (exclude != g.Excluded)
             {
-                _jointExcluded[j] = exclude;
-                _crossCheck.SetExcluded(_chPos[j], exclude);
-                _crossCheck.SetExcluded(_chVel[j], exclude);
+                g.Excluded = exclude;
+                _crossCheck.SetExcluded(ch.Position.Channel, exclude);
+                _crossCheck.SetExcluded(ch.Velocity.Channel, exclude);
             }
             // A drive that is off (or its brake) holds the joint with a torque the model cannot see: the external
             // torque estimate then reads the holding torque, not a contact. A joint in its stiction band (|q̇| below
@@ -503,18 +436,18 @@ public sealed class DigitalTwin : ITwinStage
             // of q̇ predicts (see the torque dead zone in Step).
             // Hysteresis: out of the band only above twice its width, so a joint creeping in stick-slip (dragged by
             // its neighbours' motion) does not flicker in and out and is not judged in the very tick it breaks free.
-            double speed = Math.Abs(_yqd[j]);
-            bool stuck = _stictionBand[j] > 0 && !_badQd[j]
-                && (_frictionExcluded[j] ? speed < 2 * _stictionBand[j] : speed < _stictionBand[j]);
+            double speed = Math.Abs(_y[j].Qd);
+            bool stuck = g.StictionBand > 0 && !_y[j].BadQd
+                && (g.FrictionExcluded ? speed < 2 * g.StictionBand : speed < g.StictionBand);
             bool frictionExclude = exclude || stuck;
-            _stuck[j] = stuck;
-            if (exclude != _crossCheck.IsExcluded(_chTau[j])) _crossCheck.SetExcluded(_chTau[j], exclude);
-            if (frictionExclude != _frictionExcluded[j])
+            g.Stuck = stuck;
+            if (exclude != _crossCheck.IsExcluded(ch.Torque.Channel)) _crossCheck.SetExcluded(ch.Torque.Channel, exclude);
+            if (frictionExclude != g.FrictionExcluded)
             {
-                _frictionExcluded[j] = frictionExclude;
+                g.FrictionExcluded = frictionExclude;
                 // The external-torque estimate differentiates momentum (p = M q̇): velocity noise dominates it at
                 // standstill, and the holding friction is in it undivided; it waits until the joint slides.
-                _crossCheck.SetExcluded(_chExt[j], frictionExclude);
+                _crossCheck.SetExcluded(ch.External.Channel, frictionExclude);
             }
         }
         // The IMUs see every joint: they arm once all drives are on and past their warm-up.
@@ -524,8 +457,8 @@ public sealed class DigitalTwin : ITwinStage
             _imuExcluded = imuExclude;
             for (int i = 0; i < _nImu; i++)
             {
-                _crossCheck.SetExcluded(_chRate[i], imuExclude);
-                _crossCheck.SetExcluded(_chForce[i], imuExclude);
+                _crossCheck.SetExcluded(_imuCh[i].Rate.Channel, imuExclude);
+                _crossCheck.SetExcluded(_imuCh[i].Force.Channel, imuExclude);
             }
         }
     }

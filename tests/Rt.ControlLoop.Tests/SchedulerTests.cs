@@ -25,6 +25,20 @@ public class SchedulerTests
     }
 
     [Fact]
+    public void A_probed_lockstep_run_ticks_the_same_and_times_the_plant_and_the_whole_tick_once_per_tick()
+    {
+        var r = new Recorder();
+        var probe = new Rt.ControlLoop.Timing.StageProbe();
+        var s = new LockstepScheduler(250_000, r, r) { Probe = probe };
+        s.Run(6);
+        Assert.Equal(Enumerable.Range(0, 6).Select(k => ((long)k, k * 250_000L)), r.Ticks);
+        Assert.Equal(6, r.Advances.Count);
+        Assert.Equal(6, probe[Rt.ControlLoop.Timing.TickStage.Plant].Count);
+        Assert.Equal(6, probe.Total.Count);
+        Assert.Equal(0, probe[Rt.ControlLoop.Timing.TickStage.Bus].Count); // pipeline stages are lapped by the pipeline
+    }
+
+    [Fact]
     public void Lockstep_can_be_stopped_from_inside_a_tick()
     {
         LockstepScheduler? s = null;

@@ -183,6 +183,41 @@ public class PlantTests
     }
 
     [Fact]
+    public void Contact_free_steps_skip_collision_detection_and_the_trajectory_stays_bit_identical()
+    {
+        // A swing that runs free for a while, then an obstacle appears in the leg's path and stops it: the shortcut
+        // must skip collision while nothing can touch, run it once the box is near, and change no bit either way.
+        (long[] Bits, long Skipped, long Steps) Run(bool shortcut)
+        {
+            using var plant = LoadPlant();
+            Assert.True(plant.ContactShortcut, "the biped on its stand qualifies for the contact shortcut");
+            plant.ContactShortcut = shortcut;
+            int hip = BenchFixtures.JointIndex("l_hip_pitch");
+            var c = new double[12];
+            plant.Bias(new double[12], new double[12], c);
+            var bits = new List<long>();
+            for (int step = 0; step < 1200; step++)
+            {
+                if (step == 400) plant.MoveObstacle(0, new Vec3(0.13, 0.1, plant.RootHeightM - 0.76));
+                for (int k = 0; k < 12; k++) plant.SetJointTorque(k, c[k] + (k == hip ? -30 : 0));
+                Assert.True(plant.Step(1), plant.LastError);
+                for (int k = 0; k < 12; k++)
+                {
+                    bits.Add(BitConverter.DoubleToInt64Bits(plant.JointPosition(k)));
+                    bits.Add(BitConverter.DoubleToInt64Bits(plant.JointVelocity(k)));
+                }
+            }
+            return ([.. bits], plant.ContactFreeSteps, 1200);
+        }
+        var full = Run(shortcut: false);
+        var fast = Run(shortcut: true);
+        Assert.Equal(0, full.Skipped);
+        Assert.True(fast.Skipped >= 350, $"only {fast.Skipped} of the 400 free steps skipped collision");
+        Assert.True(fast.Skipped < 1100, $"{fast.Skipped} of {fast.Steps} steps skipped: the shortcut missed the obstacle's contact");
+        Assert.Equal(full.Bits, fast.Bits);
+    }
+
+    [Fact]
     public void Link_world_positions_follow_the_urdf_chain_from_the_raised_root()
     {
         using var plant = LoadPlant();

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using Rt.ControlLoop.Diagnostics;
 using Rt.ControlLoop.Timing;
 using Rt.Hil.Campaign;
 using Rt.Host.Commands;
@@ -74,19 +75,13 @@ public static class BenchCommand
     {
         var config = ConfigOption();
         var duration = new Option<double>("--duration", "-d") { Description = "Simulated seconds", DefaultValueFactory = _ => 60 };
-        var cmd = new Command("lockstep", "How much faster than real time a lockstep bench run goes") { config, duration };
+        var cmd = new Command("lockstep", "How much faster than real time a lockstep bench run goes, and the median time of each stage of a tick") { config, duration };
         cmd.SetAction(r => CommandRunner.Guard(() =>
         {
             var cfg = CommandOptions.LoadConfig(r.GetValue(config)!);
             using var session = BenchSession.Create(cfg, new SessionOptions { Bench = true, Lockstep = true });
-            double simS = r.GetValue(duration);
-            var sw = Stopwatch.StartNew();
-            session.RunLockstep(session.TicksFor(simS));
-            sw.Stop();
-            Figure("lockstep.sim_time", simS, "s");
-            Figure("lockstep.wall_time", sw.Elapsed.TotalSeconds, "s");
-            Figure("lockstep.speedup", simS / sw.Elapsed.TotalSeconds, "x");
-            Figure("lockstep.rate", session.TicksFor(simS) / sw.Elapsed.TotalSeconds, "ticks/s");
+            // The speed run, then the same length again with each stage timed (Rt.ControlLoop.Diagnostics.LockstepSpeedBench).
+            new LockstepSpeedBench(session.Pipeline, () => session.CreateLockstep()).Run(session.TicksFor(r.GetValue(duration)), Figure);
             return ExitCodes.Ok;
         }));
         return cmd;

@@ -108,6 +108,8 @@ internal static unsafe partial class MuJoCoNative
     [LibraryImport(Lib)] internal static partial int rtmj_get_state(nint h, double* qpos, double* qvel);
     [LibraryImport(Lib)] internal static partial int rtmj_forward(nint h);
     [LibraryImport(Lib)] internal static partial int rtmj_step(nint h, int n);
+    [LibraryImport(Lib)] internal static partial long rtmj_contact_skips(nint h);
+    [LibraryImport(Lib)] internal static partial int rtmj_set_contact_shortcut(nint h, int enabled);
     [LibraryImport(Lib)] internal static partial int rtmj_set_sensors(nint h, int enabled);
     [LibraryImport(Lib)] internal static partial int rtmj_apply_wrench(nint h, int body, double* force3, double* torque3);
     [LibraryImport(Lib)] internal static partial int rtmj_clear_wrenches(nint h);

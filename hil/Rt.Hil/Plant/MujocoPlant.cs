@@ -85,6 +85,7 @@ public sealed unsafe class MujocoPlant : IDisposable
         TimestepS = rtmj_timestep(h);
         _timestepNs = (long)Math.Round(TimestepS * 1e9);
         _warningsAtLoad = rtmj_warning_count(h);
+        _contactShortcut = rtmj_set_contact_shortcut(h, 1) == 1;
     }
 
     /// <summary>
@@ -163,6 +164,25 @@ public sealed unsafe class MujocoPlant : IDisposable
 
     /// <summary>Simulated time since load, ns (steps × timestep; exact, no clock is read).</summary>
     public long SimTimeNs => _steps * _timestepNs;
+
+    /// <summary>
+    /// Steps whose collision detection the shim skipped because no geom pair could touch (bounding spheres apart by more
+    /// than any point can have moved since the last kinematics; the result is the same bit for bit). Real-time safe.
+    /// </summary>
+    public long ContactFreeSteps => rtmj_contact_skips(_h);
+
+    /// <summary>
+    /// Not real-time safe to change mid-run by convention (it is cheap, but tests use it to compare runs). Whether the
+    /// shim may skip collision detection in provably contact-free steps (default on). False when the model does not
+    /// qualify (only hinge joints, no explicit contact pairs, no height fields).
+    /// </summary>
+    public bool ContactShortcut
+    {
+        get => _contactShortcut;
+        set => _contactShortcut = rtmj_set_contact_shortcut(_h, value ? 1 : 0) == 1 && value;
+    }
+
+    private bool _contactShortcut;
 
     /// <summary>MuJoCo warnings since load (e.g. a bad acceleration, after which MuJoCo resets the state). Real-time safe.</summary>
     public long WarningCount => rtmj_warning_count(_h) - _warningsAtLoad;

@@ -62,6 +62,9 @@ public sealed class TickPipeline : ITickBody
 
     public LoopStatistics Statistics { get; } = new();
 
+    /// <summary>Benchmarks only: times each stage (null in every real run; then it costs one null check per stage).</summary>
+    public StageProbe? Probe { get; set; }
+
     /// <summary>The operator's motion request, copied into the tick state at the start of every tick.</summary>
     public OperatorCommands Operator { get; } = new();
 
@@ -80,12 +83,19 @@ public sealed class TickPipeline : ITickBody
         s.MotionRequested = Operator.MotionRequested(tick);
         if (Timing != null && Timing.TakePendingFault(tick, out var overrun)) s.Faults.Add(overrun);
 
+        var probe = Probe;
         _bus.Exchange(s);          // 1. read (and send last tick's outputs)
+        probe?.Lap(TickStage.Bus);
         _io.ReadInputs(s);         // 2. counts → SI
+        probe?.Lap(TickStage.Convert);
         _twin.Step(s);             // 3. twin
+        probe?.Lap(TickStage.Twin);
         _controller.Update(s);     // 4. controller
+        probe?.Lap(TickStage.Controller);
         _safety.Evaluate(s);       // 5. safety gate
+        probe?.Lap(TickStage.Safety);
         _io.WriteOutputs(s);       // 6. write (goes out in the next exchange)
+        probe?.Lap(TickStage.Write);
 
         int gateSaw = s.Faults.Count;
         for (int i = 0; i < _sinks.Length; i++) _sinks[i].Enqueue(s); // 7. records out
@@ -93,5 +103,6 @@ public sealed class TickPipeline : ITickBody
         for (int i = carried; i < faults.Length; i++) _faultsOut.TryPush(faults[i]); // carried ones went out last tick
         for (int i = gateSaw; i < faults.Length; i++) _raisedAfterGate.Add(faults[i]);
         Statistics.Record(s);
+        probe?.Lap(TickStage.Sinks);
     }
 }

@@ -254,12 +254,23 @@ public sealed class LockstepScheduler
     /// </summary>
     public bool MeasureCompute { get; init; }
 
+    /// <summary>
+    /// Benchmarks only: times the whole tick and the world's advance (its <see cref="TickStage.Plant"/> lap); the
+    /// pipeline's stages are timed when the same probe is set as the pipeline's.
+    /// </summary>
+    public StageProbe? Probe { get; set; }
+
     public void Stop() => _stop = true;
 
     /// <summary>Runs ticks <paramref name="firstTick"/>.. for <paramref name="count"/> ticks on the calling thread.</summary>
     public void Run(long count, long firstTick = 0)
     {
         var compute = Timing.Compute;
+        if (Probe is { } probe)
+        {
+            RunProbed(probe, count, firstTick);
+            return;
+        }
         for (long k = firstTick; k < firstTick + count && !_stop; k++)
         {
             if (MeasureCompute)
@@ -274,6 +285,19 @@ public sealed class LockstepScheduler
                 _body.Tick(k, k * PeriodNs, 0);
             }
             _world?.Advance(PeriodNs);
+            TicksRun++;
+        }
+    }
+
+    private void RunProbed(StageProbe probe, long count, long firstTick)
+    {
+        for (long k = firstTick; k < firstTick + count && !_stop; k++)
+        {
+            probe.BeginTick();
+            _body.Tick(k, k * PeriodNs, 0);
+            _world?.Advance(PeriodNs);
+            probe.Lap(TickStage.Plant);
+            probe.EndTick();
             TicksRun++;
         }
     }
