@@ -225,7 +225,7 @@ public sealed class CrossCheckEvaluatorTests(ITestOutputHelper output)
     [Fact]
     public void Bench_helper_reports_a_median_and_zero_allocation()
     {
-        var result = CrossCheckBench.Run(samples: 101, batch: 20);
+        var result = CrossCheckPerf.Run(samples: 101, batch: 20);
         foreach (var line in result.Lines()) output.WriteLine(line);
         Assert.Equal(54, result.Channels);
         Assert.Equal(0, result.AllocatedBytesPerCall);

@@ -80,8 +80,8 @@ public static class BenchCommand
         {
             var cfg = CommandOptions.LoadConfig(r.GetValue(config)!);
             using var session = BenchSession.Create(cfg, new SessionOptions { Bench = true, Lockstep = true });
-            // The speed run, then the same length again with each stage timed (Rt.ControlLoop.Diagnostics.LockstepSpeedBench).
-            new LockstepSpeedBench(session.Pipeline, () => session.CreateLockstep()).Run(session.TicksFor(r.GetValue(duration)), Figure);
+            // The speed run, then the same length again with each stage timed (Rt.ControlLoop.Diagnostics.LockstepSpeedProbe).
+            new LockstepSpeedProbe(session.Pipeline, () => session.CreateLockstep()).Run(session.TicksFor(r.GetValue(duration)), Figure);
             return ExitCodes.Ok;
         }));
         return cmd;

@@ -27,7 +27,7 @@ internal static partial class ExtraBenchmarks
             }
             var plant = rig.Bench.Plant;
             TwinPerf.Run(cfg, Console.Out, () => plant.InverseDynamics(q, qd, qdd, tau));
-            foreach (var line in Rt.Twin.CrossCheck.CrossCheckBench.Run().Lines()) Console.WriteLine(line);
+            foreach (var line in Rt.Twin.CrossCheck.CrossCheckPerf.Run().Lines()) Console.WriteLine(line);
             return ExitCodes.Ok;
         }));
         yield return twin;

@@ -8,7 +8,7 @@ namespace Rt.Twin.CrossCheck;
 /// The cross-check's part of <c>rt bench twin</c>: median time of <see cref="CrossCheckEvaluator.Evaluate(ReadOnlySpan{double}, DivergenceRecord)"/>
 /// and bytes allocated per call, for a robot of the given size. Not real-time safe (reads the clock; benchmark only).
 /// </summary>
-public static class CrossCheckBench
+public static class CrossCheckPerf
 {
     public sealed record Result(int Channels, double MedianNs, double P99Ns, double AllocatedBytesPerCall, double ThresholdDerivationMs)
     {

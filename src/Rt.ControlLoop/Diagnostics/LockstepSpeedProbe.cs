@@ -12,14 +12,14 @@ namespace Rt.ControlLoop.Diagnostics;
 /// other load on the machine moves wall times; the medians and their ratios (same run) are what to compare.
 /// Not real-time safe (it reports); the runs themselves are the ordinary lockstep ticks.
 /// </summary>
-public sealed class LockstepSpeedBench
+public sealed class LockstepSpeedProbe
 {
     private readonly TickPipeline _pipeline;
     private readonly Func<LockstepScheduler> _scheduler;
 
     /// <param name="pipeline">the session's pipeline</param>
     /// <param name="scheduler">makes a lockstep scheduler over that pipeline and its world</param>
-    public LockstepSpeedBench(TickPipeline pipeline, Func<LockstepScheduler> scheduler)
+    public LockstepSpeedProbe(TickPipeline pipeline, Func<LockstepScheduler> scheduler)
     {
         _pipeline = pipeline;
         _scheduler = scheduler;
