@@ -2,6 +2,8 @@ using System.Diagnostics;
 using Rt.Core.Config;
 using Rt.Core.Errors;
 using Rt.Session;
+using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Scenarios;
 
 namespace Rt.Hil.Campaign;
 

@@ -1,5 +1,7 @@
 using Rt.Hil.Host.Commands;
 using Rt.Host;
+using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Scenarios;
 
 namespace Rt.Hil.Host;
 

@@ -16,14 +16,6 @@ public sealed partial class SourceLayoutTests
     /// </summary>
     private static readonly HashSet<string> Pending = new(StringComparer.Ordinal)
     {
-        "src/Rt.Drivers/EtherCat/SubDevice/AlState.cs",
-        "src/Rt.Drivers/EtherCat/SubDevice/AlStatusCode.cs",
-        "src/Rt.Drivers/EtherCat/SubDevice/SubDevice.cs",
-        "src/Rt.Host/Campaign/Injection/BenchInjection.cs",
-        "src/Rt.Host/Campaign/Injection/DomainRandomiser.cs",
-        "src/Rt.Host/Campaign/Injection/FaultInjector.cs",
-        "src/Rt.Host/Campaign/Injection/PrivateBroker.cs",
-        "src/Rt.Host/Campaign/Scenarios/ScenarioLoader.cs",
     };
 
     [GeneratedRegex(@"^\s*namespace\s+([\w.]+)", RegexOptions.Multiline)]

@@ -2,6 +2,8 @@ using Rt.Core.Errors;
 using Rt.Hil.Campaign;
 using Rt.TestSupport;
 using Xunit.Abstractions;
+using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Scenarios;
 
 namespace Rt.Hil.Campaign.Tests;
 

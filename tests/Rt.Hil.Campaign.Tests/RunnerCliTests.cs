@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Rt.TestSupport;
 using Xunit.Abstractions;
+using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Scenarios;
 
 namespace Rt.Hil.Campaign.Tests;
 

@@ -6,8 +6,10 @@ using Rt.Hil.Esc.Esc;
 using Rt.Hil.Esc.Segment;
 using Rt.Hil.Plant;
 using Rt.Hil.Campaign.Realtime;
+using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Scenarios;
 
-namespace Rt.Hil.Campaign;
+namespace Rt.Hil.Campaign.Injection;
 
 /// <summary>
 /// One injection resolved against a bench: its target's index on the plant, drive, IMU or slave chain, and how to start

@@ -1,5 +1,7 @@
 using System.Text;
 using System.Text.Json;
+using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Scenarios;
 
 namespace Rt.Hil.Campaign.Realtime;
 

@@ -1,4 +1,6 @@
 using Rt.ControlLoop.Scheduling;
+using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Scenarios;
 
 namespace Rt.Hil.Campaign.Realtime;
 

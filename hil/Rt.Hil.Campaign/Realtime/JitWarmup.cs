@@ -1,5 +1,7 @@
 using System.Reflection;
 using System.Runtime.CompilerServices;
+using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Scenarios;
 
 namespace Rt.Hil.Campaign.Realtime;
 

@@ -5,6 +5,8 @@ using Rt.Core.Config;
 using Rt.Core.Errors;
 using Rt.Core.Tick;
 using Rt.Session;
+using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Scenarios;
 
 namespace Rt.Hil.Campaign.Realtime;
 

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Text;
+using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Scenarios;
 
 namespace Rt.Hil.Campaign.Realtime;
 

@@ -1,5 +1,7 @@
 using System.Globalization;
 using Rt.Core.Tick;
+using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Scenarios;
 
 namespace Rt.Hil.Campaign.Reports;
 

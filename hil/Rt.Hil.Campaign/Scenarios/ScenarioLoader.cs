@@ -6,8 +6,10 @@ using Rt.Core.Errors;
 using Rt.Core.Tick;
 using Rt.Safety;
 using YamlDotNet.RepresentationModel;
+using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Scenarios;
 
-namespace Rt.Hil.Campaign;
+namespace Rt.Hil.Campaign.Scenarios;
 
 /// <summary>
 /// Reads HIL scenario files (<c>hil/scenarios/*.yaml</c>, snake_case keys; docs/HIL.md "Scenario files") into
