@@ -70,11 +70,18 @@ done
 rm -rf "$work/in"
 mkdir -p "$work/in"
 dotnet "$build/Rt.Fuzz.dll" seed "$target" "$work/in"   # uninstrumented: instrumented code runs only under afl
+# Kept crash inputs seed the corpus too, except those still listed in regressions/unfixed.txt (they would only crash).
+unfixed="tests/Rt.Fuzz/regressions/unfixed.txt"
 if [[ -d "tests/Rt.Fuzz/regressions/$target" ]]; then
-  for f in "tests/Rt.Fuzz/regressions/$target"/*.bin; do [[ -e "$f" ]] && cp "$f" "$work/in/regression-$(basename "$f")"; done
+  for f in "tests/Rt.Fuzz/regressions/$target"/*.bin; do
+    [[ -e "$f" ]] || continue
+    grep -q "^$target/$(basename "$f") " "$unfixed" 2>/dev/null && continue
+    cp "$f" "$work/in/regression-$(basename "$f")"
+  done
 fi
 # The seeds must not crash the target (a crash among them means a regression is back).
-dotnet "$build/Rt.Fuzz.dll" run "$target" "$work/in" >&2 || { echo "fuzz: a seed crashes the target; see above" >&2; exit 1; }
+dotnet "$build/Rt.Fuzz.dll" run "$target" "$work/in" >"$work/seeds.log" 2>&1 \
+  || { head -c 3000 "$work/seeds.log" >&2; echo "fuzz: a seed crashes the target; see above ($work/seeds.log)" >&2; exit 1; }
 
 # --- fuzz ----------------------------------------------------------------------------------------------------------
 stats="$work/findings/default/fuzzer_stats"
