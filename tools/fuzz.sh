@@ -89,11 +89,15 @@ before=0
 [[ -f "$stats" ]] && before=$(awk -F' *: *' '$1=="execs_done"{print $2}' "$stats")
 crashes_before=$(ls "$work/findings/default/crashes" 2>/dev/null | grep -c '^id' || true)
 hangs_before=$(ls "$work/findings/default/hangs" 2>/dev/null | grep -c '^id' || true)
+# YamlDotNet's document loader recurses per nesting level: a stack overflow cannot be caught, so the YAML readers run
+# out of process (the child dies, the fork server saves the input and restarts it).
+mode=""
+case "$target" in config | twin | scenario) mode="--out-of-process" ;; esac
 started=$(date +%s)
 AFL_SKIP_BIN_CHECK=1 AFL_NO_AFFINITY=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_AUTORESUME=1 \
 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_FORKSRV_INIT_TMOUT=120000 AFL_SHUFFLE_QUEUE=1 \
   nice -n 19 afl-fuzz -V "$seconds" -i "$work/in" -o "$work/findings" -t "${RT_FUZZ_TIMEOUT_MS:-3000}" -m none \
-  -- dotnet "$work/bin/Rt.Fuzz.dll" fuzz "$target" >"$work/afl.log" 2>&1 || { tail -30 "$work/afl.log" >&2; exit 1; }
+  -- dotnet "$work/bin/Rt.Fuzz.dll" fuzz "$target" $mode >"$work/afl.log" 2>&1 || { tail -30 "$work/afl.log" >&2; exit 1; }
 elapsed=$(( $(date +%s) - started ))
 
 stat() { awk -F' *: *' -v k="$1" '$1==k{print $2}' "$stats"; }

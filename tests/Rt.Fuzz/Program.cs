@@ -4,7 +4,7 @@ using Rt.Fuzz;
 //   list                          the targets
 //   seed TARGET DIR               write the target's code-made seeds into DIR
 //   run TARGET FILE|DIR...        feed files through the target; prints one line per crash, exit 1 if any
-//   fuzz TARGET                   the afl++ loop (SharpFuzz persistent fork server); started by tools/fuzz.sh
+//   fuzz TARGET [--out-of-process] the afl++ loop (SharpFuzz fork server); started by tools/fuzz.sh
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
     Console.Error.WriteLine("usage: Rt.Fuzz list | seed TARGET DIR | run TARGET FILE|DIR... | fuzz TARGET");
@@ -48,12 +48,16 @@ switch (args[0])
         return crashes == 0 ? 0 : 1;
     case "fuzz":
         var buffer = new byte[1 << 20];
-        SharpFuzz.Fuzzer.Run(stream =>
+        void Once(Stream stream)
         {
             int length = 0, n;
             while (length < buffer.Length && (n = stream.Read(buffer, length, buffer.Length - length)) > 0) length += n;
             target.Run(buffer.AsSpan(0, length));
-        });
+        }
+        // Out of process: the input runs in a child the fork server restarts, so a stack overflow (which no catch can
+        // stop) becomes a saved crash instead of killing the fork server. Slower; tools/fuzz.sh uses it for the YAML readers.
+        if (args.Length > 2 && args[2] == "--out-of-process") SharpFuzz.Fuzzer.OutOfProcess.Run(Once);
+        else SharpFuzz.Fuzzer.Run(Once);
         return 0;
     default:
         Console.Error.WriteLine("usage: Rt.Fuzz list | seed TARGET DIR | run TARGET FILE|DIR... | fuzz TARGET");
