@@ -6,7 +6,7 @@ using Rt.Hil;
 using Rt.Hil.Esc.Segment;
 using Rt.Hil.Plant;
 using Rt.Session;
-using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Injections;
 using Rt.Hil.Campaign.Scenarios;
 
 namespace Rt.Hil.Campaign;

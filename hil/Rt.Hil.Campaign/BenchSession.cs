@@ -1,7 +1,7 @@
 using Rt.Core.Config;
 using Rt.Hil.Esc.Segment;
 using Rt.Session;
-using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Injections;
 using Rt.Hil.Campaign.Scenarios;
 
 namespace Rt.Hil.Campaign;

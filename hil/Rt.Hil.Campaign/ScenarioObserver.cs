@@ -6,7 +6,7 @@ using Rt.Hil.Esc.Devices;
 using Rt.Hil.Esc.Esc;
 using Rt.Session;
 using Rt.Safety;
-using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Injections;
 using Rt.Hil.Campaign.Scenarios;
 
 namespace Rt.Hil.Campaign;

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Rt.Core.Config;
 using Rt.Core.Errors;
 using Rt.Session;
-using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Injections;
 using Rt.Hil.Campaign.Scenarios;
 
 namespace Rt.Hil.Campaign;

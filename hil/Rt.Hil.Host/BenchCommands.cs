@@ -3,7 +3,7 @@ using Rt.Hil.Campaign;
 using Rt.Hil.Host.Commands;
 using Rt.Host;
 using Rt.Session;
-using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Injections;
 using Rt.Hil.Campaign.Scenarios;
 
 namespace Rt.Hil.Host;

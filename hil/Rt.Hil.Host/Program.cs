@@ -1,6 +1,6 @@
 using Rt.Hil.Host.Commands;
 using Rt.Host;
-using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Injections;
 using Rt.Hil.Campaign.Scenarios;
 
 namespace Rt.Hil.Host;

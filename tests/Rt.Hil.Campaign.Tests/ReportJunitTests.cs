@@ -1,7 +1,7 @@
 using System.Xml.Linq;
 using Rt.Hil.Campaign;
 using Rt.Hil.Campaign.Reports;
-using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Injections;
 using Rt.Hil.Campaign.Scenarios;
 
 namespace Rt.Hil.Campaign.Tests;

@@ -2,7 +2,7 @@ using Rt.Core.Errors;
 using Rt.Hil.Campaign;
 using Rt.TestSupport;
 using Xunit.Abstractions;
-using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Injections;
 using Rt.Hil.Campaign.Scenarios;
 
 namespace Rt.Hil.Campaign.Tests;

@@ -5,7 +5,7 @@ using Rt.Hil.Campaign;
 using Rt.Safety;
 using Rt.TestSupport;
 using Xunit.Abstractions;
-using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Injections;
 using Rt.Hil.Campaign.Scenarios;
 
 namespace Rt.Hil.Campaign.Tests;

@@ -15,7 +15,7 @@ using Rt.Safety;
 using Rt.TestSupport;
 using Xunit;
 using Rt.Drivers.Cia402;
-using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Injections;
 using Rt.Hil.Campaign.Scenarios;
 
 namespace Rt.Host.Tests;

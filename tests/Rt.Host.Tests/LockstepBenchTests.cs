@@ -3,7 +3,7 @@ using Rt.Core.Tick;
 using Rt.Hil.Campaign;
 using Rt.Session;
 using Rt.TestSupport;
-using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Injections;
 using Rt.Hil.Campaign.Scenarios;
 
 namespace Rt.Host.Tests;

@@ -7,7 +7,7 @@ using Rt.Hil.Campaign;
 using Rt.Session;
 using Rt.Safety;
 using Rt.TestSupport;
-using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Injections;
 using Rt.Hil.Campaign.Scenarios;
 
 namespace Rt.Host.Tests;

@@ -1,6 +1,6 @@
 using Rt.ControlLoop.Scheduling;
 using Rt.Core.Tick;
-using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Injections;
 using Rt.Hil.Campaign.Scenarios;
 
 namespace Rt.Hil.Campaign.Realtime;

@@ -3,7 +3,7 @@ using Rt.ControlLoop.Timing;
 using Rt.Core.Tick;
 using Rt.Session;
 using Rt.Host.Ui;
-using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Injections;
 using Rt.Hil.Campaign.Scenarios;
 
 namespace Rt.Hil.Campaign.Realtime;

@@ -5,7 +5,7 @@ using Rt.Core.Config;
 using Rt.Core.Errors;
 using Rt.Core.Tick;
 using Rt.Session;
-using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Injections;
 using Rt.Hil.Campaign.Scenarios;
 
 namespace Rt.Hil.Campaign.Realtime;

@@ -2,7 +2,7 @@ using Rt.Core.Config;
 using Rt.Core.Errors;
 using Rt.Hil;
 using Rt.Hil.Esc.Segment;
-using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Injections;
 using Rt.Hil.Campaign.Scenarios;
 
 namespace Rt.Hil.Campaign.Realtime;

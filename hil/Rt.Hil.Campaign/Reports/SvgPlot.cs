@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Rt.Core.Tick;
-using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Injections;
 using Rt.Hil.Campaign.Scenarios;
 
 namespace Rt.Hil.Campaign.Reports;

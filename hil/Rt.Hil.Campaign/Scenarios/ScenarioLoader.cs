@@ -6,7 +6,7 @@ using Rt.Core.Errors;
 using Rt.Core.Tick;
 using Rt.Safety;
 using YamlDotNet.RepresentationModel;
-using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Injections;
 using Rt.Hil.Campaign.Scenarios;
 
 namespace Rt.Hil.Campaign.Scenarios;
@@ -162,7 +162,9 @@ public static partial class ScenarioLoader
 
         // The robot config: its joints, links and IMUs are what targets may name.
         RtConfig? config = null;
-        if (robot.Length > 0 && YamlInput.PathProblem(robot, YamlInput.PathUse.ExistingFile, Path.GetDirectoryName(source)) is { } robotProblem)
+        if (robot.Length == 0)
+            r.Problem(top, "robot", "is empty; expected the path of the robot's config, e.g. ../robots/biped12/biped12.yaml");
+        else if (YamlInput.PathProblem(robot, YamlInput.PathUse.ExistingFile, Path.GetDirectoryName(source)) is { } robotProblem)
             r.Problem(top, "robot", $"cannot use the robot config: {robotProblem}");
         else if (robot.Length > 0)
         {

@@ -7,7 +7,7 @@ using Rt.Hil.Campaign;
 using Rt.Host.Commands;
 using Rt.Perf;
 using Rt.Session;
-using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Injections;
 using Rt.Hil.Campaign.Scenarios;
 
 namespace Rt.Hil.Host.Commands;

@@ -8,7 +8,7 @@ using Rt.Hil.Esc.Server;
 using Rt.Host.Commands;
 using Rt.Perf;
 using Rt.Session;
-using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Injections;
 using Rt.Hil.Campaign.Scenarios;
 
 namespace Rt.Hil.Host.Commands;

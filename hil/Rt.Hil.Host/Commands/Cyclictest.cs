@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Rt.ControlLoop.Timing;
-using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Injections;
 using Rt.Hil.Campaign.Scenarios;
 
 namespace Rt.Hil.Host.Commands;

@@ -6,7 +6,7 @@ using Rt.Hil.Campaign.Reports;
 using Rt.Host.Commands;
 using Rt.Session;
 using Spectre.Console;
-using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Injections;
 using Rt.Hil.Campaign.Scenarios;
 
 namespace Rt.Hil.Host.Commands;

@@ -13,7 +13,8 @@ namespace Rt.Fuzz.Targets;
 /// </summary>
 internal static class FrameTarget
 {
-    private static readonly byte[] Mac = [0x02, 0x52, 0x74, 0x00, 0x00, 0x01];
+    // The master's own source MAC (processed bit clear); seeds mark their source MAC processed, as a slave does.
+    private static readonly byte[] Mac = EthernetHeader.MasterMac.ToArray();
     private static readonly ProcessDataLayout Layout = new(0x0001_0000, 16, 24, 2, 3);
     private static readonly ushort[] Stations = [0x1001, 0x1002, 0x1003];
 
@@ -50,7 +51,8 @@ internal static class FrameTarget
         // The same bytes as the reply to a cyclic frame (index 1: a fresh CyclicFrame's first exchange)...
         var buffer = input.ToArray();
         var cyclic = new CyclicFrame(Layout, Stations, Mac, dcReferenceStation: 0x1001);
-        var result = cyclic.Exchange(new OneReplyLink(buffer, buffer.Length), maxPolls: 2);
+        var replyLink = new OneReplyLink(buffer, buffer.Length);
+        var result = cyclic.Exchange(replyLink, replyLink.Clock, replyTimeoutNs: 2_000_000);
         if (result.Received)
         {
             _ = cyclic.Inputs.Length + cyclic.ReplyImage.Length;
@@ -59,7 +61,7 @@ internal static class FrameTarget
         _ = result.LastDropReason.ToString();
 
         // ...and as the reply to a bring-up read (index 0, FPRD of 2 bytes: the transport's first datagram).
-        var transport = new EtherCatTransport(new OneReplyLink(buffer, buffer.Length), new TransportOptions { MaxPolls = 2, Retries = 1 });
+        var transport = new EtherCatTransport(new OneReplyLink(buffer, buffer.Length), new TransportOptions { ReplyTimeoutNs = 2_000_000, Retries = 1 });
         Span<byte> data = stackalloc byte[2];
         var r = transport.Execute(EtherCatCommand.Fprd, EtherCatCommands.Physical(0x1001, 0x0130), data);
         _ = r.Error.ToString();
@@ -70,17 +72,17 @@ internal static class FrameTarget
     {
         // The cyclic frame as sent is also a well-formed reply: LRW + FRMW + BRD + FPRD probe, index 1.
         var capture = new OneReplyLink([], 0);
-        new CyclicFrame(Layout, Stations, Mac, dcReferenceStation: 0x1001).Exchange(capture, maxPolls: 1);
-        yield return ("cyclic-reply", capture.Sent);
+        new CyclicFrame(Layout, Stations, Mac, dcReferenceStation: 0x1001).Exchange(capture, capture.Clock, replyTimeoutNs: 1_000_000);
+        yield return ("cyclic-reply", Processed(capture.Sent));
 
         // The transport's first request, FPRD 2 bytes index 0, answered with WKC 1.
         var t = new OneReplyLink([], 0);
-        new EtherCatTransport(t, new TransportOptions { MaxPolls = 1, Retries = 1 }).Execute(EtherCatCommand.Fprd, EtherCatCommands.Physical(0x1001, 0x0130), new byte[2]);
+        new EtherCatTransport(t, new TransportOptions { ReplyTimeoutNs = 1_000_000, Retries = 1 }).Execute(EtherCatCommand.Fprd, EtherCatCommands.Physical(0x1001, 0x0130), new byte[2]);
         var fprd = t.Sent;
         var decoded = new Datagram[4];
         if (!FrameReader.TryDecode(fprd, decoded, out _).IsError)
             BinaryPrimitives.WriteUInt16LittleEndian(fprd.AsSpan(decoded[0].WorkingCounterOffset), 1);
-        yield return ("transport-reply", fprd);
+        yield return ("transport-reply", Processed(fprd));
 
         // Several datagrams of different commands, built with the writer.
         var frame = new byte[FrameLayout.MaximumFrameLength];
@@ -89,13 +91,20 @@ internal static class FrameTarget
         w.TryAppend(EtherCatCommand.Aprd, 8, EtherCatCommands.AutoIncrement(1, 0x0000), new byte[4], out _);
         w.TryAppend(EtherCatCommand.Lrw, 9, 0x0001_0000, new byte[40], out _);
         w.TryAppend(EtherCatCommand.Nop, 10, 0, ReadOnlySpan<byte>.Empty, out _);
-        yield return ("four-datagrams", frame.AsSpan(0, w.Finish()).ToArray());
+        yield return ("four-datagrams", Processed(frame.AsSpan(0, w.Finish()).ToArray()));
 
         // Minimum-size padded frame with one datagram.
         var small = new byte[FrameLayout.MaximumFrameLength];
         var s = new FrameWriter(small, Mac);
         s.TryAppend(EtherCatCommand.Fpwr, 1, EtherCatCommands.Physical(0x1001, 0x0120), new byte[2] { 0x02, 0x00 }, out _);
         int n = Math.Max(s.Finish(), 60);
-        yield return ("padded", small.AsSpan(0, n).ToArray());
+        yield return ("padded", Processed(small.AsSpan(0, n).ToArray()));
+    }
+
+    /// <summary>Sets the "processed by a slave" bit of the source MAC (byte 6), as every ESC does on the way.</summary>
+    private static byte[] Processed(byte[] frame)
+    {
+        if (frame.Length > 6) frame[6] |= 0x02;
+        return frame;
     }
 }

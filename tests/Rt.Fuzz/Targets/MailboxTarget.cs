@@ -25,8 +25,8 @@ internal static class MailboxTarget
         byte op = input[0];
         ushort size = (ushort)(16 + input[1] % 240);
         var slave = new ScriptedMailboxSlave(input.ToArray(), 2);
-        var bus = new EtherCatTransport(new LoopbackLink(slave), new TransportOptions { MaxPolls = 2, Retries = 1 });
-        var mailbox = new SlaveMailbox(bus, 0, ScriptedMailboxSlave.Station, ScriptedMailboxSlave.OutStart, size, ScriptedMailboxSlave.InStart, size, maxPolls: 4);
+        var bus = new EtherCatTransport(new LoopbackLink(slave), new TransportOptions { ReplyTimeoutNs = 2_000_000, Retries = 1 });
+        var mailbox = new SlaveMailbox(bus, 0, ScriptedMailboxSlave.Station, ScriptedMailboxSlave.OutStart, size, ScriptedMailboxSlave.InStart, size, timeoutNs: 4_000_000);
         var sdo = new SdoClient(mailbox, maxObjectBytes: 4096);
         switch (op & 0x03)
         {

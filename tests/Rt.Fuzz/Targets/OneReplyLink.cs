@@ -1,14 +1,18 @@
+using Rt.Core.Time;
 using Rt.Drivers.EtherCat.Link;
 
 namespace Rt.Fuzz.Targets;
 
 /// <summary>
 /// A link whose only received frame is the fuzz input: whatever the master sends, the input comes back, truncated to
-/// the receive buffer as a raw socket would. Not real-time safe (test double).
+/// the receive buffer as a raw socket would. Its clock moves 1 ms per read, so every reply wait ends after a few polls
+/// (a fuzz execution never waits in real time). Not real-time safe (test double).
 /// </summary>
 internal sealed class OneReplyLink(byte[] reply, int length) : IEthernetLink
 {
     private bool _delivered;
+
+    public IMonotonicClock Clock { get; } = new ManualClock { AutoAdvanceNs = 1_000_000 };
 
     public bool IsUp => true;
 

@@ -43,6 +43,7 @@ internal sealed class ScriptedMailboxSlave : IEtherCatSegment
             ushort wkc = d.Adp == Station ? Serve(d.Command, d.Ado, data) : (ushort)0;
             BinaryPrimitives.WriteUInt16LittleEndian(frame.Slice(d.WorkingCounterOffset, 2), (ushort)(d.WorkingCounter + wkc));
         }
+        frame[6] |= 0x02; // processed by a slave: the master takes only such frames as replies
         return length;
     }
 

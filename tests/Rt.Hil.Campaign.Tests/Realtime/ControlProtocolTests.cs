@@ -7,7 +7,7 @@ using Rt.Hil.Campaign.Realtime;
 using Rt.Session;
 using Rt.TestSupport;
 using Xunit;
-using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Injections;
 using Rt.Hil.Campaign.Scenarios;
 
 namespace Rt.Hil.Campaign.Tests.Realtime;

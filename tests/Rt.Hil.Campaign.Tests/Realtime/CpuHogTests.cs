@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Rt.Hil.Campaign.Realtime;
 using Xunit;
-using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Injections;
 using Rt.Hil.Campaign.Scenarios;
 
 namespace Rt.Hil.Campaign.Tests.Realtime;

@@ -1,8 +1,8 @@
 using Rt.Session;
-using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Injections;
 using Rt.Hil.Campaign.Scenarios;
 
-namespace Rt.Hil.Campaign.Injection;
+namespace Rt.Hil.Campaign.Injections;
 
 /// <summary>
 /// Applies a scenario's injections to a host session's bench at their ticks. Injection k starts at tick

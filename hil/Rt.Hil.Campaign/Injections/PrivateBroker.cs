@@ -1,9 +1,9 @@
 using Rt.Session;
 using Rt.Perf;
-using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Injections;
 using Rt.Hil.Campaign.Scenarios;
 
-namespace Rt.Hil.Campaign.Injection;
+namespace Rt.Hil.Campaign.Injections;
 
 /// <summary>
 /// A mosquitto of the scenario's own on 127.0.0.1 and a free port, in a temp directory, for broker-outage scenarios:

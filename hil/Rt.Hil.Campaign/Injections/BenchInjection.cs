@@ -6,10 +6,10 @@ using Rt.Hil.Esc.Esc;
 using Rt.Hil.Esc.Segment;
 using Rt.Hil.Plant;
 using Rt.Hil.Campaign.Realtime;
-using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Injections;
 using Rt.Hil.Campaign.Scenarios;
 
-namespace Rt.Hil.Campaign.Injection;
+namespace Rt.Hil.Campaign.Injections;
 
 /// <summary>
 /// One injection resolved against a bench: its target's index on the plant, drive, IMU or slave chain, and how to start

@@ -2,10 +2,10 @@ using Rt.Core.Config;
 using Rt.Hil;
 using Rt.Hil.Sim;
 using Rt.Session;
-using Rt.Hil.Campaign.Injection;
+using Rt.Hil.Campaign.Injections;
 using Rt.Hil.Campaign.Scenarios;
 
-namespace Rt.Hil.Campaign.Injection;
+namespace Rt.Hil.Campaign.Injections;
 
 /// <summary>
 /// Draws a scenario's plant and sensor values from its seed and applies them to the bench before the first tick:
