@@ -218,7 +218,8 @@ internal static class RunCommand
             else if (wall.ElapsedMilliseconds - lastPrint >= 1000)
             {
                 lastPrint = wall.ElapsedMilliseconds;
-                o.WriteLine(RunReport.Live(session, timing, wall.Elapsed.TotalSeconds, options.Lockstep).ElementAt(0));
+                var status = RunReport.Live(session, timing, wall.Elapsed.TotalSeconds, options.Lockstep).Take(2);
+                o.WriteLine(string.Join("  |  ", status));
             }
         }
         // The tick has stopped (normally or not): the slaves go to SAFE-OP and INIT before anything else.
