@@ -23,10 +23,9 @@ public class OrderlyStopTests
         Assert.Contains(b.State.Velocity, v => Math.Abs(v) > 0.05);
         var (stop, events) = StopAndCheckBus(b);
         Assert.Contains(events, e => e.From == SafetyState.Operational && e.To == SafetyState.Stopping && e.Trigger == FaultCode.None && e.Reaction == StopCategory.None);
-        // Out of motion with power off. Known today (for the safety config, not the CLI): mid-march the knees lag the
-        // operator ramp by just over following_error (0.105 vs 0.1 rad), which escalates the stop to Cat 1 (Stopped).
-        var last = events[^1];
-        Assert.True(last.To is SafetyState.Disabled or SafetyState.Stopped, $"ended {last.To}; events: {string.Join("; ", events)}");
+        // The march stops generating motion with the request (OperatorHold), so the ramp alone moves the joints: no trip.
+        Assert.Contains(events, e => e.From == SafetyState.Stopping && e.To == SafetyState.Disabled);
+        Assert.DoesNotContain(events, e => e.Reaction is StopCategory.Cat0 or StopCategory.Cat1 or StopCategory.Cat2);
         Assert.True(stop.BudgetTicks > 0);
     }
 
