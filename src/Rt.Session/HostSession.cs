@@ -89,7 +89,7 @@ public sealed class HostSession : IDisposable
                 sinks.Add(Recorder);
                 _notes.Add($"recording every tick to {options.RecordPath}");
             }
-            Pipeline = new TickPipeline(State, Bus, new JointIo(config), Twin, Controller, Safety, sinks, Faults, PeriodNs);
+            Pipeline = new TickPipeline(State, Bus, new JointIo(config), Twin, new OperatorHold(Controller), Safety, sinks, Faults, PeriodNs);
             // The operator's enable, raised after the first tick so the supervisor sees it rise (no start at power-on).
             Pipeline.Operator.EnableFromTick = 1;
             Pipeline.Operator.Enable = options.EnableMotion;

@@ -46,15 +46,22 @@ internal static class HilServeCommand
             var cfg = CommandOptions.LoadConfig(r.GetValue(config)!);
             using var rig = BenchRig.Create(cfg, new SessionOptions { Bench = true, Seed = r.GetValue(seed) });
             var bridge = new BenchBridge(rig.Bench, cfg);
-            var server = new EscRawServer(r.GetValue(iface)!, bridge);
+            EscRawServer server;
+            try
+            {
+                server = new EscRawServer(r.GetValue(iface)!, bridge);
+            }
+            catch (IOException e)
+            {
+                throw new HostUnavailableException(e.Message, e);
+            }
+            using var ownedServer = server;
             long period = (long)Math.Round(1e9 / cfg.Loop.RateHz);
             server.AfterFrame = (_, _) =>
             {
                 if (bridge.Segment.LastFrameExchangedProcessData) rig.Advance(period);
             };
-            using var controlSocket = r.GetValue(control) is { } controlPath
-                ? new Rt.Hil.Campaign.Realtime.ControlSocketServer(controlPath.FullName, new Rt.Hil.Campaign.Realtime.ServedFaults(rig.Bench, bridge.Segment, cfg))
-                : null;
+            using var controlSocket = r.GetValue(control) is { } controlPath ? OpenControl(controlPath, rig, bridge, cfg) : null;
             if (controlSocket != null)
             {
                 // Injections land between frames: after the last frame's plant step, before the next frame is processed.
@@ -63,8 +70,14 @@ internal static class HilServeCommand
                 Console.WriteLine($"control: {controlSocket.Path} (mode 0600): one JSON injection per line, answered ok / error: <reason>");
             }
             using var cts = new CancellationTokenSource();
-            Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
-            AppDomain.CurrentDomain.ProcessExit += (_, _) => cts.Cancel();
+            // SIGINT/SIGTERM end the serve loop (and the summary prints); the registrations go before the token does.
+            void OnSignal(System.Runtime.InteropServices.PosixSignalContext c)
+            {
+                c.Cancel = true;
+                try { cts.Cancel(); } catch (ObjectDisposedException) { }
+            }
+            using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, OnSignal);
+            using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, OnSignal);
             double s = r.GetValue(seconds);
             if (s > 0) cts.CancelAfter(TimeSpan.FromSeconds(s));
             Console.WriteLine($"serving {cfg.Robot.Name} on {r.GetValue(iface)}: {cfg.Joints.Count} drives + {cfg.Imus.Count} IMUs; the plant steps once per process-data frame");
@@ -78,5 +91,17 @@ internal static class HilServeCommand
             return ExitCodes.Ok;
         }));
         return cmd;
+    }
+
+    private static Rt.Hil.Campaign.Realtime.ControlSocketServer OpenControl(FileInfo path, BenchRig rig, BenchBridge bridge, Rt.Core.Config.RtConfig cfg)
+    {
+        try
+        {
+            return new Rt.Hil.Campaign.Realtime.ControlSocketServer(path.FullName, new Rt.Hil.Campaign.Realtime.ServedFaults(rig.Bench, bridge.Segment, cfg));
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
+        {
+            throw new Rt.Core.Errors.InputError("command line", "--control", $"cannot listen on {path.FullName}: {e.Message}");
+        }
     }
 }

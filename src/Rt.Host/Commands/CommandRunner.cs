@@ -63,5 +63,17 @@ public static class CommandRunner
             Console.Error.WriteLine($"error: {e.Message}");
             return ExitCodes.BadInput;
         }
+        catch (UnauthorizedAccessException e)
+        {
+            // A file or folder the user named (config, output, state folder) that this user may not read or write.
+            Console.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+        catch (Exception e)
+        {
+            // The contract has no code for a bug: one line (never a trace) and 3, "could not run".
+            Console.Error.WriteLine($"error: unexpected {e.GetType().Name}: {e.Message} (a bug: please report)");
+            return ExitCodes.Unavailable;
+        }
     }
 }

@@ -17,6 +17,7 @@ internal static partial class ExtraCommands
         yield return Monitor();
         yield return SafetyLogCommand();
         yield return DoctorCommand.Create();
+        yield return ResetCommand.Create();
         foreach (var c in BusCommands(bench)) yield return c;
     }
 

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Rt.ControlLoop.Scheduling;
 using Rt.ControlLoop.Timing;
 using Rt.Core.Config;
 using Rt.Core.Tick;
@@ -31,6 +33,9 @@ internal static class RunCommand
         var record = new Option<FileInfo?>("--record") { Description = "Record every tick (inputs, outputs, twin state) to this file, off the real-time thread" };
         var broker = new Option<string?>("--broker") { Description = "MQTT broker for telemetry, mqtt://host:port or mqtts://host:port (overrides the config)" };
         var seed = new Option<int>("--seed") { Description = "Bench randomisation seed", DefaultValueFactory = _ => 1 };
+        var stateDir = new Option<DirectoryInfo?>("--state-dir") { Description = "Folder for the safety log, flight records, the telemetry outbox and cursor, and a relative reset socket (default ./rt-state)" };
+        var untilStopped = new Option<bool>("--until-stopped") { Description = "Run until SIGTERM or SIGINT (a service) instead of --duration; either ends with the orderly stop" };
+        var startDisabled = new Option<bool>("--start-disabled") { Description = "Do not raise the operator enable at start: the supervisor stays Disabled until a local reset (button or `rt reset`), so a restart never restarts into motion" };
         var noUi = new Option<bool>("--no-ui") { Description = "Print a status line per second instead of the live screen" };
         var motion = new Option<Core.Config.MotionKind?>("--motion") { Description = "Override the config's motion: hold, sine (per-joint sweep, for calibration) or march" };
         var warnOnly = new Option<string[]>("--warn-only")
@@ -44,7 +49,7 @@ internal static class RunCommand
         };
         var cmd = new Command("run", "Run the controller host: read drives and IMUs, step the twin, control, supervise, write, every tick")
         {
-            ConfigOption, lockstep, duration, requireRt, iface, capture, record, broker, noUi, motion,
+            ConfigOption, lockstep, duration, requireRt, iface, capture, record, broker, noUi, motion, stateDir, untilStopped, startDisabled,
         };
         if (benchCommands != null)
         {
@@ -66,7 +71,10 @@ internal static class RunCommand
                 RecordPath = r.GetValue(record)?.FullName,
                 Broker = r.GetValue(broker),
                 Seed = benchCommands != null ? r.GetValue(seed) : 1,
+                StateDirectory = r.GetValue(stateDir)?.FullName,
+                EnableMotion = !r.GetValue(startDisabled),
             },
+            r.GetValue(untilStopped),
             r.GetValue(noUi),
             r.GetValue(motion),
             benchCommands != null ? r.GetValue(warnOnly) ?? [] : [],
@@ -75,11 +83,11 @@ internal static class RunCommand
         return cmd;
     }
 
-    private static int Run(FileInfo configFile, SessionOptions options, bool noUi, Core.Config.MotionKind? motion, string[] warnOnly, FileInfo? randomise, IBenchCommands? benchCommands)
+    private static int Run(FileInfo configFile, SessionOptions options, bool untilStopped, bool noUi, Core.Config.MotionKind? motion, string[] warnOnly, FileInfo? randomise, IBenchCommands? benchCommands)
     {
         if (randomise != null && !options.Bench)
             throw new Core.Errors.InputError("command line", "--randomise", "plant randomisation exists on the bench only");
-        if (options.DurationS <= 0 || double.IsNaN(options.DurationS))
+        if (!untilStopped && !(options.DurationS > 0 && options.DurationS <= InputBounds.MaxSeconds))
             throw new Core.Errors.InputError("command line", "--duration", $"must be a positive number of seconds, got {options.DurationS}");
         var config = CommandOptions.LoadConfig(configFile);
         if (motion is { } m) config.Motion.Kind = m;
@@ -95,6 +103,15 @@ internal static class RunCommand
                 Console.WriteLine($"warning: safety trigger '{trigger}' only warns in this run (--warn-only)");
             }
         }
+        string? signal = null;
+        void OnSignal(PosixSignalContext c)
+        {
+            // Keep the runtime from exiting: the run stops motion the configured way, then reports and exits.
+            c.Cancel = true;
+            Interlocked.CompareExchange(ref signal, c.Signal == PosixSignal.SIGTERM ? "SIGTERM" : "SIGINT", null);
+        }
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using var session = HostSession.Create(config, options, benchCommands?.Factory);
         if (randomise != null) Console.WriteLine(benchCommands!.Randomise(session, randomise, options.Seed));
         var o = Console.Out;
@@ -102,28 +119,45 @@ internal static class RunCommand
         foreach (var note in session.Notes) o.WriteLine(note);
 
         var faults = new FaultReporter(session.Faults, o);
-        long ticks = session.TicksFor(options.DurationS);
+        // --until-stopped: run until SIGTERM/SIGINT (the service); the tick counter never gets near this.
+        long ticks = untilStopped ? long.MaxValue / 4 : session.TicksFor(options.DurationS);
+        var orderly = new OrderlyStop(session);
         TickTiming timing;
-        Action stop;
         Thread worker;
         Func<string>? realtimeSummary = null;
         Func<long>? loopCollections = null;
         Exception? failure = null;
+        StopOutcome? outcome = null;
+        RealtimeScheduler? rt = null;
         if (options.Lockstep)
         {
             var scheduler = session.CreateLockstep(measureCompute: true);
             timing = scheduler.Timing;
-            stop = scheduler.Stop;
-            worker = new Thread(() => { try { scheduler.Run(ticks); } catch (Exception e) { failure = e; } }) { Name = "rt-lockstep", IsBackground = true };
+            worker = new Thread(() =>
+            {
+                try
+                {
+                    // One tick per call so a signal is seen between ticks; the end of --duration is a fixed tick (repeatable).
+                    long k = 0;
+                    while (k < ticks && Volatile.Read(ref signal) == null)
+                        scheduler.Run(1, k++);
+                    outcome = orderly.RunLockstep(scheduler, k).Outcome;
+                }
+                catch (Exception e)
+                {
+                    failure = e;
+                }
+            }) { Name = "rt-lockstep", IsBackground = true };
         }
         else
         {
-            var scheduler = session.CreateRealtime();
+            var scheduler = rt = session.CreateRealtime();
             timing = scheduler.Timing;
-            stop = scheduler.Stop;
             loopCollections = () => scheduler.CollectionsDuringLoop;
             realtimeSummary = () => $"tick thread: {scheduler.AllocatedBytesAfterWarmup} bytes allocated after the first {Rt.ControlLoop.Scheduling.RealtimeScheduler.WarmupTicks} ticks ({scheduler.AllocatedBytesOnTickThread} including first calls); no-GC region held: {(scheduler.NoGcRegionHeld ? "yes" : "no")}";
-            worker = new Thread(() => { try { scheduler.Run(ticks); } catch (Exception e) { failure = e; } }) { Name = "rt-host", IsBackground = true };
+            // Room past the duration for the stop (the main thread asks for it, so allow a second of lag too).
+            long maxTicks = ticks + 2 * orderly.BudgetTicks + session.TicksFor(1);
+            worker = new Thread(() => { try { scheduler.Run(maxTicks); } catch (Exception e) { failure = e; } }) { Name = "rt-host", IsBackground = true };
             worker.Start();
             while (scheduler.Report == null && worker.IsAlive) Thread.Sleep(5);
             if (scheduler.Report != null)
@@ -132,19 +166,48 @@ internal static class RunCommand
                 foreach (var w in scheduler.Report.Warnings()) o.WriteLine($"warning: {w}");
             }
         }
-        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop(); };
-        Console.CancelKeyPress += onCancel;
         long gc0 = GC.CollectionCount(0) + GC.CollectionCount(1) + GC.CollectionCount(2);
         var wall = Stopwatch.StartNew();
         if (options.Lockstep) worker.Start();
 
+        // --start-disabled: the enable is raised only after a deliberate local reset (button or `rt reset`).
+        var supervisor = session.Supervisor;
+        long resetSeen = supervisor?.LastResetOutcome.Sequence ?? 0;
+        bool awaitingReset = !options.EnableMotion && supervisor != null, resetArrived = false;
+        if (awaitingReset) o.WriteLine("operator enable: not raised (--start-disabled); waiting for a local reset (reset button or `rt reset`)");
         bool live = !noUi && !Console.IsOutputRedirected;
         int drawn = 0;
-        long lastPrint = 0;
+        long lastPrint = 0, lastDraw = 0;
         while (worker.IsAlive)
         {
-            worker.Join(200);
+            worker.Join(20);
+            if (rt != null && outcome == null && (Volatile.Read(ref signal) != null || session.State.Tick >= ticks))
+            {
+                // Real time: the stop is asked for from here; the tick keeps running until the drives confirm.
+                orderly.Request();
+                outcome = orderly.WaitRealtime(session.State.TimeNs, worker);
+                rt.Stop();
+                worker.Join();
+            }
+            if (awaitingReset && outcome == null && Volatile.Read(ref signal) == null)
+            {
+                var last = supervisor!.LastResetOutcome;
+                if (last.Sequence != resetSeen)
+                {
+                    resetSeen = last.Sequence;
+                    resetArrived |= last.Accepted || last.Cause == Core.Faults.FaultCode.None;
+                }
+                if (resetArrived && supervisor.State == SafetyState.Disabled)
+                {
+                    session.Pipeline.Operator.EnableFromTick = session.State.Tick + 1;
+                    session.Pipeline.Operator.Enable = true;
+                    awaitingReset = false;
+                    o.WriteLine("operator enable: raised after a local reset");
+                }
+            }
             faults.Drain();
+            if (wall.ElapsedMilliseconds - lastDraw < 200) continue;
+            lastDraw = wall.ElapsedMilliseconds;
             if (live)
             {
                 var lines = RunReport.Live(session, timing, wall.Elapsed.TotalSeconds, options.Lockstep).ToList();
@@ -155,16 +218,32 @@ internal static class RunCommand
             else if (wall.ElapsedMilliseconds - lastPrint >= 1000)
             {
                 lastPrint = wall.ElapsedMilliseconds;
-                o.WriteLine(RunReport.Live(session, timing, wall.Elapsed.TotalSeconds, options.Lockstep).ElementAt(0));
+                var status = RunReport.Live(session, timing, wall.Elapsed.TotalSeconds, options.Lockstep).Take(2);
+                o.WriteLine(string.Join("  |  ", status));
             }
         }
+        // The tick has stopped (normally or not): the slaves go to SAFE-OP and INIT before anything else.
+        string? busProblem = orderly.StopBus();
         wall.Stop();
-        Console.CancelKeyPress -= onCancel;
         faults.Drain();
-        if (failure != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+        if (failure != null)
+        {
+            if (busProblem != null) Console.Error.WriteLine($"error: {busProblem}");
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+        }
         long gcCount = loopCollections?.Invoke() ?? GC.CollectionCount(0) + GC.CollectionCount(1) + GC.CollectionCount(2) - gc0;
         RunReport.Final(o, session, timing, wall.Elapsed.TotalSeconds, options.Lockstep, faults, gcCount);
         if (realtimeSummary != null) o.WriteLine(realtimeSummary());
+        string why = Volatile.Read(ref signal) is { } sig ? $"{sig} received" : "end of --duration";
+        o.WriteLine(outcome == StopOutcome.Settled
+            ? $"stop: {why}: motion stopped (safety {session.State.SafetyState}), every drive disabled{(session.Master != null ? busProblem == null ? ", every slave in INIT" : "" : "")}"
+            : $"stop: {why}: the drives did not confirm disabled within {orderly.BudgetNs / 1e9:0.0#} s (safety {session.State.SafetyState})");
+        if (busProblem != null)
+        {
+            Console.Error.WriteLine($"error: {busProblem}");
+            return ExitCodes.Unavailable;
+        }
+        if (outcome != StopOutcome.Settled) return ExitCodes.RunFaulted;
         // Any trip (a Cat 1 stop ends in Stopped, a Cat 2 stop in Holding, Cat 0 in Faulted) makes the run a failure for scripts.
         return session.State.SafetyState is SafetyState.Faulted or SafetyState.Stopped or SafetyState.Stopping or SafetyState.Holding
             ? ExitCodes.RunFaulted

@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using Rt.Core.Faults;
+using Rt.Core.Tick;
+using Rt.Drivers.Cia402;
+using Rt.Session;
+using Rt.TestSupport;
+using Xunit;
+using EscAlState = Rt.Hil.Esc.Esc.AlState;
+
+namespace Rt.Host.Tests;
+
+/// <summary>
+/// The orderly end of a run (issue 12 item 6): an operator stop through the supervisor's configured ramp, the drives
+/// walked down their CiA 402 machine until the statusword confirms, every slave to SAFE-OP then INIT.
+/// </summary>
+public class OrderlyStopTests
+{
+    [Fact]
+    public void An_operator_stop_mid_march_disables_every_drive_and_takes_every_slave_to_init()
+    {
+        using var b = new LockstepBench();
+        b.RunUntilOperational(settleTicks: 1500); // mid-march: the legs are moving
+        Assert.Contains(b.State.Velocity, v => Math.Abs(v) > 0.05);
+        var (stop, events) = StopAndCheckBus(b);
+        Assert.Contains(events, e => e.From == SafetyState.Operational && e.To == SafetyState.Stopping && e.Trigger == FaultCode.None && e.Reaction == StopCategory.None);
+        // The march stops generating motion with the request (OperatorHold), so the ramp alone moves the joints: no trip.
+        Assert.Contains(events, e => e.From == SafetyState.Stopping && e.To == SafetyState.Disabled);
+        Assert.DoesNotContain(events, e => e.Reaction is StopCategory.Cat0 or StopCategory.Cat1 or StopCategory.Cat2);
+        Assert.True(stop.BudgetTicks > 0);
+    }
+
+    [Fact]
+    public void An_operator_stop_while_holding_ends_disabled_without_a_trip()
+    {
+        using var b = new LockstepBench(tweak: c => c.Motion.Kind = Rt.Core.Config.MotionKind.Hold);
+        b.RunUntilOperational(settleTicks: 500);
+        var (_, events) = StopAndCheckBus(b);
+        Assert.Contains(events, e => e.From == SafetyState.Operational && e.To == SafetyState.Stopping && e.Trigger == FaultCode.None && e.Reaction == StopCategory.None);
+        Assert.Contains(events, e => e.From == SafetyState.Stopping && e.To == SafetyState.Disabled);
+        Assert.DoesNotContain(events, e => e.Reaction is StopCategory.Cat0 or StopCategory.Cat1 or StopCategory.Cat2);
+    }
+
+    /// <summary>Runs the orderly stop, then checks every drive's statusword and every emulated slave's AL state.</summary>
+    private static (OrderlyStop Stop, List<SafetyEvent> Events) StopAndCheckBus(LockstepBench b)
+    {
+        var stop = new OrderlyStop(b.Session);
+        long first = b.NextTick;
+        var (outcome, next) = stop.RunLockstep(b.Session.CreateLockstep(), first);
+        Assert.Equal(StopOutcome.Settled, outcome);
+        Assert.True(next - first <= stop.BudgetTicks, $"{next - first} ticks, budget {stop.BudgetTicks}");
+        foreach (var input in b.State.Image.Inputs)
+            Assert.Equal(DriveState.SwitchOnDisabled, Statusword.Decode(input.Statusword));
+        Assert.Null(stop.StopBus());
+        foreach (var slave in b.Segment.Slaves)
+            Assert.Equal(EscAlState.Init, slave.Esc.State); // read from the emulator itself
+        return (stop, b.CloseAndTakeEvents());
+    }
+
+    [SkippableTheory]
+    [InlineData("SIGTERM")]
+    [InlineData("SIGINT")]
+    public void A_signal_stops_rt_run_in_order_prints_the_report_and_exits_0(string signal)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "rt.dll");
+        var state = Directory.CreateTempSubdirectory("rt-signal-").FullName;
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = state };
+        foreach (var a in new[] { dll, "run", "--config", RepoPaths.Biped12Config, "--bench", "--until-stopped", "--no-ui", "--motion", "hold", "--state-dir", state })
+            psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = new System.Text.StringBuilder();
+        var operational = new ManualResetEventSlim();
+        p.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data == null) return;
+            lock (stdout) stdout.AppendLine(e.Data);
+            if (e.Data.Contains("safety Operational", StringComparison.Ordinal)) operational.Set();
+        };
+        p.BeginOutputReadLine();
+        var stderr = p.StandardError.ReadToEndAsync();
+        bool up = operational.Wait(TimeSpan.FromSeconds(90));
+        if (!up)
+        {
+            p.Kill(entireProcessTree: true);
+            p.WaitForExit();
+            Assert.Fail($"rt run never reported Operational; stdout:\n{stdout}\nstderr:\n{stderr.Result}");
+        }
+        Assert.Equal(0, Kill(p.Id, signal == "SIGTERM" ? 15 : 2));
+        Assert.True(p.WaitForExit(TimeSpan.FromSeconds(60)), "rt run did not end after the signal");
+        p.WaitForExit();
+        string output;
+        lock (stdout) output = stdout.ToString();
+        Assert.True(p.ExitCode == 0, $"exit {p.ExitCode}; stdout:\n{output}\nstderr:\n{stderr.Result}");
+        Assert.Contains("== final report ==", output);
+        Assert.Contains($"stop: {signal} received: motion stopped (safety Disabled), every drive disabled, every slave in INIT", output);
+        ErrorContractTests.AssertNoTrace(stderr.Result, $"run + {signal}");
+        var log = ErrorContractTests.Run(dll, ["safety-log", Path.Combine(state, "rt-safety.log")]);
+        Assert.Equal(0, log.Exit);
+        Assert.Contains("Operational → Stopping; trigger None", log.Out);
+        Assert.Contains("Stopping → Disabled", log.Out);
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int sig);
+}
