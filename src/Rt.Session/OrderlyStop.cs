@@ -30,13 +30,23 @@ public sealed class OrderlyStop(HostSession session)
     private readonly HostSession _s = session;
 
     /// <summary>The longest the stop may take on the session clock: every ramp ends within safety.stop_time_s (validated at start).</summary>
-    public long BudgetNs => (long)((_s.Config.Safety.StopTimeS + MarginS) * 1e9);
+    public long BudgetNs => (long)((PauseS + _s.Config.Safety.StopTimeS + MarginS) * 1e9);
+
+    /// <summary>The motion slows to rest along its own path in this time before the drives are disabled.</summary>
+    public double PauseS => _s.Config.Safety.StopTimeS;
 
     /// <summary>Ticks of <see cref="BudgetNs"/>.</summary>
     public long BudgetTicks => BudgetNs / _s.PeriodNs + 1;
 
     /// <summary>Asks the supervisor for the operator stop: the tick sees the enable fall in its next read.</summary>
-    public void Request() => _s.Pipeline.Operator.Enable = false;
+    /// <summary>Starts the stop: the motion slows to rest along its path (then <see cref="DisableWhenAtRest"/> drops the enable).</summary>
+    public void Request() => _s.Controller.RequestPause(PauseS);
+
+    /// <summary>Drops the operator enable once the motion is at rest (the supervisor then disables the drives from standstill).</summary>
+    public void DisableWhenAtRest()
+    {
+        if (_s.Controller.IsAtRest && _s.Pipeline.Operator.Enable) _s.Pipeline.Operator.Enable = false;
+    }
 
     /// <summary>
     /// True once the supervisor is out of motion and no drive is switched on. Read from another thread while the tick
@@ -63,6 +73,7 @@ public sealed class OrderlyStop(HostSession session)
         long k = firstTick, end = firstTick + BudgetTicks;
         while (k < end)
         {
+            DisableWhenAtRest();
             if (Settled()) return (StopOutcome.Settled, k);
             scheduler.Run(1, k);
             k++;
@@ -78,6 +89,7 @@ public sealed class OrderlyStop(HostSession session)
     {
         while (tickThread.IsAlive)
         {
+            DisableWhenAtRest();
             if (Settled()) return StopOutcome.Settled;
             if (_s.State.TimeNs - requestedAtNs > BudgetNs) return StopOutcome.TimedOut;
             tickThread.Join(2);

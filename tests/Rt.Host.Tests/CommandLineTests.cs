@@ -89,7 +89,7 @@ public class CommandLineTests
     {
         // Hold, not the config's march: the end of --duration is now a real operator stop, and mid-march the twin's
         // divergence trigger (IMU channels) escalates that stop to Cat 1 (exit 1) — reported to the twin/safety owners.
-        var (exit, output, err) = Rt("run", "--config", RepoPaths.Biped12Config, "--bench", "--lockstep", "--duration", "2", "--no-ui", "--motion", "hold");
+        var (exit, output, err) = Rt("run", "--config", RepoPaths.Biped12Config, "--bench", "--lockstep", "--duration", "2", "--no-ui");
         Assert.True(exit == 0, err + output);
         Assert.Contains("== final report ==", output);
         Assert.Contains("stop: end of --duration: motion stopped (safety Disabled), every drive disabled, every slave in INIT", output);

@@ -64,7 +64,7 @@ public class ErrorContractTests
         { "bench", "hil serve --iface nosuch0 --config {config}", 3 },
         { "bench", "hil serve --iface lo --config {config} --control /nonexistent/dir/ctl.sock", 2 },
         { "bench", "hil run --config {config} --junit {dir}", 2 },
-        { "bench", "hil run --config {config} --json /nonexistent/dir/r.json", 2 },
+        { "bench", "hil run --config {config} --json {config}/reports/r.json", 2 },
         { "bench", "hil run --config {config} --html {dir}", 2 },
         { "bench", "hil sweep --config {config} --hours -1", 2 },
         { "bench", "bench lockstep --config {config} --duration -5", 2 },

@@ -23,10 +23,24 @@ public class OrderlyStopTests
         Assert.Contains(b.State.Velocity, v => Math.Abs(v) > 0.05);
         var (stop, events) = StopAndCheckBus(b);
         Assert.Contains(events, e => e.From == SafetyState.Operational && e.To == SafetyState.Stopping && e.Trigger == FaultCode.None && e.Reaction == StopCategory.None);
-        // The march stops generating motion with the request (OperatorHold), so the ramp alone moves the joints: no trip.
+        // The march's clock slows to rest along the path, then the enable drops (OperatorHold holds the joints): no trip.
         Assert.Contains(events, e => e.From == SafetyState.Stopping && e.To == SafetyState.Disabled);
         Assert.DoesNotContain(events, e => e.Reaction is StopCategory.Cat0 or StopCategory.Cat1 or StopCategory.Cat2);
         Assert.True(stop.BudgetTicks > 0);
+    }
+
+    [Fact]
+    public void With_the_calibrated_twin_watching_the_motion_slows_to_rest_along_its_path_without_a_divergence()
+    {
+        // The stop used to leave the path (targets frozen, the supervisor's ramp alone): the twin then diverged on the
+        // IMUs and the end of every run mid-march was a Cat 1 trip. Now the march's own clock slows to rest first.
+        using var b = new LockstepBench(twin: null); // the shipped config: calibrated twin, every trigger live
+        b.RunUntilOperational(settleTicks: 1500);
+        Assert.Contains(b.State.Velocity, v => Math.Abs(v) > 0.05);
+        var (_, events) = StopAndCheckBus(b);
+        Assert.DoesNotContain(events, e => e.Reaction is StopCategory.Cat0 or StopCategory.Cat1 or StopCategory.Cat2);
+        Assert.DoesNotContain(events, e => e.Trigger != FaultCode.None);
+        Assert.Contains(events, e => e.From == SafetyState.Stopping && e.To == SafetyState.Disabled);
     }
 
     [Fact]

@@ -26,6 +26,13 @@ public sealed class TrajectoryController : IMotionController
     // motion resumes where it was instead of jumping ahead and making the drives chase it.
     private long _phaseElapsedNs;
 
+    // An operator pause: the motion slows to rest along its own path. Its clock's rate falls from 1 to 0 on a half
+    // cosine over the requested time, so the targets stay smooth (continuous velocity and acceleration) and the twin
+    // keeps predicting them; a stop ramp that left the path made the twin diverge on the IMUs at every stop mid-march.
+    private long _pauseRequestNs;
+    private long _pauseElapsedNs;
+    private volatile bool _atRest;
+
     public TrajectoryController(RtConfig config)
     {
         _motion = new MotionGenerator(config);
@@ -55,13 +62,24 @@ public sealed class TrajectoryController : IMotionController
     /// <summary>Seconds into the motion (0 until the settle phase is over).</summary>
     public double MotionTimeS { get; private set; }
 
+    /// <summary>
+    /// Asks the motion to slow to rest along its path within <paramref name="seconds"/> (an operator stop's first half;
+    /// the drives are disabled once <see cref="IsAtRest"/>). Not real-time safe to call from the tick; any other thread may.
+    /// </summary>
+    public void RequestPause(double seconds) => Volatile.Write(ref _pauseRequestNs, Math.Max(1, (long)(seconds * 1e9)));
+
+    /// <summary>A pause was requested and the motion is at rest (or the drives are off). Any thread may read it.</summary>
+    public bool IsAtRest => _atRest;
+
     /// <summary>Real-time safe.</summary>
     public void Update(TickState s)
     {
         int n = _target.Length;
         double dt = s.PeriodNs * 1e-9;
+        long pauseNs = Volatile.Read(ref _pauseRequestNs);
         if (!s.AllDrivesOperational)
         {
+            if (pauseNs > 0) _atRest = true;
             CurrentPhase = Phase.Idle;
             MotionTimeS = 0;
             for (int i = 0; i < n; i++)
@@ -80,7 +98,7 @@ public sealed class TrajectoryController : IMotionController
             _phaseElapsedNs = -s.PeriodNs;
             Array.Copy(_target, _start, n);
         }
-        _phaseElapsedNs += s.PeriodNs;
+        _phaseElapsedNs += pauseNs > 0 ? PausedStep(s.PeriodNs, pauseNs) : s.PeriodNs;
         double t = _phaseElapsedNs * 1e-9;
         if (CurrentPhase == Phase.Settle)
         {
@@ -106,6 +124,19 @@ public sealed class TrajectoryController : IMotionController
             s.TargetVelocity[i] = _velocity[i];
             s.FeedforwardTorque[i] = 0;
         }
+    }
+
+    // The motion clock's step while pausing: the period times a rate that falls from 1 to 0 as 0.5·(1 + cos(π·u)).
+    private long PausedStep(long periodNs, long pauseNs)
+    {
+        _pauseElapsedNs += periodNs;
+        double u = Math.Min((double)_pauseElapsedNs / pauseNs, 1.0);
+        if (u >= 1.0)
+        {
+            _atRest = true;
+            return 0;
+        }
+        return (long)Math.Round(periodNs * 0.5 * (1 + Math.Cos(Math.PI * u)));
     }
 
     // Velocity- and acceleration-limited step of each target toward its reference. The references are smooth and

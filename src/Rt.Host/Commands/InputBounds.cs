@@ -16,6 +16,8 @@ internal static class InputBounds
     private static readonly HashSet<string> Durations = ["--duration", "--seconds", "--hours"];
     private static readonly HashSet<string> ZeroMeansUntilStopped = ["--seconds"];
     private static readonly HashSet<string> Outputs = ["--record", "--capture", "--json", "--html", "--junit", "--out", "--control"];
+    // Campaign reports are written after the run into folders the runner creates (CI jobs name a fresh out/ folder).
+    private static readonly HashSet<string> CreatesFolder = ["--json", "--html", "--junit"];
 
     public static void Apply(Command command)
     {
@@ -40,7 +42,7 @@ internal static class InputBounds
                 option.Validators.Add(r =>
                 {
                     if (r.Tokens.Count == 0) return;
-                    string? problem = OutputProblem(r.Tokens[0].Value);
+                    string? problem = OutputProblem(r.Tokens[0].Value, createsFolder: CreatesFolder.Contains(name));
                     if (problem != null) r.AddError($"{name} {r.Tokens[0].Value}: {problem}");
                 });
             }
@@ -49,7 +51,7 @@ internal static class InputBounds
     }
 
     /// <summary>Why <paramref name="path"/> cannot be written as a file, or null if it can be tried.</summary>
-    public static string? OutputProblem(string path)
+    public static string? OutputProblem(string path, bool createsFolder = false)
     {
         if (string.IsNullOrWhiteSpace(path)) return "expected a file name";
         string full;
@@ -63,7 +65,14 @@ internal static class InputBounds
         }
         if (Directory.Exists(full) || path.EndsWith('/')) return "is a directory, expected a file to write";
         var folder = Path.GetDirectoryName(full);
-        if (!string.IsNullOrEmpty(folder) && !Directory.Exists(folder)) return $"folder {folder} does not exist";
+        if (string.IsNullOrEmpty(folder) || Directory.Exists(folder)) return null;
+        if (!createsFolder) return $"folder {folder} does not exist";
+        // The folder will be created: its nearest existing ancestor must be a folder, not a file.
+        for (var up = Path.GetDirectoryName(folder); !string.IsNullOrEmpty(up); up = Path.GetDirectoryName(up))
+        {
+            if (Directory.Exists(up)) break;
+            if (File.Exists(up)) return $"folder {folder} cannot be created: {up} is a file";
+        }
         return null;
     }
 }
