@@ -119,6 +119,10 @@ public static class ScenarioRunner
             // Parallel runs must not print over each other: the session's messages stay with the run.
             session.Log = m => { lock (log) log.Add(m); };
 
+            // Simulated time waits for the publisher: the first tick runs once the broker connection is up, so a run with
+            // telemetry judges like one without (the loop would otherwise outrun the connect and warn of telemetry loss).
+            if (session.Telemetry is { } telemetryLink && !telemetryLink.WaitConnected(TimeSpan.FromSeconds(BrokerGraceS)))
+                lock (log) log.Add($"telemetry: no broker connection within {BrokerGraceS} s of the start; running without it");
             var drawn = DomainRandomiser.Apply(session, scenario); // before tick 0
             using var injector = new FaultInjector(session, scenario, broker);
             long total = session.TicksFor(scenario.DurationS);

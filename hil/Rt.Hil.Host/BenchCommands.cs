@@ -23,6 +23,6 @@ public sealed class BenchCommands : IBenchCommands
     public IEnumerable<Command> Commands()
     {
         yield return HilServeCommand.Create();
-        yield return BenchCommand.Create();
+        yield return PerfCommand.Create();
     }
 }

@@ -13,7 +13,7 @@ using Rt.Hil.Campaign.Scenarios;
 
 namespace Rt.Hil.Host.Commands;
 
-internal static partial class ExtraBenchmarks
+internal static partial class ExtraPerfCommands
 {
     private static partial IEnumerable<Command> BusBenchmarks()
     {
@@ -39,7 +39,7 @@ internal static partial class ExtraBenchmarks
                 var master = new EtherCatMaster(CommandOptions.OpenRaw(name), MasterOptions.FromConfig(cfg));
                 var sw = System.Diagnostics.Stopwatch.StartNew();
                 var opBus = master.BringUp(cfg, 0);
-                BenchCommand.Figure("bus.veth.bringup", sw.Elapsed.TotalMilliseconds, "ms");
+                PerfCommand.Figure("bus.veth.bringup", sw.Elapsed.TotalMilliseconds, "ms");
                 // A generous reply wait (100 ms): the benchmark measures round trips, a slow one must show in the tail, not as a loss.
                 var fieldbus = EtherCatFieldbus.FromConfig(opBus, cfg, new FieldbusOptions { ReplyTimeoutNs = 100_000_000 });
                 Console.WriteLine($"# {name} (emulator in its own process), paced at the loop rate");
@@ -62,15 +62,15 @@ internal static partial class ExtraBenchmarks
             Cpu = cfg.Loop.Cpu,
         }, body);
         scheduler.Run(cycles);
-        BenchCommand.Figure("bus.veth.roundtrip.p50", h.Percentile(0.5) / 1000.0, "us");
-        BenchCommand.Figure("bus.veth.roundtrip.p99", h.Percentile(0.99) / 1000.0, "us");
-        BenchCommand.Figure("bus.veth.roundtrip.p99.9", h.Percentile(0.999) / 1000.0, "us");
-        BenchCommand.Figure("bus.veth.roundtrip.max", h.Max / 1000.0, "us");
-        BenchCommand.Figure("bus.veth.cycles", h.Count, "frames");
-        BenchCommand.Figure("bus.veth.lost_frames", fieldbus.LostFrames, "frames");
-        BenchCommand.Figure("bus.veth.wkc_errors", fieldbus.WorkingCounterErrors, "frames");
-        BenchCommand.Figure("bus.veth.rejected_frames", fieldbus.RejectedFrames, "frames");
-        BenchCommand.Figure("bus.veth.overruns", scheduler.Timing.Overruns, "ticks");
+        PerfCommand.Figure("bus.veth.roundtrip.p50", h.Percentile(0.5) / 1000.0, "us");
+        PerfCommand.Figure("bus.veth.roundtrip.p99", h.Percentile(0.99) / 1000.0, "us");
+        PerfCommand.Figure("bus.veth.roundtrip.p99.9", h.Percentile(0.999) / 1000.0, "us");
+        PerfCommand.Figure("bus.veth.roundtrip.max", h.Max / 1000.0, "us");
+        PerfCommand.Figure("bus.veth.cycles", h.Count, "frames");
+        PerfCommand.Figure("bus.veth.lost_frames", fieldbus.LostFrames, "frames");
+        PerfCommand.Figure("bus.veth.wkc_errors", fieldbus.WorkingCounterErrors, "frames");
+        PerfCommand.Figure("bus.veth.rejected_frames", fieldbus.RejectedFrames, "frames");
+        PerfCommand.Figure("bus.veth.overruns", scheduler.Timing.Overruns, "ticks");
     }
 
     private sealed class RoundTripBody(EtherCatFieldbus fieldbus, TickState state, ControlLoop.Timing.LatencyHistogram h) : ControlLoop.Scheduling.ITickBody

@@ -131,6 +131,9 @@ internal static class RunCommand
         RealtimeScheduler? rt = null;
         if (options.Lockstep)
         {
+            // Simulated time waits for the publisher: tick 0 runs once the broker connection is up (or 5 s have passed).
+            if (session.Telemetry is { } telemetryLink && !telemetryLink.WaitConnected(TimeSpan.FromSeconds(5)))
+                o.WriteLine("warning: telemetry: no broker connection within 5 s of the start; running without it");
             var scheduler = session.CreateLockstep(measureCompute: true);
             timing = scheduler.Timing;
             worker = new Thread(() =>

@@ -16,7 +16,7 @@ namespace Rt.Hil.Host.Commands;
 /// <c>rt bench &lt;name&gt;</c>: system-level benchmarks. Each prints its figures one per line as <c>name: value unit</c>
 /// so a script can read them (harnesses: bench/Rt.Perf); micro-benchmarks live in bench/Rt.Benchmarks (BenchmarkDotNet).
 /// </summary>
-public static class BenchCommand
+public static class PerfCommand
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
@@ -26,7 +26,7 @@ public static class BenchCommand
         cmd.Add(Loop());
         cmd.Add(Tick());
         cmd.Add(Lockstep());
-        foreach (var extra in ExtraBenchmarks.Create()) cmd.Add(extra);
+        foreach (var extra in ExtraPerfCommands.Create()) cmd.Add(extra);
         return cmd;
     }
 
@@ -138,7 +138,7 @@ public static class BenchCommand
 }
 
 /// <summary>Benchmarks of the twin, the supervisor and telemetry (bus: see BusCommands).</summary>
-internal static partial class ExtraBenchmarks
+internal static partial class ExtraPerfCommands
 {
     public static IEnumerable<Command> Create()
     {

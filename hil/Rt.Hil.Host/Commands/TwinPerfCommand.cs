@@ -8,7 +8,7 @@ using Rt.Hil.Campaign.Scenarios;
 
 namespace Rt.Hil.Host.Commands;
 
-internal static partial class ExtraBenchmarks
+internal static partial class ExtraPerfCommands
 {
     private static partial IEnumerable<Command> TwinBenchmarks()
     {
