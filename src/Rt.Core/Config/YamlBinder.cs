@@ -16,6 +16,12 @@ namespace Rt.Core.Config;
 /// and NaN/infinity are refused. Properties marked <see cref="YamlIgnoreAttribute"/> are not keys.
 /// Records the line of every key it binds for later validation messages. Not real-time safe.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2062", Justification = "The config classes are all in Rt.Core, which the robot's native binary roots whole (TrimmerRootAssembly in src/Rt.Robot); a test loads the shipped config with that binary.")]
+[System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2067", Justification = "As IL2062: Rt.Core is rooted whole in the native binary.")]
+[System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "As IL2062: Rt.Core is rooted whole in the native binary.")]
+[System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2072", Justification = "As IL2062: Rt.Core is rooted whole in the native binary.")]
+[System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "As IL2062: Rt.Core is rooted whole in the native binary.")]
+[System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Only double[] properties are bound as arrays (imus[i].xyz, rpy); double[] is compiled into every binary.")]
 internal sealed class YamlBinder(string source, ConfigKeyLines lines)
 {
     private static readonly INamingConvention Naming = UnderscoredNamingConvention.Instance;
