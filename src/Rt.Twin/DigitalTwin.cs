@@ -191,6 +191,7 @@ public sealed class DigitalTwin : ITwinStage
         _servo.Reset();
         _observer.Reset();
         _crossCheck.Reset();
+        _isolator.Reset();
         for (int j = 0; j < _n; j++) _gate[j].Warmup = _warmupTicks;
         Array.Clear(_components);
         Array.Clear(_est.Residual);
@@ -221,6 +222,7 @@ public sealed class DigitalTwin : ITwinStage
             _restartAfterGap = false;
             _hasPrediction = false;
             _observer.Reset();
+            _isolator.Reset();
             Array.Clear(_est.Residual);
         }
         ReadMeasurements(state);
@@ -305,7 +307,16 @@ public sealed class DigitalTwin : ITwinStage
         if (compare) _crossCheck.Evaluate(_components, record, state.Faults, state.Tick);
         record.Valid = compare;
         // Isolation (issue 13): only when something diverges; m.Q still holds the corrected state here.
-        _isolator.Diagnose(record, m.Q, m.Residual, est.Qd, state.Torque, _components);
+        if (compare)
+        {
+            _isolator.Observe(_components);
+            _isolator.Diagnose(record, m.Q, est.Qd, state.Torque, _components);
+        }
+        else
+        {
+            record.Diagnosis = default;
+            record.EvidenceChannel = -1;
+        }
 
         // (e) prediction for the next tick.
         _servo.Predict(est.Q, est.Qd, state.TargetPosition, state.TargetVelocity, est.PredQ, est.PredQd, est.PredQdd, est.Deficit);

@@ -39,10 +39,22 @@ internal sealed class FaultIsolator
     private const double SingleJointShare = 0.8;
 
     /// <summary>The physical acceleration bound is peak torque × this over the joint's inertia (margin for contact forces).</summary>
-    private const double AccelerationMargin = 3;
+    private const double AccelerationMargin = 10;
 
     /// <summary>The IMU sees less than this share of the angular-rate change the encoders claim: the encoders lie.</summary>
-    private const double ImuAgreement = 0.3;
+    private const double ImuAgreement = 0.15;
+
+    /// <summary>
+    /// Smoothing of the observer's per-tick external-torque input u (the external-torque channels' innovation): a
+    /// two-tick average sees a contact the tick after it starts (the observer's own residual takes ~1/K = 5 ms).
+    /// </summary>
+    private const double ResidualSmoothing = 0.5;
+
+    /// <summary>A joint velocity innovation this many σ says the IMU's link really moved.</summary>
+    private const double MovedSigma = 3.0;
+
+    /// <summary>Joints with a position/velocity ratio at least this are checked for an encoder contradiction.</summary>
+    private const double EncoderCandidateRatio = 0.3;
 
     private readonly int _n, _nImu;
     private readonly double _dt;
@@ -56,6 +68,7 @@ internal sealed class FaultIsolator
     private readonly int[] _imuBody;        // model body per IMU (−1 = base)
     private readonly double[] _wTau;        // per model joint: 1/σ² of the observer residual
     private readonly double[] _gyroSigma;   // per IMU: σ of the angular-rate innovation norm (rad/s)
+    private readonly double[] _posSigma, _velSigma; // per config joint: σ of the raw position / velocity innovation
     private readonly double[] _torqueLimit; // per config joint, N·m
     private readonly bool[] _onPath;        // [b·n + i]: model joint i lies between the base and body b
     private readonly int[] _candBody;
@@ -65,6 +78,9 @@ internal sealed class FaultIsolator
     private readonly V3[] _axis, _origin;
     private readonly M3[] _rot;
     private readonly double[] _massDiag;
+    private readonly double[] _u;           // smoothed per-tick external torque, model order
+    private readonly double[] _dv, _acc, _wAcc; // Δq̇/dt, M·Δq̇/dt and its weights, model order
+    private bool _uPrimed;
 
     public FaultIsolator(ChannelLayout layout, CrossCheckEvaluator crossCheck, NoiseModel noise, RigidBodyModel model, int[] map,
         ImuModel imu, IReadOnlyList<JointDriveConfig> joints, double periodS, double observerPole)
@@ -88,13 +104,17 @@ internal sealed class FaultIsolator
             int o = _imuCh[i].Rate.Offset;
             _gyroSigma[i] = Math.Sqrt(Sq(noise.Sigma[o]) + Sq(noise.Sigma[o + 1]) + Sq(noise.Sigma[o + 2]));
         }
-        // The residual r follows the observer's per-tick input u through r_k = p·r_(k−1) + (1 − p)·u_k, so its σ is
-        // σ_u·√((1 − p)/(1 + p)); only the ratios between joints matter for the fit.
-        double scale = Math.Sqrt((1 - observerPole) / (1 + observerPole));
+        // The smoothed input ū_k = ū_(k−1) + α(u_k − ū_(k−1)) of white u has σ_u·√(α/(2 − α)).
+        double scale = Math.Sqrt(ResidualSmoothing / (2 - ResidualSmoothing));
+        _ = observerPole;
         _wTau = new double[_n];
         _torqueLimit = new double[_n];
+        _posSigma = new double[_n];
+        _velSigma = new double[_n];
         for (int j = 0; j < _n; j++)
         {
+            _posSigma[j] = Raw(noise, _jointCh[j].Position.Offset);
+            _velSigma[j] = Raw(noise, _jointCh[j].Velocity.Offset);
             double s = noise.Sigma[_jointCh[j].External.Offset] * scale;
             _wTau[map[j]] = 1 / Sq(Math.Max(s, 1e-6));
             double lim = j < joints.Count ? joints[j].Limits.TorqueNm : 0;
@@ -136,6 +156,10 @@ internal sealed class FaultIsolator
         _origin = new V3[_n];
         _rot = new M3[_n];
         _massDiag = new double[_n];
+        _u = new double[_n];
+        _dv = new double[_n];
+        _acc = new double[_n];
+        _wAcc = new double[_n];
 
         void Add(int b, V3 p)
         {
@@ -144,15 +168,36 @@ internal sealed class FaultIsolator
         }
     }
 
+    /// <summary>Real-time safe. Forget the smoothed residual (after a reset or a gap in the measurements).</summary>
+    public void Reset()
+    {
+        Array.Clear(_u);
+        _uPrimed = false;
+    }
+
+    /// <summary>Real-time safe. Every compared tick: smooths the observer's per-tick input (the external-torque innovations).</summary>
+    public void Observe(ReadOnlySpan<double> components)
+    {
+        for (int j = 0; j < _n; j++)
+        {
+            double u = components[_jointCh[j].External.Offset];
+            if (!double.IsFinite(u)) continue;
+            int mj = _map[j];
+            _u[mj] = _uPrimed ? _u[mj] + ResidualSmoothing * (u - _u[mj]) : u;
+        }
+        _uPrimed = true;
+    }
+
     /// <summary>
     /// Real-time safe, allocation-free. Fills <see cref="DivergenceRecord.Diagnosis"/> and the evidence fields.
     /// <paramref name="q"/> and <paramref name="residual"/> are in model order (the corrected state and the observer's
     /// residual); <paramref name="velocity"/> and <paramref name="torque"/> (measured) in config order;
     /// <paramref name="components"/> the innovations in layout order.
     /// </summary>
-    public void Diagnose(DivergenceRecord record, ReadOnlySpan<double> q, ReadOnlySpan<double> residual,
-        ReadOnlySpan<double> velocity, ReadOnlySpan<double> torque, ReadOnlySpan<double> components)
+    public void Diagnose(DivergenceRecord record, ReadOnlySpan<double> q, ReadOnlySpan<double> velocity,
+        ReadOnlySpan<double> torque, ReadOnlySpan<double> components)
     {
+        ReadOnlySpan<double> residual = _u;
         record.Diagnosis = default;
         record.EvidenceChannel = -1;
         record.EvidenceValue = record.EvidenceThreshold = 0;
@@ -181,34 +226,75 @@ internal sealed class FaultIsolator
             Better(Ratio(record, ch.External.Channel), ch.External.Channel, ref jointMax, ref jointWorstCh);
         }
 
-        // 1. An IMU alone.
+        _model.JointAxesWorld(q, _axis, _origin, _rot);
+        _model.MassMatrixDiagonal(q, _massDiag);
+
+        // 1. An encoder the physics or the IMUs contradict (the most contradicted joint).
+        int liar = -1;
+        double lie = 1;
+        for (int j = 0; j < _n; j++)
+        {
+            ref readonly var ch = ref _jointCh[j];
+            if (Math.Max(Ratio(record, ch.Position.Channel), Ratio(record, ch.Velocity.Channel)) < EncoderCandidateRatio) continue;
+            double c = Contradiction(record, j, components);
+            if (c > lie) { lie = c; liar = j; }
+        }
+        if (liar >= 0 && Math.Max(kinMax, imuMax) >= 1)
+        {
+            ref readonly var ch = ref _jointCh[liar];
+            int ev = Ratio(record, ch.Position.Channel) >= Ratio(record, ch.Velocity.Channel) ? ch.Position.Channel : ch.Velocity.Channel;
+            Set(record, FaultClass.Sensor, FaultSite.Joint, liar, -1, ev);
+            return;
+        }
+
+        // 2. An IMU diverging more than any joint, with no contact torque on the joints that carry it: the IMU itself.
         if (imuMax >= 1 && imuMax > jointMax)
         {
             int imu = _layout.Channels[imuCh].Index;
-            Set(record, FaultClass.Sensor, FaultSite.Imu, imu, (sbyte)_cc.WorstComponent(imuCh), imuCh);
-            return;
+            int body = _imuBody[imu];
+            // Real motion the IMU sees moves the joints that carry it (their velocity innovations) or pushes on them
+            // (the residual); a sensor fault does neither.
+            double carried = 0, moved = 0;
+            if (body >= 0)
+                for (int i = 0; i < _n; i++)
+                {
+                    if (!_onPath[body * _n + i]) continue;
+                    carried += _wTau[i] * residual[i] * residual[i];
+                    int j = _configOf[i];
+                    moved = Math.Max(moved, Math.Abs(components[_jointCh[j].Velocity.Offset] / _velSigma[j]));
+                }
+            if (!(carried > ResidualSignificance) && !(moved > MovedSigma))
+            {
+                Set(record, FaultClass.Sensor, FaultSite.Imu, imu, (sbyte)_cc.WorstComponent(imuCh), imuCh);
+                return;
+            }
         }
 
-        _model.JointAxesWorld(q, _axis, _origin, _rot);
-
-        // 2. An encoder the physics or the IMUs contradict.
-        if (kinJoint >= 0 && kinMax >= 1 && EncoderContradicted(record, kinJoint, q, components))
+        // 3. The residual: a contact on a link, or one actuator. Before the observer's residual has built up (the first
+        // ticks of a contact), the torque the unpredicted motion needs, M(q)·Δq̇/dt, stands in for it.
+        ReadOnlySpan<double> weight = _wTau;
+        if (!(total > ResidualSignificance))
         {
-            ref readonly var ch = ref _jointCh[kinJoint];
-            int ev = Ratio(record, ch.Position.Channel) >= Ratio(record, ch.Velocity.Channel) ? ch.Position.Channel : ch.Velocity.Channel;
-            Set(record, FaultClass.Sensor, FaultSite.Joint, kinJoint, -1, ev);
-            return;
+            for (int j = 0; j < _n; j++) _dv[_map[j]] = components[_jointCh[j].Velocity.Offset] / _dt;
+            _model.MassTimes(q, _dv, _acc);
+            total = 0;
+            for (int i = 0; i < _n; i++)
+            {
+                double s = _massDiag[i] * _velSigma[_configOf[i]] / _dt;
+                _wAcc[i] = 1 / Math.Max(s * s, 1e-12);
+                total += _wAcc[i] * _acc[i] * _acc[i];
+            }
+            residual = _acc;
+            weight = _wAcc;
         }
-
-        // 3. The residual: a contact on a link, or one actuator.
         if (total > ResidualSignificance)
         {
-            int bestBody = LocateContact(residual, total, out double explained);
+            int bestBody = LocateContact(residual, weight, total, out double explained);
             int single = -1;
             double share = 0;
             for (int i = 0; i < _n; i++)
             {
-                double e = _wTau[i] * residual[i] * residual[i] / total;
+                double e = weight[i] * residual[i] * residual[i] / total;
                 if (e > share) { share = e; single = i; }
             }
             int sj = single >= 0 ? _configOf[single] : -1;
@@ -243,16 +329,19 @@ internal sealed class FaultIsolator
         }
     }
 
-    private bool EncoderContradicted(DivergenceRecord record, int j, ReadOnlySpan<double> q, ReadOnlySpan<double> components)
+    /// <summary>How strongly physics or an IMU contradicts joint <paramref name="j"/>'s encoder: &gt; 1 = contradicted.</summary>
+    private double Contradiction(DivergenceRecord record, int j, ReadOnlySpan<double> components)
     {
         ref readonly var ch = ref _jointCh[j];
         double ep = components[ch.Position.Offset], ev = components[ch.Velocity.Offset];
         int mj = _map[j];
-        _model.MassMatrixDiagonal(q, _massDiag);
         double inertia = Math.Max(_massDiag[mj], 1e-6);
         double bound = AccelerationMargin * _torqueLimit[j] / inertia;
         double implied = Math.Max(Math.Abs(ev) / _dt, 2 * Math.Abs(ep) / (_dt * _dt));
-        if (implied > bound) return true;
+        double worst = implied / bound;
+        // Its own velocity: a real deviation within one tick moves the position by about ½·Δq̇·dt (the drive's velocity
+        // filter can make Δq̇ read low, hence the wide margin); an encoder that jumps or is noisy moves it far more.
+        worst = Math.Max(worst, Math.Abs(ep) / (4 * Math.Abs(ev) * _dt + 2 * _posSigma[j]));
 
         // The IMUs beyond the joint: the angular-rate change the encoders claim, Σ aᵢ·Δq̇ᵢ over the joints between the
         // base and the IMU's body, against the IMU's own innovation (norms: frame-free).
@@ -268,13 +357,16 @@ internal sealed class FaultIsolator
             }
             double c = claimed.Norm;
             if (c < 6 * _gyroSigma[i] || _cc.IsExcluded(_imuCh[i].Rate.Channel)) continue;
-            if (record.Innovation[_imuCh[i].Rate.Channel] < ImuAgreement * c) return true;
+            double seen = record.Innovation[_imuCh[i].Rate.Channel];
+            // Only the joint that claims most of the motion is blamed: its own share of the claim must be large.
+            double own = (_axis[mj] * ev).Norm;
+            if (seen < ImuAgreement * c && own > 0.5 * c) worst = Math.Max(worst, ImuAgreement * c / Math.Max(seen, 1e-12));
         }
-        return false;
+        return worst;
     }
 
     /// <summary>The body whose best point force explains most of the residual; <paramref name="explained"/> = 1 − RSS/TSS.</summary>
-    private int LocateContact(ReadOnlySpan<double> r, double total, out double explained)
+    private int LocateContact(ReadOnlySpan<double> r, ReadOnlySpan<double> weight, double total, out double explained)
     {
         int best = -1;
         double bestCost = double.PositiveInfinity;
@@ -286,7 +378,7 @@ internal sealed class FaultIsolator
             double a00 = 0, a01 = 0, a02 = 0, a11 = 0, a12 = 0, a22 = 0, y0 = 0, y1 = 0, y2 = 0, off = 0;
             for (int i = 0; i < _n; i++)
             {
-                double w = _wTau[i];
+                double w = weight[i];
                 if (!_onPath[b * _n + i])
                 {
                     off += w * r[i] * r[i];
@@ -402,4 +494,9 @@ internal sealed class FaultIsolator
     }
 
     private static double Sq(double x) => x * x;
+
+    /// <summary>σ of the raw innovation: the noise model's σ is of the whitened one, σ/√(1 − ρ²) undoes it.</summary>
+    private static double Raw(NoiseModel noise, int offset) =>
+        noise.Sigma[offset] / Math.Sqrt(Math.Max(1e-6, 1 - Sq(noise.Ar1[offset])));
+
 }
