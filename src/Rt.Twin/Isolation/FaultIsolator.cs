@@ -50,6 +50,9 @@ internal sealed class FaultIsolator
     /// </summary>
     private const double ResidualSmoothing = 0.5;
 
+    /// <summary>The model's relative torque error in the contact fit's weights.</summary>
+    private const double RelativeModelError = 0.2;
+
     /// <summary>A joint velocity innovation this many σ says the IMU's link really moved.</summary>
     private const double MovedSigma = 3.0;
 
@@ -80,6 +83,7 @@ internal sealed class FaultIsolator
     private readonly double[] _massDiag;
     private readonly double[] _u;           // smoothed per-tick external torque, model order
     private readonly double[] _dv, _acc, _wAcc; // Δq̇/dt, M·Δq̇/dt and its weights, model order
+    private readonly double[] _wFit;        // the contact fit's weights, model order
     private bool _uPrimed;
 
     public FaultIsolator(ChannelLayout layout, CrossCheckEvaluator crossCheck, NoiseModel noise, RigidBodyModel model, int[] map,
@@ -160,6 +164,7 @@ internal sealed class FaultIsolator
         _dv = new double[_n];
         _acc = new double[_n];
         _wAcc = new double[_n];
+        _wFit = new double[_n];
 
         void Add(int b, V3 p)
         {
@@ -366,8 +371,19 @@ internal sealed class FaultIsolator
     }
 
     /// <summary>The body whose best point force explains most of the residual; <paramref name="explained"/> = 1 − RSS/TSS.</summary>
-    private int LocateContact(ReadOnlySpan<double> r, ReadOnlySpan<double> weight, double total, out double explained)
+    private int LocateContact(ReadOnlySpan<double> r, ReadOnlySpan<double> nominalWeight, double nominalTotal, out double explained)
     {
+        // The model's error grows with the torque (inertia and friction errors scale with the motion), so a joint whose
+        // noise is small does not dominate the fit once its residual is large: σ_eff² = σ² + (ε·r)².
+        double total = 0;
+        for (int i = 0; i < _n; i++)
+        {
+            double w = nominalWeight[i];
+            _wFit[i] = w > 0 ? 1 / (1 / w + Sq(RelativeModelError * r[i])) : 0;
+            total += _wFit[i] * r[i] * r[i];
+        }
+        _ = nominalTotal;
+        ReadOnlySpan<double> weight = _wFit;
         int best = -1;
         double bestCost = double.PositiveInfinity;
         for (int c = 0; c < _candPoint.Length; c++)
