@@ -50,6 +50,9 @@ internal sealed class FaultIsolator
     /// </summary>
     private const double ResidualSmoothing = 0.5;
 
+    /// <summary>A link farther from the base must fit this much better (cost ratio) to win: it has more joints to fit errors with.</summary>
+    private const double ProximalPreference = 0.7;
+
     /// <summary>The model's relative torque error in the contact fit's weights.</summary>
     private const double RelativeModelError = 0.2;
 
@@ -270,7 +273,14 @@ internal sealed class FaultIsolator
                 }
             if (!(carried > ResidualSignificance) && !(moved > MovedSigma))
             {
-                Set(record, FaultClass.Sensor, FaultSite.Imu, imu, (sbyte)_cc.WorstComponent(imuCh), imuCh);
+                // On a link that moves, an accelerometer step alone is what the first tick of a contact looks like too
+                // (the joints need a few ticks to show the deceleration); the contact is the likelier cause and the
+                // one whose reaction (compliance) is safe for both. A gyro step alone is the gyro's.
+                bool force = _layout.Channels[imuCh].Kind == ChannelKind.ImuSpecificForce;
+                if (body >= 0 && force)
+                    Set(record, FaultClass.Collision, FaultSite.Link, _configOf[body], -1, imuCh);
+                else
+                    Set(record, FaultClass.Sensor, FaultSite.Imu, imu, (sbyte)_cc.WorstComponent(imuCh), imuCh);
                 return;
             }
         }
@@ -419,7 +429,7 @@ internal sealed class FaultIsolator
             double onPath = total - off;
             double cost = Math.Max(0, onPath - (f0 * y0 + f1 * y1 + f2 * y2)) + off;
             // Prefer the link nearer the base when a farther one fits hardly better (it has more joints to fit noise with).
-            if (cost < bestCost * 0.9 || (best >= 0 && cost < bestCost && Depth(b) <= Depth(best)))
+            if (cost < bestCost * ProximalPreference || (best >= 0 && cost < bestCost && Depth(b) <= Depth(best)))
             {
                 bestCost = cost;
                 best = b;
