@@ -139,7 +139,11 @@ public sealed record Scenario
 public enum Verdict { Pass, Fail, Skipped, Error }
 
 /// <summary>One safety state change seen in the run.</summary>
-public sealed record StateChange(long Tick, double TimeS, SafetyState From, SafetyState To, string Trigger, string Channel, double Value, double Threshold);
+public sealed record StateChange(long Tick, double TimeS, SafetyState From, SafetyState To, string Trigger, string Channel, double Value, double Threshold)
+{
+    /// <summary>The isolated cause (issue 13), e.g. "collision at l_shin (cusum)"; empty when the event was not isolated.</summary>
+    public string Cause { get; init; } = "";
+}
 
 /// <summary>One injection as it was applied.</summary>
 public sealed record AppliedInjection(InjectionKind Kind, string? Target, long Tick, double TimeS, long? EndTick);
@@ -196,6 +200,15 @@ public sealed record ScenarioResult
     public ScenarioSeries? Series { get; init; }
     /// <summary>Randomised plant/sensor values actually drawn (name → value), for the report.</summary>
     public IReadOnlyDictionary<string, double> Drawn { get; init; } = new Dictionary<string, double>();
+    /// <summary>Isolation (issue 13): the trip's isolated class and location, by name (null without a trip or isolation).</summary>
+    public string? IsolatedClass { get; init; }
+    public string? IsolatedLocation { get; init; }
+    /// <summary>The first injection's class and location (null without an injection that is a robot fault).</summary>
+    public string? TruthClass { get; init; }
+    public string? TruthLocation { get; init; }
+    /// <summary>Whether the isolated class / location is the injected one (null when there is no truth or no trip).</summary>
+    public bool? ClassRight { get; init; }
+    public bool? LocationRight { get; init; }
     /// <summary>What the scenario expected (copied from <see cref="Scenario.Expect"/>); the sweep statistics tell nominal runs from fault runs by it. Null = unknown (a run with no injection then counts as nominal).</summary>
     public Expectation? Expect { get; init; }
 }
@@ -211,4 +224,9 @@ public sealed record CampaignResult
     public int Passed => Scenarios.Count(s => s.Verdict == Verdict.Pass);
     public int Failed => Scenarios.Count(s => s.Verdict is Verdict.Fail or Verdict.Error);
     public int Skipped => Scenarios.Count(s => s.Verdict == Verdict.Skipped);
+    /// <summary>Runs whose trip could be scored against an injected truth (issue 13).</summary>
+    public int IsolationScored => Scenarios.Count(s => s.ClassRight is not null);
+    /// <summary>Fraction of scored runs isolated to the right class / location (null when none was scored).</summary>
+    public double? ClassAccuracy => IsolationScored == 0 ? null : Scenarios.Count(s => s.ClassRight == true) / (double)IsolationScored;
+    public double? LocationAccuracy => IsolationScored == 0 ? null : Scenarios.Count(s => s.LocationRight == true) / (double)IsolationScored;
 }

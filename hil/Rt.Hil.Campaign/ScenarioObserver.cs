@@ -325,7 +325,7 @@ public sealed class ScenarioObserver
             bool isTrip = IsTripEvent(e);
             bool isWarning = e.Reaction == StopCategory.Warning;
             if (e.From != e.To || isWarning || isTrip)
-                timeline.Add(new StateChange(e.Tick, e.Tick * _periodS, e.From, e.To, TriggerName(e.Trigger), ChannelName(e.Trigger, e.Channel), e.Value, e.Threshold));
+                timeline.Add(new StateChange(e.Tick, e.Tick * _periodS, e.From, e.To, TriggerName(e.Trigger), ChannelName(e.Trigger, e.Channel), e.Value, e.Threshold) { Cause = CauseText(e.Diagnosis) });
             if (isWarning)
             {
                 warnings++;
@@ -392,6 +392,12 @@ public sealed class ScenarioObserver
         };
         var (verdict, reason) = ScenarioVerdicts.Judge(facts);
 
+        // Isolation against the injected truth: scored for a trip at or after the first injection.
+        var truth = _scenario.Injections.Count > 0 ? IsolationScore.Truth(_scenario.Injections[0], _session.Config) : null;
+        (string Class, string Location)? isolated = trip is { } t3 && t3.Diagnosis.Class != FaultClass.Unknown
+            ? IsolationScore.Isolated(t3.Diagnosis, _session.Config) : null;
+        bool scored = truth is not null && injected && tripTick is long t4 && t4 >= firstInjectionTick;
+
         return new ScenarioResult
         {
             Name = _scenario.Name,
@@ -421,7 +427,21 @@ public sealed class ScenarioObserver
             MaxDivergence = maxima,
             Series = BuildSeries(),
             Drawn = drawn,
+            IsolatedClass = isolated?.Class,
+            IsolatedLocation = isolated?.Location,
+            TruthClass = truth?.Class,
+            TruthLocation = truth?.Location,
+            ClassRight = scored ? isolated?.Class == truth!.Value.Class : null,
+            LocationRight = scored ? isolated is { } iso && IsolationScore.SameLocation(iso.Location, truth!.Value.Location, _scenario.Injections[0]) : null,
         };
+    }
+
+    private string CauseText(FaultDiagnosis d)
+    {
+        if (d.Class == FaultClass.Unknown) return "";
+        var (cls, location) = IsolationScore.Isolated(d, _session.Config);
+        string test = d.Test switch { DetectionTest.Cusum => "cusum", DetectionTest.Gate => "gate", DetectionTest.MeanShift => "mean shift", DetectionTest.Limit => "limit", DetectionTest.Report => "reported", _ => "" };
+        return location.Length == 0 ? $"{cls} ({test})" : $"{cls} at {location} ({test})";
     }
 
     private StopCategory StateCategory() => _lastState switch

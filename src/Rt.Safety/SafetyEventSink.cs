@@ -4,8 +4,11 @@ using Rt.Core.Tick;
 
 namespace Rt.Safety;
 
-/// <summary>What caused a trip or a failed stop: the code logged, the channel, and the numbers that show it.</summary>
-internal readonly record struct SafetyCause(FaultCode Code, short Channel, double Value, double Threshold);
+/// <summary>
+/// What caused a trip or a failed stop: the code logged, the evidence (channel and the numbers that show it) and the
+/// isolated cause (<see cref="FaultDiagnosis"/>: class, location, test; default = not isolated).
+/// </summary>
+internal readonly record struct SafetyCause(FaultCode Code, short Channel, double Value, double Threshold, FaultDiagnosis Diagnosis = default);
 
 /// <summary>This tick's strongest newly confirmed trip (<see cref="StopCategory.None"/> = none).</summary>
 internal readonly record struct Trip(StopCategory Reaction, SafetyCause Cause);
@@ -34,13 +37,14 @@ internal sealed class SafetyEventSink(SpscRing<SafetyEvent> ring)
         LostThisTick = false;
     }
 
-    public void Emit(SafetyState from, SafetyState to, FaultCode trigger, short channel, StopCategory reaction, double value, double threshold)
+    public void Emit(SafetyState from, SafetyState to, FaultCode trigger, short channel, StopCategory reaction, double value, double threshold,
+        FaultDiagnosis diagnosis = default)
     {
-        if (ring.TryPush(new SafetyEvent(++_id, _tick, _timeNs, from, to, trigger, channel, reaction, value, threshold))) return;
+        if (ring.TryPush(new SafetyEvent(++_id, _tick, _timeNs, from, to, trigger, channel, reaction, value, threshold, diagnosis))) return;
         Volatile.Write(ref _lost, _lost + 1);
         LostThisTick = true;
     }
 
     public void Emit(SafetyState from, SafetyState to, StopCategory reaction, in SafetyCause c) =>
-        Emit(from, to, c.Code, c.Channel, reaction, c.Value, c.Threshold);
+        Emit(from, to, c.Code, c.Channel, reaction, c.Value, c.Threshold, c.Diagnosis);
 }

@@ -15,6 +15,9 @@ public readonly record struct SafetyLogSession(string PolicyDigest, long WallUni
 /// <c>"RTSL" | u16 payload length | payload | u32 CRC-32 over (length, payload)</c>, little-endian.
 /// Payload v1 (56 bytes): u8 version, i64 id, i64 tick, i64 time_ns (injected clock), i64 wall_unix_ns, u8 from,
 /// u8 to, u16 trigger (FaultCode), i16 channel, u8 reaction (StopCategory), f64 value, f64 threshold.
+/// Payload v3 (62 bytes), every event record written now: v1's fields, then the isolated cause (issue 13):
+/// u8 class (FaultClass), u8 site (FaultSite), i16 location, i8 axis, u8 test (DetectionTest). v1 records still read
+/// (their diagnosis is "not isolated").
 /// Payload v2 (41 bytes), the first record of every session: u8 version (2), i64 wall_unix_ns, 32 bytes SHA-256 of
 /// the effective safety policy (<see cref="SafetyPolicy.Digest"/>).
 /// A record torn by a crash fails its length or CRC check; the reader skips it and resynchronises on the next magic.
@@ -23,8 +26,10 @@ public readonly record struct SafetyLogSession(string PolicyDigest, long WallUni
 public static class SafetyLogFormat
 {
     public const uint Magic = 0x4C535452; // "RTSL" little-endian
-    public const byte Version = 1;
-    public const int PayloadLength = 56;
+    public const byte Version = 3;
+    public const int PayloadLength = 62;
+    public const byte Version1 = 1;
+    public const int Version1PayloadLength = 56;
     public const int RecordLength = 4 + 2 + PayloadLength + 4;
     public const byte SessionVersion = 2;
     public const int SessionPayloadLength = 1 + 8 + 32;
@@ -65,13 +70,27 @@ public static class SafetyLogFormat
         p[39] = (byte)e.Reaction;
         BinaryPrimitives.WriteDoubleLittleEndian(p[40..], e.Value);
         BinaryPrimitives.WriteDoubleLittleEndian(p[48..], e.Threshold);
+        var d = e.Diagnosis;
+        p[56] = (byte)d.Class;
+        p[57] = (byte)d.Site;
+        BinaryPrimitives.WriteInt16LittleEndian(p[58..], d.Location);
+        p[60] = (byte)d.Axis;
+        p[61] = (byte)d.Test;
         uint crc = Crc32.Compute(dst.Slice(4, 2 + PayloadLength));
         BinaryPrimitives.WriteUInt32LittleEndian(dst[(6 + PayloadLength)..], crc);
         return RecordLength;
     }
 
+    /// <summary>Whether a payload with this version byte and length is an event record this reader understands.</summary>
+    internal static bool IsEvent(byte version, int length) =>
+        (version == Version && length >= PayloadLength) || (version == Version1 && length >= Version1PayloadLength);
+
     internal static SafetyLogRecord Decode(ReadOnlySpan<byte> payload, long offset)
     {
+        var diagnosis = payload[0] == Version
+            ? new FaultDiagnosis((FaultClass)payload[56], (FaultSite)payload[57], BinaryPrimitives.ReadInt16LittleEndian(payload[58..]),
+                (sbyte)payload[60], (DetectionTest)payload[61])
+            : default;
         var e = new SafetyEvent(
             BinaryPrimitives.ReadInt64LittleEndian(payload[1..]),
             BinaryPrimitives.ReadInt64LittleEndian(payload[9..]),
@@ -82,7 +101,8 @@ public static class SafetyLogFormat
             BinaryPrimitives.ReadInt16LittleEndian(payload[37..]),
             (StopCategory)payload[39],
             BinaryPrimitives.ReadDoubleLittleEndian(payload[40..]),
-            BinaryPrimitives.ReadDoubleLittleEndian(payload[48..]));
+            BinaryPrimitives.ReadDoubleLittleEndian(payload[48..]),
+            diagnosis);
         return new SafetyLogRecord(e, BinaryPrimitives.ReadInt64LittleEndian(payload[25..]), offset);
     }
 }

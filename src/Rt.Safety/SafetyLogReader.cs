@@ -58,7 +58,7 @@ public static class SafetyLogReader
                     pos += total;
                     continue;
                 }
-                else if (rest[6] != SafetyLogFormat.Version || len < SafetyLogFormat.PayloadLength)
+                else if (!SafetyLogFormat.IsEvent(rest[6], len))
                     problem = $"unknown record version {rest[6]}";
                 else
                 {

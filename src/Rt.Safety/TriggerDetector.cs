@@ -45,6 +45,9 @@ internal sealed class TriggerDetector
 
     private SafetyState _state;
 
+    // This tick's isolation of the twin's divergence (issue 13), copied from the record.
+    private FaultDiagnosis _twinDiagnosis;
+
     public TriggerDetector(SupervisorLimits limits, SafetyEventSink events, IDigitalInput? estopInput)
     {
         _l = limits;
@@ -96,13 +99,22 @@ internal sealed class TriggerDetector
         bool powered = SafetyTransitions.Powered(state);
         var d = s.Divergence;
         bool twin = powered && d.Valid;
+        // The twin isolated the divergence: every over-threshold channel reports the cause's evidence (its worst channel,
+        // the statistic of the test that fired and that test's threshold), not its own CUSUM.
+        bool isolated = twin && d.Diagnosis.Class != FaultClass.Unknown && d.EvidenceChannel >= 0;
+        _twinDiagnosis = d.Valid ? d.Diagnosis : default;
 
-        // Twin divergence per channel (the twin's CUSUM already decided OverThreshold).
+        // Twin divergence per channel (the twin's CUSUM and χ² gate already decided OverThreshold).
         var hitTwin = _listHit[(int)SafetyTrigger.TwinDivergence];
         for (int c = 0; c < _count[(int)SafetyTrigger.TwinDivergence].Length; c++)
         {
             bool over = twin && c < d.OverThreshold.Length && d.OverThreshold[c];
             bool cond = over || hitTwin[c];
+            if (over && isolated)
+            {
+                Check(SafetyTrigger.TwinDivergence, c, cond, d.EvidenceValue, d.EvidenceThreshold, (short)d.EvidenceChannel);
+                continue;
+            }
             double value = over ? d.Detector[c] : _listValue[(int)SafetyTrigger.TwinDivergence][c];
             double thr = over ? d.Threshold[c] : 0;
             Check(SafetyTrigger.TwinDivergence, c, cond && (powered || hitTwin[c]), value, thr);
@@ -151,6 +163,57 @@ internal sealed class TriggerDetector
 
         bool estop = (_estopInput?.Read() ?? false) || _listHit[(int)SafetyTrigger.EStop][0];
         Check(SafetyTrigger.EStop, 0, estop, estop ? 1 : 0, 0);
+
+        // A drive that dropped out, or a twin that saw stale motion, because its slave left OP or the link went down:
+        // the cause is the bus.
+        if (Trip.Reaction != StopCategory.None && !IsBus(Trip.Cause.Code))
+        {
+            if (_active[(int)SafetyTrigger.BusSlaveLeftOp]) BlameBus(SafetyTrigger.BusSlaveLeftOp);
+            else if (_active[(int)SafetyTrigger.BusLinkDown]) BlameBus(SafetyTrigger.BusLinkDown);
+        }
+    }
+
+    private static bool IsBus(FaultCode code) => code is FaultCode.BusSlaveLeftOp or FaultCode.BusLinkDown or FaultCode.BusFrameLost;
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void BlameBus(SafetyTrigger bus)
+    {
+        var c = Trip.Cause;
+        Trip = new Trip(Trip.Reaction, c with { Diagnosis = DiagnosisFor(bus, _activeChannel[(int)bus]) });
+    }
+
+    /// <summary>The isolated cause of a confirmed trigger (issue 13). Confirmation path only.</summary>
+    private FaultDiagnosis DiagnosisFor(SafetyTrigger t, short channel)
+    {
+        var twin = _twinDiagnosis;
+        switch (t)
+        {
+            case SafetyTrigger.TwinDivergence:
+                return twin;
+            case SafetyTrigger.Collision:
+                // The residual's isolation names the link (or the joint's actuator); the test is the torque bound.
+                return twin.Class is FaultClass.Collision or FaultClass.Actuator
+                    ? twin with { Test = DetectionTest.Limit }
+                    : new FaultDiagnosis(FaultClass.Collision, FaultSite.Link, channel, -1, DetectionTest.Limit);
+            case SafetyTrigger.PositionLimit: case SafetyTrigger.VelocityLimit: case SafetyTrigger.TorqueLimit: case SafetyTrigger.FollowingError:
+                return new FaultDiagnosis(FaultClass.Limit, FaultSite.Joint, channel, -1, DetectionTest.Limit);
+            case SafetyTrigger.DriveFault:
+                return new FaultDiagnosis(FaultClass.Actuator, FaultSite.Joint, channel, -1, DetectionTest.Report);
+            case SafetyTrigger.ImuFault:
+                return new FaultDiagnosis(FaultClass.Sensor, FaultSite.Imu, channel, -1, DetectionTest.Report);
+            case SafetyTrigger.BusSlaveLeftOp:
+                return new FaultDiagnosis(FaultClass.Bus, FaultSite.Slave, channel, -1, DetectionTest.Report);
+            case SafetyTrigger.BusFrameLoss: case SafetyTrigger.BusLinkDown:
+                return new FaultDiagnosis(FaultClass.Bus, FaultSite.None, -1, -1, DetectionTest.Report);
+            case SafetyTrigger.LoopOverrun:
+                return new FaultDiagnosis(FaultClass.Timing, FaultSite.None, -1, -1, DetectionTest.Report);
+            case SafetyTrigger.EStop:
+                return new FaultDiagnosis(FaultClass.Operator, FaultSite.None, -1, -1, DetectionTest.Report);
+            case SafetyTrigger.TelemetryLoss:
+                return new FaultDiagnosis(FaultClass.System, FaultSite.None, -1, -1, DetectionTest.Report);
+            default:
+                return default;
+        }
     }
 
     private void CollectFaults(TickState state)
@@ -230,7 +293,7 @@ internal sealed class TriggerDetector
     [MethodImpl(MethodImplOptions.NoInlining)] // keeps the struct locals out of the hot Check
     private void Confirm(SafetyTrigger t, short reportChannel, double value, double threshold)
     {
-        var cause = new SafetyCause(SafetyTriggers.Code(t), reportChannel, value, threshold);
+        var cause = new SafetyCause(SafetyTriggers.Code(t), reportChannel, value, threshold, DiagnosisFor(t, reportChannel));
         var reaction = _l.Reaction[(int)t];
         if (reaction == StopCategory.Warning) _events.Emit(_state, _state, StopCategory.Warning, cause);
         else if (SafetyTriggers.Severity(reaction) > SafetyTriggers.Severity(Trip.Reaction)) Trip = new Trip(reaction, cause);

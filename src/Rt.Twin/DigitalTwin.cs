@@ -5,6 +5,7 @@ using Rt.Core.Faults;
 using Rt.Core.Tick;
 using Rt.Twin.CrossCheck;
 using Rt.Twin.Dynamics;
+using Rt.Twin.Isolation;
 using Rt.Twin.Models;
 
 namespace Rt.Twin;
@@ -41,6 +42,7 @@ public sealed class DigitalTwin : ITwinStage
     private readonly ImuModel _imu;
     private readonly MomentumObserver _observer;
     private readonly CrossCheckEvaluator _crossCheck;
+    private readonly FaultIsolator _isolator;
     private readonly double _lp, _lv, _kd;
     private readonly bool _torqueTickMean, _imuTickMean;
     private readonly bool _requireOperational;
@@ -128,6 +130,7 @@ public sealed class DigitalTwin : ITwinStage
         _imuTickMean = options.ImuSampling == ImuSampling.TickMean;
         _observerPole = Math.Exp(-config.Twin.ObserverGain * PeriodS);
 
+        _isolator = new FaultIsolator(layout, _crossCheck, noise, _model, _map, _imu, config.Joints, PeriodS, _observerPole);
         _jointCh = JointChannels.For(layout, _crossCheck);
         _imuCh = ImuChannels.For(layout, _crossCheck);
         _components = new double[_crossCheck.ComponentCount];
@@ -188,6 +191,7 @@ public sealed class DigitalTwin : ITwinStage
         _servo.Reset();
         _observer.Reset();
         _crossCheck.Reset();
+        _isolator.Reset();
         for (int j = 0; j < _n; j++) _gate[j].Warmup = _warmupTicks;
         Array.Clear(_components);
         Array.Clear(_est.Residual);
@@ -218,6 +222,7 @@ public sealed class DigitalTwin : ITwinStage
             _restartAfterGap = false;
             _hasPrediction = false;
             _observer.Reset();
+            _isolator.Reset();
             Array.Clear(_est.Residual);
         }
         ReadMeasurements(state);
@@ -301,6 +306,17 @@ public sealed class DigitalTwin : ITwinStage
         // (d) cross-check (nothing to compare on the first tick after a start or a gap: the detectors wait).
         if (compare) _crossCheck.Evaluate(_components, record, state.Faults, state.Tick);
         record.Valid = compare;
+        // Isolation (issue 13): only when something diverges; m.Q still holds the corrected state here.
+        if (compare)
+        {
+            _isolator.Observe(_components);
+            _isolator.Diagnose(record, m.Q, est.Qd, state.Torque, _components);
+        }
+        else
+        {
+            record.Diagnosis = default;
+            record.EvidenceChannel = -1;
+        }
 
         // (e) prediction for the next tick.
         _servo.Predict(est.Q, est.Qd, state.TargetPosition, state.TargetVelocity, est.PredQ, est.PredQd, est.PredQdd, est.Deficit);

@@ -15,7 +15,7 @@ namespace Rt.Twin.Tests;
 /// drives it: measurement of tick k → twin Step → controller writes the targets the drives apply from tick k+1.
 /// The config's joint order is shuffled so the config↔model permutation is exercised.
 /// </summary>
-public class DigitalTwinTests(ITestOutputHelper output)
+public partial class DigitalTwinTests(ITestOutputHelper output)
 {
     /// <summary>The synthetic robot: servo model + RNEA + friction − τ_ext for the torque, IMU model for the IMUs.</summary>
     private sealed class SyntheticRobot

@@ -37,10 +37,10 @@ public static class CampaignReports
             rows.Add([
                 s.Name, Verdict(s.Verdict), ReportFormat.Ms(s.DetectionLatencyMs), ReportFormat.Ms(s.StopCommandLatencyMs),
                 ReportFormat.Ms(s.StopTimeMs), ReportFormat.Mrad(s.StopDistanceRad), s.FalseTrips.ToString(Inv),
-                ReportFormat.Ratio(ReportFormat.MaxRatio(s)), ReportFormat.Seed(s.Seed), OneLine(s.Reason),
+                ReportFormat.Ratio(ReportFormat.MaxRatio(s)), Isolated(s), Truth(s), ReportFormat.Seed(s.Seed), OneLine(s.Reason),
             ]);
-        string[] head = ["scenario", "verdict", "detection", "stop cmd", "stop time", "stop dist", "false trips", "max ratio", "seed", "reason"];
-        bool[] right = [false, false, true, true, true, true, true, true, true, false];
+        string[] head = ["scenario", "verdict", "detection", "stop cmd", "stop time", "stop dist", "false trips", "max ratio", "isolated", "injected", "seed", "reason"];
+        bool[] right = [false, false, true, true, true, true, true, true, false, false, true, false];
         var width = new int[head.Length];
         for (int c = 0; c < head.Length; c++)
         {
@@ -59,12 +59,25 @@ public static class CampaignReports
         output.WriteLine();
         output.WriteLine(string.Create(Inv,
             $"{result.Passed} passed, {result.Failed} failed, {result.Skipped} skipped of {result.Scenarios.Count}  ({result.Mode}, {result.Host}, wall {ReportFormat.Wall(result.WallS)})"));
+        if (result.IsolationScored > 0)
+            output.WriteLine(string.Create(Inv,
+                $"isolation: class right {result.Scenarios.Count(s => s.ClassRight == true)}/{result.IsolationScored} ({result.ClassAccuracy:P0}), location right {result.Scenarios.Count(s => s.LocationRight == true)}/{result.IsolationScored} ({result.LocationAccuracy:P0})"));
         if (sweep != null)
         {
             output.WriteLine();
             foreach (var line in SweepStatistics.Figures(sweep)) output.WriteLine(line);
         }
     }
+
+    /// <summary>"collision l_shin", marked ✗ where the class or the location is not the injected one.</summary>
+    private static string Isolated(ScenarioResult s)
+    {
+        if (s.IsolatedClass is null) return "-";
+        string mark = s.ClassRight is null ? "" : s.ClassRight == true && s.LocationRight == true ? "" : " ✗";
+        return $"{s.IsolatedClass} {s.IsolatedLocation}{mark}";
+    }
+
+    private static string Truth(ScenarioResult s) => s.TruthClass is null ? "-" : $"{s.TruthClass} {s.TruthLocation}";
 
     private static string Line(string[] cells, int[] width, bool[] right, string? verdictColour)
     {

@@ -108,6 +108,15 @@ public sealed class DivergenceRecord
     /// <summary>Number of channels over threshold this tick.</summary>
     public int OverCount;
 
+    /// <summary>
+    /// The twin's isolation of this tick's divergence (issue 13): class, location and the test that fired; not isolated
+    /// (default) when nothing diverges. <see cref="EvidenceChannel"/>, <see cref="EvidenceValue"/> and
+    /// <see cref="EvidenceThreshold"/> are the statistic that shows it (the CUSUM or the χ² gate value, whichever fired).
+    /// </summary>
+    public Rt.Core.Tick.FaultDiagnosis Diagnosis;
+    public int EvidenceChannel = -1;
+    public double EvidenceValue, EvidenceThreshold;
+
     public void Clear()
     {
         Valid = false;
@@ -119,5 +128,8 @@ public sealed class DivergenceRecord
         WorstChannel = -1;
         WorstRatio = 0;
         OverCount = 0;
+        Diagnosis = default;
+        EvidenceChannel = -1;
+        EvidenceValue = EvidenceThreshold = 0;
     }
 }

@@ -38,7 +38,11 @@ public enum DrivePowerRequest : byte
     QuickStop = 2,
 }
 
-/// <summary>A safety event: a state change and its cause. Unmanaged so it leaves the tick through a ring.</summary>
+/// <summary>
+/// A safety event: a state change and its cause. Unmanaged so it leaves the tick through a ring. <see cref="Channel"/>,
+/// <see cref="Value"/> and <see cref="Threshold"/> are the evidence (worst channel, its statistic, its threshold);
+/// <see cref="Diagnosis"/> is the isolated cause (class, location, test).
+/// </summary>
 public readonly record struct SafetyEvent(
     long Id,
     long Tick,
@@ -49,4 +53,5 @@ public readonly record struct SafetyEvent(
     short Channel,
     StopCategory Reaction,
     double Value,
-    double Threshold);
+    double Threshold,
+    FaultDiagnosis Diagnosis = default);

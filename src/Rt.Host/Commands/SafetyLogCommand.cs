@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Rt.Core.Tick;
 using Rt.Session;
 using Rt.Safety;
 
@@ -22,7 +23,9 @@ internal static partial class ExtraCommands
                 var e = rec.Event;
                 var wall = DateTimeOffset.FromUnixTimeMilliseconds(rec.WallUnixNs / 1_000_000).ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture);
                 Console.WriteLine($"#{e.Id} {wall} tick {e.Tick}: {e.From} → {e.To}; trigger {e.Trigger} (0x{(ushort)e.Trigger:X4}) channel {e.Channel}; " +
-                                  $"reaction {e.Reaction}; value {e.Value.ToString("G6", CultureInfo.InvariantCulture)} (threshold {e.Threshold.ToString("G6", CultureInfo.InvariantCulture)})");
+                                  $"reaction {e.Reaction}; value {e.Value.ToString("G6", CultureInfo.InvariantCulture)} (threshold {e.Threshold.ToString("G6", CultureInfo.InvariantCulture)})" +
+                                  (e.Diagnosis.Class == FaultClass.Unknown ? "" :
+                                      $"; cause {e.Diagnosis.Class} at {e.Diagnosis.Site} {e.Diagnosis.Location}{(e.Diagnosis.Axis >= 0 ? $" axis {"xyz"[e.Diagnosis.Axis]}" : "")} ({e.Diagnosis.Test})"));
             }
             foreach (var d in contents.Damage) Console.WriteLine($"damaged: offset {d.Offset}, {d.Length} bytes: {d.Reason}");
             if (contents.TornTail) Console.WriteLine("the last record is torn (the writer stopped mid-record); everything before it is intact");

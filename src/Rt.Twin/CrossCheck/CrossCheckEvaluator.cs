@@ -267,6 +267,28 @@ public sealed class CrossCheckEvaluator
     /// <summary>Real-time safe. The channel's χ² gate on the NIS.</summary>
     public double GateThreshold(int channel) => _gate[channel];
 
+    /// <summary>
+    /// Real-time safe. The component (0-based, e.g. the IMU axis) that carries the channel's alarm: the largest one-sided
+    /// CUSUM, or the largest whitened sample when every CUSUM is 0 (a gate alarm).
+    /// </summary>
+    public int WorstComponent(int channel)
+    {
+        int o = _offset[channel], best = 0;
+        double m = 0;
+        for (int i = 0; i < _dof[channel]; i++)
+        {
+            double v = Math.Max(_cusumUp[o + i], _cusumDown[o + i]);
+            if (v > m) { m = v; best = i; }
+        }
+        if (m > 0) return best;
+        for (int i = 0; i < _dof[channel]; i++)
+        {
+            double v = Math.Abs(_white[o + i]);
+            if (v > m) { m = v; best = i; }
+        }
+        return best;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private double Max(int c)
     {

@@ -362,6 +362,25 @@ public sealed class RigidBodyModel
         }
     }
 
+    /// <summary>
+    /// Every joint's axis (unit) and origin in the base (world) frame at <paramref name="q"/>, and every body's
+    /// rotation (body→world), for contact isolation. Real-time safe.
+    /// </summary>
+    internal void JointAxesWorld(ReadOnlySpan<double> q, Span<V3> axes, Span<V3> origins, Span<M3> rotations)
+    {
+        UpdateTransforms(q);
+        UpdateWorldPoses();
+        for (int i = 0; i < _n; i++)
+        {
+            axes[i] = _worldR[i].Mul(_axis[i]);
+            origins[i] = _worldP[i];
+            rotations[i] = _worldR[i];
+        }
+    }
+
+    /// <summary>Each joint's origin in its parent body's frame (model order).</summary>
+    internal ReadOnlySpan<V3> TreeOrigins => _treeP;
+
     private void UpdateWorldPoses()
     {
         for (int i = 0; i < _n; i++)

@@ -34,6 +34,9 @@ public sealed class ImuModel
     /// <param name="imus">IMU mounts from the config, in the config's IMU order.</param>
     /// <param name="biasGain">Per-tick bias correction gain β (0 disables bias estimation).</param>
     /// <param name="source">Config file for error messages.</param>
+    /// <summary>The model body an IMU is mounted on (−1 = the fixed base). Real-time safe.</summary>
+    internal int BodyOf(int imu) => _body[imu];
+
     public ImuModel(RigidBodyModel model, IReadOnlyList<ImuConfig> imus, double biasGain = 1e-4, string source = "config")
     {
         ArgumentNullException.ThrowIfNull(model);

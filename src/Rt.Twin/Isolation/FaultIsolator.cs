@@ -1,0 +1,528 @@
+using Rt.Core.Config;
+using Rt.Core.Divergence;
+using Rt.Core.Tick;
+using Rt.Twin.CrossCheck;
+using Rt.Twin.Dynamics;
+using Rt.Twin.Models;
+
+namespace Rt.Twin.Isolation;
+
+/// <summary>
+/// Names the cause of a divergence (issue 13), not the first channel over threshold in layout order. Runs in the
+/// twin's tick after the cross-check, only when something diverges (a channel over threshold, or an external-torque
+/// residual clearly above its noise); allocation-free. The order of the questions:
+/// <list type="number">
+/// <item>An IMU diverges and no joint channel does as much: the IMU (sensor), its worst axis.</item>
+/// <item>The joint whose position/velocity innovation is largest: is that innovation physically possible? A real
+/// deviation within one tick needs an acceleration the joint's peak torque can give (an encoder jump or freeze needs
+/// far more), and it turns the links beyond the joint, so the IMU downstream sees the angular rate change
+/// Σ aᵢ·Δq̇ᵢ. An innovation the physics or the IMU contradicts is the encoder's own: sensor at that joint.</item>
+/// <item>Otherwise the momentum observer's residual r is physical. A contact explains it as J_pᵀ f: a point force f at
+/// a point on a link, acting on the joints between the base and that link only. For every candidate point (origin,
+/// centre of mass, midpoint and end of each link) the force is fitted by weighted least squares (3×3 normal
+/// equations) and the best fit names the link. A residual on one joint that no contact explains (a joint deep in the
+/// chain alone), or one that cancels a share of the joint's own torque (the drive delivers less than it reports), is
+/// the actuator's: torque loss or friction at that joint.</item>
+/// </list>
+/// Evidence: the location's channel with the largest ratio, and which test it fired (CUSUM or χ² gate) with that
+/// test's statistic and threshold. Not real-time safe to construct; <see cref="Diagnose"/> is.
+/// </summary>
+internal sealed class FaultIsolator
+{
+    /// <summary>Residual significance (weighted sum of squares, σ² units) above which a residual is looked at without an alarm.</summary>
+    private const double ResidualSignificance = 25;
+
+    /// <summary>A contact fit must explain this share of the residual's weighted energy to name a link.</summary>
+    private const double ContactExplains = 0.85;
+
+    /// <summary>One joint carries at least this share of the residual: a single-joint pattern.</summary>
+    private const double SingleJointShare = 0.8;
+
+    /// <summary>The physical acceleration bound is peak torque × this over the joint's inertia (margin for contact forces).</summary>
+    private const double AccelerationMargin = 10;
+
+    /// <summary>The IMU sees less than this share of the angular-rate change the encoders claim: the encoders lie.</summary>
+    private const double ImuAgreement = 0.15;
+
+    /// <summary>
+    /// Smoothing of the observer's per-tick external-torque input u (the external-torque channels' innovation): a
+    /// two-tick average sees a contact the tick after it starts (the observer's own residual takes ~1/K = 5 ms).
+    /// </summary>
+    private const double ResidualSmoothing = 0.5;
+
+    /// <summary>A link farther from the base must fit this much better (cost ratio) to win: it has more joints to fit errors with.</summary>
+    private const double ProximalPreference = 0.7;
+
+    /// <summary>The model's relative torque error in the contact fit's weights.</summary>
+    private const double RelativeModelError = 0.2;
+
+    /// <summary>A joint velocity innovation this many σ says the IMU's link really moved.</summary>
+    private const double MovedSigma = 3.0;
+
+    /// <summary>Joints with a position/velocity ratio at least this are checked for an encoder contradiction.</summary>
+    private const double EncoderCandidateRatio = 0.3;
+
+    private readonly int _n, _nImu;
+    private readonly double _dt;
+    private readonly ChannelLayout _layout;
+    private readonly CrossCheckEvaluator _cc;
+    private readonly RigidBodyModel _model;
+    private readonly int[] _map;            // config → model
+    private readonly int[] _configOf;       // model → config
+    private readonly JointChannels[] _jointCh;
+    private readonly ImuChannels[] _imuCh;
+    private readonly int[] _imuBody;        // model body per IMU (−1 = base)
+    private readonly double[] _wTau;        // per model joint: 1/σ² of the observer residual
+    private readonly double[] _gyroSigma;   // per IMU: σ of the angular-rate innovation norm (rad/s)
+    private readonly double[] _posSigma, _velSigma; // per config joint: σ of the raw position / velocity innovation
+    private readonly double[] _torqueLimit; // per config joint, N·m
+    private readonly bool[] _onPath;        // [b·n + i]: model joint i lies between the base and body b
+    private readonly int[] _candBody;
+    private readonly V3[] _candPoint;       // body frame
+
+    // Workspace.
+    private readonly V3[] _axis, _origin;
+    private readonly M3[] _rot;
+    private readonly double[] _massDiag;
+    private readonly double[] _u;           // smoothed per-tick external torque, model order
+    private readonly double[] _dv, _acc, _wAcc; // Δq̇/dt, M·Δq̇/dt and its weights, model order
+    private readonly double[] _wFit;        // the contact fit's weights, model order
+    private bool _uPrimed;
+
+    public FaultIsolator(ChannelLayout layout, CrossCheckEvaluator crossCheck, NoiseModel noise, RigidBodyModel model, int[] map,
+        ImuModel imu, IReadOnlyList<JointDriveConfig> joints, double periodS, double observerPole)
+    {
+        _layout = layout;
+        _cc = crossCheck;
+        _model = model;
+        _map = map;
+        _n = layout.JointCount;
+        _nImu = layout.ImuCount;
+        _dt = periodS;
+        _configOf = new int[_n];
+        for (int j = 0; j < _n; j++) _configOf[map[j]] = j;
+        _jointCh = JointChannels.For(layout, crossCheck);
+        _imuCh = ImuChannels.For(layout, crossCheck);
+        _imuBody = new int[_nImu];
+        _gyroSigma = new double[_nImu];
+        for (int i = 0; i < _nImu; i++)
+        {
+            _imuBody[i] = imu.BodyOf(i);
+            int o = _imuCh[i].Rate.Offset;
+            _gyroSigma[i] = Math.Sqrt(Sq(noise.Sigma[o]) + Sq(noise.Sigma[o + 1]) + Sq(noise.Sigma[o + 2]));
+        }
+        // The smoothed input ū_k = ū_(k−1) + α(u_k − ū_(k−1)) of white u has σ_u·√(α/(2 − α)).
+        double scale = Math.Sqrt(ResidualSmoothing / (2 - ResidualSmoothing));
+        _ = observerPole;
+        _wTau = new double[_n];
+        _torqueLimit = new double[_n];
+        _posSigma = new double[_n];
+        _velSigma = new double[_n];
+        for (int j = 0; j < _n; j++)
+        {
+            _posSigma[j] = Raw(noise, _jointCh[j].Position.Offset);
+            _velSigma[j] = Raw(noise, _jointCh[j].Velocity.Offset);
+            double s = noise.Sigma[_jointCh[j].External.Offset] * scale;
+            _wTau[map[j]] = 1 / Sq(Math.Max(s, 1e-6));
+            double lim = j < joints.Count ? joints[j].Limits.TorqueNm : 0;
+            _torqueLimit[j] = lim > 0 && double.IsFinite(lim) ? lim : double.PositiveInfinity;
+        }
+
+        var parents = model.Parents;
+        _onPath = new bool[_n * _n];
+        for (int b = 0; b < _n; b++)
+            for (int i = b; i >= 0; i = parents[i]) _onPath[b * _n + i] = true;
+
+        // Candidate contact points per body, body frame: origin, centre of mass, each child joint's origin and the
+        // midpoint to it; a leaf body also gets the point as far beyond its centre of mass as the centre is from the origin.
+        var pi = new double[model.ParameterCount];
+        model.GetInertialParameters(pi);
+        var tree = model.TreeOrigins;
+        var bodies = new List<int>();
+        var points = new List<V3>();
+        for (int b = 0; b < _n; b++)
+        {
+            double m = pi[10 * b];
+            var com = m > 0 ? new V3(pi[10 * b + 1] / m, pi[10 * b + 2] / m, pi[10 * b + 3] / m) : V3.Zero;
+            Add(b, V3.Zero);
+            Add(b, com);
+            bool leaf = true;
+            for (int c = 0; c < _n; c++)
+            {
+                if (parents[c] != b) continue;
+                leaf = false;
+                Add(b, tree[c] * 0.5);
+                Add(b, tree[c]);
+            }
+            if (leaf) Add(b, com * 2);
+        }
+        _candBody = [.. bodies];
+        _candPoint = [.. points];
+
+        _axis = new V3[_n];
+        _origin = new V3[_n];
+        _rot = new M3[_n];
+        _massDiag = new double[_n];
+        _u = new double[_n];
+        _dv = new double[_n];
+        _acc = new double[_n];
+        _wAcc = new double[_n];
+        _wFit = new double[_n];
+
+        void Add(int b, V3 p)
+        {
+            bodies.Add(b);
+            points.Add(p);
+        }
+    }
+
+    /// <summary>Real-time safe. Forget the smoothed residual (after a reset or a gap in the measurements).</summary>
+    public void Reset()
+    {
+        Array.Clear(_u);
+        _uPrimed = false;
+    }
+
+    /// <summary>Real-time safe. Every compared tick: smooths the observer's per-tick input (the external-torque innovations).</summary>
+    public void Observe(ReadOnlySpan<double> components)
+    {
+        for (int j = 0; j < _n; j++)
+        {
+            double u = components[_jointCh[j].External.Offset];
+            if (!double.IsFinite(u)) continue;
+            int mj = _map[j];
+            _u[mj] = _uPrimed ? _u[mj] + ResidualSmoothing * (u - _u[mj]) : u;
+        }
+        _uPrimed = true;
+    }
+
+    /// <summary>
+    /// Real-time safe, allocation-free. Fills <see cref="DivergenceRecord.Diagnosis"/> and the evidence fields.
+    /// <paramref name="q"/> and <paramref name="residual"/> are in model order (the corrected state and the observer's
+    /// residual); <paramref name="velocity"/> and <paramref name="torque"/> (measured) in config order;
+    /// <paramref name="components"/> the innovations in layout order.
+    /// </summary>
+    public void Diagnose(DivergenceRecord record, ReadOnlySpan<double> q, ReadOnlySpan<double> velocity,
+        ReadOnlySpan<double> torque, ReadOnlySpan<double> components)
+    {
+        ReadOnlySpan<double> residual = _u;
+        record.Diagnosis = default;
+        record.EvidenceChannel = -1;
+        record.EvidenceValue = record.EvidenceThreshold = 0;
+
+        double total = 0;
+        for (int i = 0; i < _n; i++) total += _wTau[i] * residual[i] * residual[i];
+        if (!record.Valid || (record.OverCount == 0 && !(total > ResidualSignificance))) return;
+
+        // Largest ratios: per IMU channel; per joint its kinematic (position/velocity) and dynamic channels.
+        double imuMax = 0, jointMax = 0, kinMax = 0;
+        int imuCh = -1, kinJoint = -1, jointWorstCh = -1;
+        for (int i = 0; i < _nImu; i++)
+        {
+            Better(Ratio(record, _imuCh[i].Rate.Channel), _imuCh[i].Rate.Channel, ref imuMax, ref imuCh);
+            Better(Ratio(record, _imuCh[i].Force.Channel), _imuCh[i].Force.Channel, ref imuMax, ref imuCh);
+        }
+        for (int j = 0; j < _n; j++)
+        {
+            ref readonly var ch = ref _jointCh[j];
+            double p = Ratio(record, ch.Position.Channel), v = Ratio(record, ch.Velocity.Channel);
+            double kin = Math.Max(p, v);
+            if (kin > kinMax) { kinMax = kin; kinJoint = j; }
+            Better(p, ch.Position.Channel, ref jointMax, ref jointWorstCh);
+            Better(v, ch.Velocity.Channel, ref jointMax, ref jointWorstCh);
+            Better(Ratio(record, ch.Torque.Channel), ch.Torque.Channel, ref jointMax, ref jointWorstCh);
+            Better(Ratio(record, ch.External.Channel), ch.External.Channel, ref jointMax, ref jointWorstCh);
+        }
+
+        _model.JointAxesWorld(q, _axis, _origin, _rot);
+        _model.MassMatrixDiagonal(q, _massDiag);
+
+        // 1. An encoder the physics or the IMUs contradict (the most contradicted joint).
+        int liar = -1;
+        double lie = 1;
+        for (int j = 0; j < _n; j++)
+        {
+            ref readonly var ch = ref _jointCh[j];
+            if (Math.Max(Ratio(record, ch.Position.Channel), Ratio(record, ch.Velocity.Channel)) < EncoderCandidateRatio) continue;
+            double c = Contradiction(record, j, components);
+            if (c > lie) { lie = c; liar = j; }
+        }
+        if (liar >= 0 && Math.Max(kinMax, imuMax) >= 1)
+        {
+            ref readonly var ch = ref _jointCh[liar];
+            int ev = Ratio(record, ch.Position.Channel) >= Ratio(record, ch.Velocity.Channel) ? ch.Position.Channel : ch.Velocity.Channel;
+            Set(record, FaultClass.Sensor, FaultSite.Joint, liar, -1, ev);
+            return;
+        }
+
+        // 2. An IMU diverging more than any joint, with no contact torque on the joints that carry it: the IMU itself.
+        if (imuMax >= 1 && imuMax > jointMax)
+        {
+            int imu = _layout.Channels[imuCh].Index;
+            int body = _imuBody[imu];
+            // Real motion the IMU sees moves the joints that carry it (their velocity innovations) or pushes on them
+            // (the residual); a sensor fault does neither.
+            double carried = 0, moved = 0;
+            if (body >= 0)
+                for (int i = 0; i < _n; i++)
+                {
+                    if (!_onPath[body * _n + i]) continue;
+                    carried += _wTau[i] * residual[i] * residual[i];
+                    int j = _configOf[i];
+                    moved = Math.Max(moved, Math.Abs(components[_jointCh[j].Velocity.Offset] / _velSigma[j]));
+                }
+            if (!(carried > ResidualSignificance) && !(moved > MovedSigma))
+            {
+                // On a link that moves, an accelerometer step alone is what the first tick of a contact looks like too
+                // (the joints need a few ticks to show the deceleration); the contact is the likelier cause and the
+                // one whose reaction (compliance) is safe for both. A gyro step alone is the gyro's.
+                bool force = _layout.Channels[imuCh].Kind == ChannelKind.ImuSpecificForce;
+                if (body >= 0 && force)
+                    Set(record, FaultClass.Collision, FaultSite.Link, _configOf[body], -1, imuCh);
+                else
+                    Set(record, FaultClass.Sensor, FaultSite.Imu, imu, (sbyte)_cc.WorstComponent(imuCh), imuCh);
+                return;
+            }
+        }
+
+        // 3. The residual: a contact on a link, or one actuator. Before the observer's residual has built up (the first
+        // ticks of a contact), the torque the unpredicted motion needs, M(q)·Δq̇/dt, stands in for it.
+        ReadOnlySpan<double> weight = _wTau;
+        if (!(total > ResidualSignificance))
+        {
+            for (int j = 0; j < _n; j++) _dv[_map[j]] = components[_jointCh[j].Velocity.Offset] / _dt;
+            _model.MassTimes(q, _dv, _acc);
+            total = 0;
+            for (int i = 0; i < _n; i++)
+            {
+                double s = _massDiag[i] * _velSigma[_configOf[i]] / _dt;
+                _wAcc[i] = 1 / Math.Max(s * s, 1e-12);
+                total += _wAcc[i] * _acc[i] * _acc[i];
+            }
+            residual = _acc;
+            weight = _wAcc;
+        }
+        if (total > ResidualSignificance)
+        {
+            int bestBody = LocateContact(residual, weight, total, out double explained);
+            int single = -1;
+            double share = 0;
+            for (int i = 0; i < _n; i++)
+            {
+                double e = weight[i] * residual[i] * residual[i] / total;
+                if (e > share) { share = e; single = i; }
+            }
+            int sj = single >= 0 ? _configOf[single] : -1;
+            bool singleJoint = share >= SingleJointShare;
+            // The drive delivers less than it reports: r cancels a share of the measured torque.
+            bool cancelsOwnTorque = singleJoint && sj >= 0 && Math.Abs(torque[sj]) > 0
+                && residual[single] / torque[sj] is <= -0.5 and >= -1.15;
+            if (bestBody >= 0 && explained >= ContactExplains && !cancelsOwnTorque)
+            {
+                int joint = _configOf[bestBody];
+                Set(record, FaultClass.Collision, FaultSite.Link, joint, -1, WorstOnPath(record, bestBody, jointWorstCh));
+                return;
+            }
+            if (singleJoint || cancelsOwnTorque)
+            {
+                Set(record, FaultClass.Actuator, FaultSite.Joint, sj, -1, WorstOfJoint(record, sj));
+                return;
+            }
+            if (bestBody >= 0)
+            {
+                int joint = _configOf[bestBody];
+                Set(record, FaultClass.Collision, FaultSite.Link, joint, -1, WorstOnPath(record, bestBody, jointWorstCh));
+                return;
+            }
+        }
+
+        // 4. A joint that does not follow while the residual says nothing: its drive (torque channel first).
+        if (jointWorstCh >= 0)
+        {
+            int j = _layout.Channels[jointWorstCh].Index;
+            Set(record, FaultClass.Actuator, FaultSite.Joint, j, -1, jointWorstCh);
+        }
+    }
+
+    /// <summary>How strongly physics or an IMU contradicts joint <paramref name="j"/>'s encoder: &gt; 1 = contradicted.</summary>
+    private double Contradiction(DivergenceRecord record, int j, ReadOnlySpan<double> components)
+    {
+        ref readonly var ch = ref _jointCh[j];
+        double ep = components[ch.Position.Offset], ev = components[ch.Velocity.Offset];
+        int mj = _map[j];
+        double inertia = Math.Max(_massDiag[mj], 1e-6);
+        double bound = AccelerationMargin * _torqueLimit[j] / inertia;
+        double implied = Math.Max(Math.Abs(ev) / _dt, 2 * Math.Abs(ep) / (_dt * _dt));
+        double worst = implied / bound;
+        // Its own velocity: a real deviation within one tick moves the position by about ½·Δq̇·dt (the drive's velocity
+        // filter can make Δq̇ read low, hence the wide margin); an encoder that jumps or is noisy moves it far more.
+        worst = Math.Max(worst, Math.Abs(ep) / (4 * Math.Abs(ev) * _dt + 2 * _posSigma[j]));
+
+        // The IMUs beyond the joint: the angular-rate change the encoders claim, Σ aᵢ·Δq̇ᵢ over the joints between the
+        // base and the IMU's body, against the IMU's own innovation (norms: frame-free).
+        for (int i = 0; i < _nImu; i++)
+        {
+            int b = _imuBody[i];
+            if (b < 0 || !_onPath[b * _n + mj]) continue;
+            V3 claimed = V3.Zero;
+            for (int k = 0; k < _n; k++)
+            {
+                if (!_onPath[b * _n + k]) continue;
+                claimed = claimed + _axis[k] * components[_jointCh[_configOf[k]].Velocity.Offset];
+            }
+            double c = claimed.Norm;
+            if (c < 6 * _gyroSigma[i] || _cc.IsExcluded(_imuCh[i].Rate.Channel)) continue;
+            double seen = record.Innovation[_imuCh[i].Rate.Channel];
+            // Only the joint that claims most of the motion is blamed: its own share of the claim must be large.
+            double own = (_axis[mj] * ev).Norm;
+            if (seen < ImuAgreement * c && own > 0.5 * c) worst = Math.Max(worst, ImuAgreement * c / Math.Max(seen, 1e-12));
+        }
+        return worst;
+    }
+
+    /// <summary>The body whose best point force explains most of the residual; <paramref name="explained"/> = 1 − RSS/TSS.</summary>
+    private int LocateContact(ReadOnlySpan<double> r, ReadOnlySpan<double> nominalWeight, double nominalTotal, out double explained)
+    {
+        // The model's error grows with the torque (inertia and friction errors scale with the motion), so a joint whose
+        // noise is small does not dominate the fit once its residual is large: σ_eff² = σ² + (ε·r)².
+        double total = 0;
+        for (int i = 0; i < _n; i++)
+        {
+            double w = nominalWeight[i];
+            _wFit[i] = w > 0 ? 1 / (1 / w + Sq(RelativeModelError * r[i])) : 0;
+            total += _wFit[i] * r[i] * r[i];
+        }
+        _ = nominalTotal;
+        ReadOnlySpan<double> weight = _wFit;
+        int best = -1;
+        double bestCost = double.PositiveInfinity;
+        for (int c = 0; c < _candPoint.Length; c++)
+        {
+            int b = _candBody[c];
+            var x = _origin[b] + _rot[b].Mul(_candPoint[c]);
+            // Normal equations A f = y over the joints on the path: g_i = a_i × (x − o_i), τ_i = g_i·f.
+            double a00 = 0, a01 = 0, a02 = 0, a11 = 0, a12 = 0, a22 = 0, y0 = 0, y1 = 0, y2 = 0, off = 0;
+            for (int i = 0; i < _n; i++)
+            {
+                double w = weight[i];
+                if (!_onPath[b * _n + i])
+                {
+                    off += w * r[i] * r[i];
+                    continue;
+                }
+                var g = V3.Cross(_axis[i], x - _origin[i]);
+                a00 += w * g.X * g.X; a01 += w * g.X * g.Y; a02 += w * g.X * g.Z;
+                a11 += w * g.Y * g.Y; a12 += w * g.Y * g.Z; a22 += w * g.Z * g.Z;
+                y0 += w * r[i] * g.X; y1 += w * r[i] * g.Y; y2 += w * r[i] * g.Z;
+            }
+            // A little ridge keeps a chain shorter than 3 joints (a rank-deficient A) solvable.
+            double ridge = 1e-9 * (a00 + a11 + a22) + 1e-300;
+            a00 += ridge; a11 += ridge; a22 += ridge;
+            double c00 = a11 * a22 - a12 * a12, c01 = a02 * a12 - a01 * a22, c02 = a01 * a12 - a02 * a11;
+            double det = a00 * c00 + a01 * c01 + a02 * c02;
+            if (!(Math.Abs(det) > 0)) continue;
+            double c11 = a00 * a22 - a02 * a02, c12 = a01 * a02 - a00 * a12, c22 = a00 * a11 - a01 * a01;
+            double f0 = (c00 * y0 + c01 * y1 + c02 * y2) / det;
+            double f1 = (c01 * y0 + c11 * y1 + c12 * y2) / det;
+            double f2 = (c02 * y0 + c12 * y1 + c22 * y2) / det;
+            // RSS on the path = Σ w r² − fᵀy at the optimum; plus everything off the path.
+            double onPath = total - off;
+            double cost = Math.Max(0, onPath - (f0 * y0 + f1 * y1 + f2 * y2)) + off;
+            // Prefer the link nearer the base when a farther one fits hardly better (it has more joints to fit noise with).
+            if (cost < bestCost * ProximalPreference || (best >= 0 && cost < bestCost && Depth(b) <= Depth(best)))
+            {
+                bestCost = cost;
+                best = b;
+            }
+        }
+        explained = best >= 0 && total > 0 ? 1 - bestCost / total : 0;
+        return best;
+    }
+
+    private int Depth(int b)
+    {
+        int d = 0;
+        for (int i = 0; i < _n; i++) if (_onPath[b * _n + i]) d++;
+        return d;
+    }
+
+    private int WorstOnPath(DivergenceRecord record, int body, int fallback)
+    {
+        double best = 0;
+        int ch = -1;
+        for (int i = 0; i < _n; i++)
+        {
+            if (!_onPath[body * _n + i]) continue;
+            ref readonly var jc = ref _jointCh[_configOf[i]];
+            Better(Ratio(record, jc.External.Channel), jc.External.Channel, ref best, ref ch);
+            Better(Ratio(record, jc.Torque.Channel), jc.Torque.Channel, ref best, ref ch);
+            Better(Ratio(record, jc.Position.Channel), jc.Position.Channel, ref best, ref ch);
+            Better(Ratio(record, jc.Velocity.Channel), jc.Velocity.Channel, ref best, ref ch);
+        }
+        return ch >= 0 ? ch : fallback;
+    }
+
+    private int WorstOfJoint(DivergenceRecord record, int j)
+    {
+        ref readonly var jc = ref _jointCh[j];
+        double best = -1;
+        int ch = jc.External.Channel;
+        Better(Ratio(record, jc.Torque.Channel), jc.Torque.Channel, ref best, ref ch);
+        Better(Ratio(record, jc.External.Channel), jc.External.Channel, ref best, ref ch);
+        Better(Ratio(record, jc.Position.Channel), jc.Position.Channel, ref best, ref ch);
+        Better(Ratio(record, jc.Velocity.Channel), jc.Velocity.Channel, ref best, ref ch);
+        return ch;
+    }
+
+    /// <summary>The class and location, and the evidence: the channel's fired (or nearest) test with its statistic and threshold.</summary>
+    private void Set(DivergenceRecord record, FaultClass cls, FaultSite site, int location, sbyte axis, int channel)
+    {
+        var test = DetectionTest.None;
+        if (channel >= 0)
+        {
+            double gate = _cc.GateThreshold(channel), h = record.Threshold[channel];
+            double gateRatio = gate > 0 ? record.Score[channel] / gate : 0;
+            double cusumRatio = h > 0 ? record.Detector[channel] / h : 0;
+            if (gateRatio > cusumRatio)
+            {
+                test = DetectionTest.Gate;
+                record.EvidenceValue = record.Score[channel];
+                record.EvidenceThreshold = gate;
+            }
+            else
+            {
+                test = DetectionTest.Cusum;
+                record.EvidenceValue = record.Detector[channel];
+                record.EvidenceThreshold = h;
+            }
+        }
+        record.EvidenceChannel = channel;
+        record.Diagnosis = new FaultDiagnosis(cls, site, (short)location, axis, test);
+    }
+
+    /// <summary>max(CUSUM/h, NIS/gate); 0 for an excluded channel (it does not count).</summary>
+    private double Ratio(DivergenceRecord record, int c)
+    {
+        if (c < 0 || _cc.IsExcluded(c)) return 0;
+        double h = record.Threshold[c], gate = _cc.GateThreshold(c);
+        double a = h > 0 ? record.Detector[c] / h : 0, b = gate > 0 ? record.Score[c] / gate : 0;
+        double r = Math.Max(a, b);
+        return double.IsFinite(r) ? r : double.MaxValue;
+    }
+
+    private static void Better(double ratio, int channel, ref double best, ref int bestChannel)
+    {
+        if (ratio > best)
+        {
+            best = ratio;
+            bestChannel = channel;
+        }
+    }
+
+    private static double Sq(double x) => x * x;
+
+    /// <summary>σ of the raw innovation: the noise model's σ is of the whitened one, σ/√(1 − ρ²) undoes it.</summary>
+    private static double Raw(NoiseModel noise, int offset) =>
+        noise.Sigma[offset] / Math.Sqrt(Math.Max(1e-6, 1 - Sq(noise.Ar1[offset])));
+
+}

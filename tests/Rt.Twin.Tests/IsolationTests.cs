@@ -1,0 +1,151 @@
+using Rt.Core.Divergence;
+using Rt.Core.Tick;
+using Rt.Twin.Dynamics;
+
+namespace Rt.Twin.Tests;
+
+/// <summary>
+/// Isolation (issue 13) on the synthetic robot: the twin names the cause of a divergence (class, location, the test
+/// that fired with its value and threshold), and doing so allocates nothing.
+/// </summary>
+public partial class DigitalTwinTests
+{
+    private const int IsoWarmup = 300;
+
+    private (DigitalTwin Twin, ChannelLayout Layout, TickState State, SyntheticRobot Robot) WarmedUp()
+    {
+        var (config, layout, state) = Setup();
+        var twin = new DigitalTwin(config, layout, Synthetic);
+        var robot = new SyntheticRobot(config);
+        for (long k = 0; k < IsoWarmup; k++)
+        {
+            Feed(state, robot, k);
+            twin.Step(state);
+            Assert.Equal(0, state.Divergence.OverCount);
+            robot.Advance(state.TargetPosition, state.TargetVelocity);
+            Control(state, k);
+        }
+        return (twin, layout, state, robot);
+    }
+
+    private static int JointIndex(TickState state, ChannelLayout layout, string name)
+    {
+        for (int j = 0; j < state.JointCount; j++) if (layout.JointNames[j] == name) return j;
+        throw new InvalidOperationException(name);
+    }
+
+    [Fact]
+    public void An_encoder_jump_is_the_encoders_and_the_event_shows_the_gate_that_fired()
+    {
+        var (twin, layout, state, robot) = WarmedUp();
+        int j = JointIndex(state, layout, "r_ankle_roll");
+        Feed(state, robot, IsoWarmup);
+        state.Position[j] += 0.05;
+        twin.Step(state);
+
+        var d = state.Divergence;
+        Assert.True(d.OverCount > 0);
+        Assert.Equal(FaultClass.Sensor, d.Diagnosis.Class);
+        Assert.Equal(FaultSite.Joint, d.Diagnosis.Site);
+        Assert.Equal(j, d.Diagnosis.Location);
+        Assert.Equal(layout.IndexOf(ChannelKind.JointPosition, j), d.EvidenceChannel);
+        // A one-tick step this large fires the χ² gate; the evidence is the gate's value over the gate's threshold,
+        // not the channel's CUSUM.
+        Assert.Equal(DetectionTest.Gate, d.Diagnosis.Test);
+        Assert.Equal(twin.CrossCheck.GateThreshold(d.EvidenceChannel), d.EvidenceThreshold);
+        Assert.Equal(d.Score[d.EvidenceChannel], d.EvidenceValue);
+        Assert.True(d.EvidenceValue > d.EvidenceThreshold);
+    }
+
+    [Fact]
+    public void A_pelvis_gyro_bias_is_the_imus_axis()
+    {
+        var (twin, layout, state, robot) = WarmedUp();
+        int imu = layout.ImuNames.ToList().IndexOf("pelvis_imu");
+        FaultDiagnosis seen = default;
+        for (long k = IsoWarmup; k < IsoWarmup + 50 && seen.Class == FaultClass.Unknown; k++)
+        {
+            Feed(state, robot, k);
+            state.Image.Imus[imu].AngularRateZ += 0.3f;
+            twin.Step(state);
+            if (state.Divergence.OverCount > 0) seen = state.Divergence.Diagnosis;
+            robot.Advance(state.TargetPosition, state.TargetVelocity);
+            Control(state, k);
+        }
+        Assert.Equal(FaultClass.Sensor, seen.Class);
+        Assert.Equal(FaultSite.Imu, seen.Site);
+        Assert.Equal(imu, seen.Location);
+        Assert.Equal(2, seen.Axis);
+    }
+
+    [Fact]
+    public void A_force_on_the_shin_is_a_collision_on_the_shin()
+    {
+        var (twin, layout, state, robot) = WarmedUp();
+        int knee = JointIndex(state, layout, "l_knee");
+        FaultDiagnosis seen = default;
+        for (long k = IsoWarmup; k < IsoWarmup + 30 && seen.Class == FaultClass.Unknown; k++)
+        {
+            Feed(state, robot, k);
+            twin.Step(state);
+            if (state.Divergence.OverCount > 0) seen = state.Divergence.Diagnosis;
+            SetShinContact(twin, robot, knee, fx: 60, fy: 25);
+            robot.Advance(state.TargetPosition, state.TargetVelocity);
+            Control(state, k);
+        }
+        Assert.Equal(FaultClass.Collision, seen.Class);
+        Assert.Equal(FaultSite.Link, seen.Site);
+        Assert.Equal(knee, seen.Location); // the link the knee drives: l_shin
+    }
+
+    /// <summary>Joint torques (config order) of a point force at the shin's centre of mass: τ = J_pᵀ f.</summary>
+    private static void SetShinContact(DigitalTwin twin, SyntheticRobot robot, int knee, double fx, double fy)
+    {
+        var model = twin.Model;
+        int n = model.DegreesOfFreedom;
+        var map = twin.JointMap;
+        var q = new double[n];
+        for (int j = 0; j < n; j++) q[map[j]] = robot.Q[j];
+        var axes = new V3[n];
+        var origins = new V3[n];
+        var rot = new M3[n];
+        model.JointAxesWorld(q, axes, origins, rot);
+        var pi = new double[model.ParameterCount];
+        model.GetInertialParameters(pi);
+        int b = map[knee];
+        var com = new V3(pi[10 * b + 1] / pi[10 * b], pi[10 * b + 2] / pi[10 * b], pi[10 * b + 3] / pi[10 * b]);
+        var x = origins[b] + rot[b].Mul(com);
+        var f = new V3(fx, fy, 0);
+        var parents = model.Parents;
+        Array.Clear(robot.External);
+        for (int i = b; i >= 0; i = parents[i])
+        {
+            int j = Array.IndexOf(map.ToArray(), i);
+            robot.External[j] = V3.Dot(V3.Cross(axes[i], x - origins[i]), f);
+        }
+    }
+
+    [Fact]
+    public void Isolating_allocates_nothing()
+    {
+        var (twin, layout, state, robot) = WarmedUp();
+        int knee = JointIndex(state, layout, "l_knee");
+        int ankle = JointIndex(state, layout, "r_ankle_roll");
+        SetShinContact(twin, robot, knee, fx: 60, fy: 25);
+        robot.Advance(state.TargetPosition, state.TargetVelocity);
+        Feed(state, robot, IsoWarmup);
+        twin.Step(state); // JIT the isolation paths once
+        int isolated = 0;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (long k = 0; k < 2000; k++)
+        {
+            state.Tick = IsoWarmup + 1 + k;
+            state.Position[ankle] += (k & 1) == 0 ? 0.02 : -0.02; // an encoder flickering, on top of the contact torque
+            twin.Step(state);
+            if (state.Divergence.Diagnosis.Class != FaultClass.Unknown) isolated++;
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(isolated > 1000, $"the isolation ran on {isolated} ticks only");
+        Assert.Equal(0, allocated);
+    }
+}
