@@ -146,6 +146,34 @@ public sealed class McapTests : IDisposable
         Assert.Equal(20, messagesIndexed);
     }
 
+    [Fact]
+    public void A_zstd_chunk_holds_the_compressed_records_and_the_crc_of_the_uncompressed_ones()
+    {
+        string path = Path.Combine(_dir, "zstd.mcap");
+        using (var w = McapWriter.Create(path, "ros2", "test", compression: "zstd"))
+        {
+            ushort s = w.AddSchema("std_msgs/msg/String", "ros2msg", "string data\n"u8);
+            var a = w.AddChannel(s, "/a", "cdr");
+            for (uint i = 0; i < 1000; i++) w.WriteMessage(a, i, i, i, new byte[64]);
+        }
+        var f = File.ReadAllBytes(path);
+        int k = 8 + McapFormat.RecordPrefixBytes + (int)BinaryPrimitives.ReadUInt64LittleEndian(f.AsSpan(9)); // after the header
+        Assert.Equal((byte)McapOpcode.Chunk, f[k]);
+        int c = k + McapFormat.RecordPrefixBytes;
+        ulong size = BinaryPrimitives.ReadUInt64LittleEndian(f.AsSpan(c + 16));
+        uint crc = BinaryPrimitives.ReadUInt32LittleEndian(f.AsSpan(c + 24));
+        Assert.Equal(4u, BinaryPrimitives.ReadUInt32LittleEndian(f.AsSpan(c + 28)));
+        Assert.Equal("zstd"u8.ToArray(), f[(c + 32)..(c + 36)]);
+        int stored = (int)BinaryPrimitives.ReadUInt64LittleEndian(f.AsSpan(c + 36));
+        Assert.True((ulong)stored < size / 4, $"{stored} bytes stored for {size} zero-filled bytes");
+        var plain = new byte[size];
+        using (var d = new ZstdSharp.Decompressor()) Assert.Equal((int)size, d.Unwrap(f.AsSpan(c + 44, stored), plain));
+        Assert.Equal(crc, McapCrc32.Compute(plain));
+        int messages = 0;
+        McapReader.Read(f, path, (in McapMessage m) => messages++);
+        Assert.Equal(1000, messages);
+    }
+
     private static List<(McapOpcode Op, int Content)> Records(byte[] f, long from, long to)
     {
         var list = new List<(McapOpcode, int)>();
@@ -284,6 +312,7 @@ public sealed class McapTests : IDisposable
         var r = RunNode("check-mcap.mjs", path);
         Assert.Equal(0, r.GetProperty("errors").GetArrayLength());
         Assert.Equal("ros2", r.GetProperty("profile").GetString());
+        Assert.Equal(["zstd"], r.GetProperty("compression").EnumerateArray().Select(c => c.GetString())); // the recorder compresses
         var topics = r.GetProperty("topics");
         foreach (var t in topics.EnumerateObject())
         {

@@ -1,6 +1,6 @@
 // Reads an MCAP file with independent readers and prints a JSON summary for the .NET test to check:
 // @mcap/core's indexed reader (summary, summary CRC, chunk indexes, message indexes, chunk CRCs) and stream reader
-// (every record front to back), the data section CRC recomputed with @foxglove/crc, and every message decoded from
+// (every record front to back; zstd chunks through @foxglove/wasm-zstd, Foxglove's own decoder), the data section CRC recomputed with @foxglove/crc, and every message decoded from
 // its channel's ros2msg schema text by @foxglove/rosmsg + @foxglove/rosmsg2-serialization.
 // usage: node check-mcap.mjs <file.mcap>
 import { readFile } from "node:fs/promises";
@@ -8,12 +8,16 @@ import { McapIndexedReader, McapStreamReader } from "@mcap/core";
 import { crc32 } from "@foxglove/crc";
 import { parse } from "@foxglove/rosmsg";
 import { MessageReader } from "@foxglove/rosmsg2-serialization";
+import zstd from "@foxglove/wasm-zstd";
 
 const path = process.argv[2];
 const bytes = new Uint8Array(await readFile(path));
 const errors = [];
 
+await zstd.isLoaded;
+const decompressHandlers = { zstd: (buffer, size) => zstd.decompress(buffer, Number(size)) };
 const indexed = await McapIndexedReader.Initialize({
+  decompressHandlers,
   readable: {
     size: async () => BigInt(bytes.length),
     read: async (offset, length) => bytes.subarray(Number(offset), Number(offset + length)),
@@ -74,7 +78,7 @@ for await (const m of indexed.readMessages()) {
 }
 
 // Every record front to back: the stream reader checks each chunk's CRC and the record structure.
-const stream = new McapStreamReader({ validateCrcs: true });
+const stream = new McapStreamReader({ validateCrcs: true, decompressHandlers });
 stream.append(bytes);
 const recordCounts = {};
 let dataEndCrc = null, dataEndOffset = null;
@@ -98,6 +102,7 @@ console.log(JSON.stringify(toJson({
   library: indexed.header.library,
   statistics: indexed.statistics,
   chunkIndexes: indexed.chunkIndexes.length,
+  compression: [...new Set(indexed.chunkIndexes.map((c) => c.compression))],
   messages: total,
   recordCounts,
   dataSectionCrc: dataEndCrc,

@@ -15,9 +15,9 @@ public readonly ref struct McapMessage(McapChannel channel, uint sequence, ulong
 }
 
 /// <summary>
-/// Reads an uncompressed MCAP file front to back (the data section, descending into chunks and checking each chunk's
+/// Reads an MCAP file (uncompressed or zstd chunks) front to back (the data section, descending into chunks and checking each chunk's
 /// CRC-32 and the data section's CRC): schemas, channels, metadata and messages in file order. Enough for Rt's own
-/// recordings and for tests of the writer's layout; not a general MCAP reader (compressed chunks are refused with a
+/// recordings and for tests of the writer's layout; not a general MCAP reader (lz4/bz2 chunks are refused with a
 /// clear message). Malformed input is an <see cref="InputError"/> naming the byte offset. Not real-time safe.
 /// </summary>
 public sealed class McapReader
@@ -102,11 +102,28 @@ public sealed class McapReader
         uint crc = BinaryPrimitives.ReadUInt32LittleEndian(content[24..]);
         o = 28;
         string compression = String(content, ref o, at);
-        if (compression.Length != 0) throw Error(at, $"chunk compressed with '{compression}': this reader takes uncompressed chunks only (rt writes them; convert with `mcap convert --compression none`)");
+        if (compression is not ("" or "zstd")) throw Error(at, $"chunk compressed with '{compression}': this reader takes uncompressed and zstd chunks (rt writes those; convert with `mcap convert --compression zstd`)");
         ulong length = BinaryPrimitives.ReadUInt64LittleEndian(Need(content, o, 8, at));
         o += 8;
-        if (length != size || (ulong)(content.Length - o) < length) throw Error(at, $"chunk records of {length} bytes do not match its uncompressed size {size} or record length");
-        var records = content.Slice(o, (int)length);
+        if ((ulong)(content.Length - o) < length || (compression.Length == 0 && length != size) || size > int.MaxValue)
+            throw Error(at, $"chunk records of {length} bytes do not match its uncompressed size {size} or the record's length");
+        ReadOnlySpan<byte> records = content.Slice(o, (int)length);
+        if (compression == "zstd")
+        {
+            var plain = new byte[size];
+            int n;
+            try
+            {
+                using var zstd = new ZstdSharp.Decompressor();
+                n = zstd.Unwrap(records, plain);
+            }
+            catch (ZstdSharp.ZstdException e)
+            {
+                throw new InputError(_source, $"offset {at}", $"zstd chunk does not decompress: {e.Message}", e);
+            }
+            if ((ulong)n != size) throw Error(at, $"zstd chunk decompresses to {n} bytes, its header says {size}");
+            records = plain;
+        }
         if (crc != 0 && McapCrc32.Compute(records) != crc) throw Error(at, $"chunk CRC 0x{crc:X8} does not match its records (0x{McapCrc32.Compute(records):X8})");
         Chunks++;
         long pos = 0, baseOffset = at + McapFormat.RecordPrefixBytes + o;

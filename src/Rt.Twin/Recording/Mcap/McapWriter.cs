@@ -9,8 +9,8 @@ public sealed record McapChannel(ushort Id, ushort SchemaId, string Topic, strin
 /// holding the Schema, Channel and Message records, each chunk followed by one MessageIndex per channel it holds;
 /// Metadata records between chunks; DataEnd with the data section's CRC; a summary section (Schemas, Channels,
 /// Statistics, ChunkIndexes, MetadataIndexes), a summary offset section (one SummaryOffset per group), the Footer
-/// with the summary CRC, and the trailing magic. Compression is "" (none): no zstd/lz4 encoder that the readers'
-/// own decoders agree with is needed, and chunks stay appendable with a plain CRC.
+/// with the summary CRC, and the trailing magic. Chunks are uncompressed ("") or zstd (ZstdSharp, managed); the chunk
+/// CRC is always of the uncompressed records, as the specification says.
 /// Not real-time safe (file I/O); used on the recorder's writer thread and by offline converters. Messages must be
 /// written in non-decreasing log time per channel for the indexes to be sorted.
 /// </summary>
@@ -33,13 +33,20 @@ public sealed class McapWriter : IDisposable
     private ulong _messageStart = ulong.MaxValue, _messageEnd;
     private ulong _messageCount;
     private bool _closed;
+    private readonly string _compression;
+    private readonly ZstdSharp.Compressor? _zstd;
+    private byte[] _compressed = [];
 
-    private readonly record struct ChunkIndexEntry(ulong Start, ulong End, ulong Offset, ulong Length, (ushort Channel, ulong Offset)[] MessageIndexOffsets, ulong MessageIndexLength, ulong Size);
+    private readonly record struct ChunkIndexEntry(ulong Start, ulong End, ulong Offset, ulong Length, (ushort Channel, ulong Offset)[] MessageIndexOffsets, ulong MessageIndexLength, ulong CompressedSize, ulong Size);
 
     /// <param name="chunkSize">Uncompressed bytes after which a chunk is closed (readers load a chunk at a time).</param>
-    public McapWriter(Stream stream, string profile, string library, int chunkSize = 1 << 20, bool ownsStream = true)
+    /// <param name="compression">"" (none) or "zstd" (level 1: the writer thread's budget is a few % of a core).</param>
+    public McapWriter(Stream stream, string profile, string library, int chunkSize = 1 << 20, bool ownsStream = true, string compression = "")
     {
         ArgumentNullException.ThrowIfNull(stream);
+        if (compression is not ("" or "zstd")) throw new ArgumentException($"MCAP compression '{compression}': this writer does \"\" or \"zstd\"", nameof(compression));
+        _compression = compression;
+        if (compression == "zstd") _zstd = new ZstdSharp.Compressor(1);
         _stream = stream;
         _ownsStream = ownsStream;
         _chunkSize = chunkSize;
@@ -53,8 +60,8 @@ public sealed class McapWriter : IDisposable
     }
 
     /// <summary>Not real-time safe. Creates the file.</summary>
-    public static McapWriter Create(string path, string profile, string library, int chunkSize = 1 << 20) =>
-        new(new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16), profile, library, chunkSize);
+    public static McapWriter Create(string path, string profile, string library, int chunkSize = 1 << 20, string compression = "") =>
+        new(new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16), profile, library, chunkSize, compression: compression);
 
     /// <summary>Bytes written to the stream so far.</summary>
     public long Position => _position;
@@ -127,15 +134,22 @@ public sealed class McapWriter : IDisposable
         bool anyMessage = _chunkStart != ulong.MaxValue;
         ulong start = anyMessage ? _chunkStart : 0, end = anyMessage ? _chunkEnd : 0;
         var records = _chunk.Written;
+        var stored = records;
+        if (_zstd != null)
+        {
+            int bound = ZstdSharp.Compressor.GetCompressBound(records.Length);
+            if (_compressed.Length < bound) _compressed = new byte[bound];
+            stored = _compressed.AsSpan(0, _zstd.Wrap(records, _compressed));
+        }
         ulong chunkOffset = (ulong)_position;
         int r = _out.BeginRecord(McapOpcode.Chunk);
         _out.U64(start);
         _out.U64(end);
         _out.U64((ulong)records.Length);
-        _out.U32(McapCrc32.Compute(records));
-        _out.String("");
-        _out.U64((ulong)records.Length);
-        _out.Raw(records);
+        _out.U32(McapCrc32.Compute(records)); // of the uncompressed records
+        _out.String(_compression);
+        _out.U64((ulong)stored.Length);
+        _out.Raw(stored);
         _out.EndRecord(r);
         ulong chunkLength = (ulong)_out.Length;
         var offsets = new List<(ushort, ulong)>();
@@ -156,7 +170,7 @@ public sealed class McapWriter : IDisposable
             index.Clear();
         }
         ulong indexLength = (ulong)_out.Length - chunkLength;
-        _chunkIndexes.Add(new ChunkIndexEntry(start, end, chunkOffset, chunkLength, [.. offsets], indexLength, (ulong)records.Length));
+        _chunkIndexes.Add(new ChunkIndexEntry(start, end, chunkOffset, chunkLength, [.. offsets], indexLength, (ulong)stored.Length, (ulong)records.Length));
         _chunk.Clear();
         _chunkStart = ulong.MaxValue;
         _chunkEnd = 0;
@@ -233,6 +247,7 @@ public sealed class McapWriter : IDisposable
         finally
         {
             if (_ownsStream) _stream.Dispose();
+            _zstd?.Dispose();
         }
     }
 
@@ -272,8 +287,8 @@ public sealed class McapWriter : IDisposable
             _out.U64(offset);
         }
         _out.U64(c.MessageIndexLength);
-        _out.String("");
-        _out.U64(c.Size); // compressed size = uncompressed size: no compression
+        _out.String(_compression);
+        _out.U64(c.CompressedSize);
         _out.U64(c.Size);
         _out.EndRecord(r);
     }
