@@ -37,4 +37,6 @@ if ! command -v dotnet >/dev/null 2>&1; then
   echo "setup: the .NET 10 SDK is required (dotnet not on PATH)" >&2
   exit 1
 fi
+# Independent readers the tests run with Node (MCAP, ROS 2 CDR, Parquet): tools/node/package-lock.json pins them.
+if command -v npm >/dev/null 2>&1; then (cd "$(dirname "$0")/node" && npm ci --no-audit --no-fund --silent); else echo "setup: npm missing: the MCAP/dataset reader tests will skip" >&2; fi
 echo "setup: ok ($(dotnet --version), MuJoCo $(dpkg-query -W -f='${Version}' libmujoco-dev), mosquitto $(dpkg-query -W -f='${Version}' mosquitto))"

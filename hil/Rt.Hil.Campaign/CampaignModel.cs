@@ -211,6 +211,11 @@ public sealed record ScenarioResult
     public bool? LocationRight { get; init; }
     /// <summary>What the scenario expected (copied from <see cref="Scenario.Expect"/>); the sweep statistics tell nominal runs from fault runs by it. Null = unknown (a run with no injection then counts as nominal).</summary>
     public Expectation? Expect { get; init; }
+    /// <summary>The run's MCAP recording (rt hil run --record/--dataset), or null; and ticks its recorder dropped.</summary>
+    public string? Recording { get; init; }
+    public long RecordingDropped { get; init; }
+    /// <summary>The motion the run executed (march, sine, hold): the dataset's task.</summary>
+    public string? Motion { get; init; }
 }
 
 /// <summary>A whole campaign run (rt hil run / sweep).</summary>

@@ -31,6 +31,9 @@ public sealed record CampaignOptions
     /// <summary>Telemetry to this broker (mqtt://host:port) for every run (the demo streams to its private mosquitto); null: the config's. A scenario with a broker outage uses its own private broker instead.</summary>
     public string? Broker { get; init; }
 
+    /// <summary>Lockstep: record every run as MCAP into this folder (<c>&lt;scenario&gt;-seed&lt;N&gt;.mcap</c>, <see cref="RecordingPath"/>); null: no recording.</summary>
+    public string? RecordDirectory { get; init; }
+
     /// <summary>Real time: draw the live dashboard (<see cref="Realtime.RealtimeDashboard"/>) on the console while each scenario runs (the demo).</summary>
     public bool Live { get; init; }
 }
@@ -115,6 +118,7 @@ public static class ScenarioRunner
                 EnableMotion = true,
                 StateDirectory = stateDir,
                 Broker = broker?.Uri ?? options.Broker,
+                RecordPath = options.RecordDirectory is { } recordDir ? RecordingPath(recordDir, scenario) : null,
             });
             // Parallel runs must not print over each other: the session's messages stay with the run.
             session.Log = m => { lock (log) log.Add(m); };
@@ -147,6 +151,8 @@ public static class ScenarioRunner
 
             wall.Stop();
             var result = observer.Finish("lockstep", wall.Elapsed.TotalSeconds, injector.Applied, drawn, injector.FirstInjectionTick);
+            result = result with { Motion = config.Motion.Kind.ToString().ToLowerInvariant() };
+            if (session.Recorder is { } recorder) result = result with { Recording = recorder.Path, RecordingDropped = recorder.Dropped };
             if (unacknowledged > 0 && result.Verdict != Verdict.Error)
                 result = result with
                 {
@@ -175,6 +181,14 @@ public static class ScenarioRunner
             broker?.Dispose();
             if (!keepState) TryDelete(stateDir);
         }
+    }
+
+    /// <summary>Where a recorded run goes: the scenario's name (a sweep's '#seed' suffix made file-safe) and seed.</summary>
+    public static string RecordingPath(string directory, Scenario scenario)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        var name = new string([.. scenario.Name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_')]);
+        return Path.Combine(Path.GetFullPath(directory), string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{name}-seed{scenario.Seed}.mcap"));
     }
 
     /// <summary>Wall seconds a broker scenario waits, after its last tick, for the broker to acknowledge every safety event.</summary>

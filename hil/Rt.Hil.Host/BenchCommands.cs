@@ -24,5 +24,6 @@ public sealed class BenchCommands : IBenchCommands
     {
         yield return HilServeCommand.Create();
         yield return PerfCommand.Create();
+        yield return DatasetCommand.Create();
     }
 }

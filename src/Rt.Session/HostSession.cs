@@ -85,8 +85,9 @@ public sealed class HostSession : IDisposable
             if (Telemetry != null) sinks.Add(Telemetry.Sink);
             if (options.RecordPath != null)
             {
-                Recorder = Own(new Rt.Twin.Recording.TickRecorder(options.RecordPath, config.Robot.Name, Layout, PeriodNs));
+                Recorder = Own(Rt.Twin.Recording.TickRecorders.Create(options.RecordPath, config.Robot.Name, Layout, PeriodNs, RobotDescriptionText()));
                 sinks.Add(Recorder);
+                if (Recorder is Rt.Twin.Recording.Mcap.McapTickRecorder mcap) SafetyEventForwarded += mcap.AddSafetyEvent;
                 _notes.Add($"recording every tick to {options.RecordPath}");
             }
             Pipeline = new TickPipeline(State, Bus, new JointIo(config), Twin, new OperatorHold(Controller), Safety, sinks, Faults, PeriodNs);
@@ -138,7 +139,20 @@ public sealed class HostSession : IDisposable
 
     public TraceHasher? Trace { get; }
     public TelemetryService? Telemetry { get; }
-    public Rt.Twin.Recording.TickRecorder? Recorder { get; }
+    public Rt.Twin.Recording.ITickRecorder? Recorder { get; }
+
+    /// <summary>The URDF text for an MCAP recording's /robot_description, or null when the file cannot be read again.</summary>
+    private string? RobotDescriptionText()
+    {
+        try
+        {
+            return string.IsNullOrEmpty(Config.Robot.Description) ? null : File.ReadAllText(Config.Resolve(Config.Robot.Description));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>Non-real-time messages from the session's services (telemetry link changes…), one line each.</summary>
     public Action<string> Log { get; set; } = Console.WriteLine;

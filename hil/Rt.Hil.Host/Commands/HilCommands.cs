@@ -30,9 +30,11 @@ internal static class HilCommands
         var iface = new Option<string?>("--iface") { Description = "Real time: the host's end of a veth pair from tools/netns-veth.sh (e.g. rtb-m); the emulator is served on the other end. Without it the bench runs in-process" };
         var live = new Option<bool>("--live") { Description = "Real time: show the live dashboard (tick rate, latency, injections, safety state) while each scenario runs" };
         var broker = new Option<string?>("--broker") { Description = "Send telemetry to this MQTT broker (mqtt://host:port) during every run" };
+        var record = new Option<DirectoryInfo?>("--record") { Description = "Lockstep: record every run as MCAP into this folder (<scenario>-seed<N>.mcap; the JSON report names each)" };
+        var dataset = new Option<DirectoryInfo?>("--dataset") { Description = "Lockstep: write the runs as a LeRobot dataset here, labelled with fault, class and trip (records to a temporary folder unless --record)" };
         var cmd = new Command("run", "Run HIL scenarios: inject faults into the emulated robot and bus, judge the host's reaction, measure how fast it stops")
         {
-            paths, jobs, seed, tags, junit, html, json, realtime, iface, live, broker,
+            paths, jobs, seed, tags, junit, html, json, realtime, iface, live, broker, record, dataset,
         };
         cmd.SetAction(r => CommandRunner.Guard(() =>
         {
@@ -45,7 +47,11 @@ internal static class HilCommands
                 Interface = r.GetValue(iface),
                 Live = r.GetValue(live),
                 Broker = r.GetValue(broker),
+                RecordDirectory = r.GetValue(record)?.FullName,
             };
+            string? datasetDir = r.GetValue(dataset)?.FullName;
+            if ((options.RecordDirectory != null || datasetDir != null) && options.Realtime)
+                throw new InputError("command line", options.RecordDirectory != null ? "--record" : "--dataset", "recording campaign runs is lockstep only");
             if (options.Live && !options.Realtime)
                 throw new InputError("command line", "--live", "only applies with --realtime (a lockstep run is not watched live)");
             if (options.Interface != null && !options.Realtime)
@@ -54,10 +60,22 @@ internal static class HilCommands
             var selected = ScenarioRunner.Select(scenarios, options.Tags);
             if (selected.Count == 0)
                 throw new InputError("command line", "--tag", $"no scenario has a tag among {string.Join(", ", options.Tags)} ({scenarios.Count} loaded)");
+            string? tempRecordings = null;
+            if (datasetDir != null && options.RecordDirectory == null)
+                options = options with { RecordDirectory = tempRecordings = Directory.CreateTempSubdirectory("rt-dataset-recordings-").FullName };
+            if (options.RecordDirectory != null) Directory.CreateDirectory(options.RecordDirectory);
             var result = RunWithProgress(selected, options with { Tags = [] });
             Console.WriteLine();
             CampaignReports.PrintSummary(result, Console.Out);
             WriteReports(result, null, r.GetValue(junit), r.GetValue(html), r.GetValue(json));
+            try
+            {
+                if (datasetDir != null) DatasetCommand.ExportCampaign(result, datasetDir);
+            }
+            finally
+            {
+                if (tempRecordings != null) Directory.Delete(tempRecordings, recursive: true);
+            }
             return ExitCode(result);
         }));
         return cmd;

@@ -18,6 +18,7 @@ internal static partial class ExtraCommands
         yield return SafetyLogCommand();
         yield return DoctorCommand.Create();
         yield return ResetCommand.Create();
+        yield return RecordingCommand.Create();
         foreach (var c in BusCommands(bench)) yield return c;
         yield return BusUpCommand.Create(bench);
     }

@@ -11,7 +11,7 @@ namespace Rt.Twin.Recording;
 /// <see cref="Dropped"/>), never waited for. Dispose drains what is queued, flushes and closes.
 /// Construction and Dispose are not real-time safe; <see cref="Enqueue"/> is.
 /// </summary>
-public sealed class TickRecorder : ITickSink, IDisposable
+public sealed class TickRecorder : ITickRecorder
 {
     private readonly SpscSlotRing _ring;
     private readonly RecordLayout _layout;

@@ -7,7 +7,7 @@ using Rt.Core.Errors;
 namespace Rt.Twin.Recording;
 
 /// <summary>
-/// A tick log read fully into memory (<see cref="TickRecordingFormat"/>). The header is validated (magic, version,
+/// A tick log read fully into memory (<see cref="TickRecordingFormat"/>, or an MCAP recording's /rt/tick channel). The header is validated (magic, version,
 /// counts, names, layout) and the body must be a whole number of records: anything else is an
 /// <see cref="InputError"/> naming the byte offset. Not real-time safe.
 /// </summary>
@@ -73,6 +73,7 @@ public sealed class TickRecording
     /// <summary>Not real-time safe. Parses recording bytes; <paramref name="source"/> names them in messages.</summary>
     public static TickRecording Parse(ReadOnlySpan<byte> bytes, string source)
     {
+        if (Mcap.McapReader.HasMagic(bytes)) return Mcap.McapTickRecording.Parse(bytes, source);
         if (bytes.Length < TickRecordingFormat.FixedHeaderBytes)
         {
             if (bytes.Length >= 8 && !bytes[..8].SequenceEqual(TickRecordingFormat.Magic)) throw BadMagic(source, bytes);
@@ -138,6 +139,9 @@ public sealed class TickRecording
         }
         return new TickRecording(source, robot, periodNs, layout, ticks, data);
     }
+
+    internal static TickRecording FromRows(string source, string robot, long periodNs, RecordLayout layout, long[] ticks, double[] data) =>
+        new(source, robot, periodNs, layout, ticks, data);
 
     private static InputError BadMagic(string source, ReadOnlySpan<byte> bytes) =>
         new(source, "offset 0", $"not an rt tick recording: magic is {Convert.ToHexString(bytes[..Math.Min(8, bytes.Length)])}, expected {Convert.ToHexString(TickRecordingFormat.Magic)} (\"RTTICKS\\x1A\")");
