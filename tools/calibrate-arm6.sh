@@ -28,9 +28,11 @@ record() { $rt run --config "$nominal" --bench --lockstep --no-ui --warn-only tw
 record --motion sine --duration 100 --seed 1 --record "$work/sine.rtt"
 record --motion hold --duration 20 --seed 1 --record "$work/hold.rtt"
 noise=("$work/sine.rtt" "$work/hold.rtt")
-# Seeds 900201+ are kept out of the campaigns' own.
+# Seeds 900201+ are kept out of the campaigns' own. The scenario is copied to run the nominal config (the shipped one
+# names the twin file this run is about to write, which need not exist yet).
+sed -e "s#^robot:.*#robot: $nominal#" "$dir/scenarios/nominal-sine.yaml" > "$work/randomise.yaml"
 for k in $(seq 1 ${RT_CAL_RANDOMISED:-12}); do
-  record --motion sine --duration 60 --seed $((900200 + k)) --randomise "$dir/scenarios/nominal-sine.yaml" --record "$work/sine-r$k.rtt"
+  record --motion sine --duration 60 --seed $((900200 + k)) --randomise "$work/randomise.yaml" --record "$work/sine-r$k.rtt"
   noise+=("$work/sine-r$k.rtt")
 done
 $rt calibrate "$work/sine.rtt" --noise-from "${noise[@]}" --config "$nominal" --out "$out"

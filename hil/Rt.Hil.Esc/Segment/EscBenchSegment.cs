@@ -25,7 +25,14 @@ public static class EscBenchSegment
     /// Creates a segment with <paramref name="drives"/> CiA 402 drives followed by <paramref name="imus"/> IMUs
     /// (the biped12 bench is 12 + 3). Serial numbers are the 1-based positions. Not real-time safe.
     /// </summary>
-    public static EscSegment Create(int drives, int imus, EscBenchOptions? options = null)
+    public static EscSegment Create(int drives, int imus, EscBenchOptions? options = null) => Create(drives, imus, null, options);
+
+    /// <summary>
+    /// As <see cref="Create(int, int, EscBenchOptions?)"/>, but a drive position whose expected identity
+    /// (<paramref name="identities"/>, the config's <c>bus.slaves</c>) names another vendor's drive the bench emulates
+    /// (<see cref="ArmServoDrive"/>) gets that device instead of the Rt bench drive. Not real-time safe.
+    /// </summary>
+    public static EscSegment Create(int drives, int imus, IReadOnlyList<Core.Config.SlaveIdentityConfig>? identities, EscBenchOptions? options = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(drives);
         ArgumentOutOfRangeException.ThrowIfNegative(imus);
@@ -42,10 +49,18 @@ public static class EscBenchSegment
                 ClockOffsetNs = options.SpreadClocks ? 1_000_000_000L * (i + 1) + 12_345L * i : 0,
                 ClockDriftPpm = options.SpreadClocks ? ((i * 7) % 11 - 5) * 4.0 : 0,
             };
-            slaves.Add(i < drives ? new ServoDriveDevice(o) : new ImuDevice(o));
+            slaves.Add(i >= drives ? new ImuDevice(o) : ArmModelAt(identities, i) is { } arm ? new ArmServoDrive(arm, o) : new ServoDriveDevice(o));
         }
 
         return new EscSegment(slaves);
+    }
+
+    private static ArmDriveModel? ArmModelAt(IReadOnlyList<Core.Config.SlaveIdentityConfig>? identities, int position)
+    {
+        if (identities is null) return null;
+        foreach (var id in identities)
+            if (id.Position == position) return ArmServoDrive.ModelOf(id.Vendor, id.Product);
+        return null;
     }
 
     /// <summary>The drives of a bench segment, in position order. Not real-time safe (allocates the list once).</summary>
