@@ -1,8 +1,7 @@
-using System.Globalization;
-using System.Xml.Linq;
 using Rt.Core.Config;
 using Rt.Drivers.EtherCat;
 using Rt.Drivers.EtherCat.CoE;
+using Rt.Drivers.EtherCat.Esi;
 using Rt.Drivers.EtherCat.Link;
 using Rt.Drivers.EtherCat.ProcessData;
 using Rt.Hil.Esc.Devices;
@@ -32,21 +31,36 @@ public class ArmDriveTests
         return master;
     }
 
-    /// <summary>The ESI's PREOP→SAFEOP CoE InitCmds of the device with <paramref name="product"/>, in file order.</summary>
+    /// <summary>The ESI's PREOP→SAFEOP CoE InitCmds of the device with <paramref name="product"/>, in file order (read by the project's ESI reader).</summary>
     private static List<(ushort Index, byte Sub, byte[] Data)> InitCmds(uint product)
     {
-        var doc = XDocument.Load(EsiPath);
-        var device = doc.Descendants("Device").Single(d => Hex(d.Element("Type")!.Attribute("ProductCode")!.Value) == product);
-        var list = new List<(ushort, byte, byte[])>();
-        foreach (var c in device.Descendants("InitCmd"))
-        {
-            if (!c.Elements("Transition").Any(t => t.Value == "PS")) continue;
-            list.Add(((ushort)Hex(c.Element("Index")!.Value), byte.Parse(c.Element("SubIndex")!.Value, CultureInfo.InvariantCulture), Convert.FromHexString(c.Element("Data")!.Value)));
-        }
-        return list;
+        var device = EsiReader.ReadFile(EsiPath).Devices.Single(d => d.ProductCode == product);
+        return [.. device.InitCmds.Where(c => c.RunsOn("PS")).Select(c => (c.Index, c.SubIndex, c.Data))];
     }
 
-    private static uint Hex(string s) => s.StartsWith("#x", StringComparison.Ordinal) ? uint.Parse(s[2..], NumberStyles.HexNumber, CultureInfo.InvariantCulture) : uint.Parse(s, CultureInfo.InvariantCulture);
+    [Fact]
+    public void The_shipped_ESI_describes_both_models_as_the_emulator_builds_them()
+    {
+        var file = EsiReader.ReadFile(EsiPath);
+        Assert.Equal(ArmServoDrive.Vendor, file.VendorId);
+        Assert.Equal(2, file.Devices.Count);
+        foreach (var model in new[] { ArmDriveModel.Axm150, ArmDriveModel.Axm30 })
+        {
+            var id = ArmServoDrive.IdentityOf(model);
+            var d = file.Devices.Single(x => x.ProductCode == id.ProductCode);
+            Assert.Equal(id.Revision, d.RevisionNo);
+            Assert.Equal(id.Name, d.Name);
+            // The ESI's default PDOs are the emulator's power-up map.
+            var emulated = new ArmServoDrive(model);
+            Assert.Equal(emulated.RxMap.TotalBytes * 8, d.DefaultPdos(rx: true).Sum(p => p.BitLength));
+            Assert.Equal(emulated.TxMap.TotalBytes * 8, d.DefaultPdos(rx: false).Sum(p => p.BitLength));
+            Assert.Contains(d.InitCmds, c => c.Index == 0x6060 && c.RunsOn("PS"));
+            Assert.Contains(d.InitCmds, c => c.Index == 0x1C12 && c.RunsOn("PS"));
+            Assert.Contains(d.InitCmds, c => c.Index == 0x1A00 && c.RunsOn("PS"));
+            Assert.True(d.Mailbox!.Coe!.PdoConfig);
+        }
+    }
+
 
     [Fact]
     public void Identity_and_the_position_only_default_map_are_what_the_ESI_says()
@@ -57,8 +71,6 @@ public class ArmDriveTests
         Assert.Equal(ArmServoDrive.Vendor, big.Identity.Vendor);
         Assert.Equal(ArmServoDrive.Axm150Product, big.Identity.Product);
         Assert.Equal(ArmServoDrive.Axm30Product, wrist.Identity.Product);
-        var doc = XDocument.Load(EsiPath);
-        Assert.Equal(ArmServoDrive.Vendor, Hex(doc.Root!.Element("Vendor")!.Element("Id")!.Value));
         foreach (var s in master.SubDevices)
         {
             // 0x6040 + 0x607A out, 0x6041 + 0x6064 in: no mode, no target torque, no velocity or torque actual.
