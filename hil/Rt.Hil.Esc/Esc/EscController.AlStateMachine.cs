@@ -10,6 +10,12 @@ public sealed partial class EscController
     /// <summary>Fault injection: forces the AL status to <paramref name="state"/> with the error indicator and <paramref name="code"/>. Real-time safe.</summary>
     public void InjectAlError(AlState state, ushort code) => SetAlStatus(state, code);
 
+    /// <summary>Fault injection: an upward request for this state is refused with <see cref="RefusalCode"/> (None: off). Real-time safe.</summary>
+    public AlState RefuseState { get; set; }
+
+    /// <summary>The AL status code a refusal by <see cref="RefuseState"/> carries.</summary>
+    public ushort RefusalCode { get; set; } = 0x001A; // synchronization error
+
     private void SetAlStatus(AlState state, ushort code)
     {
         var from = State;
@@ -85,6 +91,12 @@ public sealed partial class EscController
         if (Rank(requested) < Rank(current))
         {
             SetAlStatus(requested, AlStatusCodes.NoError); // downward transitions are always allowed
+            return;
+        }
+
+        if (RefuseState != AlState.None && requested == RefuseState)
+        {
+            SetAlStatus(current, RefusalCode);
             return;
         }
 

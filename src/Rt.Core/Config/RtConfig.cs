@@ -190,6 +190,7 @@ public sealed class BusSection
     public List<SlaveIdentityConfig> Slaves { get; set; } = [];
 
     public bool DistributedClocks { get; set; } = true;
+    public List<string> Esi { get; set; } = [];
 }
 
 public sealed class SlaveIdentityConfig
@@ -198,6 +199,8 @@ public sealed class SlaveIdentityConfig
     public uint Vendor { get; set; }
     public uint Product { get; set; }
     public uint Revision { get; set; }
+    public List<SlaveSdoWriteConfig> Startup { get; set; } = [];
+    public SlavePdoConfig Pdo { get; set; } = new();
 }
 
 /// <summary>Twin settings (issue 4). Kept as a flat bag here so the foundation does not depend on the twin's shape.</summary>

@@ -22,12 +22,24 @@ public sealed class PreOpBus : BusInState
 {
     internal PreOpBus(EtherCatMaster master) : base(master) { }
 
-    /// <summary>Lays out process data, configures DC (if enabled), and brings every slave to SAFEOP.</summary>
-    public SafeOpBus ToSafeOp(long masterTimeNs, long cycleNs)
+    /// <summary>
+    /// Runs the startup (checks before OP, SDO writes, PDO assignment and mapping; see <see cref="Startup.BusStartup"/>) when
+    /// given, lays out process data, configures DC (if enabled), and brings every slave to SAFEOP. A failure leaves the bus in INIT.
+    /// </summary>
+    public SafeOpBus ToSafeOp(long masterTimeNs, long cycleNs, Startup.BusStartup? startup = null)
     {
-        Master.ConfigureProcessData();
-        if (Master.Options.DistributedClocks) Master.ConfigureDistributedClocks(masterTimeNs, cycleNs);
-        Master.RequestState(AlState.SafeOp);
+        startup?.Apply(Master); // puts the bus back into INIT itself when it fails
+        try
+        {
+            Master.ConfigureProcessData();
+            if (Master.Options.DistributedClocks) Master.ConfigureDistributedClocks(masterTimeNs, cycleNs);
+            Master.RequestState(AlState.SafeOp);
+        }
+        catch (EtherCatException)
+        {
+            Startup.BusStartup.BackToInit(Master);
+            throw;
+        }
         return new SafeOpBus(Master, Master.Cyclic!);
     }
 }
@@ -42,7 +54,15 @@ public sealed class SafeOpBus : BusInState
     /// <summary>Brings every slave to OP (the cyclic frame keeps running while waiting).</summary>
     public OpBus ToOp()
     {
-        Master.RequestState(AlState.Op);
+        try
+        {
+            Master.RequestState(AlState.Op);
+        }
+        catch (EtherCatException)
+        {
+            Startup.BusStartup.BackToInit(Master);
+            throw;
+        }
         return new OpBus(Master, Cyclic);
     }
 }

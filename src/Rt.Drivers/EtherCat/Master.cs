@@ -70,7 +70,7 @@ public sealed class EtherCatMaster
     public OpBus BringUp(RtConfig config, long masterTimeNs)
     {
         long cycleNs = config.Loop.RateHz > 0 ? (long)Math.Round(1e9 / config.Loop.RateHz) : 1_000_000;
-        return BringUp(config.Bus.Slaves, masterTimeNs, cycleNs);
+        return BringUpToPreOp(config.Bus.Slaves).ToSafeOp(masterTimeNs, cycleNs, Startup.BusStartup.FromConfig(config)).ToOp();
     }
 
     /// <summary>Counts slaves, resets them to INIT, assigns station addresses and reads ESC info and SII.</summary>

@@ -48,7 +48,7 @@ public sealed class EsiReaderTests
         Assert.True(coe.PdoAssign);
         Assert.True(coe.PdoConfig);
         Assert.False(coe.CompleteAccess);
-        Assert.Equal(2, drive.InitCmds.Count);
+        Assert.Equal(3, drive.InitCmds.Count);
         Assert.Equal(0x6060, drive.InitCmds[0].Index);
         Assert.Equal([(byte)8], drive.InitCmds[0].Data);
         Assert.Equal("Mode of operation: CSP", drive.InitCmds[0].Comment);
@@ -74,7 +74,7 @@ public sealed class EsiReaderTests
         string xml = TestEsi.BenchDrive.Replace("<CoE SdoInfo=\"true\" PdoAssign=\"true\" PdoConfig=\"true\" CompleteAccess=\"false\" SegmentedSdo=\"true\">",
             "<CoE SdoInfo=\"true\" PdoAssign=\"true\" PdoConfig=\"true\"><InitCmds><InitCmd><Transition>PS</Transition><Index>#x6072</Index><SubIndex>0</SubIndex><Data>e8 03</Data></InitCmd></InitCmds>", StringComparison.Ordinal);
         var drive = EsiReader.ReadText(xml, "wrapped.xml").Devices[0];
-        Assert.Equal(3, drive.InitCmds.Count);
+        Assert.Equal(4, drive.InitCmds.Count);
         Assert.Equal(0x6072, drive.InitCmds[0].Index);
         Assert.Equal([(byte)0xE8, (byte)0x03], drive.InitCmds[0].Data);
     }

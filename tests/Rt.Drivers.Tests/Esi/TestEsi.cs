@@ -80,6 +80,13 @@ internal static class TestEsi
                       <Data>01</Data>
                       <Comment>Interpolation period 1 ms</Comment>
                     </InitCmd>
+                    <InitCmd>
+                      <Transition>PS</Transition>
+                      <Index>#x60C2</Index>
+                      <SubIndex>2</SubIndex>
+                      <Data>FD</Data>
+                      <Comment>Interpolation period unit 10^-3 s</Comment>
+                    </InitCmd>
                   </CoE>
                 </Mailbox>
                 <Dc>
