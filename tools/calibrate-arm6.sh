@@ -21,7 +21,7 @@ out=$dir/arm6.twin.yaml
 # The twin being calibrated must not judge its own calibration runs: record with the nominal twin, triggers warning.
 # The copy lives in the work folder, so every path it names is made absolute.
 nominal=$work/nominal.yaml
-sed -e "s#description: arm6.urdf#description: $dir/arm6.urdf#" -e 's#^\(  parameters:\).*#\1 ""#' "$cfg" > "$nominal"
+sed -e "s#description: arm6.urdf#description: $dir/arm6.urdf#" -e "s#esi: \[esi\]#esi: [$dir/esi]#" -e 's#^\(  parameters:\).*#\1 ""#' "$cfg" > "$nominal"
 cd "$work"
 record() { $rt run --config "$nominal" --bench --lockstep --no-ui --warn-only twin_divergence collision "$@" | tail -2; }
 # One sweep is 6 joints x 8 s; 100 s = two sweeps and a bit.
