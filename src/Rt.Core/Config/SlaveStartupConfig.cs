@@ -23,8 +23,8 @@ public sealed class SlaveSdoWriteConfig
 /// </summary>
 public sealed class SlavePdoConfig
 {
-    public List<uint> Rx { get; set; } = [];
-    public List<uint> Tx { get; set; } = [];
+    public uint[] Rx { get; set; } = [];
+    public uint[] Tx { get; set; } = [];
     public List<PdoMappingConfig> Map { get; set; } = [];
 }
 
@@ -33,5 +33,5 @@ public sealed class PdoMappingConfig
 {
     /// <summary>0x1600–0x17FF (RxPDO) or 0x1A00–0x1BFF (TxPDO).</summary>
     public uint Pdo { get; set; }
-    public List<uint> Entries { get; set; } = [];
+    public uint[] Entries { get; set; } = [];
 }

@@ -21,7 +21,7 @@ namespace Rt.Core.Config;
 [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "As IL2062: Rt.Core is rooted whole in the native binary.")]
 [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2072", Justification = "As IL2062: Rt.Core is rooted whole in the native binary.")]
 [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "As IL2062: Rt.Core is rooted whole in the native binary.")]
-[System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Only double[] properties are bound as arrays (imus[i].xyz, rpy); double[] is compiled into every binary.")]
+[System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Only double[] (imus[i].xyz, rpy) and uint[] (bus.slaves[i].pdo) properties are bound as arrays; both are compiled into every binary.")]
 internal sealed class YamlBinder(string source, ConfigKeyLines lines)
 {
     private static readonly INamingConvention Naming = UnderscoredNamingConvention.Instance;

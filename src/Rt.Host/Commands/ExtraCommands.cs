@@ -19,6 +19,7 @@ internal static partial class ExtraCommands
         yield return DoctorCommand.Create();
         yield return ResetCommand.Create();
         foreach (var c in BusCommands(bench)) yield return c;
+        yield return BusUpCommand.Create(bench);
     }
 
     private static Command Calibrate()

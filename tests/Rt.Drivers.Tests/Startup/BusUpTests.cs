@@ -118,6 +118,49 @@ public sealed class BusUpTests(ITestOutputHelper output)
         Assert.Contains("(other rev.)", r.Slaves[0].EsiName);
     }
 
+    [Fact]
+    public void The_startup_and_pdo_keys_bind_from_yaml_and_remap_the_drive()
+    {
+        const string yaml = """
+            bus:
+              kind: ether_cat
+              slaves:
+                - position: 0
+                  vendor: 0x00000E7A
+                  product: 0x00000402
+                  revision: 0x00010000
+                  startup:
+                    - { index: 0x60C2, sub_index: 1, bits: 8, value: 2, comment: interpolation period 2 ms }
+                  pdo:
+                    rx: [0x1600]
+                    tx: [0x1A00]
+                    map:
+                      - { pdo: 0x1600, entries: [0x60400010, 0x60710010] }
+                      - { pdo: 0x1A00, entries: [0x60410010, 0x60640020, 0x60770010] }
+            """;
+        var config = ConfigLoader.Bind(yaml, "robot.yaml", new ConfigKeyLines());
+        Assert.Equal([0x1600u], config.Bus.Slaves[0].Pdo.Rx);
+        Assert.Equal(0x60770010u, config.Bus.Slaves[0].Pdo.Map[1].Entries[2]);
+        var segment = EscBenchSegment.Create(1, 0);
+        var r = Up(segment, new BusUpOptions { Config = config, DurationNs = 2_000_000 });
+        output.WriteLine(r.ToString());
+        Assert.Equal(0, r.ExitCode);
+        var drive = EscBenchSegment.Drives(segment)[0];
+        Assert.Equal(2, drive.Od.Find(0x60C2, 1)!.U8);
+        Assert.Equal(4, r.Slaves[0].RxBytes);
+        Assert.Equal(8, r.Slaves[0].TxBytes);
+    }
+
+    [Fact]
+    public void A_config_value_out_of_range_is_bad_input_naming_the_key()
+    {
+        var cfg = Drive(0);
+        cfg.Startup = [new SlaveSdoWriteConfig { Index = 0x6060, Bits = 8, Value = 300 }];
+        var r = Up(EscBenchSegment.Create(1, 0), new BusUpOptions { Config = ConfigWith(cfg) });
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal("robot.yaml: bus.slaves[0].startup[0].value: expected a value that fits 8 bits (-128…255), found 300", r.Error);
+    }
+
     // ------------------------------------------------------------ the matrix of mismatched buses
 
     public static TheoryData<string> Mismatches => ["too few", "too many", "wrong identity", "object the drive lacks", "role object unmapped"];

@@ -43,7 +43,9 @@ public sealed class BusUpReport
 
     /// <summary>0 every slave in OP and every cycle's WKC right; 2 bad input (config, ESI, a bus that contradicts the config); 3 a device problem.</summary>
     public int ExitCode { get; set; }
+    /// <summary>Bring-up time on the master's clock (virtual on an in-process link) and on the wall clock.</summary>
     public long BringUpNs { get; set; }
+    public long BringUpWallNs { get; set; }
     public long Cycles { get; set; }
     public long WorkingCounterOk { get; set; }
     public long WorkingCounterWrong { get; set; }
@@ -75,7 +77,7 @@ public sealed class BusUpReport
             sb.Append(c, $"{s.Position,3}  0x{s.Identity.Vendor:X8} 0x{s.Identity.Product:X8} 0x{s.Identity.Revision:X8}  {Cut(s.Name, 24),-24} {Cut(s.EsiName, 24),-24} {state,-16} {s.RxBytes,4} {s.TxBytes,4}  {s.MappingSource,-4} {s.Dc}\n");
             if (s.Error is not null) sb.Append(c, $"     {s.Error}\n");
         }
-        sb.Append(c, $"bring-up: {BringUpNs / 1e6:0.0} ms\n");
+        sb.Append(c, $"bring-up: {BringUpNs / 1e6:0.0} ms on the bus clock, {BringUpWallNs / 1e6:0.0} ms wall\n");
         if (Cycles > 0)
             sb.Append(c, $"process data: {Cycles} cycles, WKC {WorkingCounterOk} right / {WorkingCounterWrong} wrong (expected {ExpectedWorkingCounter}), {LostFrames} lost, {CyclesNotAllOp} with a slave not in OP\n");
         if (FinalStates.Count > 0)
@@ -109,6 +111,7 @@ public static class BusUp
         var clock = master.Clock;
         var report = new BusUpReport();
         long t0 = clock.NowNs;
+        long w0 = System.Diagnostics.Stopwatch.GetTimestamp();
         master.Initialize();
         var startup = new BusStartup(options.Esi, options.Config);
         try
@@ -128,6 +131,7 @@ public static class BusUp
             Fill(report, master, startup, null);
             report.Notes.AddRange(startup.Notes);
             report.BringUpNs = clock.NowNs - t0;
+            report.BringUpWallNs = (long)System.Diagnostics.Stopwatch.GetElapsedTime(w0).TotalNanoseconds;
             return report;
         }
         report.Notes.AddRange(startup.Notes);
@@ -149,6 +153,7 @@ public static class BusUp
             }
         master.ReadStates();
         report.BringUpNs = clock.NowNs - t0;
+        report.BringUpWallNs = (long)System.Diagnostics.Stopwatch.GetElapsedTime(w0).TotalNanoseconds;
         Fill(report, master, startup, errors);
 
         Exchange(master, options, report);

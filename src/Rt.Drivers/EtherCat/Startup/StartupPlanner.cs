@@ -118,7 +118,7 @@ public static class StartupPlanner
         var list = rx ? pdo.Rx : pdo.Tx;
         string listKey = $"{key}.pdo.{(rx ? "rx" : "tx")}";
         var pdos = new List<ushort>();
-        for (int i = 0; i < list.Count; i++)
+        for (int i = 0; i < list.Length; i++)
         {
             if (!IsPdoIndex(list[i], rx))
                 throw new InputError(source, $"{listKey}[{i}]", $"expected an {(rx ? "RxPDO index 0x1600–0x17FF" : "TxPDO index 0x1A00–0x1BFF")}, found 0x{list[i]:X}");
@@ -132,8 +132,8 @@ public static class StartupPlanner
             if (!IsPdoIndex(map.Pdo, true) && !IsPdoIndex(map.Pdo, false))
                 throw new InputError(source, $"{mapKey}.pdo", $"expected a mapping object 0x1600–0x17FF or 0x1A00–0x1BFF, found 0x{map.Pdo:X}");
             if (!IsPdoIndex(map.Pdo, rx)) continue;
-            if (map.Entries.Count > 255) throw new InputError(source, $"{mapKey}.entries", $"expected at most 255 entries, found {map.Entries.Count}");
-            for (int e = 0; e < map.Entries.Count; e++)
+            if (map.Entries.Length > 255) throw new InputError(source, $"{mapKey}.entries", $"expected at most 255 entries, found {map.Entries.Length}");
+            for (int e = 0; e < map.Entries.Length; e++)
                 if ((map.Entries[e] & 0xFF) == 0)
                     throw new InputError(source, $"{mapKey}.entries[{e}]", $"expected index<<16 | subindex<<8 | bits with 1–255 bits (e.g. 0x607A0020), found 0x{map.Entries[e]:X8}");
             maps[(ushort)map.Pdo] = map.Entries;
