@@ -4,6 +4,7 @@ using Rt.Core.Config;
 using Rt.Core.ProcessData;
 using Rt.Core.Tick;
 using Rt.Drivers.EtherCat;
+using Rt.Drivers.Cia402;
 using Rt.Drivers.EtherCat.Devices;
 using Rt.Drivers.EtherCat.Frame;
 using Rt.Drivers.EtherCat.Link;
@@ -18,7 +19,7 @@ namespace Rt.Perf;
 /// </summary>
 public sealed class CyclicCodecWorkload
 {
-    private readonly Cia402PdoCodec _drive = new(BenchMappings.DriveRx(), BenchMappings.DriveTx(), "bench drive");
+    private readonly Cia402Codec _drive = new(BenchMappings.DriveRx(), BenchMappings.DriveTx(), "bench drive");
     private readonly ImuPdoCodec _imu = new(BenchMappings.ImuTx(), "bench IMU");
     private readonly byte[] _frame = new byte[FrameLayout.MaximumFrameLength];
     private readonly Datagram[] _decoded = new Datagram[8];

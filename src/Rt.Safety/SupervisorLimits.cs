@@ -28,6 +28,10 @@ internal sealed class SupervisorLimits
     /// <summary>Indexed by joint.</summary>
     public readonly double[] PosMin, PosMax, VelMax, TorqueMax, FollowMax, CollisionMax;
 
+    /// <summary>Indexed by joint: the drive has no torque actual (torque channel marked off in the layout), so the
+    /// torque-limit and collision checks are off for it (a torque that is never measured cannot be judged).</summary>
+    public readonly bool[] TorqueOff;
+
     /// <summary>Indexed by IMU: unchanged sample counters in a row that make the IMU stale.</summary>
     public readonly int[] ImuStaleTicks;
 
@@ -63,6 +67,9 @@ internal sealed class SupervisorLimits
             FollowMax[j] = lim.FollowingErrorRad * followFactor;
             CollisionMax[j] = Thr(SafetyTrigger.Collision, 0.3 * lim.TorqueNm);
         }
+        TorqueOff = new bool[Joints];
+        for (int j = 0; j < Joints && j < layout.JointCount; j++)
+            TorqueOff[j] = layout.IsOff(layout.IndexOf(Rt.Core.Divergence.ChannelKind.JointTorque, j));
 
         ImuStaleTicks = new int[Imus];
         double loopHz = 1.0 / Dt;

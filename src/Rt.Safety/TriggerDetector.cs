@@ -124,7 +124,7 @@ internal sealed class TriggerDetector
         for (int j = 0; j < _joints; j++)
         {
             double tau = j < d.ExternalTorque.Length ? d.ExternalTorque[j] : 0;
-            bool coll = twin && !(Math.Abs(tau) <= _collisionMax[j]);
+            bool coll = twin && !_l.TorqueOff[j] && !(Math.Abs(tau) <= _collisionMax[j]);
             Check(SafetyTrigger.Collision, j, coll || (powered && _listHit[(int)SafetyTrigger.Collision][j]), tau, _collisionMax[j]);
 
             double p = s.Position[j];
@@ -135,7 +135,7 @@ internal sealed class TriggerDetector
             Check(SafetyTrigger.VelocityLimit, j, !(Math.Abs(v) <= _velMax[j]) || _listHit[(int)SafetyTrigger.VelocityLimit][j], v, _velMax[j]);
 
             double t = s.Torque[j];
-            Check(SafetyTrigger.TorqueLimit, j, !(Math.Abs(t) <= _torqueMax[j]) || _listHit[(int)SafetyTrigger.TorqueLimit][j], t, _torqueMax[j]);
+            Check(SafetyTrigger.TorqueLimit, j, (!_l.TorqueOff[j] && !(Math.Abs(t) <= _torqueMax[j])) || _listHit[(int)SafetyTrigger.TorqueLimit][j], t, _torqueMax[j]);
 
             double e = s.TargetPosition[j] - p;
             bool follow = powered && (!(Math.Abs(e) <= _followMax[j]) || _listHit[(int)SafetyTrigger.FollowingError][j]);

@@ -47,6 +47,13 @@ public sealed class HostSession : IDisposable
             Rig = CreateRig(bench);
             World = Rig?.World;
             (Bus, Master, EtherCat, Capture) = BuildBus();
+            if (EtherCat != null)
+            {
+                // A drive's missing optional objects turn channels off before the twin and supervisor read the layout.
+                EtherCat.Feedback.CopyTo(State.Image.Feedback, 0);
+                _notes.AddRange(EtherCat.Notes);
+                _notes.AddRange(DriveChannels.Apply(config, EtherCat.Feedback, Layout));
+            }
 
             StateDirectory = Path.GetFullPath(options.StateDirectory ?? Path.Combine(Environment.CurrentDirectory, "rt-state"));
             Directory.CreateDirectory(StateDirectory);

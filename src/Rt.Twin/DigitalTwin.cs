@@ -384,7 +384,8 @@ public sealed class DigitalTwin : ITwinStage
             ref readonly var ch = ref _jointCh[j];
             y.BadQ = Take(state.Position[j], ref y.Q, ch.Position.Channel);
             y.BadQd = Take(state.Velocity[j], ref y.Qd, ch.Velocity.Channel);
-            y.BadTau = Take(state.Torque[j], ref y.Tau, ch.Torque.Channel);
+            // A drive without torque actual (channel marked off): the prediction stands in, as for a bad sample.
+            y.BadTau = Layout.IsOff(ch.Torque.Channel) || Take(state.Torque[j], ref y.Tau, ch.Torque.Channel);
         }
         var imus = state.Image.Imus;
         for (int i = 0; i < _nImu; i++)

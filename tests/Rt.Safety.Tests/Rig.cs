@@ -50,12 +50,13 @@ internal sealed class Rig
     private ushort _imuCounter;
     private long _tick;
 
-    public Rig(Action<RtConfig>? configure = null, bool withRecorder = true, int eventCapacity = 1024)
+    public Rig(Action<RtConfig>? configure = null, bool withRecorder = true, int eventCapacity = 1024, Action<ChannelLayout>? layoutSetup = null)
     {
         Events = new SpscRing<SafetyEvent>(eventCapacity);
         Config = MakeConfig();
         configure?.Invoke(Config);
         Layout = new ChannelLayout(["hip", "knee"], ["pelvis_imu"]);
+        layoutSetup?.Invoke(Layout);
         S = new TickState(2, 1, Layout) { PeriodNs = PeriodNs };
         Recorder = new FlightRecorder(Layout, PeriodNs, 0.2);
         // The rig is a bench (a model plant): its tests may weaken a stop trigger, which a robot's config may not.

@@ -10,8 +10,10 @@ namespace Rt.Hil.Esc.Devices;
 /// into <see cref="Command"/>; before the master reads inputs, <see cref="Feedback"/> is encoded into the TxPDO.
 /// The bench copies <see cref="Command"/> to its drive physics and the physics' state back into <see cref="Feedback"/>
 /// every cycle. Construction is not real-time safe; the frame hooks are.
+/// Other vendors' drives (e.g. arm6's <see cref="ArmServoDrive"/>) derive from it with their own identity, default
+/// PDO map and optional objects; the bench drives them all through <see cref="Command"/>/<see cref="Feedback"/>.
 /// </summary>
-public sealed class ServoDriveDevice : EmulatedSlave
+public class ServoDriveDevice : EmulatedSlave
 {
     public const uint ProductCode = 0x00000402, RevisionNumber = 0x00010000;
     public const uint CiA402ServoDeviceType = 0x00020192;
@@ -28,7 +30,8 @@ public sealed class ServoDriveDevice : EmulatedSlave
 
     private OdEntry _controlword = null!, _mode = null!, _targetPosition = null!, _targetVelocity = null!, _targetTorque = null!,
         _velocityOffset = null!, _torqueOffset = null!, _statusword = null!, _modeDisplay = null!, _positionActual = null!,
-        _velocityActual = null!, _torqueActual = null!, _errorCode = null!;
+        _velocityActual = null!, _errorCode = null!;
+    private OdEntry? _torqueActual; // null on a model without 0x6077
 
     /// <summary>What the master commanded (decoded from the RxPDO after each output update in OP).</summary>
     public DriveOutputs Command;
@@ -37,10 +40,19 @@ public sealed class ServoDriveDevice : EmulatedSlave
     public DriveInputs Feedback;
 
     public ServoDriveDevice(SlaveOptions? options = null)
-        : base(new DeviceIdentity(DeviceIdentity.RtBenchVendor, ProductCode, RevisionNumber, 1, CiA402ServoDeviceType, "Rt bench servo drive", "RT-SERVO-402"), options, hasOutputs: true)
+        : this(new DeviceIdentity(DeviceIdentity.RtBenchVendor, ProductCode, RevisionNumber, 1, CiA402ServoDeviceType, "Rt bench servo drive", "RT-SERVO-402"), options)
+    {
+    }
+
+    /// <summary>Another drive model: its identity; the derived class gives its PDO map and objects.</summary>
+    protected ServoDriveDevice(DeviceIdentity identity, SlaveOptions? options)
+        : base(identity, options, hasOutputs: true)
     {
         Feedback.Statusword = 0x0250; // switch on disabled, remote
     }
+
+    /// <summary>Whether the model has 0x6077 torque actual. Read from the base constructor: must not use fields.</summary>
+    protected virtual bool HasTorqueActual => true;
 
     protected override IReadOnlyList<(ushort Index, byte Sub)> DefaultRxPdo => RxDefault;
     protected override IReadOnlyList<(ushort Index, byte Sub)> DefaultTxPdo => TxDefault;
@@ -57,7 +69,7 @@ public sealed class ServoDriveDevice : EmulatedSlave
         _positionActual = od.AddVar(0x6064, "Position actual value", OdDataType.Integer32, 32, tx);
         _velocityActual = od.AddVar(0x606C, "Velocity actual value", OdDataType.Integer32, 32, tx);
         _targetTorque = od.AddVar(0x6071, "Target torque", OdDataType.Integer16, 16, rx);
-        _torqueActual = od.AddVar(0x6077, "Torque actual value", OdDataType.Integer16, 16, tx);
+        if (HasTorqueActual) _torqueActual = od.AddVar(0x6077, "Torque actual value", OdDataType.Integer16, 16, tx);
         _targetPosition = od.AddVar(0x607A, "Target position", OdDataType.Integer32, 32, rx);
         _velocityOffset = od.AddVar(0x60B1, "Velocity offset", OdDataType.Integer32, 32, rx);
         _torqueOffset = od.AddVar(0x60B2, "Torque offset", OdDataType.Integer16, 16, rx);
@@ -84,7 +96,7 @@ public sealed class ServoDriveDevice : EmulatedSlave
         _modeDisplay.Set(Feedback.ModeDisplay);
         _positionActual.Set(Feedback.PositionActual);
         _velocityActual.Set(Feedback.VelocityActual);
-        _torqueActual.Set(Feedback.TorqueActual);
+        _torqueActual?.Set(Feedback.TorqueActual);
         _errorCode.Set(Feedback.ErrorCode);
     }
 

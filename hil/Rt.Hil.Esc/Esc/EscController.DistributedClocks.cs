@@ -6,6 +6,34 @@ namespace Rt.Hil.Esc.Esc;
 public sealed partial class EscController
 {
     // ---------------------------------------------------------------- DC drift control
+    //
+    // The ESC's time control loop (ETG.1000-4 / ESC datasheet section I "Distributed Clocks", modelled, not gate-exact):
+    // every write of the reference's system time to 0x0910 (ARMW/FRMW) is compared with the local copy at the frame's
+    // arrival, delayed by 0x0928: difference = local copy − (received + delay). The difference is averaged over 2^n
+    // writes (0x0934 bits 3:0, "system time difference filter depth") and reported in 0x092C (bits 30:0 magnitude,
+    // bit 31 set when the local copy is smaller). The loop then adjusts the local clock's SPEED, never its value: a
+    // proportional part plus an integral part that learns the clock's drift (reported as the speed counter difference
+    // 0x0932), the speed change bounded by 1 / speed counter start (0x0930 bits 14:0; 0x1000 → ±244 ppm), as the real
+    // ESC adds or drops at most one ns per speed-counter period. Gains scale with the filter depth and the write
+    // interval (mean), so the loop behaves the same per write at any cycle time. Writing 0x0920 (offset) or 0x0930 restarts
+    // the loop and clears 0x092C/0x0932.
+
+    /// <summary>Clock correction at local time <paramref name="local"/>: the base at the last re-base plus the speed since. Real-time safe.</summary>
+    private long Correction(long local) => _driftCorrectionNs + (long)Math.Round(_rate * (local - _correctionLocal));
+
+    private void RestartDriftControl()
+    {
+        _driftCorrectionNs = 0;
+        _correctionLocal = 0;
+        _rate = 0;
+        _rateIntegral = 0;
+        _filteredDiff = 0;
+        _filterPrimed = false;
+        _writeIntervalAvg = 0;
+        _lastSysWriteLocal = long.MinValue;
+        W32(R.DcSystemTimeDifference, 0);
+        W16(R.DcSpeedCounterDiff, 0);
+    }
 
     private void ApplySystemTimeWrite()
     {
@@ -25,15 +53,41 @@ public sealed partial class EscController
             diff = own - (long)(full + (ulong)delay);
         }
 
-        uint magnitude = (uint)Math.Min(Math.Abs(diff), 0x7FFF_FFFFL);
-        W32(R.DcSystemTimeDifference, diff < 0 ? magnitude | 0x8000_0000u : magnitude);
+        int depth = _mem[R.DcFilterDepth] & 0x0F;
+        if (!_filterPrimed)
+        {
+            _filteredDiff = diff;
+            _filterPrimed = true;
+        }
+        else _filteredDiff += (diff - _filteredDiff) / (1 << depth);
+        double mean = Math.Round(_filteredDiff);
+        uint magnitude = (uint)Math.Min(Math.Abs(mean), 0x7FFF_FFFF);
+        W32(R.DcSystemTimeDifference, mean < 0 ? magnitude | 0x8000_0000u : magnitude);
 
-        // Bounded correction per write (the ESC slews its clock rather than jumping): at most 0.1 % of the local time
-        // since the previous write, at least 1 ns; the first write after reset or an offset write only measures.
-        long maxStep = _lastSysWriteLocal == long.MinValue ? 0 : Math.Max(1, (_rxPort0Local - _lastSysWriteLocal) / 1000);
-        long step = Math.Clamp(diff, -maxStep, maxStep);
-        _driftCorrectionNs -= step;
-        _lastSysWriteLocal = _rxPort0Local;
+        long now = _rxPort0Local;
+        long dt = _lastSysWriteLocal == long.MinValue ? 0 : now - _lastSysWriteLocal;
+        if (dt > 0)
+        {
+            _driftCorrectionNs = Correction(now); // re-base: the speed so far is folded into the correction
+            _correctionLocal = now;
+            int speedStart = Math.Max(1, U16(R.DcSpeedCounterStart) & 0x7FFF);
+            double rateMax = 1.0 / speedStart;
+            // The loop's time constants follow the mean write interval (not the last one: a master's cycles jitter,
+            // and a gain set by one short interval but applied over the next long one would inject error).
+            _writeIntervalAvg = _writeIntervalAvg <= 0 ? dt : _writeIntervalAvg + (dt - _writeIntervalAvg) / 16;
+            double proportionalNs = 4.0 * (1 << depth) * _writeIntervalAvg; // loop time constant: 4 filter lengths
+            double integralNs = 4 * proportionalNs;           // integral zero a quarter of the crossover: ~60° margin
+            _rateIntegral = Math.Clamp(_rateIntegral - _filteredDiff * dt / (proportionalNs * integralNs), -rateMax, rateMax);
+            _rate = Math.Clamp(-_filteredDiff / proportionalNs + _rateIntegral, -rateMax, rateMax);
+            int speedDiff = (int)Math.Clamp(Math.Round(_rateIntegral * speedStart * speedStart), -(speedStart - 1), speedStart - 1);
+            W16(R.DcSpeedCounterDiff, unchecked((ushort)(short)speedDiff));
+        }
+        else if (_lastSysWriteLocal == long.MinValue)
+        {
+            _driftCorrectionNs = Correction(now);
+            _correctionLocal = now;
+        }
+        _lastSysWriteLocal = now;
     }
 
     /// <summary>SYNC0 cycle time (0x09A0), ns; 0 = single shot.</summary>

@@ -56,7 +56,9 @@ public sealed partial class EscController
     private int _sysTimeWriteMask;
     private ulong _sysTimeWritten;
 
-    private long _rxPort0Local, _rxPort1Local = -1, _sysTimeAtArrival, _driftCorrectionNs, _lastSysWriteLocal = long.MinValue;
+    private long _rxPort0Local, _rxPort1Local = -1, _sysTimeAtArrival, _driftCorrectionNs, _correctionLocal, _lastSysWriteLocal = long.MinValue;
+    private double _rate, _rateIntegral, _filteredDiff, _writeIntervalAvg;
+    private bool _filterPrimed, _speedStartWritten;
     private long _benchTimeNs, _lastOutputsNs;
     private bool _outputsSinceSafeOp;
     private bool _hasDownstream;
@@ -96,7 +98,11 @@ public sealed partial class EscController
     public bool Sync0Active => (_mem[R.DcActivation] & 0x03) == 0x03;
 
     /// <summary>The system time (ns since 2000-01-01 in the master's time base) at the given bench time. Real-time safe.</summary>
-    public long SystemTimeAt(long benchTimeNs) => Clock.Local(benchTimeNs) + (long)U64(R.DcSystemTimeOffset) + _driftCorrectionNs;
+    public long SystemTimeAt(long benchTimeNs)
+    {
+        long local = Clock.Local(benchTimeNs);
+        return local + (long)U64(R.DcSystemTimeOffset) + Correction(local);
+    }
 
     /// <summary>Power-on reset: registers to their defaults, EEPROM loaded (alias, PDI control), AL INIT. Real-time safe.</summary>
     public void Reset()
@@ -123,8 +129,7 @@ public sealed partial class EscController
         Array.Clear(_pdiBufferValid);
         Array.Clear(_outputsNew);
         Array.Clear(_repeatRequested);
-        _driftCorrectionNs = 0;
-        _lastSysWriteLocal = long.MinValue;
+        RestartDriftControl();
         LoadEeprom();
         SetTopology(_hasDownstream);
     }
@@ -148,7 +153,7 @@ public sealed partial class EscController
     {
         _rxPort0Local = Clock.Local(port0BenchNs);
         _rxPort1Local = port1BenchNs >= 0 ? Clock.Local(port1BenchNs) : -1;
-        _sysTimeAtArrival = _rxPort0Local + (long)U64(R.DcSystemTimeOffset) + _driftCorrectionNs;
+        _sysTimeAtArrival = _rxPort0Local + (long)U64(R.DcSystemTimeOffset) + Correction(_rxPort0Local);
         W64(R.DcSystemTime, (ulong)_sysTimeAtArrival);
         UpdateSync0Status();
     }
@@ -342,10 +347,19 @@ public sealed partial class EscController
         if (_offsetWritten)
         {
             _offsetWritten = false;
-            _driftCorrectionNs = 0; // writing the offset restarts the drift controller
-            _lastSysWriteLocal = long.MinValue;
+            RestartDriftControl(); // writing the offset restarts the drift controller
             _sysTimeAtArrival = _rxPort0Local + (long)U64(R.DcSystemTimeOffset);
             W64(R.DcSystemTime, (ulong)_sysTimeAtArrival);
+        }
+
+        if (_speedStartWritten)
+        {
+            _speedStartWritten = false;
+            _driftCorrectionNs = Correction(_rxPort0Local); // keep the clock's value; restart its speed control
+            _correctionLocal = _rxPort0Local;
+            long keep = _driftCorrectionNs, at = _correctionLocal;
+            RestartDriftControl();
+            (_driftCorrectionNs, _correctionLocal) = (keep, at);
         }
 
         if (_sysTimeWriteMask != 0)
@@ -378,7 +392,6 @@ public sealed partial class EscController
             case >= R.EepromAddress and <= R.EepromData + 7:
             case >= R.Fmmu0 and < R.Fmmu0 + FmmuCount * 16:
             case >= R.DcSystemTimeDelay and <= R.DcSystemTimeDelay + 3:
-            case R.DcSpeedCounterStart or R.DcSpeedCounterStart + 1:
             case R.DcFilterDepth or R.DcFilterDepth + 1:
             case R.DcCyclicUnitControl or R.DcActivation:
             case >= R.DcStartTime and <= R.DcStartTime + 7:
@@ -388,6 +401,10 @@ public sealed partial class EscController
             case R.AlControl or R.AlControl + 1:
                 _mem[p] = v;
                 _alControlWritten = true;
+                break;
+            case R.DcSpeedCounterStart or R.DcSpeedCounterStart + 1:
+                _mem[p] = v;
+                _speedStartWritten = true; // resets 0x092C and 0x0932 (datasheet)
                 break;
             case >= R.ErrorCounters and <= R.ErrorCountersEnd:
             case R.WatchdogCounterProcessData or R.WatchdogCounterPdi:

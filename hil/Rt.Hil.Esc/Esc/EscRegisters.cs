@@ -47,6 +47,7 @@ public static class EscRegisters
     public const int DcSystemTimeDelay = 0x0928;
     public const int DcSystemTimeDifference = 0x092C;
     public const int DcSpeedCounterStart = 0x0930;
+    public const int DcSpeedCounterDiff = 0x0932;
     public const int DcFilterDepth = 0x0934;
     public const int DcCyclicUnitControl = 0x0980;
     public const int DcActivation = 0x0981;

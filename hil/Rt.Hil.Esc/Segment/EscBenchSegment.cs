@@ -1,3 +1,4 @@
+using Rt.Core.Time;
 using Rt.Hil.Esc.Devices;
 
 namespace Rt.Hil.Esc.Segment;
@@ -10,6 +11,13 @@ public sealed class EscBenchOptions
 
     /// <summary>Give every slave a different clock offset and drift (deterministic spread), so DC has work to do.</summary>
     public bool SpreadClocks { get; init; } = true;
+
+    /// <summary>With <see cref="SpreadClocks"/>: the largest drift (ppm) a slave's clock gets; drifts are spread
+    /// deterministically over [−this, +this] along the line.</summary>
+    public double DriftSpreadPpm { get; init; } = 20;
+
+    /// <summary>Time base of the slaves' DC clocks (see <see cref="EscSegment.DcClock"/>); null = bench time (lockstep).</summary>
+    public IMonotonicClock? DcClock { get; init; }
 
     /// <summary>Enables the process-data watchdog on every slave (off for lockstep tests).</summary>
     public bool ProcessDataWatchdog { get; init; }
@@ -25,7 +33,14 @@ public static class EscBenchSegment
     /// Creates a segment with <paramref name="drives"/> CiA 402 drives followed by <paramref name="imus"/> IMUs
     /// (the biped12 bench is 12 + 3). Serial numbers are the 1-based positions. Not real-time safe.
     /// </summary>
-    public static EscSegment Create(int drives, int imus, EscBenchOptions? options = null)
+    public static EscSegment Create(int drives, int imus, EscBenchOptions? options = null) => Create(drives, imus, null, options);
+
+    /// <summary>
+    /// As <see cref="Create(int, int, EscBenchOptions?)"/>, but a drive position whose expected identity
+    /// (<paramref name="identities"/>, the config's <c>bus.slaves</c>) names another vendor's drive the bench emulates
+    /// (<see cref="ArmServoDrive"/>) gets that device instead of the Rt bench drive. Not real-time safe.
+    /// </summary>
+    public static EscSegment Create(int drives, int imus, IReadOnlyList<Core.Config.SlaveIdentityConfig>? identities, EscBenchOptions? options = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(drives);
         ArgumentOutOfRangeException.ThrowIfNegative(imus);
@@ -40,12 +55,20 @@ public static class EscBenchSegment
                 ProcessDataWatchdog = options.ProcessDataWatchdog,
                 RequireOutputsBeforeOp = options.RequireOutputsBeforeOp,
                 ClockOffsetNs = options.SpreadClocks ? 1_000_000_000L * (i + 1) + 12_345L * i : 0,
-                ClockDriftPpm = options.SpreadClocks ? ((i * 7) % 11 - 5) * 4.0 : 0,
+                ClockDriftPpm = options.SpreadClocks ? ((i * 7) % 11 - 5) / 5.0 * options.DriftSpreadPpm : 0,
             };
-            slaves.Add(i < drives ? new ServoDriveDevice(o) : new ImuDevice(o));
+            slaves.Add(i >= drives ? new ImuDevice(o) : ArmModelAt(identities, i) is { } arm ? new ArmServoDrive(arm, o) : new ServoDriveDevice(o));
         }
 
-        return new EscSegment(slaves);
+        return new EscSegment(slaves) { DcClock = options.DcClock };
+    }
+
+    private static ArmDriveModel? ArmModelAt(IReadOnlyList<Core.Config.SlaveIdentityConfig>? identities, int position)
+    {
+        if (identities is null) return null;
+        foreach (var id in identities)
+            if (id.Position == position) return ArmServoDrive.ModelOf(id.Vendor, id.Product);
+        return null;
     }
 
     /// <summary>The drives of a bench segment, in position order. Not real-time safe (allocates the list once).</summary>

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Rt.Core.Time;
 using Rt.Drivers.EtherCat.Link;
 using Rt.Hil.Esc.Devices;
 using Rt.Hil.Esc.Esc;
@@ -37,6 +38,14 @@ public sealed class EscSegment : IEtherCatSegment
 
     /// <summary>The injected bench time (ns) at which the next frame leaves the master. Real-time safe.</summary>
     public long TimeNs { get; private set; }
+
+    /// <summary>
+    /// The time base of the slaves' local clocks (DC), or null for the injected bench time (<see cref="TimeNs"/>).
+    /// Served in real time (<c>rt hil serve</c>) this is the host's monotonic clock: each ESC's system time then runs
+    /// with real time (plus its own offset and drift) between frames, as a real ESC's does, instead of advancing only
+    /// when the bench steps; lockstep runs leave it null and stay deterministic. Set before the first frame.
+    /// </summary>
+    public IMonotonicClock? DcClock { get; set; }
 
     /// <summary>Fault injection: while true every frame is lost (link down).</summary>
     public bool LinkDown { get; set; }
@@ -122,7 +131,7 @@ public sealed class EscSegment : IEtherCatSegment
         }
 
         // Propagation: forward through ports 0, back through ports 1 (the last slave closes the loop).
-        long t = TimeNs;
+        long t = DcClock is { } clock ? clock.NowNs : TimeNs;
         for (int i = 0; i < _slaves.Length; i++)
         {
             t += _slaves[i].LinkDelayNs;

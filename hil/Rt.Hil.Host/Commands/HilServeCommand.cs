@@ -40,12 +40,22 @@ internal static class HilServeCommand
         {
             Description = "Unix socket (mode 0600) taking fault injections, one JSON object per line, e.g. {\"tick\":2000,\"kind\":\"encoder_freeze\",\"target\":\"l_knee\"}; applied between frames, answered ok / error: <reason>",
         };
-        var cmd = new Command("serve", "Serve the emulated robot on a raw interface for a host on the other end") { iface, config, seed, seconds, control };
+        var drift = new Option<double>("--dc-drift-ppm")
+        {
+            Description = "Largest clock drift of an emulated slave, ppm (spread over ±this along the line); the slaves' DC clocks run on the host's monotonic clock",
+            DefaultValueFactory = _ => 20,
+        };
+        var cmd = new Command("serve", "Serve the emulated robot on a raw interface for a host on the other end") { iface, config, seed, seconds, control, drift };
         cmd.SetAction(r => CommandRunner.Guard(() =>
         {
             var cfg = CommandOptions.LoadConfig(r.GetValue(config)!);
             using var rig = BenchRig.Create(cfg, new SessionOptions { Bench = true, Seed = r.GetValue(seed) });
-            var bridge = new BenchBridge(rig.Bench, cfg);
+            double driftPpm = r.GetValue(drift);
+            if (!(driftPpm >= 0 && driftPpm <= 200))
+                throw new Rt.Core.Errors.InputError("command line", "--dc-drift-ppm", $"is {driftPpm}; expected 0 to 200 ppm (the ESC's drift control corrects at most ±244 ppm)");
+            // Served in real time: every ESC's DC clock runs on the host's monotonic clock (plus its offset and drift),
+            // not on the plant's time, so a master that locks its cycle to the reference clock can.
+            var bridge = new BenchBridge(rig.Bench, cfg, new EscBenchOptions { DcClock = Rt.Core.Time.MonotonicClock.Instance, DriftSpreadPpm = driftPpm });
             EscRawServer server;
             try
             {

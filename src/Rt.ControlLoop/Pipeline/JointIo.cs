@@ -1,4 +1,5 @@
 using Rt.Core.Config;
+using Rt.Core.ProcessData;
 using Rt.Core.Tick;
 using Rt.Drivers.Cia402;
 
@@ -7,12 +8,21 @@ namespace Rt.ControlLoop.Pipeline;
 /// <summary>
 /// Converts between the drives' process image (counts, per-mille) and the joint-side SI values the rest of the tick
 /// uses, and runs each axis's CiA 402 state machine. Constructed once (not real-time safe); the two per-tick methods are.
+/// Per joint mode (<see cref="JointMode"/>): CSP sends the target position (drive closes the loops); CSV sends
+/// q̇_ref + k_p·(q_ref − q), CST sends τ_ff + K·(q_ref − q) + D·(q̇_ref − q̇), both clamped to the joint's limits.
+/// A drive without velocity actual (0x606C) gets its velocity from the position difference over one tick.
 /// </summary>
 public sealed class JointIo
 {
     private readonly JointScaling[] _scaling;
     private readonly Cia402Axis[] _axes;
     private readonly double[] _minPosition, _maxPosition;
+    private readonly JointMode[] _mode;
+    private readonly sbyte[] _modeValue;
+    private readonly double[] _kp, _kq, _kd, _velocityLimit, _torqueLimit;
+    private readonly double[] _lastPosition;
+    private readonly bool[] _hasLast;
+    private readonly double _rateHz;
 
     public JointIo(RtConfig config)
     {
@@ -21,8 +31,26 @@ public sealed class JointIo
         _axes = new Cia402Axis[n];
         _minPosition = new double[n];
         _maxPosition = new double[n];
+        _mode = new JointMode[n];
+        _modeValue = new sbyte[n];
+        _kp = new double[n];
+        _kq = new double[n];
+        _kd = new double[n];
+        _velocityLimit = new double[n];
+        _torqueLimit = new double[n];
+        _lastPosition = new double[n];
+        _hasLast = new bool[n];
+        _rateHz = config.Loop.RateHz;
         for (int i = 0; i < n; i++)
         {
+            var j = config.Joints[i];
+            _mode[i] = j.Mode;
+            _modeValue[i] = JointModeRules.Cia402Value(j.Mode);
+            _kp[i] = j.HostLoop.PositionGainPerS;
+            _kq[i] = j.HostLoop.StiffnessNmPerRad;
+            _kd[i] = j.HostLoop.DampingNmSPerRad;
+            _velocityLimit[i] = j.Limits.VelocityRadS;
+            _torqueLimit[i] = j.Limits.TorqueNm;
             _scaling[i] = new JointScaling(config.Joints[i]);
             _minPosition[i] = config.Joints[i].Limits.PositionMinRad;
             _maxPosition[i] = config.Joints[i].Limits.PositionMaxRad;
@@ -40,8 +68,16 @@ public sealed class JointIo
         {
             ref readonly var input = ref inputs[i];
             var scaling = _scaling[i];
-            s.Position[i] = scaling.CountsToPosition(input.PositionActual);
-            s.Velocity[i] = scaling.CountsToVelocity(input.VelocityActual);
+            double q = scaling.CountsToPosition(input.PositionActual);
+            s.Position[i] = q;
+            if ((s.Image.Feedback[i] & DriveFeedback.Velocity) != 0) s.Velocity[i] = scaling.CountsToVelocity(input.VelocityActual);
+            else if (s.InputsFresh)
+            {
+                // No 0x606C: the position difference over one tick stands in (held over a lost frame).
+                s.Velocity[i] = _hasLast[i] ? (q - _lastPosition[i]) * _rateHz : 0;
+                _lastPosition[i] = q;
+                _hasLast[i] = true;
+            }
             s.Torque[i] = scaling.PerMilleToTorque(input.TorqueActual);
             bool op = Statusword.Decode(input.Statusword) == DriveState.OperationEnabled;
             s.DriveOperational[i] = op;
@@ -70,7 +106,9 @@ public sealed class JointIo
             ref var output = ref outputs[i];
             var scaling = _scaling[i];
             output.Controlword = _axes[i].Next(inputs[i].Statusword, request);
-            output.ModeOfOperation = (sbyte)OperationMode.CyclicSynchronousPosition;
+            output.ModeOfOperation = _modeValue[i];
+            output.TargetVelocity = 0;
+            output.TargetTorque = 0;
             if (_axes[i].IsOperational && request == AxisRequest.Operate)
             {
                 // The controller's targets are kept inside the limits; a supervisor's stop ramp is sent as decided
@@ -79,6 +117,19 @@ public sealed class JointIo
                 output.TargetPosition = scaling.PositionToCounts(q);
                 output.VelocityOffset = scaling.VelocityToCounts(s.TargetVelocity[i]);
                 output.TorqueOffset = (short)scaling.TorqueToPerMille(s.FeedforwardTorque[i]);
+                if (_mode[i] == JointMode.Csv)
+                {
+                    double v = s.TargetVelocity[i] + _kp[i] * (q - s.Position[i]);
+                    output.TargetVelocity = scaling.VelocityToCounts(Math.Clamp(v, -_velocityLimit[i], _velocityLimit[i]));
+                    output.VelocityOffset = 0;
+                }
+                else if (_mode[i] == JointMode.Cst)
+                {
+                    double tau = s.FeedforwardTorque[i] + _kq[i] * (q - s.Position[i]) + _kd[i] * (s.TargetVelocity[i] - s.Velocity[i]);
+                    output.TargetTorque = scaling.TorqueToPerMille(Math.Clamp(tau, -_torqueLimit[i], _torqueLimit[i]));
+                    output.VelocityOffset = 0;
+                    output.TorqueOffset = 0;
+                }
             }
             else
             {
@@ -86,8 +137,6 @@ public sealed class JointIo
                 output.VelocityOffset = 0;
                 output.TorqueOffset = 0;
             }
-            output.TargetVelocity = 0;
-            output.TargetTorque = 0;
         }
     }
 }

@@ -87,6 +87,7 @@ public static class ConfigValidator
             else if (j.RatedTorqueNm > ConfigBounds.MaxRatedTorqueNm) fail($"{key}.rated_torque_nm", Above0(j.RatedTorqueNm, ConfigBounds.MaxRatedTorqueNm, "N·m"));
             if (j.ZeroOffsetCounts is < int.MinValue or > int.MaxValue)
                 fail($"{key}.zero_offset_counts", Range(j.ZeroOffsetCounts, int.MinValue, int.MaxValue, "counts (a 32-bit CiA 402 position)"));
+            JointModeRules.Check(j, key, fail);
             CheckJointLimits(j.Limits, urdf?.Limits, $"{key}.limits", fail);
         }
     }

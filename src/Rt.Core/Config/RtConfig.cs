@@ -102,6 +102,12 @@ public sealed class JointDriveConfig
     /// <summary>Encoder count at which the joint angle is zero.</summary>
     public long ZeroOffsetCounts { get; set; }
 
+    /// <summary>CiA 402 mode the host commands this joint in (csp, csv, cst); see <see cref="JointMode"/>.</summary>
+    public JointMode Mode { get; set; } = JointMode.Csp;
+
+    /// <summary>The host's loop gains for csv/cst (see <see cref="HostLoopConfig"/>).</summary>
+    public HostLoopConfig HostLoop { get; set; } = new();
+
     public JointLimitConfig Limits { get; set; } = new();
 }
 

@@ -37,6 +37,7 @@ public sealed class ChannelLayout
             list.Add(new ChannelInfo($"{imuNames[i]}.specific_force", ChannelKind.ImuSpecificForce, i, "m/s²"));
         }
         Channels = list;
+        _off = new string?[list.Count];
         JointCount = jointNames.Count;
         ImuCount = imuNames.Count;
         JointNames = jointNames;
@@ -49,6 +50,26 @@ public sealed class ChannelLayout
     public int ImuCount { get; }
     public IReadOnlyList<string> JointNames { get; }
     public IReadOnlyList<string> ImuNames { get; }
+
+    private readonly string?[] _off;
+
+    /// <summary>
+    /// Prepare time, before the twin and supervisor are built: marks a channel off because its measurement does not
+    /// exist (e.g. a drive without torque actual 0x6077). An off channel is never scored and never alarms; its record
+    /// entries stay 0 and mean nothing. Not real-time safe.
+    /// </summary>
+    public void MarkOff(ChannelKind kind, int index, string reason)
+    {
+        int c = IndexOf(kind, index);
+        if (c < 0) throw new ArgumentOutOfRangeException(nameof(index), index, $"no {kind} channel {index}");
+        _off[c] = reason;
+    }
+
+    /// <summary>Whether the channel is off (no measurement). Real-time safe.</summary>
+    public bool IsOff(int channel) => _off[channel] is not null;
+
+    /// <summary>Why the channel is off, or null when it is on.</summary>
+    public string? OffReason(int channel) => _off[channel];
 
     public int IndexOf(ChannelKind kind, int index)
     {

@@ -48,6 +48,37 @@ public struct DriveInputs
 
     /// <summary>0x603F error code (CiA 402 / DS301 error code of the last fault), 0 = none.</summary>
     public ushort ErrorCode;
+
+    /// <summary>0x60FD digital inputs (bit 0 negative limit, 1 positive limit, 2 home, 16+ manufacturer).</summary>
+    public uint DigitalInputs;
+}
+
+/// <summary>
+/// Which optional feedback objects a joint's drive maps (<see cref="ProcessImage.Feedback"/>). Statusword and position
+/// actual are always there (a drive without them is refused at start). A missing object's input field stays at its
+/// default; the stages that would read it drop the checks that need it and say so at start.
+/// </summary>
+[Flags]
+public enum DriveFeedback : byte
+{
+    None = 0,
+
+    /// <summary>0x606C velocity actual.</summary>
+    Velocity = 1 << 0,
+
+    /// <summary>0x6077 torque actual.</summary>
+    Torque = 1 << 1,
+
+    /// <summary>0x603F error code.</summary>
+    ErrorCode = 1 << 2,
+
+    /// <summary>0x60FD digital inputs.</summary>
+    DigitalInputs = 1 << 3,
+
+    /// <summary>0x6061 mode display.</summary>
+    ModeDisplay = 1 << 4,
+
+    All = Velocity | Torque | ErrorCode | DigitalInputs | ModeDisplay,
 }
 
 /// <summary>What one IMU reports each cycle, already in SI in the IMU's own frame.</summary>
@@ -90,7 +121,12 @@ public sealed class ProcessImage
         Outputs = new DriveOutputs[driveCount];
         Inputs = new DriveInputs[driveCount];
         Imus = new ImuInputs[imuCount];
+        Feedback = new DriveFeedback[driveCount];
+        Array.Fill(Feedback, DriveFeedback.All);
     }
+
+    /// <summary>Per drive: which optional feedback objects it maps (all, unless the bus says otherwise at prepare time).</summary>
+    public DriveFeedback[] Feedback { get; }
 
     public DriveOutputs[] Outputs { get; }
     public DriveInputs[] Inputs { get; }

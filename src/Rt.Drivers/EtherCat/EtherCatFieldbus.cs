@@ -2,6 +2,9 @@ using Rt.Core.Config;
 using Rt.Core.Faults;
 using Rt.Core.Tick;
 using Rt.Core.Time;
+using Rt.Core.ProcessData;
+using Rt.Drivers.Cia402;
+using Rt.Drivers.EtherCat.CoE;
 using Rt.Drivers.EtherCat.Devices;
 using Rt.Drivers.EtherCat.ProcessData;
 using Rt.Drivers.EtherCat.SubDevices;
@@ -49,7 +52,7 @@ public sealed class EtherCatFieldbus : IFieldbus
 {
     private readonly EtherCatMaster _master;
     private readonly CyclicFrame _frame;
-    private readonly Cia402PdoCodec[] _drives;
+    private readonly Cia402Codec[] _drives;
     private readonly int[] _driveOut, _driveOutLen, _driveIn, _driveInLen;
     private readonly ImuPdoCodec[] _imus;
     private readonly int[] _imuIn, _imuInLen;
@@ -61,7 +64,10 @@ public sealed class EtherCatFieldbus : IFieldbus
     /// <param name="bus">The bus brought up to OP (<see cref="EtherCatMaster.BringUp(RtConfig, long)"/>).</param>
     /// <param name="driveBusPositions">Per joint (robot joint order): bus position of its drive.</param>
     /// <param name="imuBusPositions">Per IMU (config order): bus position of its slave.</param>
-    public EtherCatFieldbus(OpBus bus, IReadOnlyList<int> driveBusPositions, IReadOnlyList<int> imuBusPositions, FieldbusOptions? options = null)
+    /// <param name="joints">Per joint (same order): its config, for the mode (which objects are mandatory, 0x6060 by SDO
+    /// when not mapped), names in messages and the scaling cross-check; null = CSP, no cross-check.</param>
+    public EtherCatFieldbus(OpBus bus, IReadOnlyList<int> driveBusPositions, IReadOnlyList<int> imuBusPositions, FieldbusOptions? options = null,
+        IReadOnlyList<JointDriveConfig>? joints = null)
     {
         var master = bus.Master;
         _master = master;
@@ -70,7 +76,8 @@ public sealed class EtherCatFieldbus : IFieldbus
         _frame = bus.Cyclic;
         var slaves = master.SubDevices;
         int n = driveBusPositions.Count;
-        _drives = new Cia402PdoCodec[n];
+        _drives = new Cia402Codec[n];
+        Feedback = new DriveFeedback[n];
         _driveOut = new int[n];
         _driveOutLen = new int[n];
         _driveIn = new int[n];
@@ -78,9 +85,14 @@ public sealed class EtherCatFieldbus : IFieldbus
         for (int j = 0; j < n; j++)
         {
             var s = Slave(slaves, driveBusPositions[j], $"joint {j}");
-            string who = $"drive of joint {j} at bus position {s.Position}";
+            var joint = joints is not null && j < joints.Count ? joints[j] : null;
+            string who = joint is null
+                ? $"drive of joint {j} at bus position {s.Position}"
+                : $"joint {joint.Name} (drive at bus position {s.Position}, {s.Identity})";
             if (s.OutputOffset < 0 || s.InputOffset < 0) throw new EtherCatException(BusErrorKind.ConfigMismatch, $"{who}: slave has no outputs or no inputs mapped ({s.Identity})", s.Position);
-            _drives[j] = new Cia402PdoCodec(s.RxPdos, s.TxPdos, who);
+            _drives[j] = new Cia402Codec(s.RxPdos, s.TxPdos, joint?.Mode ?? JointMode.Csp, who, s.Position);
+            Feedback[j] = _drives[j].Feedback;
+            if (joint is not null) PrepareDrive(s, joint, _drives[j], who);
             _driveOut[j] = s.OutputOffset;
             _driveOutLen[j] = s.OutputBytes;
             _driveIn[j] = s.InputOffset;
@@ -103,6 +115,53 @@ public sealed class EtherCatFieldbus : IFieldbus
         }
     }
 
+    /// <summary>Per joint: the optional feedback objects its drive maps (copy into <see cref="ProcessImage.Feedback"/>).</summary>
+    public DriveFeedback[] Feedback { get; }
+
+    /// <summary>Per joint: its codec (mode, mapped objects).</summary>
+    public IReadOnlyList<Cia402Codec> Drives => _drives;
+
+    /// <summary>Prepare-time findings worth a start-up line (scaling cross-checked against the drive, mode set by SDO).</summary>
+    public IReadOnlyList<string> Notes => _notes;
+
+    private readonly List<string> _notes = [];
+
+    /// <summary>
+    /// Prepare time, over the mailbox: sets 0x6060 by SDO when the drive does not map it (so the drive runs the joint's
+    /// mode), and cross-checks the config's scaling against the drive's own objects (<see cref="DriveScalingCheck"/>).
+    /// A mismatch refuses the bus (ConfigMismatch). Drives without CoE are taken as configured. Not real-time safe.
+    /// </summary>
+    private void PrepareDrive(SubDevice s, JointDriveConfig joint, Cia402Codec codec, string who)
+    {
+        if (s.Sdo is not { } sdo) return;
+        if (!codec.MapsModeOfOperation)
+        {
+            sbyte mode = JointModeRules.Cia402Value(joint.Mode);
+            try
+            {
+                sdo.Download(0x6060, 0, [unchecked((byte)mode)]);
+            }
+            catch (SdoAbortException e)
+            {
+                throw new EtherCatException(BusErrorKind.DeviceRefused, $"{who}: the drive does not map 0x6060 and refused it by SDO ({e.Message}); mode {joint.Mode.ToString().ToLowerInvariant()} cannot be set", s.Position, e);
+            }
+            _notes.Add($"bus: joint {joint.Name}: 0x6060 not in the PDO mapping; mode {mode} set by SDO");
+        }
+        var check = DriveScalingCheck.Check(joint, who, (index, sub) =>
+        {
+            try
+            {
+                return sdo.Upload(index, sub);
+            }
+            catch (SdoAbortException e) when (e.Abort is SdoAbortCode.ObjectDoesNotExist or SdoAbortCode.SubindexDoesNotExist)
+            {
+                return null;
+            }
+        });
+        if (!check.Ok) throw new EtherCatException(BusErrorKind.ConfigMismatch, check.Mismatches[0], s.Position);
+        if (check.Checked.Count > 0) _notes.Add($"bus: joint {joint.Name}: scaling agrees with the drive ({string.Join(", ", check.Checked)})");
+    }
+
     /// <summary>Builds the fieldbus from the config's joint drive positions and IMU device positions. Not real-time safe.</summary>
     public static EtherCatFieldbus FromConfig(OpBus bus, RtConfig config, FieldbusOptions? options = null)
     {
@@ -111,7 +170,7 @@ public sealed class EtherCatFieldbus : IFieldbus
         var imus = new List<int>();
         foreach (var i in config.Imus) imus.Add(i.Device);
         options ??= FieldbusOptions.FromConfig(config);
-        return new EtherCatFieldbus(bus, drives, imus, options);
+        return new EtherCatFieldbus(bus, drives, imus, options, config.Joints);
     }
 
     public FieldbusOptions Options { get; }

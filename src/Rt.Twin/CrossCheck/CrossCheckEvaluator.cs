@@ -56,6 +56,7 @@ public sealed class CrossCheckEvaluator
     private readonly double[] _h;
     private readonly double[] _gate;
     private readonly bool[] _excluded;
+    private readonly bool[] _off;           // per channel: marked off in the layout (no measurement), never scored
     private readonly bool _restart;
     private readonly double _ceiling;
 
@@ -99,6 +100,8 @@ public sealed class CrossCheckEvaluator
         _gate = new double[n];
         _excluded = new bool[n];
         _primed = new bool[n];
+        _off = new bool[n];
+        for (int c = 0; c < n; c++) _off[c] = layout.IsOff(c);
         var thresholds = new ChannelThresholds[n];
         // Channels of equal dof share thresholds: derive once per dof.
         var byDof = new Dictionary<int, ChannelThresholds>();
@@ -197,6 +200,16 @@ public sealed class CrossCheckEvaluator
             // exclusion) has no predecessor to whiten against; it is scored against the AR(1) process's stationary
             // distribution N(b, σ²/(1 − ρ²)) instead, so a change that happened while the channel was not armed is
             // still seen in full, and the slow model error a large ρ describes does not alarm.
+            if (_off[c])
+            {
+                // No measurement exists for this channel (ChannelLayout.MarkOff): nothing to score, never an alarm.
+                innovation[c] = 0;
+                score[c] = 0;
+                detector[c] = 0;
+                threshold[c] = _h[c];
+                over[c] = false;
+                continue;
+            }
             bool primed = _primed[c];
             if (finite)
             {

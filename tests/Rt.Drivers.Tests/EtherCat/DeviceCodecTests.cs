@@ -1,5 +1,6 @@
 using Rt.Core.ProcessData;
 using Rt.Drivers.EtherCat;
+using Rt.Drivers.Cia402;
 using Rt.Perf;
 using Rt.Drivers.EtherCat.Devices;
 using Rt.Drivers.EtherCat.Link;
@@ -17,7 +18,7 @@ public sealed class DeviceCodecTests(ITestOutputHelper output)
         // CSP-only drive, fields in a different order than the bench default, with an 8-bit gap.
         IReadOnlyList<Pdo> rx = [new Pdo(0x1601, 2, "", [new PdoEntry(0x607A, 0, 32), new PdoEntry(0, 0, 8), new PdoEntry(0x6040, 0, 16)])];
         IReadOnlyList<Pdo> tx = [new Pdo(0x1A01, 3, "", [new PdoEntry(0x6064, 0, 32), new PdoEntry(0x6041, 0, 16)])];
-        var codec = new Cia402PdoCodec(rx, tx, "test drive");
+        var codec = new Cia402Codec(rx, tx, "test drive");
         var outBytes = new byte[7];
         codec.Encode(new DriveOutputs { Controlword = 0x1234, TargetPosition = 0x0A0B0C0D, TargetVelocity = 99, ModeOfOperation = 8 }, outBytes);
         Assert.Equal(new byte[] { 0x0D, 0x0C, 0x0B, 0x0A, 0, 0x34, 0x12 }, outBytes);
@@ -35,13 +36,13 @@ public sealed class DeviceCodecTests(ITestOutputHelper output)
     {
         IReadOnlyList<Pdo> tx = BenchMappings.DriveTx();
         IReadOnlyList<Pdo> badSize = [new Pdo(0x1600, 2, "", [new PdoEntry(0x6040, 0, 16), new PdoEntry(0x607A, 0, 16)])];
-        var e = Assert.Throws<EtherCatException>(() => new Cia402PdoCodec(badSize, tx, "drive 4"));
+        var e = Assert.Throws<EtherCatException>(() => new Cia402Codec(badSize, tx, "drive 4"));
         Assert.Contains("0x607A:00 is mapped with 16 bits, 32 expected", e.Message);
         IReadOnlyList<Pdo> unaligned = [new Pdo(0x1600, 2, "", [new PdoEntry(0, 0, 4), new PdoEntry(0x6040, 0, 16), new PdoEntry(0x607A, 0, 32)])];
-        var e2 = Assert.Throws<EtherCatException>(() => new Cia402PdoCodec(unaligned, tx, "drive 4"));
+        var e2 = Assert.Throws<EtherCatException>(() => new Cia402Codec(unaligned, tx, "drive 4"));
         Assert.Contains("bit 4", e2.Message);
         IReadOnlyList<Pdo> noControlword = [new Pdo(0x1600, 2, "", [new PdoEntry(0x607A, 0, 32)])];
-        Assert.Throws<EtherCatException>(() => new Cia402PdoCodec(noControlword, tx, "drive 4"));
+        Assert.Throws<EtherCatException>(() => new Cia402Codec(noControlword, tx, "drive 4"));
     }
 
     [Fact]
