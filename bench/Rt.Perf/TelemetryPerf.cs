@@ -4,6 +4,7 @@ using Rt.Core.Config;
 using Rt.Core.Divergence;
 using Rt.Core.Tick;
 using Rt.Telemetry;
+using Rt.Telemetry.Link;
 using Rt.Telemetry.Native;
 
 namespace Rt.Perf;
@@ -113,7 +114,7 @@ public static class TelemetryPerf
         using var svc = new TelemetryService(section, layout, "bench", l => { lock (lines) lines.Add(l); },
             new TelemetryOptions { KeepAliveS = 5, ConnectWatchdogS = 5, Encoding = encoding });
         long received = 0, bytes = 0, messages = 0;
-        using var sub = new MosquittoClient(new MqttConnectOptions(BrokerUri.Parse(broker), $"rt-bench-sub-{Environment.ProcessId}"))
+        using var sub = new MqttSubscriber(new MqttConnectOptions(BrokerUri.Parse(broker), $"rt-bench-sub-{Environment.ProcessId}"), svc.Topics.Divergence)
         {
             MessageReceived = (topic, payload, _) =>
             {
@@ -132,7 +133,6 @@ public static class TelemetryPerf
                 Interlocked.Add(ref received, n);
             },
         };
-        sub.Connected = rc => { if (rc == 0) sub.Subscribe(svc.Topics.Divergence, 0, out _); };
         sub.Start();
         svc.Start();
         if (!svc.WaitConnected(TimeSpan.FromSeconds(10)))

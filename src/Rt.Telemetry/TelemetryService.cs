@@ -57,7 +57,7 @@ public sealed class TelemetryService : IDisposable
     /// Not real-time safe. Prepares the sink (ring) and the topics; opens nothing yet. Paths in <paramref name="section"/>
     /// are used as given (see <see cref="FromConfig"/>). <paramref name="brokerOverride"/> (from <c>--broker</c>) wins
     /// over the config. <paramref name="journal"/> is the safety log that safety events are published from (none: the
-    /// service publishes no safety events). <paramref name="connections"/> defaults to libmosquitto.
+    /// service publishes no safety events). <paramref name="connections"/> defaults to MQTTnet.
     /// </summary>
     public TelemetryService(
         TelemetrySection section, ChannelLayout layout, string robotId, Action<string>? log = null,
@@ -69,7 +69,7 @@ public sealed class TelemetryService : IDisposable
         _options = options ?? new TelemetryOptions();
         _log = log ?? (_ => { });
         _journal = journal;
-        _factory = connections ?? MosquittoConnectionFactory.Instance;
+        _factory = connections ?? MqttNetConnectionFactory.Instance;
         if (!TelemetryTopics.IsValidLevel(robotId))
             throw new InputError("config", "telemetry.robot_id", $"robot id '{robotId}' must be non-empty and contain no '/', '+', '#'");
         if (!TelemetryTopics.IsValidLevel(section.TopicPrefix))
