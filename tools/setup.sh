@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what Rt needs on a fresh Debian 12 machine: the bench (MuJoCo), the broker and its client library,
+# Installs what Rt needs on a fresh Debian 12 machine: the bench (MuJoCo), the broker and its clients,
 # the real-time and packet tools the benchmarks and tests use, and the compiler for the MuJoCo shim.
 # Idempotent; uses sudo when not run as root. The .NET 10 SDK must already be installed.
 set -euo pipefail
@@ -7,7 +7,6 @@ set -euo pipefail
 PACKAGES=(
   libmujoco-dev        # bench physics (MuJoCo 2.2.2), through hil/native's C shim
   gcc libc6-dev        # builds the shim
-  libmosquitto1        # MQTT client library, called from C# (Rt.Telemetry)
   mosquitto            # the broker: telemetry tests and the demo
   mosquitto-clients    # mosquitto_sub/pub/passwd: independent clients in tests
   openssl              # throwaway TLS certificates in telemetry tests
@@ -31,6 +30,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# Node and npm run the independent decoders of the telemetry tests (protobufjs, Foxglove's ROS 2 CDR reader).
+command -v npm >/dev/null 2>&1 || { $SUDO apt-get update -qq; DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; }
+(cd "$(dirname "$0")/node" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) # telemetry: tools/node/package-lock.json
 
 # The broker package starts a system service on 1883; tests start their own brokers on free ports, so it is not needed.
 if ! command -v dotnet >/dev/null 2>&1; then

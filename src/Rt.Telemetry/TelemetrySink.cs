@@ -66,6 +66,7 @@ public sealed class TelemetrySink : ITickSink
         DivergenceSlot.Narrow(d.Score.AsSpan(0, n), f.Slice(l.Score, n));
         DivergenceSlot.Narrow(d.Detector.AsSpan(0, n), f.Slice(l.Detector, n));
         DivergenceSlot.Narrow(d.Threshold.AsSpan(0, n), f.Slice(l.Threshold, n));
+        DivergenceSlot.Narrow(d.Gate.AsSpan(0, n), f.Slice(l.Gate, n));
         DivergenceSlot.Narrow(d.ExternalTorque.AsSpan(0, l.Joints), f.Slice(l.ExternalTorque, l.Joints));
         _ring.CommitWrite();
     }

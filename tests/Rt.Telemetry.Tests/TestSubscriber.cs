@@ -22,6 +22,7 @@ internal sealed class TestSubscriber : IDisposable
             Credentials = credentials,
         }, pattern)
         {
+            ContentType = (topic, type) => { lock (_types) _types[topic] = type; },
             MessageReceived = (topic, payload, retained) =>
             {
                 lock (_messages)
@@ -33,6 +34,14 @@ internal sealed class TestSubscriber : IDisposable
         };
         _client.Start();
         if (!_client.Subscribed.Wait(TimeSpan.FromSeconds(10))) throw new TimeoutException($"test subscriber could not subscribe to {pattern} on {broker}");
+    }
+
+    private readonly Dictionary<string, string?> _types = new();
+
+    /// <summary>The MQTT 5 content type last seen on <paramref name="topic"/>.</summary>
+    public string? ContentTypeOf(string topic)
+    {
+        lock (_types) return _types.GetValueOrDefault(topic);
     }
 
     public sealed record Received(string Topic, string Payload, bool Retained, byte[] Raw);

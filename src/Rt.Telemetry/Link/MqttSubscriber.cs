@@ -30,6 +30,7 @@ public sealed class MqttSubscriber : IDisposable
         {
             MqttApplicationMessage m = a.ApplicationMessage;
             ReadOnlySequence<byte> p = m.Payload;
+            ContentType?.Invoke(m.Topic, m.ContentType);
             MessageReceived?.Invoke(m.Topic, p.IsSingleSegment ? p.FirstSpan : p.ToArray(), m.Retain);
             return Task.CompletedTask;
         };
@@ -38,6 +39,9 @@ public sealed class MqttSubscriber : IDisposable
     public string Pattern { get; }
 
     public MqttMessageHandler? MessageReceived { get; set; }
+
+    /// <summary>Called before <see cref="MessageReceived"/> with the message's MQTT 5 content type (or null).</summary>
+    public Action<string, string?>? ContentType { get; set; }
 
     /// <summary>One line per connection change: "connected", or why not.</summary>
     public Action<string>? Status { get; set; }
