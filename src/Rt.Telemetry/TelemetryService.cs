@@ -81,8 +81,20 @@ public sealed class TelemetryService : IDisposable
         if (section.BatchSize < 1 || section.BatchSize > 1000) throw new InputError("config", "telemetry.batch_size", $"must be 1..1000, got {section.BatchSize}");
         Broker = brokerOverride ?? BrokerUri.Parse(section.Broker, "config", "telemetry.broker");
         Topics = new TelemetryTopics(section.TopicPrefix, robotId);
-        RunId = _options.RunId ?? TelemetryClock.UtcNs();
+        RunId = _options.RunId ?? NextRunId();
         _sink = new TelemetrySink(layout, _options.RingCapacity);
+    }
+
+    private static long _lastRunId;
+
+    /// <summary>UTC ns now, but strictly above any run id handed out before in this process (two sessions started in the same 100 ns stay apart).</summary>
+    private static long NextRunId()
+    {
+        while (true)
+        {
+            long last = Interlocked.Read(ref _lastRunId), next = Math.Max(TelemetryClock.UtcNs(), last + 1);
+            if (Interlocked.CompareExchange(ref _lastRunId, next, last) == last) return next;
+        }
     }
 
     /// <summary>This session's run id (UTC ns at construction unless given): on every message, and in the client id.</summary>
