@@ -28,14 +28,21 @@ internal sealed class DivergenceStream : IDisposable
     private readonly Utf8JsonWriter _writer;
     private readonly DivergenceProto _proto;
     private readonly SummaryTopic _summary;
+    private readonly RosTopics? _ros;
+    private readonly double[] _latest;
+    private bool _haveLatest;
+    private long _rosTs;
     private readonly long _run;
     private int _batchCount;
     private long _batchStartTs, _summaryTs;
     private long _consumed, _published, _decimated, _linkDropped, _seq, _missed, _lastTick = -1, _lastRingDropped;
 
     public DivergenceStream(TelemetrySink sink, TelemetryLink link, MqttTopic topic, int decimation, int batchSize,
-        TelemetryOptions options, RobotStatus status, long run, SummaryTopic summary)
+        TelemetryOptions options, RobotStatus status, long run, SummaryTopic summary, RosTopics? ros = null)
     {
+        _ros = ros;
+        _latest = new double[sink.Slot.Width];
+        _rosTs = Stopwatch.GetTimestamp();
         _run = run;
         _summary = summary;
         _proto = new DivergenceProto(sink.Slot, batchSize);
@@ -79,6 +86,11 @@ internal sealed class DivergenceStream : IDisposable
             _summaryTs = Stopwatch.GetTimestamp();
             _summary.Publish(_link, _run, _status, Counters, sinceSummary);
         }
+        if (_ros is not null && _haveLatest && _options.RosHz > 0 && Stopwatch.GetElapsedTime(_rosTs).TotalSeconds >= 1 / _options.RosHz)
+        {
+            _rosTs = Stopwatch.GetTimestamp();
+            if (_link.Connected) _ros.Publish(_link, _latest, TelemetryClock.UtcNs());
+        }
     }
 
     private SummaryCounters Counters => new(Consumed, Published, _sink.Dropped, LinkDropped, Decimated, MissedTicks);
@@ -118,6 +130,8 @@ internal sealed class DivergenceStream : IDisposable
             _lastTick = tick;
             _lastRingDropped = ringDropped;
             _summary.Observe(tick, dst);
+            dst.CopyTo(_latest); // the ROS topics sample the newest record
+            _haveLatest = true;
             if ((n - 1) % _decimation != 0) { Interlocked.Increment(ref _decimated); continue; }
             // Batches are formed (and numbered) even during an outage, so the dropped ones leave a visible seq gap.
             if (_batchCount == 0) _batchStartTs = Stopwatch.GetTimestamp();

@@ -30,6 +30,9 @@ public sealed record TelemetryOptions
     /// <summary>Divergence message encoding (protobuf by default; the birth message announces it).</summary>
     public PayloadEncoding Encoding { get; init; } = PayloadEncoding.Protobuf;
 
+    /// <summary>ROS 2-shaped joint_states / imu topics rate, Hz (0 = off).</summary>
+    public double RosHz { get; init; } = 100;
+
     /// <summary>Summary topic rate, Hz (0 = off).</summary>
     public double SummaryHz { get; init; } = 10;
 

@@ -174,7 +174,7 @@ public sealed class TelemetryService : IDisposable
         };
         var summary = new SummaryTopic(_sink.Slot, _layout, new MqttTopic(Topics.Summary, Json));
         _stream = new DivergenceStream(_sink, _link, new MqttTopic(Topics.Divergence, divergenceType), _section.Decimation, _section.BatchSize,
-            _options, _status, RunId, summary);
+            _options, _status, RunId, summary, new RosTopics(_sink.Slot, _layout, Topics));
         _safety = new SafetyEventPublisher(_journal, string.IsNullOrEmpty(_section.OutboxPath) ? "rt-outbox" : _section.OutboxPath,
             _link, new MqttTopic(Topics.Safety, Json), new MqttTopic(Topics.LastTrip, Json), _layout, _options, _log, RunId);
         _statusTopics = new StatusTopics(_link, Topics, _layout, _status, RunId);

@@ -38,6 +38,18 @@ internal static class Fixtures
             d.OverThreshold[c] = (tick + c) % 7 == 0;
         }
         for (int j = 0; j < d.ExternalTorque.Length; j++) d.ExternalTorque[j] = Value(tick, j, 4);
+        for (int j = 0; j < s.JointCount; j++)
+        {
+            s.Position[j] = Value(tick, j, 5);
+            s.Velocity[j] = Value(tick, j, 6);
+            s.Torque[j] = Value(tick, j, 7);
+        }
+        for (int i = 0; i < s.ImuCount; i++)
+        {
+            ref var m = ref s.Image.Imus[i];
+            m.AngularRateX = (float)Value(tick, i, 8); m.AngularRateY = (float)Value(tick, i, 9); m.AngularRateZ = (float)Value(tick, i, 10);
+            m.SpecificForceX = (float)Value(tick, i, 11); m.SpecificForceY = (float)Value(tick, i, 12); m.SpecificForceZ = (float)Value(tick, i, 13);
+        }
         d.WorstChannel = (int)(tick % d.Score.Length);
         d.WorstRatio = 0.5;
         d.OverCount = 1;

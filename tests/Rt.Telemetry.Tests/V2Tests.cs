@@ -241,6 +241,57 @@ public sealed class V2Tests(ITestOutputHelper output) : IDisposable
         Assert.Equal("Cat1", e.GetProperty("reaction").GetString());
     }
 
+    [SkippableFact]
+    public void Joint_states_and_imu_are_cdr_that_foxgloves_ros2_reader_decodes_against_sensor_msgs()
+    {
+        string root = Fixtures.RepoRoot();
+        Skip.IfNot(Directory.Exists(Path.Combine(root, "tools", "node", "node_modules", "@foxglove", "rosmsg2-serialization")), "tools/node not installed (tools/setup.sh runs npm ci)");
+        Skip.If(!Exists("node"), "node not installed");
+        using var broker = new LocalBroker(Path.Combine(_dir, "broker")).Start();
+        var layout = Fixtures.Layout();
+        var log = new Fixtures.Log(output);
+        using var sub = new TestSubscriber(broker.Uri, "rt/r1/#");
+        using var svc = new TelemetryService(Fixtures.Section(broker.Uri, _dir, batch: 10), layout, "r1", log.Add, Options);
+        svc.Start();
+        Assert.True(svc.WaitConnected(TimeSpan.FromSeconds(10)), string.Join("\n", log.Lines));
+        var state = Fixtures.State(layout);
+        Fixtures.Fill(state, 42);
+        svc.Sink.Enqueue(state);
+        string jointTopic = "rt/r1/joint_states", imuTopic = "rt/r1/imu/pelvis_imu";
+        Assert.True(sub.WaitFor(m => m.Any(x => x.Topic == jointTopic) && m.Any(x => x.Topic == imuTopic), TimeSpan.FromSeconds(10)), "no ROS topics");
+        Assert.Equal(RosTopics.JointStateType, sub.ContentTypeOf(jointTopic));
+
+        JsonElement js = DecodeRos(root, "JointState", sub.On(jointTopic).Last().Raw);
+        Assert.Equal(Fixtures.Joints, js.GetProperty("name").EnumerateArray().Select(e => e.GetString()!).ToArray());
+        long sec = js.GetProperty("header").GetProperty("stamp").GetProperty("sec").GetInt64();
+        Assert.InRange(sec, TelemetryClock.UtcNs() / 1_000_000_000 - 60, TelemetryClock.UtcNs() / 1_000_000_000);
+        for (int j = 0; j < layout.JointCount; j++)
+        {
+            Assert.Equal(Fixtures.Value(42, j, 5), js.GetProperty("position")[j].GetDouble(), 5);
+            Assert.Equal(Fixtures.Value(42, j, 6), js.GetProperty("velocity")[j].GetDouble(), 5);
+            Assert.Equal(Fixtures.Value(42, j, 7), js.GetProperty("effort")[j].GetDouble(), 5);
+        }
+        JsonElement imu = DecodeRos(root, "Imu", sub.On(imuTopic).Last().Raw);
+        Assert.Equal("pelvis_imu", imu.GetProperty("header").GetProperty("frame_id").GetString());
+        Assert.Equal(-1, imu.GetProperty("orientation_covariance")[0].GetDouble());
+        Assert.Equal(Fixtures.Value(42, 0, 8), imu.GetProperty("angular_velocity").GetProperty("x").GetDouble(), 5);
+        Assert.Equal(Fixtures.Value(42, 0, 10), imu.GetProperty("angular_velocity").GetProperty("z").GetDouble(), 5);
+        Assert.Equal(Fixtures.Value(42, 0, 11), imu.GetProperty("linear_acceleration").GetProperty("x").GetDouble(), 5);
+        Assert.Equal(Fixtures.Value(42, 0, 13), imu.GetProperty("linear_acceleration").GetProperty("z").GetDouble(), 5);
+    }
+
+    private JsonElement DecodeRos(string root, string type, byte[] raw)
+    {
+        string f = Path.Combine(_dir, $"{type}.cdr");
+        File.WriteAllBytes(f, raw);
+        var psi = new ProcessStartInfo("node", [Path.Combine(root, "tools", "node", "decode-ros.mjs"), type, f]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var p = Process.Start(psi)!;
+        string stdout = p.StandardOutput.ReadToEnd(), stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, stderr);
+        return JsonDocument.Parse(stdout).RootElement.Clone();
+    }
+
     private static bool Exists(string tool) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => File.Exists(Path.Combine(d, tool)));
 
