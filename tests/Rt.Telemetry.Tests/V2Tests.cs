@@ -292,6 +292,31 @@ public sealed class V2Tests(ITestOutputHelper output) : IDisposable
         return JsonDocument.Parse(stdout).RootElement.Clone();
     }
 
+    /// <summary>A lockstep loop runs as fast as it can; waiting for the publisher between ticks, it loses no record.</summary>
+    [Fact]
+    public void Lockstep_waiting_for_the_publisher_drops_no_record()
+    {
+        using var broker = new LocalBroker(Path.Combine(_dir, "broker")).Start();
+        var layout = Fixtures.Layout();
+        var log = new Fixtures.Log(output);
+        using var sub = new TestSubscriber(broker.Uri, "rt/r1/divergence");
+        using var svc = new TelemetryService(Fixtures.Section(broker.Uri, _dir, batch: 50), layout, "r1", log.Add, Options with { RingCapacity = 64 });
+        svc.Start();
+        Assert.True(svc.WaitConnected(TimeSpan.FromSeconds(10)), string.Join("\n", log.Lines));
+        var state = Fixtures.State(layout);
+        const int n = 5000; // 78 rings' worth, pushed without pause: without the wait the ring overflows
+        for (long t = 0; t < n; t++)
+        {
+            Assert.True(svc.WaitForPublisher(TimeSpan.FromSeconds(30)), $"publisher did not catch up at tick {t}");
+            Fixtures.Fill(state, t);
+            svc.Sink.Enqueue(state);
+        }
+        Assert.True(PayloadTests.SpinUntil(() => svc.Stats.RecordsPublished == n, TimeSpan.FromSeconds(30)), $"{svc.Stats.RecordsPublished} of {n} published");
+        Assert.Equal(0, svc.Stats.RingDropped);
+        Assert.Equal(0, svc.Stats.LinkDropped);
+        Assert.True(sub.WaitFor(m => m.Sum(x => TelemetryPayloads.DecodeDivergence(x.Raw).Records.Count) == n, TimeSpan.FromSeconds(30)), "not every record arrived");
+    }
+
     private static bool Exists(string tool) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => File.Exists(Path.Combine(d, tool)));
 
