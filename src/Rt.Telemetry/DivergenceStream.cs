@@ -103,10 +103,24 @@ internal sealed class DivergenceStream : IDisposable
     }
 
     /// <summary>True if <paramref name="messageId"/> was a divergence message (written out by the library).</summary>
-    public bool OnAcked(int messageId) => _queued.Remove(messageId);
+    public bool OnAcked(int messageId)
+    {
+        bool mine = _queued.Remove(messageId);
+        Volatile.Write(ref _queuedCount, _queued.Count);
+        return mine;
+    }
 
     /// <summary>The link went down: whatever the library had queued is gone with the connection.</summary>
-    public void OnDisconnected() => _queued.Clear();
+    public void OnDisconnected()
+    {
+        _queued.Clear();
+        Volatile.Write(ref _queuedCount, 0);
+    }
+
+    /// <summary>Any thread: divergence messages handed to the client and not yet written out.</summary>
+    public int Queued => Volatile.Read(ref _queuedCount);
+
+    private int _queuedCount;
 
     private void Drain()
     {
@@ -176,6 +190,7 @@ internal sealed class DivergenceStream : IDisposable
         if (_link.TryPublish(_topic, message, qos: 0, retain: false, out int mid))
         {
             _queued.Add(mid);
+            Volatile.Write(ref _queuedCount, _queued.Count);
             Interlocked.Add(ref _published, count);
         }
         else

@@ -144,19 +144,23 @@ public sealed class TelemetryService : IDisposable
 
     /// <summary>
     /// Not real-time safe: for lockstep loops only, between ticks. Returns at once while the tick ring is at most half
-    /// full; otherwise wakes the publisher and waits (bounded by <paramref name="timeout"/>) until it has drained to
-    /// half. So in lockstep the simulated clock waits for the publisher: no record is dropped however fast the bench
+    /// full and the client's send queue under half its cap; otherwise wakes the publisher and waits (bounded by
+    /// <paramref name="timeout"/>) until both are. So in lockstep the simulated clock waits for the publisher: no record is dropped however fast the bench
     /// runs, and a run with a broker judges like one without. False if the publisher did not catch up in time.
     /// </summary>
     public bool WaitForPublisher(TimeSpan timeout)
     {
         var ring = _sink.Ring;
-        int half = ring.Capacity / 2;
-        if (ring.Count <= half || _thread is null) return true;
+        int half = ring.Capacity / 2, queueHalf = Math.Max(1, _options.MaxQueuedMessages / 2);
+        DivergenceStream? stream = _stream;
+        // Both the ring and the client's send queue: at the queue's cap the publisher drops batches (right in real
+        // time, where the tick cannot wait; in lockstep the clock waits instead).
+        bool Busy() => ring.Count > half || (_link?.IsUp == true && stream is not null && stream.Queued > queueHalf);
+        if (!Busy() || _thread is null) return true;
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
         _wake.Set();
         var spin = new SpinWait();
-        while (ring.Count > half)
+        while (Busy())
         {
             if (System.Diagnostics.Stopwatch.GetElapsedTime(start) > timeout) return false;
             spin.SpinOnce(sleep1Threshold: 20);
