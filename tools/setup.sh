@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what Rt needs on a fresh Debian 12 machine: the bench (MuJoCo), the broker and its client library,
+# Installs what Rt needs on a fresh Debian 12 machine: the bench (MuJoCo), the broker and its clients,
 # the real-time and packet tools the benchmarks and tests use, and the compiler for the MuJoCo shim.
 # Idempotent; uses sudo when not run as root. The .NET 10 SDK must already be installed.
 set -euo pipefail
@@ -7,7 +7,6 @@ set -euo pipefail
 PACKAGES=(
   libmujoco-dev        # bench physics (MuJoCo 2.2.2), through hil/native's C shim
   gcc libc6-dev        # builds the shim
-  libmosquitto1        # MQTT client library, called from C# (Rt.Telemetry)
   mosquitto            # the broker: telemetry tests and the demo
   mosquitto-clients    # mosquitto_sub/pub/passwd: independent clients in tests
   openssl              # throwaway TLS certificates in telemetry tests
@@ -32,11 +31,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Node and npm run the independent readers of the tests (MCAP, ROS 2 CDR, Parquet, protobuf): tools/node/package-lock.json pins them.
+command -v npm >/dev/null 2>&1 || { $SUDO apt-get update -qq; DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; }
+(cd "$(dirname "$0")/node" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+
 # The broker package starts a system service on 1883; tests start their own brokers on free ports, so it is not needed.
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "setup: the .NET 10 SDK is required (dotnet not on PATH)" >&2
   exit 1
 fi
-# Independent readers the tests run with Node (MCAP, ROS 2 CDR, Parquet): tools/node/package-lock.json pins them.
-if command -v npm >/dev/null 2>&1; then (cd "$(dirname "$0")/node" && npm ci --no-audit --no-fund --silent); else echo "setup: npm missing: the MCAP/dataset reader tests will skip" >&2; fi
 echo "setup: ok ($(dotnet --version), MuJoCo $(dpkg-query -W -f='${Version}' libmujoco-dev), mosquitto $(dpkg-query -W -f='${Version}' mosquitto))"

@@ -4,6 +4,7 @@ using Rt.Core.Config;
 using Rt.Core.Divergence;
 using Rt.Core.Tick;
 using Rt.Telemetry;
+using Rt.Telemetry.Link;
 using Rt.Telemetry.Native;
 
 namespace Rt.Perf;
@@ -20,7 +21,7 @@ public static class TelemetryPerf
     /// <paramref name="outageS"/> &gt; 0 stops the broker for that long in the middle of the stream.
     /// </summary>
     public static void Run(TextWriter output, double seconds = 10, string? broker = null, int batchSize = 50, double outageS = 0,
-        PayloadEncoding encoding = PayloadEncoding.Json)
+        PayloadEncoding encoding = PayloadEncoding.Protobuf)
     {
         string[] joints =
         [
@@ -110,29 +111,32 @@ public static class TelemetryPerf
             OutboxPath = Path.Combine(dir, "outbox"),
         };
         var lines = new List<string>();
+        long received = 0, bytes = 0, messages = 0, summaryBytes = 0;
+        var safetyArrived = new System.Collections.Concurrent.ConcurrentDictionary<long, long>();
+        Directory.CreateDirectory(dir);
+        var safetyLog = new Rt.Safety.SafetyLogWriter(Path.Combine(dir, "safety.log"));
+        // Wired as the host wires it: safety events are published from the fsynced safety log.
         using var svc = new TelemetryService(section, layout, "bench", l => { lock (lines) lines.Add(l); },
-            new TelemetryOptions { KeepAliveS = 5, ConnectWatchdogS = 5, Encoding = encoding });
-        long received = 0, bytes = 0, messages = 0;
-        using var sub = new MosquittoClient(new MqttConnectOptions(BrokerUri.Parse(broker), $"rt-bench-sub-{Environment.ProcessId}"))
+            new TelemetryOptions { KeepAliveS = 5, ConnectWatchdogS = 5, Encoding = encoding },
+            journal: new Rt.Safety.SafetyLogJournal(Path.Combine(dir, "safety.log")));
+        using var sub = new MqttSubscriber(new MqttConnectOptions(BrokerUri.Parse(broker), $"rt-bench-sub-{Environment.ProcessId}"), svc.Topics.All)
         {
-            MessageReceived = (topic, payload, _) =>
+            MessageReceived = (topic, payload, retained) =>
             {
+                long now = Stopwatch.GetTimestamp();
+                if (topic.EndsWith("/summary", StringComparison.Ordinal)) { Interlocked.Add(ref summaryBytes, payload.Length); return; }
+                if (topic.EndsWith("/safety", StringComparison.Ordinal))
+                {
+                    using var doc = System.Text.Json.JsonDocument.Parse(payload.ToArray());
+                    safetyArrived.TryAdd(doc.RootElement.GetProperty("id").GetInt64(), now);
+                    return;
+                }
                 if (!topic.EndsWith("/divergence", StringComparison.Ordinal)) return;
                 Interlocked.Add(ref bytes, payload.Length);
                 Interlocked.Increment(ref messages);
-                if (payload.StartsWith(DivergenceBinary.Magic))
-                {
-                    Interlocked.Add(ref received, System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(payload[10..]));
-                    return;
-                }
-                // Count records without a full parse: "tick" appears once per record.
-                int n = 0;
-                ReadOnlySpan<byte> key = "\"tick\""u8;
-                for (int i = payload.IndexOf(key); i >= 0; i = Next(payload, key, i)) n++;
-                Interlocked.Add(ref received, n);
+                Interlocked.Add(ref received, TelemetryPayloads.DecodeDivergence(payload).Records.Count);
             },
         };
-        sub.Connected = rc => { if (rc == 0) sub.Subscribe(svc.Topics.Divergence, 0, out _); };
         sub.Start();
         svc.Start();
         if (!svc.WaitConnected(TimeSpan.FromSeconds(10)))
@@ -140,16 +144,36 @@ public static class TelemetryPerf
             output.WriteLine($"telemetry.error: could not connect to {broker}: {string.Join("; ", lines)}");
             return;
         }
-        Thread.Sleep(200); // subscriber's SUBACK
+        sub.Subscribed.Wait(TimeSpan.FromSeconds(10));
 
-        // The producer stands in for the tick: 1 kHz on average, one push per record.
+        // The producer stands in for the tick: 1 kHz on average, one push per record. A second thread stands in for the
+        // safety log thread: every 50 ms an event is appended, fsynced and handed to telemetry; its latency runs from
+        // before the append (the tick that raised it) to the subscriber.
         var producer = new Thread(() => Produce(svc.Sink, state, seconds, outageS, local)) { Name = "bench-tick" };
+        var raised = new System.Collections.Concurrent.ConcurrentDictionary<long, long>();
+        TelemetryService s2 = svc;
+        var safetyThread = new Thread(() =>
+        {
+            var until = Stopwatch.StartNew();
+            for (long id = 1; until.Elapsed.TotalSeconds < seconds; id++)
+            {
+                var e = new SafetyEvent(id, id, id * 1_000_000, SafetyState.Operational, SafetyState.Operational,
+                    Rt.Core.Faults.FaultCode.TelemetryDropped, -1, StopCategory.Warning, 0, 0);
+                raised[id] = Stopwatch.GetTimestamp();
+                safetyLog.Append(e, (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100);
+                safetyLog.Flush();
+                s2.PublishSafetyEvent(e);
+                Thread.Sleep(50);
+            }
+        }) { Name = "bench-safety-log" };
         long cpu0 = svc.Stats.PublisherCpuNs;
         var proc = Process.GetCurrentProcess();
         TimeSpan procCpu0 = proc.TotalProcessorTime;
         long t0 = Stopwatch.GetTimestamp();
         producer.Start();
+        safetyThread.Start();
         producer.Join();
+        safetyThread.Join();
         Thread.Sleep(300); // last partial batch (flush interval 0.1 s)
         double wall = Stopwatch.GetElapsedTime(t0).TotalSeconds;
         proc.Refresh();
@@ -160,13 +184,25 @@ public static class TelemetryPerf
         output.WriteLine($"telemetry.stream.rate: {F(_produced / seconds)} records/s");
         output.WriteLine($"telemetry.stream.batch: {batchSize} records/message, {encoding} encoding");
         output.WriteLine($"telemetry.publisher.cpu: {F(100 * pubCpu / wall)} %");
-        output.WriteLine($"telemetry.process.cpu: {F(100 * procCpu / wall)} % (publisher, libmosquitto, bench producer and subscriber)");
+        output.WriteLine($"telemetry.process.cpu: {F(100 * procCpu / wall)} % (publisher, MQTTnet, bench producer and subscriber)");
         output.WriteLine($"telemetry.records.produced: {_produced}");
         output.WriteLine($"telemetry.records.published: {st.RecordsPublished}");
         output.WriteLine($"telemetry.records.received: {Interlocked.Read(ref received)}");
         output.WriteLine($"telemetry.records.dropped: {st.LinkDropped + st.RingDropped} (ring {st.RingDropped}, link {st.LinkDropped})");
         output.WriteLine($"telemetry.message.bytes: {Interlocked.Read(ref bytes) / Math.Max(1, Interlocked.Read(ref messages))} bytes/message");
+        output.WriteLine($"telemetry.record.bytes: {F((double)Interlocked.Read(ref bytes) / Math.Max(1, Interlocked.Read(ref received)))} bytes/record");
         output.WriteLine($"telemetry.link.throughput: {F(Interlocked.Read(ref bytes) / wall / 1e6)} MB/s");
+        output.WriteLine($"telemetry.divergence.rate: {F(Interlocked.Read(ref bytes) / wall / 1e3)} kB/s");
+        output.WriteLine($"telemetry.summary.rate: {F(Interlocked.Read(ref summaryBytes) / wall / 1e3)} kB/s");
+        var latencies = raised.Where(kv => safetyArrived.ContainsKey(kv.Key))
+            .Select(kv => (safetyArrived[kv.Key] - kv.Value) * 1e3 / Stopwatch.Frequency).Order().ToArray();
+        output.WriteLine($"telemetry.safety.delivered: {latencies.Length} of {raised.Count} events");
+        if (latencies.Length > 0)
+        {
+            output.WriteLine($"telemetry.safety.latency.p50: {F(latencies[latencies.Length / 2])} ms (append + fsync + publish + broker + subscriber)");
+            output.WriteLine($"telemetry.safety.latency.p99: {F(latencies[Math.Min(latencies.Length - 1, (int)(latencies.Length * 0.99))])} ms");
+        }
+        safetyLog.Dispose();
         output.WriteLine($"telemetry.push.max: {F(_maxPushNs)} ns");
         if (outageS > 0) output.WriteLine($"telemetry.push.max_during_outage: {F(_maxPushOutageNs)} ns");
         lock (lines) foreach (string l in lines) output.WriteLine($"# {l}");
@@ -206,12 +242,6 @@ public static class TelemetryPerf
         }
     }
 
-    private static int Next(ReadOnlySpan<byte> s, ReadOnlySpan<byte> key, int from)
-    {
-        int k = s[(from + 1)..].IndexOf(key);
-        return k < 0 ? -1 : from + 1 + k;
-    }
-
     private static void Fill(TickState s, long tick)
     {
         s.Tick = tick;
@@ -226,6 +256,7 @@ public static class TelemetryPerf
             d.Score[c] = x * x;
             d.Detector[c] = 2 + x;
             d.Threshold[c] = 12.5;
+            d.Gate[c] = 15;
             d.OverThreshold[c] = false;
         }
         for (int j = 0; j < d.ExternalTorque.Length; j++) d.ExternalTorque[j] = 0.1 * Math.Cos(tick * 0.01 + j);

@@ -139,6 +139,7 @@ public static class ScenarioRunner
             {
                 if (ct.IsCancellationRequested) break;
                 if (tick >= injector.NextEventTick) injector.ApplyDue(tick);
+                session.Telemetry?.WaitForPublisher(TimeSpan.FromSeconds(BrokerGraceS)); // simulated time waits for the publisher: no ring drops
                 scheduler.Run(1, tick);
                 observer.AfterTick(tick);
                 if (progress != null && tick % every == 0) progress((double)tick / total);

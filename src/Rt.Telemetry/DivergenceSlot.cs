@@ -34,7 +34,7 @@ public struct DivergenceSlotHeader
 /// Byte layout of one tick's divergence record in a <see cref="Rt.Core.Concurrency.SpscSlotRing"/> slot (the ring
 /// stores slots as doubles; this class reinterprets them, never converts): a <see cref="DivergenceSlotHeader"/>, then
 /// the over-threshold flags as <see cref="MaskWords"/> 64-bit words, then 32-bit floats: per channel innovation,
-/// score, detector, threshold, then per joint external torque. Floats carry everything that is published (payloads
+/// score, detector, threshold, χ² gate, then per joint external torque, then the measured joint state and IMU readings. Floats carry everything that is published (payloads
 /// are float precision) in half the bytes, so the tick writes fewer cache lines. Sized at start from the layout;
 /// every accessor is real-time safe (no allocation).
 /// </summary>
@@ -52,8 +52,14 @@ public sealed class DivergenceSlot
         Score = Innovation + Channels;
         Detector = Score + Channels;
         Threshold = Detector + Channels;
-        ExternalTorque = Threshold + Channels;
-        FloatCount = ExternalTorque + Joints;
+        Gate = Threshold + Channels;
+        ExternalTorque = Gate + Channels;
+        Imus = layout.ImuCount;
+        JointPosition = ExternalTorque + Joints;
+        JointVelocity = JointPosition + Joints;
+        JointEffort = JointVelocity + Joints;
+        Imu = JointEffort + Joints;
+        FloatCount = Imu + ImuFloats * Imus;
         Bytes = FloatByteOffset + 4 * FloatCount;
         Width = (Bytes + 7) / 8;
     }
@@ -72,6 +78,15 @@ public sealed class DivergenceSlot
     public int Score { get; }
     public int Detector { get; }
     public int Threshold { get; }
+    public int Gate { get; }
+
+    /// <summary>Measured joint state (rad, rad/s, N·m) per joint, and per IMU <see cref="ImuFloats"/> floats (rate xyz rad/s, specific force xyz m/s²): the ROS 2 topics.</summary>
+    public int JointPosition { get; }
+    public int JointVelocity { get; }
+    public int JointEffort { get; }
+    public int Imu { get; }
+    public int Imus { get; }
+    public const int ImuFloats = 6;
     public int ExternalTorque { get; }
     public int FloatCount { get; }
 

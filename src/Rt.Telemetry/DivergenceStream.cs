@@ -7,8 +7,8 @@ using Rt.Telemetry.Link;
 namespace Rt.Telemetry;
 
 /// <summary>
-/// The divergence job of telemetry: drains the tick's ring, decimates, forms numbered batches and encodes them (JSON
-/// or binary) for QoS 0 publishing, capping what is queued in the client library. A batch formed while the link is
+/// The divergence job of telemetry: drains the tick's ring, decimates, forms numbered batches and encodes them (protobuf,
+/// JSON or binary) for QoS 0 publishing, capping what is queued in the client library. A batch formed while the link is
 /// down, or over the cap, is dropped and counted, leaving a gap in the sequence numbers. Publisher thread only
 /// (counters are read by <see cref="TelemetryService.Stats"/>). Not real-time safe.
 /// </summary>
@@ -26,13 +26,27 @@ internal sealed class DivergenceStream : IDisposable
     private readonly HashSet<int> _queued = new();
     private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
     private readonly Utf8JsonWriter _writer;
+    private readonly DivergenceProto _proto;
+    private readonly SummaryTopic _summary;
+    private readonly RosTopics? _ros;
+    private readonly double[] _latest;
+    private bool _haveLatest;
+    private long _rosTs;
+    private readonly long _run;
     private int _batchCount;
-    private long _batchStartTs;
-    private long _consumed, _published, _decimated, _linkDropped, _seq;
+    private long _batchStartTs, _summaryTs;
+    private long _consumed, _published, _decimated, _linkDropped, _seq, _missed, _lastTick = -1, _lastRingDropped;
 
     public DivergenceStream(TelemetrySink sink, TelemetryLink link, MqttTopic topic, int decimation, int batchSize,
-        TelemetryOptions options, RobotStatus status)
+        TelemetryOptions options, RobotStatus status, long run, SummaryTopic summary, RosTopics? ros = null)
     {
+        _ros = ros;
+        _latest = new double[sink.Slot.Width];
+        _rosTs = Stopwatch.GetTimestamp();
+        _run = run;
+        _summary = summary;
+        _proto = new DivergenceProto(sink.Slot, batchSize);
+        _summaryTs = Stopwatch.GetTimestamp();
         _sink = sink;
         _slot = sink.Slot;
         _link = link;
@@ -52,6 +66,12 @@ internal sealed class DivergenceStream : IDisposable
     public long LinkDropped => Interlocked.Read(ref _linkDropped);
     public long Sequence => Interlocked.Read(ref _seq);
 
+    /// <summary>Tick numbers that never reached telemetry and were not ring drops (the loop skipped them).</summary>
+    public long MissedTicks => Interlocked.Read(ref _missed);
+
+    /// <summary>The summary topic this stream feeds.</summary>
+    public SummaryTopic Summary => _summary;
+
     /// <summary>Records dropped on the link since the last connect (for the reconnect report).</summary>
     public long OutageDropped { get; set; }
 
@@ -60,7 +80,20 @@ internal sealed class DivergenceStream : IDisposable
     {
         Drain();
         if (_batchCount > 0 && Stopwatch.GetElapsedTime(_batchStartTs).TotalSeconds >= _options.FlushIntervalS) Flush();
+        double sinceSummary = Stopwatch.GetElapsedTime(_summaryTs).TotalSeconds;
+        if (_options.SummaryHz > 0 && sinceSummary >= 1 / _options.SummaryHz)
+        {
+            _summaryTs = Stopwatch.GetTimestamp();
+            _summary.Publish(_link, _run, _status, Counters, sinceSummary);
+        }
+        if (_ros is not null && _haveLatest && _options.RosHz > 0 && Stopwatch.GetElapsedTime(_rosTs).TotalSeconds >= 1 / _options.RosHz)
+        {
+            _rosTs = Stopwatch.GetTimestamp();
+            if (_link.Connected) _ros.Publish(_link, _latest, TelemetryClock.UtcNs());
+        }
     }
+
+    private SummaryCounters Counters => new(Consumed, Published, _sink.Dropped, LinkDropped, Decimated, MissedTicks);
 
     /// <summary>Drains the ring and sends what it holds, however few (shutdown).</summary>
     public void DrainAndFlush()
@@ -70,10 +103,24 @@ internal sealed class DivergenceStream : IDisposable
     }
 
     /// <summary>True if <paramref name="messageId"/> was a divergence message (written out by the library).</summary>
-    public bool OnAcked(int messageId) => _queued.Remove(messageId);
+    public bool OnAcked(int messageId)
+    {
+        bool mine = _queued.Remove(messageId);
+        Volatile.Write(ref _queuedCount, _queued.Count);
+        return mine;
+    }
 
     /// <summary>The link went down: whatever the library had queued is gone with the connection.</summary>
-    public void OnDisconnected() => _queued.Clear();
+    public void OnDisconnected()
+    {
+        _queued.Clear();
+        Volatile.Write(ref _queuedCount, 0);
+    }
+
+    /// <summary>Any thread: divergence messages handed to the client and not yet written out.</summary>
+    public int Queued => Volatile.Read(ref _queuedCount);
+
+    private int _queuedCount;
 
     private void Drain()
     {
@@ -87,6 +134,18 @@ internal sealed class DivergenceStream : IDisposable
             ref readonly DivergenceSlotHeader h = ref DivergenceSlot.ReadHeader(dst);
             _status.SetSafety((SafetyState)h.Safety);
             _status.SetTick(tick, h.TimeNs);
+            // A gap in tick numbers is a ring drop (counted by the ring) or a tick the loop never ran (counted here).
+            long ringDropped = _sink.Dropped;
+            if (_lastTick >= 0 && tick > _lastTick + 1)
+            {
+                long gap = tick - _lastTick - 1 - (ringDropped - _lastRingDropped);
+                if (gap > 0) Interlocked.Add(ref _missed, gap);
+            }
+            _lastTick = tick;
+            _lastRingDropped = ringDropped;
+            _summary.Observe(tick, dst);
+            dst.CopyTo(_latest); // the ROS topics sample the newest record
+            _haveLatest = true;
             if ((n - 1) % _decimation != 0) { Interlocked.Increment(ref _decimated); continue; }
             // Batches are formed (and numbered) even during an outage, so the dropped ones leave a visible seq gap.
             if (_batchCount == 0) _batchStartTs = Stopwatch.GetTimestamp();
@@ -107,6 +166,12 @@ internal sealed class DivergenceStream : IDisposable
             return;
         }
         _buffer.ResetWrittenCount();
+        if (_options.Encoding == PayloadEncoding.Protobuf)
+        {
+            ReadOnlySpan<byte> message = _proto.Write(seq, _run, TelemetryClock.UtcNs(), _batchTicks, _batch, count, _sink.Dropped, LinkDropped, Decimated, MissedTicks);
+            Publish(message, count);
+            return;
+        }
         if (_options.Encoding == PayloadEncoding.Binary)
         {
             DivergenceBinary.Write(_buffer, seq, _slot, _batchTicks, _batch, count, _sink.Dropped, LinkDropped, Decimated);
@@ -117,9 +182,15 @@ internal sealed class DivergenceStream : IDisposable
             TelemetryPayloads.WriteDivergenceBatch(_writer, seq, _slot, _batchTicks, _batch, count, _sink.Dropped, LinkDropped, Decimated);
             _writer.Flush();
         }
-        if (_link.TryPublish(_topic, _buffer.WrittenSpan, qos: 0, retain: false, out int mid))
+        Publish(_buffer.WrittenSpan, count);
+    }
+
+    private void Publish(ReadOnlySpan<byte> message, int count)
+    {
+        if (_link.TryPublish(_topic, message, qos: 0, retain: false, out int mid))
         {
             _queued.Add(mid);
+            Volatile.Write(ref _queuedCount, _queued.Count);
             Interlocked.Add(ref _published, count);
         }
         else

@@ -21,12 +21,8 @@ public sealed class MqttCredentials
 
     public override string ToString() => $"user '{Username}' (password hidden)";
 
-    internal byte[] PasswordUtf8Z()
-    {
-        var z = new byte[_password.Length + 1];
-        _password.CopyTo(z, 0);
-        return z;
-    }
+    /// <summary>A copy of the password bytes for the MQTT client (MQTT 5 passwords are binary data).</summary>
+    internal byte[] Password() => _password.ToArray();
 
     /// <summary>
     /// Not real-time safe. Loads the credentials file; refuses it (<see cref="InputError"/>) when it is missing,

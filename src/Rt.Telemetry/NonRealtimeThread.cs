@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Rt.Telemetry;
 
 /// <summary>
-/// Makes the calling thread an ordinary time-shared thread on every CPU. Threads created from it (libmosquitto's
+/// Makes the calling thread an ordinary time-shared thread on every CPU. Threads created from it (the runtime's
 /// network thread) inherit affinity and scheduling policy, so they must never be started from a pinned SCHED_FIFO
 /// thread. Not real-time safe.
 /// </summary>

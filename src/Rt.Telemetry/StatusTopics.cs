@@ -35,16 +35,16 @@ internal sealed class RobotStatus
 /// The retained birth and state topics and the link report: encoded on the publisher thread into one reused buffer.
 /// The state follows the supervisor at most 20 times a second even if the state flaps. Not real-time safe.
 /// </summary>
-internal sealed class StatusTopics(TelemetryLink link, TelemetryTopics topics, ChannelLayout layout, RobotStatus status) : IDisposable
+internal sealed class StatusTopics(TelemetryLink link, TelemetryTopics topics, ChannelLayout layout, RobotStatus status, long run) : IDisposable
 {
-    private readonly MqttTopic _birth = new(topics.Birth), _state = new(topics.State), _link = new(topics.Link);
+    private readonly MqttTopic _birth = new(topics.Birth, "application/json"), _state = new(topics.State, "application/json"), _link = new(topics.Link, "application/json");
     private readonly ArrayBufferWriter<byte> _buffer = new(4096);
     private readonly Utf8JsonWriter _writer = new(Stream.Null);
     private long _lastStateTs;
 
     public void PublishBirth(int decimation, int batchSize, PayloadEncoding encoding)
     {
-        Encode(w => TelemetryPayloads.WriteBirth(w, topics, layout, decimation, batchSize, NowNs(), encoding));
+        Encode(w => TelemetryPayloads.WriteBirth(w, topics, layout, decimation, batchSize, NowNs(), encoding, run));
         link.TryPublish(_birth, _buffer.WrittenSpan, qos: 1, retain: true, out _);
     }
 
@@ -57,7 +57,7 @@ internal sealed class StatusTopics(TelemetryLink link, TelemetryTopics topics, C
     /// <summary>Retained state, clean (a clean stop publishes <paramref name="online"/> false; the will is the unclean one).</summary>
     public bool PublishState(bool online, out int messageId)
     {
-        Encode(w => TelemetryPayloads.WriteState(w, online, status.Safety, status.LastTick, status.LastTimeNs, clean: true));
+        Encode(w => TelemetryPayloads.WriteState(w, online, status.Safety, status.LastTick, status.LastTimeNs, clean: true, run));
         _lastStateTs = Stopwatch.GetTimestamp();
         bool ok = link.TryPublish(_state, _buffer.WrittenSpan, qos: 1, retain: true, out messageId);
         if (ok) status.Dirty = false;
@@ -66,7 +66,7 @@ internal sealed class StatusTopics(TelemetryLink link, TelemetryTopics topics, C
 
     public void PublishLinkReport(double outageS, long droppedDuringOutage, long droppedTotal, long ringDropped)
     {
-        Encode(w => TelemetryPayloads.WriteLinkReport(w, "reconnected", outageS, droppedDuringOutage, droppedTotal, ringDropped, NowNs()));
+        Encode(w => TelemetryPayloads.WriteLinkReport(w, "reconnected", outageS, droppedDuringOutage, droppedTotal, ringDropped, NowNs(), run));
         link.TryPublish(_link, _buffer.WrittenSpan, qos: 1, retain: false, out _);
     }
 

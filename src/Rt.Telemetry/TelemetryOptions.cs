@@ -3,13 +3,13 @@ namespace Rt.Telemetry;
 /// <summary>Tuning that is not in the YAML (defaults suit a 1 kHz loop); tests shorten the timeouts.</summary>
 public sealed record TelemetryOptions
 {
-    /// <summary>MQTT keepalive, s: a dead host's will is published after about 1.5× this. libmosquitto requires at least 5.</summary>
+    /// <summary>MQTT keepalive, s: a dead host's will is published after about 1.5× this.</summary>
     public int KeepAliveS { get; init; } = 10;
 
     /// <summary>No connection within this long → report once and rebuild the client (its network thread may have exited).</summary>
     public double ConnectWatchdogS { get; init; } = 10;
 
-    /// <summary>Cap on divergence messages handed to libmosquitto but not yet written out (its queue is unbounded).</summary>
+    /// <summary>Cap on divergence messages handed to the MQTT client but not yet written out (its queue is unbounded).</summary>
     public int MaxQueuedMessages { get; init; } = 64;
 
     /// <summary>Cap on safety events awaiting PUBACK; the rest wait in the safety log (read after the cursor).</summary>
@@ -27,9 +27,18 @@ public sealed record TelemetryOptions
     /// <summary>How often the publisher wakes to drain the ring.</summary>
     public int PollIntervalMs { get; init; } = 5;
 
-    /// <summary>Divergence message encoding (JSON by default; the birth message announces it).</summary>
-    public PayloadEncoding Encoding { get; init; } = PayloadEncoding.Json;
+    /// <summary>Divergence message encoding (protobuf by default; the birth message announces it).</summary>
+    public PayloadEncoding Encoding { get; init; } = PayloadEncoding.Protobuf;
 
-    /// <summary>Client id; default "rt-{robot}".</summary>
+    /// <summary>ROS 2-shaped joint_states / imu topics rate, Hz (0 = off).</summary>
+    public double RosHz { get; init; } = 100;
+
+    /// <summary>Summary topic rate, Hz (0 = off).</summary>
+    public double SummaryHz { get; init; } = 10;
+
+    /// <summary>Client id; default "rt-{robot}-{run id in hex}", unique per session so two sessions never knock each other off.</summary>
     public string? ClientId { get; init; }
+
+    /// <summary>Run id of this session (UTC ns at its start by default); on every message.</summary>
+    public long? RunId { get; init; }
 }

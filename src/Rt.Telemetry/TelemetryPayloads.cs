@@ -19,15 +19,22 @@ public static class TelemetryPayloads
     }
 
     public static void WriteBirth(Utf8JsonWriter w, TelemetryTopics topics, ChannelLayout layout, int decimation, int batchSize, long timeNs,
-        PayloadEncoding encoding = PayloadEncoding.Json)
+        PayloadEncoding encoding = PayloadEncoding.Json, long run = 0)
     {
         w.WriteStartObject();
         w.WriteNumber("v", TelemetryTopics.SchemaVersion);
+        w.WriteNumber("run", run);
         w.WriteString("robot", topics.RobotId);
         w.WriteNumber("t_ns", timeNs);
+        w.WriteNumber("utc_ns", timeNs);
         w.WriteNumber("decimation", decimation);
         w.WriteNumber("batch", batchSize);
-        w.WriteString("encoding", encoding == PayloadEncoding.Binary ? "rtd1" : "json");
+        w.WriteString("encoding", encoding switch { PayloadEncoding.Binary => "rtd1", PayloadEncoding.Protobuf => "protobuf", _ => "json" });
+        if (encoding == PayloadEncoding.Protobuf)
+        {
+            w.WriteString("schema", "rt.telemetry.v2.DivergenceBatch");
+            w.WriteString("content_type", DivergenceProto.ContentType);
+        }
         w.WriteStartArray("joints");
         foreach (string j in layout.JointNames) w.WriteStringValue(j);
         w.WriteEndArray();
@@ -60,15 +67,18 @@ public static class TelemetryPayloads
         w.WriteString("score", "per channel, 1 (normalised innovation squared)");
         w.WriteString("det", "per channel, 1 (CUSUM statistic)");
         w.WriteString("thr", "per channel, 1 (detector threshold; once per message)");
+        w.WriteString("gate", "per channel, 1 (chi-squared gate on the score; once per message): ratio = max(det/thr, score/gate)");
         w.WriteString("ext", "per joint, N·m (estimated external torque)");
         w.WriteEndObject();
         w.WriteEndObject();
     }
 
-    public static void WriteState(Utf8JsonWriter w, bool online, SafetyState safety, long tick, long timeNs, bool clean)
+    public static void WriteState(Utf8JsonWriter w, bool online, SafetyState safety, long tick, long timeNs, bool clean, long run = 0)
     {
         w.WriteStartObject();
         w.WriteNumber("v", TelemetryTopics.SchemaVersion);
+        w.WriteNumber("run", run);
+        if (online || clean) w.WriteNumber("utc_ns", TelemetryClock.UtcNs());
         w.WriteString("status", online ? "online" : "offline");
         if (online || clean)
         {
@@ -82,19 +92,21 @@ public static class TelemetryPayloads
     }
 
     /// <summary>The last will: retained offline without a clean shutdown (the host died or lost the link).</summary>
-    public static byte[] WillPayload()
+    public static byte[] WillPayload(long run = 0)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(64);
-        using (var w = new Utf8JsonWriter(buffer)) WriteState(w, online: false, SafetyState.Disabled, 0, 0, clean: false);
+        using (var w = new Utf8JsonWriter(buffer)) WriteState(w, online: false, SafetyState.Disabled, 0, 0, clean: false, run);
         return buffer.WrittenSpan.ToArray();
     }
 
     /// <summary><paramref name="run"/> identifies the host run (its start time, ns): (run, id) is unique.</summary>
-    public static void WriteSafetyEvent(Utf8JsonWriter w, in SafetyEvent e, ChannelLayout layout, long run)
+    public static void WriteSafetyEvent(Utf8JsonWriter w, in SafetyEvent e, ChannelLayout layout, long run, long utcNs = 0, long session = 0)
     {
         w.WriteStartObject();
         w.WriteNumber("v", TelemetryTopics.SchemaVersion);
         w.WriteNumber("run", run);
+        if (session != 0) w.WriteNumber("session", session);
+        if (utcNs != 0) w.WriteNumber("utc_ns", utcNs);
         w.WriteNumber("id", e.Id);
         w.WriteNumber("tick", e.Tick);
         w.WriteNumber("t_ns", e.TimeNs);
@@ -118,7 +130,7 @@ public static class TelemetryPayloads
         long ringDropped, long linkDropped, long decimated)
     {
         w.WriteStartObject();
-        w.WriteNumber("v", TelemetryTopics.SchemaVersion);
+        w.WriteNumber("v", TelemetryTopics.LegacyDivergenceVersion);
         w.WriteNumber("seq", seq);
         w.WriteNumber("n", count);
         w.WriteStartObject("dropped");
@@ -158,10 +170,12 @@ public static class TelemetryPayloads
         w.WriteEndObject();
     }
 
-    public static void WriteLinkReport(Utf8JsonWriter w, string what, double outageS, long droppedDuringOutage, long droppedTotal, long ringDropped, long timeNs)
+    public static void WriteLinkReport(Utf8JsonWriter w, string what, double outageS, long droppedDuringOutage, long droppedTotal, long ringDropped, long timeNs, long run = 0)
     {
         w.WriteStartObject();
         w.WriteNumber("v", TelemetryTopics.SchemaVersion);
+        w.WriteNumber("run", run);
+        w.WriteNumber("utc_ns", timeNs);
         w.WriteString("event", what);
         w.WriteNumber("t_ns", timeNs);
         w.WriteNumber("outage_s", Math.Round(outageS, 3));
@@ -172,12 +186,13 @@ public static class TelemetryPayloads
     }
 
     /// <summary>
-    /// Not real-time safe. Decodes a divergence message in either encoding (binary starts with "RTD1").
+    /// Not real-time safe. Decodes a divergence message in any encoding (binary starts with "RTD1", JSON with '{', else protobuf).
     /// Throws <see cref="FormatException"/> or <see cref="JsonException"/> on a malformed one.
     /// </summary>
     public static DecodedBatch DecodeDivergence(ReadOnlySpan<byte> payload)
     {
         if (payload.StartsWith(DivergenceBinary.Magic)) return DivergenceBinary.Decode(payload);
+        if (payload.Length > 0 && payload[0] != (byte)'{') return DivergenceProto.Decode(payload); // protobuf: field 1 varint (0x08)
         var reader = new Utf8JsonReader(payload);
         using var doc = JsonDocument.ParseValue(ref reader);
         JsonElement m = doc.RootElement;

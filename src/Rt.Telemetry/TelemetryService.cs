@@ -23,7 +23,8 @@ public readonly record struct TelemetryStats(
     long Sequence,
     int OutboxPending, // safety events in the safety log after the cursor: not yet acknowledged by the broker
     long ClientRebuilds,
-    long PublisherCpuNs);
+    long PublisherCpuNs,
+    long MissedTicks = 0);
 
 /// <summary>
 /// Streams the twin's divergence and the supervisor's events to an MQTT broker (docs/TELEMETRY.md). The tick only
@@ -43,7 +44,9 @@ public sealed class TelemetryService : IDisposable
     private readonly ISafetyJournal? _journal;
     private readonly TelemetrySink _sink;
     private readonly AutoResetEvent _wake = new(false);
+    private const string Json = "application/json";
     private readonly ConcurrentQueue<SafetyState> _newStates = new();
+    private readonly ConcurrentQueue<SafetyEvent> _trips = new();
     private readonly RobotStatus _status = new();
     private TelemetryLink? _link;
     private DivergenceStream? _stream;
@@ -57,7 +60,7 @@ public sealed class TelemetryService : IDisposable
     /// Not real-time safe. Prepares the sink (ring) and the topics; opens nothing yet. Paths in <paramref name="section"/>
     /// are used as given (see <see cref="FromConfig"/>). <paramref name="brokerOverride"/> (from <c>--broker</c>) wins
     /// over the config. <paramref name="journal"/> is the safety log that safety events are published from (none: the
-    /// service publishes no safety events). <paramref name="connections"/> defaults to libmosquitto.
+    /// service publishes no safety events). <paramref name="connections"/> defaults to MQTTnet.
     /// </summary>
     public TelemetryService(
         TelemetrySection section, ChannelLayout layout, string robotId, Action<string>? log = null,
@@ -69,17 +72,36 @@ public sealed class TelemetryService : IDisposable
         _options = options ?? new TelemetryOptions();
         _log = log ?? (_ => { });
         _journal = journal;
-        _factory = connections ?? MosquittoConnectionFactory.Instance;
+        _factory = connections ?? MqttNetConnectionFactory.Instance;
         if (!TelemetryTopics.IsValidLevel(robotId))
             throw new InputError("config", "telemetry.robot_id", $"robot id '{robotId}' must be non-empty and contain no '/', '+', '#'");
-        if (!TelemetryTopics.IsValidLevel(section.TopicPrefix))
-            throw new InputError("config", "telemetry.topic_prefix", $"topic prefix '{section.TopicPrefix}' must be one topic level (no '/', '+', '#')");
+        if (!TelemetryTopics.IsValidPrefix(section.TopicPrefix))
+            throw new InputError("config", "telemetry.topic_prefix", $"topic prefix '{section.TopicPrefix}' must be topic levels separated by '/' (none empty, no '+', '#')");
         if (section.Decimation < 1) throw new InputError("config", "telemetry.decimation", $"must be ≥ 1, got {section.Decimation}");
         if (section.BatchSize < 1 || section.BatchSize > 1000) throw new InputError("config", "telemetry.batch_size", $"must be 1..1000, got {section.BatchSize}");
         Broker = brokerOverride ?? BrokerUri.Parse(section.Broker, "config", "telemetry.broker");
         Topics = new TelemetryTopics(section.TopicPrefix, robotId);
+        RunId = _options.RunId ?? NextRunId();
         _sink = new TelemetrySink(layout, _options.RingCapacity);
     }
+
+    private static long _lastRunId;
+
+    /// <summary>UTC ns now, but strictly above any run id handed out before in this process (two sessions started in the same 100 ns stay apart).</summary>
+    private static long NextRunId()
+    {
+        while (true)
+        {
+            long last = Interlocked.Read(ref _lastRunId), next = Math.Max(TelemetryClock.UtcNs(), last + 1);
+            if (Interlocked.CompareExchange(ref _lastRunId, next, last) == last) return next;
+        }
+    }
+
+    /// <summary>This session's run id (UTC ns at construction unless given): on every message, and in the client id.</summary>
+    public long RunId { get; }
+
+    /// <summary>The MQTT client id: unique per session (robot + run id), so two sessions of one robot never take each other's connection.</summary>
+    public string ClientId => _options.ClientId ?? $"rt-{Topics.RobotId}-{RunId:x}";
 
     /// <summary>Not real-time safe. Builds the service from the whole config, resolving file paths against the config's folder.</summary>
     public static TelemetryService FromConfig(RtConfig config, ChannelLayout layout, Action<string>? log = null,
@@ -110,7 +132,7 @@ public sealed class TelemetryService : IDisposable
     public TelemetryStats Stats => new(
         _link?.IsUp ?? false, _link?.Connects ?? 0, _stream?.Consumed ?? 0, _stream?.Published ?? 0, _stream?.Decimated ?? 0,
         _stream?.LinkDropped ?? 0, _sink.Dropped, _link?.Messages ?? 0, _stream?.Sequence ?? 0, _safety?.Pending ?? 0,
-        _link?.Rebuilds ?? 0, Interlocked.Read(ref _cpuNs));
+        _link?.Rebuilds ?? 0, Interlocked.Read(ref _cpuNs), _stream?.MissedTicks ?? 0);
 
     /// <summary>Not real-time safe. Blocks until connected (true) or the timeout passes (false).</summary>
     public bool WaitConnected(TimeSpan timeout)
@@ -118,6 +140,32 @@ public sealed class TelemetryService : IDisposable
         if (_link is not null) return _link.WaitConnected(timeout);
         Thread.Sleep(timeout);
         return false;
+    }
+
+    /// <summary>
+    /// Not real-time safe: for lockstep loops only, between ticks. Returns at once while the tick ring is at most half
+    /// full and the client's send queue under half its cap; otherwise wakes the publisher and waits (bounded by
+    /// <paramref name="timeout"/>) until both are. So in lockstep the simulated clock waits for the publisher: no record is dropped however fast the bench
+    /// runs, and a run with a broker judges like one without. False if the publisher did not catch up in time.
+    /// </summary>
+    public bool WaitForPublisher(TimeSpan timeout)
+    {
+        var ring = _sink.Ring;
+        int half = ring.Capacity / 2, queueHalf = Math.Max(1, _options.MaxQueuedMessages / 2);
+        DivergenceStream? stream = _stream;
+        // Both the ring and the client's send queue: at the queue's cap the publisher drops batches (right in real
+        // time, where the tick cannot wait; in lockstep the clock waits instead).
+        bool Busy() => ring.Count > half || (_link?.IsUp == true && stream is not null && stream.Queued > queueHalf);
+        if (!Busy() || _thread is null) return true;
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        _wake.Set();
+        var spin = new SpinWait();
+        while (Busy())
+        {
+            if (System.Diagnostics.Stopwatch.GetElapsedTime(start) > timeout) return false;
+            spin.SpinOnce(sleep1Threshold: 20);
+        }
+        return true;
     }
 
     /// <summary>
@@ -137,17 +185,25 @@ public sealed class TelemetryService : IDisposable
         if (!Broker.Tls && !string.IsNullOrEmpty(_section.CaFile))
             _log($"MQTT: ca_file is set but the broker {Broker} is plain mqtt://; TLS is not used (use mqtts://)");
 
-        var connect = new MqttConnectOptions(Broker, _options.ClientId ?? $"rt-{Topics.RobotId}")
+        var connect = new MqttConnectOptions(Broker, ClientId)
         {
             KeepAliveS = _options.KeepAliveS, CaFile = _section.CaFile, CertFile = _section.CertFile, KeyFile = _section.KeyFile,
-            Credentials = credentials, WillTopic = Topics.State, WillPayload = TelemetryPayloads.WillPayload(),
+            Credentials = credentials, WillTopic = Topics.State, WillPayload = TelemetryPayloads.WillPayload(RunId), WillContentType = Json,
             MaxInflight = (uint)Math.Max(1, _options.MaxInflightSafety),
         };
         _link = new TelemetryLink(_factory, connect, _options, _sink, _log, () => _wake.Set());
-        _stream = new DivergenceStream(_sink, _link, new MqttTopic(Topics.Divergence), _section.Decimation, _section.BatchSize, _options, _status);
+        string divergenceType = _options.Encoding switch
+        {
+            PayloadEncoding.Protobuf => DivergenceProto.ContentType,
+            PayloadEncoding.Binary => "application/octet-stream; format=rtd1",
+            _ => Json,
+        };
+        var summary = new SummaryTopic(_sink.Slot, _layout, new MqttTopic(Topics.Summary, Json));
+        _stream = new DivergenceStream(_sink, _link, new MqttTopic(Topics.Divergence, divergenceType), _section.Decimation, _section.BatchSize,
+            _options, _status, RunId, summary, new RosTopics(_sink.Slot, _layout, Topics));
         _safety = new SafetyEventPublisher(_journal, string.IsNullOrEmpty(_section.OutboxPath) ? "rt-outbox" : _section.OutboxPath,
-            _link, new MqttTopic(Topics.Safety), _layout, _options, _log);
-        _statusTopics = new StatusTopics(_link, Topics, _layout, _status);
+            _link, new MqttTopic(Topics.Safety, Json), new MqttTopic(Topics.LastTrip, Json), _layout, _options, _log, RunId);
+        _statusTopics = new StatusTopics(_link, Topics, _layout, _status, RunId);
         _safety.Load();
         _thread = new Thread(PublisherMain) { IsBackground = true, Name = "rt-telemetry" };
         _thread.Start();
@@ -162,6 +218,7 @@ public sealed class TelemetryService : IDisposable
         SafetyEventPublisher safety = _safety ?? throw new InvalidOperationException("call Start() before publishing safety events");
         if (!safety.HasJournal) throw new InvalidOperationException("telemetry was built without the safety log (journal) to publish safety events from");
         _newStates.Enqueue(e.To);
+        if (SafetyEventPublisher.IsTrip(e)) _trips.Enqueue(e);
         safety.Nudge();
         _wake.Set();
     }
@@ -179,6 +236,7 @@ public sealed class TelemetryService : IDisposable
     {
         Stop();
         _stream?.Dispose();
+        _stream?.Summary.Dispose();
         _statusTopics?.Dispose();
         _link?.Dispose();
         _wake.Dispose();
@@ -198,8 +256,9 @@ public sealed class TelemetryService : IDisposable
                 _wake.WaitOne(_options.PollIntervalMs);
                 _link.Poll(observer);
                 while (_newStates.TryDequeue(out SafetyState s)) _status.SetSafety(s);
+                while (_trips.TryDequeue(out SafetyEvent t)) _stream!.Summary.Trip = t;
+                _safety!.Pump(); // first: a safety event never waits behind a divergence batch encoded in this round
                 _stream!.Pump();
-                _safety!.Pump();
                 _statusTopics!.PublishStateIfChanged();
                 if (!_stopping) _link.Watchdog();
                 Interlocked.Exchange(ref _cpuNs, NonRealtimeThread.ThreadCpuNs());

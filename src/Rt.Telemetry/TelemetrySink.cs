@@ -66,7 +66,20 @@ public sealed class TelemetrySink : ITickSink
         DivergenceSlot.Narrow(d.Score.AsSpan(0, n), f.Slice(l.Score, n));
         DivergenceSlot.Narrow(d.Detector.AsSpan(0, n), f.Slice(l.Detector, n));
         DivergenceSlot.Narrow(d.Threshold.AsSpan(0, n), f.Slice(l.Threshold, n));
+        DivergenceSlot.Narrow(d.Gate.AsSpan(0, n), f.Slice(l.Gate, n));
         DivergenceSlot.Narrow(d.ExternalTorque.AsSpan(0, l.Joints), f.Slice(l.ExternalTorque, l.Joints));
+        int nj = Math.Min(l.Joints, state.JointCount);
+        DivergenceSlot.Narrow(state.Position.AsSpan(0, nj), f.Slice(l.JointPosition, nj));
+        DivergenceSlot.Narrow(state.Velocity.AsSpan(0, nj), f.Slice(l.JointVelocity, nj));
+        DivergenceSlot.Narrow(state.Torque.AsSpan(0, nj), f.Slice(l.JointEffort, nj));
+        Rt.Core.ProcessData.ImuInputs[] imus = state.Image.Imus;
+        for (int i = 0; i < l.Imus && i < imus.Length; i++)
+        {
+            ref readonly Rt.Core.ProcessData.ImuInputs m = ref imus[i];
+            Span<float> g = f.Slice(l.Imu + DivergenceSlot.ImuFloats * i, DivergenceSlot.ImuFloats);
+            g[0] = m.AngularRateX; g[1] = m.AngularRateY; g[2] = m.AngularRateZ;
+            g[3] = m.SpecificForceX; g[4] = m.SpecificForceY; g[5] = m.SpecificForceZ;
+        }
         _ring.CommitWrite();
     }
 }

@@ -64,8 +64,9 @@ if (args.Length == 6)
             break;
         case "stream":
             if (!svc.WaitConnected(TimeSpan.FromSeconds(20))) { Console.Error.WriteLine("not connected"); return 1; }
+            Log(1); // before "running": every killed run has logged at least one event, however slow the machine
             Say("running");
-            for (int id = 1; id <= n; id++) { Log(id); Thread.Sleep(2); }
+            for (int id = 2; id <= n; id++) { Log(id); Thread.Sleep(2); }
             break;
         default:
             Console.Error.WriteLine($"unknown mode '{args[3]}'");

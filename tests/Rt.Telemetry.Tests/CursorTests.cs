@@ -83,14 +83,14 @@ public sealed class CursorTests(ITestOutputHelper output) : IDisposable
 
     /// <summary>
     /// The service reaches the MQTT library only through <see cref="IMqttConnectionFactory"/>/<see cref="IMqttConnection"/>
-    /// (the seam issue 14 swaps): a recording wrapper around the libmosquitto factory sees every connection the watchdog
+    /// (the seam issue 14 swaps): a recording wrapper around the MQTTnet factory sees every connection the watchdog
     /// builds and every publish the broker delivers.
     /// </summary>
     [Fact]
     public void Every_connection_and_publish_goes_through_the_connection_seam()
     {
         int port = LocalBroker.FreePort();
-        var recording = new RecordingFactory(MosquittoConnectionFactory.Instance);
+        var recording = new RecordingFactory(MqttNetConnectionFactory.Instance);
         var log = new Fixtures.Log(output);
         using var safetyLog = new Fixtures.SafetyLogFile(_dir);
         using var svc = new TelemetryService(Fixtures.Section($"mqtt://127.0.0.1:{port}", _dir), Fixtures.Layout(), "r1", log.Add,

@@ -34,15 +34,36 @@ internal static class Fixtures
             d.Score[c] = Value(tick, c, 2);
             d.Detector[c] = Value(tick, c, 3);
             d.Threshold[c] = 10 + c;
+            d.Gate[c] = 20 + c;
             d.OverThreshold[c] = (tick + c) % 7 == 0;
         }
         for (int j = 0; j < d.ExternalTorque.Length; j++) d.ExternalTorque[j] = Value(tick, j, 4);
+        for (int j = 0; j < s.JointCount; j++)
+        {
+            s.Position[j] = Value(tick, j, 5);
+            s.Velocity[j] = Value(tick, j, 6);
+            s.Torque[j] = Value(tick, j, 7);
+        }
+        for (int i = 0; i < s.ImuCount; i++)
+        {
+            ref var m = ref s.Image.Imus[i];
+            m.AngularRateX = (float)Value(tick, i, 8); m.AngularRateY = (float)Value(tick, i, 9); m.AngularRateZ = (float)Value(tick, i, 10);
+            m.SpecificForceX = (float)Value(tick, i, 11); m.SpecificForceY = (float)Value(tick, i, 12); m.SpecificForceZ = (float)Value(tick, i, 13);
+        }
         d.WorstChannel = (int)(tick % d.Score.Length);
         d.WorstRatio = 0.5;
         d.OverCount = 1;
     }
 
     public static double Value(long tick, int channel, int field) => ((tick % 1000) * 0.001) + channel * 0.01 + field;
+
+    /// <summary>The repository's root (the folder holding Rt.sln), found upwards from the test binaries.</summary>
+    public static string RepoRoot()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "Rt.sln"))) return d.FullName;
+        throw new DirectoryNotFoundException("Rt.sln not found above " + AppContext.BaseDirectory);
+    }
 
     public static string TempDir(string name)
     {
@@ -61,7 +82,8 @@ internal static class Fixtures
         OutboxPath = Path.Combine(dir, "outbox"),
     };
 
-    public static TelemetryOptions FastOptions => new() { KeepAliveS = 5, ConnectWatchdogS = 2, FlushIntervalS = 0.05 };
+    // JSON divergence: the payload tests compare exact values; the protobuf stream has its own tests (ProtobufTests).
+    public static TelemetryOptions FastOptions => new() { KeepAliveS = 5, ConnectWatchdogS = 2, FlushIntervalS = 0.05, Encoding = PayloadEncoding.Json };
 
     public static SafetyEvent Event(long id) => new(id, 1000 + id, 5_000_000 + id, SafetyState.Operational, SafetyState.Stopping,
         Rt.Core.Faults.FaultCode.TwinDivergence, 3, StopCategory.Cat1, 12.5 + id, 10);

@@ -18,7 +18,7 @@ public sealed class SlotLayoutTests
         var slot = new DivergenceSlot(layout);
         Assert.Equal((layout.Count + 63) / 64, slot.MaskWords);
         Assert.Equal(DivergenceSlotHeader.Size + 8 * slot.MaskWords, slot.FloatByteOffset);
-        Assert.Equal(slot.FloatByteOffset + 4 * (4 * layout.Count + layout.JointCount), slot.Bytes);
+        Assert.Equal(slot.FloatByteOffset + 4 * (5 * layout.Count + 4 * layout.JointCount + 6 * layout.ImuCount), slot.Bytes); // innov, score, det, thr, gate; ext, q, qd, tau; imu
         Assert.True(slot.Width * 8 >= slot.Bytes && slot.Width * 8 - slot.Bytes < 8);
 
         // Write every section to its extreme and read each back: a section that overlapped another would clobber it.

@@ -1,31 +1,28 @@
 using System.Text;
 using Rt.Telemetry;
+using Rt.Telemetry.Link;
 using Rt.Telemetry.Native;
 
 namespace Rt.Telemetry.Tests;
 
-/// <summary>A second MQTT client (our binding, separate connection) that records what the broker delivers.</summary>
+/// <summary>A second MQTT client (MQTTnet, a separate connection) that records what the broker delivers.</summary>
 internal sealed class TestSubscriber : IDisposable
 {
-    private readonly MosquittoClient _client;
+    private readonly MqttSubscriber _client;
     private readonly List<Received> _messages = new();
-    private readonly ManualResetEventSlim _subscribed = new(false);
-    private readonly string _pattern;
 
     public TestSubscriber(string broker, string pattern, string? clientId = null, bool cleanSession = true,
         string caFile = "", MqttCredentials? credentials = null)
     {
-        _pattern = pattern;
-        _client = new MosquittoClient(new MqttConnectOptions(BrokerUri.Parse(broker), clientId ?? $"test-sub-{Guid.NewGuid():N}")
+        _client = new MqttSubscriber(new MqttConnectOptions(BrokerUri.Parse(broker), clientId ?? $"test-sub-{Guid.NewGuid():N}")
         {
             CleanSession = cleanSession,
             KeepAliveS = 5,
             CaFile = caFile,
             Credentials = credentials,
-        })
+        }, pattern)
         {
-            Connected = rc => { if (rc == 0) _client!.Subscribe(_pattern, 1, out _); },
-            Subscribed = _ => _subscribed.Set(),
+            ContentType = (topic, type) => { lock (_types) _types[topic] = type; },
             MessageReceived = (topic, payload, retained) =>
             {
                 lock (_messages)
@@ -36,7 +33,15 @@ internal sealed class TestSubscriber : IDisposable
             },
         };
         _client.Start();
-        if (!_subscribed.Wait(TimeSpan.FromSeconds(10))) throw new TimeoutException($"test subscriber could not subscribe to {pattern} on {broker}");
+        if (!_client.Subscribed.Wait(TimeSpan.FromSeconds(10))) throw new TimeoutException($"test subscriber could not subscribe to {pattern} on {broker}");
+    }
+
+    private readonly Dictionary<string, string?> _types = new();
+
+    /// <summary>The MQTT 5 content type last seen on <paramref name="topic"/>.</summary>
+    public string? ContentTypeOf(string topic)
+    {
+        lock (_types) return _types.GetValueOrDefault(topic);
     }
 
     public sealed record Received(string Topic, string Payload, bool Retained, byte[] Raw);
@@ -67,6 +72,5 @@ internal sealed class TestSubscriber : IDisposable
     public void Dispose()
     {
         _client.Dispose();
-        _subscribed.Dispose();
     }
 }

@@ -94,6 +94,7 @@ public sealed class DivergenceRecord
         Score = new double[n];
         Detector = new double[n];
         Threshold = new double[n];
+        Gate = new double[n];
         OverThreshold = new bool[n];
         ExternalTorque = new double[layout.JointCount];
     }
@@ -116,6 +117,9 @@ public sealed class DivergenceRecord
 
     /// <summary>Detector threshold derived from the configured false-alarm rate.</summary>
     public readonly double[] Threshold;
+
+    /// <summary>χ² gate on <see cref="Score"/> (the other half of the alarm: ratio = max(Detector/Threshold, Score/Gate)); 0 = none.</summary>
+    public readonly double[] Gate;
 
     public readonly bool[] OverThreshold;
 

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Rt.Core.Config;
+using Rt.Core.Errors;
 using Rt.Telemetry;
 using Rt.Telemetry.Monitoring;
 using Rt.Twin.Calibration;
@@ -70,20 +72,43 @@ internal static partial class ExtraCommands
 
     private static Command Monitor()
     {
-        var broker = new Option<string>("--broker") { Description = "mqtt://host:port or mqtts://host:port", DefaultValueFactory = _ => "mqtt://127.0.0.1:1883" };
-        var robot = new Option<string>("--robot") { Description = "Robot id (the config's robot name by default)", DefaultValueFactory = _ => "biped12" };
+        var broker = new Option<string?>("--broker") { Description = "mqtt://host:port or mqtts://host:port (default: the config's telemetry.broker, else mqtt://127.0.0.1:1883)" };
+        var robot = new Option<string?>("--robot") { Description = "Robot id (default: the config's telemetry.robot_id or robot name)" };
+        var config = new Option<FileInfo?>("--config") { Description = "Host config to take the broker, robot, prefix, CA file and credentials from" };
+        var prefix = new Option<string?>("--prefix") { Description = "Topic prefix, one or more levels (default: the config's telemetry.topic_prefix, else rt)" };
+        var ca = new Option<FileInfo?>("--ca") { Description = "CA certificate (PEM) the broker's certificate must chain to (mqtts://)" };
+        var credentials = new Option<FileInfo?>("--credentials") { Description = "File with username:password on its first line (chmod 600)" };
         var seconds = new Option<double>("--seconds") { Description = "Stop after this many seconds (0: until Ctrl+C)" };
-        var cmd = new Command("monitor", "Watch a robot's live divergence per channel and its safety events (read-only subscriber)") { broker, robot, seconds };
+        var cmd = new Command("monitor", "Watch a robot's live divergence per channel and its safety events (read-only subscriber)")
+            { broker, robot, config, prefix, ca, credentials, seconds };
         cmd.SetAction(r => CommandRunner.Guard(() =>
         {
-            var uri = BrokerUri.Parse(r.GetValue(broker)!, "command line", "--broker");
+            RtConfig? cfg = r.GetValue(config) is { } c ? CommandOptions.LoadConfig(c) : null;
+            TelemetrySection? t = cfg?.Telemetry;
+            string Resolved(string p) => cfg is null || string.IsNullOrEmpty(p) ? p : cfg.Resolve(p);
+            var uri = BrokerUri.Parse(r.GetValue(broker) ?? t?.Broker ?? "mqtt://127.0.0.1:1883", r.GetValue(broker) is null && t is not null ? "config" : "command line",
+                r.GetValue(broker) is null && t is not null ? "telemetry.broker" : "--broker");
+            string robotId = r.GetValue(robot) ?? (t is null ? null : string.IsNullOrEmpty(t.RobotId) ? cfg!.Robot.Name : t.RobotId)
+                ?? throw new InputError("command line", "--robot", "give the robot id, or --config to take it from");
+            string topicPrefix = r.GetValue(prefix) ?? t?.TopicPrefix ?? "rt";
+            if (!TelemetryTopics.IsValidPrefix(topicPrefix)) throw new InputError("command line", "--prefix", $"'{topicPrefix}' must be topic levels separated by '/' (no '+', '#')");
+            if (!TelemetryTopics.IsValidLevel(robotId)) throw new InputError("command line", "--robot", $"'{robotId}' must be one topic level (no '/', '+', '#')");
+            var options = new MonitorOptions
+            {
+                TopicPrefix = topicPrefix,
+                CaFile = r.GetValue(ca)?.FullName ?? Resolved(t?.CaFile ?? ""),
+                CertFile = Resolved(t?.CertFile ?? ""),
+                KeyFile = Resolved(t?.KeyFile ?? ""),
+                CredentialsFile = r.GetValue(credentials)?.FullName ?? Resolved(t?.CredentialsFile ?? ""),
+            };
+            if (options.CaFile.Length > 0 && !File.Exists(options.CaFile)) throw new InputError(options.CaFile, "--ca", "file not found");
             using var cts = new CancellationTokenSource();
             Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
             double s = r.GetValue(seconds);
             if (s > 0) cts.CancelAfter(TimeSpan.FromSeconds(s));
             try
             {
-                TelemetryMonitor.RunAsync(uri, r.GetValue(robot)!, Console.Out, cts.Token).GetAwaiter().GetResult();
+                TelemetryMonitor.RunAsync(uri, robotId, Console.Out, cts.Token, options).GetAwaiter().GetResult();
             }
             catch (OperationCanceledException)
             {

@@ -143,7 +143,10 @@ internal static class RunCommand
                     // One tick per call so a signal is seen between ticks; the end of --duration is a fixed tick (repeatable).
                     long k = 0;
                     while (k < ticks && Volatile.Read(ref signal) == null)
+                    {
+                        session.Telemetry?.WaitForPublisher(TimeSpan.FromSeconds(5)); // simulated time waits for the publisher
                         scheduler.Run(1, k++);
+                    }
                     outcome = orderly.RunLockstep(scheduler, k).Outcome;
                 }
                 catch (Exception e)

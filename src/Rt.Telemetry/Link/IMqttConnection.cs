@@ -17,7 +17,7 @@ public enum MqttLinkEventKind : byte
     /// <summary>The broker acknowledged message <see cref="MqttLinkEvent.MessageId"/> (PUBACK for QoS 1; written out for QoS 0).</summary>
     Acked,
 
-    /// <summary>The client library logged an error (TLS failures show up only here).</summary>
+    /// <summary>A connect attempt failed (TLS, network) or the broker refused a publish.</summary>
     Error,
 
     /// <summary>A library log line for debugging (only when RT_MQTT_DEBUG=1).</summary>
@@ -28,19 +28,22 @@ public enum MqttLinkEventKind : byte
 public readonly record struct MqttLinkEvent(MqttLinkEventKind Kind, int MessageId = 0, string? Text = null,
     bool Unexpected = false, bool AuthFailure = false);
 
-/// <summary>A topic name with its encodings precomputed once (the publisher thread publishes without allocating).</summary>
-public sealed class MqttTopic(string name)
+/// <summary>A topic with the MQTT 5 properties of everything published on it (content type, payload format).</summary>
+public sealed class MqttTopic(string name, string? contentType = null)
 {
     public string Name { get; } = name;
 
-    /// <summary>UTF-8 with a terminating NUL, for C bindings.</summary>
-    public byte[] Utf8Z { get; } = Native.Utf8Z.Encode(name);
+    /// <summary>MQTT 5 content type of the payloads (e.g. "application/json"), or null.</summary>
+    public string? ContentType { get; } = contentType;
+
+    /// <summary>The payloads are UTF-8 text (MQTT 5 payload format indicator 1).</summary>
+    public bool Utf8Text => ContentType is not null && ContentType.StartsWith("application/json", StringComparison.Ordinal);
 
     public override string ToString() => Name;
 }
 
 /// <summary>
-/// The seam to the MQTT client library (libmosquitto today; issue 14 swaps in MQTTnet behind this). One connection
+/// The seam to the MQTT client library (MQTTnet: <see cref="MqttNetConnectionFactory"/>). One connection
 /// attempt-and-session with a fixed configuration (broker, credentials, TLS, last will): it connects in the background,
 /// reconnects on its own while it can, and reports through the callback given at creation, on any thread. When it has
 /// given up (the caller's watchdog decides), the caller disposes it and creates a new one. Not real-time safe.
@@ -57,7 +60,7 @@ public interface IMqttConnection : IDisposable
 /// <summary>Creates connections; one per watchdog rebuild.</summary>
 public interface IMqttConnectionFactory
 {
-    /// <summary>Not real-time safe. Throws <see cref="MosquittoUnavailableException"/> (or the library's equivalent) if the library is missing.</summary>
+    /// <summary>Not real-time safe. Throws <see cref="MosquittoUnavailableException"/> if the client library is missing.</summary>
     void EnsureAvailable();
 
     /// <summary>

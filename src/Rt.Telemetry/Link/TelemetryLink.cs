@@ -21,8 +21,8 @@ internal interface ILinkObserver
 /// <summary>
 /// The connection job of telemetry: one <see cref="IMqttConnection"/> at a time (with the last will: retained
 /// "offline" on the state topic), link up/down, a watchdog that rebuilds the connection when no CONNACK came within
-/// <see cref="TelemetryOptions.ConnectWatchdogS"/> (libmosquitto's network thread stops for good after TLS or
-/// authentication failures), each failure reported once per outage, and telemetry-loss signalling to the tick
+/// <see cref="TelemetryOptions.ConnectWatchdogS"/> (a client that is stuck in a connect, or a configuration that
+/// changed on disk), each failure reported once per outage, and telemetry-loss signalling to the tick
 /// (<see cref="TelemetrySink.LinkDown"/>). Events from a retired connection are ignored. Owned by the publisher thread
 /// (only <see cref="IsUp"/>, the counters and <see cref="WaitConnected"/> are read elsewhere). Not real-time safe.
 /// </summary>
@@ -122,7 +122,7 @@ internal sealed class TelemetryLink : IDisposable
             string why = _lastLibError.Length > 0 ? $"last error: {_lastLibError}" : "no answer from the broker";
             Report($"MQTT: no connection to {Broker} within {_options.ConnectWatchdogS:0.#} s " +
                    $"(unreachable since {OutageSinceUtc:HH:mm:ss}Z; {why}); restarting the MQTT client, " +
-                   "since libmosquitto's network thread stops for good after TLS or authentication failures. Retrying quietly.");
+                   "Retrying quietly.");
         }
         _watchdogReported = true;
         Retire();

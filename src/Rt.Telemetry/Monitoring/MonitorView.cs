@@ -47,7 +47,7 @@ public sealed class MonitorView
         {
             if (topic == _topics.Divergence)
             {
-                DecodedBatch batch = TelemetryPayloads.DecodeDivergence(payload); // JSON or binary
+                DecodedBatch batch = TelemetryPayloads.DecodeDivergence(payload); // protobuf, JSON or binary
                 lock (_lock) ApplyDivergence(batch);
                 return;
             }
@@ -57,7 +57,7 @@ public sealed class MonitorView
             {
                 if (topic == _topics.Birth) ApplyBirth(r);
                 else if (topic == _topics.State) ApplyState(r);
-                else if (topic == _topics.Safety) ApplySafety(r);
+                else if (topic == _topics.Safety || topic == _topics.LastTrip) ApplySafety(r); // the retained last trip shows a trip from before the monitor started
                 else if (topic == _topics.Link)
                     _lastLink = $"link {Str(r, "event")} after {Num(r, "outage_s"):0.#} s, {Int(r, "dropped")} samples dropped";
             }
@@ -66,6 +66,7 @@ public sealed class MonitorView
         catch (FormatException) { }
         catch (InvalidOperationException) { }
         catch (KeyNotFoundException) { }
+        catch (Google.Protobuf.InvalidProtocolBufferException) { }
     }
 
     private void ApplyBirth(JsonElement r)

@@ -1,3 +1,4 @@
+using Rt.Telemetry.Link;
 using Rt.Telemetry.Native;
 
 namespace Rt.Telemetry.Monitoring;
@@ -22,7 +23,7 @@ public sealed record MonitorOptions
 /// </summary>
 public sealed class TelemetryMonitor : IDisposable
 {
-    private readonly MosquittoClient _client;
+    private readonly MqttSubscriber _client;
     private readonly TelemetryTopics _topics;
     private readonly MonitorOptions _options;
     private string _connectionNote = "connecting…";
@@ -33,25 +34,15 @@ public sealed class TelemetryMonitor : IDisposable
         _options = options ?? new MonitorOptions();
         _topics = new TelemetryTopics(_options.TopicPrefix, robotId);
         View = new MonitorView(_topics);
-        _client = new MosquittoClient(new MqttConnectOptions(broker, $"rt-monitor-{Environment.ProcessId}-{Guid.NewGuid():N}"[..23])
+        _client = new MqttSubscriber(new MqttConnectOptions(broker, $"rt-monitor-{Environment.ProcessId}-{Guid.NewGuid():N}"[..23])
         {
             CaFile = _options.CaFile,
             CertFile = _options.CertFile,
             KeyFile = _options.KeyFile,
             Credentials = string.IsNullOrEmpty(_options.CredentialsFile) ? null : MqttCredentials.Load(_options.CredentialsFile),
-        })
+        }, _topics.All)
         {
-            Connected = rc =>
-            {
-                if (rc == 0)
-                {
-                    _connectionNote = $"connected to {broker}";
-                    _client!.Subscribe(_topics.All, 1, out _);
-                }
-                else _connectionNote = $"broker {broker} refused the connection: {Mosq.ConnackText(rc)}";
-            },
-            Disconnected = rc => { if (rc != 0) _connectionNote = $"connection to {broker} lost ({Mosq.ErrorText(rc)}), retrying"; },
-            Log = (level, text) => { if ((level & Mosq.LogErr) != 0) _connectionNote = $"{broker}: {text}"; },
+            Status = s => _connectionNote = s == "connected" ? $"connected to {broker}" : $"{broker}: {s} (retrying)",
             MessageReceived = (topic, payload, _) => View.Apply(topic, payload),
         };
     }

@@ -36,9 +36,14 @@ internal sealed class SafetyEventPublisher
     private int _more;                                          // 1: the journal may hold events not read yet
     private bool _cursorDirty;
 
+    private readonly MqttTopic? _lastTrip;
+    private readonly long _session;
+
     public SafetyEventPublisher(ISafetyJournal? journal, string cursorDirectory, TelemetryLink link, MqttTopic topic,
-        ChannelLayout layout, TelemetryOptions options, Action<string> log)
+        MqttTopic? lastTrip, ChannelLayout layout, TelemetryOptions options, Action<string> log, long session = 0)
     {
+        _lastTrip = lastTrip;
+        _session = session;
         _journal = journal;
         _cursorFile = new SafetyCursor(cursorDirectory);
         _link = link;
@@ -50,6 +55,9 @@ internal sealed class SafetyEventPublisher
     }
 
     public bool HasJournal => _journal is not null;
+
+    /// <summary>A safety event that stopped motion (any stop category): it becomes the retained last trip.</summary>
+    public static bool IsTrip(in SafetyEvent e) => e.Reaction is StopCategory.Cat0 or StopCategory.Cat1 or StopCategory.Cat2;
 
     public string CursorPath => _cursorFile.FilePath;
 
@@ -129,6 +137,8 @@ internal sealed class SafetyEventPublisher
             if (item.Sent) continue;
             if (!_link.TryPublish(_topic, item.Payload, qos: 1, retain: false, out int mid)) break; // again on the next pump or connect
             item.Sent = true;
+            // Retained, so a subscriber that starts later (rt monitor, a dashboard) sees the last trip at once.
+            if (_lastTrip is not null && IsTrip(item.Entry.Event)) _link.TryPublish(_lastTrip, item.Payload, qos: 1, retain: true, out _);
             _inflight[mid] = item;
         }
         SaveCursor();
@@ -163,7 +173,7 @@ internal sealed class SafetyEventPublisher
             long run = _next.Run == 0 || e.Event.Id <= _next.LastId ? e.WallUnixNs : _next.Run;
             _buffer.ResetWrittenCount();
             _writer.Reset(_buffer);
-            TelemetryPayloads.WriteSafetyEvent(_writer, e.Event, _layout, run);
+            TelemetryPayloads.WriteSafetyEvent(_writer, e.Event, _layout, run, e.WallUnixNs, _session);
             _writer.Flush();
             _unacked.Add(new Item(e, run, _buffer.WrittenSpan.ToArray()));
             _next = new SafetyCursorState(e.Next, e.Position, e.Event.Id, run);

@@ -227,6 +227,7 @@ public sealed class CrossCheckEvaluator
                 _primed[c] = true;
             }
             threshold[c] = _h[c];
+            record.Gate[c] = _gate[c]; // published, so a consumer can recompute the ratio
             if (!finite)
             {
                 innovation[c] = 0;

@@ -1,0 +1,149 @@
+using System.Buffers;
+using System.Text.Json;
+using Rt.Core.Divergence;
+using Rt.Core.Tick;
+using Rt.Telemetry.Link;
+
+namespace Rt.Telemetry;
+
+/// <summary>
+/// The summary topic (JSON, schema v2) for dashboards, Node-RED, PlotJuggler, Grafana: at <see cref="TelemetryOptions.SummaryHz"/>,
+/// per channel group (<see cref="ChannelKind"/>) the worst ratio since the last summary with every statistic that
+/// makes it (detector, threshold, score, gate: ratio = max(det/thr, score/gate)), the safety state, the isolated
+/// cause of the last trip, and the drop and missed-tick counters. Sees every record the stream drains, decimated or
+/// not. Publisher thread only. Not real-time safe (allocation-free per record).
+/// </summary>
+internal sealed class SummaryTopic : IDisposable
+{
+    private readonly DivergenceSlot _slot;
+    private readonly ChannelLayout _layout;
+    private readonly MqttTopic _topic;
+    private readonly ChannelKind[] _kinds;
+    private readonly int[] _groupOf;
+    private readonly Worst[] _groups;
+    private readonly ArrayBufferWriter<byte> _buffer = new(4096);
+    private readonly Utf8JsonWriter _writer = new(Stream.Null);
+    private Worst _overall;
+
+    public SummaryTopic(DivergenceSlot slot, ChannelLayout layout, MqttTopic topic)
+    {
+        _slot = slot;
+        _layout = layout;
+        _topic = topic;
+        _kinds = [.. layout.Channels.Select(c => c.Kind).Distinct()];
+        _groupOf = [.. layout.Channels.Select(c => Array.IndexOf(_kinds, c.Kind))];
+        _groups = new Worst[_kinds.Length];
+        Clear();
+    }
+
+    /// <summary>The last trip (a safety event that stopped motion), shown until the next one.</summary>
+    public SafetyEvent? Trip { get; set; }
+
+    /// <summary>Takes one drained record into the running maxima.</summary>
+    public void Observe(long tick, ReadOnlySpan<double> record)
+    {
+        ReadOnlySpan<float> f = _slot.Floats(record);
+        DivergenceSlot l = _slot;
+        for (int c = 0; c < l.Channels; c++)
+        {
+            float det = f[l.Detector + c], thr = f[l.Threshold + c], score = f[l.Score + c], gate = f[l.Gate + c];
+            double ratio = Math.Max(thr > 0 ? det / thr : 0, gate > 0 ? score / gate : 0);
+            ref Worst g = ref _groups[_groupOf[c]];
+            if (ratio > g.Ratio || g.Channel < 0) g = new Worst(ratio, c, tick, det, thr, score, gate);
+            if (ratio > _overall.Ratio || _overall.Channel < 0) _overall = new Worst(ratio, c, tick, det, thr, score, gate);
+        }
+    }
+
+    /// <summary>Encodes and publishes the summary, then starts a new period.</summary>
+    public void Publish(TelemetryLink link, long run, RobotStatus status, in SummaryCounters counters, double periodS)
+    {
+        _buffer.ResetWrittenCount();
+        _writer.Reset(_buffer);
+        JsonWriter w = new(_writer);
+        _writer.WriteStartObject();
+        _writer.WriteNumber("v", TelemetryTopics.SchemaVersion);
+        _writer.WriteNumber("run", run);
+        _writer.WriteNumber("utc_ns", TelemetryClock.UtcNs());
+        _writer.WriteNumber("tick", status.LastTick);
+        _writer.WriteNumber("t_ns", status.LastTimeNs);
+        _writer.WriteNumber("period_s", Math.Round(periodS, 4));
+        _writer.WriteString("safety", status.Safety.ToString());
+        _writer.WriteNumber("safety_code", (int)status.Safety);
+        _writer.WriteStartArray("groups");
+        for (int g = 0; g < _groups.Length; g++)
+        {
+            _writer.WriteStartObject();
+            _writer.WriteString("group", _kinds[g].ToString());
+            w.Worst(_groups[g], _layout);
+            _writer.WriteEndObject();
+        }
+        _writer.WriteEndArray();
+        _writer.WriteStartObject("worst");
+        w.Worst(_overall, _layout);
+        _writer.WriteEndObject();
+        if (Trip is { } t)
+        {
+            _writer.WriteStartObject("cause");
+            _writer.WriteNumber("id", t.Id);
+            _writer.WriteNumber("tick", t.Tick);
+            _writer.WriteString("to", t.To.ToString());
+            _writer.WriteString("trigger", t.Trigger.ToString());
+            _writer.WriteNumber("channel", t.Channel);
+            if (t.Channel >= 0 && t.Channel < _layout.Count) _writer.WriteString("channel_name", _layout.Channels[t.Channel].Name);
+            _writer.WriteString("reaction", t.Reaction.ToString());
+            _writer.WritePropertyName("value");
+            TelemetryPayloads.Num(_writer, t.Value);
+            _writer.WritePropertyName("threshold");
+            TelemetryPayloads.Num(_writer, t.Threshold);
+            _writer.WriteEndObject();
+        }
+        else _writer.WriteNull("cause");
+        _writer.WriteStartObject("counters");
+        _writer.WriteNumber("records", counters.Records);
+        _writer.WriteNumber("published", counters.Published);
+        _writer.WriteNumber("dropped_ring", counters.RingDropped);
+        _writer.WriteNumber("dropped_link", counters.LinkDropped);
+        _writer.WriteNumber("decimated", counters.Decimated);
+        _writer.WriteNumber("missed_ticks", counters.MissedTicks);
+        _writer.WriteEndObject();
+        _writer.WriteEndObject();
+        _writer.Flush();
+        if (link.Connected) link.TryPublish(_topic, _buffer.WrittenSpan, qos: 0, retain: false, out _);
+        Clear();
+    }
+
+    private void Clear()
+    {
+        Array.Fill(_groups, new Worst(0, -1, 0, 0, 0, 0, 0));
+        _overall = new Worst(0, -1, 0, 0, 0, 0, 0);
+    }
+
+    public void Dispose() => _writer.Dispose();
+
+    private readonly record struct Worst(double Ratio, int Channel, long Tick, float Det, float Thr, float Score, float Gate);
+
+    private readonly ref struct JsonWriter(Utf8JsonWriter w)
+    {
+        public void Worst(in Worst x, ChannelLayout layout)
+        {
+            w.WritePropertyName("ratio");
+            TelemetryPayloads.Num(w, x.Ratio);
+            w.WriteNumber("channel", x.Channel);
+            if (x.Channel >= 0) w.WriteString("channel_name", layout.Channels[x.Channel].Name);
+            w.WriteNumber("tick", x.Tick);
+            w.WritePropertyName("det"); TelemetryPayloads.Num(w, x.Det);
+            w.WritePropertyName("thr"); TelemetryPayloads.Num(w, x.Thr);
+            w.WritePropertyName("score"); TelemetryPayloads.Num(w, x.Score);
+            w.WritePropertyName("gate"); TelemetryPayloads.Num(w, x.Gate);
+        }
+    }
+}
+
+/// <summary>Counters the summary reports.</summary>
+internal readonly record struct SummaryCounters(long Records, long Published, long RingDropped, long LinkDropped, long Decimated, long MissedTicks);
+
+/// <summary>UTC wall clock for message stamps (never used for timeouts: those run on durations). Not real-time safe.</summary>
+internal static class TelemetryClock
+{
+    public static long UtcNs() => (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
+}
