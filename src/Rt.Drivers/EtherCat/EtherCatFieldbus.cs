@@ -6,6 +6,7 @@ using Rt.Core.ProcessData;
 using Rt.Drivers.Cia402;
 using Rt.Drivers.EtherCat.CoE;
 using Rt.Drivers.EtherCat.Devices;
+using Rt.Drivers.EtherCat.DistributedClocks;
 using Rt.Drivers.EtherCat.ProcessData;
 using Rt.Drivers.EtherCat.SubDevices;
 
@@ -26,6 +27,15 @@ public sealed class FieldbusOptions
     /// <summary>Consecutive bad cycles (lost frame, refused send or wrong WKC) tolerated silently (still counted) before faults are raised; 0 = raise every one.</summary>
     public int FrameLossBudget { get; set; }
 
+    /// <summary>
+    /// Master DC-sync mode: the bus cycle (= SYNC0 cycle) the fieldbus locks to the DC reference clock with
+    /// <see cref="DcMasterSync"/> (0 = off). The phase the frame should pass the reference at is <see cref="DcShiftNs"/>.
+    /// </summary>
+    public long DcCycleNs { get; set; }
+
+    /// <summary>Where in the reference's cycle the frame should pass it, ns after SYNC0 (default: half the cycle).</summary>
+    public long? DcShiftNs { get; set; }
+
     /// <summary>The reply wait for a tick of <paramref name="periodNs"/>: <see cref="DefaultReplyShareOfPeriod"/> of it.</summary>
     public static long ReplyTimeoutFor(long periodNs) => (long)(periodNs * DefaultReplyShareOfPeriod);
 
@@ -34,6 +44,7 @@ public sealed class FieldbusOptions
     {
         ReplyTimeoutNs = ReplyTimeoutFor(config.Loop.RateHz > 0 ? (long)Math.Round(1e9 / config.Loop.RateHz) : 1_000_000),
         FrameLossBudget = config.Bus.FrameLossBudget,
+        DcCycleNs = config.Bus.DistributedClocks && config.Loop.RateHz > 0 ? (long)Math.Round(1e9 / config.Loop.RateHz) : 0,
     };
 }
 
@@ -60,6 +71,7 @@ public sealed class EtherCatFieldbus : IFieldbus
     private int _consecutiveBad;
     private int _notOpPosition = -1;
     private readonly IMonotonicClock _clock;
+    private readonly DcMasterSync? _dcSync;
 
     /// <param name="bus">The bus brought up to OP (<see cref="EtherCatMaster.BringUp(RtConfig, long)"/>).</param>
     /// <param name="driveBusPositions">Per joint (robot joint order): bus position of its drive.</param>
@@ -74,6 +86,8 @@ public sealed class EtherCatFieldbus : IFieldbus
         Options = options ?? new FieldbusOptions();
         _clock = Options.Clock ?? master.Link.Clock;
         _frame = bus.Cyclic;
+        if (Options.DcCycleNs > 0 && master.Dc is not null)
+            _dcSync = new DcMasterSync(Options.DcCycleNs, Options.DcShiftNs ?? Options.DcCycleNs / 2);
         var slaves = master.SubDevices;
         int n = driveBusPositions.Count;
         _drives = new Cia402Codec[n];
@@ -199,6 +213,15 @@ public sealed class EtherCatFieldbus : IFieldbus
     /// <summary>The reference clock's system time from the last cycle's FRMW (ns since 2000), 0 without DC.</summary>
     public ulong ReferenceTimeNs => Last.ReferenceTimeNs;
 
+    /// <summary>
+    /// Master DC-sync mode (<see cref="FieldbusOptions.DcCycleNs"/>): ns to add to the next tick period so the cycle
+    /// stays locked to the DC reference clock (0 without DC sync). The scheduler applies it; real-time safe to read.
+    /// </summary>
+    public long DcPeriodCorrectionNs { get; private set; }
+
+    /// <summary>The last phase error of the cycle against the reference clock, ns (0 without DC sync).</summary>
+    public long DcPhaseErrorNs => _dcSync?.PhaseErrorNs ?? 0;
+
     /// <summary>Real-time safe: one frame out, one in, no allocation, faults as values.</summary>
     public void Exchange(TickState state)
     {
@@ -213,6 +236,7 @@ public sealed class EtherCatFieldbus : IFieldbus
         var link = _master.Link;
         var r = _frame.Exchange(link, _clock, Options.ReplyTimeoutNs);
         Last = r;
+        if (_dcSync is not null) DcPeriodCorrectionNs = _dcSync.Update(r.Received ? r.ReferenceTimeNs : 0);
         if (r.SendFailed && !link.IsUp)
         {
             LinkDownCycles++;
