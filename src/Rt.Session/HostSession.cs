@@ -196,6 +196,11 @@ public sealed class HostSession : IDisposable
             {
                 link = Own(new RawSocketLink(iface));
             }
+            catch (EtherCatException e) when (Options.RequireRealtime && e.Message.Contains("needs CAP_NET_RAW", StringComparison.Ordinal))
+            {
+                // A refused privilege under --require-rt is exit 4, like SCHED_FIFO and mlockall, naming what grants it.
+                throw new RealtimeUnavailableException($"raw socket on '{iface}' refused (EPERM); needs CAP_NET_RAW: AmbientCapabilities=CAP_NET_RAW");
+            }
             catch (EtherCatException e)
             {
                 throw new HostUnavailableException($"EtherCAT interface '{iface}': {e.Message}", e);
