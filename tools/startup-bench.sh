@@ -52,5 +52,5 @@ printf 'process_start_help_jit_median: %.1f ms\n' "$hj"
 printf 'process_start_jit_over_aot: %.2f\n' "$(echo "$hj / $ha" | bc -l)"
 echo "binary_size_aot: $(stat -c %s "$aot") bytes"
 jitdir=$(dirname "$jit")
-echo "binary_size_jit_app_folder: $(du -sb --exclude='*.pdb' "$jitdir" | cut -f1) bytes (plus the shared .NET runtime: $(du -sb "$(dirname "$(readlink -f "$(command -v dotnet)")")/shared/Microsoft.NETCore.App" | cut -f1) bytes)"
+echo "binary_size_jit_app_folder: $(du -sb --exclude='*.pdb' --exclude=linux-x64 --exclude=linux-arm64 "$jitdir" | cut -f1) bytes (plus the shared .NET runtime: $(du -sb "$(dirname "$(readlink -f "$(command -v dotnet)")")/shared/Microsoft.NETCore.App" | cut -f1) bytes)"
 echo "runs: $runs each, medians; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); cores: $(nproc)"

@@ -72,7 +72,7 @@ internal static class RobotShapedLoop
         }
         string dir = Path.Combine(state, prefix);
         Directory.CreateDirectory(dir);
-        using var session = HostSession.Create(cfg, new SessionOptions { Bench = true, Interface = iface, StateDirectory = dir, Broker = broker, EnableMotion = true });
+        using var session = CreateSession(cfg, new SessionOptions { Bench = true, Interface = iface, StateDirectory = dir, Broker = broker, EnableMotion = true });
         var scheduler = session.CreateRealtime();
         int gen0 = GC.CollectionCount(0), gen2 = GC.CollectionCount(2);
         var sw = Stopwatch.StartNew();
@@ -105,6 +105,26 @@ internal static class RobotShapedLoop
         }
         PerfCommand.Figure($"{prefix}.max_ratio_to_cyclictest", cyc.Max > 0 ? t.WakeLatency.Max / (double)cyc.Max : double.NaN, "x");
         return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// The serve process answers its first frames only once its frame path has been compiled, which on a loaded
+    /// machine can outlast the master's bring-up retries: bring-up is retried for up to 60 s (wall clock, a harness).
+    /// </summary>
+    private static HostSession CreateSession(RtConfig cfg, SessionOptions options)
+    {
+        var sw = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                return HostSession.Create(cfg, options);
+            }
+            catch (Rt.Drivers.EtherCat.EtherCatException e) when (sw.Elapsed < TimeSpan.FromSeconds(60) && e.Message.Contains("no EtherCAT slave answered", StringComparison.Ordinal))
+            {
+                Thread.Sleep(500);
+            }
+        }
     }
 
     /// <summary>Every thread of the serve process onto <paramref name="cpu"/> (util-linux taskset).</summary>

@@ -68,8 +68,17 @@ public sealed class NonRootCapabilityTests
         }
     }
 
+    /// <summary>Each refusal: the dropped capability, what is refused, and the grant the message must name.</summary>
+    private static readonly (string Dropped, string What, string Grant)[] Refusals =
+    [
+        ("sys_nice", "SCHED_FIFO priority", "CAP_SYS_NICE: AmbientCapabilities=CAP_SYS_NICE"),
+        ("ipc_lock", "mlockall refused", "CAP_IPC_LOCK: AmbientCapabilities=CAP_IPC_LOCK"),
+        ("net_raw", "raw socket on", "CAP_NET_RAW: AmbientCapabilities=CAP_NET_RAW"),
+    ];
+
+    // One bench (namespace, veth pair, serve process) for the granted run and the three refusals: starting it is the slow part.
     [SkippableFact]
-    public void As_nobody_with_the_three_capabilities_the_host_gets_sched_fifo_mlockall_and_the_raw_socket()
+    public void As_nobody_the_three_capabilities_grant_sched_fifo_mlockall_and_the_raw_socket_and_without_any_one_require_rt_exits_4_naming_it()
     {
         string? why = Unavailable();
         Skip.If(why != null, why);
@@ -83,26 +92,17 @@ public sealed class NonRootCapabilityTests
             Assert.Contains("SCHED_FIFO: yes", stdout, StringComparison.Ordinal);
             Assert.Contains("mlockall: yes", stdout, StringComparison.Ordinal);
             ErrorContractTests.AssertNoTrace(stderr, "run as nobody");
-        });
-    }
 
-    [SkippableTheory]
-    [InlineData("sys_nice", "SCHED_FIFO priority", "CAP_SYS_NICE: AmbientCapabilities=CAP_SYS_NICE")]
-    [InlineData("ipc_lock", "mlockall refused", "CAP_IPC_LOCK: AmbientCapabilities=CAP_IPC_LOCK")]
-    [InlineData("net_raw", "raw socket on", "CAP_NET_RAW: AmbientCapabilities=CAP_NET_RAW")]
-    public void Without_one_capability_require_rt_refuses_with_exit_4_naming_it(string dropped, string what, string grant)
-    {
-        string? why = Unavailable();
-        Skip.If(why != null, why);
-        WithBench((iface, state) =>
-        {
-            var (exit, stdout, stderr) = RunAs([.. All.Where(c => c != dropped)], iface, state);
-            Assert.True(exit == 4, $"exit {exit}, expected 4\n{stdout}\n{stderr}");
-            var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            Assert.StartsWith("error: --require-rt: ", lines[0], StringComparison.Ordinal);
-            Assert.Contains(what, lines[0], StringComparison.Ordinal);
-            Assert.Contains(grant, lines[0], StringComparison.Ordinal);
-            ErrorContractTests.AssertNoTrace(stderr, "run as nobody without " + dropped);
+            foreach (var (dropped, what, grant) in Refusals)
+            {
+                (exit, stdout, stderr) = RunAs([.. All.Where(c => c != dropped)], iface, state);
+                Assert.True(exit == 4, $"without {dropped}: exit {exit}, expected 4\n{stdout}\n{stderr}");
+                var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                Assert.StartsWith("error: --require-rt: ", lines[0], StringComparison.Ordinal);
+                Assert.Contains(what, lines[0], StringComparison.Ordinal);
+                Assert.Contains(grant, lines[0], StringComparison.Ordinal);
+                ErrorContractTests.AssertNoTrace(stderr, "run as nobody without " + dropped);
+            }
         });
     }
 }
