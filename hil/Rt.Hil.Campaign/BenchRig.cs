@@ -2,6 +2,9 @@ using Rt.ControlLoop.Scheduling;
 using Rt.Core.Config;
 using Rt.Core.Tick;
 using Rt.Drivers.EtherCat.Link;
+using Rt.Drivers.Gpio;
+using Rt.Drivers.Imu.I2c;
+using Rt.Hil.I2c;
 using Rt.Hil;
 using Rt.Hil.Esc.Segment;
 using Rt.Hil.Plant;
@@ -59,7 +62,67 @@ public sealed class BenchRig : ISessionRig, IFieldbus, ISimulatedWorld
 
     public void Exchange(TickState state) => Bench.Exchange(state);
 
-    public void Advance(long periodNs) => Bench.Advance(periodNs);
+    public void Advance(long periodNs)
+    {
+        Bench.Advance(periodNs);
+        _timeNs += periodNs;
+        if (_i2cImus != null) SampleI2cImus();
+    }
+
+    private long _timeNs;
+    private I2cImuSet? _i2cImus;
+    private BenchI2cBuses? _i2cBuses;
+    private BenchI2cDevice?[] _i2cChips = [];
+    private long[] _i2cNextNs = [];
+
+    /// <summary>The bench's I²C bus with a model of every configured <c>i2c_imus</c> chip (bus 1), when the config has any.</summary>
+    public BenchI2cBuses? I2cBuses => _i2cBuses ??= _config.I2cImus.Count > 0 ? new BenchI2cBuses(_config) : null;
+
+    I2cDeviceSource? ISessionRig.I2cBuses => I2cBuses;
+
+    /// <summary>The plant's simulated time since the session's tick 0: the clock the I²C samples are stamped on.</summary>
+    public TimeProvider Clock => _clock ??= new RigClock(this);
+    private RigClock? _clock;
+
+    TimeProvider? ISessionRig.Clock => Clock;
+
+    /// <summary>Not real-time safe. Samples each I²C IMU once now (time 0) and then at its rate in <see cref="Advance"/>.</summary>
+    public void AttachI2cImus(I2cImuSet imus)
+    {
+        _i2cImus = imus;
+        _i2cChips = new BenchI2cDevice?[imus.Count];
+        _i2cNextNs = new long[imus.Count];
+        for (int k = 0; k < imus.Count; k++) _i2cChips[k] = I2cBuses?.Chip(_config.I2cImus[k].Address);
+        SampleI2cImus();
+    }
+
+    /// <summary>Real-time safe: the plant's sensor at each I²C IMU's mount, into its chip's registers, read through the driver when due.</summary>
+    private void SampleI2cImus()
+    {
+        var samplers = _i2cImus!.Samplers;
+        int first = _config.Imus.Count;
+        for (int k = 0; k < samplers.Count; k++)
+        {
+            if (_timeNs < _i2cNextNs[k]) continue;
+            _i2cNextNs[k] += samplers[k].PeriodNs;
+            if (_i2cChips[k] is { } chip)
+            {
+                Bench.Plant.ReadImu(first + k, out var f, out var w);
+                var axes = samplers[k].Axes;
+                axes.ApplyInverse(f.X, f.Y, f.Z, out double fx, out double fy, out double fz);
+                axes.ApplyInverse(w.X, w.Y, w.Z, out double wx, out double wy, out double wz);
+                chip.SetMotion(fx, fy, fz, wx, wy, wz);
+            }
+            samplers[k].SampleOnce();
+        }
+    }
+
+    private sealed class RigClock(BenchRig rig) : TimeProvider
+    {
+        public override long TimestampFrequency => 1_000_000_000;
+
+        public override long GetTimestamp() => Volatile.Read(ref rig._timeNs);
+    }
 
     public void Dispose() => Bench.Dispose();
 }

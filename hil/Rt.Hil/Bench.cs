@@ -104,7 +104,7 @@ public sealed class Bench : IFieldbus, IDisposable
         {
             TimestepS = substepNs / 1e9,
             JointOrder = config.Joints.Select(j => j.Name).ToArray(),
-            Imus = config.Imus,
+            Imus = [.. config.Imus, .. config.I2cImus.Select(i => i.AsImu())], // the I²C IMUs' plant sensors follow (BenchRig reads them)
             ShimPath = options.ShimPath,
             ObstacleCount = options.ObstacleCount,
             FootClearanceM = options.FootClearanceM,

@@ -2,6 +2,8 @@ using Rt.ControlLoop.Scheduling;
 using Rt.Core.Config;
 using Rt.Core.Tick;
 using Rt.Drivers.EtherCat.Link;
+using Rt.Drivers.Gpio;
+using Rt.Drivers.Imu.I2c;
 
 namespace Rt.Session;
 
@@ -33,4 +35,16 @@ public interface ISessionRig : IDisposable
 
     /// <summary>An in-process Ethernet segment to the emulated EtherCAT slaves in front of the plant (<c>bus.kind: ethercat</c>, no interface).</summary>
     IEthernetLink CreateLink();
+
+    /// <summary>I²C buses carrying models of the config's <c>i2c_imus</c> chips, or null for the machine's /dev/i2c-N.</summary>
+    I2cDeviceSource? I2cBuses => null;
+
+    /// <summary>The clock the rig stamps I²C samples on (its simulated time), or null for the system clock.</summary>
+    TimeProvider? Clock => null;
+
+    /// <summary>
+    /// Not real-time safe. Hands the rig the opened I²C IMUs (when <see cref="I2cBuses"/> is set): it samples them itself,
+    /// in step with its world (no sampler threads), and has published a first sample when this returns.
+    /// </summary>
+    void AttachI2cImus(I2cImuSet imus) { }
 }

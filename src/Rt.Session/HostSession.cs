@@ -13,6 +13,7 @@ using Rt.Drivers.Capture;
 using Rt.Drivers.EtherCat;
 using Rt.Drivers.EtherCat.Link;
 using Rt.Drivers.Gpio;
+using Rt.Drivers.Imu.I2c;
 using Rt.Safety;
 using Rt.Telemetry;
 using Rt.Telemetry.Native;
@@ -38,14 +39,18 @@ public sealed class HostSession : IDisposable
         PeriodNs = (long)Math.Round(1e9 / config.Loop.RateHz);
         try
         {
+            // The I²C IMUs join the EtherCAT ones after them: the twin and the supervisor see every IMU of this view.
+            var view = config.I2cImus.Count > 0 ? config.WithI2cImusAsImus() : config;
             var jointNames = config.Joints.Select(j => j.Name).ToList();
-            var imuNames = config.Imus.Select(i => i.Name).ToList();
+            var imuNames = view.Imus.Select(i => i.Name).ToList();
             Layout = new ChannelLayout(jointNames, imuNames);
             State = new TickState(jointNames.Count, imuNames.Count, Layout);
             Faults = new SpscRing<Fault>(4096);
 
             Rig = CreateRig(bench);
             World = Rig?.World;
+            // The chips beside the bus are checked before the bus comes up: wrong hardware refuses the session (exit 3).
+            I2cImus = OpenI2cImus();
             (Bus, Master, EtherCat, Capture) = BuildBus();
             if (EtherCat != null)
             {
@@ -54,12 +59,13 @@ public sealed class HostSession : IDisposable
                 _notes.AddRange(EtherCat.Notes);
                 _notes.AddRange(DriveChannels.Apply(config, EtherCat.Feedback, Layout));
             }
+            if (I2cImus != null) Bus = new I2cImuFieldbus(Bus, I2cImus, config.Imus.Count, Rig?.Clock ?? TimeProvider.System);
 
             StateDirectory = Path.GetFullPath(options.StateDirectory ?? Path.Combine(Environment.CurrentDirectory, "rt-state"));
             Directory.CreateDirectory(StateDirectory);
 
             Twin = config.Twin.Enabled
-                ? new Rt.Twin.DigitalTwin(config, Layout, Rt.Twin.Parameters.TwinParameterOptions.FromConfig(config, Layout))
+                ? new Rt.Twin.DigitalTwin(view, Layout, Rt.Twin.Parameters.TwinParameterOptions.FromConfig(view, Layout))
                 : new DisabledTwin();
             _notes.Add(config.Twin.Enabled
                 ? $"twin: rigid-body dynamics, servo, IMU and momentum-observer models; parameters {(string.IsNullOrEmpty(config.Twin.Parameters) ? "nominal (from the URDF)" : config.Resolve(config.Twin.Parameters))}"
@@ -67,7 +73,7 @@ public sealed class HostSession : IDisposable
             Controller = new TrajectoryController(config);
 
             // Validate first: a trigger without a reaction or a ramp that cannot stop in time refuses the session here.
-            var policy = SafetyConfigValidator.Validate(config, onBench: options.Bench);
+            var policy = SafetyConfigValidator.Validate(view, onBench: options.Bench);
             SafetyEvents = new SpscRing<SafetyEvent>(SafetyEventBudget.RingCapacity(policy, Layout, PeriodNs));
             FlightRecorder = new FlightRecorder(Layout, PeriodNs, config.Safety.FlightRecorderS);
             var (estop, reset, enable) = OpenSafetyLines();
@@ -78,7 +84,7 @@ public sealed class HostSession : IDisposable
                 if (reset == null) reset = BenchResetButton = new EmulatedDigitalInput();
                 if (enable == null) enable = BenchEnableOutput = new EmulatedDigitalOutput();
             }
-            Supervisor = new SafetySupervisor(config, policy, config.Joints.Count, Layout, PeriodNs, SafetyEvents, estop, reset, enable, FlightRecorder);
+            Supervisor = new SafetySupervisor(view, policy, config.Joints.Count, Layout, PeriodNs, SafetyEvents, estop, reset, enable, FlightRecorder);
             Safety = Supervisor;
             SafetyLog = StartSafetyLog(policy);
 
@@ -128,6 +134,9 @@ public sealed class HostSession : IDisposable
     public EtherCatMaster? Master { get; }
     public EtherCatFieldbus? EtherCat { get; }
     public CapturingLink? Capture { get; }
+
+    /// <summary>The IMUs on the controller's own I²C buses (<c>i2c_imus:</c>), or null when none is configured.</summary>
+    public I2cImuSet? I2cImus { get; }
 
     public TrajectoryController Controller { get; }
     public ITwinStage Twin { get; }
@@ -208,6 +217,11 @@ public sealed class HostSession : IDisposable
             {
                 link = Own(new RawSocketLink(iface));
             }
+            catch (EtherCatException e) when (Options.RequireRealtime && e.Message.Contains("needs CAP_NET_RAW", StringComparison.Ordinal))
+            {
+                // A refused privilege under --require-rt is exit 4, like SCHED_FIFO and mlockall, naming what grants it.
+                throw new RealtimeUnavailableException($"raw socket on '{iface}' refused (EPERM); needs CAP_NET_RAW: AmbientCapabilities=CAP_NET_RAW");
+            }
             catch (EtherCatException e)
             {
                 throw new HostUnavailableException($"EtherCAT interface '{iface}': {e.Message}", e);
@@ -234,6 +248,19 @@ public sealed class HostSession : IDisposable
         var fieldbus = EtherCatFieldbus.FromConfig(opBus, Config, new FieldbusOptions { ReplyTimeoutNs = FieldbusOptions.ReplyTimeoutFor(PeriodNs) });
         _notes.Add($"bus: {master.SubDevices.Count} slaves in OP" + (master.Dc != null ? $"; distributed clocks: {master.Dc}" : ""));
         return (fieldbus, master, fieldbus, capture);
+    }
+
+    private I2cImuSet? OpenI2cImus()
+    {
+        if (Config.I2cImus.Count == 0) return null;
+        // On the bench the rig's chip models are sampled in step with its plant; on the robot each chip has its thread.
+        var buses = Rig?.I2cBuses;
+        var clock = Rig?.Clock ?? TimeProvider.System;
+        var set = Own(I2cImuSet.Open(Config, clock, buses, firstSource: Config.Imus.Count, startThreads: buses == null));
+        if (buses != null) Rig!.AttachI2cImus(set);
+        else set.WaitForFirstSamples(Config, clock, TimeSpan.FromSeconds(1));
+        foreach (var s in set.Samplers) _notes.Add($"imu {s.Name}: {s.Chip.Model} on I2C, {1e9 / s.PeriodNs:0.#} Hz, sampled {(buses == null ? "on its own thread" : "by the bench in step with the plant")}");
+        return set;
     }
 
     private (IDigitalInput? Estop, IDigitalInput? Reset, IDigitalOutput? Enable) OpenSafetyLines()

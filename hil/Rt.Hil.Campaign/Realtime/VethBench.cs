@@ -35,6 +35,9 @@ public sealed class VethBench : IDisposable
     public ControlSocketClient Control { get; }
     public string ControlPath { get; }
 
+    /// <summary>Process id of `rt hil serve` (to pin it to a CPU).</summary>
+    public int ServePid => _serve.Id;
+
     /// <summary>What the serve process printed so far.</summary>
     public string Output
     {

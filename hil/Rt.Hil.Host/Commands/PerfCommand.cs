@@ -94,11 +94,22 @@ public static class PerfCommand
         var config = ConfigOption();
         var duration = new Option<double>("--duration", "-d") { Description = "Seconds of real-time running (and of cyclictest after it)", DefaultValueFactory = _ => 10 };
         var skipCyclictest = new Option<bool>("--no-cyclictest") { Description = "Only measure the host's loop" };
-        var cmd = new Command("loop", "Real-time loop wake-up latency on the bench, then Debian's cyclictest for the same time at the same priority") { config, duration, skipCyclictest };
+        var robotShaped = new Option<bool>("--robot-shaped") { Description = "The host's tick alone over veth to `rt hil serve` in its own namespace, process and CPU (needs root); per rate and wait mode, paired with cyclictest" };
+        var rates = new Option<double[]>("--rates") { Description = "--robot-shaped: loop rates, Hz", DefaultValueFactory = _ => [1000, 4000], AllowMultipleArgumentsPerToken = true };
+        var spinTail = new Option<double>("--spin-tail-us") { Description = "--robot-shaped: also run each rate with this busy-wait tail (0: sleep only)", DefaultValueFactory = _ => 50 };
+        var telemetry = new Option<bool>("--telemetry") { Description = "--robot-shaped: publish telemetry to a private mosquitto during the runs" };
+        var tickCpu = new Option<int>("--tick-cpu") { Description = "--robot-shaped: CPU of the tick thread (and of cyclictest)", DefaultValueFactory = _ => 0 };
+        var serveCpu = new Option<int>("--serve-cpu") { Description = "--robot-shaped: CPU of `rt hil serve` (-1: any)", DefaultValueFactory = _ => 1 };
+        var cmd = new Command("loop", "Real-time loop wake-up latency on the bench, then Debian's cyclictest for the same time at the same priority") { config, duration, skipCyclictest, robotShaped, rates, spinTail, telemetry, tickCpu, serveCpu };
         cmd.SetAction(r => CommandRunner.Guard(() =>
         {
             var cfg = CommandOptions.LoadConfig(r.GetValue(config)!);
             double seconds = r.GetValue(duration);
+            if (r.GetValue(robotShaped))
+            {
+                return RobotShapedLoop.Run(cfg, r.GetValue(config)!.FullName, seconds, r.GetValue(rates) ?? [1000, 4000], r.GetValue(spinTail),
+                    !r.GetValue(skipCyclictest), r.GetValue(telemetry), r.GetValue(tickCpu), r.GetValue(serveCpu));
+            }
             using var session = BenchSession.Create(cfg, new SessionOptions { Bench = true, Lockstep = false });
             var scheduler = session.CreateRealtime();
             scheduler.Run(session.TicksFor(seconds));

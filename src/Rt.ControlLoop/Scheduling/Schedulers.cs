@@ -34,9 +34,10 @@ public sealed record RealtimeReport(
 {
     public IEnumerable<string> Warnings()
     {
-        if (Priority > 0 && !FifoGranted) yield return $"SCHED_FIFO priority {Priority} not granted ({FifoError}); running SCHED_OTHER";
+        // Each names the capability and the unit option that grants it (deploy/rt.service).
+        if (Priority > 0 && !FifoGranted) yield return $"SCHED_FIFO priority {Priority} not granted ({FifoError}); running SCHED_OTHER (needs CAP_SYS_NICE: AmbientCapabilities=CAP_SYS_NICE, LimitRTPRIO={Priority} or more)";
         if (Cpu >= 0 && !AffinityGranted) yield return $"CPU affinity {Cpu} not set ({AffinityError})";
-        if (!MemoryLocked) yield return $"mlockall refused ({MemoryLockError}); pages may fault in the tick";
+        if (!MemoryLocked) yield return $"mlockall refused ({MemoryLockError}); pages may fault in the tick (needs CAP_IPC_LOCK: AmbientCapabilities=CAP_IPC_LOCK, or LimitMEMLOCK=infinity)";
     }
 
     public override string ToString() =>

@@ -8,7 +8,7 @@ namespace Rt.Core.Config;
 /// Joint and IMU rules that name URDF joints/links are checked against <see cref="RtConfig.Description"/> when it is set.
 /// Not real-time safe.
 /// </summary>
-public static class ConfigValidator
+public static partial class ConfigValidator
 {
     /// <summary>Trigger reactions the safety section accepts.</summary>
     public static IReadOnlyList<string> Reactions { get; } = ["cat0", "cat1", "cat2", "warn"];
@@ -25,6 +25,7 @@ public static class ConfigValidator
         CheckLoop(config.Loop, Fail);
         CheckJoints(config, Fail);
         CheckImus(config, Fail);
+        CheckI2cImus(config, Fail);
         CheckMotion(config.Motion, Fail);
         CheckBus(config.Bus, Fail);
         CheckTwin(config.Twin, Fail);

@@ -38,4 +38,32 @@ public sealed class I2cImuConfig
 
     /// <summary>Gyroscope full scale, °/s (mpu65xx: 250, 500, 1000, 2000; bno055: 2000); 0 = 2000.</summary>
     public int GyroRangeDps { get; set; }
+
+    /// <summary>Mounting position in the link frame, metres (the twin predicts the IMU there).</summary>
+    public double[] Xyz { get; set; } = [0, 0, 0];
+
+    /// <summary>Mounting orientation of the body-frame axes (after <see cref="Axes"/>) in the link frame, roll-pitch-yaw radians.</summary>
+    public double[] Rpy { get; set; } = [0, 0, 0];
+
+    /// <summary>Accelerometer full scale actually used, g (0 resolved to the chip default).</summary>
+    public int EffectiveAccelRangeG => AccelRangeG != 0 ? AccelRangeG : Chip == "bno055" ? 4 : 16;
+
+    /// <summary>Gyroscope full scale actually used, °/s.</summary>
+    public int EffectiveGyroRangeDps => GyroRangeDps != 0 ? GyroRangeDps : 2000;
+
+    /// <summary>
+    /// The IMU as the twin, the supervisor and the plant see every IMU: a mount on a link with its ranges and rate.
+    /// <c>Device</c> is -1 (not on the bus). Not real-time safe.
+    /// </summary>
+    public ImuConfig AsImu() => new()
+    {
+        Name = Name,
+        Link = Link,
+        Device = -1,
+        Xyz = Xyz,
+        Rpy = Rpy,
+        AccelRangeMs2 = EffectiveAccelRangeG * 9.80665,
+        GyroRangeRadS = EffectiveGyroRangeDps * Math.PI / 180,
+        RateHz = RateHz,
+    };
 }

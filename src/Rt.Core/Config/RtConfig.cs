@@ -22,6 +22,9 @@ public sealed class RtConfig
 
     /// <summary>IMUs on the controller's own I²C buses (issue 15); see <see cref="I2cImuConfig"/>.</summary>
     public List<I2cImuConfig> I2cImus { get; set; } = [];
+
+    /// <summary>Every IMU a session sees, EtherCAT ones first, then the I²C ones (see <see cref="I2cImuConfig.AsImu"/>): a shallow copy of this config whose <see cref="Imus"/> is that list. Not real-time safe.</summary>
+    public RtConfig WithI2cImusAsImus() { var c = (RtConfig)MemberwiseClone(); c.Imus = [.. Imus, .. I2cImus.Select(i => i.AsImu())]; return c; }
     public MotionSection Motion { get; set; } = new();
     public BusSection Bus { get; set; } = new();
 

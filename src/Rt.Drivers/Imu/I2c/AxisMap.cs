@@ -64,5 +64,15 @@ public readonly struct AxisMap
         bz = _sz * Pick(_z, cx, cy, cz);
     }
 
+    /// <summary>Body-frame vector back to the chip frame (the bench's chip models take chip-frame values). Real-time safe.</summary>
+    public void ApplyInverse(double bx, double by, double bz, out double cx, out double cy, out double cz)
+    {
+        Span<double> c = stackalloc double[3];
+        c[_x] = _sx * bx;
+        c[_y] = _sy * by;
+        c[_z] = _sz * bz;
+        (cx, cy, cz) = (c[0], c[1], c[2]);
+    }
+
     private static float Pick(int a, float x, float y, float z) => a == 0 ? x : a == 1 ? y : z;
 }

@@ -40,6 +40,10 @@ public sealed class I2cImuSampler : IDisposable
     public string Name { get; }
     public ImuSampleSlot Slot { get; }
     public II2cImuChip Chip => _chip;
+    public AxisMap Axes => _axes;
+
+    /// <summary>Sampling period, ns.</summary>
+    public long PeriodNs => _periodNs;
     public long Errors => Interlocked.Read(ref _errors);
     public uint Published => Volatile.Read(ref _sequence);
 

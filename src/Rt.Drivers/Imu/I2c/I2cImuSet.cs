@@ -73,6 +73,31 @@ public sealed class I2cImuSet : IDisposable
         for (int i = 0; i < _readers.Length && i < imus.Length; i++) _readers[i].Read(ref imus[i], nowNs, tick, faults);
     }
 
+    /// <summary>
+    /// Waits until every sampler has published a sample, so the first tick does not see an empty slot as a stale IMU.
+    /// The timeout is a duration on <paramref name="clock"/>. Throws <see cref="DeviceUnavailableException"/> naming the
+    /// first IMU that stayed silent (exit 3). Not real-time safe (sleeps).
+    /// </summary>
+    public void WaitForFirstSamples(RtConfig config, TimeProvider clock, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(clock);
+        long deadline = ClockNs.Now(clock) + (long)timeout.TotalNanoseconds;
+        for (int i = 0; i < _samplers.Length; i++)
+        {
+            while (_samplers[i].Published == 0)
+            {
+                if (ClockNs.Now(clock) > deadline)
+                {
+                    var c = config.I2cImus[i];
+                    throw new DeviceUnavailableException(config.SourcePath, $"i2c_imus[{i.ToString(CultureInfo.InvariantCulture)}]",
+                        $"no sample from the {c.Chip} at /dev/i2c-{c.Bus.ToString(CultureInfo.InvariantCulture)} address 0x{c.Address:X2} within {timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s ({_samplers[i].Errors} bus errors); expected samples at {c.RateHz.ToString(CultureInfo.InvariantCulture)} Hz");
+                }
+                Thread.Sleep(1);
+            }
+        }
+    }
+
     private static AxisMap Validate(I2cImuConfig c, string source, string key)
     {
         static string Hz(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);
