@@ -30,6 +30,7 @@ public static class ConfigValidator
         CheckTwin(config.Twin, Fail);
         CheckSafety(config.Safety, Fail);
         CheckTelemetry(config.Telemetry, Fail);
+        BrakeConfig.Check(config, Fail);
         CheckPaths(config, Fail);
         return problems;
     }
