@@ -488,7 +488,9 @@ public sealed class ScenarioObserver
 
     /// <summary>The config name of the trigger a fault code feeds (e.g. "collision"), or the code itself.</summary>
     public static string TriggerName(FaultCode code) =>
-        SafetyTriggers.TryMap(code, out var t) ? SafetyTriggers.Names[(int)t] : code == FaultCode.None ? "" : code.ToString();
+        SafetyTriggers.TryMap(code, out var t) ? SafetyTriggers.Names[(int)t]
+        : code == FaultCode.StopMonitor ? SafetyTriggers.StopMonitorName
+        : code == FaultCode.None ? "" : code.ToString();
 
     private string Describe(SafetyEvent e)
     {
@@ -499,8 +501,9 @@ public sealed class ScenarioObserver
     /// <summary>What an event's channel number means for its trigger: a twin channel, a joint, an IMU or a slave.</summary>
     public string ChannelName(FaultCode code, short channel)
     {
-        if (channel < 0 || !SafetyTriggers.TryMap(code, out var t)) return "";
         var cfg = _session.Config;
+        if (code == FaultCode.StopMonitor && channel >= 0) return channel < cfg.Joints.Count ? cfg.Joints[channel].Name : $"joint {channel}";
+        if (channel < 0 || !SafetyTriggers.TryMap(code, out var t)) return "";
         switch (t)
         {
             case SafetyTrigger.TwinDivergence:

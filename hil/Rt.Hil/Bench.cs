@@ -138,6 +138,8 @@ public sealed class Bench : IFieldbus, IDisposable
                     EncoderNoiseCounts = options.EncoderNoiseCounts,
                     TorqueAverageSubsteps = Math.Min(substeps, EmulatedServoDrive.MaxTorqueAverageSubsteps), // 0x6077 = tick mean
                 };
+                var brake = config.Brakes.Find(b => b.Joint == config.Joints[i].Name);
+                if (brake is not null) drives[i].Brake = new HoldingBrake(brake, o.EffectiveInertiaKgM2);
                 drives[i].Update(q0[i], substepNs / 1e9); // power-up: encoder initialised at the start pose
             }
             var imus = new EmulatedImu[config.Imus.Count];

@@ -33,6 +33,7 @@ public sealed class SafetySupervisor : ISafetyGate
     private readonly ResetArbiter _reset;
     private readonly PowerOutput _power;
     private readonly FlightRecorder? _recorder;
+    private readonly SupervisorLimits _limits;
 
     private SafetyState _state = SafetyState.Disabled;
     private bool _enableArmed = true;  // motion must be released and asked for again after a trip
@@ -40,6 +41,7 @@ public sealed class SafetySupervisor : ISafetyGate
     private long _enablingSince;
     private long _tick;
     private Trip _trip;                // this tick's trip (from the detector, or an event loss)
+    private bool _tripIsCollision;     // ReactionPolicy: this tick's trip gets the compliant hold
     private SafetyCause _failure;      // this tick's stop / reset failure
 
     /// <summary>Not real-time safe. Validates the config (throws InputError; robot rules, not the bench's) and sizes everything.</summary>
@@ -64,6 +66,7 @@ public sealed class SafetySupervisor : ISafetyGate
             throw new ArgumentException($"joint count {jointCount} does not match the channel layout ({layout.JointCount}) / config ({config.Joints.Count})");
         Policy = policy;
         var limits = new SupervisorLimits(config, policy, jointCount, layout, periodNs);
+        _limits = limits;
         _events = new SafetyEventSink(events);
         _triggers = new TriggerDetector(limits, _events, estopInput);
         _stop = new StopRamp(limits);
@@ -104,8 +107,9 @@ public sealed class SafetySupervisor : ISafetyGate
         _events.BeginTick(state.Tick, state.TimeNs);
         _failure = default;
 
-        _triggers.Detect(state, _state, _tick, _enablingSince);  // 1. triggers: warnings out, strongest stop kept
+        _triggers.Detect(state, _state, _tick, _enablingSince, _stop.CommandedTargets);  // 1. triggers: warnings out, strongest stop kept
         _trip = _triggers.Trip;
+        ClassifyTrip(state);                                      //    reaction by class: collisions get the compliant hold
         var progress = MonitorStopOrReset(state);                 // 2. the stop / reset in progress
         bool resetEdge = _reset.ConsumeEdge();                    // 3. a deliberate reset edge
         if (!state.MotionRequested) _enableArmed = true;
@@ -117,6 +121,22 @@ public sealed class SafetySupervisor : ISafetyGate
 
         _power.Write(state, _state);                              // 7. power request, targets, enable line
         _recorder?.Record(state);
+    }
+
+    /// <summary>
+    /// Reaction by class (<see cref="ReactionPolicy"/>): a Cat 1/Cat 2 trip that is a collision becomes the compliant hold,
+    /// logged as Cat 2 (it ends in a monitored standstill with power). A configured Cat 0 stays Cat 0.
+    /// </summary>
+    private void ClassifyTrip(TickState state)
+    {
+        if (_trip.Reaction is not (StopCategory.Cat1 or StopCategory.Cat2)) { _tripIsCollision = false; return; }
+        // During a collision's hold the twin keeps disagreeing (the obstacle is still there, the motion was cut short)
+        // and the drives brake at their limit: those further trips are that same collision. The hold's own monitor
+        // (travel, time, standstill window) and every other trigger still escalate.
+        bool sameCollision = _stop.Compliant && _state is SafetyState.Stopping or SafetyState.Holding
+            && _trip.Cause.Code is FaultCode.TwinDivergence or FaultCode.Collision or FaultCode.TorqueLimit;
+        _tripIsCollision = sameCollision || ReactionPolicy.IsCollision(_trip, state.Divergence, _limits);
+        if (_tripIsCollision) _trip = new Trip(StopCategory.Cat2, _trip.Cause);
     }
 
     private SafetyInput MonitorStopOrReset(TickState state) => _state switch
@@ -203,7 +223,7 @@ public sealed class SafetySupervisor : ISafetyGate
                 _stop.Category = StopCategory.Cat1;
                 break;
             case StopAction.BeginSs2:
-                if (from != SafetyState.Stopping) _stop.Begin(s, _tick);
+                if (from != SafetyState.Stopping) _stop.Begin(s, _tick, compliant: _tripIsCollision);
                 if (_stop.Category != StopCategory.Cat1) _stop.Category = StopCategory.Cat2; // never weaken
                 break;
             case StopAction.BeginOperatorStop:

@@ -38,6 +38,13 @@ public static class SafetyTriggers
         "estop", "telemetry_loss",
     ];
 
+    /// <summary>
+    /// The name the stop monitor's escalation is logged and reported under (<see cref="FaultCode.StopMonitor"/>): a stop
+    /// in progress that was not followed, not finished in time, or whose standstill was left. Not a configurable trigger:
+    /// its reaction is always STO (Cat 0).
+    /// </summary>
+    public const string StopMonitorName = "stop_monitor";
+
     /// <summary>The fault code a trip of this trigger is logged under.</summary>
     public static FaultCode Code(SafetyTrigger t) => t switch
     {

@@ -7,12 +7,25 @@ namespace Rt.Safety;
 /// SS1/SS2 (and the operator's own stop): from the velocity measured when the stop begins, a ramp at the configured
 /// deceleration to standstill, written as targets each tick; the ramp is monitored (the drive must follow it, and be
 /// at standstill within the stop time), and SS2's hold (SOS) is monitored against the standstill window.
+/// <para>
+/// The compliant hold (a collision, <see cref="ReactionPolicy"/>): instead of a ramp that keeps driving into the
+/// obstacle for v²/2a, every joint's target is its measured position at the trip, velocity 0, from the very next
+/// frame: the drives brake at their own loop's strength and, having overshot, pull back to where the contact was
+/// detected (away from the obstacle). Gravity stays compensated: the drives' velocity-loop integrators carry the
+/// gravity torque while the robot moves (the controller sends no torque feed-forward in CSP) and the hold neither
+/// switches mode nor resets them. Monitored: no joint may travel further from its trip position than the configured
+/// ramp would have (v0²/2a) plus <see cref="HoldTravelAllowanceRad"/>, and standstill must come within the stop time; the standstill window (SOS) is then kept around where the joints came
+/// to rest. A failure is <see cref="FaultCode.StopMonitor"/> → STO.
+/// </para>
 /// Real-time safe after construction.
 /// </summary>
 internal sealed class StopRamp
 {
     private readonly SupervisorLimits _l;
-    private readonly double[] _v0, _p0, _hold, _rampVelocity;
+    private readonly double[] _v0, _p0, _hold, _rampVelocity, _sosReference, _holdTravel;
+
+    /// <summary>Travel a joint may make during the compliant hold beyond the ramp's own v0²/2a (a knock at the impact), rad.</summary>
+    public const double HoldTravelAllowanceRad = 0.1;
     private long _startTick, _rampTicks;
 
     public StopRamp(SupervisorLimits limits)
@@ -22,15 +35,27 @@ internal sealed class StopRamp
         _p0 = new double[limits.Joints];
         _hold = new double[limits.Joints];
         _rampVelocity = new double[limits.Joints];
+        _sosReference = new double[limits.Joints];
+        _holdTravel = new double[limits.Joints];
     }
+
+    /// <summary>The position targets the stop sent last (the ramp's step, the hold), per joint. Read-only for callers.</summary>
+    public double[] CommandedTargets => _hold;
+
+    /// <summary>Whether the stop in progress is the compliant hold (a collision) rather than a ramp.</summary>
+    public bool Compliant { get; private set; }
 
     /// <summary>The category of the stop in progress: Cat1, Cat2, or None for the operator's own stop or no stop.</summary>
     public StopCategory Category { get; set; }
 
-    /// <summary>Starts the ramp from the measured state; its first step goes out in the very next frame.</summary>
-    public void Begin(TickState s, long tick)
+    /// <summary>
+    /// Starts the ramp (or, <paramref name="compliant"/>, the hold) from the measured state; its first step goes out in
+    /// the very next frame.
+    /// </summary>
+    public void Begin(TickState s, long tick, bool compliant = false)
     {
         _startTick = tick;
+        Compliant = compliant;
         double longest = 0;
         for (int j = 0; j < _l.Joints; j++)
         {
@@ -39,8 +64,9 @@ internal sealed class StopRamp
             _v0[j] = double.IsFinite(v) ? v : 0;
             _p0[j] = double.IsFinite(p) ? p : 0;
             longest = Math.Max(longest, Math.Abs(_v0[j]) / _l.Decel);
+            _holdTravel[j] = _v0[j] * _v0[j] / (2 * _l.Decel) + HoldTravelAllowanceRad;
         }
-        _rampTicks = (long)Math.Ceiling(longest / _l.Dt - 1e-9);
+        _rampTicks = compliant ? 0 : (long)Math.Ceiling(longest / _l.Dt - 1e-9);
         Write(s, 0);
     }
 
@@ -55,19 +81,38 @@ internal sealed class StopRamp
         bool still = true, failed = false;
         for (int j = 0; j < _l.Joints; j++)
         {
-            // The ramp commanded for this tick's time was sent one frame ago, so compare against the previous step.
-            double allowed = Math.Abs(PreviousRampVelocity(j, k)) + _l.RampTolerance;
             double vm = s.Velocity[j];
-            if (!(Math.Abs(vm) <= allowed) && !failed)
+            if (Compliant)
             {
-                failed = true; // the drive is not following the ramp: STO at once
-                failure = new SafetyCause(FaultCode.FollowingError, (short)j, vm, allowed);
+                // The hold may not travel further than the configured ramp would have (v0²/2a) plus a knock's allowance.
+                double travel = s.Position[j] - _p0[j];
+                if (!(Math.Abs(travel) <= _holdTravel[j]) && !failed)
+                {
+                    failed = true; // the drive is not holding: STO at once
+                    failure = new SafetyCause(FaultCode.StopMonitor, (short)j, travel, _holdTravel[j]);
+                }
+            }
+            else
+            {
+                // The ramp commanded for this tick's time was sent one frame ago, so compare against the previous step.
+                double allowed = Math.Abs(PreviousRampVelocity(j, k)) + _l.RampTolerance;
+                if (!(Math.Abs(vm) <= allowed) && !failed)
+                {
+                    failed = true; // the drive is not following the ramp: STO at once
+                    failure = new SafetyCause(FaultCode.StopMonitor, (short)j, vm, allowed);
+                }
             }
             if (!(Math.Abs(vm) <= SupervisorLimits.StandstillVelocityRadS)) still = false;
         }
         if (failed) return SafetyInput.StopFailed;
         if (k >= _rampTicks && still)
         {
+            // SOS is monitored around where the joints came to rest (the ramp's end; for the hold, the measured pose).
+            for (int j = 0; j < _l.Joints; j++)
+            {
+                _sosReference[j] = Compliant && double.IsFinite(s.Position[j]) ? s.Position[j] : _hold[j];
+                _hold[j] = _sosReference[j]; // the collision's SOS holds where the joints came to rest
+            }
             return Category switch
             {
                 StopCategory.Cat2 => SafetyInput.HoldReached,
@@ -77,7 +122,7 @@ internal sealed class StopRamp
         }
         long limit = Math.Max(_l.StopTimeTicks, _rampTicks) + _l.SettleTicks;
         if (k < limit) return SafetyInput.None;
-        failure = new SafetyCause(FaultCode.FollowingError, -1, k * _l.Dt, limit * _l.Dt); // not at standstill in time
+        failure = new SafetyCause(FaultCode.StopMonitor, -1, k * _l.Dt, limit * _l.Dt); // not at standstill in time
         return SafetyInput.StopFailed;
     }
 
@@ -90,19 +135,37 @@ internal sealed class StopRamp
             s.TargetPosition[j] = _hold[j];
             s.TargetVelocity[j] = 0;
             s.FeedforwardTorque[j] = 0;
-            double dev = s.Position[j] - _hold[j];
+            double dev = s.Position[j] - _sosReference[j];
             if (!(Math.Abs(dev) <= _l.StandstillWindow) && !failed)
             {
                 failed = true; // SOS window left: STO
-                failure = new SafetyCause(FaultCode.PositionLimit, (short)j, dev, _l.StandstillWindow);
+                failure = new SafetyCause(FaultCode.StopMonitor, (short)j, dev, _l.StandstillWindow);
             }
         }
         return failed ? SafetyInput.StopFailed : SafetyInput.None;
     }
 
-    /// <summary>Writes the ramp's targets for ramp step k (the target for time (k+1)·dt, the next frame's time).</summary>
+    /// <summary>Writes the ramp's targets for ramp step k (the target for time (k+1)·dt, the next frame's time), or the hold's.</summary>
     private void Write(TickState s, long k)
     {
+        if (Compliant)
+        {
+            for (int j = 0; j < _l.Joints; j++)
+            {
+                // Compliance: the target stays within ± half the following-error limit of where the joint is, so a
+                // joint the obstacle pushes gives way (a bounded position error bounds the drive's push) instead of
+                // the drive faulting on its following-error window.
+                double p = s.Position[j];
+                double give = 0.5 * _l.FollowMax[j];
+                double target = double.IsFinite(p) ? Math.Clamp(_p0[j], p - give, p + give) : _p0[j];
+                _rampVelocity[j] = 0;
+                s.TargetPosition[j] = target;
+                s.TargetVelocity[j] = 0;
+                s.FeedforwardTorque[j] = 0;
+                _hold[j] = target;
+            }
+            return;
+        }
         double t = (k + 1) * _l.Dt;
         double decel = _l.Decel;
         for (int j = 0; j < _l.Joints; j++)

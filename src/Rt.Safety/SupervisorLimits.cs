@@ -35,6 +35,13 @@ internal sealed class SupervisorLimits
     /// <summary>Indexed by IMU: unchanged sample counters in a row that make the IMU stale.</summary>
     public readonly int[] ImuStaleTicks;
 
+    /// <summary>Indexed by IMU: mounted on the robot's root link (the base), for <see cref="ReactionPolicy"/>.</summary>
+    public readonly bool[] ImuOnRoot;
+
+    /// <summary>Indexed by twin channel: what it compares and which joint/IMU (<see cref="ChannelLayout"/>), for <see cref="ReactionPolicy"/>.</summary>
+    public readonly ChannelKind[] ChannelKinds;
+    public readonly int[] ChannelIndex;
+
     public readonly double Decel, StandstillWindow, RampTolerance;
     public readonly long StopTimeTicks, SettleTicks, ResetTimeoutTicks, EnableTimeoutTicks;
 
@@ -79,6 +86,17 @@ internal sealed class SupervisorLimits
             ImuStaleTicks[i] = policy[SafetyTrigger.ImuFault].Threshold > 0
                 ? (int)Math.Ceiling(policy[SafetyTrigger.ImuFault].Threshold)
                 : Math.Max(2, (int)Math.Ceiling(3 * loopHz / imuHz));
+        }
+
+        ImuOnRoot = new bool[Imus];
+        string? root = config.Description?.RootLink;
+        for (int i = 0; i < Imus && i < config.Imus.Count; i++) ImuOnRoot[i] = root is not null && config.Imus[i].Link == root;
+        ChannelKinds = new ChannelKind[Channels];
+        ChannelIndex = new int[Channels];
+        for (int c = 0; c < Channels; c++)
+        {
+            ChannelKinds[c] = layout.Channels[c].Kind;
+            ChannelIndex[c] = layout.Channels[c].Index;
         }
 
         Decel = policy.StopDecelerationRadS2;

@@ -89,9 +89,14 @@ internal sealed class TriggerDetector
         return false;
     }
 
-    /// <summary>One tick of detection; <paramref name="enablingSince"/> times the drives' enable.</summary>
-    public void Detect(TickState s, SafetyState state, long tick, long enablingSince)
+    /// <summary>
+    /// One tick of detection; <paramref name="enablingSince"/> times the drives' enable. While a stop is in progress
+    /// (Stopping, Holding) the drives follow the stop's targets, not the controller's, so the following error is
+    /// measured against <paramref name="stopTargets"/> (what the stop sent last).
+    /// </summary>
+    public void Detect(TickState s, SafetyState state, long tick, long enablingSince, double[] stopTargets)
     {
+        bool stopping = state is SafetyState.Stopping or SafetyState.Holding;
         _state = state;
         Trip = default;
         CollectFaults(s);
@@ -137,7 +142,7 @@ internal sealed class TriggerDetector
             double t = s.Torque[j];
             Check(SafetyTrigger.TorqueLimit, j, (!_l.TorqueOff[j] && !(Math.Abs(t) <= _torqueMax[j])) || _listHit[(int)SafetyTrigger.TorqueLimit][j], t, _torqueMax[j]);
 
-            double e = s.TargetPosition[j] - p;
+            double e = (stopping ? stopTargets[j] : s.TargetPosition[j]) - p;
             bool follow = powered && (!(Math.Abs(e) <= _followMax[j]) || _listHit[(int)SafetyTrigger.FollowingError][j]);
             Check(SafetyTrigger.FollowingError, j, follow, e, _followMax[j]);
 

@@ -41,6 +41,25 @@ public sealed class RunnerCliTests(TwinlessRobot robot, ITestOutputHelper output
     }
 
     [Fact]
+    public void Sweep_seed_base_chooses_the_seeds_of_every_run()
+    {
+        Write("hold-nominal", "motion: hold\nduration_s: 0.5\nseed: 2\ntags: [nominal]\nexpect: { outcome: no_trip }");
+        Write("frames-lost", "motion: hold\nduration_s: 0.5\nseed: 3\ninjections:\n  - { at_s: 0.3, kind: frame_loss, frames: 5 }\nexpect: { outcome: stop, within_ms: 10 }");
+        var (exit, stdout, err) = Rt("hil", "sweep", Path.Combine(_dir, "scenarios"), "--hours", "0.0002", "--seeds", "2", "--seed-base", "41", "--jobs", "2");
+        Assert.Equal("", err);
+        Assert.Equal(0, exit);
+        Assert.Contains("from seed 41", stdout);
+        foreach (var run in new[] { "hold-nominal#41 (seed 41", "hold-nominal#42 (seed 42", "frames-lost#41 (seed 41", "frames-lost#42 (seed 42" })
+            Assert.Contains(run, stdout);
+        Assert.DoesNotContain("#1 (seed 1", stdout);
+        Assert.DoesNotContain("frames-lost#43", stdout);
+
+        var (bad, _, badErr) = Rt("hil", "sweep", Path.Combine(_dir, "scenarios"), "--seed-base", "0");
+        Assert.Equal(2, bad);
+        Assert.Contains("--seed-base", badErr);
+    }
+
+    [Fact]
     public void A_campaign_with_a_failing_scenario_exits_1_prints_the_table_and_writes_every_report()
     {
         Write("hold-ok", "motion: hold\nduration_s: 1\nseed: 2\ntags: [ci]\nexpect: { outcome: no_trip }");

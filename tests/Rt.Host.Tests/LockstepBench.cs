@@ -174,7 +174,12 @@ internal sealed class LockstepBench : IDisposable
     /// ramp's first step computed here from the measured position and velocity at the trip (SAFETY.md "Reactions");
     /// after the next exchange each slave received exactly those targets and the drive is still enabled (ramping).
     /// </summary>
-    public void AssertRampStopSentAndReceived()
+    public void AssertRampStopSentAndReceived() => AssertStopSentAndReceived(hold: false);
+
+    /// <summary>The collision's compliant hold (docs/SAFETY.md): every joint's target is its measured position, velocity 0.</summary>
+    public void AssertHoldStopSentAndReceived() => AssertStopSentAndReceived(hold: true);
+
+    private void AssertStopSentAndReceived(bool hold)
     {
         Assert.Equal(SafetyState.Stopping, State.SafetyState);
         Assert.Equal(DrivePowerRequest.Operate, State.PowerRequest);
@@ -186,14 +191,14 @@ internal sealed class LockstepBench : IDisposable
         {
             double p0 = State.Position[j], v0 = State.Velocity[j];
             double tc = Math.Min(dt, Math.Abs(v0) / decel);
-            double ramp = p0 + v0 * tc - Math.Sign(v0) * 0.5 * decel * tc * tc;
+            double ramp = hold ? p0 : p0 + v0 * tc - Math.Sign(v0) * 0.5 * decel * tc * tc;
             var scaling = new Rt.Drivers.Cia402.JointScaling(Config.Joints[j]);
             // The ramp goes out as decided, not clamped to the limits (after a limit trip it starts outside them).
             int expected = scaling.PositionToCounts(ramp);
             ref readonly var o = ref State.Image.Outputs[j];
             Assert.True(o.Controlword == 0x000F, $"{Config.Joints[j].Name}: controlword 0x{o.Controlword:X4}, expected enable operation during the ramp");
             Assert.True(Math.Abs(o.TargetPosition - expected) <= 1, $"{Config.Joints[j].Name}: target {o.TargetPosition} counts, ramp step {expected}");
-            double rampV = Math.Abs(v0) > decel * dt ? v0 - Math.Sign(v0) * decel * dt : 0;
+            double rampV = hold ? 0 : Math.Abs(v0) > decel * dt ? v0 - Math.Sign(v0) * decel * dt : 0;
             Assert.True(Math.Abs(o.VelocityOffset - scaling.VelocityToCounts(rampV)) <= 1, $"{Config.Joints[j].Name}: velocity offset {o.VelocityOffset}, ramp {scaling.VelocityToCounts(rampV)}");
             Assert.Equal(0, o.TorqueOffset);
             sent[j] = o;

@@ -508,7 +508,7 @@ public class SafetyOnBenchTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Twin_divergence_a_push_on_the_shin_during_the_march_is_a_cat1_ramp_within_ten_ticks()
+    public void Twin_divergence_a_push_on_the_shin_during_the_march_is_a_compliant_hold_within_ten_ticks()
     {
         // 60 N sideways on the left shin: far below the collision threshold (0.3 × the joint torque limits), but the
         // hip-roll torque and the external-torque estimate leave the twin's noise model at once.
@@ -517,11 +517,11 @@ public class SafetyOnBenchTests(ITestOutputHelper output)
         long tTrip = b.StepUntilLeaves(SafetyState.Operational, 50);
         output.WriteLine($"push from tick {push}, trip decided in tick {tTrip}: {tTrip - push + 1} ticks");
         Assert.True(tTrip - push + 1 <= 10, $"twin divergence decided {tTrip - push + 1} ticks after the push");
-        b.AssertRampStopSentAndReceived();
+        b.AssertHoldStopSentAndReceived(); // a contact (ReactionPolicy): held where it was, not ramped on
         var events = b.CloseAndTakeEvents();
         var e = LockstepBench.TripEvent(events, tTrip);
         Assert.Equal(FaultCode.TwinDivergence, e.Trigger);
-        Assert.Equal(StopCategory.Cat1, e.Reaction);
+        Assert.Equal(StopCategory.Cat2, e.Reaction);
         output.WriteLine($"trip: {e}");
     }
 
@@ -541,7 +541,7 @@ public class SafetyOnBenchTests(ITestOutputHelper output)
         Report(SafetyTrigger.Collision, t0, tTrip, d);
         output.WriteLine($"push from tick {push}: observer over the threshold from tick {t0} ({t0 - push + 1} ticks), trip in tick {tTrip} ({tTrip - push + 1} ticks after the push)");
         Assert.True(tTrip - push + 1 <= 10, $"collision decided {tTrip - push + 1} ticks after the push");
-        b.AssertRampStopSentAndReceived();
+        b.AssertHoldStopSentAndReceived();
         var e = LockstepBench.TripEvent(b.CloseAndTakeEvents(), tTrip);
         Assert.Equal(FaultCode.Collision, e.Trigger);
         Assert.Equal(StopCategory.Cat2, e.Reaction);

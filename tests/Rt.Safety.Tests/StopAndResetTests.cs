@@ -10,6 +10,7 @@ public sealed class StopAndResetTests
     {
         c.Safety.Triggers["collision"] = new() { Reaction = "cat2", DiscrepancyTicks = 1 };
         c.Safety.Triggers["imu_fault"] = new() { Reaction = "cat1", DiscrepancyTicks = 1 };
+        c.Safety.Triggers["torque_limit"] = new() { Reaction = "cat2", DiscrepancyTicks = 1 }; // an SS2 ramp that is not a collision's hold
     });
 
     [Fact]
@@ -64,7 +65,7 @@ public sealed class StopAndResetTests
         var rig = EscalationRig().Operational();
         rig.CommandVelocity = 4; // 200 ms ramp: room to escalate
         rig.Run(5);
-        rig.Condition = s => s.Divergence.ExternalTorque[0] = 30;
+        rig.Condition = s => s.Torque[0] = 60; // torque_limit, configured Cat 2 (a collision would get the hold instead)
         rig.Step();
         rig.Condition = null;
         Assert.Equal(StopCategory.Cat2, rig.Sup.StopInProgress);
@@ -107,6 +108,8 @@ public sealed class StopAndResetTests
         var fail = rig.Log.Last();
         Assert.Equal(SafetyState.Stopping, fail.From);
         Assert.Equal(StopCategory.Cat0, fail.Reaction);
+        Assert.Equal(FaultCode.StopMonitor, fail.Trigger); // the stop monitor's own trigger, not following_error
+        Assert.Equal(0, fail.Channel);
         // Allowed: |ramp| + 20 rad/s² × 50 ms + 0.05 rad/s = |ramp| + 1.05; 4 rad/s leaves that band after ~53 ms.
         long took = rig.Tick - 1 - rig.Log.Single(e => e.To == SafetyState.Stopping).Tick;
         Assert.InRange(took, 50, 56);

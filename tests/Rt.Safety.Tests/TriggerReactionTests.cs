@@ -62,13 +62,17 @@ public sealed class TriggerReactionTests(ITestOutputHelper output)
         Assert.Equal(t0 + disc - 1, decided); // the stop command is in the frame of tick t0 + disc ≤ t0 + disc + 1
 
         var trip = Assert.Single(rig.Log, e => e.From == SafetyState.Operational && e.Reaction != StopCategory.None);
-        Assert.Equal(policy.Reaction, trip.Reaction);
+        // Reaction by class (ReactionPolicy): the collision trigger, and a twin divergence with contact evidence (here
+        // one joint velocity channel at 1.2 × its threshold, nothing implausible), get the compliant hold, logged Cat 2.
+        bool compliant = trigger is "collision" or "twin_divergence";
+        var expected = compliant ? StopCategory.Cat2 : policy.Reaction;
+        Assert.Equal(expected, trip.Reaction);
         Assert.Equal(ExpectedCode(trigger), trip.Trigger);
         Assert.Equal(decided, trip.Tick);
         if (trigger is "bus_slave_left_op" or "drive_fault" or "position_limit" or "torque_limit") Assert.Equal(1, trip.Channel);
         if (trigger == "twin_divergence") Assert.Equal(5, trip.Channel);
         if (trigger == "drive_fault") Assert.Equal(0x7121, trip.Value);
-        switch (policy.Reaction)
+        switch (expected)
         {
             case StopCategory.Cat0:
                 Assert.Equal(SafetyState.Faulted, rig.State);
@@ -80,10 +84,17 @@ public sealed class TriggerReactionTests(ITestOutputHelper output)
                 Assert.Equal(SafetyState.Stopping, rig.State);
                 Assert.Equal(DrivePowerRequest.Operate, rig.S.PowerRequest);
                 Assert.True(rig.S.TargetsOverridden);
-                Assert.Equal(policy.Reaction, rig.Sup.StopInProgress);
-                // First ramp step: one tick of deceleration below the measured velocity at the trip.
+                Assert.Equal(expected, rig.Sup.StopInProgress);
                 double vTrip = rig.S.Velocity[0];
-                if (trigger != "velocity_limit") Assert.Equal(Math.Abs(v0) - 20 * 1e-3, Math.Abs(rig.S.TargetVelocity[0]), 6);
+                if (compliant)
+                {
+                    // The hold: every joint's target is where it was measured at the trip, velocity 0.
+                    Assert.Equal(rig.S.Position[0], rig.S.TargetPosition[0], 9);
+                    Assert.Equal(0, rig.S.TargetVelocity[0]);
+                    Assert.NotEqual(0, v0);
+                }
+                // First ramp step: one tick of deceleration below the measured velocity at the trip.
+                else if (trigger != "velocity_limit") Assert.Equal(Math.Abs(v0) - 20 * 1e-3, Math.Abs(rig.S.TargetVelocity[0]), 6);
                 else Assert.True(Math.Abs(rig.S.TargetVelocity[0]) < Math.Abs(vTrip));
                 break;
             default:

@@ -102,7 +102,7 @@ public sealed class RealtimeDashboard
         var cfg = session.Config;
         // Twin triggers name a divergence channel; the joint-level ones a joint. Other kinds: the number.
         if (e.Trigger is Rt.Core.Faults.FaultCode.TwinDivergence && e.Channel < session.Layout.Count) return $" ({session.Layout.Channels[e.Channel].Name})";
-        if (e.Trigger is Rt.Core.Faults.FaultCode.Collision or Rt.Core.Faults.FaultCode.FollowingError && e.Channel < cfg.Joints.Count) return $" ({cfg.Joints[e.Channel].Name})";
+        if (e.Trigger is Rt.Core.Faults.FaultCode.Collision or Rt.Core.Faults.FaultCode.FollowingError or Rt.Core.Faults.FaultCode.StopMonitor && e.Channel < cfg.Joints.Count) return $" ({cfg.Joints[e.Channel].Name})";
         return "";
     }
 

@@ -82,21 +82,23 @@ internal static class HilCommands
     }
 
     /// <summary>
-    /// <c>rt hil sweep &lt;dirs…&gt;</c>: the nominal scenarios repeated with seeds 1, 2, … until the simulated time
-    /// reaches --hours, and every fault scenario once per seed 1..--seeds; prints false trips per hour and the
-    /// detection-latency distribution per fault kind.
+    /// <c>rt hil sweep &lt;dirs…&gt;</c>: the nominal scenarios repeated with seeds B, B+1, … until the simulated time
+    /// reaches --hours, and every fault scenario once per seed B..B+--seeds−1, where B is --seed-base (default 1, so a
+    /// sweep can run on seeds outside a calibration's); prints false trips per hour and the detection-latency
+    /// distribution per fault kind.
     /// </summary>
     public static Command Sweep()
     {
         var paths = new Argument<string[]>("scenarios") { Description = "Scenario folders (or files)", Arity = ArgumentArity.OneOrMore };
         var hours = new Option<double>("--hours") { Description = "Simulated hours of nominal motion (at least)", DefaultValueFactory = _ => 1.0 };
-        var seeds = new Option<int>("--seeds") { Description = "Seeds per fault scenario (1..N)", DefaultValueFactory = _ => 20 };
+        var seeds = new Option<int>("--seeds") { Description = "Seeds per fault scenario (B..B+N-1, B = --seed-base)", DefaultValueFactory = _ => 20 };
+        var seedBase = new Option<ulong>("--seed-base") { Description = "First seed of the sweep (default 1): nominal runs use B, B+1, …; fault runs B..B+seeds-1", DefaultValueFactory = _ => 1UL };
         var jobs = JobsOption();
         var json = new Option<FileInfo?>("--json") { Description = "Write the results and the sweep statistics as JSON here" };
         var html = new Option<FileInfo?>("--html") { Description = "Write a self-contained HTML report (with the sweep statistics) here" };
         var cmd = new Command("sweep", "Detection metrics: false trips per hour of nominal motion, detection latency per fault kind across seeds (lockstep)")
         {
-            paths, hours, seeds, jobs, json, html,
+            paths, hours, seeds, seedBase, jobs, json, html,
         };
         cmd.SetAction(r => CommandRunner.Guard(() =>
         {
@@ -105,11 +107,13 @@ internal static class HilCommands
             if (!(h >= 0) || double.IsInfinity(h)) throw new InputError("command line", "--hours", $"expected a number of hours ≥ 0, got {h}");
             if (k < 0) throw new InputError("command line", "--seeds", $"expected a number of seeds ≥ 0, got {k}");
             var scenarios = Load(r.GetValue(paths) ?? []);
-            var plan = PlanSweep(scenarios, h, k);
+            ulong b = r.GetValue(seedBase);
+            if (b == 0 || b > ulong.MaxValue / 2) throw new InputError("command line", "--seed-base", $"expected a seed from 1 to {ulong.MaxValue / 2}, got {b}");
+            var plan = PlanSweep(scenarios, h, k, b);
             if (plan.Runs.Count == 0)
                 throw new InputError("command line", "rt hil sweep", $"nothing to run: no nominal scenario (tag 'nominal') and no fault scenario among the {scenarios.Count} loaded");
             Console.WriteLine(string.Create(Inv,
-                $"sweep: {plan.NominalRuns} nominal runs ({plan.NominalS / 3600:0.00} h simulated) and {plan.Runs.Count - plan.NominalRuns} fault runs ({k} seeds each); {plan.Skipped} real-time-only scenario(s) left out"));
+                $"sweep: {plan.NominalRuns} nominal runs ({plan.NominalS / 3600:0.00} h simulated) and {plan.Runs.Count - plan.NominalRuns} fault runs ({k} seeds each, from seed {b}); {plan.Skipped} real-time-only scenario(s) left out"));
             var result = RunWithProgress(plan.Runs, new CampaignOptions { Jobs = CheckJobs(r.GetValue(jobs)) });
             var summary = SweepStatistics.Summarise(result);
             Console.WriteLine();
@@ -127,7 +131,7 @@ internal static class HilCommands
     /// <summary>The runs of a sweep, each a scenario with its own seed and a name that says which seed.</summary>
     internal sealed record SweepPlan(IReadOnlyList<Scenario> Runs, int NominalRuns, double NominalS, int Skipped);
 
-    internal static SweepPlan PlanSweep(IReadOnlyList<Scenario> scenarios, double hours, int seeds)
+    internal static SweepPlan PlanSweep(IReadOnlyList<Scenario> scenarios, double hours, int seeds, ulong seedBase = 1)
     {
         var usable = scenarios.Where(s => !s.RealtimeOnly).ToList();
         var nominal = usable.Where(IsNominal).ToList();
@@ -137,7 +141,7 @@ internal static class HilCommands
         int nominalRuns = 0;
         if (nominal.Count > 0 && nominal.Sum(s => s.DurationS) > 0)
         {
-            for (ulong seed = 1; total < target; seed++)
+            for (ulong seed = seedBase; total < target; seed++)
             {
                 foreach (var s in nominal)
                 {
@@ -147,7 +151,7 @@ internal static class HilCommands
                 }
             }
         }
-        for (ulong seed = 1; seed <= (ulong)seeds; seed++)
+        for (ulong seed = seedBase; seed < seedBase + (ulong)seeds; seed++)
             foreach (var s in faults) runs.Add(s with { Seed = seed, Name = $"{s.Name}#{seed}" });
         return new SweepPlan(runs, nominalRuns, total, scenarios.Count - usable.Count);
     }

@@ -152,6 +152,16 @@ public sealed class EmulatedServoDrive
     /// <summary>Not real-time safe. Restarts the encoder noise stream from <paramref name="seed"/> (a scenario's seed).</summary>
     public void ReseedNoise(ulong seed) => _noise.Reseed(seed);
 
+    /// <summary>
+    /// The joint's holding brake, or null (no brake). Controlled by the power stage as CiA 402 drives do: released in
+    /// "operation enabled" and "quick stop active", engaged in every other state. Its torque goes to the plant with the
+    /// motor's (it is mechanical: <see cref="TorqueScale"/> does not weaken it) and is not in 0x6077. Set before the run.
+    /// </summary>
+    public HoldingBrake? Brake { get; set; }
+
+    /// <summary>Brake torque on the joint in the last substep, N·m (0 without a brake or while released).</summary>
+    public double BrakeTorqueNm { get; private set; }
+
     /// <summary>Fault hook: the encoder stops updating (position holds, velocity reads zero).</summary>
     public bool EncoderFrozen { get; set; }
 
@@ -285,7 +295,10 @@ public sealed class EmulatedServoDrive
         _torqueWindow[_torqueWindowHead] = tau;
         if (_torqueWindowFill < MaxTorqueAverageSubsteps) _torqueWindowFill++;
         Latch();
-        return tau * TorqueScale * MotorConstantScale;
+        BrakeTorqueNm = Brake is { } brake
+            ? brake.Update(State is DriveState.OperationEnabled or DriveState.QuickStopActive, jointPositionRad, dt)
+            : 0;
+        return tau * TorqueScale * MotorConstantScale + BrakeTorqueNm;
     }
 
     /// <summary>Real-time safe. The TxPDO as of the last substep, with the statusword of the current state.</summary>

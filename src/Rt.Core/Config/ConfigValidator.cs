@@ -31,6 +31,7 @@ public static partial class ConfigValidator
         CheckTwin(config.Twin, Fail);
         CheckSafety(config.Safety, Fail);
         CheckTelemetry(config.Telemetry, Fail);
+        BrakeConfig.Check(config, Fail);
         CheckPaths(config, Fail);
         return problems;
     }

@@ -37,6 +37,9 @@ public sealed class RtConfig
     /// <summary>Telemetry section (issue 6).</summary>
     public TelemetrySection Telemetry { get; set; } = new();
 
+    /// <summary>Holding brakes per joint (issue 13); see <see cref="BrakeConfig"/>.</summary>
+    public List<BrakeConfig> Brakes { get; set; } = [];
+
     /// <summary>The parsed robot description referenced by <see cref="RobotSection.Description"/>; set by the loader.</summary>
     [YamlIgnore]
     public RobotDescription? Description { get; set; }

@@ -49,6 +49,8 @@ public enum FaultCode : ushort
     // Safety supervisor itself (0x09xx): a safety event that did not fit its ring; a policy digest that is not the pinned one.
     SafetyEventLost = 0x0901,
     SafetyConfigMismatch = 0x0902,
+    // The stop monitor: a stop in progress (SS1/SS2 ramp, collision hold) was not followed or not finished in time: STO.
+    StopMonitor = 0x0903,
 }
 
 /// <summary>

@@ -112,7 +112,7 @@ public sealed class ConfigLoaderTests
 
     [Fact]
     public void An_unknown_top_level_key_is_rejected() =>
-        RejectEdit("loop:\n", "colour: red\nloop:\n", "colour", "unknown key 'colour'; expected one of: bus, i2c_imus, imus, joints, loop");
+        RejectEdit("loop:\n", "colour: red\nloop:\n", "colour", "unknown key 'colour'; expected one of: brakes, bus, i2c_imus, imus, joints, loop");
 
     [Fact]
     public void An_unknown_nested_key_is_rejected_with_its_full_path() =>
@@ -400,12 +400,14 @@ public sealed class ConfigLoaderTests
             .Replace("  frame_loss_budget: 3", "  frame_loss_budget: 0", StringComparison.Ordinal)
             .Replace("- name: l_knee", "- name: l_kneee", StringComparison.Ordinal);
         var e = Reject(yaml);
-        Assert.Contains("3 problems in the configuration:", e.Message, StringComparison.Ordinal);
+        // The renamed knee also leaves its brake (brakes[3], at the end of the file) naming no joint.
+        Assert.Contains("4 problems in the configuration:", e.Message, StringComparison.Ordinal);
         var lines = e.Message.Split('\n').Skip(1).Select(l => l.Trim()).ToArray();
-        Assert.Equal(3, lines.Length);
+        Assert.Equal(4, lines.Length);
         Assert.StartsWith("line 10:3, key loop.rate_hz:", lines[0], StringComparison.Ordinal);
         Assert.Contains("key joints[3].name:", lines[1], StringComparison.Ordinal);
         Assert.Contains("key bus.frame_loss_budget:", lines[2], StringComparison.Ordinal);
+        Assert.Contains("key brakes[3].joint: 'l_knee' is not a configured joint", lines[3], StringComparison.Ordinal);
     }
 
     [Fact]

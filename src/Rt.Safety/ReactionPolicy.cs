@@ -1,0 +1,77 @@
+using Rt.Core.Divergence;
+using Rt.Core.Faults;
+
+namespace Rt.Safety;
+
+/// <summary>
+/// Reaction by class (issue 13): in the tick a trip is confirmed, decides whether it is a collision/contact, which gets
+/// the compliant hold (<see cref="StopRamp"/>: the joints are held where they are instead of being ramped on into the
+/// obstacle, then a monitored standstill with power, SS2-like), or a sensor, actuator, bus or limit fault, which keeps
+/// its configured stop category. Real-time safe (reads preallocated arrays only).
+/// <para>
+/// Until the twin names a fault class for its trips (h/isolation), the class is read from the evidence the supervisor
+/// sees in the trip tick, per channel the twin's detector/threshold ratio and per joint |τ_ext| / the collision
+/// threshold:
+/// a <c>collision</c> trip is a collision; a <c>twin_divergence</c> trip is one too unless the evidence singles out
+/// a sensor or the actuator: an encoder channel (joint position/velocity) at ≥ <see cref="EncoderImplausibleRatio"/>
+/// (an encoder jump or freeze; a contact moves the joint at most a few thresholds within a tick), a joint torque
+/// channel that disagrees most (the motor does not produce what it reports: torque loss), an IMU on the root link that
+/// disagrees most (on the stand nothing moves the base; a contact on a limb shows on the limb first), or any IMU at ≥
+/// <see cref="ImuImplausibleRatio"/> (saturation). What is left is contact evidence — external torque, the limb's own
+/// joints and IMU — or ambiguous between contact and a limb IMU, where holding on the joints' own encoders is safe
+/// either way. Every other trigger keeps its category.
+/// </para>
+/// </summary>
+internal static class ReactionPolicy
+{
+    /// <summary>Encoder-channel ratio above which the evidence is an encoder fault, not motion (see the class remarks).</summary>
+    public const double EncoderImplausibleRatio = 10;
+
+    /// <summary>IMU-channel ratio above which the evidence is a faulty IMU (saturation), not motion.</summary>
+    public const double ImuImplausibleRatio = 100;
+
+    /// <summary>Whether <paramref name="trip"/> is a collision/contact, from its trigger and the trip tick's evidence.</summary>
+    public static bool IsCollision(in Trip trip, DivergenceRecord d, SupervisorLimits l)
+    {
+        if (trip.Cause.Code == FaultCode.Collision) return true;
+        if (trip.Cause.Code != FaultCode.TwinDivergence || !d.Valid) return false;
+
+        double encoder = 0, torque = 0, baseImu = 0, contact = 0;
+        int n = Math.Min(l.ChannelKinds.Length, Math.Min(d.Detector.Length, d.Threshold.Length));
+        for (int c = 0; c < n; c++)
+        {
+            double thr = d.Threshold[c];
+            double r = thr > 0 ? Math.Abs(d.Detector[c]) / thr : 0;
+            if (!(r < double.MaxValue)) r = double.MaxValue; // NaN or infinite evidence: as strong as it gets
+            switch (l.ChannelKinds[c])
+            {
+                case ChannelKind.JointPosition or ChannelKind.JointVelocity:
+                    encoder = Math.Max(encoder, r);
+                    break;
+                case ChannelKind.JointTorque:
+                    torque = Math.Max(torque, r);
+                    break;
+                case ChannelKind.ExternalTorque:
+                    contact = Math.Max(contact, r);
+                    break;
+                default: // IMU channels
+                    if (r >= ImuImplausibleRatio) return false;
+                    int imu = l.ChannelIndex[c];
+                    if (imu >= 0 && imu < l.ImuOnRoot.Length && l.ImuOnRoot[imu]) baseImu = Math.Max(baseImu, r);
+                    else contact = Math.Max(contact, r);
+                    break;
+            }
+        }
+        int joints = Math.Min(l.Joints, d.ExternalTorque.Length);
+        for (int j = 0; j < joints; j++)
+        {
+            double r = Math.Abs(d.ExternalTorque[j]) / l.CollisionMax[j];
+            contact = Math.Max(contact, r < double.MaxValue ? r : double.MaxValue);
+        }
+
+        if (encoder >= EncoderImplausibleRatio) return false;                    // sensor: encoder
+        if (torque > Math.Max(Math.Max(encoder, contact), baseImu)) return false; // actuator: torque not produced
+        if (baseImu > Math.Max(Math.Max(encoder, contact), torque)) return false; // sensor: the root link's IMU
+        return true;
+    }
+}

@@ -1,0 +1,99 @@
+using Rt.Core.Faults;
+using Rt.Core.Tick;
+
+namespace Rt.Safety.Tests;
+
+/// <summary>
+/// Reaction by class (issue 13): a collision gets the compliant hold (targets = the joints' measured positions at the
+/// trip, velocity 0, then SOS with power), everything the evidence pins on a sensor or the actuator keeps its configured
+/// ramp; the stop monitor's escalations are logged as <see cref="FaultCode.StopMonitor"/>; the following error during a
+/// stop is measured against the stop's targets. Rig layout: hip (channels 0–3), knee (4–7), pelvis IMU (8, 9).
+/// </summary>
+public sealed class ReactionTests
+{
+    private static Rig TwinTrip(int channel, double detector)
+    {
+        var rig = new Rig().Operational();
+        rig.Condition = s => { s.Divergence.OverThreshold[channel] = true; s.Divergence.Detector[channel] = detector; };
+        rig.Step();
+        rig.Condition = null;
+        Assert.Equal(SafetyState.Stopping, rig.State);
+        return rig;
+    }
+
+    [Fact]
+    public void Collision_is_held_where_it_was_detected_then_holds_with_power_and_further_twin_trips_do_not_escalate()
+    {
+        var rig = new Rig().Operational();
+        double vBefore = rig.S.Velocity[0];
+        Assert.True(vBefore > 0.5);
+        rig.Condition = s => s.Divergence.ExternalTorque[0] = 20; // over 0.3 × 50 N·m, discrepancy 2
+        rig.RunUntil(r => r.State != SafetyState.Operational, 10);
+        Assert.Equal(SafetyState.Stopping, rig.State);
+        Assert.Equal(StopCategory.Cat2, rig.Sup.StopInProgress);
+        Assert.Equal(rig.S.Position[0], rig.S.TargetPosition[0], 9); // no ramp pushing on: the measured position
+        Assert.Equal(0, rig.S.TargetVelocity[0]);
+
+        rig.RunUntil(r => r.State != SafetyState.Stopping, 600);
+        Assert.Equal(SafetyState.Holding, rig.State);
+        Assert.Equal(DrivePowerRequest.Operate, rig.S.PowerRequest);
+
+        // The twin keeps disagreeing while the obstacle is there: logged, same collision, no escalation to STO.
+        rig.Condition = s => { s.Divergence.OverThreshold[1] = true; s.Divergence.Detector[1] = 12; };
+        rig.Run(5);
+        Assert.Equal(SafetyState.Holding, rig.State);
+        Assert.Contains(rig.Log, e => e is { From: SafetyState.Holding, To: SafetyState.Holding, Trigger: FaultCode.TwinDivergence, Reaction: StopCategory.Cat2 });
+        Assert.DoesNotContain(rig.Log, e => e.Reaction is StopCategory.Cat0 or StopCategory.Cat1);
+    }
+
+    [Theory]
+    [InlineData(5, 150)]  // knee velocity at 15 × its threshold: an encoder glitch, not motion
+    [InlineData(2, 30)]   // hip torque disagrees most: the motor does not produce what it reports
+    [InlineData(8, 1500)] // IMU at 150 × its threshold: saturation
+    public void Evidence_pinned_on_a_sensor_or_the_actuator_keeps_the_configured_ramp(int channel, double detector)
+    {
+        var rig = TwinTrip(channel, detector);
+        Assert.Equal(StopCategory.Cat1, rig.Sup.StopInProgress);
+        var trip = rig.Log.Single(e => e.From == SafetyState.Operational);
+        Assert.Equal(StopCategory.Cat1, trip.Reaction);
+        Assert.Equal(channel, trip.Channel);
+        Assert.Equal(Math.Abs(rig.S.Velocity[0]) - 20 * 1e-3, Math.Abs(rig.S.TargetVelocity[0]), 6); // the SS1 ramp
+    }
+
+    [Fact]
+    public void Contact_evidence_on_the_twin_gets_the_hold()
+    {
+        var rig = TwinTrip(3, 30); // hip external torque channel
+        Assert.Equal(StopCategory.Cat2, rig.Sup.StopInProgress);
+        Assert.Equal(0, rig.S.TargetVelocity[0]);
+    }
+
+    [Fact]
+    public void A_hold_the_drive_does_not_keep_is_stopped_by_the_stop_monitor()
+    {
+        var rig = new Rig().Operational();
+        rig.Condition = s => s.Divergence.ExternalTorque[0] = 20;
+        rig.RunUntil(r => r.State != SafetyState.Operational, 10);
+        rig.Condition = s => s.Position[0] += 0.2; // something drags the joint away from the hold
+        rig.RunUntil(r => r.State != SafetyState.Stopping, 50);
+        Assert.Equal(SafetyState.Faulted, rig.State);
+        var fail = rig.Log.Last(e => e.To == SafetyState.Faulted);
+        Assert.Equal(FaultCode.StopMonitor, fail.Trigger);
+        Assert.Equal(StopCategory.Cat0, fail.Reaction);
+        Assert.Equal(0, fail.Channel);
+        Assert.True(Math.Abs(fail.Value) > fail.Threshold); // travel beyond the ramp's v0²/2a + the allowance
+    }
+
+    [Fact]
+    public void Following_error_during_a_stop_is_measured_against_the_stop_not_the_controller()
+    {
+        var rig = new Rig { CommandVelocity = 4 }.Operational();
+        rig.Condition = s => Rig.AddFault(s, FaultCode.ImuSaturated); // imu_fault: Cat 1 ramp of 200 ms
+        rig.RunUntil(r => r.State == SafetyState.Stopping, 10);
+        // The controller keeps marching (its targets run away from the ramp); the drives follow the ramp.
+        rig.Condition = s => s.TargetPosition[0] += 0.5;
+        rig.RunUntil(r => r.State != SafetyState.Stopping, 600);
+        Assert.Equal(SafetyState.Stopped, rig.State);
+        Assert.DoesNotContain(rig.Log, e => e.Trigger == FaultCode.FollowingError);
+    }
+}
