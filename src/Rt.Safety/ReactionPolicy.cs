@@ -1,5 +1,6 @@
 using Rt.Core.Divergence;
 using Rt.Core.Faults;
+using Rt.Core.Tick;
 
 namespace Rt.Safety;
 
@@ -9,8 +10,8 @@ namespace Rt.Safety;
 /// obstacle, then a monitored standstill with power, SS2-like), or a sensor, actuator, bus or limit fault, which keeps
 /// its configured stop category. Real-time safe (reads preallocated arrays only).
 /// <para>
-/// Until the twin names a fault class for its trips (h/isolation), the class is read from the evidence the supervisor
-/// sees in the trip tick, per channel the twin's detector/threshold ratio and per joint |τ_ext| / the collision
+/// The twin's isolator (<see cref="DivergenceRecord.Diagnosis"/>) naming a collision decides it, unless an encoder or IMU
+/// is implausible (below); otherwise the class is read from the evidence the supervisor sees in the trip tick, per channel the twin's detector/threshold ratio and per joint |τ_ext| / the collision
 /// threshold:
 /// a <c>collision</c> trip is a collision; a <c>twin_divergence</c> trip is one too unless the evidence singles out
 /// a sensor or the actuator: an encoder channel (joint position/velocity) at ≥ <see cref="EncoderImplausibleRatio"/>
@@ -70,6 +71,8 @@ internal static class ReactionPolicy
         }
 
         if (encoder >= EncoderImplausibleRatio) return false;                    // sensor: encoder
+        // The twin's isolator fitted the residual with a contact on a link: hold (it never overrides an implausible sensor).
+        if (d.Diagnosis.Class == FaultClass.Collision) return true;
         if (torque > Math.Max(Math.Max(encoder, contact), baseImu)) return false; // actuator: torque not produced
         if (baseImu > Math.Max(Math.Max(encoder, contact), torque)) return false; // sensor: the root link's IMU
         return true;
