@@ -14,11 +14,19 @@ internal sealed class DivergenceProto
     public const string ContentType = "application/x-protobuf; proto=rt.telemetry.v2.DivergenceBatch";
     public const int QMax = 63; // |q| ≤ 63: zigzag ≤ 126, one varint byte
 
+    /// <summary>
+    /// The <c>schema</c> field: 3 since thresholds and gates are sent only when they change (and every
+    /// telemetry.threshold_repeat_s); the message stays rt.telemetry.v2.DivergenceBatch, wire-compatible with 2.
+    /// </summary>
+    public const uint SchemaRevision = 3;
+
     private readonly DivergenceSlot _slot;
     private readonly byte[] _buffer;
     private readonly int[] _q;
     private readonly float[] _scale;
     private readonly long[] _tmp;
+    private readonly float[] _sentThreshold, _sentGate;
+    private bool _haveSent;
 
     public DivergenceProto(DivergenceSlot slot, int batchSize)
     {
@@ -29,16 +37,21 @@ internal sealed class DivergenceProto
         _q = new int[Math.Max(c, slot.Joints) * batchSize];
         _scale = new float[Math.Max(c, slot.Joints)];
         _tmp = new long[batchSize];
+        _sentThreshold = new float[c];
+        _sentGate = new float[c];
     }
+
+    /// <summary>True if the last message written carried the thresholds and gates.</summary>
+    public bool WroteThresholds { get; private set; }
 
     /// <summary>Encodes <paramref name="count"/> slots of <paramref name="records"/>; the message is the returned span of the internal buffer.</summary>
     public ReadOnlySpan<byte> Write(long seq, long run, long utcNs, ReadOnlySpan<long> ticks, ReadOnlySpan<double> records, int count,
-        long ringDropped, long linkDropped, long decimated, long missedTicks)
+        long ringDropped, long linkDropped, long decimated, long missedTicks, bool repeatThresholds = true)
     {
         DivergenceSlot l = _slot;
         int w = l.Width, c = l.Channels;
         var o = new CodedOutputStream(_buffer);
-        Tag(o, 1); o.WriteUInt32(TelemetryTopics.SchemaVersion);
+        Tag(o, 1); o.WriteUInt32(SchemaRevision);
         Tag(o, 2); o.WriteUInt64((ulong)run);
         Tag(o, 3); o.WriteUInt64((ulong)seq);
         Tag(o, 4); o.WriteInt64(utcNs);
@@ -102,11 +115,21 @@ internal sealed class DivergenceProto
             }
         }
 
+        // Thresholds and gates (8 B per channel) only when they changed since the last message that carried them, or
+        // when the caller asks (first message, after a reconnect or a drop, every threshold_repeat_s).
         ReadOnlySpan<float> last = l.Floats(records.Slice((count - 1) * w, w));
-        LengthDelimited(o, 16, 4 * c);
-        foreach (float x in last.Slice(l.Threshold, c)) o.WriteFloat(x);
-        LengthDelimited(o, 17, 4 * c);
-        foreach (float x in last.Slice(l.Gate, c)) o.WriteFloat(x);
+        ReadOnlySpan<float> thr = last.Slice(l.Threshold, c), gate = last.Slice(l.Gate, c);
+        WroteThresholds = repeatThresholds || !_haveSent || !thr.SequenceEqual(_sentThreshold) || !gate.SequenceEqual(_sentGate);
+        if (WroteThresholds)
+        {
+            LengthDelimited(o, 16, 4 * c);
+            foreach (float x in thr) o.WriteFloat(x);
+            LengthDelimited(o, 17, 4 * c);
+            foreach (float x in gate) o.WriteFloat(x);
+            thr.CopyTo(_sentThreshold);
+            gate.CopyTo(_sentGate);
+            _haveSent = true;
+        }
 
         Column(o, 18, records, count, l.Innovation, c);
         Column(o, 19, records, count, l.Score, c);
