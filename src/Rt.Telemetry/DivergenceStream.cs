@@ -46,7 +46,7 @@ internal sealed class DivergenceStream : IDisposable
         _rosTs = Stopwatch.GetTimestamp();
         _run = run;
         _summary = summary;
-        _proto = new DivergenceProto(sink.Slot, batchSize);
+        _proto = new DivergenceProto(sink.Slot, batchSize, options.PackColumns);
         _summaryTs = Stopwatch.GetTimestamp();
         _sink = sink;
         _slot = sink.Slot;

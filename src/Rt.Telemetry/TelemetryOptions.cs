@@ -20,7 +20,11 @@ public sealed record TelemetryOptions
         SummaryHz = section.SummaryHz,
         RosHz = section.RosHz,
         ThresholdRepeatS = section.ThresholdRepeatS,
+        PackColumns = section.PackColumns,
     };
+
+    /// <summary>Protobuf: columns bit-packed (Column.bits, schema 3) rather than one varint per value (Column.q).</summary>
+    public bool PackColumns { get; init; } = true;
 
     /// <summary>Protobuf: thresholds and gates go out when they change and at least this often, s (a late subscriber waits at most this long).</summary>
     public double ThresholdRepeatS { get; init; } = 1;

@@ -135,11 +135,47 @@ public sealed class V2Tests(ITestOutputHelper output) : IDisposable
         return v;
     }
 
+    /// <summary>Column.bits as the .proto describes it, written from the schema text (not from the encoder).</summary>
+    private static int[] Unpack(byte[] bits, int series, int count)
+    {
+        var q = new List<int>();
+        int bit = 0;
+        int Raw(int width)
+        {
+            int z = 0;
+            for (int i = 0; i < width; i++, bit++) z |= ((bits[bit / 8] >> (bit % 8)) & 1) << i;
+            return z;
+        }
+        int Read(int width) { int z = Raw(width); return (z >> 1) ^ -(z & 1); }
+        for (int s = 0; s < series; s++)
+        {
+            bit = (bit + 7) / 8 * 8; // each series starts on a byte
+            int header = Raw(8);
+            int mode = header >> 4, width = header & 0xF;
+            Assert.InRange(mode, 0, 1);
+            if (mode == 0) { for (int r = 0; r < count; r++) q.Add(Read(width)); continue; }
+            int v = Read(8);
+            q.Add(v);
+            for (int r = 1; r < count; r++) q.Add(v += Read(width));
+        }
+        Assert.Equal(bits.Length, (bit + 7) / 8); // nothing left over
+        return [.. q];
+    }
+
     private static double[][] Column(JsonElement col, int series, int count)
     {
         var scale = col.GetProperty("scale").EnumerateArray().Select(e => e.GetDouble()).ToArray();
         var q = col.GetProperty("q").EnumerateArray().Select(e => e.GetInt32()).ToArray();
         Assert.Equal(series, scale.Length);
+        // protobufjs gives bytes as a Buffer, which JSON.stringify writes as {"type":"Buffer","data":[…]}.
+        JsonElement raw = col.GetProperty("bits");
+        byte[] bits = raw.ValueKind == JsonValueKind.String ? Convert.FromBase64String(raw.GetString()!)
+            : [.. raw.GetProperty("data").EnumerateArray().Select(e => (byte)e.GetInt32())];
+        if (bits.Length > 0)
+        {
+            Assert.Empty(q); // one form or the other
+            q = Unpack(bits, scale.Count(x => x != 0), count);
+        }
         var result = new double[series][];
         int k = 0;
         for (int s = 0; s < series; s++)

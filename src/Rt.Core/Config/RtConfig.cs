@@ -307,4 +307,7 @@ public sealed class TelemetrySection
 
     /// <summary>Protobuf: thresholds and gates are sent when they change, and at least this often, s.</summary>
     public double ThresholdRepeatS { get; set; } = 1;
+
+    /// <summary>Protobuf: bit-pack the quantised columns (false: one varint byte per value).</summary>
+    public bool PackColumns { get; set; } = true;
 }
