@@ -14,14 +14,26 @@ internal sealed class DivergenceProto
     public const string ContentType = "application/x-protobuf; proto=rt.telemetry.v2.DivergenceBatch";
     public const int QMax = 63; // |q| ≤ 63: zigzag ≤ 126, one varint byte
 
+    /// <summary>
+    /// The <c>schema</c> field: 3 since thresholds and gates are sent only when they change (and every
+    /// telemetry.threshold_repeat_s); the message stays rt.telemetry.v2.DivergenceBatch, wire-compatible with 2.
+    /// </summary>
+    public const uint SchemaRevision = 3;
+
     private readonly DivergenceSlot _slot;
     private readonly byte[] _buffer;
     private readonly int[] _q;
     private readonly float[] _scale;
     private readonly long[] _tmp;
+    private readonly float[] _sentThreshold, _sentGate;
+    private bool _haveSent;
 
-    public DivergenceProto(DivergenceSlot slot, int batchSize)
+    private readonly bool _packColumns;
+    private readonly byte[] _bits;
+
+    public DivergenceProto(DivergenceSlot slot, int batchSize, bool packColumns = true)
     {
+        _packColumns = packColumns;
         _slot = slot;
         int c = slot.Channels;
         // Worst case per record: every varint at full width, every channel over threshold; plus the per-batch parts.
@@ -29,16 +41,22 @@ internal sealed class DivergenceProto
         _q = new int[Math.Max(c, slot.Joints) * batchSize];
         _scale = new float[Math.Max(c, slot.Joints)];
         _tmp = new long[batchSize];
+        _bits = new byte[Math.Max(c, slot.Joints) * (2 + batchSize)]; // per series: header, first value, ≤ 8 bits per record
+        _sentThreshold = new float[c];
+        _sentGate = new float[c];
     }
+
+    /// <summary>True if the last message written carried the thresholds and gates.</summary>
+    public bool WroteThresholds { get; private set; }
 
     /// <summary>Encodes <paramref name="count"/> slots of <paramref name="records"/>; the message is the returned span of the internal buffer.</summary>
     public ReadOnlySpan<byte> Write(long seq, long run, long utcNs, ReadOnlySpan<long> ticks, ReadOnlySpan<double> records, int count,
-        long ringDropped, long linkDropped, long decimated, long missedTicks)
+        long ringDropped, long linkDropped, long decimated, long missedTicks, bool repeatThresholds = true)
     {
         DivergenceSlot l = _slot;
         int w = l.Width, c = l.Channels;
         var o = new CodedOutputStream(_buffer);
-        Tag(o, 1); o.WriteUInt32(TelemetryTopics.SchemaVersion);
+        Tag(o, 1); o.WriteUInt32(SchemaRevision);
         Tag(o, 2); o.WriteUInt64((ulong)run);
         Tag(o, 3); o.WriteUInt64((ulong)seq);
         Tag(o, 4); o.WriteInt64(utcNs);
@@ -102,11 +120,21 @@ internal sealed class DivergenceProto
             }
         }
 
+        // Thresholds and gates (8 B per channel) only when they changed since the last message that carried them, or
+        // when the caller asks (first message, after a reconnect or a drop, every threshold_repeat_s).
         ReadOnlySpan<float> last = l.Floats(records.Slice((count - 1) * w, w));
-        LengthDelimited(o, 16, 4 * c);
-        foreach (float x in last.Slice(l.Threshold, c)) o.WriteFloat(x);
-        LengthDelimited(o, 17, 4 * c);
-        foreach (float x in last.Slice(l.Gate, c)) o.WriteFloat(x);
+        ReadOnlySpan<float> thr = last.Slice(l.Threshold, c), gate = last.Slice(l.Gate, c);
+        WroteThresholds = repeatThresholds || !_haveSent || !thr.SequenceEqual(_sentThreshold) || !gate.SequenceEqual(_sentGate);
+        if (WroteThresholds)
+        {
+            LengthDelimited(o, 16, 4 * c);
+            foreach (float x in thr) o.WriteFloat(x);
+            LengthDelimited(o, 17, 4 * c);
+            foreach (float x in gate) o.WriteFloat(x);
+            thr.CopyTo(_sentThreshold);
+            gate.CopyTo(_sentGate);
+            _haveSent = true;
+        }
 
         Column(o, 18, records, count, l.Innovation, c);
         Column(o, 19, records, count, l.Score, c);
@@ -150,6 +178,16 @@ internal sealed class DivergenceProto
             }
         }
         int scaleBlock = 1 + CodedOutputStream.ComputeLengthSize(4 * series) + 4 * series;
+        if (_packColumns && nq > 0)
+        {
+            int bits = Pack(q.Slice(0, nq), count);
+            LengthDelimited(o, field, scaleBlock + 1 + CodedOutputStream.ComputeLengthSize(bits) + bits);
+            LengthDelimited(o, 1, 4 * series);
+            foreach (float x in scale) o.WriteFloat(x);
+            LengthDelimited(o, 3, bits);
+            for (int i = 0; i < bits; i++) o.WriteRawTag(_bits[i]); // raw bytes without a ByteString (no allocation)
+            return;
+        }
         int qBlock = nq == 0 ? 0 : 1 + CodedOutputStream.ComputeLengthSize(qSize) + qSize;
         LengthDelimited(o, field, scaleBlock + qBlock);
         LengthDelimited(o, 1, 4 * series);
@@ -158,6 +196,46 @@ internal sealed class DivergenceProto
         LengthDelimited(o, 2, qSize);
         for (int i = 0; i < nq; i++) o.WriteSInt32(q[i]);
     }
+
+    /// <summary>
+    /// Column.bits (schema 3): per series (non-zero scale, in order) one header byte, mode &lt;&lt; 4 | width b (0..7);
+    /// mode 0: the <paramref name="count"/> values zigzag(q) in b bits each; mode 1 (smooth series): zigzag(q[0]) in
+    /// one byte, then the count − 1 differences zigzag(q[r] − q[r−1]) in b bits each. Bits LSB first, each series padded
+    /// to a whole byte. Whichever mode is smaller is used. Returns the bytes written to _bits.
+    /// </summary>
+    private int Pack(ReadOnlySpan<int> q, int count)
+    {
+        int at = 0;
+        for (int k = 0; k + count <= q.Length; k += count)
+        {
+            ReadOnlySpan<int> v = q.Slice(k, count);
+            uint maxPlain = 0, maxDelta = 0;
+            for (int r = 0; r < count; r++)
+            {
+                maxPlain = Math.Max(maxPlain, ZigZag(v[r]));
+                if (r > 0) maxDelta = Math.Max(maxDelta, ZigZag(v[r] - v[r - 1]));
+            }
+            int bPlain = Width(maxPlain), bDelta = Width(maxDelta);
+            bool delta = 1 + (bDelta * (count - 1) + 7) / 8 < (bPlain * count + 7) / 8;
+            int b = delta ? bDelta : bPlain;
+            _bits[at++] = (byte)((delta ? 1 << 4 : 0) | b);
+            if (delta) _bits[at++] = (byte)ZigZag(v[0]);
+            ulong acc = 0;
+            int n = 0;
+            for (int r = delta ? 1 : 0; r < count; r++)
+            {
+                acc |= (ulong)(delta ? ZigZag(v[r] - v[r - 1]) : ZigZag(v[r])) << n;
+                n += b;
+                while (n >= 8) { _bits[at++] = (byte)acc; acc >>= 8; n -= 8; }
+            }
+            if (n > 0) _bits[at++] = (byte)acc;
+        }
+        return at;
+    }
+
+    private static uint ZigZag(int v) => (uint)((v << 1) ^ (v >> 31));
+
+    private static int Width(uint max) => max == 0 ? 0 : 32 - System.Numerics.BitOperations.LeadingZeroCount(max);
 
     private static void PackedSInt64(CodedOutputStream o, int field, ReadOnlySpan<long> values)
     {
@@ -187,7 +265,7 @@ internal sealed class DivergenceProto
         var tick = new List<long>(); var tns = new List<long>(); var safety = new List<long>(); var valid = new List<long>();
         var worst = new List<long>(); var overCount = new List<long>(); var over = new List<long>();
         var ratio = new List<float>(); var thr = new List<float>();
-        (List<float> Scale, List<long> Q) innov = ([], []), score = ([], []), det = ([], []), ext = ([], []);
+        (List<float> Scale, List<long> Q, List<byte> Bits) innov = ([], [], []), score = ([], [], []), det = ([], [], []), ext = ([], [], []);
         uint tag;
         while ((tag = input.ReadTag()) != 0)
         {
@@ -237,6 +315,35 @@ internal sealed class DivergenceProto
         return new DecodedBatch(seq, ring, link, decimated, [.. thr.Select(x => (double)x)], records);
     }
 
+    /// <summary>Column.bits back to q values (see <see cref="Pack"/>).</summary>
+    private static void Unpack(List<byte> bits, List<float> scale, int series, int count, List<long> into)
+    {
+        int at = 0;
+        static long Un(ulong z) => (long)(z >> 1) ^ -(long)(z & 1);
+        for (int s = 0; s < series && s < scale.Count; s++)
+        {
+            if (scale[s] == 0) continue;
+            if (at >= bits.Count) throw new FormatException("divergence message: column bits end early");
+            int h = bits[at++], b = h & 0xF;
+            bool delta = (h >> 4) == 1;
+            long prev = 0;
+            int r = 0;
+            if (delta) { prev = Un(bits[at++]); into.Add(prev); r = 1; }
+            ulong acc = 0;
+            int n = 0;
+            for (; r < count; r++)
+            {
+                while (n < b) { acc |= (ulong)bits[at++] << n; n += 8; }
+                ulong z = acc & ((1UL << b) - 1);
+                acc >>= b;
+                n -= b;
+                long v = Un(z);
+                prev = delta ? prev + v : v;
+                into.Add(prev);
+            }
+        }
+    }
+
     private static void Varints(CodedInputStream input, List<long> into, bool zigzag)
     {
         var inner = new CodedInputStream(input.ReadBytes().ToByteArray());
@@ -249,7 +356,7 @@ internal sealed class DivergenceProto
         while (!inner.IsAtEnd) into.Add(inner.ReadFloat());
     }
 
-    private static void ColumnOf(CodedInputStream input, (List<float> Scale, List<long> Q) col)
+    private static void ColumnOf(CodedInputStream input, (List<float> Scale, List<long> Q, List<byte> Bits) col)
     {
         var inner = new CodedInputStream(input.ReadBytes().ToByteArray());
         uint tag;
@@ -257,12 +364,14 @@ internal sealed class DivergenceProto
         {
             if (WireFormat.GetTagFieldNumber(tag) == 1) Floats(inner, col.Scale);
             else if (WireFormat.GetTagFieldNumber(tag) == 2) Varints(inner, col.Q, zigzag: true);
+            else if (WireFormat.GetTagFieldNumber(tag) == 3) col.Bits.AddRange(inner.ReadBytes().ToByteArray());
             else inner.SkipLastField();
         }
     }
 
-    private static double[][] Expand((List<float> Scale, List<long> Q) col, int series, int count)
+    private static double[][] Expand((List<float> Scale, List<long> Q, List<byte> Bits) col, int series, int count)
     {
+        if (col.Bits.Count > 0) Unpack(col.Bits, col.Scale, series, count, col.Q);
         var v = new double[series][];
         int k = 0;
         for (int s = 0; s < series; s++)

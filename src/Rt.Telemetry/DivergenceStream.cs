@@ -34,7 +34,8 @@ internal sealed class DivergenceStream : IDisposable
     private long _rosTs;
     private readonly long _run;
     private int _batchCount;
-    private long _batchStartTs, _summaryTs;
+    private long _batchStartTs, _summaryTs, _thresholdsTs;
+    private bool _repeatThresholds = true; // first message, after a reconnect or a dropped message
     private long _consumed, _published, _decimated, _linkDropped, _seq, _missed, _lastTick = -1, _lastRingDropped;
 
     public DivergenceStream(TelemetrySink sink, TelemetryLink link, MqttTopic topic, int decimation, int batchSize,
@@ -45,7 +46,7 @@ internal sealed class DivergenceStream : IDisposable
         _rosTs = Stopwatch.GetTimestamp();
         _run = run;
         _summary = summary;
-        _proto = new DivergenceProto(sink.Slot, batchSize);
+        _proto = new DivergenceProto(sink.Slot, batchSize, options.PackColumns);
         _summaryTs = Stopwatch.GetTimestamp();
         _sink = sink;
         _slot = sink.Slot;
@@ -113,6 +114,7 @@ internal sealed class DivergenceStream : IDisposable
     /// <summary>The link went down: whatever the library had queued is gone with the connection.</summary>
     public void OnDisconnected()
     {
+        _repeatThresholds = true;
         _queued.Clear();
         Volatile.Write(ref _queuedCount, 0);
     }
@@ -168,7 +170,13 @@ internal sealed class DivergenceStream : IDisposable
         _buffer.ResetWrittenCount();
         if (_options.Encoding == PayloadEncoding.Protobuf)
         {
-            ReadOnlySpan<byte> message = _proto.Write(seq, _run, TelemetryClock.UtcNs(), _batchTicks, _batch, count, _sink.Dropped, LinkDropped, Decimated, MissedTicks);
+            bool repeat = _repeatThresholds || Stopwatch.GetElapsedTime(_thresholdsTs).TotalSeconds >= _options.ThresholdRepeatS;
+            ReadOnlySpan<byte> message = _proto.Write(seq, _run, TelemetryClock.UtcNs(), _batchTicks, _batch, count, _sink.Dropped, LinkDropped, Decimated, MissedTicks, repeat);
+            if (_proto.WroteThresholds)
+            {
+                _thresholdsTs = Stopwatch.GetTimestamp();
+                _repeatThresholds = false;
+            }
             Publish(message, count);
             return;
         }
@@ -201,6 +209,7 @@ internal sealed class DivergenceStream : IDisposable
 
     private void Drop(int count)
     {
+        _repeatThresholds = true; // the lost message may have carried them
         Interlocked.Add(ref _linkDropped, count);
         OutageDropped += count;
     }

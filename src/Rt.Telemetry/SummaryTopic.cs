@@ -74,13 +74,13 @@ internal sealed class SummaryTopic : IDisposable
         {
             _writer.WriteStartObject();
             _writer.WriteString("group", _kinds[g].ToString());
-            w.Worst(_groups[g], _layout);
+            w.Worst(_groups[g]);
             _writer.WriteEndObject();
         }
         _writer.WriteEndArray();
-        _writer.WriteStartObject("worst");
-        w.Worst(_overall, _layout);
-        _writer.WriteEndObject();
+        // The overall worst is one of the groups: its index, not a copy (groups only, to keep the summary ≤ 1 kB).
+        int worstGroup = _overall.Channel < 0 ? -1 : _groupOf[_overall.Channel];
+        _writer.WriteNumber("worst", worstGroup);
         if (Trip is { } t)
         {
             _writer.WriteStartObject("cause");
@@ -120,21 +120,31 @@ internal sealed class SummaryTopic : IDisposable
 
     public void Dispose() => _writer.Dispose();
 
+    /// <summary>
+    /// Four significant digits: the summary is for eyes and dashboards (float32 printed in full was ~40 % of its bytes);
+    /// the divergence topic carries the full-rate values.
+    /// </summary>
+    internal static void Sig4(Utf8JsonWriter w, double x)
+    {
+        if (!double.IsFinite(x)) { w.WriteNullValue(); return; }
+        if (x == 0) { w.WriteNumberValue(0); return; }
+        int digits = 3 - (int)Math.Floor(Math.Log10(Math.Abs(x)));
+        w.WriteNumberValue(digits <= 0 ? Math.Round(x) : Math.Round(x, Math.Min(digits, 15)));
+    }
+
     private readonly record struct Worst(double Ratio, int Channel, long Tick, float Det, float Thr, float Score, float Gate);
 
     private readonly ref struct JsonWriter(Utf8JsonWriter w)
     {
-        public void Worst(in Worst x, ChannelLayout layout)
+        public void Worst(in Worst x)
         {
-            w.WritePropertyName("ratio");
-            TelemetryPayloads.Num(w, x.Ratio);
-            w.WriteNumber("channel", x.Channel);
-            if (x.Channel >= 0) w.WriteString("channel_name", layout.Channels[x.Channel].Name);
+            w.WritePropertyName("ratio"); Sig4(w, x.Ratio);
+            w.WriteNumber("channel", x.Channel); // its name is channels[channel].name of the birth message
             w.WriteNumber("tick", x.Tick);
-            w.WritePropertyName("det"); TelemetryPayloads.Num(w, x.Det);
-            w.WritePropertyName("thr"); TelemetryPayloads.Num(w, x.Thr);
-            w.WritePropertyName("score"); TelemetryPayloads.Num(w, x.Score);
-            w.WritePropertyName("gate"); TelemetryPayloads.Num(w, x.Gate);
+            w.WritePropertyName("det"); Sig4(w, x.Det);
+            w.WritePropertyName("thr"); Sig4(w, x.Thr);
+            w.WritePropertyName("score"); Sig4(w, x.Score);
+            w.WritePropertyName("gate"); Sig4(w, x.Gate);
         }
     }
 }

@@ -1,8 +1,34 @@
+using Rt.Core.Config;
+
 namespace Rt.Telemetry;
 
-/// <summary>Tuning that is not in the YAML (defaults suit a 1 kHz loop); tests shorten the timeouts.</summary>
+/// <summary>
+/// Tuning (defaults suit a 1 kHz loop); tests shorten the timeouts. Encoding, rates and the threshold repeat come from
+/// the YAML's telemetry section (<see cref="FromSection"/>); the rest is not in the YAML.
+/// </summary>
 public sealed record TelemetryOptions
 {
+    /// <summary>Not real-time safe. The defaults with the telemetry section's encoding, rates and threshold repeat (validated by ConfigValidator).</summary>
+    public static TelemetryOptions FromSection(TelemetrySection section) => new()
+    {
+        Encoding = section.Encoding switch
+        {
+            "json" => PayloadEncoding.Json,
+            "binary" => PayloadEncoding.Binary,
+            _ => PayloadEncoding.Protobuf,
+        },
+        SummaryHz = section.SummaryHz,
+        RosHz = section.RosHz,
+        ThresholdRepeatS = section.ThresholdRepeatS,
+        PackColumns = section.PackColumns,
+    };
+
+    /// <summary>Protobuf: columns bit-packed (Column.bits, schema 3) rather than one varint per value (Column.q).</summary>
+    public bool PackColumns { get; init; } = true;
+
+    /// <summary>Protobuf: thresholds and gates go out when they change and at least this often, s (a late subscriber waits at most this long).</summary>
+    public double ThresholdRepeatS { get; init; } = 1;
+
     /// <summary>MQTT keepalive, s: a dead host's will is published after about 1.5× this.</summary>
     public int KeepAliveS { get; init; } = 10;
 

@@ -69,7 +69,7 @@ public sealed class TelemetryService : IDisposable
     {
         _section = section;
         _layout = layout;
-        _options = options ?? new TelemetryOptions();
+        _options = options ?? TelemetryOptions.FromSection(section); // explicit options (tests, bench) win over the YAML
         _log = log ?? (_ => { });
         _journal = journal;
         _factory = connections ?? MqttNetConnectionFactory.Instance;

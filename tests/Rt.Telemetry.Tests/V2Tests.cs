@@ -28,7 +28,8 @@ public sealed class V2Tests(ITestOutputHelper output) : IDisposable
         var section = Fixtures.Section(broker.Uri, _dir, batch: 10);
         section.TopicPrefix = "site/line3/rt"; // a multi-level prefix
         using var sub = new TestSubscriber(broker.Uri, "site/line3/rt/r1/#");
-        using var svc = new TelemetryService(section, layout, "r1", log.Add, Options);
+        // Thresholds and gates go out only when they change (the repeat interval is longer than the test).
+        using var svc = new TelemetryService(section, layout, "r1", log.Add, Options with { ThresholdRepeatS = 60 });
         svc.Start();
         Assert.True(svc.WaitConnected(TimeSpan.FromSeconds(10)), string.Join("\n", log.Lines));
         Assert.Equal("site/line3/rt/r1/divergence", svc.Topics.Divergence);
@@ -38,6 +39,7 @@ public sealed class V2Tests(ITestOutputHelper output) : IDisposable
         {
             Fixtures.Fill(state, t);
             state.Divergence.Innovation[5] = 0; // an all-zero series: no q values, scale 0
+            if (t >= 55) state.Divergence.Threshold[0] = 99; // a changed threshold: the batch of ticks 50..59 carries it
             svc.Sink.Enqueue(state);
         }
         Assert.True(sub.WaitFor(m => m.Count(x => x.Topic == svc.Topics.Divergence) >= 10, TimeSpan.FromSeconds(10)), "divergence did not arrive");
@@ -61,10 +63,12 @@ public sealed class V2Tests(ITestOutputHelper output) : IDisposable
 
         var ticks = new List<long>();
         long seq = 0;
+        int carried = 0;
+        long prevLast = -1;
         foreach (string line in stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             JsonElement b = JsonDocument.Parse(line).RootElement;
-            Assert.Equal(2, b.GetProperty("schema").GetInt32());
+            Assert.Equal((int)DivergenceProto.SchemaRevision, b.GetProperty("schema").GetInt32());
             Assert.Equal(svc.RunId.ToString(System.Globalization.CultureInfo.InvariantCulture), b.GetProperty("run").GetString());
             Assert.Equal(++seq, long.Parse(b.GetProperty("seq").GetString()!, System.Globalization.CultureInfo.InvariantCulture));
             long utc = long.Parse(b.GetProperty("utcNs").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
@@ -75,9 +79,16 @@ public sealed class V2Tests(ITestOutputHelper output) : IDisposable
             long period = long.Parse(b.GetProperty("periodNs").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
             Assert.Equal(1_000_000, period);
             for (int r = 1; r < n; r++) tns[r] += (tick[r] - tick[0]) * period; // residuals against the period, summed
-            for (int c = 0; c < layout.Count; c++)
+            // Thresholds and gates: in the first message, and in the one whose last record has the changed threshold.
+            long lastTick = tick[n - 1];
+            bool firstOrChanged = seq == 1 || (lastTick >= 55 && prevLast < 55);
+            prevLast = lastTick;
+            Assert.Equal(firstOrChanged ? layout.Count : 0, b.GetProperty("threshold").GetArrayLength());
+            Assert.Equal(firstOrChanged ? layout.Count : 0, b.GetProperty("gate").GetArrayLength());
+            if (firstOrChanged) carried++;
+            for (int c = 0; c < b.GetProperty("threshold").GetArrayLength(); c++)
             {
-                Assert.Equal(10 + c, b.GetProperty("threshold")[c].GetDouble(), 4);
+                Assert.Equal(c == 0 && lastTick >= 55 ? 99 : 10 + c, b.GetProperty("threshold")[c].GetDouble(), 4);
                 Assert.Equal(20 + c, b.GetProperty("gate")[c].GetDouble(), 4);
             }
             double[][] innov = Column(b.GetProperty("innovation"), layout.Count, n), det = Column(b.GetProperty("detector"), layout.Count, n),
@@ -111,6 +122,7 @@ public sealed class V2Tests(ITestOutputHelper output) : IDisposable
             Assert.Equal(over.Count, at);
         }
         Assert.Equal(Enumerable.Range(0, 100).Select(i => (long)i), ticks);
+        Assert.Equal(2, carried);
     }
 
     /// <summary>Half a quantisation step of a series whose magnitude stays below <paramref name="max"/>, plus float rounding.</summary>
@@ -123,11 +135,47 @@ public sealed class V2Tests(ITestOutputHelper output) : IDisposable
         return v;
     }
 
+    /// <summary>Column.bits as the .proto describes it, written from the schema text (not from the encoder).</summary>
+    private static int[] Unpack(byte[] bits, int series, int count)
+    {
+        var q = new List<int>();
+        int bit = 0;
+        int Raw(int width)
+        {
+            int z = 0;
+            for (int i = 0; i < width; i++, bit++) z |= ((bits[bit / 8] >> (bit % 8)) & 1) << i;
+            return z;
+        }
+        int Read(int width) { int z = Raw(width); return (z >> 1) ^ -(z & 1); }
+        for (int s = 0; s < series; s++)
+        {
+            bit = (bit + 7) / 8 * 8; // each series starts on a byte
+            int header = Raw(8);
+            int mode = header >> 4, width = header & 0xF;
+            Assert.InRange(mode, 0, 1);
+            if (mode == 0) { for (int r = 0; r < count; r++) q.Add(Read(width)); continue; }
+            int v = Read(8);
+            q.Add(v);
+            for (int r = 1; r < count; r++) q.Add(v += Read(width));
+        }
+        Assert.Equal(bits.Length, (bit + 7) / 8); // nothing left over
+        return [.. q];
+    }
+
     private static double[][] Column(JsonElement col, int series, int count)
     {
         var scale = col.GetProperty("scale").EnumerateArray().Select(e => e.GetDouble()).ToArray();
         var q = col.GetProperty("q").EnumerateArray().Select(e => e.GetInt32()).ToArray();
         Assert.Equal(series, scale.Length);
+        // protobufjs gives bytes as a Buffer, which JSON.stringify writes as {"type":"Buffer","data":[…]}.
+        JsonElement raw = col.GetProperty("bits");
+        byte[] bits = raw.ValueKind == JsonValueKind.String ? Convert.FromBase64String(raw.GetString()!)
+            : [.. raw.GetProperty("data").EnumerateArray().Select(e => (byte)e.GetInt32())];
+        if (bits.Length > 0)
+        {
+            Assert.Empty(q); // one form or the other
+            q = Unpack(bits, scale.Count(x => x != 0), count);
+        }
         var result = new double[series][];
         int k = 0;
         for (int s = 0; s < series; s++)
@@ -181,8 +229,14 @@ public sealed class V2Tests(ITestOutputHelper output) : IDisposable
                 Assert.Equal(g.GetProperty("group").GetString(), layout.Channels[c].Kind.ToString());
                 double recomputed = Math.Max(g.GetProperty("det").GetDouble() / g.GetProperty("thr").GetDouble(),
                     g.GetProperty("score").GetDouble() / g.GetProperty("gate").GetDouble());
-                Assert.Equal(recomputed, g.GetProperty("ratio").GetDouble(), 5);
+                // Each number has 4 significant digits (docs/TELEMETRY.md), so the ratio recomputes to about 1e-3 relative.
+                Assert.InRange(Math.Abs(recomputed - g.GetProperty("ratio").GetDouble()), 0, 2e-3 * Math.Max(recomputed, 1e-6));
             }
+            // "worst" is the index of the group with the largest ratio.
+            int worst = s.GetProperty("worst").GetInt32();
+            double[] ratios = [.. s.GetProperty("groups").EnumerateArray().Select(g => g.GetProperty("ratio").GetDouble())];
+            if (worst < 0) Assert.All(s.GetProperty("groups").EnumerateArray(), g => Assert.Equal(-1, g.GetProperty("channel").GetInt32())); // no record in this period
+            else Assert.Equal(ratios.Max(), ratios[worst]);
         }
     }
 

@@ -52,4 +52,9 @@ public static class ConfigBounds
     /// <summary>Telemetry decimation (ticks) and records per message (the batch buffer is sized by it).</summary>
     public const int MaxDecimation = 100_000;
     public const int MaxBatchSize = 10_000;
+
+    /// <summary>Telemetry topic rates, Hz (summary, ROS topics), and the protobuf threshold repeat interval, s.</summary>
+    public const double MaxSummaryHz = 100;
+    public const double MaxRosHz = 1000;
+    public const double MinThresholdRepeatS = 0.1, MaxThresholdRepeatS = 60;
 }

@@ -223,6 +223,11 @@ public static partial class ConfigValidator
         if (t.BatchSize < 1) fail("telemetry.batch_size", $"is {t.BatchSize}; expected at least 1 record per message");
         else if (t.BatchSize > ConfigBounds.MaxBatchSize) fail("telemetry.batch_size", Range(t.BatchSize, 1, ConfigBounds.MaxBatchSize, "records per message"));
         if (string.IsNullOrWhiteSpace(t.TopicPrefix)) fail("telemetry.topic_prefix", "is empty; expected a topic prefix such as 'rt'");
+        if (t.Encoding is not ("protobuf" or "json" or "binary")) fail("telemetry.encoding", $"is '{t.Encoding}'; expected protobuf, json or binary");
+        if (!(t.SummaryHz >= 0 && t.SummaryHz <= ConfigBounds.MaxSummaryHz)) fail("telemetry.summary_hz", Range(t.SummaryHz, 0, ConfigBounds.MaxSummaryHz, "Hz (0 = off)"));
+        if (!(t.RosHz >= 0 && t.RosHz <= ConfigBounds.MaxRosHz)) fail("telemetry.ros_hz", Range(t.RosHz, 0, ConfigBounds.MaxRosHz, "Hz (0 = off)"));
+        if (!(t.ThresholdRepeatS >= ConfigBounds.MinThresholdRepeatS && t.ThresholdRepeatS <= ConfigBounds.MaxThresholdRepeatS))
+            fail("telemetry.threshold_repeat_s", Range(t.ThresholdRepeatS, ConfigBounds.MinThresholdRepeatS, ConfigBounds.MaxThresholdRepeatS, "s"));
     }
 
     /// <summary>

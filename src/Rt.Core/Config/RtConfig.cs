@@ -301,4 +301,19 @@ public sealed class TelemetrySection
     public string CredentialsFile { get; set; } = "";
 
     public string OutboxPath { get; set; } = "rt-outbox";
+
+    /// <summary>Divergence encoding: protobuf (schema v2), json or binary (RTD1).</summary>
+    public string Encoding { get; set; } = "protobuf";
+
+    /// <summary>Summary topic rate, Hz (0 = off).</summary>
+    public double SummaryHz { get; set; } = 10;
+
+    /// <summary>joint_states / imu topics rate, Hz (0 = off).</summary>
+    public double RosHz { get; set; } = 100;
+
+    /// <summary>Protobuf: thresholds and gates are sent when they change, and at least this often, s.</summary>
+    public double ThresholdRepeatS { get; set; } = 1;
+
+    /// <summary>Protobuf: bit-pack the quantised columns (false: one varint byte per value).</summary>
+    public bool PackColumns { get; set; } = true;
 }
