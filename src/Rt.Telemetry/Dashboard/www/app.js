@@ -46,11 +46,11 @@
     $("safety").dataset.state = state;
   }
 
-  function showTrip(e, source) {
+  function showTrip(e, source, now) {
     if (!e) return;
     const key = e.run + ":" + e.id;
     if (dash.trip && dash.trip.key === key) return;
-    dash.trip = { key, source, event: e };
+    dash.trip = { key, source, event: e, arrivedAt: now }; // arrival of the message that first showed this trip
     const el = $("trip");
     el.dataset.tripped = "true";
     el.dataset.trigger = e.trigger;
@@ -72,7 +72,7 @@
   let prev = null;
   function onSummary(s, now) {
     showSafety(s.safety);
-    if (s.cause) showTrip(Object.assign({ run: s.run }, s.cause), "summary");
+    if (s.cause) showTrip(Object.assign({ run: s.run }, s.cause), "summary", now);
     const tSec = Number(s.utc_ns) / 1e9;
     for (const g of s.groups || []) {
       const p = plotFor(g.group);
@@ -123,10 +123,10 @@
         $("online").textContent = m.status + (m.clean === false && m.status === "offline" ? " (lost)" : "");
         if (m.safety) showSafety(m.safety);
         break;
-      case "last_trip": showTrip(m, "last_trip"); break;
+      case "last_trip": showTrip(m, "last_trip", now); break;
       case "safety":
         addEvent(m);
-        if (STOP_REACTIONS.includes(m.reaction)) showTrip(m, "safety");
+        if (STOP_REACTIONS.includes(m.reaction)) showTrip(m, "safety", now);
         break;
       case "birth": dash.birth = m; break;
       case "link": addEvent({ id: "link", tick: "", to: m.event, trigger: "link", reaction: "outage " + fmt(m.outage_s, 1) + " s, dropped " + m.dropped }); break;
