@@ -48,8 +48,15 @@
 
   function showTrip(e, source, now) {
     if (!e) return;
+    // Ids grow within a host run. The summary's cause carries the session's run id, not the safety log's, so it
+    // only ever shows a newer id; safety/last_trip replace the trip on a newer id or another run (a restarted host).
     const key = e.run + ":" + e.id;
-    if (dash.trip && dash.trip.key === key) return;
+    const cur = dash.trip;
+    if (cur) {
+      const newer = e.id > cur.event.id;
+      const otherRun = source !== "summary" && cur.source !== "summary" && e.run !== cur.event.run;
+      if (!newer && !otherRun) return;
+    }
     dash.trip = { key, source, event: e, arrivedAt: now }; // arrival of the message that first showed this trip
     const el = $("trip");
     el.dataset.tripped = "true";
