@@ -14,6 +14,7 @@ PACKAGES=(
   tshark               # decodes pcapng captures in the bus tests
   iproute2             # network namespaces and veth pairs for bus tests
   linux-libc-dev       # linux/gpio.h: GPIO uAPI layouts are checked against it
+  chromium             # the browser dashboard test (Playwright drives /usr/bin/chromium; no browser download)
 )
 
 SUDO=""
