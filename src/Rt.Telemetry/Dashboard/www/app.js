@@ -77,6 +77,11 @@
   }
 
   let prev = null;
+  function channelName(i) {
+    const chans = dash.birth && dash.birth.channels;
+    return chans && i >= 0 && i < chans.length && chans[i].name ? chans[i].name : (i >= 0 ? "channel " + i : "–");
+  }
+
   function onSummary(s, now) {
     showSafety(s.safety);
     if (s.cause) showTrip(Object.assign({ run: s.run }, s.cause), "summary", now);
@@ -87,8 +92,10 @@
       while (p.x.length && p.x[0] < tSec - windowS) { p.x.shift(); p.y.shift(); p.one.shift(); }
       p.plot.setData([p.x, p.y, p.one]);
     }
-    if (s.worst) $("worst").textContent = (s.worst.channel_name || "–") + " ratio " + fmt(s.worst.ratio) +
-      " (det " + fmt(s.worst.det) + " / thr " + fmt(s.worst.thr) + ", score " + fmt(s.worst.score) + " / gate " + fmt(s.worst.gate) + ")";
+    // "worst" is the index of the worst group (-1: no record this period); channel names come from the birth message.
+    const w = typeof s.worst === "number" && s.groups ? s.groups[s.worst] : null;
+    if (w) $("worst").textContent = channelName(w.channel) + " ratio " + fmt(w.ratio) +
+      " (det " + fmt(w.det) + " / thr " + fmt(w.thr) + ", score " + fmt(w.score) + " / gate " + fmt(w.gate) + ")";
     const c = s.counters || {};
     let tickRate = null, simRatio = null;
     if (prev && prev.run === s.run && s.utc_ns > prev.utc_ns) {
