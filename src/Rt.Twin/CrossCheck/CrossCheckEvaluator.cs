@@ -27,6 +27,19 @@ public sealed record CrossCheckOptions
 
     /// <summary>Clamp on the CUSUM statistic (σ units) so a long divergence never overflows; far above any threshold.</summary>
     public double CusumCeiling { get; init; } = 1e6;
+
+    /// <summary>
+    /// Window (ticks) of the step GLR on strongly correlated components (<see cref="StepGlrMinRho"/>); 0 = off (default).
+    /// The GLR is the matched test for a step in an AR(1) series: after whitening a step Δ shows as Δ in its first sample
+    /// and (1 − ρ)Δ after, and the GLR weighs the samples by exactly that, maximised over the onset within the window.
+    /// </summary>
+    public int StepGlrWindowTicks { get; init; }
+
+    /// <summary>Components with lag-1 ρ at or above this get the step GLR (below it the CUSUM is not blind).</summary>
+    public double StepGlrMinRho { get; init; } = 0.5;
+
+    /// <summary>The step GLR's false-alarm budget as a share of the channel's (added to it: with the GLR on, a channel's rate is at most (1 + share)/ARL₀).</summary>
+    public double StepGlrShare { get; init; } = 0.1;
 }
 
 /// <summary>
@@ -59,6 +72,14 @@ public sealed class CrossCheckEvaluator
     private readonly bool[] _off;           // per channel: marked off in the layout (no measurement), never scored
     private readonly bool _restart;
     private readonly double _ceiling;
+    // Step GLR (off when _glrWindow == 0): per component a ring of the last whitened samples.
+    private readonly int _glrWindow;
+    private readonly bool[] _glrOn;        // per component
+    private readonly double[] _glrRing;    // component-major, _glrWindow per component
+    private readonly int[] _glrHead;       // next write index per component
+    private readonly int[] _glrCount;      // valid samples per component (≤ window)
+    private readonly double[] _glrStat;    // per channel: largest |A|/√B over its components and onsets this tick
+    private readonly double _glrThreshold; // σ units, for every channel (union bound over the window's onsets)
 
     /// <summary>Not real-time safe: derives thresholds (MathNet) and allocates all state.</summary>
     public CrossCheckEvaluator(ChannelLayout layout, NoiseModel noise, TwinSection config, TimeSpan tickPeriod, CrossCheckOptions? options = null)
@@ -121,7 +142,30 @@ public sealed class CrossCheckEvaluator
         ComponentCount = noise.ComponentCount;
         _restart = options.AfterAlarm == CusumAfterAlarm.Restart;
         _ceiling = options.CusumCeiling;
+
+        _glrWindow = Math.Max(0, options.StepGlrWindowTicks);
+        _glrOn = new bool[noise.ComponentCount];
+        _glrRing = new double[noise.ComponentCount * Math.Max(1, _glrWindow)];
+        _glrHead = new int[noise.ComponentCount];
+        _glrCount = new int[noise.ComponentCount];
+        _glrStat = new double[n];
+        if (_glrWindow > 0)
+        {
+            if (!(options.StepGlrShare > 0) || !double.IsFinite(options.StepGlrShare))
+                throw new ArgumentOutOfRangeException(nameof(options), options.StepGlrShare, "StepGlrShare must be finite and > 0");
+            for (int i = 0; i < noise.ComponentCount; i++) _glrOn[i] = Math.Abs(_ar1[i]) >= options.StepGlrMinRho;
+            int maxDof = 1;
+            for (int c = 0; c < n; c++) maxDof = Math.Max(maxDof, _dof[c]);
+            _glrThreshold = ThresholdDerivation.StepGlrThreshold(ArlTicks, options.StepGlrShare, _glrWindow, maxDof);
+        }
+        else _glrThreshold = double.PositiveInfinity;
     }
+
+    /// <summary>The step GLR's threshold (σ units); +∞ when the GLR is off.</summary>
+    public double StepGlrThreshold => _glrThreshold;
+
+    /// <summary>Real-time safe. This tick's step GLR statistic of a channel (σ units; 0 when off or no correlated component).</summary>
+    public double StepGlrStatistic(int channel) => _glrStat[channel];
 
     public ChannelLayout Layout { get; }
     public CrossCheckOptions Options { get; }
@@ -143,7 +187,11 @@ public sealed class CrossCheckEvaluator
     {
         if (_excluded[channel] && !excluded) _primed[channel] = false; // a new series starts with the next sample
         _excluded[channel] = excluded;
-        if (excluded) ClearCusum(channel);
+        if (excluded)
+        {
+            ClearCusum(channel);
+            ClearGlr(channel);
+        }
     }
 
     /// <summary>Real-time safe. Excludes or includes every channel of one kind.</summary>
@@ -162,6 +210,8 @@ public sealed class CrossCheckEvaluator
         Array.Clear(_cusumDown);
         Array.Clear(_previous);
         Array.Clear(_primed);
+        Array.Clear(_glrCount);
+        Array.Clear(_glrStat);
     }
 
     /// <summary>Real-time safe, allocation-free. See <see cref="Evaluate(ReadOnlySpan{double}, DivergenceRecord, FaultList?, long)"/>.</summary>
@@ -245,6 +295,8 @@ public sealed class CrossCheckEvaluator
                 over[c] = false;
                 continue;
             }
+            double glr = _glrWindow > 0 ? StepGlr(o, d) : 0;
+            _glrStat[c] = glr;
             double k = _k[c], h = _h[c], stat = 0;
             for (int i = 0; i < d; i++)
             {
@@ -262,10 +314,10 @@ public sealed class CrossCheckEvaluator
                 _cusumUp[o + i] = up;
                 _cusumDown[o + i] = down;
             }
-            bool alarm = stat > h || nis > _gate[c];
+            bool alarm = stat > h || nis > _gate[c] || glr > _glrThreshold;
             detector[c] = stat;
             over[c] = alarm;
-            double ratio = Math.Max(stat / h, nis / _gate[c]);
+            double ratio = Math.Max(Math.Max(stat / h, nis / _gate[c]), glr / _glrThreshold);
             if (ratio > worstRatio)
             {
                 worstRatio = ratio;
@@ -309,6 +361,44 @@ public sealed class CrossCheckEvaluator
         double m = 0;
         for (int i = 0; i < _dof[c]; i++) m = Math.Max(m, Math.Max(_cusumUp[_offset[c] + i], _cusumDown[_offset[c] + i]));
         return m;
+    }
+
+    /// <summary>
+    /// Real-time safe. Pushes this tick's whitened samples of a channel's correlated components and returns the largest
+    /// |A|/√B over them and over the onsets τ within the window, with A = z_τ + (1 − ρ)·Σ_(k&gt;τ) z_k and
+    /// B = 1 + m·(1 − ρ)² (m samples after τ): the GLR for a step that began at τ, N(0, 1) under no change.
+    /// </summary>
+    private double StepGlr(int o, int d)
+    {
+        double best = 0;
+        for (int i = 0; i < d; i++)
+        {
+            int comp = o + i;
+            if (!_glrOn[comp]) continue;
+            int w = _glrWindow, baseIdx = comp * w, head = _glrHead[comp];
+            _glrRing[baseIdx + head] = _white[comp];
+            head = head + 1 == w ? 0 : head + 1;
+            _glrHead[comp] = head;
+            int count = _glrCount[comp] < w ? ++_glrCount[comp] : w;
+            double a1 = 1 - _ar1[comp], a2 = a1 * a1, tail = 0;
+            int idx = head;
+            for (int m = 0; m < count; m++)
+            {
+                idx = idx == 0 ? w - 1 : idx - 1;
+                double z = _glrRing[baseIdx + idx];
+                double a = z + a1 * tail;
+                double v = Math.Abs(a) / Math.Sqrt(1 + m * a2);
+                if (v > best) best = v;
+                tail += z;
+            }
+        }
+        return best;
+    }
+
+    private void ClearGlr(int c)
+    {
+        for (int i = 0; i < _dof[c]; i++) _glrCount[_offset[c] + i] = 0;
+        _glrStat[c] = 0;
     }
 
     private void ClearCusum(int c)

@@ -136,6 +136,24 @@ public static class ThresholdDerivation
     public static double Phi(double x) => 0.5 * SpecialFunctions.Erfc(-x / Math.Sqrt(2));
 
     /// <summary>
+    /// Threshold x (σ units) of the step GLR: every onset of the window and every component of a channel is a two-sided
+    /// N(0, 1) test, and the union bound 2·Φ̄(x)·window·dof = share/ARL₀ gives its alarm rate at most share/ARL₀ per
+    /// channel (nearly tight: each onset's statistic is dominated by its own first sample). Bisection on log Φ̄.
+    /// </summary>
+    public static double StepGlrThreshold(double arlTicks, double share, int windowTicks, int dof)
+    {
+        double logTarget = Math.Log(share / (2.0 * windowTicks * dof * arlTicks));
+        double lo = 0, hi = 40;
+        for (int it = 0; it < 200; it++)
+        {
+            double mid = 0.5 * (lo + hi);
+            double tail = 0.5 * SpecialFunctions.Erfc(mid / Math.Sqrt(2));
+            if (Math.Log(tail) > logTarget) lo = mid; else hi = mid;
+        }
+        return 0.5 * (lo + hi);
+    }
+
+    /// <summary>
     /// Thresholds for one channel of <paramref name="dof"/> components. The channel is one detector with the configured
     /// run length <paramref name="arlTicks"/>; its alarm is the OR of a χ² gate on the NIS and 2·d one-sided CUSUMs
     /// (±, per component). The rate is split Bonferroni-style: the gate gets <paramref name="gateShare"/> of it and each

@@ -483,7 +483,14 @@ internal sealed class FaultIsolator
             double gate = _cc.GateThreshold(channel), h = record.Threshold[channel];
             double gateRatio = gate > 0 ? record.Score[channel] / gate : 0;
             double cusumRatio = h > 0 ? record.Detector[channel] / h : 0;
-            if (gateRatio > cusumRatio)
+            double stepRatio = _cc.StepGlrStatistic(channel) / _cc.StepGlrThreshold; // 0 when the step GLR is off
+            if (stepRatio > gateRatio && stepRatio > cusumRatio)
+            {
+                test = DetectionTest.MeanShift;
+                record.EvidenceValue = _cc.StepGlrStatistic(channel);
+                record.EvidenceThreshold = _cc.StepGlrThreshold;
+            }
+            else if (gateRatio > cusumRatio)
             {
                 test = DetectionTest.Gate;
                 record.EvidenceValue = record.Score[channel];
@@ -506,7 +513,7 @@ internal sealed class FaultIsolator
         if (c < 0 || _cc.IsExcluded(c)) return 0;
         double h = record.Threshold[c], gate = _cc.GateThreshold(c);
         double a = h > 0 ? record.Detector[c] / h : 0, b = gate > 0 ? record.Score[c] / gate : 0;
-        double r = Math.Max(a, b);
+        double r = Math.Max(Math.Max(a, b), _cc.StepGlrStatistic(c) / _cc.StepGlrThreshold);
         return double.IsFinite(r) ? r : double.MaxValue;
     }
 
