@@ -33,5 +33,25 @@ internal static partial class ExtraPerfCommands
             return ExitCodes.Ok;
         }));
         yield return twin;
+
+        var detectConfig = CommandOptions.ConfigOption();
+        var glrWindow = new Option<int>("--glr-window") { Description = "Step GLR window in ticks on correlated components (0 = off, the default)", DefaultValueFactory = _ => 0 };
+        var detect = new Command("detect", "Smallest step the cross-check detects within 5 ms and 50 ms per channel group, with the config's noise model and thresholds") { detectConfig, glrWindow };
+        detect.SetAction(r => CommandRunner.Guard(() =>
+        {
+            var cfg = CommandOptions.LoadConfig(r.GetValue(detectConfig)!);
+            var layout = new Rt.Core.Divergence.ChannelLayout(cfg.Joints.Select(j => j.Name).ToList(), cfg.Imus.Select(i => i.Name).ToList());
+            var noise = Rt.Twin.Parameters.TwinParameterOptions.FromConfig(cfg, layout).Noise ?? Rt.Twin.CrossCheck.NoiseModel.Nominal(layout, cfg);
+            int window = r.GetValue(glrWindow);
+            if (window is < 0 or > 1000)
+            {
+                Console.Error.WriteLine($"error: --glr-window {window}: expected 0 … 1000 ticks");
+                return ExitCodes.BadInput;
+            }
+            var result = Rt.Twin.CrossCheck.StepDetectionPerf.Run(layout, noise, cfg.Twin, new Rt.Twin.CrossCheck.CrossCheckOptions { StepGlrWindowTicks = window });
+            foreach (var line in result.Lines(window > 0 ? "detect_glr" : "detect")) Console.WriteLine(line);
+            return ExitCodes.Ok;
+        }));
+        yield return detect;
     }
 }
