@@ -20,6 +20,7 @@ internal static partial class ExtraCommands
         yield return ResetCommand.Create();
         foreach (var c in BusCommands(bench)) yield return c;
         yield return BusUpCommand.Create(bench);
+        yield return PreflightCommand.Create();
     }
 
     private static Command Calibrate()

@@ -52,17 +52,20 @@ public sealed class PreflightResult
 /// loop period, and refuses a motion whose reference reaches a position limit, exceeds the velocity, acceleration or
 /// torque limit (inverse dynamics of the model, fixed base, nominal inertial parameters of the description), or
 /// leaves less than the supervisor's stop distance before a position limit:
-/// |v|²/(2·a_stop) + |v|·(ramp lag allowance + one period) + standstill window, with a_stop the configured
-/// <c>safety.stop_deceleration_rad_s2</c>. Velocity and acceleration are central differences of the reference.
+/// |v|²/(2·a_stop) + |v|·(one period: the ramp's first step goes out in the next frame) + the standstill window
+/// (the hold may drift that far), with a_stop the configured <c>safety.stop_deceleration_rad_s2</c>. Velocity and acceleration are central differences of the reference.
 /// Prepare-time code, NOT real-time safe: it allocates and may take a second; it runs before any drive is enabled.
 /// </summary>
 public sealed class MotionPreflight
 {
-    /// <summary>Mirrors the supervisor's ramp lag allowance (SupervisorLimits.RampLagAllowanceS): the drive may trail the stop ramp this long.</summary>
-    public const double RampLagAllowanceS = 0.05;
-
     /// <summary>A reference within this of a limit counts as reaching it (the generator clamps to the limit exactly).</summary>
     public const double PositionTouchRad = 1e-9;
+
+    /// <summary>
+    /// Reaching a velocity, acceleration or torque limit is allowed; this relative slack absorbs the finite differences'
+    /// error (the shipped march is designed to touch the knee's acceleration limit exactly).
+    /// </summary>
+    public const double LimitTolerance = 1e-3;
 
     private readonly RtConfig _config;
     private readonly RigidBodyModel? _model;
@@ -142,9 +145,9 @@ public sealed class MotionPreflight
             names[j] = _config.Joints[j].Name;
             min[j] = l.PositionMinRad;
             max[j] = l.PositionMaxRad;
-            vMax[j] = l.VelocityRadS;
-            aMax[j] = l.AccelerationRadS2 > 0 ? l.AccelerationRadS2 : double.PositiveInfinity;
-            tMax[j] = l.TorqueNm > 0 ? l.TorqueNm : double.PositiveInfinity;
+            vMax[j] = l.VelocityRadS * (1 + LimitTolerance);
+            aMax[j] = l.AccelerationRadS2 > 0 ? l.AccelerationRadS2 * (1 + LimitTolerance) : double.PositiveInfinity;
+            tMax[j] = l.TorqueNm > 0 ? l.TorqueNm * (1 + LimitTolerance) : double.PositiveInfinity;
         }
         var violation = new PreflightViolation?[n];
         var peakTau = new double[n];
@@ -192,7 +195,7 @@ public sealed class MotionPreflight
             Reference(k + 1, next);
             double t = k * dt;
             bool settling = k < settleSamples;
-            string phase = settling ? "settle" : string.Create(CultureInfo.InvariantCulture, $"motion t = {(k - settleSamples) * dt:0.000} s");
+            string phase = settling ? "settle" : "motion";
             for (int j = 0; j < n; j++)
             {
                 double v = (next[j] - prev[j]) / (2 * dt);
@@ -221,7 +224,7 @@ public sealed class MotionPreflight
                     violation[j] = new PreflightViolation(j, names[j], t, phase, PreflightReason.Acceleration, Math.Abs(a), aMax[j], "rad/s²");
                     continue;
                 }
-                double stop = v * v / (2 * aStop) + Math.Abs(v) * (RampLagAllowanceS + dt) + window;
+                double stop = v * v / (2 * aStop) + Math.Abs(v) * dt + window;
                 if (v > 0 && cur[j] + stop > max[j])
                     violation[j] = new PreflightViolation(j, names[j], t, phase, PreflightReason.StopDistance, cur[j] + stop, max[j], "rad");
                 else if (v < 0 && cur[j] - stop < min[j])
