@@ -49,6 +49,8 @@ public class PreflightTests
             var result = preflight.Run(preflight.Neutral(), preflight.Horizon(double.PositiveInfinity));
             Assert.True(result.Feasible, $"{kind}: {string.Join("; ", result.Violations)}");
             Assert.Contains(result.PeakTorqueNm, t => t > 0); // the model did compute torques
+            if (kind == MotionKind.March) // a finding, reported: the knee comes down faster than a 20 rad/s² stop allows before its limit
+                Assert.Contains(result.StopDistanceWarnings, v => v.JointName == "l_knee" && v.Reason == PreflightReason.StopDistance);
         }
     }
 
@@ -66,6 +68,23 @@ public class PreflightTests
         Assert.Equal("motion", knee.Phase);
         Assert.Contains(result.Violations, v => v.JointName == "l_ankle_pitch");
         Assert.DoesNotContain(result.Violations, v => v.JointName.EndsWith("hip_yaw", StringComparison.Ordinal)); // untouched joints pass
+    }
+
+    [Fact]
+    public void A_slow_stop_ramp_is_reported_as_a_stop_distance_shortfall_on_the_joint()
+    {
+        var config = ConfigLoader.Load(RepoPaths.Biped12Config);
+        config.Motion.Kind = MotionKind.Hold;
+        var preflight = new MotionPreflight(config);
+        Assert.Empty(preflight.Run(preflight.Neutral(), 0.5).StopDistanceWarnings); // the settle from the neutral pose does not move
+
+        var start = preflight.Neutral();
+        int yaw = config.Joints.FindIndex(j => j.Name == "l_hip_yaw");
+        start[yaw] = -0.45; // the settle swings it back to 0 at up to ~0.8 rad/s
+        config.Safety.StopDecelerationRadS2 = 0.5;
+        var result = new MotionPreflight(config).Run(start, 0.5);
+        var w = Assert.Single(result.StopDistanceWarnings, v => v.JointName == "l_hip_yaw");
+        Assert.True(w.Value > w.Limit);
     }
 
     [Fact]

@@ -54,6 +54,7 @@ internal static class PreflightCommand
                 torque_checked = preflight.ChecksTorque,
                 wall_s = wall.Elapsed.TotalSeconds,
                 violations = result.Violations.Select(v => new { joint = v.JointName, time_s = v.TimeS, phase = v.Phase, reason = v.Reason.ToString(), value = v.Value, limit = v.Limit, unit = v.Unit }),
+                stop_distance_warnings = result.StopDistanceWarnings.Select(v => new { joint = v.JointName, time_s = v.TimeS, phase = v.Phase, value = v.Value, limit = v.Limit, unit = v.Unit }),
                 joints = result.JointNames.Select((n, j) => new { name = n, peak_velocity_rad_s = result.PeakVelocityRadS[j], peak_torque_nm = result.PeakTorqueNm[j] }),
             };
             Console.WriteLine(JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
@@ -62,6 +63,7 @@ internal static class PreflightCommand
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"pre-flight: motion {cfg.Motion.Kind}, {result.HorizonS:0.###} s ({result.Samples} samples at {cfg.Loop.RateHz:0} Hz), {cfg.Joints.Count} joints, torque {(preflight.ChecksTorque ? "checked" : "not checked (no robot description)")}, {wall.Elapsed.TotalSeconds:0.000} s wall"));
+            foreach (var line in PreflightGate.Warnings(result)) Console.WriteLine(line);
             foreach (var line in PreflightGate.Lines(result)) Console.Error.WriteLine(line);
             Console.WriteLine(result.Feasible ? "feasible" : $"infeasible: {result.Violations.Count} joint(s) refused");
         }

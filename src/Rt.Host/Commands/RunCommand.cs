@@ -128,6 +128,7 @@ internal static class RunCommand
         bool Preflight(long nextTick)
         {
             var result = Rt.Session.Preflight.PreflightGate.Check(session, untilStopped ? double.PositiveInfinity : options.DurationS);
+            foreach (var w in Rt.Session.Preflight.PreflightGate.Warnings(result)) o.WriteLine(w);
             if (!result.Feasible)
             {
                 refused = result;
