@@ -24,6 +24,7 @@ internal static partial class ExtraCommands
         yield return DashboardCommand.Create();
         foreach (var c in BusCommands(bench)) yield return c;
         yield return BusUpCommand.Create(bench);
+        yield return PreflightCommand.Create();
     }
 
     private static Command Calibrate()

@@ -43,6 +43,7 @@ internal static class RunCommand
             Description = "Bench only: make these safety triggers warnings (e.g. twin_divergence collision while recording a calibration run with an uncalibrated twin)",
             AllowMultipleArgumentsPerToken = true,
         };
+        var skipPreflight = new Option<bool>("--skip-preflight") { Description = "Bench only: do not try the motion on the twin before enabling the drives (a warning says so)" };
         var randomise = new Option<FileInfo?>("--randomise")
         {
             Description = "Bench only: draw the plant and sensor variations of this HIL scenario's `randomisation` section with --seed (e.g. to record calibration runs across the plant variations the twin must tolerate)",
@@ -57,6 +58,7 @@ internal static class RunCommand
             cmd.Add(seed);
             cmd.Add(warnOnly);
             cmd.Add(randomise);
+            cmd.Add(skipPreflight);
         }
         cmd.SetAction(r => CommandRunner.Guard(() => Run(
             r.GetValue(ConfigOption)!,
@@ -79,11 +81,12 @@ internal static class RunCommand
             r.GetValue(motion),
             benchCommands != null ? r.GetValue(warnOnly) ?? [] : [],
             benchCommands != null ? r.GetValue(randomise) : null,
+            benchCommands != null && r.GetValue(skipPreflight),
             benchCommands)));
         return cmd;
     }
 
-    private static int Run(FileInfo configFile, SessionOptions options, bool untilStopped, bool noUi, Core.Config.MotionKind? motion, string[] warnOnly, FileInfo? randomise, IBenchCommands? benchCommands)
+    private static int Run(FileInfo configFile, SessionOptions options, bool untilStopped, bool noUi, Core.Config.MotionKind? motion, string[] warnOnly, FileInfo? randomise, bool skipPreflight, IBenchCommands? benchCommands)
     {
         if (randomise != null && !options.Bench)
             throw new Core.Errors.InputError("command line", "--randomise", "plant randomisation exists on the bench only");
@@ -117,6 +120,25 @@ internal static class RunCommand
         var o = Console.Out;
         o.WriteLine($"robot {config.Robot.Name}: {config.Joints.Count} joints, {config.Imus.Count} IMUs, {config.Loop.RateHz} Hz, motion {config.Motion.Kind}");
         foreach (var note in session.Notes) o.WriteLine(note);
+        // Pre-flight (issue 16): the enable stays low until the motion passed the twin from the first measured positions.
+        bool preflight = options.EnableMotion && !skipPreflight;
+        if (skipPreflight) o.WriteLine("warning: pre-flight skipped (--skip-preflight): the motion was not tried on the twin");
+        if (preflight) session.Pipeline.Operator.Enable = false;
+        Rt.Session.Preflight.PreflightResult? refused = null;
+        bool Preflight(long nextTick)
+        {
+            var result = Rt.Session.Preflight.PreflightGate.Check(session, untilStopped ? double.PositiveInfinity : options.DurationS);
+            foreach (var w in Rt.Session.Preflight.PreflightGate.Warnings(result)) o.WriteLine(w);
+            if (!result.Feasible)
+            {
+                refused = result;
+                return false;
+            }
+            o.WriteLine($"pre-flight: motion {config.Motion.Kind} feasible from the measured pose ({result.HorizonS:0.###} s checked)");
+            session.Pipeline.Operator.EnableFromTick = nextTick;
+            session.Pipeline.Operator.Enable = true;
+            return true;
+        }
 
         var faults = new FaultReporter(session.Faults, o);
         // --until-stopped: run until SIGTERM/SIGINT (the service); the tick counter never gets near this.
@@ -142,6 +164,11 @@ internal static class RunCommand
                 {
                     // One tick per call so a signal is seen between ticks; the end of --duration is a fixed tick (repeatable).
                     long k = 0;
+                    if (preflight)
+                    {
+                        scheduler.Run(1, k++); // the first measured positions
+                        if (!Preflight(k)) ticks = k;
+                    }
                     while (k < ticks && Volatile.Read(ref signal) == null)
                     {
                         session.Telemetry?.WaitForPublisher(TimeSpan.FromSeconds(5)); // simulated time waits for the publisher
@@ -170,6 +197,11 @@ internal static class RunCommand
             {
                 o.WriteLine($"real time: {scheduler.Report}");
                 foreach (var w in scheduler.Report.Warnings()) o.WriteLine($"warning: {w}");
+            }
+            if (preflight)
+            {
+                while (session.State.Tick < 1 && worker.IsAlive) Thread.Sleep(1);
+                if (!Preflight(session.State.Tick + 1)) ticks = 0;
             }
         }
         long gc0 = GC.CollectionCount(0) + GC.CollectionCount(1) + GC.CollectionCount(2);
@@ -205,10 +237,15 @@ internal static class RunCommand
                 }
                 if (resetArrived && supervisor.State == SafetyState.Disabled)
                 {
-                    session.Pipeline.Operator.EnableFromTick = session.State.Tick + 1;
-                    session.Pipeline.Operator.Enable = true;
                     awaitingReset = false;
-                    o.WriteLine("operator enable: raised after a local reset");
+                    if (skipPreflight)
+                    {
+                        session.Pipeline.Operator.EnableFromTick = session.State.Tick + 1;
+                        session.Pipeline.Operator.Enable = true;
+                        o.WriteLine("operator enable: raised after a local reset");
+                    }
+                    else if (Preflight(session.State.Tick + 1)) o.WriteLine("operator enable: raised after a local reset and the pre-flight");
+                    else ticks = 0; // refused: stop the way --duration ends (lockstep waits for no reset)
                 }
             }
             faults.Drain();
@@ -236,6 +273,12 @@ internal static class RunCommand
         {
             if (busProblem != null) Console.Error.WriteLine($"error: {busProblem}");
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+        }
+        if (refused != null)
+        {
+            foreach (var line in Rt.Session.Preflight.PreflightGate.Lines(refused)) Console.Error.WriteLine(line);
+            Console.Error.WriteLine("refusing to enable motion.");
+            return ExitCodes.BadInput;
         }
         long gcCount = loopCollections?.Invoke() ?? GC.CollectionCount(0) + GC.CollectionCount(1) + GC.CollectionCount(2) - gc0;
         RunReport.Final(o, session, timing, wall.Elapsed.TotalSeconds, options.Lockstep, faults, gcCount);

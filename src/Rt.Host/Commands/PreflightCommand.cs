@@ -1,0 +1,129 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Rt.Core.Config;
+using Rt.Core.Errors;
+using Rt.Session;
+using Rt.Session.Preflight;
+using YamlDotNet.RepresentationModel;
+
+namespace Rt.Host.Commands;
+
+/// <summary>
+/// <c>rt preflight</c>: plays a motion through the twin's rigid-body model faster than real time and refuses it, one
+/// line per joint (its first violation), if it would exceed a limit or leave less than the supervisor's stop distance.
+/// Exit 0 feasible, 2 infeasible or bad input. Not real-time safe.
+/// </summary>
+internal static class PreflightCommand
+{
+    private static readonly string[] MotionKeys = ["kind", "settle_s", "amplitude_rad", "frequency_hz", "frequency_end_hz", "step_period_s", "hip_pitch_rad", "knee_rad"];
+
+    public static Command Create()
+    {
+        var config = CommandOptions.ConfigOption();
+        var motion = new Option<string?>("--motion", "-m") { Description = "hold, sine or march, or a YAML file whose `motion:` section replaces the config's (default: the config's motion)" };
+        var from = new Option<string?>("--from") { Description = "Start positions in rad, comma-separated in the config's joint order (default: the motion's neutral pose)" };
+        var duration = new Option<double>("--duration", "-d") { Description = "Seconds of motion after the settle (default: one period of the motion)" };
+        var json = new Option<bool>("--json") { Description = "Print the result as JSON instead of text" };
+        var cmd = new Command("preflight", "Try a motion on the twin before the robot moves: position, velocity, acceleration, torque and stop-distance limits per joint")
+        {
+            config, motion, from, duration, json,
+        };
+        cmd.SetAction(r => CommandRunner.Guard(() => Run(r.GetValue(config)!, r.GetValue(motion), r.GetValue(from), r.GetValue(duration), r.GetValue(json))));
+        return cmd;
+    }
+
+    private static int Run(FileInfo configFile, string? motion, string? from, double durationS, bool json)
+    {
+        var cfg = CommandOptions.LoadConfig(configFile);
+        if (motion != null) ApplyMotion(cfg, motion);
+        var preflight = new MotionPreflight(cfg);
+        double[] start = from != null ? ParseFrom(from, cfg) : preflight.Neutral();
+        double motionS = durationS > 0 ? durationS : preflight.Horizon(double.PositiveInfinity);
+        var wall = Stopwatch.StartNew();
+        var result = preflight.Run(start, motionS);
+        wall.Stop();
+        if (json)
+        {
+            var doc = new
+            {
+                feasible = result.Feasible,
+                horizon_s = result.HorizonS,
+                samples = result.Samples,
+                torque_checked = preflight.ChecksTorque,
+                wall_s = wall.Elapsed.TotalSeconds,
+                violations = result.Violations.Select(v => new { joint = v.JointName, time_s = v.TimeS, phase = v.Phase, reason = v.Reason.ToString(), value = v.Value, limit = v.Limit, unit = v.Unit }),
+                stop_distance_warnings = result.StopDistanceWarnings.Select(v => new { joint = v.JointName, time_s = v.TimeS, phase = v.Phase, value = v.Value, limit = v.Limit, unit = v.Unit }),
+                joints = result.JointNames.Select((n, j) => new { name = n, peak_velocity_rad_s = result.PeakVelocityRadS[j], peak_torque_nm = result.PeakTorqueNm[j] }),
+            };
+            Console.WriteLine(JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
+        }
+        else
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"pre-flight: motion {cfg.Motion.Kind}, {result.HorizonS:0.###} s ({result.Samples} samples at {cfg.Loop.RateHz:0} Hz), {cfg.Joints.Count} joints, torque {(preflight.ChecksTorque ? "checked" : "not checked (no robot description)")}, {wall.Elapsed.TotalSeconds:0.000} s wall"));
+            foreach (var line in PreflightGate.Warnings(result)) Console.WriteLine(line);
+            foreach (var line in PreflightGate.Lines(result)) Console.Error.WriteLine(line);
+            Console.WriteLine(result.Feasible ? "feasible" : $"infeasible: {result.Violations.Count} joint(s) refused");
+        }
+        return result.Feasible ? ExitCodes.Ok : ExitCodes.BadInput;
+    }
+
+    private static double[] ParseFrom(string text, RtConfig cfg)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        if (parts.Length != cfg.Joints.Count)
+            throw new InputError("command line", "--from", $"expected {cfg.Joints.Count} positions (rad, comma-separated, in the config's joint order), got {parts.Length}");
+        var q = new double[parts.Length];
+        for (int j = 0; j < q.Length; j++)
+        {
+            if (!double.TryParse(parts[j], NumberStyles.Float, CultureInfo.InvariantCulture, out q[j]) || !double.IsFinite(q[j]))
+                throw new InputError("command line", $"--from value {j + 1} ({cfg.Joints[j].Name})", $"expected a finite number of rad, got '{parts[j]}'");
+        }
+        return q;
+    }
+
+    private static void ApplyMotion(RtConfig cfg, string motion)
+    {
+        if (Enum.TryParse<MotionKind>(motion, ignoreCase: true, out var kind) && !motion.Contains('.') && !motion.Contains('/'))
+        {
+            cfg.Motion.Kind = kind;
+            return;
+        }
+        var path = Path.GetFullPath(motion);
+        if (!File.Exists(path)) throw new InputError("command line", "--motion", $"expected hold, sine, march or a YAML file with a motion: section; no file {path}");
+        var root = YamlInput.Parse(YamlInput.ReadFile(path, "motion file"), path, "the file is empty; expected a motion: section");
+        if (root is not YamlMappingNode top || !top.Children.TryGetValue(new YamlScalarNode("motion"), out var node) || node is not YamlMappingNode section)
+            throw new InputError(path, YamlInput.Locate(root, ""), "expected a mapping with a motion: section");
+        var m = cfg.Motion;
+        foreach (var (k, v) in section.Children)
+        {
+            string key = ((YamlScalarNode)k).Value ?? "";
+            string where = YamlInput.Locate(v, $"motion.{key}");
+            if (v is not YamlScalarNode s || s.Value is not { } value)
+                throw new InputError(path, where, "expected a value");
+            if (key == "kind")
+            {
+                if (!Enum.TryParse(value, ignoreCase: true, out MotionKind mk) || int.TryParse(value, out _))
+                    throw new InputError(path, where, $"expected hold, sine or march, got '{value}'");
+                m.Kind = mk;
+                continue;
+            }
+            if (Array.IndexOf(MotionKeys, key) < 0)
+                throw new InputError(path, where, $"unknown key; expected one of {string.Join(", ", MotionKeys)}");
+            if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) || !double.IsFinite(d) || d < 0 || d > 100)
+                throw new InputError(path, where, $"expected a number from 0 to 100, got '{value}'");
+            switch (key)
+            {
+                case "settle_s": m.SettleS = d; break;
+                case "amplitude_rad": m.AmplitudeRad = d; break;
+                case "frequency_hz": m.FrequencyHz = d; break;
+                case "frequency_end_hz": m.FrequencyEndHz = d; break;
+                case "step_period_s": m.StepPeriodS = d > 0 ? d : throw new InputError(path, where, "expected a positive period"); break;
+                case "hip_pitch_rad": m.HipPitchRad = d; break;
+                case "knee_rad": m.KneeRad = d; break;
+            }
+        }
+    }
+}

@@ -1,0 +1,175 @@
+using System.Diagnostics;
+using Rt.Core.Config;
+using Rt.Drivers.Cia402;
+using Rt.Session.Preflight;
+using Rt.TestSupport;
+using Xunit;
+
+namespace Rt.Host.Tests;
+
+/// <summary>Trajectory pre-flight (issue 16, item 5): `rt preflight` and the check `rt run` makes before enabling any drive.</summary>
+public class PreflightTests
+{
+    // A march whose knee lift is too large: the knee's lift-off accelerates it past its limit, and the ankle that keeps the sole level runs past its limit.
+    private const string TooHighMarch = "motion:\n  kind: march\n  knee_rad: 1.6\n";
+
+    private static (int Exit, string Out, string Err) Rt(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepoPaths.Root };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "rt.dll"));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        string err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result, err);
+    }
+
+    private static string TempFile(string name, string text)
+    {
+        var dir = Directory.CreateTempSubdirectory("rt-preflight-");
+        foreach (var f in Directory.GetFiles(RepoPaths.Biped12Dir)) File.Copy(f, Path.Combine(dir.FullName, Path.GetFileName(f))); // the URDF and twin parameters it names
+        var path = Path.Combine(dir.FullName, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    private static string InfeasibleConfig() =>
+        TempFile("too-high.yaml", File.ReadAllText(RepoPaths.Biped12Config).Replace("  knee_rad: 0.9", "  knee_rad: 1.6"));
+
+    [Fact]
+    public void The_shipped_motions_are_feasible_from_the_neutral_pose()
+    {
+        var config = ConfigLoader.Load(RepoPaths.Biped12Config);
+        foreach (var kind in new[] { MotionKind.Hold, MotionKind.March, MotionKind.Sine })
+        {
+            config.Motion.Kind = kind;
+            var preflight = new MotionPreflight(config);
+            Assert.True(preflight.ChecksTorque);
+            var result = preflight.Run(preflight.Neutral(), preflight.Horizon(double.PositiveInfinity));
+            Assert.True(result.Feasible, $"{kind}: {string.Join("; ", result.Violations)}");
+            Assert.Contains(result.PeakTorqueNm, t => t > 0); // the model did compute torques
+            if (kind == MotionKind.March) // a finding, reported: the knee comes down faster than a 20 rad/s² stop allows before its limit
+                Assert.Contains(result.StopDistanceWarnings, v => v.JointName == "l_knee" && v.Reason == PreflightReason.StopDistance);
+        }
+    }
+
+    [Fact]
+    public void A_too_high_knee_lift_is_refused_with_joint_time_and_reason()
+    {
+        var config = ConfigLoader.Load(RepoPaths.Biped12Config);
+        config.Motion.KneeRad = 1.6;
+        var preflight = new MotionPreflight(config);
+        var result = preflight.Run(preflight.Neutral(), preflight.Horizon(double.PositiveInfinity));
+        Assert.False(result.Feasible);
+        var knee = Assert.Single(result.Violations, v => v.JointName == "l_knee");
+        Assert.Equal(PreflightReason.Acceleration, knee.Reason); // 1.6/0.9 × the 60 rad/s² the shipped lift reaches
+        Assert.True(knee.Value > knee.Limit);
+        Assert.Equal("motion", knee.Phase);
+        Assert.Contains(result.Violations, v => v.JointName == "l_ankle_pitch");
+        Assert.DoesNotContain(result.Violations, v => v.JointName.EndsWith("hip_yaw", StringComparison.Ordinal)); // untouched joints pass
+    }
+
+    [Fact]
+    public void A_slow_stop_ramp_is_reported_as_a_stop_distance_shortfall_on_the_joint()
+    {
+        var config = ConfigLoader.Load(RepoPaths.Biped12Config);
+        config.Motion.Kind = MotionKind.Hold;
+        var preflight = new MotionPreflight(config);
+        Assert.Empty(preflight.Run(preflight.Neutral(), 0.5).StopDistanceWarnings); // the settle from the neutral pose does not move
+
+        var start = preflight.Neutral();
+        int yaw = config.Joints.FindIndex(j => j.Name == "l_hip_yaw");
+        start[yaw] = -0.45; // the settle swings it back to 0 at up to ~0.8 rad/s
+        config.Safety.StopDecelerationRadS2 = 0.5;
+        var result = new MotionPreflight(config).Run(start, 0.5);
+        var w = Assert.Single(result.StopDistanceWarnings, v => v.JointName == "l_hip_yaw");
+        Assert.True(w.Value > w.Limit);
+    }
+
+    [Fact]
+    public void A_heavy_torque_limit_and_a_start_near_a_limit_are_refused()
+    {
+        var config = ConfigLoader.Load(RepoPaths.Biped12Config);
+        int knee = config.Joints.FindIndex(j => j.Name == "l_knee");
+        config.Joints[knee].Limits.TorqueNm = 0.01;
+        var preflight = new MotionPreflight(config);
+        var result = preflight.Run(preflight.Neutral(), 2.0);
+        Assert.Contains(result.Violations, v => v.JointName == "l_knee" && v.Reason == PreflightReason.Torque);
+
+        config = ConfigLoader.Load(RepoPaths.Biped12Config);
+        preflight = new MotionPreflight(config);
+        var start = preflight.Neutral();
+        start[knee] = 2.5; // past position_max_rad 2.3
+        result = preflight.Run(start, 1.0);
+        var v0 = Assert.Single(result.Violations, v => v.JointName == "l_knee");
+        Assert.Equal(PreflightReason.Position, v0.Reason);
+        Assert.Equal(0, v0.TimeS);
+    }
+
+    [Fact]
+    public void Rt_preflight_exits_0_on_a_feasible_motion_and_2_with_one_line_per_joint_on_an_infeasible_one()
+    {
+        var (exit, output, err) = Rt("preflight", "--config", RepoPaths.Biped12Config);
+        Assert.True(exit == 0, err);
+        Assert.Contains("feasible", output);
+
+        var motion = TempFile("motion.yaml", TooHighMarch);
+        (exit, output, err) = Rt("preflight", "--config", RepoPaths.Biped12Config, "--motion", motion, "--json");
+        Assert.Equal(2, exit);
+        Assert.Contains("\"feasible\": false", output);
+        Assert.Contains("l_knee", output);
+        Assert.DoesNotContain("   at ", err);
+
+        (exit, _, err) = Rt("preflight", "--config", RepoPaths.Biped12Config, "--motion", motion);
+        Assert.Equal(2, exit);
+        var lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines, l => l.Contains("joint l_knee ", StringComparison.Ordinal));
+        Assert.All(lines, l => Assert.StartsWith("error: pre-flight: joint ", l));
+
+        (exit, _, err) = Rt("preflight", "--config", RepoPaths.Biped12Config, "--from", "0,0");
+        Assert.Equal(2, exit);
+        Assert.Contains("--from", err);
+        Assert.DoesNotContain("   at ", err);
+    }
+
+    [Fact]
+    public void Rt_run_refuses_an_infeasible_motion_before_enabling_and_runs_a_feasible_one()
+    {
+        var (exit, output, err) = Rt("run", "--config", InfeasibleConfig(), "--bench", "--lockstep", "--duration", "0.5", "--no-ui");
+        Assert.Equal(2, exit);
+        Assert.Contains("error: pre-flight: joint l_knee", err);
+        Assert.Contains("refusing to enable motion.", err);
+        Assert.DoesNotContain("   at ", err);
+
+        (exit, output, err) = Rt("run", "--config", RepoPaths.Biped12Config, "--bench", "--lockstep", "--duration", "0.5", "--no-ui");
+        Assert.True(exit == 0, err);
+        Assert.Contains("pre-flight: motion March feasible", output);
+    }
+
+    [Fact]
+    public void On_the_bench_no_drive_reaches_operation_enabled_when_the_pre_flight_refuses()
+    {
+        // The run path's gate, stepped: the enable is held low, tick 0 measures the pose, the pre-flight decides.
+        using (var b = new LockstepBench(tweak: c => c.Motion.KneeRad = 1.6))
+        {
+            b.Session.Pipeline.Operator.Enable = false;
+            b.Step();
+            var result = PreflightGate.Check(b.Session, 10);
+            Assert.False(result.Feasible);
+            Assert.Contains(result.Violations, v => v.JointName == "l_knee");
+            b.Run(300); // well past the time the drives need to enable (they do below)
+            for (int j = 0; j < b.Joints; j++) Assert.NotEqual(DriveState.OperationEnabled, b.Bench.Drives[j].State);
+        }
+        using (var b = new LockstepBench())
+        {
+            b.Session.Pipeline.Operator.Enable = false;
+            b.Step();
+            var result = PreflightGate.Check(b.Session, 10);
+            Assert.True(result.Feasible, string.Join("; ", result.Violations));
+            b.Session.Pipeline.Operator.Enable = true;
+            b.RunUntilOperational(settleTicks: 20, maxTicks: 300);
+            for (int j = 0; j < b.Joints; j++) Assert.Equal(DriveState.OperationEnabled, b.Bench.Drives[j].State);
+        }
+    }
+}
