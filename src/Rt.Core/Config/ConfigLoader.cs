@@ -60,6 +60,21 @@ public static class ConfigLoader
         return config;
     }
 
+    /// <summary>
+    /// Not real-time safe. The <c>motion:</c> section of a YAML file (a file with only that section, or a whole robot
+    /// config), bound and checked by the same binder and motion rules as the configuration: one reader for both.
+    /// </summary>
+    public static MotionSection LoadMotion(string path)
+    {
+        string full = Path.GetFullPath(path);
+        var lines = new ConfigKeyLines();
+        var config = Bind(YamlInput.ReadFile(full, "the motion file"), full, lines);
+        if (!lines.Written("motion")) throw new InputError(full, "", "no motion: section; expected a mapping with a motion: section");
+        var problems = ConfigValidator.ValidateMotion(config.Motion);
+        if (problems.Count > 0) throw new InputError(full, lines.Locate(problems[0].Key), problems[0].Message);
+        return config.Motion;
+    }
+
     /// <summary>Not real-time safe. Binds YAML onto a fresh <see cref="RtConfig"/> without loading the URDF or validating.</summary>
     public static RtConfig Bind(string yaml, string sourcePath, ConfigKeyLines lines)
     {

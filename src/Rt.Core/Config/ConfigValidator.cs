@@ -13,6 +13,15 @@ public static partial class ConfigValidator
     /// <summary>Trigger reactions the safety section accepts.</summary>
     public static IReadOnlyList<string> Reactions { get; } = ["cat0", "cat1", "cat2", "warn"];
 
+    /// <summary>Not real-time safe. The motion section's rules alone (a motion file given to <c>rt preflight --motion</c>).</summary>
+    public static IReadOnlyList<ConfigProblem> ValidateMotion(MotionSection motion)
+    {
+        ArgumentNullException.ThrowIfNull(motion);
+        var problems = new List<ConfigProblem>();
+        CheckMotion(motion, (key, message) => problems.Add(new ConfigProblem(key, message)));
+        return problems;
+    }
+
     /// <summary>Not real-time safe. Every broken rule, in file order of sections; empty when the config is valid.</summary>
     public static IReadOnlyList<ConfigProblem> Validate(RtConfig config)
     {

@@ -6,7 +6,6 @@ using Rt.Core.Config;
 using Rt.Core.Errors;
 using Rt.Session;
 using Rt.Session.Preflight;
-using YamlDotNet.RepresentationModel;
 
 namespace Rt.Host.Commands;
 
@@ -17,7 +16,6 @@ namespace Rt.Host.Commands;
 /// </summary>
 internal static class PreflightCommand
 {
-    private static readonly string[] MotionKeys = ["kind", "settle_s", "amplitude_rad", "frequency_hz", "frequency_end_hz", "step_period_s", "hip_pitch_rad", "knee_rad"];
 
     public static Command Create()
     {
@@ -93,37 +91,6 @@ internal static class PreflightCommand
         }
         var path = Path.GetFullPath(motion);
         if (!File.Exists(path)) throw new InputError("command line", "--motion", $"expected hold, sine, march or a YAML file with a motion: section; no file {path}");
-        var root = YamlInput.Parse(YamlInput.ReadFile(path, "motion file"), path, "the file is empty; expected a motion: section");
-        if (root is not YamlMappingNode top || !top.Children.TryGetValue(new YamlScalarNode("motion"), out var node) || node is not YamlMappingNode section)
-            throw new InputError(path, YamlInput.Locate(root, ""), "expected a mapping with a motion: section");
-        var m = cfg.Motion;
-        foreach (var (k, v) in section.Children)
-        {
-            string key = ((YamlScalarNode)k).Value ?? "";
-            string where = YamlInput.Locate(v, $"motion.{key}");
-            if (v is not YamlScalarNode s || s.Value is not { } value)
-                throw new InputError(path, where, "expected a value");
-            if (key == "kind")
-            {
-                if (!Enum.TryParse(value, ignoreCase: true, out MotionKind mk) || int.TryParse(value, out _))
-                    throw new InputError(path, where, $"expected hold, sine or march, got '{value}'");
-                m.Kind = mk;
-                continue;
-            }
-            if (Array.IndexOf(MotionKeys, key) < 0)
-                throw new InputError(path, where, $"unknown key; expected one of {string.Join(", ", MotionKeys)}");
-            if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) || !double.IsFinite(d) || d < 0 || d > 100)
-                throw new InputError(path, where, $"expected a number from 0 to 100, got '{value}'");
-            switch (key)
-            {
-                case "settle_s": m.SettleS = d; break;
-                case "amplitude_rad": m.AmplitudeRad = d; break;
-                case "frequency_hz": m.FrequencyHz = d; break;
-                case "frequency_end_hz": m.FrequencyEndHz = d; break;
-                case "step_period_s": m.StepPeriodS = d > 0 ? d : throw new InputError(path, where, "expected a positive period"); break;
-                case "hip_pitch_rad": m.HipPitchRad = d; break;
-                case "knee_rad": m.KneeRad = d; break;
-            }
-        }
+        cfg.Motion = ConfigLoader.LoadMotion(path);
     }
 }
