@@ -44,18 +44,56 @@ internal static class PreflightCommand
         wall.Stop();
         if (json)
         {
-            var doc = new
+            // Written field by field (no reflection): the robot's binary is NativeAOT.
+            using var stdout = Console.OpenStandardOutput();
+            using (var w = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
             {
-                feasible = result.Feasible,
-                horizon_s = result.HorizonS,
-                samples = result.Samples,
-                torque_checked = preflight.ChecksTorque,
-                wall_s = wall.Elapsed.TotalSeconds,
-                violations = result.Violations.Select(v => new { joint = v.JointName, time_s = v.TimeS, phase = v.Phase, reason = v.Reason.ToString(), value = v.Value, limit = v.Limit, unit = v.Unit }),
-                stop_distance_warnings = result.StopDistanceWarnings.Select(v => new { joint = v.JointName, time_s = v.TimeS, phase = v.Phase, value = v.Value, limit = v.Limit, unit = v.Unit }),
-                joints = result.JointNames.Select((n, j) => new { name = n, peak_velocity_rad_s = result.PeakVelocityRadS[j], peak_torque_nm = result.PeakTorqueNm[j] }),
-            };
-            Console.WriteLine(JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
+                w.WriteStartObject();
+                w.WriteBoolean("feasible", result.Feasible);
+                w.WriteNumber("horizon_s", result.HorizonS);
+                w.WriteNumber("samples", result.Samples);
+                w.WriteBoolean("torque_checked", preflight.ChecksTorque);
+                w.WriteNumber("wall_s", wall.Elapsed.TotalSeconds);
+                w.WriteStartArray("violations");
+                foreach (var v in result.Violations)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("joint", v.JointName);
+                    w.WriteNumber("time_s", v.TimeS);
+                    w.WriteString("phase", v.Phase);
+                    w.WriteString("reason", v.Reason.ToString());
+                    w.WriteNumber("value", v.Value);
+                    w.WriteNumber("limit", v.Limit);
+                    w.WriteString("unit", v.Unit);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteStartArray("stop_distance_warnings");
+                foreach (var v in result.StopDistanceWarnings)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("joint", v.JointName);
+                    w.WriteNumber("time_s", v.TimeS);
+                    w.WriteString("phase", v.Phase);
+                    w.WriteNumber("value", v.Value);
+                    w.WriteNumber("limit", v.Limit);
+                    w.WriteString("unit", v.Unit);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteStartArray("joints");
+                for (int j = 0; j < result.JointNames.Length; j++)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("name", result.JointNames[j]);
+                    w.WriteNumber("peak_velocity_rad_s", result.PeakVelocityRadS[j]);
+                    w.WriteNumber("peak_torque_nm", result.PeakTorqueNm[j]);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+            stdout.WriteByte((byte)'\n');
         }
         else
         {
