@@ -91,11 +91,15 @@ public sealed class VethBench : IDisposable
             serve.BeginOutputReadLine();
             serve.BeginErrorReadLine();
             var deadline = DateTime.UtcNow + startTimeout;
-            while (!File.Exists(controlPath))
+            // Ready = the control socket exists and the serve loop is about to read frames ("serving …" is printed after
+            // the JIT warm-up, right before it): a loaded machine can take longer than the master's first-contact
+            // retries (3 × 50 ms) between the two.
+            bool Serving() { lock (sb) return sb.ToString().Contains("serving ", StringComparison.Ordinal); }
+            while (!File.Exists(controlPath) || !Serving())
             {
                 if (serve.HasExited || DateTime.UtcNow > deadline)
                 {
-                    string why = serve.HasExited ? $"exited with {serve.ExitCode}" : $"no control socket after {startTimeout.TotalSeconds:0} s";
+                    string why = serve.HasExited ? $"exited with {serve.ExitCode}" : $"not serving after {startTimeout.TotalSeconds:0} s";
                     lock (sb) throw new InvalidOperationException($"rt hil serve {why}: {sb.ToString().Trim()}");
                 }
                 Thread.Sleep(20);
