@@ -5,6 +5,7 @@ using Rt.Drivers.EtherCat;
 using Rt.Perf;
 using Rt.Drivers.EtherCat.Link;
 using Rt.Drivers.EtherCat.SubDevices;
+using Rt.Drivers.EtherCat.Transport;
 using Rt.Hil.Esc.Segment;
 using Xunit.Abstractions;
 
@@ -69,6 +70,9 @@ public sealed class RawSocketLinkTests(ITestOutputHelper output)
                 var options = BringUpTests.FastOptions();
                 options.DcStaticDriftFrames = 50;
                 options.CycleReplyTimeoutNs = 100_000_000; // wall-clock time here: the emulator is a thread behind a veth
+                // A loaded test machine can stall the emulator's thread past 3 × 50 ms (seen during the EEPROM read);
+                // this test is about frames on a real wire, not about reply time.
+                options.Transport = new TransportOptions { ReplyTimeoutNs = 200_000_000, Retries = 5 };
                 options.StateTimeoutNs = 5_000_000_000;
                 options.MailboxTimeoutNs = 1_000_000_000;
                 var master = new EtherCatMaster(capture, options);
