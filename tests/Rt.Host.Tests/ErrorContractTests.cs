@@ -93,6 +93,22 @@ public class ErrorContractTests
         Assert.True(lines.Length <= 4, $"rt {args}: {lines.Length} stderr lines:\n{err}");
     }
 
+    [SkippableFact]
+    public void An_output_that_cannot_be_written_is_one_line_and_exit_3_not_a_bug_report()
+    {
+        Skip.IfNot(File.Exists("/dev/full"), "no /dev/full on this machine");
+        var psi = new ProcessStartInfo("sh") { RedirectStandardError = true, WorkingDirectory = Scratch };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add($"exec dotnet '{Path.Combine(AppContext.BaseDirectory, "rt.dll")}' preflight --config '{RepoPaths.Biped12Config}' --json > /dev/full");
+        using var p = Process.Start(psi)!;
+        string err = p.StandardError.ReadToEnd();
+        Assert.True(p.WaitForExit(TimeSpan.FromSeconds(120)), "rt preflight did not end");
+        Assert.Equal(3, p.ExitCode);
+        AssertNoTrace(err, "preflight --json > /dev/full");
+        Assert.StartsWith("error: input/output failed: ", err.Trim());
+        Assert.DoesNotContain("a bug", err, StringComparison.Ordinal);
+    }
+
     internal static void AssertNoTrace(string err, string what)
     {
         foreach (var marker in new[] { "   at ", "Unhandled exception", "Exception:", "--- End of" })

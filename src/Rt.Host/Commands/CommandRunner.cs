@@ -69,6 +69,12 @@ public static class CommandRunner
             Console.Error.WriteLine($"error: {e.Message}");
             return ExitCodes.BadInput;
         }
+        catch (IOException e)
+        {
+            // A file or stream that failed under the host (a full disk, a closed pipe, /dev/full): the machine, not a bug; "could not run".
+            Console.Error.WriteLine($"error: input/output failed: {e.Message}");
+            return ExitCodes.Unavailable;
+        }
         catch (Exception e)
         {
             // The contract has no code for a bug: one line (never a trace) and 3, "could not run".
