@@ -77,7 +77,7 @@ public static class StepDetectionPerf
                 if (done) break;
                 var within5 = new int[nc];
                 var within50 = new int[nc];
-                var rng = new Gaussian(seed + 7919 * axis); // common random numbers across step sizes: monotone curves
+                var rng = new SeededGaussian(seed + 7919 * axis); // common random numbers across step sizes: monotone curves
                 for (int t = 0; t < trials; t++)
                 {
                     evaluator.Reset();
@@ -153,33 +153,5 @@ public static class StepDetectionPerf
             if (any) groups.Add(new Group(kind, unit, w5, w50, wname, wr, wp, white5, white50));
         }
         return new Result(groups, trials, evaluator.StepGlrThreshold, falseAlarms, runInTicks);
-    }
-
-    /// <summary>Seeded standard normal (Marsaglia polar).</summary>
-    private sealed class Gaussian(int seed)
-    {
-        private readonly Random _random = new(seed);
-        private double _spare;
-        private bool _hasSpare;
-
-        public double Next()
-        {
-            if (_hasSpare)
-            {
-                _hasSpare = false;
-                return _spare;
-            }
-            double u, v, s;
-            do
-            {
-                u = 2 * _random.NextDouble() - 1;
-                v = 2 * _random.NextDouble() - 1;
-                s = u * u + v * v;
-            } while (s >= 1 || s == 0);
-            double f = Math.Sqrt(-2 * Math.Log(s) / s);
-            _spare = v * f;
-            _hasSpare = true;
-            return u * f;
-        }
     }
 }
