@@ -19,8 +19,17 @@ public static class JitWarmup
         typeof(BenchInjection), typeof(FaultInjector), typeof(ScenarioObserver), typeof(InjectingWorld),
         typeof(ServedFaults), typeof(ControlSocketServer),
         typeof(Rt.Hil.Plant.MujocoPlant), typeof(Rt.Hil.Drives.EmulatedServoDrive), typeof(Rt.Hil.Drives.EmulatedImu),
-        typeof(Rt.Hil.Esc.Segment.EscSegment), typeof(Rt.Hil.Esc.Esc.EscController),
+        typeof(Rt.Hil.Esc.Segment.EscSegment), typeof(Rt.Hil.Esc.Esc.EscController), typeof(Rt.Hil.Drives.HoldingBrake),
     ];
+
+    /// <summary>
+    /// The host's trip path, which runs only on the tick a fault is confirmed: the supervisor's parts (reaction policy,
+    /// compliant hold, stop monitor) and the twin's isolator. JIT-compiled there it cost ~10 ms and 64 bytes on the tick
+    /// thread, and the real-time demo's stop reached the bus at 12–14 ms instead of 2.
+    /// </summary>
+    public static IEnumerable<Type> HostTripPath() =>
+        typeof(Rt.Safety.SafetySupervisor).Assembly.GetTypes()
+            .Concat(typeof(Rt.Twin.DigitalTwin).Assembly.GetTypes().Where(t => t.Namespace == "Rt.Twin.Isolation"));
 
     /// <summary>JIT-compiles every non-generic method and constructor with a body declared by <paramref name="types"/>; returns how many.</summary>
     public static int Prepare(IEnumerable<Type> types)

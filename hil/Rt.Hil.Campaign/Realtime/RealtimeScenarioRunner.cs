@@ -121,6 +121,7 @@ public static class RealtimeScenarioRunner
             var scheduler = session.CreateRealtime(world);
 
             JitWarmup.Prepare(JitWarmup.BenchSide); // rare tick-thread paths compiled now, not at the injection
+            JitWarmup.Prepare(JitWarmup.HostTripPath()); // and the host's trip path, not at the trip
             world.BeforeFirstTick();
             Exception? failure = null;
             var tickThread = new Thread(() =>
