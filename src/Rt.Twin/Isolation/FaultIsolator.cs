@@ -365,17 +365,22 @@ internal sealed class FaultIsolator
             int b = _imuBody[i];
             if (b < 0 || !_onPath[b * _n + mj]) continue;
             V3 claimed = V3.Zero;
+            double parts = 0;
             for (int k = 0; k < _n; k++)
             {
                 if (!_onPath[b * _n + k]) continue;
-                claimed = claimed + _axis[k] * components[_jointCh[_configOf[k]].Velocity.Offset];
+                double dv = components[_jointCh[_configOf[k]].Velocity.Offset];
+                claimed = claimed + _axis[k] * dv;
+                parts += Math.Abs(dv);
             }
             double c = claimed.Norm;
             if (c < 6 * _gyroSigma[i] || _cc.IsExcluded(_imuCh[i].Rate.Channel)) continue;
             double seen = record.Innovation[_imuCh[i].Rate.Channel];
-            // Only the joint that claims most of the motion is blamed: its own share of the claim must be large.
-            double own = (_axis[mj] * ev).Norm;
-            if (seen < ImuAgreement * c && own > 0.5 * c) worst = Math.Max(worst, ImuAgreement * c / Math.Max(seen, 1e-12));
+            // Only the joint that claims most of the motion is blamed: its own share of the joints' parts must be large
+            // (against the parts, not their vector sum: a hip pitch and a knee turning opposite ways cancel at the foot,
+            // and against that small sum every joint of the leg would look like the one that claims the motion).
+            double own = Math.Abs(ev);
+            if (seen < ImuAgreement * c && own > 0.5 * parts) worst = Math.Max(worst, ImuAgreement * c / Math.Max(seen, 1e-12));
         }
         return worst;
     }

@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Isolation accuracy per fault family (issue 13) from `rt hil run|sweep --json` reports.
+
+Usage: tools/isolation-confusion.py <report.json>...
+  e.g. dotnet hil/Rt.Hil.Host/bin/Release/net10.0/rt.dll hil run hil/scenarios --tag iso --jobs 2 --json /tmp/iso.json
+       dotnet hil/Rt.Hil.Host/bin/Release/net10.0/rt.dll hil sweep hil/scenarios/iso-*.yaml --hours 0.001 --seeds 1 \
+           --seed-base 1000 --jobs 2 --json /tmp/iso-1000.json
+       tools/isolation-confusion.py /tmp/iso.json /tmp/iso-1000.json
+Prints per family the runs scored (a trip at or after the injection), right class, right location and the runs not
+scored (no trip), then every run isolated wrongly or not at all with what it named next to the truth.
+Exit status: 0, or 2 when a file is not such a report (one line names it).
+"""
+import collections
+import json
+import re
+import sys
+
+FAMILIES = ['obstacle', 'wrench', 'payload', 'encoder-freeze', 'encoder-jump', 'encoder-noise', 'imu-gyro-bias',
+            'imu-accel-bias', 'imu-bias', 'imu-freeze', 'imu-saturation', 'torque-loss', 'friction', 'slave-safeop',
+            'frame-loss', 'link-down']
+
+
+def family(name):
+    n = re.sub(r'#\d+$', '', name)
+    for k in FAMILIES:
+        if k in n:
+            return 'imu-bias' if k.startswith('imu-') and k.endswith('bias') else k
+    return n
+
+
+def main(paths):
+    scored, cls, loc, missed = (collections.Counter() for _ in range(4))
+    wrong = []
+    for path in paths:
+        try:
+            with open(path, encoding='utf-8') as f:
+                runs = json.load(f)['campaign']['scenarios']
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            print(f"error: {path}: expected an rt hil run/sweep JSON report with campaign.scenarios ({e})", file=sys.stderr)
+            return 2
+        for s in runs:
+            if s.get('truthClass') is None:
+                continue
+            fam = family(s['name'])
+            truth = f"{s['truthClass']} at {s['truthLocation']}"
+            if s.get('classRight') is None:
+                missed[fam] += 1
+                wrong.append(f"  no trip  {s['name']} (seed {s['seed']}): truth {truth}")
+                continue
+            scored[fam] += 1
+            cls[fam] += bool(s['classRight'])
+            loc[fam] += bool(s['locationRight'])
+            if not (s['classRight'] and s['locationRight']):
+                wrong.append(f"  wrong    {s['name']} (seed {s['seed']}): isolated {s.get('isolatedClass')} at "
+                             f"{s.get('isolatedLocation')}, truth {truth}, trip {s.get('detectionLatencyMs')} ms after the injection")
+    print(f"{'family':16} {'scored':>6} {'class':>6} {'loc':>6} {'no trip':>7}")
+    for k in sorted(set(scored) | set(missed)):
+        print(f"{k:16} {scored[k]:6} {cls[k]:6} {loc[k]:6} {missed[k]:7}")
+    n = sum(scored.values())
+    if n:
+        print(f"isolation: class right {sum(cls.values())}/{n} ({100 * sum(cls.values()) / n:.0f} %), location right "
+              f"{sum(loc.values())}/{n} ({100 * sum(loc.values()) / n:.0f} %); {sum(missed.values())} run(s) without a trip")
+    for w in wrong:
+        print(w)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]) if len(sys.argv) > 1 else (print(__doc__.strip(), file=sys.stderr) or 2))
