@@ -45,7 +45,7 @@ public sealed class SafetyChannelTests(ITestOutputHelper output) : IDisposable
         Assert.DoesNotContain(sub.Snapshot(), x => x.Topic == svc.Topics.Divergence);
         Assert.True(PayloadTests.SpinUntil(() => svc.Stats.LinkDropped >= 100, TimeSpan.FromSeconds(5)), $"dropped {svc.Stats.LinkDropped}");
         Assert.All(factory.SafetyTopics, t => Assert.True(t == svc.Topics.Safety || t == svc.Topics.LastTrip, t));
-        Assert.Contains(File.ReadAllText(broker.LogPath), svc.ClientId + "-safety");
+        Assert.Contains(svc.ClientId + "-safety", File.ReadAllText(broker.LogPath));
     }
 
     /// <summary>The bulk connection (any client id not ending in "-safety") connects but refuses every publish.</summary>
