@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Independent subscriber for the telemetry benchmarks (paho-mqtt, MQTT 5, its own process).
 
 Measures, on the same broker and in the same run:

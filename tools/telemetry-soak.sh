@@ -14,12 +14,16 @@ out="${2:-/tmp/rt-telemetry-soak.txt}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 MSBUILDDISABLENODEREUSE=1
 rt=hil/Rt.Hil.Host/bin/Release/net10.0/rt
 [ -x "$rt" ] || dotnet build hil/Rt.Hil.Host -c Release -v q >/dev/null
-python3 -c 'import paho.mqtt' 2>/dev/null || { echo "telemetry-soak: python3-paho-mqtt missing (tools/setup.sh installs it)" >&2; exit 3; }
+# Debian's python3 (python3-paho-mqtt is installed for it), not a python3 earlier on PATH (pyenv, venv).
+py=/usr/bin/python3
+"$py" -c 'import paho.mqtt' 2>/dev/null || { echo "telemetry-soak: python3-paho-mqtt missing (tools/setup.sh installs it)" >&2; exit 3; }
 [ -x /usr/sbin/mosquitto ] || { echo "telemetry-soak: /usr/sbin/mosquitto missing (tools/setup.sh installs it)" >&2; exit 3; }
 
 dir=$(mktemp -d /tmp/rt-telemetry-soak.XXXXXX)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat > "$dir/mosquitto.conf" <<CONF
+# Root would drop to the mosquitto user, who cannot write the private (0700) folder.
+user $(id -un)
 listener $port 127.0.0.1
 allow_anonymous true
 # The broker writes small messages (a safety event) to subscribers at once instead of behind an unacknowledged segment.
@@ -40,7 +44,7 @@ for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; 
 {
   echo "# tools/telemetry-soak.sh $seconds, started $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), broker 127.0.0.1:$port"
   # The subscriber outlives the stream by the bench's connect and drain time; it stops on SIGTERM after the bench.
-  python3 tools/telemetry-latency.py 127.0.0.1 "$port" rt/bench "$((${seconds%.*} + 600))" > "$dir/sub.txt" & sub_pid=$!
+  "$py" tools/telemetry-latency.py 127.0.0.1 "$port" rt/bench "$((${seconds%.*} + 600))" > "$dir/sub.txt" & sub_pid=$!
   sleep 2
   "$rt" bench telemetry --seconds "$seconds" --broker "mqtt://127.0.0.1:$port" --no-subscriber | grep -v '^telemetry.records.received\|^telemetry.message.bytes\|^telemetry.record.bytes\|^telemetry.link.throughput\|^telemetry.divergence.rate\|^telemetry.summary.rate\|^telemetry.safety.delivered\|^telemetry.safety.latency'
   kill -TERM "$sub_pid"; wait "$sub_pid" || true; sub_pid=""
