@@ -21,7 +21,7 @@ public static class TelemetryPerf
     /// <paramref name="outageS"/> &gt; 0 stops the broker for that long in the middle of the stream.
     /// </summary>
     public static void Run(TextWriter output, double seconds = 10, string? broker = null, int batchSize = 50, double outageS = 0,
-        PayloadEncoding encoding = PayloadEncoding.Protobuf)
+        PayloadEncoding encoding = PayloadEncoding.Protobuf, bool subscriber = true)
     {
         string[] joints =
         [
@@ -43,7 +43,7 @@ public static class TelemetryPerf
                 local = new LocalBroker(Path.Combine(dir, "broker")).Start();
                 broker = local.Uri;
             }
-            Sustained(output, layout, state, broker, seconds, batchSize, outageS, local, dir, encoding);
+            Sustained(output, layout, state, broker, seconds, batchSize, outageS, local, dir, encoding, subscriber);
         }
         finally
         {
@@ -103,7 +103,7 @@ public static class TelemetryPerf
     }
 
     private static void Sustained(TextWriter output, ChannelLayout layout, TickState state, string broker, double seconds,
-        int batchSize, double outageS, LocalBroker? local, string dir, PayloadEncoding encoding)
+        int batchSize, double outageS, LocalBroker? local, string dir, PayloadEncoding encoding, bool subscribe)
     {
         var section = new TelemetrySection
         {
@@ -137,14 +137,18 @@ public static class TelemetryPerf
                 Interlocked.Add(ref received, TelemetryPayloads.DecodeDivergence(payload).Records.Count);
             },
         };
-        sub.Start();
+        // Without the in-process subscriber (an external one counts, e.g. tools/telemetry-latency.py) the process's GC
+        // counts are the publisher's, the MQTT client's and the stand-ins' for the tick and the safety log only.
+        if (subscribe) sub.Start();
         svc.Start();
         if (!svc.WaitConnected(TimeSpan.FromSeconds(10)))
         {
             output.WriteLine($"telemetry.error: could not connect to {broker}: {string.Join("; ", lines)}");
             return;
         }
-        sub.Subscribed.Wait(TimeSpan.FromSeconds(10));
+        if (subscribe) sub.Subscribed.Wait(TimeSpan.FromSeconds(10));
+        int gc0 = GC.CollectionCount(0), gc1 = GC.CollectionCount(1), gc2 = GC.CollectionCount(2);
+        long allocated0 = GC.GetTotalAllocatedBytes(precise: false);
 
         // The producer stands in for the tick: 1 kHz on average, one push per record. A second thread stands in for the
         // safety log thread: every 50 ms an event is appended, fsynced and handed to telemetry; its latency runs from
@@ -180,6 +184,11 @@ public static class TelemetryPerf
         double procCpu = (proc.TotalProcessorTime - procCpu0).TotalSeconds;
         TelemetryStats st = svc.Stats;
         double pubCpu = (st.PublisherCpuNs - cpu0) / 1e9;
+        output.WriteLine($"telemetry.gc.collections: {GC.CollectionCount(0) - gc0} gen0, {GC.CollectionCount(1) - gc1} gen1, {GC.CollectionCount(2) - gc2} gen2 " +
+                         $"(whole process during the stream{(subscribe ? ", in-process subscriber included" : "")})");
+        output.WriteLine($"telemetry.process.allocated: {F((GC.GetTotalAllocatedBytes(precise: false) - allocated0) / wall / 1e3)} kB/s");
+        output.WriteLine($"telemetry.messages.published: {st.MessagesPublished}");
+        output.WriteLine($"telemetry.safety.connects: {st.SafetyConnects} (safety connection), bulk {st.Connects}");
 
         output.WriteLine($"telemetry.stream.rate: {F(_produced / seconds)} records/s");
         output.WriteLine($"telemetry.stream.batch: {batchSize} records/message, {encoding} encoding");
@@ -197,6 +206,7 @@ public static class TelemetryPerf
         var latencies = raised.Where(kv => safetyArrived.ContainsKey(kv.Key))
             .Select(kv => (safetyArrived[kv.Key] - kv.Value) * 1e3 / Stopwatch.Frequency).Order().ToArray();
         output.WriteLine($"telemetry.safety.delivered: {latencies.Length} of {raised.Count} events");
+        output.WriteLine($"telemetry.safety.pending: {st.OutboxPending} events (in the safety log, not acknowledged by the broker at the end)");
         if (latencies.Length > 0)
         {
             output.WriteLine($"telemetry.safety.latency.p50: {F(latencies[latencies.Length / 2])} ms (append + fsync + publish + broker + subscriber)");

@@ -23,8 +23,10 @@ public readonly record struct TelemetryStats(
     long Sequence,
     int OutboxPending, // safety events in the safety log after the cursor: not yet acknowledged by the broker
     long ClientRebuilds,
-    long PublisherCpuNs,
-    long MissedTicks = 0);
+    long PublisherCpuNs, // both publisher threads: bulk and safety
+    long MissedTicks = 0,
+    bool SafetyConnected = false, // the safety connection (its own client id, thread and outbox)
+    long SafetyConnects = 0);
 
 /// <summary>
 /// Streams the twin's divergence and the supervisor's events to an MQTT broker (docs/TELEMETRY.md). The tick only
@@ -51,6 +53,7 @@ public sealed class TelemetryService : IDisposable
     private TelemetryLink? _link;
     private DivergenceStream? _stream;
     private SafetyEventPublisher? _safety;
+    private SafetyChannel? _safetyChannel;
     private StatusTopics? _statusTopics;
     private Thread? _thread;
     private volatile bool _stopping;
@@ -131,8 +134,9 @@ public sealed class TelemetryService : IDisposable
     /// <summary>Not real-time safe (counts the safety log after the cursor). Counter snapshot.</summary>
     public TelemetryStats Stats => new(
         _link?.IsUp ?? false, _link?.Connects ?? 0, _stream?.Consumed ?? 0, _stream?.Published ?? 0, _stream?.Decimated ?? 0,
-        _stream?.LinkDropped ?? 0, _sink.Dropped, _link?.Messages ?? 0, _stream?.Sequence ?? 0, _safety?.Pending ?? 0,
-        _link?.Rebuilds ?? 0, Interlocked.Read(ref _cpuNs), _stream?.MissedTicks ?? 0);
+        _stream?.LinkDropped ?? 0, _sink.Dropped, (_link?.Messages ?? 0) + (_safetyChannel?.Messages ?? 0), _stream?.Sequence ?? 0, _safety?.Pending ?? 0,
+        (_link?.Rebuilds ?? 0) + (_safetyChannel?.Rebuilds ?? 0), Interlocked.Read(ref _cpuNs) + (_safetyChannel?.CpuNs ?? 0),
+        _stream?.MissedTicks ?? 0, _safetyChannel?.IsUp ?? false, _safetyChannel?.Connects ?? 0);
 
     /// <summary>Not real-time safe. Blocks until connected (true) or the timeout passes (false).</summary>
     public bool WaitConnected(TimeSpan timeout)
@@ -201,12 +205,16 @@ public sealed class TelemetryService : IDisposable
         var summary = new SummaryTopic(_sink.Slot, _layout, new MqttTopic(Topics.Summary, Json));
         _stream = new DivergenceStream(_sink, _link, new MqttTopic(Topics.Divergence, divergenceType), _section.Decimation, _section.BatchSize,
             _options, _status, RunId, summary, new RosTopics(_sink.Slot, _layout, Topics));
+        // Safety events and the retained last trip have their own connection and thread (SafetyChannel), so they never
+        // queue behind bulk data; without a safety log there is nothing to publish there and no second connection.
+        if (_journal is not null) _safetyChannel = new SafetyChannel(_factory, connect, _options, _log);
         _safety = new SafetyEventPublisher(_journal, string.IsNullOrEmpty(_section.OutboxPath) ? "rt-outbox" : _section.OutboxPath,
-            _link, new MqttTopic(Topics.Safety, Json), new MqttTopic(Topics.LastTrip, Json), _layout, _options, _log, RunId);
+            _safetyChannel?.Link ?? _link, new MqttTopic(Topics.Safety, Json), new MqttTopic(Topics.LastTrip, Json), _layout, _options, _log, RunId);
         _statusTopics = new StatusTopics(_link, Topics, _layout, _status, RunId);
         _safety.Load();
         _thread = new Thread(PublisherMain) { IsBackground = true, Name = "rt-telemetry" };
         _thread.Start();
+        _safetyChannel?.Start(_safety);
     }
 
     /// <summary>
@@ -219,8 +227,8 @@ public sealed class TelemetryService : IDisposable
         if (!safety.HasJournal) throw new InvalidOperationException("telemetry was built without the safety log (journal) to publish safety events from");
         _newStates.Enqueue(e.To);
         if (SafetyEventPublisher.IsTrip(e)) _trips.Enqueue(e);
-        safety.Nudge();
-        _wake.Set();
+        _safetyChannel!.Nudge();
+        _wake.Set(); // the state topic follows
     }
 
     /// <summary>Not real-time safe. Flushes, publishes the clean "offline" state, disconnects and joins the threads.</summary>
@@ -229,6 +237,7 @@ public sealed class TelemetryService : IDisposable
         if (_thread is null || _stopping) return;
         _stopping = true;
         _wake.Set();
+        _safetyChannel?.Stop(); // in parallel with the bulk thread's shutdown
         if (!_thread.Join(TimeSpan.FromSeconds(10))) _log("MQTT: publisher thread did not stop within 10 s");
     }
 
@@ -239,6 +248,7 @@ public sealed class TelemetryService : IDisposable
         _stream?.Summary.Dispose();
         _statusTopics?.Dispose();
         _link?.Dispose();
+        _safetyChannel?.Dispose();
         _wake.Dispose();
     }
 
@@ -257,7 +267,6 @@ public sealed class TelemetryService : IDisposable
                 _link.Poll(observer);
                 while (_newStates.TryDequeue(out SafetyState s)) _status.SetSafety(s);
                 while (_trips.TryDequeue(out SafetyEvent t)) _stream!.Summary.Trip = t;
-                _safety!.Pump(); // first: a safety event never waits behind a divergence batch encoded in this round
                 _stream!.Pump();
                 _statusTopics!.PublishStateIfChanged();
                 if (!_stopping) _link.Watchdog();
@@ -280,11 +289,9 @@ public sealed class TelemetryService : IDisposable
         if (link.Connected)
         {
             _stream!.DrainAndFlush();
-            _safety!.Pump();
             // Clean shutdown: retained "offline" (clean) replaces "online"; a DISCONNECT suppresses the will.
             if (_statusTopics!.PublishState(online: false, out int mid)) link.WaitAcked(mid, TimeSpan.FromSeconds(2), observer, _wake);
         }
-        _safety!.SaveCursor();
         link.Close();
         Interlocked.Exchange(ref _cpuNs, NonRealtimeThread.ThreadCpuNs());
     }
@@ -301,7 +308,6 @@ public sealed class TelemetryService : IDisposable
         status.PublishState(online: true, out _);
         if (afterOutage || stream.OutageDropped > 0) status.PublishLinkReport(outageS, stream.OutageDropped, stream.LinkDropped, _sink.Dropped);
         stream.OutageDropped = 0;
-        _safety!.OnConnected(); // everything unacknowledged goes again (at least once; receivers de-duplicate)
     }
 
     /// <summary>Routes the link's events to the jobs (publisher thread).</summary>
@@ -309,6 +315,6 @@ public sealed class TelemetryService : IDisposable
     {
         public void OnConnected(bool first, bool afterOutage, double outageS) => s.OnConnected(first, afterOutage, outageS);
         public void OnDisconnected() => s._stream!.OnDisconnected();
-        public void OnAcked(int messageId) { if (!s._stream!.OnAcked(messageId)) s._safety!.OnAcked(messageId); }
+        public void OnAcked(int messageId) => s._stream!.OnAcked(messageId);
     }
 }

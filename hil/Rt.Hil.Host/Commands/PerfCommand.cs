@@ -163,10 +163,12 @@ internal static partial class ExtraPerfCommands
 
         var seconds = new Option<double>("--seconds") { Description = "Length of the sustained 1 kHz stream", DefaultValueFactory = _ => 10 };
         var broker = new Option<string?>("--broker") { Description = "Broker to publish to (default: a private mosquitto on a free port)" };
-        var telemetry = new Command("telemetry", "Ring push time from the tick, and publisher CPU for a sustained 1 kHz divergence stream") { seconds, broker };
+        var outage = new Option<double>("--outage") { Description = "Stop the private broker for this many seconds in the middle of the stream", DefaultValueFactory = _ => 0 };
+        var noSubscriber = new Option<bool>("--no-subscriber") { Description = "No in-process subscriber (an external one counts; GC figures are then the publisher's)" };
+        var telemetry = new Command("telemetry", "Ring push time from the tick, and publisher CPU for a sustained 1 kHz divergence stream") { seconds, broker, outage, noSubscriber };
         telemetry.SetAction(r => CommandRunner.Guard(() =>
         {
-            TelemetryPerf.Run(Console.Out, r.GetValue(seconds), r.GetValue(broker));
+            TelemetryPerf.Run(Console.Out, r.GetValue(seconds), r.GetValue(broker), outageS: r.GetValue(outage), subscriber: !r.GetValue(noSubscriber));
             return ExitCodes.Ok;
         }));
         yield return telemetry;

@@ -35,7 +35,11 @@ internal static class MqttNetClient
             if (o.WillContentType is not null) b = b.WithWillContentType(o.WillContentType);
         }
         if (o.Broker.Tls) b = b.WithTlsOptions(Tls(o));
-        return b.Build();
+        MqttClientOptions built = b.Build();
+        // Small messages (a safety event is ~400 B) go out at once rather than waiting for the ACK of the previous
+        // segment (Nagle). MQTTnet 5.2's default is already true; set here so it stays so.
+        if (built.ChannelOptions is MqttClientTcpOptions tcp) tcp.NoDelay = true;
+        return built;
     }
 
     private static MqttClientTlsOptions Tls(MqttConnectOptions o)

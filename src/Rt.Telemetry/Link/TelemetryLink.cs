@@ -31,7 +31,7 @@ internal sealed class TelemetryLink : IDisposable
     private readonly IMqttConnectionFactory _factory;
     private readonly MqttConnectOptions _connect;
     private readonly TelemetryOptions _options;
-    private readonly TelemetrySink _sink;
+    private readonly TelemetrySink? _sink;
     private readonly Action<string> _log;
     private readonly Action _wake;
     private readonly ConcurrentQueue<(int Generation, MqttLinkEvent Event)> _events = new();
@@ -44,8 +44,12 @@ internal sealed class TelemetryLink : IDisposable
     private long _createdTs, _connects, _rebuilds, _messages;
     private string _lastLibError = "";
 
+    /// <summary>
+    /// <paramref name="sink"/>: the tick's sink whose telemetry-loss flag follows this link (the bulk link), or null
+    /// (the safety link: its events wait in the safety log, nothing from the tick is lost while it is down).
+    /// </summary>
     public TelemetryLink(IMqttConnectionFactory factory, MqttConnectOptions connect, TelemetryOptions options,
-        TelemetrySink sink, Action<string> log, Action wake)
+        TelemetrySink? sink, Action<string> log, Action wake)
     {
         _factory = factory;
         _connect = connect;
@@ -191,7 +195,7 @@ internal sealed class TelemetryLink : IDisposable
         bool first = !_everConnected, afterOutage = _everConnected && !_connected;
         _connected = true;
         _up = true;
-        _sink.LinkDown = false;
+        if (_sink is not null) _sink.LinkDown = false;
         Interlocked.Increment(ref _connects);
         double outageS = (DateTime.UtcNow - OutageSinceUtc).TotalSeconds;
         _everConnected = true;
@@ -206,7 +210,7 @@ internal sealed class TelemetryLink : IDisposable
         if (!_connected) return;
         _connected = false;
         _up = false;
-        _sink.LinkDown = true; // the tick raises telemetry_loss while samples are dropped on the link
+        if (_sink is not null) _sink.LinkDown = true; // the tick raises telemetry_loss while samples are dropped on the link
         _connectedSignal.Reset();
         OutageSinceUtc = DateTime.UtcNow;
         _createdTs = Stopwatch.GetTimestamp(); // the watchdog counts from the loss

@@ -97,6 +97,9 @@ internal sealed class SafetyEventPublisher
         }
     }
 
+    /// <summary>Safety events published and not yet acknowledged (owner thread).</summary>
+    public int InFlight => _inflight.Count;
+
     /// <summary>Connected (again): re-read everything after the cursor; what was in flight goes again.</summary>
     public void OnConnected()
     {

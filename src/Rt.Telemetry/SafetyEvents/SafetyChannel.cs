@@ -1,0 +1,121 @@
+using Rt.Telemetry.Link;
+using Rt.Telemetry.Native;
+
+namespace Rt.Telemetry.SafetyEvents;
+
+/// <summary>
+/// The safety path of telemetry: its own MQTT connection (client id "{bulk id}-safety", no last will), its own
+/// thread ("rt-telemetry-safety") and its own wake-up, carrying only the safety events and the retained last trip at
+/// QoS 1. Nothing of the bulk data (divergence, summary, ROS topics, birth/state) is ever queued on this connection or
+/// this thread, so a broker-side or client-side backlog of bulk data cannot delay a safety event, and the bulk
+/// connection may be dropped or rebuilt without touching it. Its outbox is the fsynced safety log itself
+/// (<see cref="SafetyEventPublisher"/>: a durable cursor, everything after it goes again on every connect), so it
+/// never loses an event. The connection is quiet in the log: the bulk link reports the broker's outages once.
+/// Not real-time safe.
+/// </summary>
+internal sealed class SafetyChannel : IDisposable
+{
+    private readonly TelemetryLink _link;
+    private readonly AutoResetEvent _wake = new(false);
+    private readonly Action<string> _log;
+    private readonly int _pollMs;
+    private SafetyEventPublisher? _publisher;
+    private Thread? _thread;
+    private volatile bool _stopping;
+    private long _cpuNs;
+
+    public SafetyChannel(IMqttConnectionFactory factory, MqttConnectOptions bulk, TelemetryOptions options, Action<string> log)
+    {
+        _log = log;
+        // Outages are the bulk link's to report (same broker, same configuration): one line per outage, not two.
+        var connect = bulk with { ClientId = bulk.ClientId + "-safety", WillTopic = null, WillPayload = null, WillContentType = null };
+        _link = new TelemetryLink(factory, connect, options, sink: null, log: _ => { }, wake: () => _wake.Set());
+        // The thread sleeps until an event is nudged or the connection reports; the timeout only paces the watchdog.
+        _pollMs = Math.Max(options.PollIntervalMs, 50);
+    }
+
+    /// <summary>The connection the publisher sends on (it is built before the thread starts).</summary>
+    public TelemetryLink Link => _link;
+
+    public bool IsUp => _link.IsUp;
+    public long Connects => _link.Connects;
+    public long Rebuilds => _link.Rebuilds;
+    public long Messages => _link.Messages;
+
+    /// <summary>CPU time of the safety thread so far, ns.</summary>
+    public long CpuNs => Interlocked.Read(ref _cpuNs);
+
+    /// <summary>Not real-time safe. Starts the thread, which connects and then publishes what <paramref name="publisher"/> reads.</summary>
+    public void Start(SafetyEventPublisher publisher)
+    {
+        _publisher = publisher;
+        _thread = new Thread(Main) { IsBackground = true, Name = "rt-telemetry-safety" };
+        _thread.Start();
+    }
+
+    /// <summary>Any thread: the safety log has new events.</summary>
+    public void Nudge()
+    {
+        _publisher?.Nudge();
+        _wake.Set();
+    }
+
+    /// <summary>Not real-time safe. Sends what is pending (bounded), stores the cursor, disconnects, joins the thread.</summary>
+    public void Stop()
+    {
+        if (_thread is null || _stopping) return;
+        _stopping = true;
+        _wake.Set();
+        if (!_thread.Join(TimeSpan.FromSeconds(10))) _log("MQTT: safety publisher thread did not stop within 10 s");
+    }
+
+    public void Dispose()
+    {
+        Stop();
+        _link.Dispose();
+        _wake.Dispose();
+    }
+
+    private void Main()
+    {
+        NonRealtimeThread.Apply();
+        SafetyEventPublisher publisher = _publisher!;
+        var observer = new Observer(publisher);
+        try
+        {
+            _link.Open();
+            while (!_stopping)
+            {
+                _wake.WaitOne(_pollMs);
+                _link.Poll(observer);
+                publisher.Pump();
+                if (!_stopping) _link.Watchdog();
+                Interlocked.Exchange(ref _cpuNs, NonRealtimeThread.ThreadCpuNs());
+            }
+            // Shutdown: what was read goes out, and the acknowledgements of what is in flight move the cursor (≤ 2 s).
+            _link.BeginClose();
+            _link.Poll(observer);
+            publisher.Pump();
+            var until = System.Diagnostics.Stopwatch.StartNew();
+            while (_link.Connected && publisher.InFlight > 0 && until.Elapsed < TimeSpan.FromSeconds(2))
+            {
+                _wake.WaitOne(10);
+                _link.Poll(observer);
+            }
+            publisher.SaveCursor();
+            _link.Close();
+            Interlocked.Exchange(ref _cpuNs, NonRealtimeThread.ThreadCpuNs());
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _log($"MQTT: safety event publisher stopped by an error: {ex.Message}");
+        }
+    }
+
+    private sealed class Observer(SafetyEventPublisher p) : ILinkObserver
+    {
+        public void OnConnected(bool first, bool afterOutage, double outageS) => p.OnConnected(); // from the cursor again
+        public void OnDisconnected() { }
+        public void OnAcked(int messageId) => p.OnAcked(messageId);
+    }
+}
