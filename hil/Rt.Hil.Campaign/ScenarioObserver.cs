@@ -36,6 +36,9 @@ public sealed class ScenarioObserver
     /// <summary>The end of that window whose mean force is compared with the force at the command, ms.</summary>
     public const double ContactWindowEndMs = 10;
 
+    /// <summary>Scenarios with this tag and a collision_obstacle are judged on issue 13's collision numbers too.</summary>
+    public const string ReactionTag = "reaction";
+
     /// <summary>A contact force at or below this (N) counts as released (no contact).</summary>
     public const double ContactReleasedN = 1;
 
@@ -444,7 +447,9 @@ public sealed class ScenarioObserver
             WorstChannel = WorstChannel(maxima),
             LogFailure = _session.SafetyLog?.Failure?.Message,
             PlantFailed = _session.Bench is { } rig && !rig.Bench.PlantHealthy,
-            Collision = _plant is not null && _scenario.Injections.Count > 0 && _scenario.Injections[0].Kind == InjectionKind.CollisionObstacle,
+            // Issue 13's reaction scenarios (tag "reaction") are judged on the collision numbers; every obstacle run reports them.
+            Collision = _plant is not null && _scenario.Injections.Count > 0 && _scenario.Injections[0].Kind == InjectionKind.CollisionObstacle
+                && _scenario.Tags.Contains(ReactionTag, StringComparer.OrdinalIgnoreCase),
             Cat0Escalation = escalation,
             StopDistanceRad = stopDist,
             StopDistanceJoint = stopJoint,

@@ -33,7 +33,7 @@ internal sealed record RunFacts
     public (string Channel, double Ratio)? WorstChannel { get; init; }
     public string? LogFailure { get; init; }
     public bool PlantFailed { get; init; }
-    /// <summary>The first injection put an obstacle in a link's path: the collision reaction is judged too (issue 13).</summary>
+    /// <summary>The first injection put an obstacle in a link's path and the scenario is tagged "reaction": the collision reaction is judged too (issue 13).</summary>
     public bool Collision { get; init; }
     public string? Cat0Escalation { get; init; }
     public double? StopDistanceRad { get; init; }
