@@ -162,6 +162,28 @@ public sealed record ScenarioSeries
     public required SafetyState[] States { get; init; }
 }
 
+/// <summary>
+/// The obstacle's normal contact force (MuJoCo touch sensor on the box) around the stop, N (docs/HIL.md, "Collision
+/// reaction"): at the stop command, peak and end-of-window mean over the 50 ms after it, and the trend.
+/// </summary>
+public sealed record ContactForceFigures
+{
+    /// <summary>First tick with contact (force above the released level) at or after the injection.</summary>
+    public long? FirstContactTick { get; init; }
+    /// <summary>First contact → the stop command on the bus, ms.</summary>
+    public double? ContactToStopMs { get; init; }
+    /// <summary>Force when the stop command went out (the trip tick's sample).</summary>
+    public double AtStopN { get; init; }
+    /// <summary>Peak force in the 50 ms after the command.</summary>
+    public double PeakAfterStopN { get; init; }
+    /// <summary>Mean force over the last 10 ms of that window.</summary>
+    public double EndOfWindowN { get; init; }
+    /// <summary>Peak force over the whole run from the injection.</summary>
+    public double PeakN { get; init; }
+    /// <summary>"falling" (end ≤ at the command), "released" (end ≤ 1 N), "rising", "no contact", "no stop", "window cut short".</summary>
+    public string Trend { get; init; } = "";
+}
+
 /// <summary>What running one scenario produced.</summary>
 public sealed record ScenarioResult
 {
@@ -190,6 +212,20 @@ public sealed record ScenarioResult
     /// <summary>Largest joint travel after the trip decision, rad (and which joint).</summary>
     public double? StopDistanceRad { get; init; }
     public string? StopDistanceJoint { get; init; }
+    /// <summary>Largest joint travel from the trip while the drives were powered (until the power request went off, or the end), rad, and the joint.</summary>
+    public double? PoweredTravelRad { get; init; }
+    public string? PoweredTravelJoint { get; init; }
+    /// <summary>Largest joint travel after the power request went off (STO), from where the joint was then, rad; null when the power stayed on.</summary>
+    public double? UnpoweredTravelRad { get; init; }
+    public string? UnpoweredTravelJoint { get; init; }
+    /// <summary>Trip → the power request off (STO), ms; null when the power stayed on.</summary>
+    public double? PowerOffMs { get; init; }
+    /// <summary>Trip → every joint slower than 0.01 rad/s, powered or not (the robot at rest), ms; null when it never came to rest.</summary>
+    public double? StandstillTimeMs { get; init; }
+    /// <summary>The first Cat 0 after the trip (an escalation: stop monitor, brake, …), described; null when none.</summary>
+    public string? Cat0Escalation { get; init; }
+    /// <summary>The obstacle's contact force around the stop (runs with a collision_obstacle); null otherwise.</summary>
+    public ContactForceFigures? Contact { get; init; }
     /// <summary>Trips that were not expected (before the first injection, or in a no-trip scenario).</summary>
     public int FalseTrips { get; init; }
     public int Warnings { get; init; }

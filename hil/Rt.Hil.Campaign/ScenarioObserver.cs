@@ -4,6 +4,7 @@ using Rt.Core.ProcessData;
 using Rt.Core.Tick;
 using Rt.Hil.Esc.Devices;
 using Rt.Hil.Esc.Esc;
+using Rt.Hil.Plant;
 using Rt.Session;
 using Rt.Safety;
 using Rt.Hil.Campaign.Injections;
@@ -28,6 +29,18 @@ public sealed class ScenarioObserver
     public const double StandstillRadS = 0.01;
 
     private const int MaxObservedChanges = 256;
+
+    /// <summary>The window after the stop command over which the contact force is judged, ms (issue 13).</summary>
+    public const double ContactWindowMs = 50;
+
+    /// <summary>The end of that window whose mean force is compared with the force at the command, ms.</summary>
+    public const double ContactWindowEndMs = 10;
+
+    /// <summary>Scenarios with this tag and a collision_obstacle are judged on issue 13's collision numbers too.</summary>
+    public const string ReactionTag = "reaction";
+
+    /// <summary>A contact force at or below this (N) counts as released (no contact).</summary>
+    public const double ContactReleasedN = 1;
 
     /// <summary>Plot groups; the last one is the collision trigger's own test, |external torque| / its threshold.</summary>
     private static readonly string[] GroupNames =
@@ -70,6 +83,13 @@ public sealed class ScenarioObserver
     private readonly double[] _travel;
     private long _stopSentTick = -1, _stopDeliveredTick = -1, _standstillTick = -1;
     private int _stopMismatchJoint = -1;
+    // Powered vs unpowered travel: the power request going off (STO) splits the stop distance.
+    private readonly double[] _poweredTravel, _unpoweredTravel, _powerOffPosition;
+    private long _powerOffTick = -1, _restTick = -1;
+
+    // Contact force on the obstacle (MuJoCo's touch sensor), per tick, for runs that put an obstacle in a leg's path.
+    private readonly MujocoPlant? _plant;
+    private readonly double[] _contactForce;
     private ushort _stopMismatchControlword;
 
     // The bus frame the slaves received (in-process EtherCAT bench only).
@@ -126,6 +146,13 @@ public sealed class ScenarioObserver
 
         _tripPosition = new double[_joints];
         _travel = new double[_joints];
+        _poweredTravel = new double[_joints];
+        _unpoweredTravel = new double[_joints];
+        _powerOffPosition = new double[_joints];
+        bool obstacle = false;
+        foreach (var inj in scenario.Injections) obstacle |= inj.Kind == InjectionKind.CollisionObstacle;
+        _plant = obstacle && session.Bench is { } benchRig && benchRig.Bench.Plant.ObstacleCount > 0 ? benchRig.Bench.Plant : null;
+        _contactForce = _plant is null ? [] : new double[(int)Math.Min(_totalTicks, int.MaxValue / 2)];
         _drives = new ServoDriveDevice?[_joints];
         _sentByLastTick = new DriveOutputs[_joints];
         if (session.BenchBridge is { } bridge)
@@ -176,6 +203,7 @@ public sealed class ScenarioObserver
 
         ObserveDivergence(s.Divergence, tick);
         if (_tripTick >= 0) ObserveStop(tick);
+        if (_plant is not null && tick >= 0 && tick < _contactForce.Length) _contactForce[tick] = _plant.ObstacleContactForceN(0);
 
         // Remember what this tick wrote: the next tick's exchange sends it.
         var outputs = s.Image.Outputs;
@@ -241,14 +269,30 @@ public sealed class ScenarioObserver
         }
         double[] p = s.Position, v = s.Velocity;
         bool still = true;
+        // The power request this tick wrote acts from the next frame: travel up to here was made with power.
+        bool powered = _powerOffTick < 0;
         for (int j = 0; j < _joints; j++)
         {
             double travel = Math.Abs(p[j] - _tripPosition[j]);
             if (travel > _travel[j] || !double.IsFinite(travel)) _travel[j] = double.IsFinite(travel) ? travel : double.MaxValue;
+            if (powered) Raise(_poweredTravel, j, travel);
+            else Raise(_unpoweredTravel, j, Math.Abs(p[j] - _powerOffPosition[j]));
             if (!(Math.Abs(v[j]) < StandstillRadS)) still = false;
         }
+        if (powered && s.PowerRequest == DrivePowerRequest.Off)
+        {
+            _powerOffTick = tick;
+            for (int j = 0; j < _joints; j++) _powerOffPosition[j] = p[j];
+        }
+        if (_restTick < 0 && still) _restTick = tick;
         bool sto = s.PowerRequest == DrivePowerRequest.Off && _stopDeliveredTick >= 0;
         if (_standstillTick < 0 && (still || sto)) _standstillTick = tick;
+    }
+
+
+    private static void Raise(double[] max, int j, double value)
+    {
+        if (value > max[j] || !double.IsFinite(value)) max[j] = double.IsFinite(value) ? value : double.MaxValue;
     }
 
     private void CheckDelivery(long tick)
@@ -361,6 +405,20 @@ public sealed class ScenarioObserver
             if (_joints > 0) { stopDist = _travel[worst]; stopJoint = _session.Config.Joints[worst].Name; }
         }
 
+        var (poweredTravel, poweredJoint) = Worst(_tripTick >= 0 ? _poweredTravel : null);
+        var (unpoweredTravel, unpoweredJoint) = Worst(_tripTick >= 0 && _powerOffTick >= 0 ? _unpoweredTravel : null);
+        var contact = ContactFigures(firstInjectionTick, ms);
+        string? escalation = null;
+        if (trip is { } te)
+        {
+            foreach (var e in events)
+            {
+                if (e.Id <= te.Id || e.Reaction != StopCategory.Cat0 || e.Trigger == FaultCode.None) continue;
+                escalation = $"{Describe(e)} → Cat 0 at {(e.Tick * _periodS).ToString("0.000", System.Globalization.CultureInfo.InvariantCulture)} s";
+                break;
+            }
+        }
+
         var maxima = new List<ChannelMaximum>(_layout.Count);
         for (int c = 0; c < _layout.Count; c++)
             maxima.Add(new ChannelMaximum(_layout.Channels[c].Name, _maxRatio[c], _maxInnovation[c], _maxAt[c]));
@@ -389,6 +447,13 @@ public sealed class ScenarioObserver
             WorstChannel = WorstChannel(maxima),
             LogFailure = _session.SafetyLog?.Failure?.Message,
             PlantFailed = _session.Bench is { } rig && !rig.Bench.PlantHealthy,
+            // Issue 13's reaction scenarios (tag "reaction") are judged on the collision numbers; every obstacle run reports them.
+            Collision = _plant is not null && _scenario.Injections.Count > 0 && _scenario.Injections[0].Kind == InjectionKind.CollisionObstacle
+                && _scenario.Tags.Contains(ReactionTag, StringComparer.OrdinalIgnoreCase),
+            Cat0Escalation = escalation,
+            StopDistanceRad = stopDist,
+            StopDistanceJoint = stopJoint,
+            Contact = contact,
         };
         var (verdict, reason) = ScenarioVerdicts.Judge(facts);
 
@@ -420,6 +485,14 @@ public sealed class ScenarioObserver
             StopTimeMs = stopTime,
             StopDistanceRad = stopDist,
             StopDistanceJoint = stopJoint,
+            PoweredTravelRad = poweredTravel,
+            PoweredTravelJoint = poweredJoint,
+            UnpoweredTravelRad = unpoweredTravel,
+            UnpoweredTravelJoint = unpoweredJoint,
+            PowerOffMs = _powerOffTick >= 0 && _tripTick >= 0 ? (_powerOffTick - _tripTick) * ms : null,
+            StandstillTimeMs = _restTick >= 0 && _tripTick >= 0 ? (_restTick - _tripTick) * ms : null,
+            Cat0Escalation = escalation,
+            Contact = contact,
             FalseTrips = falseTrips,
             Warnings = warnings,
             SafetyEventsRaised = raised,
@@ -433,6 +506,62 @@ public sealed class ScenarioObserver
             TruthLocation = truth?.Location,
             ClassRight = scored ? isolated?.Class == truth!.Value.Class : null,
             LocationRight = scored ? isolated is { } iso && IsolationScore.SameLocation(iso.Location, truth!.Value.Location, _scenario.Injections[0]) : null,
+        };
+    }
+
+    private (double? Rad, string? Joint) Worst(double[]? travel)
+    {
+        if (travel is null || _joints == 0) return (null, null);
+        int worst = 0;
+        for (int j = 1; j < _joints; j++) if (travel[j] > travel[worst]) worst = j;
+        return (travel[worst], _session.Config.Joints[worst].Name);
+    }
+
+    /// <summary>
+    /// The obstacle's contact force around the stop (docs/HIL.md, "Collision reaction"): at the command = the last
+    /// sample before the stop frame acts (the trip tick, after its plant period); the window = the
+    /// <see cref="ContactWindowMs"/> of plant time with the stop acting; its end = the mean over the window's last
+    /// <see cref="ContactWindowEndMs"/>. Null without an obstacle.
+    /// </summary>
+    private ContactForceFigures? ContactFigures(long firstInjectionTick, double ms)
+    {
+        if (_plant is null) return null;
+        int n = (int)Math.Min(_contactForce.Length, _lastTick + 1);
+        long first = -1;
+        double peakRun = 0;
+        for (int t = (int)Math.Max(0, Math.Min(firstInjectionTick, n)); t < n; t++)
+        {
+            if (first < 0 && _contactForce[t] > ContactReleasedN) first = t;
+            peakRun = Math.Max(peakRun, _contactForce[t]);
+        }
+        if (_stopSentTick < 1 || _stopSentTick > n)
+            return new ContactForceFigures { FirstContactTick = first >= 0 ? first : null, PeakN = peakRun, Trend = first >= 0 ? "no stop" : "no contact" };
+        long cmd = _stopSentTick - 1;
+        int window = Math.Max(1, (int)Math.Round(ContactWindowMs / ms));
+        int endWindow = Math.Clamp((int)Math.Round(ContactWindowEndMs / ms), 1, window);
+        long last = Math.Min(n - 1, cmd + window);
+        double atStop = _contactForce[cmd], peak = 0, end = 0;
+        int endCount = 0;
+        for (long t = cmd + 1; t <= last; t++)
+        {
+            peak = Math.Max(peak, _contactForce[t]);
+            if (t > last - endWindow) { end += _contactForce[t]; endCount++; }
+        }
+        end = endCount > 0 ? end / endCount : atStop;
+        bool complete = last - cmd >= window;
+        string trend = first < 0 && peak <= ContactReleasedN ? "no contact"
+            : !complete ? "window cut short"
+            : end <= ContactReleasedN ? "released"
+            : end <= atStop ? "falling" : "rising";
+        return new ContactForceFigures
+        {
+            FirstContactTick = first >= 0 ? first : null,
+            ContactToStopMs = first >= 0 ? (_stopSentTick - first) * ms : null,
+            AtStopN = atStop,
+            PeakAfterStopN = peak,
+            EndOfWindowN = end,
+            PeakN = peakRun,
+            Trend = trend,
         };
     }
 

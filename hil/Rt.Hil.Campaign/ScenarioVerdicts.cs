@@ -33,11 +33,20 @@ internal sealed record RunFacts
     public (string Channel, double Ratio)? WorstChannel { get; init; }
     public string? LogFailure { get; init; }
     public bool PlantFailed { get; init; }
+    /// <summary>The first injection put an obstacle in a link's path and the scenario is tagged "reaction": the collision reaction is judged too (issue 13).</summary>
+    public bool Collision { get; init; }
+    public string? Cat0Escalation { get; init; }
+    public double? StopDistanceRad { get; init; }
+    public string? StopDistanceJoint { get; init; }
+    public ContactForceFigures? Contact { get; init; }
 }
 
 /// <summary>Turns a run's facts into a verdict against the scenario's expectation, with one sentence that carries the numbers.</summary>
 internal static class ScenarioVerdicts
 {
+    /// <summary>Issue 13: a collision's stop may move no joint further than this from its position at the trip, rad.</summary>
+    public const double CollisionStopDistanceRad = 0.15;
+
     private static string F(double v, string format = "0.0") => v.ToString(format, CultureInfo.InvariantCulture);
 
     public static string Category(StopCategory? c) => c switch
@@ -129,6 +138,28 @@ internal static class ScenarioVerdicts
         string bound = e.WithinMs is double w ? (sentMs <= w + 1e-9 ? $" ≤ {F(w, "0.#")} ms" : $" > {F(w, "0.#")} ms") : "";
         string sentence = $"{Tripped(f)}; stop on the bus at {F(sentMs)} ms{bound}{delivered}";
         if (e.WithinMs is double within && sentMs > within + 1e-9) return (Verdict.Fail, sentence + ": too late");
+        return f.Collision ? CollisionReaction(f, sentence) : (Verdict.Pass, sentence);
+    }
+
+    /// <summary>
+    /// Issue 13's collision numbers on top of the stop: no Cat 0 (the trip's or an escalation), every joint within
+    /// <see cref="CollisionStopDistanceRad"/> of where it was at the trip, and the contact force not rising after the
+    /// stop command (mean over the last 10 ms of the 50 ms after it ≤ the force at the command, or released).
+    /// </summary>
+    private static (Verdict, string) CollisionReaction(RunFacts f, string sentence)
+    {
+        string force = f.Contact is { } c
+            ? c.Trend is "no contact" ? "no contact force measured"
+                : $"contact force {F(c.AtStopN, "0")} N at the command, peak {F(c.PeakAfterStopN, "0")} N, {F(c.EndOfWindowN, "0")} N at 40–50 ms: {c.Trend}"
+            : "no contact force measured";
+        string distance = f.StopDistanceRad is double d ? $"stop distance {F(d * 1e3, "0")} mrad ({f.StopDistanceJoint})" : "no stop distance";
+        sentence = $"{sentence}; {distance}; {force}";
+        if (f.TripCategory == StopCategory.Cat0) return (Verdict.Fail, sentence + ": a collision stopped by Cat 0");
+        if (f.Cat0Escalation is { } esc) return (Verdict.Fail, $"{sentence}: escalated ({esc})");
+        if (f.StopDistanceRad is double dd && !(dd <= CollisionStopDistanceRad + 1e-12))
+            return (Verdict.Fail, $"{sentence}: > {F(CollisionStopDistanceRad * 1e3, "0")} mrad");
+        if (f.Contact is { Trend: "rising" or "window cut short" or "no stop" } cc)
+            return (Verdict.Fail, $"{sentence}: {(cc.Trend == "rising" ? "the force rose after the stop" : "the force could not be judged")}");
         return (Verdict.Pass, sentence);
     }
 }

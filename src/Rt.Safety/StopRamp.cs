@@ -9,9 +9,10 @@ namespace Rt.Safety;
 /// at standstill within the stop time), and SS2's hold (SOS) is monitored against the standstill window.
 /// <para>
 /// The compliant hold (a collision, <see cref="ReactionPolicy"/>): instead of a ramp that keeps driving into the
-/// obstacle for v²/2a, every joint's target is its measured position at the trip, velocity 0, from the very next
-/// frame: the drives brake at their own loop's strength and, having overshot, pull back to where the contact was
-/// detected (away from the obstacle). Gravity stays compensated: the drives' velocity-loop integrators carry the
+/// obstacle for v²/2a, every joint's target is its measured position at the trip moved back a little along the way it
+/// came (<see cref="RetractTimeS"/>, a reflex), velocity 0, from the very next frame: the drives brake at their own
+/// loop's strength and, having overshot, pull back to just before where the contact was detected (away from the
+/// obstacle, so the contact force falls instead of being held). Gravity stays compensated: the drives' velocity-loop integrators carry the
 /// gravity torque while the robot moves (the controller sends no torque feed-forward in CSP) and the hold neither
 /// switches mode nor resets them. Monitored: no joint may travel further from its trip position than the configured
 /// ramp would have (v0²/2a) plus <see cref="HoldTravelAllowanceRad"/>, and standstill must come within the stop time; the standstill window (SOS) is then kept around where the joints came
@@ -22,10 +23,21 @@ namespace Rt.Safety;
 internal sealed class StopRamp
 {
     private readonly SupervisorLimits _l;
-    private readonly double[] _v0, _p0, _hold, _rampVelocity, _sosReference, _holdTravel;
+    private readonly double[] _v0, _p0, _retracted, _hold, _rampVelocity, _sosReference, _holdTravel;
 
     /// <summary>Travel a joint may make during the compliant hold beyond the ramp's own v0²/2a (a knock at the impact), rad.</summary>
     public const double HoldTravelAllowanceRad = 0.1;
+
+    /// <summary>
+    /// The hold's reflex: each joint's target is its trip position moved back along the way it came, by its speed at the
+    /// trip times this, s (about the path since the contact began: detection takes 1–3 ms, plus the margin the contact
+    /// compresses), at most <see cref="RetractMaxRad"/>. Holding exactly at the trip position keeps the link pressed
+    /// into what it hit, and the drive's integrator pushes harder the longer it holds (the contact force rose).
+    /// </summary>
+    public const double RetractTimeS = 0.010;
+
+    /// <summary>Largest reflex retraction per joint, rad.</summary>
+    public const double RetractMaxRad = 0.03;
     private long _startTick, _rampTicks;
 
     public StopRamp(SupervisorLimits limits)
@@ -33,6 +45,7 @@ internal sealed class StopRamp
         _l = limits;
         _v0 = new double[limits.Joints];
         _p0 = new double[limits.Joints];
+        _retracted = new double[limits.Joints];
         _hold = new double[limits.Joints];
         _rampVelocity = new double[limits.Joints];
         _sosReference = new double[limits.Joints];
@@ -63,6 +76,7 @@ internal sealed class StopRamp
             double p = s.Position[j];
             _v0[j] = double.IsFinite(v) ? v : 0;
             _p0[j] = double.IsFinite(p) ? p : 0;
+            _retracted[j] = _p0[j] - Math.Sign(_v0[j]) * Math.Min(Math.Abs(_v0[j]) * RetractTimeS, RetractMaxRad);
             longest = Math.Max(longest, Math.Abs(_v0[j]) / _l.Decel);
             _holdTravel[j] = _v0[j] * _v0[j] / (2 * _l.Decel) + HoldTravelAllowanceRad;
         }
@@ -157,7 +171,7 @@ internal sealed class StopRamp
                 // the drive faulting on its following-error window.
                 double p = s.Position[j];
                 double give = 0.5 * _l.FollowMax[j];
-                double target = double.IsFinite(p) ? Math.Clamp(_p0[j], p - give, p + give) : _p0[j];
+                double target = double.IsFinite(p) ? Math.Clamp(_retracted[j], p - give, p + give) : _retracted[j];
                 _rampVelocity[j] = 0;
                 s.TargetPosition[j] = target;
                 s.TargetVelocity[j] = 0;

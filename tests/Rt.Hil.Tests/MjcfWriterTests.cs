@@ -54,6 +54,9 @@ public class MjcfWriterTests
         Assert.True(Numbers((string?)pelvis.Attribute("pos"))[2] > 0.5);
         var obstacle = world.Elements("body").Single(b => (string?)b.Attribute("name") == "obstacle0");
         Assert.Equal("true", (string?)obstacle.Attribute("mocap"));
+        var touch = doc.Root!.Element("sensor")!.Elements("touch").Single();
+        Assert.Equal("obstacle0_touch", (string?)touch.Attribute("site"));
+        Assert.Equal(obstacle, doc.Descendants("site").Single(s => (string?)s.Attribute("name") == "obstacle0_touch").Parent);
         foreach (var imu in BenchFixtures.Config.Imus)
         {
             var site = doc.Descendants("site").Single(s => (string?)s.Attribute("name") == "imu_" + imu.Name);

@@ -183,6 +183,29 @@ public class PlantTests
     }
 
     [Fact]
+    public void The_obstacles_touch_sensor_reads_the_leg_pushing_on_it_and_zero_while_parked()
+    {
+        using var plant = LoadPlant();
+        int hip = BenchFixtures.JointIndex("l_hip_pitch");
+        var c = new double[12];
+        plant.Bias(new double[12], new double[12], c);
+        for (int k = 0; k < 12; k++) plant.SetJointTorque(k, c[k]);
+        plant.SetJointTorque(hip, c[hip] - 30);
+        Assert.True(plant.Step(100), plant.LastError);
+        Assert.Equal(0, plant.ObstacleContactForceN(0)); // parked out of reach: no contact
+        plant.MoveObstacle(0, new Vec3(0.13, 0.1, plant.RootHeightM - 0.76));
+        double peak = 0;
+        for (int i = 0; i < 700; i++)
+        {
+            Assert.True(plant.Step(1), plant.LastError);
+            peak = Math.Max(peak, plant.ObstacleContactForceN(0));
+        }
+        // The shank leans on the box with the hip's 30 N·m: tens of newtons at a lever of about 0.4–0.8 m.
+        Assert.True(peak > 10, $"peak contact force {peak} N");
+        Assert.True(plant.ObstacleContactForceN(0) > 0, "still leaning on the box");
+    }
+
+    [Fact]
     public void Contact_free_steps_skip_collision_detection_and_the_trajectory_stays_bit_identical()
     {
         // A swing that runs free for a while, then an obstacle appears in the leg's path and stops it: the shortcut

@@ -5,7 +5,7 @@ namespace Rt.Safety.Tests;
 
 /// <summary>
 /// Reaction by class (issue 13): a collision gets the compliant hold (targets = the joints' measured positions at the
-/// trip, velocity 0, then SOS with power), everything the evidence pins on a sensor or the actuator keeps its configured
+/// trip moved back along the way they came by |v|·10 ms, at most 30 mrad, velocity 0, then SOS with power), everything the evidence pins on a sensor or the actuator keeps its configured
 /// ramp; the stop monitor's escalations are logged as <see cref="FaultCode.StopMonitor"/>; the following error during a
 /// stop is measured against the stop's targets. Rig layout: hip (channels 0–3), knee (4–7), pelvis IMU (8, 9).
 /// </summary>
@@ -31,7 +31,10 @@ public sealed class ReactionTests
         rig.RunUntil(r => r.State != SafetyState.Operational, 10);
         Assert.Equal(SafetyState.Stopping, rig.State);
         Assert.Equal(StopCategory.Cat2, rig.Sup.StopInProgress);
-        Assert.Equal(rig.S.Position[0], rig.S.TargetPosition[0], 9); // no ramp pushing on: the measured position
+        // No ramp pushing on: the measured position, moved back along the way the joint came (the reflex).
+        double v = rig.S.Velocity[0];
+        Assert.Equal(rig.S.Position[0] - Math.Sign(v) * Math.Min(Math.Abs(v) * 0.010, 0.03), rig.S.TargetPosition[0], 9);
+        Assert.True(Math.Sign(rig.S.Position[0] - rig.S.TargetPosition[0]) == Math.Sign(v) && v != 0);
         Assert.Equal(0, rig.S.TargetVelocity[0]);
 
         rig.RunUntil(r => r.State != SafetyState.Stopping, 600);

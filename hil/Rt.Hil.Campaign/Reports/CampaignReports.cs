@@ -36,11 +36,12 @@ public static class CampaignReports
         foreach (var s in result.Scenarios)
             rows.Add([
                 s.Name, Verdict(s.Verdict), ReportFormat.Ms(s.DetectionLatencyMs), ReportFormat.Ms(s.StopCommandLatencyMs),
-                ReportFormat.Ms(s.StopTimeMs), ReportFormat.Mrad(s.StopDistanceRad), s.FalseTrips.ToString(Inv),
+                ReportFormat.Ms(s.StopTimeMs), ReportFormat.Mrad(s.StopDistanceRad), ReportFormat.Mrad(s.UnpoweredTravelRad),
+                ReportFormat.ContactTrend(s.Contact), s.FalseTrips.ToString(Inv),
                 ReportFormat.Ratio(ReportFormat.MaxRatio(s)), Isolated(s), Truth(s), ReportFormat.Seed(s.Seed), OneLine(s.Reason),
             ]);
-        string[] head = ["scenario", "verdict", "detection", "stop cmd", "stop time", "stop dist", "false trips", "max ratio", "isolated", "injected", "seed", "reason"];
-        bool[] right = [false, false, true, true, true, true, true, true, false, false, true, false];
+        string[] head = ["scenario", "verdict", "detection", "stop cmd", "stop time", "stop dist", "unpowered", "contact force", "false trips", "max ratio", "isolated", "injected", "seed", "reason"];
+        bool[] right = [false, false, true, true, true, true, true, false, true, true, false, false, true, false];
         var width = new int[head.Length];
         for (int c = 0; c < head.Length; c++)
         {

@@ -170,6 +170,16 @@ public static class HtmlReport
         Meta(b, "stop-command latency", H(ReportFormat.Ms(s.StopCommandLatencyMs)));
         Meta(b, "stop time", H(ReportFormat.Ms(s.StopTimeMs)));
         Meta(b, "stop distance", H(ReportFormat.Mrad(s.StopDistanceRad) + (s.StopDistanceJoint != null ? " (" + s.StopDistanceJoint + ")" : "")));
+        if (s.TripTick is not null)
+        {
+            Meta(b, "powered / unpowered travel", H(ReportFormat.Mrad(s.PoweredTravelRad) + (s.PoweredTravelJoint != null ? " (" + s.PoweredTravelJoint + ")" : "")
+                + " / " + ReportFormat.Mrad(s.UnpoweredTravelRad) + (s.UnpoweredTravelJoint != null ? " (" + s.UnpoweredTravelJoint + ")" : "")
+                + (s.PowerOffMs is double off ? ", power off " + ReportFormat.Ms(off) + " after the trip" : ", power kept")));
+            Meta(b, "time to standstill", H(ReportFormat.Ms(s.StandstillTimeMs)));
+            if (s.Cat0Escalation is { } esc) Meta(b, "escalation", "<span class=\"bad\">" + H(esc) + "</span>");
+        }
+        if (s.Contact is { } contact)
+            Meta(b, "contact force", contact.Trend == "rising" ? "<span class=\"bad\">" + H(ReportFormat.ContactDetail(contact)) + "</span>" : H(ReportFormat.ContactDetail(contact)), wide: true);
         Meta(b, "false trips", Int(s.FalseTrips));
         Meta(b, "warnings", Int(s.Warnings));
         string events = Int(s.SafetyEventsRaised) + " raised / " + Int(s.SafetyEventsLogged) + " logged";

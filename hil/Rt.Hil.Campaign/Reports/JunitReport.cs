@@ -116,6 +116,13 @@ public static class JunitReport
         b.Append("stop time: ").AppendLine(ReportFormat.Ms(s.StopTimeMs));
         b.Append("stop distance: ").Append(ReportFormat.Mrad(s.StopDistanceRad))
          .AppendLine(s.StopDistanceJoint != null ? " (" + s.StopDistanceJoint + ")" : "");
+        if (s.TripTick is not null)
+        {
+            b.Append("powered travel: ").Append(ReportFormat.Mrad(s.PoweredTravelRad)).Append("  unpowered travel: ").Append(ReportFormat.Mrad(s.UnpoweredTravelRad))
+             .Append("  time to standstill: ").AppendLine(ReportFormat.Ms(s.StandstillTimeMs));
+            if (s.Cat0Escalation is { } esc) b.Append("escalation: ").AppendLine(esc);
+        }
+        if (s.Contact is { } contact) b.Append("contact force: ").AppendLine(ReportFormat.ContactDetail(contact));
         b.Append("false trips: ").Append(s.FalseTrips).Append("  warnings: ").AppendLine(ReportFormat.Int(s.Warnings));
         b.Append("safety events raised/logged: ").Append(ReportFormat.Int(s.SafetyEventsRaised)).Append('/').AppendLine(ReportFormat.Int(s.SafetyEventsLogged));
         b.Append("max divergence ratio: ").AppendLine(ReportFormat.Ratio(ReportFormat.MaxRatio(s)));

@@ -30,6 +30,22 @@ public static class ReportFormat
     }
 
     /// <summary>Joint travel in mrad (stop distances are small).</summary>
+    /// <summary>The obstacle's contact force around the stop, short: "120→3 N falling" (at the command → end of the 50 ms window), or "-".</summary>
+    public static string ContactTrend(ContactForceFigures? c) =>
+        c is null || c.Trend == "no contact" ? None
+        : c.Trend is "falling" or "rising" or "released"
+            ? c.AtStopN.ToString("0", Inv) + "→" + c.EndOfWindowN.ToString("0", Inv) + " N " + c.Trend
+            : c.Trend;
+
+    /// <summary>The contact force in full: at the command, peak and end of the 50 ms window, trend, contact → stop.</summary>
+    public static string ContactDetail(ContactForceFigures? c)
+    {
+        if (c is null) return None;
+        if (c.Trend == "no contact") return "no contact";
+        string lead = c.ContactToStopMs is double ms ? $"stop command {ms.ToString("0", Inv)} ms after contact; " : "";
+        return lead + string.Create(Inv, $"{c.AtStopN:0.0} N at the command, peak {c.PeakAfterStopN:0.0} N in the 50 ms after, {c.EndOfWindowN:0.0} N at 40–50 ms ({c.Trend}); run peak {c.PeakN:0.0} N");
+    }
+
     public static string Mrad(double? rad) => rad is { } x && double.IsFinite(x) ? (x * 1e3).ToString("0.0", Inv) + " mrad" : None;
 
     /// <summary>Dimensionless ratio (detector/threshold); 3 significant figures, scientific beyond 1e4.</summary>

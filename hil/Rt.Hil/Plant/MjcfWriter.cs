@@ -46,6 +46,12 @@ public static class MjcfWriter
     /// <summary>Prefixes used for generated names, so sites/sensors can be looked up by IMU name.</summary>
     public const string ImuSitePrefix = "imu_", AccelSuffix = "_accel", GyroSuffix = "_gyro", ObstaclePrefix = "obstacle";
 
+    /// <summary>Site and touch sensor on each obstacle (<c>obstacle0_touch</c>): the normal contact force on the box.</summary>
+    public const string TouchSuffix = "_touch";
+
+    /// <summary>How far the touch zone reaches beyond the obstacle's faces, m (contact points lie within the overlap).</summary>
+    public const double TouchMarginM = 0.005;
+
     private const int RobotContype = 2, RobotConaffinity = 1, WorldContype = 1, WorldConaffinity = 2;
 
     /// <summary>Not real-time safe. Builds the MJCF text; throws <see cref="InputError"/> for an IMU on an unknown link.</summary>
@@ -88,6 +94,10 @@ public static class MjcfWriter
                 .Append(F(5 + i)).Append(" 5 ").Append(F(h)).Append("\">\n");
             sb.Append("      <geom type=\"box\" size=\"").Append(F(h)).Append(' ').Append(F(h)).Append(' ').Append(F(h))
                 .Append("\" contype=\"").Append(WorldContype).Append("\" conaffinity=\"").Append(WorldConaffinity).Append("\"/>\n");
+            // The touch sensor's zone (issue 13's contact force): the box plus a margin that holds every contact point on its faces.
+            double z = h + TouchMarginM;
+            sb.Append("      <site name=\"").Append(ObstaclePrefix).Append(i).Append(TouchSuffix).Append("\" type=\"box\" size=\"")
+                .Append(F(z)).Append(' ').Append(F(z)).Append(' ').Append(F(z)).Append("\" rgba=\"0 0 0 0\"/>\n");
             sb.Append("    </body>\n");
         }
         var excludes = new List<(string, string)>();
@@ -100,9 +110,12 @@ public static class MjcfWriter
                 sb.Append("    <exclude body1=\"").Append(Esc(a)).Append("\" body2=\"").Append(Esc(b)).Append("\"/>\n");
             sb.Append("  </contact>\n");
         }
-        if (options.Imus.Count > 0)
+        if (options.Imus.Count > 0 || options.ObstacleCount > 0)
         {
             sb.Append("  <sensor>\n");
+            for (int i = 0; i < options.ObstacleCount; i++)
+                sb.Append("    <touch name=\"").Append(ObstaclePrefix).Append(i).Append(TouchSuffix).Append("\" site=\"")
+                    .Append(ObstaclePrefix).Append(i).Append(TouchSuffix).Append("\"/>\n");
             foreach (var imu in options.Imus)
             {
                 string site = ImuSitePrefix + imu.Name;

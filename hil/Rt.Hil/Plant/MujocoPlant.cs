@@ -23,6 +23,7 @@ public sealed unsafe class MujocoPlant : IDisposable
     private readonly int[] _imuAccelAdr;
     private readonly int[] _imuGyroAdr;
     private readonly int[] _obstacleMocap;
+    private readonly int[] _obstacleTouchAdr;
     private readonly double* _qpos, _qvel, _qfrcApplied, _xfrcApplied, _sensordata, _mocapPos, _mocapQuat, _xpos;
     private readonly int _nq, _nv;
     // Scratch in MuJoCo order for the dynamics queries (pinned, sized at load).
@@ -69,6 +70,12 @@ public sealed unsafe class MujocoPlant : IDisposable
             mocap.Add(rtmj_body_mocapid(h, body));
         }
         _obstacleMocap = [.. mocap];
+        _obstacleTouchAdr = new int[_obstacleMocap.Length];
+        for (int i = 0; i < _obstacleTouchAdr.Length; i++)
+        {
+            int sensor = rtmj_name2id(h, ObjSensor, MjcfWriter.ObstaclePrefix + i + MjcfWriter.TouchSuffix);
+            _obstacleTouchAdr[i] = sensor >= 0 ? rtmj_sensor_adr(h, sensor) : -1;
+        }
         _qpos = rtmj_data_ptr(h, FieldQpos);
         _qvel = rtmj_data_ptr(h, FieldQvel);
         _qfrcApplied = rtmj_data_ptr(h, FieldQfrcApplied);
@@ -321,6 +328,17 @@ public sealed unsafe class MujocoPlant : IDisposable
     {
         double* p = _mocapPos + 3 * _obstacleMocap[obstacle];
         return new Vec3(p[0], p[1], p[2]);
+    }
+
+    /// <summary>
+    /// Real-time safe. The normal contact force on obstacle box <paramref name="obstacle"/>, N: the sum over the contacts
+    /// between the box and the robot (MuJoCo's touch sensor on the box, <see cref="MjcfWriter.TouchSuffix"/>), as of the
+    /// last substep with sensors on (the bench's sampling substep of each tick). 0 out of contact.
+    /// </summary>
+    public double ObstacleContactForceN(int obstacle)
+    {
+        int adr = _obstacleTouchAdr[obstacle];
+        return adr >= 0 ? _sensordata[adr] : 0;
     }
 
     /// <summary>Half-size of every obstacle box, metres (<see cref="PlantOptions.ObstacleHalfSizeM"/>).</summary>
