@@ -46,13 +46,18 @@ for config in "${configs[@]}"; do
   # Ready when the serve loop says it is serving (after MuJoCo, the plant and the JIT warm-up); at most 120 s.
   for _ in $(seq 240); do grep -q "serving" "$log" && break; kill -0 "$srv" 2>/dev/null || { cat "$log" >&2; exit 3; }; sleep 0.5; done
   veth=()
+  failed=0
   for _ in $(seq "$n"); do
-    out=$(dotnet "$rt" bus up --iface "$m" --config "$config" --duration 0.5)
-    grep -q "^down: " <<<"$out" || { echo "$out" >&2; exit 3; }
-    veth+=("$(wall <<<"$out")")
+    # A run whose bring-up completed counts even if the process-data phase after it lost a frame (a loaded machine:
+    # the served bench missed the reply window); such runs are counted, a run without bring-up is an error.
+    out=$(dotnet "$rt" bus up --iface "$m" --config "$config" --duration 0.5 2>&1) || failed=$((failed + 1))
+    t=$(wall <<<"$out")
+    [ -n "$t" ] || { echo "$out" >&2; exit 3; }
+    veth+=("$t")
   done
   echo "${robot}.bus_up_veth_bringup_wall_median: $(printf '%s\n' "${veth[@]}" | median) ms"
   echo "${robot}.bus_up_veth_bringup_wall_runs: ${veth[*]} ms"
+  echo "${robot}.bus_up_veth_runs_with_process_data_errors: ${failed} of ${n}"
   rm -f "$log"
   cleanup
 done
