@@ -24,7 +24,7 @@ public class Arm6Tests(ITestOutputHelper output)
         Assert.Equal([JointMode.Cst, JointMode.Csp, JointMode.Cst, JointMode.Csp, JointMode.Csp, JointMode.Csp], config.Joints.Select(j => j.Mode));
         Assert.Equal("wrist_3_link", Assert.Single(config.Imus).Link);
         Assert.Equal(7, config.Bus.Slaves.Count);
-        Assert.All(config.Bus.Slaves.Take(6), s => Assert.Equal(ArmServoDrive.Vendor, s.Vendor));
+        Assert.All(config.Bus.Slaves.Take(6), s => Assert.Equal(0x00000ABCu, s.Vendor));
         Assert.True(File.Exists(config.Resolve(config.Twin.Parameters)), "arm6.twin.yaml is shipped");
         Assert.True(Directory.Exists(config.Resolve(Assert.Single(config.Bus.Esi))));
         Assert.NotNull(config.Description);
@@ -46,8 +46,11 @@ public class Arm6Tests(ITestOutputHelper output)
         for (int k = 0; k < 200; k++) Assert.True(plant.Step(1));
         Assert.True(Math.Abs(plant.JointPosition(1)) > 1e-4, "gravity acts on the shoulder lift");
         var bridge = new Esc.Segment.BenchBridge(bench, config);
-        Assert.Equal(ArmDriveModel.Axm150, Assert.IsType<ArmServoDrive>(bridge.Segment.Slaves[0]).Model);
-        Assert.Equal(ArmDriveModel.Axm30, Assert.IsType<ArmServoDrive>(bridge.Segment.Slaves[5]).Model);
+        // Built from hil/robots/arm6/esi: AXM-150 at 0, AXM-30 (no 0x6077) at 5.
+        Assert.Equal(0x00001501u, bridge.Segment.Slaves[0].Identity.ProductCode);
+        Assert.Contains("ArmatureMotion-AXM.xml", bridge.Segment.Slaves[0].Description.Source, StringComparison.Ordinal);
+        Assert.Equal(0x00000301u, bridge.Segment.Slaves[5].Identity.ProductCode);
+        Assert.False(Assert.IsType<ServoDriveDevice>(bridge.Segment.Slaves[5]).HasTorqueActual);
         Assert.IsType<ImuDevice>(bridge.Segment.Slaves[6]);
     }
 

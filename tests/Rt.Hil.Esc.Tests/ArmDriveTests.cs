@@ -5,25 +5,38 @@ using Rt.Drivers.EtherCat.Esi;
 using Rt.Drivers.EtherCat.Link;
 using Rt.Drivers.EtherCat.ProcessData;
 using Rt.Hil.Esc.Devices;
+using Rt.Hil.Esc.Devices.Esi;
 using Rt.Hil.Esc.Segment;
 using Rt.TestSupport;
 
 namespace Rt.Hil.Esc.Tests;
 
 /// <summary>
-/// arm6's emulated drives (vendor 0x00000ABC, <see cref="ArmServoDrive"/>) against the project's master in PREOP: they
-/// boot with a position-only map, the startup commands of the ESI file shipped with the robot remap them through
-/// 0x1C12/0x1C13 and 0x1600/0x1A00, and the wrist model refuses what it does not have.
+/// arm6's emulated drives (vendor 0x00000ABC "Armature Motion"), built by the emulator's factory from the ESI file
+/// shipped with the robot alone, against the project's master in PREOP: they boot with a position-only map, the
+/// startup commands of the same file remap them through 0x1C12/0x1C13 and 0x1600/0x1A00, and the wrist model refuses
+/// what it does not have.
 /// </summary>
 public class ArmDriveTests
 {
     private static readonly string EsiPath = RepoPaths.Combine("hil", "robots", "arm6", "esi", "ArmatureMotion-AXM.xml");
 
+    internal const uint Vendor = 0x00000ABC, Axm150Product = 0x00001501, Axm30Product = 0x00000301, Revision = 0x00020003;
+    private const uint EncoderIncrements = 524_288, GearMotorRevolutions = 100;
+
+    /// <summary>The drive model with <paramref name="product"/>, as the bench builds it from the ESI file.</summary>
+    internal static ServoDriveDevice Arm(uint product, uint serial = 1)
+    {
+        var library = EsiSlaveLibrary.Load([EsiPath]);
+        var description = library.Find(Vendor, product, Revision)!;
+        return Assert.IsType<ServoDriveDevice>(EsiSlaveLibrary.Create(description, new SlaveOptions { SerialNumber = serial }));
+    }
+
     private static EtherCatMaster PreOp(out EscSegment segment)
     {
         segment = new EscSegment([
-            new ArmServoDrive(ArmDriveModel.Axm150, new SlaveOptions { SerialNumber = 1 }),
-            new ArmServoDrive(ArmDriveModel.Axm30, new SlaveOptions { SerialNumber = 2 }),
+            Arm(Axm150Product, 1),
+            Arm(Axm30Product, 2),
         ]);
         var link = new LoopbackLink(segment);
         var master = new EtherCatMaster(link, new MasterOptions { StateTimeoutNs = 500_000_000, MailboxTimeoutNs = 500_000_000, DistributedClocks = false });
@@ -42,16 +55,17 @@ public class ArmDriveTests
     public void The_shipped_ESI_describes_both_models_as_the_emulator_builds_them()
     {
         var file = EsiReader.ReadFile(EsiPath);
-        Assert.Equal(ArmServoDrive.Vendor, file.VendorId);
+        Assert.Equal(Vendor, file.VendorId);
         Assert.Equal(2, file.Devices.Count);
-        foreach (var model in new[] { ArmDriveModel.Axm150, ArmDriveModel.Axm30 })
+        foreach (uint product in new[] { Axm150Product, Axm30Product })
         {
-            var id = ArmServoDrive.IdentityOf(model);
+            var emulated = Arm(product);
+            var id = emulated.Identity;
             var d = file.Devices.Single(x => x.ProductCode == id.ProductCode);
             Assert.Equal(id.Revision, d.RevisionNo);
             Assert.Equal(id.Name, d.Name);
+            Assert.Equal(0x00020192u, id.DeviceType); // ProfileNo 402, AddInfo 2 (servo)
             // The ESI's default PDOs are the emulator's power-up map.
-            var emulated = new ArmServoDrive(model);
             Assert.Equal(emulated.RxMap.TotalBytes * 8, d.DefaultPdos(rx: true).Sum(p => p.BitLength));
             Assert.Equal(emulated.TxMap.TotalBytes * 8, d.DefaultPdos(rx: false).Sum(p => p.BitLength));
             Assert.Contains(d.InitCmds, c => c.Index == 0x6060 && c.RunsOn("PS"));
@@ -68,9 +82,9 @@ public class ArmDriveTests
         var master = PreOp(out _);
         var big = master.SubDevices[0];
         var wrist = master.SubDevices[1];
-        Assert.Equal(ArmServoDrive.Vendor, big.Identity.Vendor);
-        Assert.Equal(ArmServoDrive.Axm150Product, big.Identity.Product);
-        Assert.Equal(ArmServoDrive.Axm30Product, wrist.Identity.Product);
+        Assert.Equal(Vendor, big.Identity.Vendor);
+        Assert.Equal(Axm150Product, big.Identity.Product);
+        Assert.Equal(Axm30Product, wrist.Identity.Product);
         foreach (var s in master.SubDevices)
         {
             // 0x6040 + 0x607A out, 0x6041 + 0x6064 in: no mode, no target torque, no velocity or torque actual.
@@ -81,15 +95,15 @@ public class ArmDriveTests
         }
         Assert.Equal(500u, big.Sdo!.UploadU32(0x6076, 0));
         Assert.Equal(100u, wrist.Sdo!.UploadU32(0x6076, 0));
-        Assert.Equal(ArmServoDrive.EncoderIncrements, big.Sdo.UploadU32(0x608F, 1));
-        Assert.Equal(ArmServoDrive.GearMotorRevolutions, wrist.Sdo.UploadU32(0x6091, 1));
+        Assert.Equal(EncoderIncrements, big.Sdo.UploadU32(0x608F, 1));
+        Assert.Equal(GearMotorRevolutions, wrist.Sdo.UploadU32(0x6091, 1));
     }
 
     [Fact]
     public void The_ESI_startup_commands_remap_both_models_in_preop()
     {
         var master = PreOp(out var segment);
-        uint[] products = [ArmServoDrive.Axm150Product, ArmServoDrive.Axm30Product];
+        uint[] products = [Axm150Product, Axm30Product];
         for (int i = 0; i < 2; i++)
         {
             var sdo = master.SubDevices[i].Sdo!;
@@ -102,8 +116,8 @@ public class ArmDriveTests
             Assert.Equal(8, (sbyte)sdo.UploadU8(0x6060, 0));
         }
         // The emulator's process data follows the new mapping (the SyncManager lengths it will accept for SAFEOP).
-        var big = (ArmServoDrive)segment.Slaves[0];
-        var wrist = (ArmServoDrive)segment.Slaves[1];
+        var big = (ServoDriveDevice)segment.Slaves[0];
+        var wrist = (ServoDriveDevice)segment.Slaves[1];
         Assert.Equal(19, big.RxMap.TotalBytes);
         Assert.Equal(15, big.TxMap.TotalBytes);
         Assert.Equal(19, wrist.RxMap.TotalBytes);
@@ -128,17 +142,19 @@ public class ArmDriveTests
     }
 
     [Fact]
-    public void Bench_segment_builds_the_arm_drives_named_by_bus_slaves()
+    public void Bench_segment_builds_the_arm_drives_named_by_bus_slaves_from_the_ESI()
     {
         var ids = new List<SlaveIdentityConfig>
         {
-            new() { Position = 0, Vendor = ArmServoDrive.Vendor, Product = ArmServoDrive.Axm150Product, Revision = ArmServoDrive.Revision },
-            new() { Position = 1, Vendor = ArmServoDrive.Vendor, Product = ArmServoDrive.Axm30Product, Revision = ArmServoDrive.Revision },
+            new() { Position = 0, Vendor = Vendor, Product = Axm150Product, Revision = Revision },
+            new() { Position = 1, Vendor = Vendor, Product = Axm30Product, Revision = Revision },
         };
-        var segment = EscBenchSegment.Create(3, 1, ids);
-        Assert.Equal(ArmDriveModel.Axm150, Assert.IsType<ArmServoDrive>(segment.Slaves[0]).Model);
-        Assert.Equal(ArmDriveModel.Axm30, Assert.IsType<ArmServoDrive>(segment.Slaves[1]).Model);
-        Assert.IsType<ServoDriveDevice>(segment.Slaves[2]); // not named: the Rt bench drive
+        var segment = EscBenchSegment.Create(3, 1, ids, esi: EsiSlaveLibrary.Load([EsiPath]));
+        Assert.Equal(Axm150Product, segment.Slaves[0].Identity.ProductCode);
+        Assert.True(Assert.IsType<ServoDriveDevice>(segment.Slaves[0]).HasTorqueActual);
+        Assert.Equal(Axm30Product, segment.Slaves[1].Identity.ProductCode);
+        Assert.False(Assert.IsType<ServoDriveDevice>(segment.Slaves[1]).HasTorqueActual);
+        Assert.Equal(ServoDriveDevice.ProductCode, segment.Slaves[2].Identity.ProductCode); // not named: the Rt bench drive
         Assert.IsType<ImuDevice>(segment.Slaves[3]);
         Assert.Equal(3, EscBenchSegment.Drives(segment).Count);
     }

@@ -33,9 +33,11 @@ public sealed class SlaveOptions
 
 /// <summary>
 /// One emulated EtherCAT slave device: the ESC, the SII it boots from, the CoE object dictionary with PDO mapping,
-/// the mailbox/SDO server and the AL checks. Derived devices add their objects and exchange plain process-data
-/// structs with the bench. Construction is not real-time safe; <see cref="BeforeFrame"/>, <see cref="AfterFrame"/>
-/// and <see cref="AdvanceTime"/> are real-time safe.
+/// the mailbox/SDO server and the AL checks, all built from one <see cref="SlaveDescription"/> (written in code for the
+/// Rt bench devices, read from an ESI file by <see cref="Esi.EsiSlaveLibrary"/> for everything else). Derived devices
+/// bind their behaviour to the description's objects and exchange plain process-data structs with the bench.
+/// Construction is not real-time safe; <see cref="BeforeFrame"/>, <see cref="AfterFrame"/> and
+/// <see cref="AdvanceTime"/> are real-time safe.
 /// </summary>
 public abstract class EmulatedSlave : IEscApplication, IObjectWriteHandler
 {
@@ -44,33 +46,40 @@ public abstract class EmulatedSlave : IEscApplication, IObjectWriteHandler
     private const int MaxMappedEntries = 16;
 
     private readonly OdEntry _syncType;
+    private readonly int _maxOutputBits;
 
-    protected EmulatedSlave(DeviceIdentity identity, SlaveOptions? options, bool hasOutputs)
+    protected EmulatedSlave(SlaveDescription description, SlaveOptions? options)
     {
-        ArgumentNullException.ThrowIfNull(identity);
+        ArgumentNullException.ThrowIfNull(description);
         options ??= new SlaveOptions();
-        Identity = identity with { SerialNumber = options.SerialNumber };
+        Description = description;
+        Identity = description.Identity with { SerialNumber = options.SerialNumber };
         Od = new CoeObjectDictionary();
-        HasOutputs = hasOutputs;
+        HasOutputs = description.HasOutputs;
         LinkDelayNs = options.LinkDelayNs;
+        if (description.SyncManagers.Count != 4)
+            throw new InvalidOperationException($"{description.Source}: expected 4 sync managers (mailbox out, mailbox in, outputs, inputs), found {description.SyncManagers.Count}");
 
         AddStandardObjects();
-        AddDeviceObjects(Od);
-        _syncType = Od.Find(hasOutputs ? (ushort)0x1C32 : (ushort)0x1C33, 1)!;
+        foreach (var o in description.Objects) Od.Add(o.Create()); // the device's own objects (an own 0x1xxx replaces the generated one)
+        _syncType = Od.Find(HasOutputs ? (ushort)0x1C32 : (ushort)0x1C33, 1)!;
 
-        if (hasOutputs) SetMapping(0x1600, 0x1C12, DefaultRxPdo);
-        SetMapping(0x1A00, 0x1C13, DefaultTxPdo);
+        if (HasOutputs) SetDefaultMapping(description.RxPdos, 0x1C12);
+        SetDefaultMapping(description.TxPdos, 0x1C13);
         RxMap = new PdoMap(Od, 0x1C12);
         TxMap = new PdoMap(Od, 0x1C13);
 
+        var sm = description.SyncManagers;
         var layout = new[]
         {
-            new SyncManagerLayout(MailboxOutStart, MailboxSize, 0x26),
-            new SyncManagerLayout(MailboxInStart, MailboxSize, 0x22),
-            new SyncManagerLayout(OutputsStart, (ushort)RxMap.TotalBytes, 0x64),
-            new SyncManagerLayout(InputsStart, (ushort)TxMap.TotalBytes, 0x20),
+            new SyncManagerLayout(sm[0].Start, sm[0].DefaultLength, sm[0].Control),
+            new SyncManagerLayout(sm[1].Start, sm[1].DefaultLength, sm[1].Control),
+            new SyncManagerLayout(sm[2].Start, (ushort)RxMap.TotalBytes, sm[2].Control),
+            new SyncManagerLayout(sm[3].Start, (ushort)TxMap.TotalBytes, sm[3].Control),
         };
-        if (OutputsStart + RxMap.TotalBytes > InputsStart) throw new InvalidOperationException("outputs overlap the inputs buffer");
+        // Outputs must end before the inputs buffer (the usual order); the mapping objects refuse more.
+        _maxOutputBits = sm[3].Start > sm[2].Start ? (sm[3].Start - sm[2].Start) * 8 : 0x0800 * 8;
+        if (HasOutputs && RxMap.TotalBits > _maxOutputBits) throw new InvalidOperationException($"{description.Source}: outputs overlap the inputs buffer");
 
         SiiWords = SiiBuilder.Build(new SiiDescription
         {
@@ -80,11 +89,14 @@ public abstract class EmulatedSlave : IEscApplication, IObjectWriteHandler
             SerialNumber = Identity.SerialNumber,
             Alias = options.Alias,
             Name = Identity.Name,
-            GroupName = "Rt bench",
+            GroupName = description.GroupName,
             OrderCode = Identity.OrderCode,
             SyncManagers = layout,
-            RxPdos = hasOutputs ? [SiiPdoOf(0x1600, "RxPDO 1", 2)] : [],
-            TxPdos = [SiiPdoOf(0x1A00, "TxPDO 1", 3)],
+            Fmmus = description.Fmmus,
+            RxPdos = SiiPdos(description.RxPdos),
+            TxPdos = SiiPdos(description.TxPdos),
+            CoeDetails = description.CoeDetails,
+            MailboxProtocols = description.MailboxProtocols,
             CorruptChecksum = options.CorruptSiiChecksum,
         });
 
@@ -100,8 +112,11 @@ public abstract class EmulatedSlave : IEscApplication, IObjectWriteHandler
         Esc.Clock.OffsetNs = options.ClockOffsetNs;
         Esc.Clock.DriftPpm = options.ClockDriftPpm;
         Sdo = new CoeSdoServer(Od, this);
-        Mailbox = new MailboxHandler(Esc, Sdo, MailboxSize);
+        Mailbox = new MailboxHandler(Esc, Sdo, Math.Min(sm[0].DefaultLength, sm[1].DefaultLength));
     }
+
+    /// <summary>What this device was built from.</summary>
+    public SlaveDescription Description { get; }
 
     public DeviceIdentity Identity { get; }
     public EscController Esc { get; }
@@ -121,15 +136,6 @@ public abstract class EmulatedSlave : IEscApplication, IObjectWriteHandler
 
     /// <summary>Output buffers received in OP and decoded.</summary>
     public long OutputUpdates { get; private set; }
-
-    /// <summary>The default RxPDO 0x1600 as (index, sub) pairs, in order.</summary>
-    protected abstract IReadOnlyList<(ushort Index, byte Sub)> DefaultRxPdo { get; }
-
-    /// <summary>The default TxPDO 0x1A00 as (index, sub) pairs, in order.</summary>
-    protected abstract IReadOnlyList<(ushort Index, byte Sub)> DefaultTxPdo { get; }
-
-    /// <summary>Adds the device profile objects. Called from the base constructor: must not use derived fields.</summary>
-    protected abstract void AddDeviceObjects(CoeObjectDictionary od);
 
     /// <summary>Copies the application's feedback into the TxPDO objects before they are encoded. Real-time safe.</summary>
     protected abstract void PublishInputs();
@@ -214,7 +220,7 @@ public abstract class EmulatedSlave : IEscApplication, IObjectWriteHandler
                     bits += (byte)m;
                 }
 
-                return bits > (InputsStart - OutputsStart) * 8 ? SdoAbort.MappingTooLong : 0;
+                return bits > _maxOutputBits ? SdoAbort.MappingTooLong : 0;
             }
 
             if (obj.Find(0)!.U8 != 0) return SdoAbort.Sub0MustBeZero;
@@ -266,6 +272,7 @@ public abstract class EmulatedSlave : IEscApplication, IObjectWriteHandler
 
     private void AddStandardObjects()
     {
+        var d = Description;
         Od.AddVar(0x1000, "Device type", OdDataType.Unsigned32, 32, OdAccess.Read).Set(Identity.DeviceType);
         Od.AddVar(0x1008, "Manufacturer device name", OdDataType.VisibleString, 8 * 64, OdAccess.Read).SetString(Identity.Name);
         Od.AddVar(0x1009, "Manufacturer hardware version", OdDataType.VisibleString, 8 * 16, OdAccess.Read).SetString("1.0");
@@ -276,83 +283,107 @@ public abstract class EmulatedSlave : IEscApplication, IObjectWriteHandler
             U32(0x1018, 2, "Product code", Identity.ProductCode, OdAccess.Read),
             U32(0x1018, 3, "Revision", Identity.Revision, OdAccess.Read),
             U32(0x1018, 4, "Serial number", Identity.SerialNumber, OdAccess.Read)));
-        Od.Add(new OdObject(0x1C00, "Sync manager communication type", OdObject.Array,
-            U8(0x1C00, 0, "Number of entries", 4, OdAccess.Read),
-            U8(0x1C00, 1, "SM0", 1, OdAccess.Read),
-            U8(0x1C00, 2, "SM1", 2, OdAccess.Read),
-            U8(0x1C00, 3, "SM2", 3, OdAccess.Read),
-            U8(0x1C00, 4, "SM3", 4, OdAccess.Read)));
+        var smTypes = new OdEntry[d.SyncManagers.Count + 1];
+        smTypes[0] = U8(0x1C00, 0, "Number of entries", (byte)d.SyncManagers.Count, OdAccess.Read);
+        for (int i = 0; i < d.SyncManagers.Count; i++) smTypes[i + 1] = U8(0x1C00, (byte)(i + 1), $"SM{i}", (byte)d.SyncManagers[i].Type, OdAccess.Read);
+        Od.Add(new OdObject(0x1C00, "Sync manager communication type", OdObject.Array, smTypes));
 
+        // Mapping objects are writable (in PREOP) when the device supports PDO configuration and the PDO is not fixed;
+        // the assignment when it supports PDO assignment.
+        OdAccess assignAccess = d.PdoAssign ? OdAccess.ReadWrite : OdAccess.Read;
+        ushort syncTypes = (ushort)(d.DcSync0 ? 0x0007 : 0x0003); // bit 0 free run, 1 SM-synchronous, 2 DC SYNC0
         if (HasOutputs)
         {
-            Od.Add(MappingObject(0x1600, "RxPDO 1 mapping"));
-            Od.Add(AssignObject(0x1C12, "RxPDO assign"));
-            Od.Add(SyncParameters(0x1C32, "SM output parameter"));
+            for (int i = 0; i < d.RxPdos.Count; i++)
+                Od.Add(MappingObject(d.RxPdos[i].Index, $"RxPDO {i + 1} mapping", d.PdoConfig && !d.RxPdos[i].Fixed ? OdAccess.ReadWrite : OdAccess.Read));
+            Od.Add(AssignObject(0x1C12, "RxPDO assign", d.RxPdos.Count, assignAccess));
+            Od.Add(SyncParameters(0x1C32, "SM output parameter", syncTypes));
         }
         else
         {
             Od.Add(new OdObject(0x1C12, "RxPDO assign", OdObject.Array, U8(0x1C12, 0, "Number of entries", 0, OdAccess.Read)));
         }
 
-        Od.Add(MappingObject(0x1A00, "TxPDO 1 mapping"));
-        Od.Add(AssignObject(0x1C13, "TxPDO assign"));
-        Od.Add(SyncParameters(0x1C33, "SM input parameter"));
+        for (int i = 0; i < d.TxPdos.Count; i++)
+            Od.Add(MappingObject(d.TxPdos[i].Index, $"TxPDO {i + 1} mapping", d.PdoConfig && !d.TxPdos[i].Fixed ? OdAccess.ReadWrite : OdAccess.Read));
+        Od.Add(AssignObject(0x1C13, "TxPDO assign", d.TxPdos.Count, assignAccess));
+        Od.Add(SyncParameters(0x1C33, "SM input parameter", syncTypes));
 
+        // The emulator's own diagnostic objects (a described object with the same index replaces them).
         var diag = Od.AddVar(0x2001, "Bench diagnostic text", OdDataType.VisibleString, 8 * 200, OdAccess.Read);
         diag.SetString("Emulated by Rt.Hil.Esc: " + Identity.Name + ". This text is long on purpose so that reading it needs a segmented SDO upload through the 128-byte mailbox; it has no other meaning.");
         Od.AddVar(0x2002, "User label", OdDataType.VisibleString, 8 * 200, OdAccess.ReadWrite).SetString("");
         Od.AddVar(0x2003, "Bench trigger (write-only)", OdDataType.Unsigned16, 16, OdAccess.Write);
     }
 
-    private static OdObject MappingObject(ushort index, string name)
+    private static OdObject MappingObject(ushort index, string name, OdAccess access)
     {
         var entries = new OdEntry[MaxMappedEntries + 1];
-        entries[0] = U8(index, 0, "Number of entries", 0, OdAccess.ReadWrite);
-        for (int i = 1; i <= MaxMappedEntries; i++) entries[i] = U32(index, (byte)i, $"Mapped object {i}", 0, OdAccess.ReadWrite);
+        entries[0] = U8(index, 0, "Number of entries", 0, access);
+        for (int i = 1; i <= MaxMappedEntries; i++) entries[i] = U32(index, (byte)i, $"Mapped object {i}", 0, access);
         return new OdObject(index, name, OdObject.Record, entries);
     }
 
-    private static OdObject AssignObject(ushort index, string name) => new(index, name, OdObject.Array,
-        U8(index, 0, "Number of entries", 0, OdAccess.ReadWrite),
-        U16(index, 1, "Assigned PDO 1", 0, OdAccess.ReadWrite));
+    private static OdObject AssignObject(ushort index, string name, int pdos, OdAccess access)
+    {
+        var entries = new OdEntry[Math.Max(1, pdos) + 1];
+        entries[0] = U8(index, 0, "Number of entries", 0, access);
+        for (int i = 1; i < entries.Length; i++) entries[i] = U16(index, (byte)i, $"Assigned PDO {i}", 0, access);
+        return new OdObject(index, name, OdObject.Array, entries);
+    }
 
-    private static OdObject SyncParameters(ushort index, string name) => new(index, name, OdObject.Record,
+    private static OdObject SyncParameters(ushort index, string name, ushort syncTypes) => new(index, name, OdObject.Record,
         U8(index, 0, "Number of entries", 6, OdAccess.Read),
         U16(index, 1, "Sync type", 0, OdAccess.ReadWrite),
         U32(index, 2, "Cycle time", 1_000_000, OdAccess.ReadWrite),
         U32(index, 3, "Shift time", 0, OdAccess.Read),
-        U16(index, 4, "Sync types supported", 0x0007, OdAccess.Read),
+        U16(index, 4, "Sync types supported", syncTypes, OdAccess.Read),
         U32(index, 5, "Minimum cycle time", 125_000, OdAccess.Read),
         U32(index, 6, "Calc and copy time", 10_000, OdAccess.Read));
 
-    private void SetMapping(ushort mappingIndex, ushort assignIndex, IReadOnlyList<(ushort Index, byte Sub)> entries)
+    /// <summary>Power-up mapping: every described PDO's entries in its mapping object; the PDOs with a default sync
+    /// manager assigned in order.</summary>
+    private void SetDefaultMapping(IReadOnlyList<PdoSpec> pdos, ushort assignIndex)
     {
-        var mapping = Od.Find(mappingIndex)!;
-        for (int i = 0; i < entries.Count; i++)
+        var assign = Od.Find(assignIndex)!;
+        int assigned = 0;
+        foreach (var pdo in pdos)
         {
-            var (index, sub) = entries[i];
-            var e = Od.Find(index, sub) ?? throw new InvalidOperationException($"default PDO 0x{mappingIndex:X4} maps missing 0x{index:X4}:{sub:X2}");
-            mapping.Find((byte)(i + 1))!.Set(((uint)index << 16) | ((uint)sub << 8) | (uint)e.BitLength);
+            var mapping = Od.Find(pdo.Index)!;
+            if (pdo.Entries.Count > MaxMappedEntries)
+                throw new InvalidOperationException($"{Description.Source}: PDO 0x{pdo.Index:X4} has {pdo.Entries.Count} entries; the emulator holds at most {MaxMappedEntries}");
+            for (int i = 0; i < pdo.Entries.Count; i++)
+            {
+                var entry = pdo.Entries[i];
+                if (entry.Index != 0 && Od.Find(entry.Index, entry.SubIndex) is null)
+                    throw new InvalidOperationException($"{Description.Source}: default PDO 0x{pdo.Index:X4} maps missing 0x{entry.Index:X4}:{entry.SubIndex:X2}");
+                mapping.Find((byte)(i + 1))!.Set(entry.MappingValue);
+            }
+
+            mapping.Find(0)!.Set((byte)pdo.Entries.Count);
+            if (pdo.Sm is not null) assign.Find((byte)++assigned)!.Set(pdo.Index);
         }
 
-        mapping.Find(0)!.Set((byte)entries.Count);
-        var assign = Od.Find(assignIndex)!;
-        assign.Find(1)!.Set(mappingIndex);
-        assign.Find(0)!.Set((byte)1);
+        assign.Find(0)!.Set((byte)assigned);
     }
 
-    private SiiPdo SiiPdoOf(ushort mappingIndex, string name, byte sm)
+    /// <summary>The SII's PDO records: every described PDO; alternatives carry SM 0xFF (not assigned).</summary>
+    private List<SiiPdo> SiiPdos(IReadOnlyList<PdoSpec> pdos)
     {
-        var mapping = Od.Find(mappingIndex)!;
-        var list = new List<SiiPdoEntry>();
-        for (int i = 1; i <= mapping.Find(0)!.U8; i++)
+        var list = new List<SiiPdo>(pdos.Count);
+        foreach (var pdo in pdos)
         {
-            uint m = mapping.Find((byte)i)!.U32;
-            var e = Od.Find((ushort)(m >> 16), (byte)(m >> 8))!;
-            list.Add(new SiiPdoEntry(e.Index, e.SubIndex, e.Name, (byte)e.Type, (byte)e.BitLength));
+            var entries = new List<SiiPdoEntry>(pdo.Entries.Count);
+            foreach (var e in pdo.Entries)
+            {
+                var od = e.Index == 0 ? null : Od.Find(e.Index, e.SubIndex);
+                entries.Add(new SiiPdoEntry(e.Index, e.SubIndex, od?.Name ?? e.Name, (byte)(od?.Type ?? 0), e.BitLength));
+            }
+
+            list.Add(new SiiPdo(pdo.Index, pdo.Name, pdo.Sm is { } sm ? (byte)sm : (byte)0xFF, entries));
         }
 
-        return new SiiPdo(mappingIndex, name, sm, list);
+        return list;
     }
 
     protected static OdEntry U8(ushort index, byte sub, string name, byte value, OdAccess access)

@@ -4,65 +4,96 @@ using Rt.Hil.Esc.ObjectDictionary;
 namespace Rt.Hil.Esc.Devices;
 
 /// <summary>
-/// The emulated IMU (vendor 0x00000E7A "Rt bench", product 0x00000100, revision 0x00010000): inputs only.
-/// Before the master reads inputs, <see cref="Sample"/> is encoded into TxPDO 0x1A00 (9 entries, 32 bytes).
-/// Construction is not real-time safe; the frame hooks are.
+/// An emulated IMU: inputs only. Before the master reads inputs, <see cref="Sample"/> is encoded into the TxPDO through
+/// the objects 0x6000:01–03 (specific force, REAL32 m/s²), 0x6010:01–03 (angular rate, REAL32 rad/s), 0x6020 (REAL32 °C),
+/// 0x6030 (UINT16 sample counter) and 0x6031 (UINT16 status), found by index in the device's dictionary. The built-in
+/// Rt bench IMU (<see cref="ImuDevice()"/>, vendor 0x00000E7A, product 0x00000100, revision 0x00010000) maps them all in
+/// one fixed TxPDO 0x1A00 of 32 bytes; an ESI device gets this behaviour through its
+/// <c>VendorSpecific/RtBench Behaviour="imu"</c> element. Construction is not real-time safe; the frame hooks are.
 /// </summary>
 public sealed class ImuDevice : EmulatedSlave
 {
     public const uint ProductCode = 0x00000100, RevisionNumber = 0x00010000;
 
-    private static readonly (ushort, byte)[] TxDefault =
-    [
-        (0x6000, 1), (0x6000, 2), (0x6000, 3), (0x6010, 1), (0x6010, 2), (0x6010, 3), (0x6020, 0), (0x6030, 0), (0x6031, 0),
-    ];
-
-    private OdEntry[] _force = null!, _rate = null!;
-    private OdEntry _temperature = null!, _counter = null!, _status = null!;
+    private readonly OdEntry?[] _force, _rate;
+    private readonly OdEntry? _temperature, _counter, _status;
 
     /// <summary>The sample the IMU reports (encoded into the TxPDO before each read); set by the bench.</summary>
     public ImuInputs Sample;
 
+    /// <summary>The Rt bench IMU, as described in code by <see cref="RtBenchDescription"/>.</summary>
     public ImuDevice(SlaveOptions? options = null)
-        : base(new DeviceIdentity(DeviceIdentity.RtBenchVendor, ProductCode, RevisionNumber, 1, 0x00000000, "Rt bench IMU", "RT-IMU-100"), options, hasOutputs: false)
+        : this(RtBenchDescription(), options)
     {
     }
 
-    protected override IReadOnlyList<(ushort Index, byte Sub)> DefaultRxPdo => [];
-    protected override IReadOnlyList<(ushort Index, byte Sub)> DefaultTxPdo => TxDefault;
-
-    protected override void AddDeviceObjects(CoeObjectDictionary od)
+    /// <summary>An IMU built from its description (an ESI entry, see <see cref="Esi.EsiSlaveLibrary"/>).</summary>
+    public ImuDevice(SlaveDescription description, SlaveOptions? options)
+        : base(description, options)
     {
-        ArgumentNullException.ThrowIfNull(od);
-        _force = Vector(od, 0x6000, "Specific force", "m/s2");
-        _rate = Vector(od, 0x6010, "Angular rate", "rad/s");
-        const OdAccess tx = OdAccess.Read | OdAccess.TxPdo;
-        _temperature = od.AddVar(0x6020, "Temperature (degC)", OdDataType.Real32, 32, tx);
-        _counter = od.AddVar(0x6030, "Sample counter", OdDataType.Unsigned16, 16, tx);
-        _status = od.AddVar(0x6031, "Status", OdDataType.Unsigned16, 16, tx);
+        _force = [Od.Find(0x6000, 1), Od.Find(0x6000, 2), Od.Find(0x6000, 3)];
+        _rate = [Od.Find(0x6010, 1), Od.Find(0x6010, 2), Od.Find(0x6010, 3)];
+        _temperature = Od.Find(0x6020, 0);
+        _counter = Od.Find(0x6030, 0);
+        _status = Od.Find(0x6031, 0);
     }
 
-    private static OdEntry[] Vector(CoeObjectDictionary od, ushort index, string name, string unit)
+    /// <summary>
+    /// The Rt bench IMU in code: one fixed TxPDO 0x1A00 (PDO assignment and configuration not supported). The ESI files
+    /// hil/robots/*/esi/RtBench-IMU.xml describe the same device; a test proves the two build identical SII and object
+    /// dictionaries. Not real-time safe.
+    /// </summary>
+    public static SlaveDescription RtBenchDescription()
+    {
+        var force = Vector(0x6000, "Specific force", "m/s2");
+        var rate = Vector(0x6010, "Angular rate", "rad/s");
+        const OdAccess tx = OdAccess.Read | OdAccess.TxPdo;
+        var entries = new List<PdoEntrySpec>();
+        foreach (var o in new[] { force, rate })
+            for (int i = 1; i <= 3; i++) entries.Add(new PdoEntrySpec(o.Index, (byte)i, 32, o.Entries[i].Name));
+        entries.Add(new PdoEntrySpec(0x6020, 0, 32, "Temperature (degC)"));
+        entries.Add(new PdoEntrySpec(0x6030, 0, 16, "Sample counter"));
+        entries.Add(new PdoEntrySpec(0x6031, 0, 16, "Status"));
+        return new SlaveDescription
+        {
+            Identity = new DeviceIdentity(DeviceIdentity.RtBenchVendor, ProductCode, RevisionNumber, 1, 0x00000000, "Rt bench IMU", "RT-IMU-100"),
+            Objects =
+            [
+                force, rate,
+                ObjectSpec.Var(0x6020, "Temperature (degC)", OdDataType.Real32, 32, tx),
+                ObjectSpec.Var(0x6030, "Sample counter", OdDataType.Unsigned16, 16, tx),
+                ObjectSpec.Var(0x6031, "Status", OdDataType.Unsigned16, 16, tx),
+            ],
+            TxPdos = [new PdoSpec(0x1A00, "TxPDO 1", 3, true, entries)],
+            PdoAssign = false,
+            PdoConfig = false,
+            Behaviour = SlaveBehaviour.Imu,
+        };
+    }
+
+    private static ObjectSpec Vector(ushort index, string name, string unit)
     {
         const OdAccess tx = OdAccess.Read | OdAccess.TxPdo;
-        var x = new OdEntry(index, 1, $"{name} X ({unit})", OdDataType.Real32, 32, tx);
-        var y = new OdEntry(index, 2, $"{name} Y ({unit})", OdDataType.Real32, 32, tx);
-        var z = new OdEntry(index, 3, $"{name} Z ({unit})", OdDataType.Real32, 32, tx);
-        od.Add(new OdObject(index, name, OdObject.Array, U8(index, 0, "Number of entries", 3, OdAccess.Read), x, y, z));
-        return [x, y, z];
+        return new ObjectSpec(index, name, OdObject.Array,
+        [
+            new(0, "Number of entries", OdDataType.Unsigned8, 8, OdAccess.Read, [3]),
+            new(1, $"{name} X ({unit})", OdDataType.Real32, 32, tx, []),
+            new(2, $"{name} Y ({unit})", OdDataType.Real32, 32, tx, []),
+            new(3, $"{name} Z ({unit})", OdDataType.Real32, 32, tx, []),
+        ]);
     }
 
     protected override void PublishInputs()
     {
-        _force[0].Set(Sample.SpecificForceX);
-        _force[1].Set(Sample.SpecificForceY);
-        _force[2].Set(Sample.SpecificForceZ);
-        _rate[0].Set(Sample.AngularRateX);
-        _rate[1].Set(Sample.AngularRateY);
-        _rate[2].Set(Sample.AngularRateZ);
-        _temperature.Set(Sample.TemperatureC);
-        _counter.Set(Sample.SampleCounter);
-        _status.Set(Sample.Status);
+        _force[0]?.Set(Sample.SpecificForceX);
+        _force[1]?.Set(Sample.SpecificForceY);
+        _force[2]?.Set(Sample.SpecificForceZ);
+        _rate[0]?.Set(Sample.AngularRateX);
+        _rate[1]?.Set(Sample.AngularRateY);
+        _rate[2]?.Set(Sample.AngularRateZ);
+        _temperature?.Set(Sample.TemperatureC);
+        _counter?.Set(Sample.SampleCounter);
+        _status?.Set(Sample.Status);
     }
 
     protected override void ConsumeOutputs()

@@ -22,7 +22,7 @@ public sealed class BenchBridge : IEtherCatSegment
     {
         _bench = bench;
         int drives = config.Joints.Count, imus = config.Imus.Count;
-        _segment = EscBenchSegment.Create(drives, imus, config.Bus.Slaves, options); // bus.slaves may name another vendor's drives (arm6)
+        _segment = EscBenchSegment.FromConfig(config, options); // each device from the config's ESI files (bus.esi) by bus.slaves identity
         var driveDevices = EscBenchSegment.Drives(_segment);
         var imuDevices = EscBenchSegment.Imus(_segment);
         _driveDevices = new ServoDriveDevice[drives];

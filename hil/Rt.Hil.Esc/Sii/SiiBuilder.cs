@@ -32,6 +32,13 @@ public sealed class SiiDescription
     /// <summary>General category CoE details: bit 0 SDO, 1 SDO info, 2 PDO assign, 3 PDO config, 4 upload at startup, 5 complete access.</summary>
     public byte CoeDetails { get; init; } = 0x0D;
 
+    /// <summary>Header word 0x1C mailbox protocols: bit 0 AoE, 1 EoE, 2 CoE, 3 FoE, 4 SoE, 5 VoE.</summary>
+    public ushort MailboxProtocols { get; init; } = 0x0004;
+
+    /// <summary>FMMU category usages (1 outputs, 2 inputs, 3 mailbox state), e.g. from the ESI's <c>Fmmu</c> elements;
+    /// null: outputs/inputs for the non-empty process-data SMs, then mailbox state.</summary>
+    public IReadOnlyList<byte>? Fmmus { get; init; }
+
     /// <summary>Test hook: write a wrong checksum into word 7.</summary>
     public bool CorruptChecksum { get; init; }
 }
@@ -71,7 +78,7 @@ public static class SiiBuilder
             header[0x1B] = sms[1].Length;
         }
 
-        header[0x1C] = 0x0004;                 // mailbox protocols: CoE
+        header[0x1C] = d.MailboxProtocols;      // mailbox protocols (CoE: 0x0004)
         header[0x3E] = EepromWords * 16 / 1024 - 1; // EEPROM size in Kbit minus one
         header[0x3F] = 0x0001;                 // version
         header[7] = (ushort)(d.CorruptChecksum ? SiiChecksum.Compute(header) ^ 0x5A : SiiChecksum.Compute(header));
@@ -118,10 +125,8 @@ public static class SiiBuilder
         AddCategory(words, CategoryGeneral, general);
 
         var fmmu = new List<byte>();
-        bool hasOutputs = sms.Count > 2 && sms[2].Length > 0, hasInputs = sms.Count > 3 && sms[3].Length > 0;
-        if (hasOutputs) fmmu.Add(1);
-        if (hasInputs) fmmu.Add(2);
-        fmmu.Add(3);
+        if (d.Fmmus is { } usages) fmmu.AddRange(usages);
+        else AddDerivedFmmus(fmmu, sms);
         AddCategory(words, CategoryFmmu, fmmu);
 
         var syncm = new List<byte>();
@@ -145,6 +150,14 @@ public static class SiiBuilder
         while (words.Count < EepromWords) words.Add(0xFFFF);
         if (words.Count > EepromWords) throw new InvalidOperationException($"SII image for '{d.Name}' needs {words.Count} words; the EEPROM has {EepromWords}");
         return words.ToArray();
+    }
+
+    private static void AddDerivedFmmus(List<byte> fmmu, IReadOnlyList<SyncManagerLayout> sms)
+    {
+        bool hasOutputs = sms.Count > 2 && sms[2].Length > 0, hasInputs = sms.Count > 3 && sms[3].Length > 0;
+        if (hasOutputs) fmmu.Add(1);
+        if (hasInputs) fmmu.Add(2);
+        fmmu.Add(3);
     }
 
     private static List<byte> PdoCategory(IReadOnlyList<SiiPdo> pdos, Func<string, byte> stringIndex)

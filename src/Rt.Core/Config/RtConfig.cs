@@ -27,6 +27,7 @@ public sealed class RtConfig
     public RtConfig WithI2cImusAsImus() { var c = (RtConfig)MemberwiseClone(); c.Imus = [.. Imus, .. I2cImus.Select(i => i.AsImu())]; return c; }
     public MotionSection Motion { get; set; } = new();
     public BusSection Bus { get; set; } = new();
+    public BenchSection Bench { get; set; } = new();
 
     /// <summary>Twin section (issue 4); opaque to the foundation.</summary>
     public TwinSection Twin { get; set; } = new();
