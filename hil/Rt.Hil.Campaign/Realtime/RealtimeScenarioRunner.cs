@@ -209,18 +209,14 @@ public static class RealtimeScenarioRunner
     {
         var t = s.Timing;
         return $"real time: {report?.ToString() ?? "no report"}; wake latency p99 {t.WakeLatency.Percentile(0.99) / 1000.0:0.0} µs, max {t.WakeLatency.Max / 1000.0:0.0} µs; " +
-               $"overruns {t.Overruns}, missed periods {t.MissedPeriods}; tick thread allocated {s.AllocatedBytesAfterWarmup} bytes after warm-up";
+               $"overruns {t.Overruns}, missed periods {t.MissedPeriods}; tick thread allocated {s.AllocatedBytesAfterWarmup} bytes after warm-up" +
+               (s.FirstAllocatingTick < 0 ? "" : $" (first at tick {s.FirstAllocatingTick}: {s.FirstAllocationInBody} in the pipeline, {s.FirstAllocationInWorld} in the bench's advance)");
     }
 
     private static List<AppliedInjection> Applied(FaultInjector? injector, HostSideInjector offTick)
     {
         var all = new List<AppliedInjection>();
-        if (injector != null)
-        {
-            // The injector's list grows on the tick thread; copy what is there (a torn read can only miss the newest entry).
-            var list = injector.Applied;
-            for (int i = 0; i < list.Count; i++) all.Add(list[i]);
-        }
+        if (injector != null) all.AddRange(injector.Applied); // a snapshot: the tick thread publishes each start whole
         all.AddRange(offTick.Applied);
         all.Sort((a, b) => a.Tick.CompareTo(b.Tick));
         return all;

@@ -142,9 +142,19 @@ public sealed class RealtimeScheduler
                 LinuxRealtime.SleepUntil(deadline);
             }
             long woke = LinuxRealtime.NowNs();
-            if (tick >= WarmupTicks && allocatedWarm < 0) allocatedWarm = GC.GetAllocatedBytesForCurrentThread();
+            long a0 = GC.GetAllocatedBytesForCurrentThread();
+            if (tick >= WarmupTicks && allocatedWarm < 0) allocatedWarm = a0;
             _body.Tick(tick, deadline - start, woke - deadline);
+            long a1 = GC.GetAllocatedBytesForCurrentThread();
             _world?.Advance(period);
+            long a2 = GC.GetAllocatedBytesForCurrentThread();
+            if (allocatedWarm >= 0 && FirstAllocatingTick < 0 && a2 != a0)
+            {
+                // Where the first allocation after warm-up happened: the tick number and whether the body or the world did it.
+                FirstAllocatingTick = tick;
+                FirstAllocationInBody = a1 - a0;
+                FirstAllocationInWorld = a2 - a1;
+            }
             long end = LinuxRealtime.NowNs();
             deadline = timing.Complete(deadline, woke, end);
         }
@@ -167,6 +177,15 @@ public sealed class RealtimeScheduler
 
     /// <summary>Bytes allocated by the tick thread from tick <see cref="WarmupTicks"/> to the last tick: must be 0.</summary>
     public long AllocatedBytesAfterWarmup { get; private set; }
+
+    /// <summary>The first tick after warm-up that allocated on the tick thread (−1: none); with the bytes the body and the world allocated in it.</summary>
+    public long FirstAllocatingTick { get; private set; } = -1;
+
+    /// <summary>Bytes the tick body allocated in <see cref="FirstAllocatingTick"/>.</summary>
+    public long FirstAllocationInBody { get; private set; }
+
+    /// <summary>Bytes the simulated world's advance allocated in <see cref="FirstAllocatingTick"/>.</summary>
+    public long FirstAllocationInWorld { get; private set; }
 
     /// <summary>Bytes allocated by the tick thread between the first and the last tick, first calls included.</summary>
     public long AllocatedBytesOnTickThread { get; private set; }
