@@ -79,6 +79,42 @@ public class SchedulerTests
         Assert.True(r.Ticks.Count + s.Timing.MissedPeriods >= 50, $"{r.Ticks.Count} run + {s.Timing.MissedPeriods} missed < 50");
     }
 
+    /// <summary>A DC reference clock 50 ppm fast and 300 µs out of phase, read at each tick's deadline as a cyclic frame's FRMW would.</summary>
+    private sealed class DriftingReference : ITickBody
+    {
+        public readonly Rt.Drivers.EtherCat.DistributedClocks.DcMasterSync Sync = new(1_000_000, shiftNs: 0);
+        public readonly List<long> PhaseErrors = [];
+        public long Correction;
+        private long _first = -1;
+
+        public void Tick(long tick, long timeNs, long wakeLatencyNs)
+        {
+            long deadline = LinuxRealtime.NowNs() - wakeLatencyNs; // the scheduled deadline, to within the few µs since the wake-up
+            if (_first < 0) _first = deadline; // the first deadline lies on the 1 ms grid: the reference starts 300 µs off
+            ulong reference = (ulong)(deadline + (deadline - _first) / 20_000 + 300_000); // +50 ppm, +300 µs
+            Correction = Sync.Update(reference);
+            PhaseErrors.Add(Sync.PhaseErrorNs);
+        }
+    }
+
+    [Fact]
+    public void The_dc_period_correction_phase_locks_the_cycle_to_a_drifting_reference_clock()
+    {
+        // In process on the real clock, so the lock is judged on the scheduled deadlines (not on when the thread woke)
+        // and with generous bounds: unlocked, the phase error would stay near 300 µs and drift 50 ns per tick.
+        var r = new DriftingReference();
+        var s = new RealtimeScheduler(new RealtimeOptions
+        {
+            PeriodNs = 1_000_000, Priority = 0, LockMemory = false, NoGcRegionBytes = 0, PeriodCorrectionNs = () => r.Correction,
+        }, r);
+        s.Run(2000);
+        Assert.True(r.PhaseErrors.Count > 500, $"{r.PhaseErrors.Count} ticks ran");
+        var tail = r.PhaseErrors.Skip(r.PhaseErrors.Count / 2).Select(Math.Abs).Order().ToList();
+        long median = tail[tail.Count / 2];
+        Assert.True(median < 50_000, $"median |phase error| over the second half {median} ns");
+        Assert.NotEqual(0, s.CorrectionTotalNs);
+    }
+
     [Fact]
     public void Require_realtime_refuses_before_the_first_tick_when_a_privilege_is_missing()
     {

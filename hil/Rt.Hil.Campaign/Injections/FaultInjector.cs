@@ -26,7 +26,11 @@ public sealed class FaultInjector : IDisposable
     private readonly BenchInjection[] _injections;
     private readonly Event[] _events;
     private readonly long[] _endTicks;
-    private readonly List<AppliedInjection> _applied;
+    // What started, written on the tick thread without allocating (an AppliedInjection is 64 bytes on the heap):
+    // injection index and applied tick per start, published by _startedCount; Applied builds the records off the tick.
+    private readonly int[] _startedInjection;
+    private readonly long[] _startedTick;
+    private int _startedCount;
     private readonly long _periodNs;
     private int _next;
 
@@ -73,7 +77,8 @@ public sealed class FaultInjector : IDisposable
         // Same tick: arms, then ends, then starts (a fault ending as another begins on the same target hands over cleanly).
         events.Sort((a, b) => a.Tick != b.Tick ? a.Tick.CompareTo(b.Tick) : a.Phase != b.Phase ? a.Phase.CompareTo(b.Phase) : a.Injection.CompareTo(b.Injection));
         _events = [.. events];
-        _applied = new List<AppliedInjection>(n);
+        _startedInjection = new int[n];
+        _startedTick = new long[n];
     }
 
     /// <summary>Tick at which the next event (start, end, or a collision's preparation) is due; long.MaxValue when none is left.</summary>
@@ -82,15 +87,35 @@ public sealed class FaultInjector : IDisposable
     /// <summary>The first injection's start tick; long.MaxValue if the scenario has none.</summary>
     public long FirstInjectionTick { get; }
 
-    /// <summary>Injections started so far, in the order they started.</summary>
-    public IReadOnlyList<AppliedInjection> Applied => _applied;
+    /// <summary>
+    /// Injections started so far, in the order they started: a new list on each call, safe to read from another thread
+    /// while the tick thread applies injections. Not real-time safe (it allocates the records).
+    /// </summary>
+    public IReadOnlyList<AppliedInjection> Applied
+    {
+        get
+        {
+            int count = Volatile.Read(ref _startedCount);
+            var list = new List<AppliedInjection>(count);
+            for (int i = 0; i < count; i++)
+            {
+                int k = _startedInjection[i];
+                long tick = _startedTick[i];
+                var inj = _injections[k].Injection;
+                long? end = _endTicks[k] == long.MaxValue ? null : _endTicks[k];
+                list.Add(new AppliedInjection(inj.Kind, inj.Target, tick, tick * _periodNs / 1e9, end));
+            }
+            return list;
+        }
+    }
 
     /// <summary>The resolved injections, in scenario order (e.g. where the obstacle was placed).</summary>
     public IReadOnlyList<BenchInjection> Injections => _injections;
 
     /// <summary>
     /// Call between ticks, right before tick <paramref name="tick"/> runs: applies every event due at or before it
-    /// (a caller that skipped ticks catches up; the applied tick is <paramref name="tick"/>).
+    /// (a caller that skipped ticks catches up; the applied tick is <paramref name="tick"/>). Allocates nothing itself;
+    /// see <see cref="BenchInjection"/> for what an edge of each kind costs.
     /// </summary>
     public void ApplyDue(long tick)
     {
@@ -105,8 +130,10 @@ public sealed class FaultInjector : IDisposable
                     break;
                 case Phase.Start:
                     inj.Start();
-                    long? end = _endTicks[e.Injection] == long.MaxValue ? null : _endTicks[e.Injection];
-                    _applied.Add(new AppliedInjection(inj.Injection.Kind, inj.Injection.Target, tick, tick * _periodNs / 1e9, end));
+                    int n = _startedCount;
+                    _startedInjection[n] = e.Injection;
+                    _startedTick[n] = tick;
+                    Volatile.Write(ref _startedCount, n + 1);
                     break;
                 case Phase.End:
                     inj.End();

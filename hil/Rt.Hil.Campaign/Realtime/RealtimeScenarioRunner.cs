@@ -33,7 +33,14 @@ public static class RealtimeScenarioRunner
         Run(scenario, options, null, ct);
 
     /// <summary>As <see cref="Run(Scenario, CampaignOptions, CancellationToken)"/>, reporting the fraction done now and then.</summary>
-    public static ScenarioResult Run(Scenario scenario, CampaignOptions options, Action<double>? progress, CancellationToken ct = default)
+    public static ScenarioResult Run(Scenario scenario, CampaignOptions options, Action<double>? progress, CancellationToken ct = default) =>
+        Run(scenario, options, progress, null, ct);
+
+    /// <summary>
+    /// As <see cref="Run(Scenario, CampaignOptions, Action{double}, CancellationToken)"/>; <paramref name="finished"/>
+    /// gets the scheduler once the tick thread has ended (its timing, overruns and tick-thread allocation figures).
+    /// </summary>
+    public static ScenarioResult Run(Scenario scenario, CampaignOptions options, Action<double>? progress, Action<RealtimeScheduler>? finished, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         ArgumentNullException.ThrowIfNull(options);
@@ -48,7 +55,7 @@ public static class RealtimeScenarioRunner
         }
         try
         {
-            return RunCore(scenario, options, progress, wall, ct);
+            return RunCore(scenario, options, progress, finished, wall, ct);
         }
         catch (InputError e)
         {
@@ -68,7 +75,8 @@ public static class RealtimeScenarioRunner
         }
     }
 
-    private static ScenarioResult RunCore(Scenario scenario, CampaignOptions options, Action<double>? progress, Stopwatch wall, CancellationToken ct)
+    private static ScenarioResult RunCore(Scenario scenario, CampaignOptions options, Action<double>? progress, Action<RealtimeScheduler>? finished,
+        Stopwatch wall, CancellationToken ct)
     {
         var config = ConfigLoader.Load(scenario.ConfigPath);
         if (scenario.Motion is { } motion)
@@ -159,6 +167,7 @@ public static class RealtimeScenarioRunner
             // Detection latency counts from the first injection as it landed (tick-side: its planned tick; off-tick: the tick it reached).
             long first = Math.Min(injector?.FirstInjectionTick ?? long.MaxValue, offTick.Applied.Select(a => a.Tick).DefaultIfEmpty(long.MaxValue).Min());
             if (failure != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+            finished?.Invoke(scheduler);
             var rt = scheduler.Report;
             string realtimeNote = RealtimeNote(scheduler, rt);
             session.Dispose(); // drains and fsyncs the safety log: every event is counted below
@@ -209,18 +218,14 @@ public static class RealtimeScenarioRunner
     {
         var t = s.Timing;
         return $"real time: {report?.ToString() ?? "no report"}; wake latency p99 {t.WakeLatency.Percentile(0.99) / 1000.0:0.0} µs, max {t.WakeLatency.Max / 1000.0:0.0} µs; " +
-               $"overruns {t.Overruns}, missed periods {t.MissedPeriods}; tick thread allocated {s.AllocatedBytesAfterWarmup} bytes after warm-up";
+               $"overruns {t.Overruns}, missed periods {t.MissedPeriods}; tick thread allocated {s.AllocatedBytesAfterWarmup} bytes after warm-up" +
+               (s.FirstAllocatingTick < 0 ? "" : $" (first at tick {s.FirstAllocatingTick}: {s.FirstAllocationInBody} in the pipeline, {s.FirstAllocationInWorld} in the bench's advance)");
     }
 
     private static List<AppliedInjection> Applied(FaultInjector? injector, HostSideInjector offTick)
     {
         var all = new List<AppliedInjection>();
-        if (injector != null)
-        {
-            // The injector's list grows on the tick thread; copy what is there (a torn read can only miss the newest entry).
-            var list = injector.Applied;
-            for (int i = 0; i < list.Count; i++) all.Add(list[i]);
-        }
+        if (injector != null) all.AddRange(injector.Applied); // a snapshot: the tick thread publishes each start whole
         all.AddRange(offTick.Applied);
         all.Sort((a, b) => a.Tick.CompareTo(b.Tick));
         return all;

@@ -60,6 +60,14 @@ public sealed class RealtimeOptions
 
     /// <summary>Ask the GC for a no-GC region of this many bytes for the whole run (0: don't; use a latency mode).</summary>
     public long NoGcRegionBytes { get; init; } = 256L << 20;
+
+    /// <summary>
+    /// Master DC-sync: read once per tick after the tick's work, the ns to add to the next period so the cycle stays
+    /// phase-locked to the DC reference clock (the fieldbus's <c>DcPeriodCorrectionNs</c>, from its PI loop on the
+    /// reference's system time); null: the plain period grid. Must be real-time safe (no allocation). The scheduler
+    /// bounds each correction to <see cref="RealtimeScheduler.MaxCorrectionShare"/> of the period.
+    /// </summary>
+    public Func<long>? PeriodCorrectionNs { get; init; }
 }
 
 /// <summary>
@@ -124,13 +132,16 @@ public sealed class RealtimeScheduler
         long spin = _options.SpinTailNs;
         long start = (LinuxRealtime.NowNs() / period + 2) * period; // start on the grid, a little ahead
         long deadline = start;
+        long shift = 0; // sum of the DC corrections applied: deadlines lie on start + shift + k·period
+        long maxCorrection = (long)(period * MaxCorrectionShare);
+        var correction = _options.PeriodCorrectionNs;
         var timing = Timing;
         long allocated0 = GC.GetAllocatedBytesForCurrentThread();
         long allocatedWarm = -1;
         int collections0 = GC.CollectionCount(0);
         while (!_stop)
         {
-            long tick = (deadline - start) / period;
+            long tick = (deadline - start - shift) / period;
             if (tick >= maxTicks) break;
             if (spin > 0)
             {
@@ -142,12 +153,30 @@ public sealed class RealtimeScheduler
                 LinuxRealtime.SleepUntil(deadline);
             }
             long woke = LinuxRealtime.NowNs();
-            if (tick >= WarmupTicks && allocatedWarm < 0) allocatedWarm = GC.GetAllocatedBytesForCurrentThread();
-            _body.Tick(tick, deadline - start, woke - deadline);
+            long a0 = GC.GetAllocatedBytesForCurrentThread();
+            if (tick >= WarmupTicks && allocatedWarm < 0) allocatedWarm = a0;
+            _body.Tick(tick, tick * period, woke - deadline);
+            long a1 = GC.GetAllocatedBytesForCurrentThread();
             _world?.Advance(period);
+            long a2 = GC.GetAllocatedBytesForCurrentThread();
+            if (allocatedWarm >= 0 && FirstAllocatingTick < 0 && a2 != a0)
+            {
+                // Where the first allocation after warm-up happened: the tick number and whether the body or the world did it.
+                FirstAllocatingTick = tick;
+                FirstAllocationInBody = a1 - a0;
+                FirstAllocationInWorld = a2 - a1;
+            }
             long end = LinuxRealtime.NowNs();
             deadline = timing.Complete(deadline, woke, end);
+            if (correction != null)
+            {
+                long c = Math.Clamp(correction(), -maxCorrection, maxCorrection);
+                deadline += c;
+                shift += c;
+                LastCorrectionNs = c;
+            }
         }
+        CorrectionTotalNs = shift;
         long allocatedEnd = GC.GetAllocatedBytesForCurrentThread();
         AllocatedBytesOnTickThread = allocatedEnd - allocated0;
         AllocatedBytesAfterWarmup = allocatedWarm < 0 ? 0 : allocatedEnd - allocatedWarm;
@@ -155,6 +184,15 @@ public sealed class RealtimeScheduler
         NoGcRegionHeld = GCSettings.LatencyMode == GCLatencyMode.NoGCRegion;
         if (NoGcRegionHeld) GC.EndNoGCRegion();
     }
+
+    /// <summary>The most one DC correction moves a deadline, as a share of the period.</summary>
+    public const double MaxCorrectionShare = 0.1;
+
+    /// <summary>The last DC period correction applied, ns (0 without <see cref="RealtimeOptions.PeriodCorrectionNs"/>).</summary>
+    public long LastCorrectionNs { get; private set; }
+
+    /// <summary>Sum of the DC period corrections applied over the run, ns: how far the cycle moved off the host's plain grid.</summary>
+    public long CorrectionTotalNs { get; private set; }
 
     /// <summary>Garbage collections (any generation) between the first and the last tick.</summary>
     public int CollectionsDuringLoop { get; private set; }
@@ -167,6 +205,15 @@ public sealed class RealtimeScheduler
 
     /// <summary>Bytes allocated by the tick thread from tick <see cref="WarmupTicks"/> to the last tick: must be 0.</summary>
     public long AllocatedBytesAfterWarmup { get; private set; }
+
+    /// <summary>The first tick after warm-up that allocated on the tick thread (−1: none); with the bytes the body and the world allocated in it.</summary>
+    public long FirstAllocatingTick { get; private set; } = -1;
+
+    /// <summary>Bytes the tick body allocated in <see cref="FirstAllocatingTick"/>.</summary>
+    public long FirstAllocationInBody { get; private set; }
+
+    /// <summary>Bytes the simulated world's advance allocated in <see cref="FirstAllocatingTick"/>.</summary>
+    public long FirstAllocationInWorld { get; private set; }
 
     /// <summary>Bytes allocated by the tick thread between the first and the last tick, first calls included.</summary>
     public long AllocatedBytesOnTickThread { get; private set; }

@@ -87,6 +87,35 @@ public sealed class RealtimeRunnerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_real_time_run_that_trips_allocates_nothing_on_the_tick_thread_after_warm_up()
+    {
+        // The demo in short, on the real-time scheduler (not lockstep): the obstacle's start edge and the host's whole
+        // trip path (reaction, stop ramp, isolator, safety event ring) run on the tick thread. The fault injector once
+        // allocated a 64-byte record there at the injection's start; the lockstep tests never saw it. Not about speed:
+        // missed periods are skipped, the trip happens all the same, and the byte count does not depend on timing.
+        var scenario = Load("demo-collision.yaml") with
+        {
+            Name = "rt-trip-alloc",
+            DurationS = 2.5,
+            Injections = [new Injection { Kind = InjectionKind.CollisionObstacle, AtS = 1.2, Target = "l_shin" }],
+        };
+        Rt.ControlLoop.Scheduling.RealtimeScheduler? scheduler = null;
+        var result = RealtimeScenarioRunner.Run(scenario, new CampaignOptions { Realtime = true, StateRoot = Path.GetTempPath() },
+            progress: null, finished: s => scheduler = s);
+        output.WriteLine($"{result.Verdict}: {result.Reason}; ticks {result.Ticks}; trip at {result.TripTick}");
+        Assert.True(result.Verdict is Verdict.Pass or Verdict.Fail, $"{result.Verdict}: {result.Reason}");
+        Assert.NotNull(scheduler);
+        output.WriteLine($"overruns {scheduler.Timing.Overruns}, missed periods {scheduler.Timing.MissedPeriods}, " +
+                         $"allocated on the tick thread {scheduler.AllocatedBytesOnTickThread} bytes, after warm-up {scheduler.AllocatedBytesAfterWarmup}");
+        Assert.NotNull(result.TripTick);
+        Assert.True(result.TripTick > Rt.ControlLoop.Scheduling.RealtimeScheduler.WarmupTicks, $"trip at tick {result.TripTick}");
+        Assert.True(scheduler.AllocatedBytesAfterWarmup == 0,
+            $"{scheduler.AllocatedBytesAfterWarmup} bytes after warm-up; first at tick {scheduler.FirstAllocatingTick}: " +
+            $"{scheduler.FirstAllocationInBody} in the pipeline, {scheduler.FirstAllocationInWorld} in the world");
+        Assert.Equal(-1, scheduler.FirstAllocatingTick);
+    }
+
+    [Fact]
     public void An_interface_not_named_like_a_bench_pair_is_bad_input_naming_the_option()
     {
         var result = RealtimeScenarioRunner.Run(Load("realtime-nominal-short.yaml"), new CampaignOptions { Realtime = true, Interface = "eth0" });
