@@ -345,21 +345,6 @@ public sealed class DigitalTwin : ITwinStage
 
         // (e) prediction for the next tick.
         _servo.Predict(est.Q, est.Qd, state.TargetPosition, state.TargetVelocity, est.PredQ, est.PredQd, est.PredQdd, est.Deficit);
-        // Stick-slip (issue 13): a joint in its stiction band whose command stands still is held by static friction —
-        // it does not accelerate, whatever the servo model makes of its velocity noise (at the standing hip yaw of the
-        // sine sweep: ±0.01 rad/s per tick, i.e. predicted torque swings of ±1–3.7 N·m the drive never produced, and
-        // the 13.17 s false trip). Its torque is predicted at zero acceleration and without the q̇ friction model: the
-        // drive's torque is then the rigid-body torque of the others' motion ± the holding friction, which the torque
-        // dead zone allows. It breaks away when that no longer holds: |q̇| leaves the band and the full model applies.
-        var targetVelocity = state.TargetVelocity;
-        for (int j = 0; j < _n; j++)
-        {
-            ref var g = ref _gate[j];
-            double tv = targetVelocity[j];
-            g.Held = g.Stuck && Math.Abs(tv) < g.StictionBand && Math.Abs(tv - g.LastTargetVelocity) < HeldTargetAccelerationRadS2 * PeriodS;
-            g.LastTargetVelocity = tv;
-            if (g.Held) est.PredQdd[j] = 0;
-        }
         if (!_torqueTickMean)
         {
             // The drives' torque is a sawtooth (steps when the new command lands, drifts within the tick); the observer's
@@ -389,7 +374,7 @@ public sealed class DigitalTwin : ITwinStage
         bool meanPass = _torqueTickMean || _imuTickMean;
         if (meanPass)
         {
-            for (int j = 0; j < _n; j++) m.Qdd[_map[j]] = _gate[j].Held ? 0 : (est.PredQd[j] - est.Qd[j]) / PeriodS;
+            for (int j = 0; j < _n; j++) m.Qdd[_map[j]] = (est.PredQd[j] - est.Qd[j]) / PeriodS;
             _model.InverseDynamics(m.Q, m.Qd, m.Qdd, m.Tau);
             if (_imuTickMean) _imu.PredictFromModelWorkspace(imuPred.ModelRate, imuPred.ModelForce);
         }
@@ -403,15 +388,12 @@ public sealed class DigitalTwin : ITwinStage
             if (_torqueTickMean) m.Jump.CopyTo(m.Tau, 0);
         }
         for (int j = 0; j < _n; j++)
-            est.PredTau[j] = m.Tau[_map[j]] + (_gate[j].Held ? 0 : _servo.FrictionTorque(j, est.PredQd[j]));
+            est.PredTau[j] = m.Tau[_map[j]] + _servo.FrictionTorque(j, est.PredQd[j]);
         imuPred.ModelRate.CopyTo(imuPred.Rate, 0);
         imuPred.ModelForce.CopyTo(imuPred.Force, 0);
         _imu.AddBias(imuPred.Rate, imuPred.Force);
         _hasPrediction = true;
     }
-
-    /// <summary>A command whose velocity changes less than this is standing still (a sweep's reversal: ≥ 30 rad/s²).</summary>
-    private const double HeldTargetAccelerationRadS2 = 1.0;
 
     private static double DeadZone(double e, double width) => e > width ? e - width : e < -width ? e + width : 0;
 

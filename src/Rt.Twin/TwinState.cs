@@ -73,10 +73,6 @@ internal struct JointGate
     public bool FrictionExcluded;
     /// <summary>In the stiction band this tick.</summary>
     public bool Stuck;
-    /// <summary>Stuck and commanded to stand (target velocity and its change ~0): predicted as held by static friction.</summary>
-    public bool Held;
-    /// <summary>The target velocity of the last prediction, rad/s (whether the command stands still).</summary>
-    public double LastTargetVelocity;
     /// <summary>|q̇| below this is the stiction band, rad/s.</summary>
     public double StictionBand;
     /// <summary>Holding friction the torque dead zone allows, N·m.</summary>
