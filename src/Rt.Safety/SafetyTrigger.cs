@@ -118,7 +118,9 @@ public static class SafetyTriggers
         SafetyTrigger.Collision => 2,
         SafetyTrigger.TorqueLimit => 3, // measured torque is noisy
         SafetyTrigger.FollowingError => 3,
-        SafetyTrigger.BusFrameLoss => Math.Max(1, busFrameLossBudget),
+        // The budget is the number of consecutive lost (or short-WKC) frames tolerated: the fieldbus reports every bad
+        // cycle, so 1 … budget bad cycles never trip and the (budget + 1)-th trips in the tick it is lost.
+        SafetyTrigger.BusFrameLoss => Math.Max(1, busFrameLossBudget) + 1,
         SafetyTrigger.ImuFault => 3,
         SafetyTrigger.EStop => 2, // software debounce: two agreeing samples
         _ => 1,

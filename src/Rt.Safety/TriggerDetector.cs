@@ -245,8 +245,13 @@ internal sealed class TriggerDetector
         for (int i = 0; i < imuCount; i++)
         {
             ref readonly var m = ref imus[i];
-            if (_imuSeen && m.SampleCounter == _imuLastCounter[i]) { if (_imuSameTicks[i] < int.MaxValue) _imuSameTicks[i]++; }
-            else _imuSameTicks[i] = 0;
+            // A tick whose frame was lost brings no new sample from any slave: the held image is the bus's fault
+            // (bus_frame_loss counts it), not the IMU's, so it neither counts towards nor clears staleness.
+            if (s.InputsFresh)
+            {
+                if (_imuSeen && m.SampleCounter == _imuLastCounter[i]) { if (_imuSameTicks[i] < int.MaxValue) _imuSameTicks[i]++; }
+                else _imuSameTicks[i] = 0;
+            }
             _imuLastCounter[i] = m.SampleCounter;
             bool stale = _imuSameTicks[i] >= _imuStaleTicks[i];
             bool saturated = (m.Status & ImuBadStatus) != 0;

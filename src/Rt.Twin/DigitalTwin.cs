@@ -64,6 +64,8 @@ public sealed class DigitalTwin : ITwinStage
 
     private bool _hasPrediction;
     private bool _restartAfterGap;
+    private readonly int _catchUpTicks;
+    private int _catchUpLeft;
 
     /// <summary>Builds the twin from the config (joints, IMUs, loop rate, twin section) and the robot description. Not real-time safe.</summary>
     public DigitalTwin(RtConfig config, ChannelLayout layout, DigitalTwinOptions? options = null)
@@ -124,6 +126,8 @@ public sealed class DigitalTwin : ITwinStage
         _kd = options.DisturbanceGain;
         _requireOperational = options.RequireDrivesOperational;
         _warmupTicks = Math.Max(1, options.WarmupTicks);
+        if (options.CatchUpTicks < 0) throw new ArgumentException("the catch-up after a bus gap must be ≥ 0 ticks", nameof(options));
+        _catchUpTicks = options.CatchUpTicks;
         _whitenExternal = options.ExternalTorqueComponent == ExternalTorqueComponent.Whitened;
         _sawtoothFull = options.SawtoothInertia == SawtoothInertia.Full;
         _torqueTickMean = options.TorqueFeedback == TorqueFeedback.TickMean;
@@ -179,6 +183,9 @@ public sealed class DigitalTwin : ITwinStage
     /// <summary>The innovation components of the last tick in channel-layout order (1 per joint channel, 3 per IMU channel).</summary>
     public ReadOnlySpan<double> Components => _components;
 
+    /// <summary>Restarts after a bus gap (ticks without fresh inputs) since construction.</summary>
+    public long GapRestarts { get; private set; }
+
     /// <summary>Corrected joint state after the last tick (config order).</summary>
     public ReadOnlySpan<double> CorrectedPosition => _est.Q;
     public ReadOnlySpan<double> CorrectedVelocity => _est.Qd;
@@ -188,6 +195,7 @@ public sealed class DigitalTwin : ITwinStage
     {
         _hasPrediction = false;
         _restartAfterGap = false;
+        _catchUpLeft = 0;
         _servo.Reset();
         _observer.Reset();
         _crossCheck.Reset();
@@ -219,11 +227,20 @@ public sealed class DigitalTwin : ITwinStage
         }
         if (_restartAfterGap)
         {
+            // The drives held the last target they received while the frames were lost, slowed down, and now catch
+            // up with a target that jumped by the gap's worth of motion: a step that the two-state servo model (no
+            // velocity filter, velocity integral or feedback latency) mispredicts by 50–100σ for a few ticks (a single
+            // lost frame in the march's fastest knee swing: 0.55 rad/s, 54 N·m). Within the frame-loss budget that is
+            // the bus's business (bus_frame_loss owns longer gaps), so the servo-driven channels warm up again, as after
+            // a start: every joint (and with them the IMUs) is excluded for WarmupTicks while the load estimate follows.
             _restartAfterGap = false;
             _hasPrediction = false;
             _observer.Reset();
             _isolator.Reset();
             Array.Clear(_est.Residual);
+            for (int j = 0; j < _n; j++) _gate[j].Warmup = Math.Max(_gate[j].Warmup, _catchUpTicks);
+            _catchUpLeft = _catchUpTicks;
+            GapRestarts++;
         }
         ReadMeasurements(state);
         UpdateExclusions(state);
@@ -293,6 +310,14 @@ public sealed class DigitalTwin : ITwinStage
             m.MeasuredTau[mj] = _y[j].BadTau && compare ? est.PredTau[j] : _y[j].Tau;
         }
         _model.ObserverTerms(m.Q, m.Qd, [], m.Momentum, m.CoriolisT, m.Gravity);
+        if (_catchUpLeft > 0)
+        {
+            // The catch-up after a bus gap: the tick-mean torque and the drives' filtered velocity do not describe the
+            // step (a 3-frame gap in the march read as a collision on a hip pitch): the observer starts from the
+            // state the drives settled in, so a collision trip waits for the catch-up too (CatchUpTicks).
+            _observer.Reset();
+            _catchUpLeft--;
+        }
         _observer.Update(m.Momentum, m.MeasuredTau, m.Friction, m.CoriolisT, m.Gravity, m.Residual);
         for (int j = 0; j < _n; j++)
         {

@@ -62,6 +62,13 @@ public sealed record DigitalTwinOptions
 
     /// <summary>Ticks after a (re)start or a drive becoming operational before its servo channels may alarm.</summary>
     public int WarmupTicks { get; init; } = 20;
+    /// <summary>
+    /// Ticks after a bus gap (lost frames or a short working counter, within the frame-loss budget) during which the
+    /// servo-driven channels are not scored, counted from the first fresh tick: the drives held their last target
+    /// during the gap and catch up with a step the servo model does not describe (docs/TWIN.md, "Stale inputs").
+    /// 0: the first fresh tick only (it has nothing to compare with). Measured by tools/frame-loss-grid.sh.
+    /// </summary>
+    public int CatchUpTicks { get; init; } = 20;
 
     /// <summary>
     /// A joint whose measured |q̇| is below min(this, its Coulomb smoothing velocity) is in its stiction band, rad/s

@@ -27,7 +27,7 @@ public sealed class ConfigValidationTests
         Assert.Equal(StopCategory.Warning, p[SafetyTrigger.TelemetryLoss].Reaction);
         Assert.Equal(StopCategory.Cat0, p[SafetyTrigger.EStop].Reaction);
         Assert.Equal(StopCategory.Cat2, p[SafetyTrigger.Collision].Reaction);
-        Assert.Equal(3, p[SafetyTrigger.BusFrameLoss].DiscrepancyTicks); // bus.frame_loss_budget
+        Assert.Equal(4, p[SafetyTrigger.BusFrameLoss].DiscrepancyTicks); // bus.frame_loss_budget (3) + 1: the 4th lost frame trips
     }
 
     [Fact]
