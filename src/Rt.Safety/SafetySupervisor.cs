@@ -147,7 +147,7 @@ public sealed class SafetySupervisor : ISafetyGate
             && m.Step(state, new Jog.ManualContext(_state, _trip.Reaction != StopCategory.None, RecoveryPermitted));
         if (_events.LostThisTick && _state != SafetyState.Faulted) StopForLostEvent(state); // 6. a lost event is Cat 0
 
-        if (manual && (_events.LostThisTick || !RecoveryPermitted))
+        if (manual && (_events.LostThisTick || _state is not (SafetyState.Disabled or SafetyState.Stopped or SafetyState.Faulted)))
         {
             Manual!.Abort(state); // a lost event is a Cat 0 stop: the jog ends with it
             manual = false;

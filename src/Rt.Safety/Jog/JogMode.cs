@@ -149,7 +149,9 @@ public sealed class JogMode : IManualMode
         bool permitted = context.RecoveryPermitted && !context.Tripped;
         while (_commands.TryPop(out var c)) Handle(in c, state, permitted, now);
 
-        if (_phase != JogPhase.Idle && !permitted) End(state, now, JogEventKind.StoppedByTrip);
+        // A running jog continues until a trip is confirmed (the supervisor's discrepancy count decides, and logs it).
+        bool mayContinue = !context.Tripped && context.State is SafetyState.Disabled or SafetyState.Stopped or SafetyState.Faulted;
+        if (_phase != JogPhase.Idle && !mayContinue) End(state, now, JogEventKind.StoppedByTrip);
         bool powered = Advance(state, now);
         DrainGuardEvents(state);
         Publish(state, context.State);
