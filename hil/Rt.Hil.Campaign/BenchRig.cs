@@ -44,7 +44,7 @@ public sealed class BenchRig : ISessionRig, IFieldbus, ISimulatedWorld
     {
         try
         {
-            var bench = Hil.Bench.Create(config, new BenchOptions { Seed = (ulong)options.Seed });
+            var bench = Hil.Bench.Create(config, new BenchOptions { Seed = (ulong)options.Seed, InitialPose = options.InitialPose });
             return new BenchRig(bench, config, $"bench: MuJoCo plant, {bench.Drives.Count} emulated CiA 402 drives, {bench.Imus.Count} IMUs, {bench.Substeps} substeps per tick");
         }
         catch (BenchUnavailableException e)

@@ -92,6 +92,9 @@ public sealed class LocalResetSocket : IDisposable
 
     public string Path { get; }
 
+    /// <summary>More local commands on this socket (recovery by hand: <c>jog</c>), or null. Set before clients connect.</summary>
+    public Jog.ILocalCommands? Commands { get; set; }
+
     /// <summary>Clients dropped because they sent no command within the receive timeout.</summary>
     public long SilentClientsDropped => Interlocked.Read(ref _silentDropped);
     private long _silentDropped;
@@ -124,6 +127,7 @@ public sealed class LocalResetSocket : IDisposable
         }
         if (!string.Equals(cmd, "reset", StringComparison.Ordinal))
         {
+            if (Commands?.TryHandle(cmd, client) == true) return; // recovery by hand (rt jog): Jog.JogSocketCommands
             Reply(client, $"error: unknown command '{cmd}'; expected 'reset'");
             return;
         }

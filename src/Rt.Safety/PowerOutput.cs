@@ -13,7 +13,8 @@ internal sealed class PowerOutput(int joints, IDigitalOutput? enableOutput)
 {
     private bool _written, _level;
 
-    public void Write(TickState s, SafetyState state)
+    /// <param name="manual">The manual mode (jog) powers the drives this tick and has written every target.</param>
+    public void Write(TickState s, SafetyState state, bool manual = false)
     {
         switch (state)
         {
@@ -32,6 +33,12 @@ internal sealed class PowerOutput(int joints, IDigitalOutput? enableOutput)
                 s.TargetsOverridden = true; // ramp / hold targets written by the stop monitor
                 break;
             default:
+                if (manual)
+                {
+                    s.PowerRequest = DrivePowerRequest.Operate; // recovery by hand, supervised (Jog.JogMode)
+                    s.TargetsOverridden = true;
+                    break;
+                }
                 s.PowerRequest = DrivePowerRequest.Off;
                 HoldMeasured(s);
                 break;

@@ -43,6 +43,7 @@ public sealed class SafetySupervisor : ISafetyGate
     private Trip _trip;                // this tick's trip (from the detector, or an event loss)
     private bool _tripIsCollision;     // ReactionPolicy: this tick's trip gets the compliant hold
     private SafetyCause _failure;      // this tick's stop / reset failure
+    private bool _manualPowered;       // the manual mode (jog) powered the drives last tick
 
     /// <summary>Not real-time safe. Validates the config (throws InputError; robot rules, not the bench's) and sizes everything.</summary>
     public SafetySupervisor(RtConfig config, int jointCount, ChannelLayout layout, long periodNs,
@@ -100,6 +101,31 @@ public sealed class SafetySupervisor : ISafetyGate
     /// <summary>Thread-safe. The last reset decision (sequence 0 = none yet).</summary>
     public ResetOutcome LastResetOutcome => _reset.Last;
 
+    /// <summary>
+    /// The manual mode (recovery by hand: <see cref="Jog.JogMode"/>), or null. Set before the first tick. It runs inside
+    /// <see cref="Evaluate"/> after the state table, may power the drives only while the supervisor permits recovery
+    /// (<see cref="RecoveryPermitted"/>), is told of every trip, and its following error is monitored here.
+    /// </summary>
+    public Jog.IManualMode? Manual { get; set; }
+
+    /// <summary>
+    /// Real-time safe. Whether recovery by hand may power the drives now: Disabled, Stopped or Faulted, the policy is
+    /// the pinned one, and no stop trigger's cause persists but a position limit (a robot outside its range).
+    /// </summary>
+    public bool RecoveryPermitted =>
+        _state is SafetyState.Disabled or SafetyState.Stopped or SafetyState.Faulted && EnableRefusal is null
+        && _triggers.PersistsOnly(SafetyTrigger.PositionLimit);
+
+    /// <summary>
+    /// Real-time safe; the tick thread only (from the manual mode inside <see cref="Evaluate"/>). Logs a manual action
+    /// (jog, homing, brake) in the safety log; false when the ring had no room (counted as a lost event: Cat 0).
+    /// </summary>
+    public bool LogManual(FaultCode code, short joint, double value, double positionRad)
+    {
+        _events.Emit(_state, _state, code, joint, StopCategory.None, value, positionRad);
+        return !_events.LostThisTick;
+    }
+
     /// <summary>Real-time safe: no allocation, no locks, no clock, no exceptions.</summary>
     public void Evaluate(TickState state)
     {
@@ -107,7 +133,7 @@ public sealed class SafetySupervisor : ISafetyGate
         _events.BeginTick(state.Tick, state.TimeNs);
         _failure = default;
 
-        _triggers.Detect(state, _state, _tick, _enablingSince, _stop.CommandedTargets);  // 1. triggers: warnings out, strongest stop kept
+        _triggers.Detect(state, _state, _tick, _enablingSince, _stop.CommandedTargets, _manualPowered ? Manual!.CommandedTargets : null); // 1. triggers: warnings out, strongest stop kept
         _trip = _triggers.Trip;
         ClassifyTrip(state);                                      //    reaction by class: collisions get the compliant hold
         var progress = MonitorStopOrReset(state);                 // 2. the stop / reset in progress
@@ -117,9 +143,17 @@ public sealed class SafetySupervisor : ISafetyGate
         var input = ChooseInput(state, progress, resetEdge);      // 4. one input for the state table
         _reset.AnswerPreempted(resetEdge, _state, input, _trip, _failure);
         if (input != SafetyInput.None) Apply(state, input);       // 5. transition, event, stop begins
+        bool manual = Manual is { } m                            //    recovery by hand: told of any trip this tick
+            && m.Step(state, new Jog.ManualContext(_state, _trip.Reaction != StopCategory.None, RecoveryPermitted));
         if (_events.LostThisTick && _state != SafetyState.Faulted) StopForLostEvent(state); // 6. a lost event is Cat 0
 
-        _power.Write(state, _state);                              // 7. power request, targets, enable line
+        if (manual && (_events.LostThisTick || _state is not (SafetyState.Disabled or SafetyState.Stopped or SafetyState.Faulted)))
+        {
+            Manual!.Abort(state); // a lost event is a Cat 0 stop: the jog ends with it
+            manual = false;
+        }
+        _manualPowered = manual;
+        _power.Write(state, _state, _manualPowered);              // 7. power request, targets, enable line
         _recorder?.Record(state);
     }
 

@@ -90,11 +90,24 @@ internal sealed class TriggerDetector
     }
 
     /// <summary>
+    /// Whether no stop trigger's condition holds except <paramref name="allowed"/>'s (recovery by hand: a joint outside its
+    /// range may be jogged back while nothing else is wrong). Real-time safe.
+    /// </summary>
+    public bool PersistsOnly(SafetyTrigger allowed)
+    {
+        for (int t = 0; t < SafetyTriggers.Count; t++)
+            if (_active[t] && _l.Reaction[t] != StopCategory.Warning && t != (int)allowed) return false;
+        return true;
+    }
+
+    /// <summary>
     /// One tick of detection; <paramref name="enablingSince"/> times the drives' enable. While a stop is in progress
     /// (Stopping, Holding) the drives follow the stop's targets, not the controller's, so the following error is
     /// measured against <paramref name="stopTargets"/> (what the stop sent last).
     /// </summary>
-    public void Detect(TickState s, SafetyState state, long tick, long enablingSince, double[] stopTargets)
+    /// <param name="manualTargets">While the manual mode (jog) powers the drives: the targets it sent last tick, against
+    /// which the following error is measured; null otherwise.</param>
+    public void Detect(TickState s, SafetyState state, long tick, long enablingSince, double[] stopTargets, double[]? manualTargets = null)
     {
         bool stopping = state is SafetyState.Stopping or SafetyState.Holding;
         _state = state;
@@ -142,8 +155,8 @@ internal sealed class TriggerDetector
             double t = s.Torque[j];
             Check(SafetyTrigger.TorqueLimit, j, (!_l.TorqueOff[j] && !(Math.Abs(t) <= _torqueMax[j])) || _listHit[(int)SafetyTrigger.TorqueLimit][j], t, _torqueMax[j]);
 
-            double e = (stopping ? stopTargets[j] : s.TargetPosition[j]) - p;
-            bool follow = powered && (!(Math.Abs(e) <= _followMax[j]) || _listHit[(int)SafetyTrigger.FollowingError][j]);
+            double e = (stopping ? stopTargets[j] : manualTargets != null ? manualTargets[j] : s.TargetPosition[j]) - p;
+            bool follow = (powered || manualTargets != null) && (!(Math.Abs(e) <= _followMax[j]) || _listHit[(int)SafetyTrigger.FollowingError][j]);
             Check(SafetyTrigger.FollowingError, j, follow, e, _followMax[j]);
 
             // Drive fault: statusword bit 3 (value = 0x603F error code, reported by number), a fault raised by the

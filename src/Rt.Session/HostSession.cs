@@ -86,6 +86,7 @@ public sealed class HostSession : IDisposable
             }
             Supervisor = new SafetySupervisor(view, policy, config.Joints.Count, Layout, PeriodNs, SafetyEvents, estop, reset, enable, FlightRecorder);
             Safety = Supervisor;
+            Jog = new Rt.Safety.Jog.JogMode(config, Supervisor); // recovery by hand, inside the supervisor (issue 15)
             SafetyLog = StartSafetyLog(policy);
 
             var sinks = new List<ITickSink>();
@@ -145,6 +146,9 @@ public sealed class HostSession : IDisposable
     /// <summary>The supervisor behind <see cref="Safety"/>.</summary>
     public SafetySupervisor? Supervisor { get; }
     public SpscRing<SafetyEvent> SafetyEvents { get; }
+
+    /// <summary>Supervised jog (recovery by hand): requests from the local reset socket (<c>rt jog</c>) or, in tests, <see cref="Rt.Safety.Jog.JogMode.Submit"/>.</summary>
+    public Rt.Safety.Jog.JogMode? Jog { get; }
     public SafetyLog? SafetyLog { get; }
     public FlightRecorder? FlightRecorder { get; }
 
@@ -280,7 +284,8 @@ public sealed class HostSession : IDisposable
         log.Start();
         if (!string.IsNullOrEmpty(sa.ResetSocket))
         {
-            Own(LocalResetSocket.Open(Config, ResolveState(sa.ResetSocket), Supervisor!));
+            var socket = Own(LocalResetSocket.Open(Config, ResolveState(sa.ResetSocket), Supervisor!));
+            socket.Commands = new Rt.Safety.Jog.JogSocketCommands(Jog!, [.. Config.Joints.Select(j => (j.Limits.PositionMinRad, j.Limits.PositionMaxRad))]);
             _notes.Add($"safety: local reset socket {ResolveState(sa.ResetSocket)} (mode {sa.ResetSocketMode}{(sa.ResetSocketGroup.Length > 0 ? ", group " + sa.ResetSocketGroup : "")})");
         }
         _notes.Add($"safety: supervisor log {ResolveState(sa.LogPath)}; flight recorder {Config.Safety.FlightRecorderS} s");

@@ -32,6 +32,9 @@ public sealed class SessionOptions
     /// <summary>Folder for the safety log, flight records and the telemetry outbox; null: ./rt-state.</summary>
     public string? StateDirectory { get; init; }
 
+    /// <summary>Bench only: joint angles (rad) by joint name the emulated robot starts at (e.g. one joint outside its range, to practise recovery by hand); null: the bench's default pose.</summary>
+    public IReadOnlyDictionary<string, double>? InitialPose { get; init; }
+
     /// <summary>Operator enables motion at start (rt run does; scans and some tests do not).</summary>
     public bool EnableMotion { get; init; } = true;
 }

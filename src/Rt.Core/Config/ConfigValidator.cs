@@ -41,6 +41,7 @@ public static partial class ConfigValidator
         CheckSafety(config.Safety, Fail);
         CheckTelemetry(config.Telemetry, Fail);
         BrakeConfig.Check(config, Fail);
+        JogSection.Check(config, Fail);
         CheckPaths(config, Fail);
         return problems;
     }

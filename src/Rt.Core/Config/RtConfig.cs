@@ -41,6 +41,9 @@ public sealed class RtConfig
     /// <summary>Holding brakes per joint (issue 13); see <see cref="BrakeConfig"/>.</summary>
     public List<BrakeConfig> Brakes { get; set; } = [];
 
+    /// <summary>Recovering the robot by hand (issue 15): jog speed bounds and hold-to-run; see <see cref="JogSection"/>.</summary>
+    public JogSection Jog { get; set; } = new();
+
     /// <summary>The parsed robot description referenced by <see cref="RobotSection.Description"/>; set by the loader.</summary>
     [YamlIgnore]
     public RobotDescription? Description { get; set; }

@@ -51,6 +51,12 @@ public enum FaultCode : ushort
     SafetyConfigMismatch = 0x0902,
     // The stop monitor: a stop in progress (SS1/SS2 ramp, collision hold) was not followed or not finished in time: STO.
     StopMonitor = 0x0903,
+
+    // Recovery by hand (0x0Axx, issue 15): logged, never a trigger. Channel = joint; value = kind, source, direction
+    // (Rt.Safety.Jog.ManualEventCode); threshold = the joint's position, rad.
+    ManualJog = 0x0A01,
+    ManualHoming = 0x0A02,
+    ManualBrake = 0x0A03,
 }
 
 /// <summary>

@@ -48,6 +48,11 @@ internal static class RunCommand
         {
             Description = "Bench only: draw the plant and sensor variations of this HIL scenario's `randomisation` section with --seed (e.g. to record calibration runs across the plant variations the twin must tolerate)",
         };
+        var initialPose = new Option<string[]>("--initial-pose")
+        {
+            Description = "Bench only: start the emulated robot with these joints at these angles, <joint>=<rad> (e.g. l_knee=-0.12: outside its range, to practise recovery by hand with rt jog)",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var cmd = new Command("run", "Run the controller host: read drives and IMUs, step the twin, control, supervise, write, every tick")
         {
             ConfigOption, lockstep, duration, requireRt, iface, capture, record, broker, noUi, motion, stateDir, untilStopped, startDisabled,
@@ -59,6 +64,7 @@ internal static class RunCommand
             cmd.Add(warnOnly);
             cmd.Add(randomise);
             cmd.Add(skipPreflight);
+            cmd.Add(initialPose);
         }
         cmd.SetAction(r => CommandRunner.Guard(() => Run(
             r.GetValue(ConfigOption)!,
@@ -75,6 +81,7 @@ internal static class RunCommand
                 Seed = benchCommands != null ? r.GetValue(seed) : 1,
                 StateDirectory = r.GetValue(stateDir)?.FullName,
                 EnableMotion = !r.GetValue(startDisabled),
+                InitialPose = benchCommands != null ? JogPose.Parse(r.GetValue(initialPose)) : null,
             },
             r.GetValue(untilStopped),
             r.GetValue(noUi),
@@ -93,6 +100,7 @@ internal static class RunCommand
         if (!untilStopped && !(options.DurationS > 0 && options.DurationS <= InputBounds.MaxSeconds))
             throw new Core.Errors.InputError("command line", "--duration", $"must be a positive number of seconds, got {options.DurationS}");
         var config = CommandOptions.LoadConfig(configFile);
+        if (options.InitialPose != null) JogPose.Check(options.InitialPose, config, options.Bench);
         if (motion is { } m) config.Motion.Kind = m;
         if (warnOnly.Length > 0)
         {

@@ -26,6 +26,18 @@ public enum JogEventKind : byte
     RefusedNotDisabled,
     HoldReleased,
     ReachedRange,
+
+    /// <summary>A speed above the guard's bound (or not positive) was asked for.</summary>
+    RefusedSpeed,
+
+    /// <summary>The supervisor tripped (or stopped permitting recovery) while jogging: the jog ended with it.</summary>
+    StoppedByTrip,
+
+    /// <summary>The drives did not reach "operation enabled" in time, or one dropped out while jogging.</summary>
+    StoppedDriveNotEnabled,
+
+    /// <summary>The settle after a jog ended: the drives hold no more (STO, brakes).</summary>
+    Settled,
 }
 
 /// <summary>One jog event: tick time, joint, direction and the position it happened at.</summary>
@@ -46,7 +58,10 @@ public sealed class JogGuard
     public const double MaxSpeedRadS = 0.1;
 
     private readonly double[] _min, _max;
+    private readonly double _margin;
     private readonly long _holdTimeoutNs;
+    private double _speed;
+    private bool _recovering;
     private readonly SpscRing<JogEvent> _events;
     private int _joint = -1;
     private int _direction;
@@ -55,7 +70,9 @@ public sealed class JogGuard
     private double _target;
     private bool _targetSet;
 
-    public JogGuard(IReadOnlyList<double> positionMinRad, IReadOnlyList<double> positionMaxRad, double speedRadS, TimeSpan holdTimeout, SpscRing<JogEvent> events)
+    /// <param name="insideMarginRad">A joint recovered from outside its range stops this far inside it (0 … 0.1 rad).</param>
+    public JogGuard(IReadOnlyList<double> positionMinRad, IReadOnlyList<double> positionMaxRad, double speedRadS, TimeSpan holdTimeout, SpscRing<JogEvent> events,
+        double insideMarginRad = 0)
     {
         ArgumentNullException.ThrowIfNull(positionMinRad);
         ArgumentNullException.ThrowIfNull(positionMaxRad);
@@ -65,6 +82,9 @@ public sealed class JogGuard
             throw new ArgumentOutOfRangeException(nameof(speedRadS), speedRadS, $"jog speed must be in (0, {MaxSpeedRadS}] rad/s");
         if (holdTimeout <= TimeSpan.Zero || holdTimeout > TimeSpan.FromSeconds(1))
             throw new ArgumentOutOfRangeException(nameof(holdTimeout), holdTimeout, "hold-to-run timeout must be in (0, 1] s");
+        if (!(insideMarginRad >= 0 && insideMarginRad <= 0.1))
+            throw new ArgumentOutOfRangeException(nameof(insideMarginRad), insideMarginRad, "inside margin must be in [0, 0.1] rad");
+        _margin = insideMarginRad;
         _min = [.. positionMinRad];
         _max = [.. positionMaxRad];
         SpeedRadS = speedRadS;
@@ -86,22 +106,42 @@ public sealed class JogGuard
     /// recovery mode, not motion beside a running program); an unknown joint; and, for a joint outside its range, away
     /// from the range. Returns whether the jog runs.
     /// </summary>
-    public bool Request(JogSource source, int joint, int direction, double positionRad, bool supervisorDisabled, long nowNs)
+    public bool Request(JogSource source, int joint, int direction, double positionRad, bool supervisorDisabled, long nowNs) =>
+        Request(source, joint, direction, positionRad, supervisorDisabled, nowNs, SpeedRadS);
+
+    /// <summary>
+    /// Real-time safe. As <see cref="Request(JogSource, int, int, double, bool, long)"/> at <paramref name="speedRadS"/>,
+    /// which must be in (0, <see cref="SpeedRadS"/>] (else refused: <see cref="JogEventKind.RefusedSpeed"/>).
+    /// </summary>
+    public bool Request(JogSource source, int joint, int direction, double positionRad, bool supervisorDisabled, long nowNs, double speedRadS)
     {
         if (source == JogSource.Network) return Refuse(nowNs, JogEventKind.RefusedNetwork, source, joint, direction, positionRad);
         if (!supervisorDisabled) return Refuse(nowNs, JogEventKind.RefusedNotDisabled, source, joint, direction, positionRad);
         if ((uint)joint >= (uint)_min.Length || direction is not (1 or -1)) return Refuse(nowNs, JogEventKind.RefusedJoint, source, joint, direction, positionRad);
+        if (!(speedRadS > 0 && speedRadS <= SpeedRadS)) return Refuse(nowNs, JogEventKind.RefusedSpeed, source, joint, direction, positionRad);
         if ((positionRad < _min[joint] && direction < 0) || (positionRad > _max[joint] && direction > 0))
             return Refuse(nowNs, JogEventKind.RefusedDirection, source, joint, direction, positionRad);
-        bool renewal = _joint == joint && _direction == direction && _source == source;
+        bool renewal = _joint == joint && _direction == direction && _source == source && _speed == speedRadS;
         if (!renewal)
         {
             if (_joint >= 0) Stop(nowNs, JogEventKind.Stopped, positionRad);
-            (_joint, _direction, _source, _targetSet) = (joint, direction, source, false);
+            (_joint, _direction, _source, _targetSet, _speed) = (joint, direction, source, false, speedRadS);
             Push(new JogEvent(nowNs, JogEventKind.Started, source, (short)joint, (sbyte)direction, positionRad));
         }
         _heldUntilNs = nowNs + _holdTimeoutNs;
         return _joint >= 0;
+    }
+
+    /// <summary>Real-time safe. Whether a jog is requested and its hold has not run out at <paramref name="nowNs"/>.</summary>
+    public bool Held(long nowNs) => _joint >= 0 && nowNs <= _heldUntilNs;
+
+    /// <summary>The speed of the running jog, rad/s (0 when none).</summary>
+    public double ActiveSpeedRadS => _joint >= 0 ? _speed : 0;
+
+    /// <summary>Real-time safe. Ends the running jog with <paramref name="kind"/> (a trip, a drive that dropped out).</summary>
+    public void Abort(long nowNs, JogEventKind kind, double positionRad)
+    {
+        if (_joint >= 0) Stop(nowNs, kind, positionRad);
     }
 
     /// <summary>Real-time safe. Renews the hold of the running jog (the button still pressed).</summary>
@@ -133,17 +173,19 @@ public sealed class JogGuard
         {
             _target = positionRad;
             _targetSet = true;
+            _recovering = _target < _min[joint] || _target > _max[joint];
         }
-        bool wasOutside = _target < _min[joint] || _target > _max[joint];
-        double next = _target + _direction * SpeedRadS * dtS;
-        if (wasOutside)
+        double next = _target + _direction * _speed * dtS;
+        if (_recovering)
         {
-            // Toward the range: stop on reaching it (the operator then resets; the supervisor sees a valid position).
-            if ((_direction > 0 && next >= _min[joint] && _target < _min[joint]) || (_direction < 0 && next <= _max[joint] && _target > _max[joint]))
+            // Toward the range: stop on reaching it, the margin inside (the operator then resets; the supervisor sees a
+            // valid position, and encoder noise cannot put it out again).
+            double goal = _direction > 0 ? _min[joint] + _margin : _max[joint] - _margin;
+            if ((_direction > 0 && next >= goal) || (_direction < 0 && next <= goal))
             {
-                _target = _direction > 0 ? _min[joint] : _max[joint];
-                Stop(nowNs, JogEventKind.ReachedRange, _target);
-                return _target;
+                _target = goal;
+                Stop(nowNs, JogEventKind.ReachedRange, goal);
+                return goal;
             }
         }
         else
