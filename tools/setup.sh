@@ -15,6 +15,7 @@ PACKAGES=(
   iproute2             # network namespaces and veth pairs for bus tests
   linux-libc-dev       # linux/gpio.h: GPIO uAPI layouts are checked against it
   chromium             # the browser dashboard test (Playwright drives /usr/bin/chromium; no browser download)
+  sqlite3              # the sqlite3 CLI: an independent reader of the health database in tests
 )
 
 SUDO=""

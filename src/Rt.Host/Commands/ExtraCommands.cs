@@ -25,6 +25,7 @@ internal static partial class ExtraCommands
         foreach (var c in BusCommands(bench)) yield return c;
         yield return BusUpCommand.Create(bench);
         yield return PreflightCommand.Create();
+        yield return HealthCommand.Create();
     }
 
     private static Command Calibrate()
@@ -37,7 +38,8 @@ internal static partial class ExtraCommands
             Description = "More recordings whose replayed twin innovations also set the noise model (the motions and plant variations the robot will really see)",
             AllowMultipleArgumentsPerToken = true,
         };
-        var cmd = new Command("calibrate", "Identify the twin's parameters (servo models, friction, link dynamics, noise) from a recording") { recording, config, output, noiseFrom };
+        var healthDb = new Option<FileInfo?>("--health-db") { Description = "Also add this calibration to the health history in this SQLite file (rt health)" };
+        var cmd = new Command("calibrate", "Identify the twin's parameters (servo models, friction, link dynamics, noise) from a recording") { recording, config, output, noiseFrom, healthDb };
         cmd.SetAction(r => CommandRunner.Guard(() =>
         {
             var cfg = CommandOptions.LoadConfig(r.GetValue(config)!);
@@ -45,9 +47,18 @@ internal static partial class ExtraCommands
             var result = Calibrator.CalibrateFile(r.GetValue(recording)!.FullName, cfg, r.GetValue(output)!.FullName, new CalibrationOptions { NoiseRecordings = extra });
             Console.WriteLine(result.Summary());
             Console.WriteLine($"wrote {r.GetValue(output)!.FullName}");
+            if (r.GetValue(healthDb) is { } hdb) Console.WriteLine(CalibrationHealth(hdb.FullName, r.GetValue(recording)!.FullName, cfg, r.GetValue(output)!.FullName));
             return ExitCodes.Ok;
         }));
         return cmd;
+    }
+
+    // The calibration's entry in the health history: estimated with the parameters it has just written.
+    private static string CalibrationHealth(string db, string recording, RtConfig cfg, string parameters)
+    {
+        var (id, _) = Rt.Twin.Health.HealthHistory.Add(db, Rt.Twin.Recording.TickRecording.Open(recording), cfg,
+            Rt.Twin.Parameters.TwinParameterFile.Load(parameters, cfg, cfg.Description), "calibrate");
+        return $"health: entry {id} in {db}";
     }
 
     private static Command Validate()
