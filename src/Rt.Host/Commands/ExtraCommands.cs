@@ -67,12 +67,19 @@ internal static partial class ExtraCommands
         var config = CommandOptions.ConfigOption();
         var parameters = new Option<FileInfo?>("--params", "-p") { Description = "Twin-parameter file (default: the config's twin.parameters, else nominal)" };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the report as JSON to this file" };
-        var cmd = new Command("validate", "Twin accuracy per channel on a held-out recording: RMS, max, bias") { recording, config, parameters, json };
+        var html = new Option<FileInfo?>("--html") { Description = "Also write the reality-gap report as self-contained HTML (inline SVG plots) to this file" };
+        var cmd = new Command("validate", "Twin accuracy per channel on a held-out recording (RMS, max, bias) and the reality gap per group: kinematic, dynamic, sensor noise, energy") { recording, config, parameters, json, html };
         cmd.SetAction(r => CommandRunner.Guard(() =>
         {
             var cfg = CommandOptions.LoadConfig(r.GetValue(config)!);
             var report = TwinValidator.RunFile(r.GetValue(recording)!.FullName, cfg, r.GetValue(parameters)?.FullName);
             Console.WriteLine(report.ToTable());
+            if (report.Gap is { } gap) Console.WriteLine(gap.ToText());
+            if (r.GetValue(html) is { } h && report.Gap is { } g)
+            {
+                File.WriteAllText(h.FullName, g.ToHtml(report));
+                Console.WriteLine($"wrote {h.FullName}");
+            }
             if (r.GetValue(json) is { } j)
             {
                 File.WriteAllText(j.FullName, report.ToJson());

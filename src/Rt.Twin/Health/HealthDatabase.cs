@@ -157,7 +157,7 @@ public sealed class HealthDatabase : IDisposable
             c.Parameters.AddWithValue("$r", session.Robot);
             c.Parameters.AddWithValue("$rec", session.Recording);
             c.Parameters.AddWithValue("$n", session.Ticks);
-            c.Parameters.AddWithValue("$trip", session.Tripped is { } b ? (b ? 1 : 0) : DBNull.Value);
+            c.Parameters.AddWithValue("$trip", session.Tripped is { } b ? (object)(b ? 1 : 0) : DBNull.Value);
             id = Convert.ToInt64(c.ExecuteScalar(), CultureInfo.InvariantCulture);
         }
         foreach (var j in joints)
@@ -228,7 +228,7 @@ public sealed class HealthDatabase : IDisposable
     private static double Get(SqliteDataReader r, int i) => r.IsDBNull(i) ? double.NaN : r.GetDouble(i);
 
     // SQLite has no NaN (it stores NULL for it anyway): say so explicitly.
-    private static void Real(SqliteCommand c, string name, double v) => c.Parameters.AddWithValue(name, double.IsFinite(v) ? v : DBNull.Value);
+    private static void Real(SqliteCommand c, string name, double v) => c.Parameters.AddWithValue(name, double.IsFinite(v) ? (object)v : DBNull.Value);
 
     private long Scalar(string sql)
     {
