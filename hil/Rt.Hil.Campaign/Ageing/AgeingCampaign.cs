@@ -1,6 +1,7 @@
 using Rt.Core.Config;
 using Rt.Core.Errors;
 using Rt.Hil.Campaign.Scenarios;
+using Rt.Session;
 using Rt.Twin.Health;
 using Rt.Twin.Recording;
 
