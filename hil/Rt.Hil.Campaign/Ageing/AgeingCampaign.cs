@@ -94,7 +94,7 @@ public static class AgeingCampaign
         {
             double day = i * options.StepDays;
             double friction = f0 * options.FrictionPerDay * day, damping = b0 * options.FrictionPerDay * day;
-            double kt = Math.Max(0, 1 - options.MotorConstantLossPerDay * day);
+            double kt = options.Joint is null ? 1 : Math.Max(0, 1 - options.MotorConstantLossPerDay * day);
             var injections = new List<Injection>();
             if (options.Joint is { } target)
             {
