@@ -120,7 +120,9 @@ public static class AgeingCampaign
             using (var db = HealthDatabase.OpenRead(options.Database)) history = db.ReadAll();
             var warnings = HealthForecaster.ForecastAll(history, options.Forecast)
                 .Where(f => f.Status is ForecastStatus.Warning or ForecastStatus.OverLimit).ToList();
-            foreach (var w in warnings)
+            // A tripped session's recording holds the stop itself (every joint braking): its forecast is after the fact and
+            // counts neither as an early warning nor as a false one.
+            foreach (var w in tripped ? new List<ParameterForecast>() : warnings)
             {
                 if (w.Joint == options.Joint) firstWarning ??= day;
                 else
