@@ -22,6 +22,7 @@ internal static class HilServeCommand
         hil.Add(Serve());
         hil.Add(HilCommands.Run());
         hil.Add(HilCommands.Sweep());
+        hil.Add(AgeCommand.Create());
         return hil;
     }
 

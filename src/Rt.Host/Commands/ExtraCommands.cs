@@ -26,6 +26,7 @@ internal static partial class ExtraCommands
         foreach (var c in BusCommands(bench)) yield return c;
         yield return BusUpCommand.Create(bench);
         yield return PreflightCommand.Create();
+        yield return HealthCommand.Create();
     }
 
     private static Command Calibrate()
@@ -38,7 +39,8 @@ internal static partial class ExtraCommands
             Description = "More recordings whose replayed twin innovations also set the noise model (the motions and plant variations the robot will really see)",
             AllowMultipleArgumentsPerToken = true,
         };
-        var cmd = new Command("calibrate", "Identify the twin's parameters (servo models, friction, link dynamics, noise) from a recording") { recording, config, output, noiseFrom };
+        var healthDb = new Option<FileInfo?>("--health-db") { Description = "Also add this calibration to the health history in this SQLite file (rt health)" };
+        var cmd = new Command("calibrate", "Identify the twin's parameters (servo models, friction, link dynamics, noise) from a recording") { recording, config, output, noiseFrom, healthDb };
         cmd.SetAction(r => CommandRunner.Guard(() =>
         {
             var cfg = CommandOptions.LoadConfig(r.GetValue(config)!);
@@ -46,9 +48,18 @@ internal static partial class ExtraCommands
             var result = Calibrator.CalibrateFile(r.GetValue(recording)!.FullName, cfg, r.GetValue(output)!.FullName, new CalibrationOptions { NoiseRecordings = extra });
             Console.WriteLine(result.Summary());
             Console.WriteLine($"wrote {r.GetValue(output)!.FullName}");
+            if (r.GetValue(healthDb) is { } hdb) Console.WriteLine(CalibrationHealth(hdb.FullName, r.GetValue(recording)!.FullName, cfg, r.GetValue(output)!.FullName));
             return ExitCodes.Ok;
         }));
         return cmd;
+    }
+
+    // The calibration's entry in the health history: estimated with the parameters it has just written.
+    private static string CalibrationHealth(string db, string recording, RtConfig cfg, string parameters)
+    {
+        var (id, _) = Rt.Twin.Health.HealthHistory.Add(db, Rt.Twin.Recording.TickRecording.Open(recording), cfg,
+            Rt.Twin.Parameters.TwinParameterFile.Load(parameters, cfg, cfg.Description), "calibrate");
+        return $"health: entry {id} in {db}";
     }
 
     private static Command Validate()
@@ -57,12 +68,19 @@ internal static partial class ExtraCommands
         var config = CommandOptions.ConfigOption();
         var parameters = new Option<FileInfo?>("--params", "-p") { Description = "Twin-parameter file (default: the config's twin.parameters, else nominal)" };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the report as JSON to this file" };
-        var cmd = new Command("validate", "Twin accuracy per channel on a held-out recording: RMS, max, bias") { recording, config, parameters, json };
+        var html = new Option<FileInfo?>("--html") { Description = "Also write the reality-gap report as self-contained HTML (inline SVG plots) to this file" };
+        var cmd = new Command("validate", "Twin accuracy per channel on a held-out recording (RMS, max, bias) and the reality gap per group: kinematic, dynamic, sensor noise, energy") { recording, config, parameters, json, html };
         cmd.SetAction(r => CommandRunner.Guard(() =>
         {
             var cfg = CommandOptions.LoadConfig(r.GetValue(config)!);
             var report = TwinValidator.RunFile(r.GetValue(recording)!.FullName, cfg, r.GetValue(parameters)?.FullName);
             Console.WriteLine(report.ToTable());
+            if (report.Gap is { } gap) Console.WriteLine(gap.ToText());
+            if (r.GetValue(html) is { } h && report.Gap is { } g)
+            {
+                File.WriteAllText(h.FullName, g.ToHtml(report));
+                Console.WriteLine($"wrote {h.FullName}");
+            }
             if (r.GetValue(json) is { } j)
             {
                 File.WriteAllText(j.FullName, report.ToJson());

@@ -26,6 +26,9 @@ public sealed record ChannelAccuracy(string Channel, string Unit, string Source,
 /// <summary>Per-channel twin accuracy on a held-out recording, as a table and as JSON (<c>rt validate</c>).</summary>
 public sealed record ValidationReport(string Recording, string Robot, int Ticks, IReadOnlyList<ChannelAccuracy> Channels)
 {
+    /// <summary>The reality gap per group (kinematic, dynamic, sensor noise, energy) from the recorded innovations; null when not computed.</summary>
+    public RealityGap? Gap { get; init; }
+
     /// <summary>Fixed-width table, one row per channel.</summary>
     public string ToTable()
     {
@@ -71,6 +74,11 @@ public sealed record ValidationReport(string Recording, string Robot, int Ticks,
                 w.WriteEndObject();
             }
             w.WriteEndArray();
+            if (Gap is not null)
+            {
+                w.WritePropertyName("reality_gap");
+                Gap.WriteJson(w);
+            }
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.ToArray());
@@ -108,7 +116,8 @@ public static class TwinValidator
         string? path = !string.IsNullOrWhiteSpace(parametersPath) ? parametersPath
             : !string.IsNullOrWhiteSpace(config.Twin.Parameters) ? config.Resolve(config.Twin.Parameters) : null;
         var parameters = path is null ? null : TwinParameterFile.Load(path, config, config.Description);
-        return config.Description is null ? Run(recording, parameters, config.Description) : RunTwin(recording, config, parameters);
+        var report = config.Description is null ? Run(recording, parameters, config.Description) : RunTwin(recording, config, parameters);
+        return report with { Gap = RealityGap.Compute(recording, parameters) };
     }
 
     /// <summary>

@@ -1,0 +1,88 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Rt.Core.Errors;
+using Rt.Session;
+using Rt.Twin.Health;
+using Rt.Twin.Recording;
+
+namespace Rt.Host.Commands;
+
+/// <summary>
+/// <c>rt health [--db f] [--html f] [--json]</c>: the per-joint health history, trends and forecasts (docs/TWIN.md,
+/// "Health"); <c>rt health add &lt;recording&gt; --config c</c> adds a run to it. Bad input (a missing, corrupt or
+/// foreign database, a recording that does not match) is one line and exit 2; nothing is written then. Not real-time
+/// safe (offline tool).
+/// </summary>
+internal static class HealthCommand
+{
+    public static Command Create()
+    {
+        var db = DbOption();
+        var html = new Option<FileInfo?>("--html") { Description = "Also write a self-contained HTML report with plots (inline SVG) to this file" };
+        var json = new Option<bool>("--json") { Description = "Print the report as JSON instead of the table" };
+        var cmd = new Command("health", "Per-joint health history: trends, and forecasts of when a parameter crosses its limit") { db, html, json, Add() };
+        cmd.SetAction(r => Guard(() =>
+        {
+            var sw = Stopwatch.StartNew();
+            string path = r.GetValue(db)!.FullName;
+            IReadOnlyList<HealthEntry> history;
+            using (var database = HealthDatabase.OpenRead(path)) history = database.ReadAll();
+            var report = new HealthReport(path, history);
+            Console.Write(r.GetValue(json) ? report.ToJson() + Environment.NewLine : report.ToText());
+            if (r.GetValue(html) is { } h)
+            {
+                File.WriteAllText(h.FullName, report.ToHtml());
+                if (!r.GetValue(json)) Console.WriteLine($"wrote {h.FullName}");
+            }
+            if (!r.GetValue(json)) Console.WriteLine(FormattableString.Invariant($"rt_health_time: {sw.Elapsed.TotalMilliseconds:F0} ms"));
+            return ExitCodes.Ok;
+        }));
+        return cmd;
+    }
+
+    private static Option<FileInfo> DbOption() => new("--db")
+    {
+        Description = $"Health database (SQLite; default {HealthHistory.DefaultPath} in the working directory)",
+        DefaultValueFactory = _ => new FileInfo(HealthHistory.DefaultPath),
+    };
+
+    private static Command Add()
+    {
+        var recording = new Argument<FileInfo>("recording") { Description = "A run's recording (rt run --record, rt hil run --record)" };
+        var config = CommandOptions.ConfigOption();
+        var db = DbOption();
+        var parameters = new Option<FileInfo?>("--params", "-p") { Description = "Twin-parameter file the limits come from (default: the config's twin.parameters, else nominal)" };
+        var day = new Option<double?>("--day") { Description = "The entry's day on the history's time axis (default: now, in Unix days)" };
+        var source = new Option<string>("--source") { Description = "What produced the recording: run, hil or calibrate", DefaultValueFactory = _ => "run" };
+        var cmd = new Command("add", "Estimate each joint's health from a recording and add it to the history") { recording, config, db, parameters, day, source };
+        cmd.SetAction(r => Guard(() =>
+        {
+            string src = r.GetValue(source)!;
+            if (src is not ("run" or "hil" or "calibrate")) throw new InputError("command line", "--source", $"'{src}'; expected run, hil or calibrate");
+            if (r.GetValue(day) is { } d && !(double.IsFinite(d) && Math.Abs(d) < 1e7)) throw new InputError("command line", "--day", $"{d}; expected a finite day within ±1e7");
+            var cfg = CommandOptions.LoadConfig(r.GetValue(config)!);
+            string path = r.GetValue(db)!.FullName;
+            // Refuse a bad database before the (longer) read of the recording.
+            HealthDatabase.OpenWrite(path).Dispose();
+            var rec = TickRecording.Open(r.GetValue(recording)!.FullName);
+            var (id, joints) = HealthHistory.Add(path, rec, cfg, HealthHistory.ConfigParameters(cfg, r.GetValue(parameters)?.FullName), src, r.GetValue(day));
+            Console.WriteLine($"health: entry {id} in {path}: {joints.Count} joints from {rec.Path} ({rec.Count} ticks)");
+            return ExitCodes.Ok;
+        }));
+        return cmd;
+    }
+
+    /// <summary>Bad input is one line (no "refusing to enable motion": nothing here moves); everything else as every command.</summary>
+    internal static int Guard(Func<int> body) => CommandRunner.Guard(() =>
+    {
+        try
+        {
+            return body();
+        }
+        catch (InputError e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+    });
+}
