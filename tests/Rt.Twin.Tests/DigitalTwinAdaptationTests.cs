@@ -81,8 +81,6 @@ public partial class DigitalTwinTests
             twin.Step(state);
             if (state.Divergence.OverCount > 0 && firstTrip < 0) firstTrip = k;
             if (k > 100) worst = Math.Max(worst, state.Divergence.WorstRatio);
-            if (adapt && k % 100 == 0 && k <= 1500)
-                output.WriteLine($"tick {k}: frozen {twin.Adaptation!.Frozen}, worst ratio {state.Divergence.WorstRatio:F3} ({(state.Divergence.WorstChannel >= 0 ? layout.Channels[state.Divergence.WorstChannel].Name : "-")}), payload {twin.Adaptation.PayloadKg[0]:F4} / {twin.Adaptation.PayloadKg[1]:F4} kg, true {mass(k):F4}");
             payload.Apply(robot.Q, robot.Qd, robot.Qdd, mass(k), robot.External);
             if (kneeStepTick >= 0 && k >= kneeStepTick) robot.External[knee] += kneeStepNm;
             robot.Advance(state.TargetPosition, state.TargetVelocity);
