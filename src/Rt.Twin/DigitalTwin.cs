@@ -3,6 +3,7 @@ using Rt.Core.Description;
 using Rt.Core.Divergence;
 using Rt.Core.Faults;
 using Rt.Core.Tick;
+using Rt.Twin.Adaptation;
 using Rt.Twin.CrossCheck;
 using Rt.Twin.Dynamics;
 using Rt.Twin.Isolation;
@@ -50,6 +51,7 @@ public sealed class DigitalTwin : ITwinStage
     private readonly bool _whitenExternal;
     private readonly bool _sawtoothFull;
     private readonly double _observerPole;
+    private readonly PayloadAdaptation? _adapt;  // twin.adapt: null when off
 
     private readonly JointChannels[] _jointCh;      // per joint: its channels and innovation offsets
     private readonly ImuChannels[] _imuCh;          // per IMU
@@ -134,6 +136,7 @@ public sealed class DigitalTwin : ITwinStage
         _imuTickMean = options.ImuSampling == ImuSampling.TickMean;
         _observerPole = Math.Exp(-config.Twin.ObserverGain * PeriodS);
 
+        _adapt = config.Twin.Adapt.Enabled ? new PayloadAdaptation(_model, _map, config.Twin.Adapt, PeriodS, _observer) : null;
         _isolator = new FaultIsolator(layout, _crossCheck, noise, _model, _map, _imu, config.Joints, PeriodS, _observerPole);
         _jointCh = JointChannels.For(layout, _crossCheck);
         _imuCh = ImuChannels.For(layout, _crossCheck);
@@ -166,6 +169,9 @@ public sealed class DigitalTwin : ITwinStage
     public ImuModel Imu => _imu;
     public MomentumObserver Observer => _observer;
     public CrossCheckEvaluator CrossCheck => _crossCheck;
+
+    /// <summary>The payload adaptation (twin.adapt), or null when it is off.</summary>
+    public PayloadAdaptation? Adaptation => _adapt;
 
     /// <summary>Config index → model index of every joint.</summary>
     public ReadOnlySpan<int> JointMap => _map;
@@ -331,6 +337,14 @@ public sealed class DigitalTwin : ITwinStage
         // (d) cross-check (nothing to compare on the first tick after a start or a gap: the detectors wait).
         if (compare) _crossCheck.Evaluate(_components, record, state.Faults, state.Tick);
         record.Valid = compare;
+        // Adaptation (twin.adapt) after the detectors have seen this tick, so a rising detector freezes it at once.
+        if (_adapt is not null)
+        {
+            // Its evidence is the torque innovation (measured − predicted motor torque), in model order; m.Tau is free
+            // until the prediction below.
+            for (int j = 0; j < _n; j++) m.Tau[_map[j]] = _components[_jointCh[j].Torque.Offset];
+            _adapt.Update(est.PredQ, est.PredQd, est.PredQdd, m.Q, m.Qd, m.Tau, record, compare && !_imuExcluded, state.Tick);
+        }
         // Isolation (issue 13): only when something diverges; m.Q still holds the corrected state here.
         if (compare)
         {

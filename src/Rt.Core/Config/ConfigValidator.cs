@@ -38,6 +38,7 @@ public static partial class ConfigValidator
         CheckMotion(config.Motion, Fail);
         CheckBus(config.Bus, Fail);
         CheckTwin(config.Twin, Fail);
+        CheckTwinAdapt(config.Twin.Adapt, Fail);
         CheckSafety(config.Safety, Fail);
         CheckTelemetry(config.Telemetry, Fail);
         BrakeConfig.Check(config, Fail);

@@ -229,6 +229,9 @@ public sealed class TwinSection
 
     /// <summary>Momentum-observer gain K (1/s): residual follows τ_ext with time constant 1/K.</summary>
     public double ObserverGain { get; set; } = 200;
+
+    /// <summary>Online adaptation of slow parameters (<see cref="TwinAdaptSection"/>).</summary>
+    public TwinAdaptSection Adapt { get; set; } = new();
 }
 
 /// <summary>Safety settings (issue 5): per trigger reaction and discrepancy time. Keys are trigger names.</summary>
