@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime;
 using Rt.Core.Config;
 using Rt.Core.Divergence;
 using Rt.Core.Tick;
@@ -147,8 +148,16 @@ public static class TelemetryPerf
             return;
         }
         if (subscribe) sub.Subscribed.Wait(TimeSpan.FromSeconds(10));
+        // As the host's real-time scheduler does (RealtimeOptions.NoGcRegionBytes, 256 MB): the process runs in a no-GC
+        // region, so the question is how long the telemetry's allocations take to use it up.
+        const long noGcBytes = 256L << 20;
+        bool noGc;
+        try { noGc = GC.TryStartNoGCRegion(noGcBytes); }
+        catch (ArgumentOutOfRangeException) { noGc = false; }
+        catch (InvalidOperationException) { noGc = false; }
         int gc0 = GC.CollectionCount(0), gc1 = GC.CollectionCount(1), gc2 = GC.CollectionCount(2);
-        long allocated0 = GC.GetTotalAllocatedBytes(precise: false);
+        long allocated0 = GC.GetTotalAllocatedBytes(precise: true);
+        long messages0 = svc.Stats.MessagesPublished;
 
         // The producer stands in for the tick: 1 kHz on average, one push per record. A second thread stands in for the
         // safety log thread: every 50 ms an event is appended, fsynced and handed to telemetry; its latency runs from
@@ -186,8 +195,16 @@ public static class TelemetryPerf
         double pubCpu = (st.PublisherCpuNs - cpu0) / 1e9;
         output.WriteLine($"telemetry.gc.collections: {GC.CollectionCount(0) - gc0} gen0, {GC.CollectionCount(1) - gc1} gen1, {GC.CollectionCount(2) - gc2} gen2 " +
                          $"(whole process during the stream{(subscribe ? ", in-process subscriber included" : "")})");
-        output.WriteLine($"telemetry.process.allocated: {F((GC.GetTotalAllocatedBytes(precise: false) - allocated0) / wall / 1e3)} kB/s");
-        output.WriteLine($"telemetry.messages.published: {st.MessagesPublished}");
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated0;
+        bool regionHeld = GCSettings.LatencyMode == GCLatencyMode.NoGCRegion;
+        if (regionHeld) GC.EndNoGCRegion();
+        output.WriteLine($"telemetry.process.allocated: {F(allocated / wall / 1e3)} kB/s");
+        output.WriteLine($"telemetry.process.allocated.per_message: {F(allocated / (double)Math.Max(1, st.MessagesPublished - messages0))} B/message " +
+                         "(whole process: publisher, MQTTnet, the bench's tick and safety-log stand-ins)");
+        output.WriteLine(noGc
+            ? $"telemetry.gc.nogc_region: {(regionHeld ? "held" : "ended by a GC")}, {noGcBytes >> 20} MB lasts {F(noGcBytes / Math.Max(1, allocated / wall) / 3600)} h at this rate"
+            : "telemetry.gc.nogc_region: refused by the runtime");
+        output.WriteLine($"telemetry.messages.published: {st.MessagesPublished - messages0} ({F((st.MessagesPublished - messages0) / wall)} /s)");
         output.WriteLine($"telemetry.safety.connects: {st.SafetyConnects} (safety connection), bulk {st.Connects}");
 
         output.WriteLine($"telemetry.stream.rate: {F(_produced / seconds)} records/s");

@@ -19,6 +19,9 @@ internal sealed class SummaryTopic : IDisposable
     private readonly ChannelLayout _layout;
     private readonly MqttTopic _topic;
     private readonly ChannelKind[] _kinds;
+    private readonly string[] _kindNames;
+    private SafetyState _safetyNamed = (SafetyState)byte.MaxValue; // none yet
+    private string _safetyName = "";
     private readonly int[] _groupOf;
     private readonly Worst[] _groups;
     private readonly ArrayBufferWriter<byte> _buffer = new(4096);
@@ -31,6 +34,7 @@ internal sealed class SummaryTopic : IDisposable
         _layout = layout;
         _topic = topic;
         _kinds = [.. layout.Channels.Select(c => c.Kind).Distinct()];
+        _kindNames = [.. _kinds.Select(k => k.ToString())]; // enum ToString boxes: 24 B per call, 7 per summary
         _groupOf = [.. layout.Channels.Select(c => Array.IndexOf(_kinds, c.Kind))];
         _groups = new Worst[_kinds.Length];
         Clear();
@@ -67,13 +71,14 @@ internal sealed class SummaryTopic : IDisposable
         _writer.WriteNumber("tick", status.LastTick);
         _writer.WriteNumber("t_ns", status.LastTimeNs);
         _writer.WriteNumber("period_s", Math.Round(periodS, 4));
-        _writer.WriteString("safety", status.Safety.ToString());
+        if (status.Safety != _safetyNamed) { _safetyNamed = status.Safety; _safetyName = status.Safety.ToString(); } // on change only
+        _writer.WriteString("safety", _safetyName);
         _writer.WriteNumber("safety_code", (int)status.Safety);
         _writer.WriteStartArray("groups");
         for (int g = 0; g < _groups.Length; g++)
         {
             _writer.WriteStartObject();
-            _writer.WriteString("group", _kinds[g].ToString());
+            _writer.WriteString("group", _kindNames[g]);
             w.Worst(_groups[g]);
             _writer.WriteEndObject();
         }

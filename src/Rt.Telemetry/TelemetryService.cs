@@ -195,7 +195,7 @@ public sealed class TelemetryService : IDisposable
             Credentials = credentials, WillTopic = Topics.State, WillPayload = TelemetryPayloads.WillPayload(RunId), WillContentType = Json,
             MaxInflight = (uint)Math.Max(1, _options.MaxInflightSafety),
         };
-        _link = new TelemetryLink(_factory, connect, _options, _sink, _log, () => _wake.Set());
+        _link = new TelemetryLink(_factory, connect, _options, _sink, _log, () => _wake.Set(), wakeOnAck: false);
         string divergenceType = _options.Encoding switch
         {
             PayloadEncoding.Protobuf => DivergenceProto.ContentType,

@@ -20,7 +20,8 @@ public sealed class MqttNetConnectionFactory : IMqttConnectionFactory
 /// One MQTTnet client with its own reconnect loop (1, 2, 4, 5, 5 … s between attempts). Publishing hands the message
 /// to MQTTnet without waiting: the send and, for QoS 1, the PUBACK complete on the thread pool and are reported as
 /// <see cref="MqttLinkEventKind.Acked"/> with the id <see cref="TryPublish"/> returned. The payload is copied into a
-/// pooled buffer returned once the send completed. Not real-time safe.
+/// reused message (MQTTnet's <see cref="MqttApplicationMessage"/> and its buffer, from a pool that grows to the peak in
+/// flight), back in the pool once the send completed. Not real-time safe (no allocation of ours per publish).
 /// </summary>
 internal sealed class MqttNetConnection : IMqttConnection
 {
@@ -57,34 +58,78 @@ internal sealed class MqttNetConnection : IMqttConnection
     {
         messageId = 0;
         if (!_connected || !_client.IsConnected) return false;
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(payload.Length);
-        payload.CopyTo(buffer);
-        var m = new MqttApplicationMessage
-        {
-            Topic = topic.Name,
-            Payload = new ReadOnlySequence<byte>(buffer, 0, payload.Length),
-            QualityOfServiceLevel = (MqttQualityOfServiceLevel)qos,
-            Retain = retain,
-            ContentType = topic.ContentType,
-            PayloadFormatIndicator = topic.Utf8Text ? MqttPayloadFormatIndicator.CharacterData : MqttPayloadFormatIndicator.Unspecified,
-        };
+        // A pooled message with its own payload buffer: no MqttApplicationMessage, payload copy, continuation task or
+        // boxed state per publish on our side (what MQTTnet itself allocates per publish is in docs/TELEMETRY.md).
+        if (!_pool.TryDequeue(out Outgoing? o)) o = new Outgoing(this);
         int id = messageId = Interlocked.Increment(ref _nextId);
+        o.Fill(topic, payload, qos, retain, id);
         Task<MqttClientPublishResult> send;
-        try { send = _client.PublishAsync(m, _stop.Token); }
+        try { send = _client.PublishAsync(o.Message, _stop.Token); }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            _pool.Enqueue(o);
             return false;
         }
-        send.ContinueWith((t, state) =>
-        {
-            var (self, buf, mid) = ((MqttNetConnection, byte[], int))state!;
-            ArrayPool<byte>.Shared.Return(buf);
-            // QoS 0: written out; QoS 1: PUBACK (any reason code below 0x80 is an acknowledgement).
-            if (t.IsCompletedSuccessfully && (int)t.Result.ReasonCode < 0x80) self._report(new MqttLinkEvent(MqttLinkEventKind.Acked, mid));
-            else if (t.IsCompletedSuccessfully) self._report(new MqttLinkEvent(MqttLinkEventKind.Error, mid, $"broker refused a publish: {t.Result.ReasonCode} {t.Result.ReasonString}"));
-        }, (this, buffer, id), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        o.Send = send;
+        // QoS 0 usually completes here (written to the socket); otherwise the cached delegate runs on completion
+        // (UnsafeOnCompleted: no execution context captured, no continuation object).
+        if (send.IsCompleted) o.Complete();
+        else send.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(o.OnCompleted);
         return true;
+    }
+
+    /// <summary>Publishes handed to MQTTnet and not completed, plus free ones for reuse (grows to the in-flight peak, then steady).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Outgoing> _pool = new();
+
+    /// <summary>One reusable publish: the MQTTnet message, its payload buffer and the completion callback.</summary>
+    private sealed class Outgoing
+    {
+        private readonly MqttNetConnection _owner;
+        private byte[] _buffer = new byte[1024];
+        private int _id;
+
+        public Outgoing(MqttNetConnection owner)
+        {
+            _owner = owner;
+            OnCompleted = Complete;
+        }
+
+        public MqttApplicationMessage Message { get; } = new();
+        public Task<MqttClientPublishResult>? Send { get; set; }
+        public Action OnCompleted { get; }
+
+        public void Fill(MqttTopic topic, ReadOnlySpan<byte> payload, int qos, bool retain, int id)
+        {
+            if (payload.Length > _buffer.Length) _buffer = new byte[Math.Max(payload.Length, 2 * _buffer.Length)]; // grows, then steady
+            payload.CopyTo(_buffer);
+            _id = id;
+            MqttApplicationMessage m = Message;
+            m.Topic = topic.Name;
+            m.Payload = new ReadOnlySequence<byte>(_buffer, 0, payload.Length);
+            m.QualityOfServiceLevel = (MqttQualityOfServiceLevel)qos;
+            m.Retain = retain;
+            m.ContentType = topic.ContentType;
+            m.PayloadFormatIndicator = topic.Utf8Text ? MqttPayloadFormatIndicator.CharacterData : MqttPayloadFormatIndicator.Unspecified;
+        }
+
+        public void Complete()
+        {
+            Task<MqttClientPublishResult> t = Send!;
+            Send = null;
+            int id = _id;
+            MqttNetConnection owner = _owner;
+            // QoS 0: written out; QoS 1: PUBACK (any reason code below 0x80 is an acknowledgement).
+            MqttLinkEvent? e = null;
+            if (t.IsCompletedSuccessfully)
+            {
+                MqttClientPublishResult r = t.Result;
+                e = (int)r.ReasonCode < 0x80 ? new MqttLinkEvent(MqttLinkEventKind.Acked, id)
+                    : new MqttLinkEvent(MqttLinkEventKind.Error, id, $"broker refused a publish: {r.ReasonCode} {r.ReasonString}");
+            }
+            else _ = t.Exception; // observed: a send that failed with the connection is reported by the disconnect
+            owner._pool.Enqueue(this); // MQTTnet is done with the message and its payload
+            if (e is { } ev) owner._report(ev);
+        }
     }
 
     private async Task ConnectLoop()
