@@ -19,7 +19,7 @@ public sealed class TwinlessRobot : IDisposable
     public TwinlessRobot()
     {
         Dir = Directory.CreateTempSubdirectory("rt-runner-robot-").FullName;
-        foreach (var f in Directory.GetFiles(RepoPaths.Biped12Dir)) File.Copy(f, Path.Combine(Dir, Path.GetFileName(f)));
+        RepoPaths.CopyBiped12To(Dir);
         string yaml = File.ReadAllText(Path.Combine(Dir, "biped12.yaml"));
         const string twinOn = "twin:\n  enabled: true";
         Assert.Contains(twinOn, yaml);

@@ -22,6 +22,7 @@ public sealed class JogCommandTests : IDisposable
         string text = File.ReadAllText(RepoPaths.Biped12Config)
             .Replace("description: biped12.urdf", $"description: {Path.Combine(dir, "biped12.urdf")}", StringComparison.Ordinal)
             .Replace("parameters: biped12.twin.yaml", $"parameters: {Path.Combine(dir, "biped12.twin.yaml")}", StringComparison.Ordinal)
+            .Replace("  esi: [esi]", $"  esi: [{Path.Combine(dir, "esi")}]", StringComparison.Ordinal)
             .Replace("reset_socket: \"\"", "reset_socket: rt-reset.sock", StringComparison.Ordinal);
         string path = Path.Combine(_dir, "biped12-jog.yaml");
         File.WriteAllText(path, text);

@@ -176,7 +176,7 @@ internal sealed class LockstepBench : IDisposable
     /// </summary>
     public void AssertRampStopSentAndReceived() => AssertStopSentAndReceived(hold: false);
 
-    /// <summary>The collision's compliant hold (docs/SAFETY.md): every joint's target is its measured position, velocity 0.</summary>
+    /// <summary>The collision's compliant hold (docs/SAFETY.md): every joint's target is its measured position moved back by the reflex, velocity 0.</summary>
     public void AssertHoldStopSentAndReceived() => AssertStopSentAndReceived(hold: true);
 
     private void AssertStopSentAndReceived(bool hold)
@@ -191,7 +191,9 @@ internal sealed class LockstepBench : IDisposable
         {
             double p0 = State.Position[j], v0 = State.Velocity[j];
             double tc = Math.Min(dt, Math.Abs(v0) / decel);
-            double ramp = hold ? p0 : p0 + v0 * tc - Math.Sign(v0) * 0.5 * decel * tc * tc;
+            // The hold's reflex (docs/SAFETY.md): back along the way the joint came by |v0|·10 ms, at most 30 mrad (well
+            // inside the hold's give of half the following-error limit, so no clamp on the first tick).
+            double ramp = hold ? p0 - Math.Sign(v0) * Math.Min(Math.Abs(v0) * 0.010, 0.03) : p0 + v0 * tc - Math.Sign(v0) * 0.5 * decel * tc * tc;
             var scaling = new Rt.Drivers.Cia402.JointScaling(Config.Joints[j]);
             // The ramp goes out as decided, not clamped to the limits (after a limit trip it starts outside them).
             int expected = scaling.PositionToCounts(ramp);

@@ -28,7 +28,7 @@ public class PreflightTests
     private static string TempFile(string name, string text)
     {
         var dir = Directory.CreateTempSubdirectory("rt-preflight-");
-        foreach (var f in Directory.GetFiles(RepoPaths.Biped12Dir)) File.Copy(f, Path.Combine(dir.FullName, Path.GetFileName(f))); // the URDF and twin parameters it names
+        RepoPaths.CopyBiped12To(dir.FullName); // the URDF, twin parameters and ESI files it names
         var path = Path.Combine(dir.FullName, name);
         File.WriteAllText(path, text);
         return path;

@@ -20,6 +20,20 @@ public static class RepoPaths
     /// <summary>hil/robots/biped12/biped12.urdf: the sample robot's description.</summary>
     public static string Biped12Urdf => Path.Combine(Biped12Dir, "biped12.urdf");
 
+    /// <summary>
+    /// Copies the sample robot's folder (config, URDF, twin parameters, motions and its <c>esi/</c> folder, which the
+    /// bench builds its slaves from) into <paramref name="target"/>, so a test can edit the config beside real files.
+    /// </summary>
+    public static void CopyBiped12To(string target)
+    {
+        foreach (var f in Directory.GetFiles(Biped12Dir, "*", SearchOption.AllDirectories))
+        {
+            string to = Path.Combine(target, Path.GetRelativePath(Biped12Dir, f));
+            Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+            File.Copy(f, to);
+        }
+    }
+
     /// <summary>A path relative to the repository root, e.g. <c>RepoPaths.Combine("docs", "CONFIG.md")</c>.</summary>
     public static string Combine(params string[] parts) => Path.Combine([Root, .. parts]);
 
