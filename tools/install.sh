@@ -41,6 +41,13 @@ getent_in group rt-operator || groupadd "${prefix[@]}" --system rt-operator
 getent_in passwd rt || useradd "${prefix[@]}" --system --no-create-home --home-dir /var/lib/rt --shell /usr/sbin/nologin --user-group rt
 
 install -m 0755 "$binary" "$root/usr/local/bin/rt"
+# The NativeAOT publish puts SQLite's native library (the health database, `rt health`) beside the binary.
+sqlite_lib="$(dirname "$binary")/libe_sqlite3.so"
+if [ -f "$sqlite_lib" ]; then
+  mkdir -p "$root/usr/local/lib"
+  install -m 0644 "$sqlite_lib" "$root/usr/local/lib/libe_sqlite3.so"
+  [ -z "$root" ] && command -v ldconfig >/dev/null 2>&1 && ldconfig
+fi
 install -m 0644 deploy/rt.service "$root/etc/systemd/system/rt.service"
 install -m 0644 docs/DEPLOY.md "$root/usr/local/share/doc/rt/DEPLOY.md"
 chown root:rt "$root/etc/rt" 2>/dev/null || chgrp "$(grep '^rt:' "$root/etc/group" | cut -d: -f3)" "$root/etc/rt"

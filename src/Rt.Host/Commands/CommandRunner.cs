@@ -32,6 +32,12 @@ public static class CommandRunner
             Console.Error.WriteLine("refusing to enable motion.");
             return ExitCodes.Unavailable;
         }
+        catch (DllNotFoundException e)
+        {
+            // A native library a command needs is not installed (exit 3, as for a missing device).
+            Console.Error.WriteLine($"error: missing library: {e.Message}");
+            return ExitCodes.Unavailable;
+        }
         catch (HostUnavailableException e)
         {
             Console.Error.WriteLine($"error: {e.Message}");

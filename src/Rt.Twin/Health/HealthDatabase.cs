@@ -51,18 +51,36 @@ public sealed class HealthDatabase : IDisposable
         return db;
     }
 
-    // The bundle's provider is set explicitly: Microsoft.Data.Sqlite otherwise finds it by reflection, which NativeAOT trims.
-    private static readonly bool ProviderReady = InitProvider();
+    /// <summary>The native SQLite library the bundle loads (published beside <c>rt</c>; tools/install.sh puts it in /usr/local/lib).</summary>
+    public const string NativeLibrary = "libe_sqlite3.so";
 
-    private static bool InitProvider()
+    private static readonly Lock ProviderLock = new();
+    private static bool _providerReady;
+
+    // The bundle's provider is set explicitly: Microsoft.Data.Sqlite otherwise finds it by reflection, which NativeAOT trims.
+    // A native library that is not installed is a missing library (exit 3), not a type initializer's bug report.
+    private static void EnsureProvider()
     {
-        SQLitePCL.Batteries_V2.Init();
-        return true;
+        lock (ProviderLock)
+        {
+            if (_providerReady) return;
+            try
+            {
+                SQLitePCL.Batteries_V2.Init();
+                _ = SQLitePCL.raw.sqlite3_libversion_number(); // binds the native library now, not at the first query
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException || e.InnerException is DllNotFoundException)
+            {
+                throw new DllNotFoundException(
+                    $"{NativeLibrary} (SQLite, for the health database) could not be loaded: install it beside rt or in /usr/local/lib (tools/install.sh does)", e);
+            }
+            _providerReady = true;
+        }
     }
 
     private static HealthDatabase Connect(string path, SqliteOpenMode mode)
     {
-        _ = ProviderReady;
+        EnsureProvider();
         var cs = new SqliteConnectionStringBuilder { DataSource = path, Mode = mode, Pooling = false }.ToString();
         var connection = new SqliteConnection(cs);
         try
