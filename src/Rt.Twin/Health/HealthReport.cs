@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using static Rt.Twin.JsonNumbers;
 
 namespace Rt.Twin.Health;
 
@@ -120,11 +121,6 @@ public sealed class HealthReport
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
-    private static void Number(Utf8JsonWriter w, string name, double v)
-    {
-        if (double.IsFinite(v)) w.WriteNumber(name, v);
-        else w.WriteNull(name);
-    }
 
     /// <summary>Self-contained HTML: a warnings list, then per joint one SVG plot per parameter with a limit (estimates, trend, band, limit).</summary>
     public string ToHtml()

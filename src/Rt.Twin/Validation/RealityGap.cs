@@ -6,6 +6,7 @@ using Rt.Core.Divergence;
 using Rt.Twin.CrossCheck;
 using Rt.Twin.Parameters;
 using Rt.Twin.Recording;
+using static Rt.Twin.JsonNumbers;
 
 namespace Rt.Twin.Validation;
 
@@ -220,11 +221,6 @@ public sealed record RealityGap(string Recording, string Robot, int Ticks, int V
         w.WriteEndObject();
     }
 
-    private static void Number(Utf8JsonWriter w, string name, double v)
-    {
-        if (double.IsFinite(v)) w.WriteNumber(name, v);
-        else w.WriteNull(name);
-    }
 
     /// <summary>Self-contained HTML (inline SVG bar charts, no script): per group RMS per channel, σ measured vs modelled, energy twin vs robot.</summary>
     public string ToHtml(ValidationReport? accuracy = null)

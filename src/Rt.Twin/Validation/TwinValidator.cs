@@ -8,6 +8,7 @@ using Rt.Twin.CrossCheck;
 using Rt.Twin.Dynamics;
 using Rt.Twin.Parameters;
 using Rt.Twin.Recording;
+using static Rt.Twin.JsonNumbers;
 
 namespace Rt.Twin.Validation;
 
@@ -85,11 +86,6 @@ public sealed record ValidationReport(string Recording, string Robot, int Ticks,
     }
 
     // JSON has no NaN: a channel without samples reports null.
-    private static void Number(Utf8JsonWriter w, string name, double v)
-    {
-        if (double.IsFinite(v)) w.WriteNumber(name, v);
-        else w.WriteNull(name);
-    }
 }
 
 /// <summary>
