@@ -119,7 +119,7 @@ internal static class AgeCommand
                 Opt(w, "first_warning_day", r.FirstWarningDay);
                 Opt(w, "trip_day", r.TripDay);
                 Opt(w, "lead_days", r.LeadDays);
-                Opt(w, "worst_healthy_band_reach", double.IsNaN(r.WorstHealthyReach) ? null : r.WorstHealthyReach);
+                Opt(w, "worst_healthy_band_reach", double.IsFinite(r.WorstHealthyReach) ? r.WorstHealthyReach : null);
                 if (r.WorstHealthyAt is null) w.WriteNull("worst_healthy_at"); else w.WriteString("worst_healthy_at", r.WorstHealthyAt);
                 w.WriteStartArray("false_warnings");
                 foreach (var f in r.FalseWarnings) w.WriteStringValue(f);

@@ -125,15 +125,32 @@ public static class HealthForecaster
                 // moved by (latest limit − its run's limit). While the others wear too, the limit closes in; a fixed
                 // limit would see that only run by run and warn late.
                 var series = new List<(double Day, double Value)>(rows.Count);
-                foreach (var (day, j) in rows)
+                if (p == HealthParameter.InnovationVariance)
                 {
-                    double own = HealthParameters.Limit(j.Limits, p).Limit;
-                    if (double.IsFinite(own)) series.Add((day, HealthParameters.Value(j, p) + (limit - own)));
+                    // The noise limit (how much louder this run's innovation could be before it trips) is itself as noisy
+                    // as one run's extremes: judged against the median of the latest runs' limits, value by value.
+                    limit = MedianLimit(rows.Select(r => r.j), p, RecentLimits);
+                    foreach (var (day, j) in rows) series.Add((day, HealthParameters.Value(j, p)));
                 }
+                else
+                    foreach (var (day, j) in rows)
+                    {
+                        double own = HealthParameters.Limit(j.Limits, p).Limit;
+                        if (double.IsFinite(own)) series.Add((day, HealthParameters.Value(j, p) + (limit - own)));
+                    }
                 result.Add(Forecast(joint, p, series, limit, upper, options));
             }
         }
         return result;
+    }
+
+    /// <summary>How many of the latest runs' noise limits the innovation-variance forecast takes the median of.</summary>
+    public const int RecentLimits = 5;
+
+    private static double MedianLimit(IEnumerable<JointHealth> rows, HealthParameter p, int latest)
+    {
+        var v = rows.Select(j => HealthParameters.Limit(j.Limits, p).Limit).Where(double.IsFinite).TakeLast(latest).Order().ToList();
+        return v.Count == 0 ? double.NaN : v.Count % 2 == 1 ? v[v.Count / 2] : 0.5 * (v[v.Count / 2 - 1] + v[v.Count / 2]);
     }
 
     /// <summary>Joint names in order of first appearance.</summary>
