@@ -127,6 +127,8 @@ public sealed record Scenario
     public string? Motion { get; init; }
     public required double DurationS { get; init; }
     public required ulong Seed { get; init; }
+    /// <summary>Seeds the sensor-noise streams alone (null: <see cref="Seed"/>); the ageing campaign draws one per (seed, day) on the same plant.</summary>
+    public ulong? NoiseSeed { get; init; }
     public Randomisation Randomisation { get; init; } = Randomisation.None;
     public IReadOnlyList<Injection> Injections { get; init; } = [];
     public required Expectation Expect { get; init; }

@@ -61,4 +61,39 @@ public sealed class AgeingTests(ITestOutputHelper output) : IDisposable
         Assert.InRange(At(4, "r_knee").MotorConstantScale / At(0, "r_knee").MotorConstantScale, 0.97, 1.03);
         Assert.InRange(At(4, "r_knee").CoulombFrictionNm - At(0, "r_knee").CoulombFrictionNm, -0.05, 0.05);
     }
+
+    [Fact]
+    public void A_weakening_knee_warns_before_the_supervisor_trips_and_the_healthy_joints_do_not()
+    {
+        // Shortened: the knee's motor constant loses 4 % a day, a session every half day; the supervisor trips near a
+        // 20 % loss (day ≈ 5). The warning must come on an earlier, untripped day; no other joint may warn.
+        string db = Path.Combine(_dir, "w.db");
+        var result = AgeingCampaign.Run(new AgeingOptions
+        {
+            BaseScenarioPath = Path.Combine(RepoPaths.Root, "hil", "scenarios", "nominal-march-short.yaml"),
+            Joint = "l_knee",
+            Days = 8,
+            StepDays = 0.5,
+            SessionS = 2,
+            FrictionPerDay = 0,
+            MotorConstantLossPerDay = 0.04,
+            Database = db,
+            WorkDirectory = Path.Combine(_dir, "work-w"),
+        }, d => output.WriteLine($"day {d.Day}: kt ×{d.MotorConstantFactor:F2} tripped {d.Tripped} ({d.TripTrigger}) warnings [{string.Join(", ", d.Warnings.Select(w => $"{w.Joint} {HealthParameters.Name(w.Parameter)}"))}]"));
+        output.WriteLine($"first warning {result.FirstWarningDay}, trip {result.TripDay}, lead {result.LeadDays}, worst healthy reach {result.WorstHealthyReach:F3} ({result.WorstHealthyAt})");
+
+        Assert.NotNull(result.TripDay);
+        Assert.NotNull(result.FirstWarningDay);
+        Assert.True(result.FirstWarningDay < result.TripDay, $"warned on day {result.FirstWarningDay}, tripped on day {result.TripDay}");
+        Assert.Empty(result.FalseWarnings);
+        Assert.True(result.WorstHealthyReach < 1, $"a healthy joint's band reached {result.WorstHealthyReach} of the way to its limit ({result.WorstHealthyAt})");
+
+        // Each day draws its own sensor noise (same plant): a healthy joint's estimates differ from day to day.
+        using var read = HealthDatabase.OpenRead(db);
+        var history = read.ReadAll();
+        double r0 = history[0].Joints.Single(j => j.Joint == "r_knee").CoulombFrictionNm, r1 = history[1].Joints.Single(j => j.Joint == "r_knee").CoulombFrictionNm;
+        Assert.NotEqual(r0, r1);
+        Assert.Equal(AgeingCampaign.DayNoiseSeed(103, 1), AgeingCampaign.DayNoiseSeed(103, 1));
+        Assert.NotEqual(AgeingCampaign.DayNoiseSeed(103, 1), AgeingCampaign.DayNoiseSeed(103, 2));
+    }
 }

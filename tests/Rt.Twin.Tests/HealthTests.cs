@@ -107,6 +107,70 @@ public sealed class HealthTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(ForecastStatus.Insufficient, HealthForecaster.Forecast("x", HealthParameter.CoulombFriction, flat.Take(4).ToList(), 0.5, true).Status);
     }
 
+    // One run's torque channel: white innovation of σ = 1 N·m and a reported-torque profile; thresholds as biped12's twin.
+    private static TripReplay Replay(Func<int, double> torque, int seed, int ticks = 4000)
+    {
+        var noise = new CrossCheckGaussian(seed);
+        var e = new double[ticks];
+        var tau = new double[ticks];
+        var qd = new double[ticks];
+        var tanh = new double[ticks];
+        for (int t = 0; t < ticks; t++)
+        {
+            e[t] = noise.Next();
+            tau[t] = torque(t);
+            qd[t] = Math.Sin(2 * Math.PI * t / 1000.0);
+            tanh[t] = Math.Tanh(qd[t] / 0.1);
+        }
+        var thresholds = Rt.Twin.CrossCheck.ThresholdDerivation.ForChannel(1, Rt.Twin.CrossCheck.ThresholdDerivation.AverageRunLengthTicks(1000, 1000), 3);
+        return new TripReplay(e, tau, tanh, qd, new JointNoise { TorqueNm = 1 }, thresholds);
+    }
+
+    [Fact]
+    public void A_limit_is_where_a_replay_of_the_run_through_the_detector_trips_and_it_follows_the_torque_peaks()
+    {
+        // Same RMS (≈ 7.07 N·m), different peaks: a sine of 10 N·m, and 80 N·m bursts one tick in 128.
+        var smooth = Replay(t => 10 * Math.Sin(2 * Math.PI * t / 1000.0), seed: 3);
+        var peaky = Replay(t => t % 128 == 0 ? 80 : 0, seed: 3);
+        double sSmooth = smooth.Limit(TripReplay.Change.MotorConstant, 1, 1), sPeaky = peaky.Limit(TripReplay.Change.MotorConstant, 1, 1);
+        output.WriteLine(FormattableString.Invariant($"motor-constant limit: smooth {sSmooth:F4}, peaky {sPeaky:F4}"));
+        // The limit is the trip: at it the replay reaches the threshold, 1 % of the loss short of it, it does not.
+        Assert.True(smooth.PeakRatio(TripReplay.Change.MotorConstant, sSmooth, 1) >= 1);
+        Assert.True(smooth.PeakRatio(TripReplay.Change.MotorConstant, 1 - 0.99 * (1 - sSmooth), 1) < 1);
+        // An 80 N·m peak alone needs a loss of only a few %: the peaky run's limit is much closer to 1 than the smooth one's.
+        Assert.InRange(sSmooth, 0.5, 0.95);
+        Assert.True(sPeaky > sSmooth + 0.02, $"peaky {sPeaky} vs smooth {sSmooth}");
+
+        double fc = smooth.Limit(TripReplay.Change.Coulomb, 1, 0.3);
+        output.WriteLine(FormattableString.Invariant($"Coulomb limit {fc:F3} N·m (from 0.3)"));
+        Assert.True(smooth.PeakRatio(TripReplay.Change.Coulomb, fc - 0.3, 1) >= 1);
+        Assert.True(smooth.PeakRatio(TripReplay.Change.Coulomb, 0.99 * (fc - 0.3), 1) < 1);
+        // On this 4 s run a half-wave shift of about one σ trips (below the drift k = 1.5 σ: with noise, the CUSUM still
+        // climbs over h in time), and finite.
+        Assert.InRange(fc - 0.3, 0.5, 3);
+        // A run that already trips as it is has its limit at its own value.
+        var tripped = new TripReplay([.. Enumerable.Repeat(5.0, 200)], new double[200], new double[200], new double[200], new JointNoise { TorqueNm = 1 },
+            Rt.Twin.CrossCheck.ThresholdDerivation.ForChannel(1, 3.6e6, 3));
+        Assert.Equal(0.3, tripped.Limit(TripReplay.Change.Coulomb, 1, 0.3));
+    }
+
+    [Fact]
+    public void The_forecast_extrapolates_the_distance_to_each_runs_own_limit()
+    {
+        // Friction rises 0.01 N·m/day while its limit closes in by 0.02/day (another parameter wears too): they meet at day 20.
+        var history = new List<HealthEntry>();
+        for (int d = 0; d <= 8; d++)
+            history.Add(new HealthEntry(d, new HealthSession(d, DateTimeOffset.UnixEpoch.AddDays(d), "hil", "biped12", "x.mcap", 2000, false),
+                [new JointHealth("l_knee", 0.4 + 0.01 * d, double.NaN, double.NaN, 3, double.NaN, null, 0.99, new JointHealthLimits(1.0 - 0.02 * d, double.NaN, double.NaN, double.NaN))]));
+        var f = Assert.Single(HealthForecaster.ForecastAll(history));
+        output.WriteLine(FormattableString.Invariant($"cross {f.CrossDay:F1}, earliest {f.EarliestDay:F1}, {f.Status}"));
+        Assert.Equal(ForecastStatus.Warning, f.Status);
+        Assert.InRange(f.CrossDay!.Value, 19.5, 20.5);
+        // Against the latest limit alone (0.84) the value's own trend would cross only at day 44: no warning.
+        var fixedLimit = HealthForecaster.Forecast("l_knee", HealthParameter.CoulombFriction, history.Select(h => (h.Session.Day, h.Joints[0].CoulombFrictionNm)).ToList(), 0.84, true);
+        Assert.Equal(ForecastStatus.Ok, fixedLimit.Status);
+    }
+
     private static JointHealth Joint(string name, double fc, double kt, double variance) =>
         new(name, fc, 0.5, kt, 3.0, variance, null, 0.99, new JointHealthLimits(0.5, 0.9, 0.9, 0.02));
 

@@ -42,7 +42,10 @@ public sealed record AgeingDay(double Day, double FrictionAddedNm, double MotorC
 /// An ageing campaign's outcome: the first forecast warning on the ageing joint, the first trip, the lead between them,
 /// and the warnings on the joints that do not age (false warnings).
 /// </summary>
-public sealed record AgeingResult(string Scenario, ulong Seed, string? Joint, IReadOnlyList<AgeingDay> Days, double? FirstWarningDay, double? TripDay, IReadOnlyList<string> FalseWarnings, double WallS)
+/// <param name="WorstHealthyReach">Over the joints that do not age, every parameter and every day before a trip: the largest
+/// <see cref="ParameterForecast.BandReach"/> at the warning horizon (≥ 1 is a false warning), and where it was.</param>
+public sealed record AgeingResult(string Scenario, ulong Seed, string? Joint, IReadOnlyList<AgeingDay> Days, double? FirstWarningDay, double? TripDay, IReadOnlyList<string> FalseWarnings, double WallS,
+    double WorstHealthyReach = double.NaN, string? WorstHealthyAt = null)
 {
     /// <summary>Days between the first warning and the trip (null without both).</summary>
     public double? LeadDays => FirstWarningDay is { } w && TripDay is { } t ? t - w : null;
@@ -88,6 +91,8 @@ public static class AgeingCampaign
         var days = new List<AgeingDay>();
         var falseWarnings = new List<string>();
         double? firstWarning = null, tripDay = null;
+        double worstReach = double.NaN;
+        string? worstAt = null;
         var campaignOptions = new CampaignOptions { Jobs = 1, RecordDirectory = options.WorkDirectory };
         int steps = (int)Math.Floor(options.Days / options.StepDays + 1e-9);
         for (int i = 0; i <= steps && !ct.IsCancellationRequested; i++)
@@ -104,6 +109,8 @@ public static class AgeingCampaign
             var scenario = baseScenario with
             {
                 Name = $"ageing-{options.Joint ?? "healthy"}-day{day:000.##}",
+                // The same plant every day, fresh sensor noise each day: day-to-day estimation noise is real, not replayed.
+                NoiseSeed = DayNoiseSeed(baseScenario.Seed, i),
                 DurationS = options.SessionS,
                 Injections = injections,
                 Expect = new Expectation { Outcome = ExpectedOutcome.NoTrip },
@@ -118,8 +125,17 @@ public static class AgeingCampaign
 
             IReadOnlyList<HealthEntry> history;
             using (var db = HealthDatabase.OpenRead(options.Database)) history = db.ReadAll();
-            var warnings = HealthForecaster.ForecastAll(history, options.Forecast)
-                .Where(f => f.Status is ForecastStatus.Warning or ForecastStatus.OverLimit).ToList();
+            var forecasts = HealthForecaster.ForecastAll(history, options.Forecast);
+            var warnings = forecasts.Where(f => f.Status is ForecastStatus.Warning or ForecastStatus.OverLimit).ToList();
+            if (!tripped)
+                foreach (var f in forecasts)
+                {
+                    if (f.Joint == options.Joint) continue;
+                    double reach = f.BandReach(options.Forecast.WarningHorizonDays);
+                    if (double.IsNaN(reach) || reach <= worstReach) continue;
+                    worstReach = reach;
+                    worstAt = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{f.Joint} {HealthParameters.Name(f.Parameter)} day {day:F1}");
+                }
             // A tripped session's recording holds the stop itself (every joint braking): its forecast is after the fact and
             // counts neither as an early warning nor as a false one.
             foreach (var w in tripped ? new List<ParameterForecast>() : warnings)
@@ -140,6 +156,15 @@ public static class AgeingCampaign
                 if (options.StopAtTrip) break;
             }
         }
-        return new AgeingResult(baseScenario.Name, baseScenario.Seed, options.Joint, days, firstWarning, tripDay, falseWarnings, wall.Elapsed.TotalSeconds);
+        return new AgeingResult(baseScenario.Name, baseScenario.Seed, options.Joint, days, firstWarning, tripDay, falseWarnings, wall.Elapsed.TotalSeconds, worstReach, worstAt);
+    }
+
+    /// <summary>The sensor-noise seed of session <paramref name="index"/> of the campaign on <paramref name="seed"/> (SplitMix64 of both).</summary>
+    public static ulong DayNoiseSeed(ulong seed, int index)
+    {
+        ulong z = unchecked(seed * 0x9E3779B97F4A7C15UL + (ulong)(index + 1) * 0xD1B54A32D192ED03UL);
+        z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
+        z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
+        return z ^ (z >> 31);
     }
 }

@@ -37,7 +37,7 @@ public static class DomainRandomiser
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(scenario);
         var r = scenario.Randomisation;
-        ulong seed = scenario.Seed;
+        ulong seed = scenario.Seed, noiseSeed = scenario.NoiseSeed ?? scenario.Seed;
         var drawn = new Dictionary<string, double>(StringComparer.Ordinal);
         var plant = bench.Plant;
 
@@ -66,7 +66,7 @@ public static class DomainRandomiser
         {
             string name = config.Joints[j].Name;
             var drive = drives[j];
-            drive.ReseedNoise(Mix(seed, Fnv1a($"{name}.encoder_noise_stream")));
+            drive.ReseedNoise(Mix(noiseSeed, Fnv1a($"{name}.encoder_noise_stream")));
             if (r.FrictionFraction > 0)
             {
                 double f = plant.GetJointFrictionLoss(j) * Factor(seed, $"{name}.frictionloss", r.FrictionFraction);
@@ -98,7 +98,7 @@ public static class DomainRandomiser
         {
             string name = config.Imus[k].Name;
             var imu = imus[k];
-            imu.ReseedNoise(Mix(seed, Fnv1a($"{name}.noise_stream")));
+            imu.ReseedNoise(Mix(noiseSeed, Fnv1a($"{name}.noise_stream")));
             if (r.ImuAccelNoiseMs2 is [var alo, var ahi])
             {
                 imu.AccelNoiseMs2 = Uniform(seed, $"{name}.accel_noise", alo, ahi);

@@ -82,6 +82,9 @@ internal static class AgeCommand
                 Console.WriteLine($"ageing_runs_without_warning: {results.Count(x => x.FirstWarningDay is null)}");
             }
             Console.WriteLine($"ageing_false_warnings: {results.Sum(x => x.FalseWarnings.Count)} (over {n} seed(s); healthy joints)");
+            var worst = results.Where(x => !double.IsNaN(x.WorstHealthyReach)).MaxBy(x => x.WorstHealthyReach);
+            if (worst is not null)
+                Console.WriteLine(string.Create(inv, $"ageing_worst_healthy_band_reach: {worst.WorstHealthyReach:F3} (of the way to the limit in {HealthForecastOptions.Default.WarningHorizonDays:F0} days; 1 = warning; seed {worst.Seed} {worst.WorstHealthyAt})"));
             if (r.GetValue(json) is { } jf) File.WriteAllText(jf.FullName, Json(results));
             return ExitCodes.Ok;
         }));
@@ -116,6 +119,8 @@ internal static class AgeCommand
                 Opt(w, "first_warning_day", r.FirstWarningDay);
                 Opt(w, "trip_day", r.TripDay);
                 Opt(w, "lead_days", r.LeadDays);
+                Opt(w, "worst_healthy_band_reach", double.IsFinite(r.WorstHealthyReach) ? r.WorstHealthyReach : null);
+                if (r.WorstHealthyAt is null) w.WriteNull("worst_healthy_at"); else w.WriteString("worst_healthy_at", r.WorstHealthyAt);
                 w.WriteStartArray("false_warnings");
                 foreach (var f in r.FalseWarnings) w.WriteStringValue(f);
                 w.WriteEndArray();

@@ -31,10 +31,11 @@ internal static class HilCommands
         var live = new Option<bool>("--live") { Description = "Real time: show the live dashboard (tick rate, latency, injections, safety state) while each scenario runs" };
         var broker = new Option<string?>("--broker") { Description = "Send telemetry to this MQTT broker (mqtt://host:port) during every run" };
         var record = new Option<DirectoryInfo?>("--record") { Description = "Lockstep: record every run as MCAP into this folder (<scenario>-seed<N>.mcap; the JSON report names each)" };
+        var healthDb = new Option<FileInfo?>("--health-db") { Description = "Lockstep: after the campaign, add each run's per-joint health estimate to this health database (source hil; records to a temporary folder unless --record)" };
         var dataset = new Option<DirectoryInfo?>("--dataset") { Description = "Lockstep: write the runs as a LeRobot dataset here, labelled with fault, class and trip (records to a temporary folder unless --record)" };
         var cmd = new Command("run", "Run HIL scenarios: inject faults into the emulated robot and bus, judge the host's reaction, measure how fast it stops")
         {
-            paths, jobs, seed, tags, junit, html, json, realtime, iface, live, broker, record, dataset,
+            paths, jobs, seed, tags, junit, html, json, realtime, iface, live, broker, record, dataset, healthDb,
         };
         cmd.SetAction(r => CommandRunner.Guard(() =>
         {
@@ -60,8 +61,11 @@ internal static class HilCommands
             var selected = ScenarioRunner.Select(scenarios, options.Tags);
             if (selected.Count == 0)
                 throw new InputError("command line", "--tag", $"no scenario has a tag among {string.Join(", ", options.Tags)} ({scenarios.Count} loaded)");
+            string? healthPath = r.GetValue(healthDb)?.FullName;
+            if (healthPath != null && options.Realtime) throw new InputError("command line", "--health-db", "adding campaign runs to the health history is lockstep only");
+            if (healthPath != null) HealthAfterRun.Check(healthPath); // a bad database is refused before any run
             string? tempRecordings = null;
-            if (datasetDir != null && options.RecordDirectory == null)
+            if ((datasetDir != null || healthPath != null) && options.RecordDirectory == null)
                 options = options with { RecordDirectory = tempRecordings = Directory.CreateTempSubdirectory("rt-dataset-recordings-").FullName };
             if (options.RecordDirectory != null) Directory.CreateDirectory(options.RecordDirectory);
             var result = RunWithProgress(selected, options with { Tags = [] });
@@ -71,6 +75,9 @@ internal static class HilCommands
             try
             {
                 if (datasetDir != null) DatasetCommand.ExportCampaign(result, datasetDir);
+                if (healthPath != null)
+                    foreach (var run in result.Scenarios.Where(x => x.Recording is { } rec && File.Exists(rec)))
+                        HealthAfterRun.Add(healthPath, run.Recording!, Rt.Core.Config.ConfigLoader.Load(ScenarioLoader.Load(run.SourcePath).ConfigPath), "hil", run.TripTick is not null, Console.Out);
             }
             finally
             {

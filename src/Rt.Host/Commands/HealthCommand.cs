@@ -86,3 +86,26 @@ internal static class HealthCommand
         }
     });
 }
+
+/// <summary>
+/// <c>--health-db f</c> on <c>rt run</c> and <c>rt hil run</c>: after the run (never from the tick) its recording is
+/// estimated into the health history, as <c>rt health add</c> does (docs/TWIN.md, "Health"). Not real-time safe.
+/// </summary>
+public static class HealthAfterRun
+{
+    /// <summary>Refuses a corrupt or foreign database (<see cref="InputError"/>, nothing written) before anything moves.</summary>
+    public static void Check(string databasePath) => HealthDatabase.OpenWrite(databasePath).Dispose();
+
+    /// <summary>A temporary recording path for a run that keeps no recording of its own.</summary>
+    public static string TemporaryRecording() => Path.Combine(Path.GetTempPath(), $"rt-health-{Environment.ProcessId}-{Guid.NewGuid():N}.mcap");
+
+    /// <summary>Adds one finished run's recording to <paramref name="databasePath"/> and prints one line.</summary>
+    public static void Add(string databasePath, string recordingPath, Rt.Core.Config.RtConfig config, string source, bool tripped, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(output);
+        var rec = TickRecording.Open(recordingPath);
+        var (id, joints) = HealthHistory.Add(databasePath, rec, config, HealthHistory.ConfigParameters(config), source, tripped: tripped);
+        output.WriteLine($"health: entry {id} in {databasePath}: {joints.Count} joints from {rec.Path} ({rec.Count} ticks{(tripped ? ", tripped" : "")})");
+    }
+}

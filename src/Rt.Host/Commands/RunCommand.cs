@@ -31,6 +31,7 @@ internal static class RunCommand
         var iface = new Option<string?>("--iface") { Description = "Network interface of the EtherCAT bus (e.g. a veth end with `rt hil serve` on the other)" };
         var capture = new Option<FileInfo?>("--capture") { Description = "Write every EtherCAT frame sent and received to this pcapng file" };
         var record = new Option<FileInfo?>("--record") { Description = "Record every tick (inputs, outputs, twin state) to this file, off the real-time thread" };
+        var healthDb = new Option<FileInfo?>("--health-db") { Description = "After the run, add its per-joint health estimate to this health database (docs/TWIN.md, \"Health\"); records to a temporary file unless --record" };
         var broker = new Option<string?>("--broker") { Description = "MQTT broker for telemetry, mqtt://host:port or mqtts://host:port (overrides the config)" };
         var seed = new Option<int>("--seed") { Description = "Bench randomisation seed", DefaultValueFactory = _ => 1 };
         var stateDir = new Option<DirectoryInfo?>("--state-dir") { Description = "Folder for the safety log, flight records, the telemetry outbox and cursor, and a relative reset socket (default ./rt-state)" };
@@ -56,6 +57,7 @@ internal static class RunCommand
         var cmd = new Command("run", "Run the controller host: read drives and IMUs, step the twin, control, supervise, write, every tick")
         {
             ConfigOption, lockstep, duration, requireRt, iface, capture, record, broker, noUi, motion, stateDir, untilStopped, startDisabled,
+            healthDb,
         };
         if (benchCommands != null)
         {
@@ -66,7 +68,7 @@ internal static class RunCommand
             cmd.Add(skipPreflight);
             cmd.Add(initialPose);
         }
-        cmd.SetAction(r => CommandRunner.Guard(() => Run(
+        cmd.SetAction(r => CommandRunner.Guard(() => WithHealth(r.GetValue(healthDb)?.FullName, r.GetValue(record)?.FullName, r.GetValue(ConfigOption)!, recordPath => Run(
             r.GetValue(ConfigOption)!,
             new SessionOptions
             {
@@ -76,7 +78,7 @@ internal static class RunCommand
                 RequireRealtime = r.GetValue(requireRt),
                 Interface = r.GetValue(iface),
                 CapturePath = r.GetValue(capture)?.FullName,
-                RecordPath = r.GetValue(record)?.FullName,
+                RecordPath = recordPath,
                 Broker = r.GetValue(broker),
                 Seed = benchCommands != null ? r.GetValue(seed) : 1,
                 StateDirectory = r.GetValue(stateDir)?.FullName,
@@ -89,8 +91,27 @@ internal static class RunCommand
             benchCommands != null ? r.GetValue(warnOnly) ?? [] : [],
             benchCommands != null ? r.GetValue(randomise) : null,
             benchCommands != null && r.GetValue(skipPreflight),
-            benchCommands)));
+            benchCommands))));
         return cmd;
+    }
+
+    // --health-db: the database is checked before the run, the run's recording estimated into it after (never from the tick).
+    private static int WithHealth(string? healthDb, string? record, FileInfo configFile, Func<string?, int> run)
+    {
+        if (healthDb is null) return run(record);
+        HealthAfterRun.Check(healthDb);
+        string path = record ?? HealthAfterRun.TemporaryRecording();
+        try
+        {
+            int code = run(path);
+            if (code is ExitCodes.Ok or ExitCodes.RunFaulted && File.Exists(path))
+                HealthAfterRun.Add(healthDb, path, CommandOptions.LoadConfig(configFile), "run", code == ExitCodes.RunFaulted, Console.Out);
+            return code;
+        }
+        finally
+        {
+            if (record is null) File.Delete(path);
+        }
     }
 
     private static int Run(FileInfo configFile, SessionOptions options, bool untilStopped, bool noUi, Core.Config.MotionKind? motion, string[] warnOnly, FileInfo? randomise, bool skipPreflight, IBenchCommands? benchCommands)

@@ -15,8 +15,8 @@ namespace Rt.Twin.Health;
 /// <c>τ_reported = (1/s)·τ_rnea + (F_c/s)·tanh(q̇/ε) + (B/s)·q̇</c>, a linear least-squares fit per joint over the ticks
 /// with every drive operational, whose three coefficients give s, F_c and B. Load = RMS of the reported torque;
 /// innovation variance = variance of the running twin's recorded torque innovation over its valid ticks. Temperature:
-/// the tick record carries none for drives, so null. The returned <see cref="JointHealth.Limits"/> are margins
-/// (<see cref="HealthLimits.Margins"/>). Offline, not real-time safe.
+/// the tick record carries none for drives, so null. The returned <see cref="JointHealth.Limits"/> are where this run
+/// would have tripped the supervisor (<see cref="HealthLimits.FromReplay"/>). Offline, not real-time safe.
 /// </summary>
 public static class HealthEstimator
 {
@@ -113,6 +113,7 @@ public static class HealthEstimator
             }
         }
 
+        var thresholds = TripReplay.Thresholds(config);
         var result = new List<JointHealth>(n);
         for (int j = 0; j < n; j++)
         {
@@ -134,11 +135,46 @@ public static class HealthEstimator
                 double sst = yy[j] - ysum[j] * ysum[j] / samples;
                 r2 = sst > 0 ? 1 - sse / sst : double.NaN;
             }
-            // Limits carry the margins here; HealthHistory turns them into absolute limits from the joint's baseline.
-            result.Add(new JointHealth(recording.JointNames[j], fc, fv, s, load, InnovationVariance(recording, j, valid), null, r2,
-                HealthLimits.Margins(config, parameters, j, load, qdRms)));
+            double variance = InnovationVariance(recording, j, valid);
+            var replay = Replay(recording, j, qd[j], tau[j], eps[j], operational, valid, parameters?.Joints[j].Noise ?? new JointNoise(), thresholds);
+            result.Add(new JointHealth(recording.JointNames[j], fc, fv, s, load, variance, null, r2,
+                replay is null ? JointHealthLimits.None : HealthLimits.FromReplay(replay, s, fc, fv, variance)));
         }
         return result;
+    }
+
+    /// <summary>
+    /// The joint's torque channel as the supervisor saw it while it was in charge: the ticks with every drive operational,
+    /// the twin's verdict valid and no stop overriding the targets, up to the first stop (after it the run records the
+    /// stop, not the wear). Null without a torque channel.
+    /// </summary>
+    private static TripReplay? Replay(TickRecording recording, int joint, double[] velocity, double[] tau, double eps, bool[] operational, bool[] valid,
+        JointNoise noise, Rt.Twin.CrossCheck.ChannelThresholds thresholds)
+    {
+        int c = recording.Channels.IndexOf(ChannelKind.JointTorque, joint);
+        if (c < 0) return null;
+        int offset = recording.Layout.Channel(c, ChannelField.Innovation);
+        int count = recording.Count;
+        var e = new double[count];
+        var tanh = new double[count];
+        bool started = false;
+        int end = count;
+        for (int t = 0; t < count; t++)
+        {
+            int flags = (int)recording.Get(t, RecordLayout.FlagsOffset);
+            bool overridden = (flags & RecordLayout.FlagTargetsOverridden) != 0;
+            if (started && overridden) { end = t; break; }
+            bool use = operational[t] && valid[t] && !overridden;
+            started |= use;
+            e[t] = use ? recording.Get(t, offset) : double.NaN;
+            tanh[t] = Math.Tanh(velocity[t] / eps);
+        }
+        if (end < count)
+        {
+            Array.Resize(ref e, end);
+            Array.Resize(ref tanh, end);
+        }
+        return new TripReplay(e, tau.AsSpan(0, end).ToArray(), tanh, velocity.AsSpan(0, end).ToArray(), noise, thresholds);
     }
 
     private static double InnovationVariance(TickRecording recording, int joint, bool[] valid)
@@ -198,38 +234,26 @@ public static class HealthEstimator
 }
 
 /// <summary>
-/// The limits a joint's health is judged against, from the twin's own cross-check: its torque CUSUM accumulates a
-/// shift only above its drift, half the minimum detectable shift (δ = <c>twin.min_detectable_shift_sigma</c>/2 · σ_τ,
-/// σ_τ the parameter file's torque σ). A parameter that moves the torque prediction by more than δ, persistently,
-/// will in time trip the supervisor. Margins from the joint's baseline (what the twin was calibrated to: the history's
-/// first estimates, <see cref="HealthHistory.BaselineEntries"/>): Coulomb friction +δ; viscous +δ/q̇_rms; motor-constant
-/// scale −δ/τ_rms (the reported torque the model then misses at the RMS load); innovation σ +δ. Not real-time safe.
+/// The limits a joint's health is judged against: the values at which the supervisor would trip on this run, from a
+/// replay of the twin's torque cross-check (<see cref="TripReplay"/>; derivation in docs/TWIN.md, "Health"). Not
+/// real-time safe.
 /// </summary>
 public static class HealthLimits
 {
-    /// <summary>Margins (Coulomb N·m, viscous N·m·s/rad, motor-constant scale drop, innovation σ N·m) for one joint; NaN where not defined.</summary>
-    public static JointHealthLimits Margins(RtConfig config, TwinParameters? parameters, int joint, double loadRmsNm, double velocityRmsRadS)
+    /// <summary>
+    /// Absolute limits (Coulomb N·m, viscous N·m·s/rad, lowest motor-constant scale, innovation variance (N·m)²) for one
+    /// joint estimated at (<paramref name="s"/>, <paramref name="coulomb"/>, <paramref name="viscous"/>,
+    /// <paramref name="variance"/>); NaN where not defined (no estimate, or no trip within a physical range).
+    /// </summary>
+    public static JointHealthLimits FromReplay(TripReplay replay, double s, double coulomb, double viscous, double variance)
     {
-        ArgumentNullException.ThrowIfNull(config);
-        double sigma = parameters?.Joints[joint].Noise.TorqueNm ?? new JointNoise().TorqueNm;
-        double delta = config.Twin.MinDetectableShiftSigma / 2 * sigma;
+        ArgumentNullException.ThrowIfNull(replay);
+        bool fitted = double.IsFinite(s) && s > 0;
+        double sRef = fitted ? s : 1;
         return new JointHealthLimits(
-            delta,
-            velocityRmsRadS >= HealthEstimator.MinVelocityRmsRadS ? delta / velocityRmsRadS : double.NaN,
-            loadRmsNm > delta ? delta / loadRmsNm : double.NaN,
-            delta);
-    }
-
-    /// <summary>Absolute limits: baseline + margins (scale: baseline − margin; variance: (√baseline + margin)²).</summary>
-    public static JointHealthLimits FromBaseline(JointHealth baseline, JointHealthLimits margins)
-    {
-        ArgumentNullException.ThrowIfNull(baseline);
-        ArgumentNullException.ThrowIfNull(margins);
-        double sd = Math.Sqrt(baseline.InnovationVariance) + margins.InnovationVariance;
-        return new JointHealthLimits(
-            baseline.CoulombFrictionNm + margins.CoulombFrictionNm,
-            baseline.ViscousFrictionNmsPerRad + margins.ViscousFrictionNmsPerRad,
-            baseline.MotorConstantScale - margins.MotorConstantScaleMin,
-            sd * sd);
+            fitted ? replay.Limit(TripReplay.Change.Coulomb, sRef, coulomb) : double.NaN,
+            fitted ? replay.Limit(TripReplay.Change.Viscous, sRef, viscous) : double.NaN,
+            fitted ? replay.Limit(TripReplay.Change.MotorConstant, sRef, s) : double.NaN,
+            replay.Limit(TripReplay.Change.Noise, sRef, variance));
     }
 }

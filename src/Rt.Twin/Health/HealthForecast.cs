@@ -34,6 +34,20 @@ public sealed record ParameterForecast(
     public double HalfWidth(double day) => Samples < 3 ? double.NaN
         : TQuantile * ResidualSigma * Math.Sqrt(1 + 1.0 / Samples + (day - MeanDay) * (day - MeanDay) / Math.Max(SumSqDays, 1e-300));
 
+    /// <summary>
+    /// How far the band's edge <paramref name="horizonDays"/> ahead reaches from the trend's value now toward the limit:
+    /// 0 = not at all, 1 = at the limit (a warning at the warning horizon). NaN without a fitted trend and a limit;
+    /// +∞ when the trend is already at or past the limit.
+    /// </summary>
+    public double BandReach(double horizonDays)
+    {
+        if (Samples < 3 || !double.IsFinite(Limit) || !double.IsFinite(SlopePerDay)) return double.NaN;
+        double sign = UpperLimit ? 1 : -1, now = Predict(Now), t = Now + horizonDays;
+        double room = sign * (Limit - now);
+        if (!(room > 0)) return double.PositiveInfinity;
+        return sign * (Predict(t) + sign * HalfWidth(t) - now) / room;
+    }
+
     /// <summary>Days from <see cref="Now"/> to the earliest plausible crossing, or null.</summary>
     public double? DaysToEarliest => EarliestDay is { } d ? d - Now : null;
 }
@@ -106,11 +120,37 @@ public static class HealthForecaster
             {
                 var (limit, upper) = HealthParameters.Limit(limits, p);
                 if (!double.IsFinite(limit)) continue;
-                var series = rows.Select(r => (r.Day, HealthParameters.Value(r.j, p))).ToList();
+                // Each estimate is judged against its own run's limit (where that run would have tripped, the joint's
+                // other parameters as they were then), so what is extrapolated is the distance to the trip: the value
+                // moved by (latest limit − its run's limit). While the others wear too, the limit closes in; a fixed
+                // limit would see that only run by run and warn late.
+                var series = new List<(double Day, double Value)>(rows.Count);
+                if (p == HealthParameter.InnovationVariance)
+                {
+                    // The noise limit (how much louder this run's innovation could be before it trips) is itself as noisy
+                    // as one run's extremes: judged against the median of the latest runs' limits, value by value.
+                    limit = MedianLimit(rows.Select(r => r.j), p, RecentLimits);
+                    foreach (var (day, j) in rows) series.Add((day, HealthParameters.Value(j, p)));
+                }
+                else
+                    foreach (var (day, j) in rows)
+                    {
+                        double own = HealthParameters.Limit(j.Limits, p).Limit;
+                        if (double.IsFinite(own)) series.Add((day, HealthParameters.Value(j, p) + (limit - own)));
+                    }
                 result.Add(Forecast(joint, p, series, limit, upper, options));
             }
         }
         return result;
+    }
+
+    /// <summary>How many of the latest runs' noise limits the innovation-variance forecast takes the median of.</summary>
+    public const int RecentLimits = 5;
+
+    private static double MedianLimit(IEnumerable<JointHealth> rows, HealthParameter p, int latest)
+    {
+        var v = rows.Select(j => HealthParameters.Limit(j.Limits, p).Limit).Where(double.IsFinite).TakeLast(latest).Order().ToList();
+        return v.Count == 0 ? double.NaN : v.Count % 2 == 1 ? v[v.Count / 2] : 0.5 * (v[v.Count / 2 - 1] + v[v.Count / 2]);
     }
 
     /// <summary>Joint names in order of first appearance.</summary>

@@ -28,46 +28,11 @@ public static class HealthHistory
         // Open (and check) the database first: a bad file is refused before the estimation's cost.
         using var db = HealthDatabase.OpenWrite(databasePath);
         var estimated = HealthEstimator.Estimate(recording, config, parameters);
-        var joints = WithLimits(db.ReadAll(), estimated);
+        // Each row carries the limits in force for this run (where it would have tripped): no baseline needed.
+        var joints = estimated;
         var time = now ?? DateTimeOffset.UtcNow;
         long id = db.Append(new HealthSession(day ?? UnixDays(time), time, source, recording.Robot, recording.Path, recording.Count, tripped), joints);
         return (id, joints);
-    }
-
-    /// <summary>How many of a joint's first entries define its baseline (their median, per parameter).</summary>
-    public const int BaselineEntries = 3;
-
-    /// <summary>
-    /// Turns estimates carrying margins (<see cref="HealthEstimator"/>) into estimates carrying absolute limits:
-    /// baseline = per parameter the median of the joint's first <see cref="BaselineEntries"/> finite values in
-    /// <paramref name="history"/>, completed with this estimate while the history has fewer.
-    /// </summary>
-    public static IReadOnlyList<JointHealth> WithLimits(IReadOnlyList<HealthEntry> history, IReadOnlyList<JointHealth> estimated)
-    {
-        ArgumentNullException.ThrowIfNull(history);
-        ArgumentNullException.ThrowIfNull(estimated);
-        var result = new List<JointHealth>(estimated.Count);
-        foreach (var e in estimated)
-        {
-            var previous = history.SelectMany(h => h.Joints.Where(j => j.Joint == e.Joint)).ToList();
-            double Base(Func<JointHealth, double> get)
-            {
-                var v = previous.Select(get).Where(double.IsFinite).Take(BaselineEntries).ToList();
-                if (v.Count < BaselineEntries && double.IsFinite(get(e))) v.Add(get(e));
-                if (v.Count == 0) return double.NaN;
-                v.Sort();
-                return v.Count % 2 == 1 ? v[v.Count / 2] : 0.5 * (v[v.Count / 2 - 1] + v[v.Count / 2]);
-            }
-            var baseline = e with
-            {
-                CoulombFrictionNm = Base(j => j.CoulombFrictionNm),
-                ViscousFrictionNmsPerRad = Base(j => j.ViscousFrictionNmsPerRad),
-                MotorConstantScale = Base(j => j.MotorConstantScale),
-                InnovationVariance = Base(j => j.InnovationVariance),
-            };
-            result.Add(e with { Limits = HealthLimits.FromBaseline(baseline, e.Limits) });
-        }
-        return result;
     }
 
     /// <summary>The parameter file a config names (twin.parameters), or null for nominal.</summary>
