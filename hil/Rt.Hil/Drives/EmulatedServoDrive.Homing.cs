@@ -63,6 +63,13 @@ public sealed partial class EmulatedServoDrive
     /// <summary>The methods this drive implements: 17/18 (limit switch, no index pulse) and 35/37 (current position is home).</summary>
     public static bool SupportsHomingMethod(int method) => method is 17 or 18 or 35 or 37;
 
+    /// <summary>
+    /// Not real-time safe (set before the run). Moves the modelled limit switches to joint angles
+    /// <paramref name="minRad"/> and <paramref name="maxRad"/> (by default at the joint's range ends; a switch mounted
+    /// inside the range lets a limit-switch homing run without crossing the supervisor's position limit).
+    /// </summary>
+    public void SetLimitSwitches(double minRad, double maxRad) => InitHomingSwitches(minRad, maxRad);
+
     private void InitHomingSwitches(double minRad, double maxRad)
     {
         int a = Scaling.PositionToCounts(minRad), b = Scaling.PositionToCounts(maxRad);
