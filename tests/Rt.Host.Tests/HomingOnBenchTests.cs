@@ -126,7 +126,8 @@ public sealed class HomingOnBenchTests : IDisposable
         HoldUntilIdle("r_hip_yaw", 600, () => maxSpeed = Math.Max(maxSpeed, Math.Abs(s.State.Velocity[yaw])));
         Assert.Equal(HomingModePhase.Homing, Homing.Phase);
 
-        // 0 bytes per tick with homing active (after 0.6 s of it: JIT tiering done for these paths).
+        // 0 bytes per tick with homing active (after 0.6 s of it: JIT tiering done for these paths); 200 ms < the hold timeout.
+        Homing.Submit(HomingCommandKind.Hold, JogSource.LocalResetSocket, yaw);
         long before = GC.GetAllocatedBytesForCurrentThread();
         Run(200);
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;

@@ -190,15 +190,24 @@ public sealed class HomingMode : IManualMode
         {
             _poweredByHoming = false;
             Publish(state, context.State);
-            return _jog.Step(state, context); // no homing: the jog decides (its own requests wait during a homing)
+            bool jogging = _jog.Step(state, context); // no homing: the jog decides (its own requests wait during a homing)
+            Brakes?.Step(state, context.State, jogging || _jog.Phase != JogPhase.Idle);
+            return jogging;
         }
         bool mayContinue = !context.Tripped && context.State is SafetyState.Disabled or SafetyState.Stopped or SafetyState.Faulted;
         if (!mayContinue) End(state, HomingEventKind.StoppedByTrip);
         bool powered = Advance(state, now) && _phase != HomingModePhase.Idle;
         _poweredByHoming = powered;
         Publish(state, context.State);
+        Brakes?.Step(state, context.State, manualMotion: true);
         return powered;
     }
+
+    /// <summary>
+    /// Brakes released by hand (hold-to-run), stepped here on the tick after the manual motion's decision, or null when
+    /// the host has no brake outputs. Set before the first tick.
+    /// </summary>
+    public BrakeHold? Brakes { get; set; }
 
     /// <summary>Real-time safe.</summary>
     public void Abort(TickState state)
@@ -208,6 +217,7 @@ public sealed class HomingMode : IManualMode
         ClearOverrides(state);
         _poweredByHoming = false;
         if (!homing) _jog.Abort(state);
+        Brakes?.Step(state, _supervisor.State, manualMotion: true); // a Cat 0 stop: every brake closes
         Publish(state, _supervisor.State);
     }
 
