@@ -89,6 +89,7 @@ public sealed class HostSession : IDisposable
             Jog = new Rt.Safety.Jog.JogMode(config, Supervisor); // recovery by hand, inside the supervisor (issue 15)
             Homing = new Rt.Safety.Jog.HomingMode(config, Supervisor, Jog); // homing by hand, in front of the jog
             WriteHomingSetup();
+            if (!string.IsNullOrEmpty(config.Homing.HoldInput)) OpenHoldInput();
             SafetyLog = StartSafetyLog(policy);
 
             var sinks = new List<ITickSink>();
@@ -307,6 +308,29 @@ public sealed class HostSession : IDisposable
             }
             _notes.Add($"homing: {h.Joint} set up for method {h.Method} (0x6098/0x6099/0x609A/0x607C written by SDO)");
         }
+    }
+
+    /// <summary>The hold-to-run button (<c>homing.hold_input</c>): read on its own thread, never the tick.</summary>
+    private void OpenHoldInput()
+    {
+        var line = Own(GpioLines.OpenInput(Config.Homing.HoldInput, Config.SourcePath, "homing.hold_input", "rt-hold", activeLow: false, debounceUs: 5000, levelOnError: false));
+        var homing = Homing!;
+        var jog = Jog!;
+        var renewEvery = TimeSpan.FromSeconds(Config.Jog.HoldTimeoutS / 4);
+        Own(new HoldToRunInput(line, renewEvery,
+            renew: () =>
+            {
+                homing.Submit(Rt.Safety.Jog.HomingCommandKind.Hold, Rt.Safety.Jog.JogSource.LocalInput, homing.Status.Joint);
+                jog.Submit(Rt.Safety.Jog.JogCommandKind.Hold, Rt.Safety.Jog.JogSource.LocalInput, 0, 0, 0);
+                if (homing.Brakes is { } b) b.Submit(Rt.Safety.Jog.BrakeCommandKind.Hold, Rt.Safety.Jog.JogSource.LocalInput, b.Status.Joint);
+            },
+            released: () =>
+            {
+                homing.Submit(Rt.Safety.Jog.HomingCommandKind.Release, Rt.Safety.Jog.JogSource.LocalInput, homing.Status.Joint);
+                jog.Submit(Rt.Safety.Jog.JogCommandKind.Release, Rt.Safety.Jog.JogSource.LocalInput, 0, 0, 0);
+                if (homing.Brakes is { } b) b.Submit(Rt.Safety.Jog.BrakeCommandKind.Engage, Rt.Safety.Jog.JogSource.LocalInput, b.Status.Joint);
+            }));
+        _notes.Add($"manual hold-to-run button: {Config.Homing.HoldInput} (homing.hold_input)");
     }
 
     private (IDigitalInput? Estop, IDigitalInput? Reset, IDigitalOutput? Enable) OpenSafetyLines()

@@ -172,6 +172,59 @@ public sealed class HomingOnBenchTests : IDisposable
         Assert.Equal(0, Drive("l_knee").HomeShiftCounts);
     }
 
+    /// <summary>The bench's brake outputs: a release by hand opens the emulated drive's holding brake (0x60FE's job on a real drive).</summary>
+    private sealed class BenchBrakes(IReadOnlyList<EmulatedServoDrive> drives) : IBrakeOutputs
+    {
+        public int Joints => drives.Count;
+        public void SetReleased(int joint, bool released) => drives[joint].Brake!.ManualRelease = released;
+        public bool IsReleased(int joint) => drives[joint].Brake!.ManualRelease;
+    }
+
+    [Fact]
+    public void A_brake_released_by_hand_lets_the_unpowered_knee_sag_only_while_held_and_re_engages_within_the_hold_timeout()
+    {
+        var s = Start(new() { ["l_knee"] = 0.8 });
+        var brakes = new BrakeHold(new BenchBrakes(((BenchRig)s.Rig!).Bench.Drives), s.Supervisor!, TimeSpan.FromSeconds(s.Config.Jog.HoldTimeoutS));
+        Homing.Brakes = brakes; // the lockstep test thread is the tick thread: set between ticks
+        Run(200);
+        int knee = Joint("l_knee");
+        Assert.Equal(SafetyState.Disabled, s.Supervisor!.State);
+        Assert.Equal(DrivePowerRequest.Off, s.State.PowerRequest);
+        double q0 = TrueAngle("l_knee");
+        Run(100);
+        Assert.InRange(TrueAngle("l_knee") - q0, -0.002, 0.002); // braked, unpowered: it stays
+
+        brakes.Submit(BrakeCommandKind.Release, JogSource.LocalResetSocket, knee);
+        Run(1);
+        Assert.True(brakes.Status.Released);
+        for (int t = 0; t < 150; t++)
+        {
+            if (t % 100 == 0) brakes.Submit(BrakeCommandKind.Hold, JogSource.LocalResetSocket, knee);
+            Run(1);
+        }
+        double sag = TrueAngle("l_knee") - q0;
+        Assert.True(Math.Abs(sag) > 0.005, $"the released knee sags under gravity ({sag} rad)");
+
+        // No renewal since tick 100 of 150: re-engaged once the hold timeout has passed on the tick's clock.
+        long holdTicks = (long)(s.Config.Jog.HoldTimeoutS * 1000);
+        long waited = 0;
+        while (brakes.Status.Released && waited < 5 * holdTicks) { Run(1); waited++; }
+        Assert.InRange(waited, 1, holdTicks - 50 + 2);
+        Run(60); // the brake's engage time (20 ms) and its spring catching the joint
+        double caught = TrueAngle("l_knee");
+        Run(500);
+        Assert.InRange(TrueAngle("l_knee") - caught, -0.003, 0.003); // stopped once re-engaged
+        Assert.Equal(DrivePowerRequest.Off, s.State.PowerRequest); // never powered
+        var brakeEvents = CloseAndTakeBrakeEvents();
+        Assert.Equal([BrakeEventKind.Released, BrakeEventKind.Engaged], brakeEvents);
+    }
+
+    private List<BrakeEventKind> CloseAndTakeBrakeEvents()
+    {
+        _session!.Dispose();
+        return [.. _events.Where(e => e.Trigger == FaultCode.ManualBrake).Select(e => (BrakeEventKind)ManualEventCode.Decode(e.Value).Kind)];
+    }
+
     public void Dispose()
     {
         if (_session == null) return;

@@ -81,13 +81,13 @@ public sealed class BrakeHoldTests
     public void A_released_brake_closes_at_once_when_the_supervisor_leaves_disabled()
     {
         var (rig, _, hold, outputs) = Start();
-        hold.Submit(BrakeCommandKind.Release, JogSource.LocalInput, 2);
+        hold.Submit(BrakeCommandKind.Release, JogSource.LocalInput, 1);
         rig.Step();
-        Assert.True(outputs.Released[2]);
+        Assert.True(outputs.Released[1]);
         rig.S.MotionRequested = true; // enabling begins this tick
         rig.Step();
         rig.Step();
-        Assert.False(outputs.Released[2]);
+        Assert.False(outputs.Released[1]);
     }
 
     [Fact]

@@ -19,6 +19,12 @@ public sealed class HomingSection
     /// <summary>A homing run that does not attain within this time fails (judged on the tick's clock), s.</summary>
     public double TimeoutS { get; set; } = 60;
 
+    /// <summary>
+    /// The hold-to-run button wired to the controller (a GPIO line spec as <c>safety.estop_input</c>; "" = none): while
+    /// pressed it renews the running homing, jog or brake release; letting go stops it. Local by construction.
+    /// </summary>
+    public string HoldInput { get; set; } = "";
+
     /// <summary>One entry per joint with an incremental encoder.</summary>
     public List<HomingJointConfig> Joints { get; set; } = [];
 
