@@ -87,6 +87,9 @@ public sealed class HostSession : IDisposable
             Supervisor = new SafetySupervisor(view, policy, config.Joints.Count, Layout, PeriodNs, SafetyEvents, estop, reset, enable, FlightRecorder);
             Safety = Supervisor;
             Jog = new Rt.Safety.Jog.JogMode(config, Supervisor); // recovery by hand, inside the supervisor (issue 15)
+            Homing = new Rt.Safety.Jog.HomingMode(config, Supervisor, Jog); // homing by hand, in front of the jog
+            WriteHomingSetup();
+            if (!string.IsNullOrEmpty(config.Homing.HoldInput)) OpenHoldInput();
             SafetyLog = StartSafetyLog(policy);
 
             var sinks = new List<ITickSink>();
@@ -149,6 +152,9 @@ public sealed class HostSession : IDisposable
 
     /// <summary>Supervised jog (recovery by hand): requests from the local reset socket (<c>rt jog</c>) or, in tests, <see cref="Rt.Safety.Jog.JogMode.Submit"/>.</summary>
     public Rt.Safety.Jog.JogMode? Jog { get; }
+
+    /// <summary>Homing by hand (joints with incremental encoders): requests from the local reset socket (<c>rt home</c>).</summary>
+    public Rt.Safety.Jog.HomingMode? Homing { get; }
     public SafetyLog? SafetyLog { get; }
     public FlightRecorder? FlightRecorder { get; }
 
@@ -267,6 +273,66 @@ public sealed class HostSession : IDisposable
         return set;
     }
 
+    /// <summary>
+    /// The homing objects (0x6098/0x6099/0x609A/0x607C) of every joint in <c>homing.joints</c>, by SDO before the first
+    /// tick (the tick only switches the mode and raises bit 4). A drive that refuses one refuses the session (exit 2).
+    /// </summary>
+    private void WriteHomingSetup()
+    {
+        if (Config.Homing.Joints.Count == 0) return;
+        if (Master == null)
+        {
+            _notes.Add("homing: the in-process bus has no SDO; the drives' homing objects are left as they are");
+            return;
+        }
+        for (int i = 0; i < Config.Homing.Joints.Count; i++)
+        {
+            var h = Config.Homing.Joints[i];
+            var joint = Config.Joints.Find(j => j.Name == h.Joint)!;
+            var scaling = new Rt.Drivers.Cia402.JointScaling(joint);
+            var slave = Master.SubDevices[joint.Drive];
+            var sdo = slave.Sdo ?? throw new InputError(Config.SourcePath, $"homing.joints[{i}].joint",
+                $"the drive of '{h.Joint}' (bus position {joint.Drive}) has no CoE mailbox: its homing objects cannot be written");
+            var bytes = new byte[4];
+            foreach (var w in Rt.Safety.Jog.HomingSetup.Writes(h, scaling.CountsPerRadian, scaling.ZeroOffsetCounts))
+            {
+                System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(bytes, unchecked((int)w.Value));
+                try
+                {
+                    sdo.Download(w.Index, w.SubIndex, bytes.AsSpan(0, w.Size));
+                }
+                catch (Rt.Drivers.EtherCat.CoE.SdoAbortException e)
+                {
+                    throw new InputError(Config.SourcePath, $"homing.joints[{i}]", $"the drive of '{h.Joint}' refused its homing set-up: {e.Message}");
+                }
+            }
+            _notes.Add($"homing: {h.Joint} set up for method {h.Method} (0x6098/0x6099/0x609A/0x607C written by SDO)");
+        }
+    }
+
+    /// <summary>The hold-to-run button (<c>homing.hold_input</c>): read on its own thread, never the tick.</summary>
+    private void OpenHoldInput()
+    {
+        var line = Own(GpioLines.OpenInput(Config.Homing.HoldInput, Config.SourcePath, "homing.hold_input", "rt-hold", activeLow: false, debounceUs: 5000, levelOnError: false));
+        var homing = Homing!;
+        var jog = Jog!;
+        var renewEvery = TimeSpan.FromSeconds(Config.Jog.HoldTimeoutS / 4);
+        Own(new HoldToRunInput(line, renewEvery,
+            renew: () =>
+            {
+                homing.Submit(Rt.Safety.Jog.HomingCommandKind.Hold, Rt.Safety.Jog.JogSource.LocalInput, homing.Status.Joint);
+                jog.Submit(Rt.Safety.Jog.JogCommandKind.Hold, Rt.Safety.Jog.JogSource.LocalInput, 0, 0, 0);
+                if (homing.Brakes is { } b) b.Submit(Rt.Safety.Jog.BrakeCommandKind.Hold, Rt.Safety.Jog.JogSource.LocalInput, b.Status.Joint);
+            },
+            released: () =>
+            {
+                homing.Submit(Rt.Safety.Jog.HomingCommandKind.Release, Rt.Safety.Jog.JogSource.LocalInput, homing.Status.Joint);
+                jog.Submit(Rt.Safety.Jog.JogCommandKind.Release, Rt.Safety.Jog.JogSource.LocalInput, 0, 0, 0);
+                if (homing.Brakes is { } b) b.Submit(Rt.Safety.Jog.BrakeCommandKind.Engage, Rt.Safety.Jog.JogSource.LocalInput, b.Status.Joint);
+            }));
+        _notes.Add($"manual hold-to-run button: {Config.Homing.HoldInput} (homing.hold_input)");
+    }
+
     private (IDigitalInput? Estop, IDigitalInput? Reset, IDigitalOutput? Enable) OpenSafetyLines()
     {
         var src = Config.SourcePath;
@@ -285,7 +351,9 @@ public sealed class HostSession : IDisposable
         if (!string.IsNullOrEmpty(sa.ResetSocket))
         {
             var socket = Own(LocalResetSocket.Open(Config, ResolveState(sa.ResetSocket), Supervisor!));
-            socket.Commands = new Rt.Safety.Jog.JogSocketCommands(Jog!, [.. Config.Joints.Select(j => (j.Limits.PositionMinRad, j.Limits.PositionMaxRad))]);
+            socket.Commands = new Rt.Safety.Jog.LocalCommandSet(
+                new Rt.Safety.Jog.JogSocketCommands(Jog!, [.. Config.Joints.Select(j => (j.Limits.PositionMinRad, j.Limits.PositionMaxRad))]),
+                new Rt.Safety.Jog.HomingSocketCommands(Homing!));
             _notes.Add($"safety: local reset socket {ResolveState(sa.ResetSocket)} (mode {sa.ResetSocketMode}{(sa.ResetSocketGroup.Length > 0 ? ", group " + sa.ResetSocketGroup : "")})");
         }
         _notes.Add($"safety: supervisor log {ResolveState(sa.LogPath)}; flight recorder {Config.Safety.FlightRecorderS} s");

@@ -86,4 +86,35 @@ public class HoldingBrakeTests
         Assert.Contains(problems, p => p.StartsWith("brakes[1].joint: 'elbow' is not a configured joint; expected one of knee", StringComparison.Ordinal));
         Assert.Equal(3, problems.Count);
     }
+
+    [Fact]
+    public void A_brake_released_by_hand_lets_the_unpowered_joint_sag_and_holds_it_again_once_re_engaged()
+    {
+        var d = new EmulatedServoDrive(Knee(), new DriveModelOptions { EffectiveInertiaKgM2 = J })
+        {
+            Brake = new HoldingBrake(new BrakeConfig { Joint = "knee", HoldingTorqueNm = 140, EngageTimeS = 0.02 }, J),
+        };
+        double q = 0, qd = 0;
+        void Run(int steps)
+        {
+            for (int i = 0; i < steps; i++)
+            {
+                double tau = d.Update(q, Dt) - 5; // gravity on an unpowered joint (the drive stays switch-on disabled)
+                qd += tau / J * Dt;
+                q += qd * Dt;
+            }
+        }
+        Run(200);
+        Assert.InRange(q, -0.001, 0.001); // engaged: held
+        d.Brake.ManualRelease = true;
+        Run(200); // 0.1 s free under 50 rad/s²: ½·a·t² = 0.25 rad
+        double sag = q;
+        Assert.InRange(sag, -0.3, -0.2);
+        d.Brake.ManualRelease = false;
+        Run(40); // the engage time (20 ms) and the spring catching it
+        double caught = q;
+        Run(1000);
+        Assert.InRange(q - caught, -0.01, 0.01); // held again
+        Assert.Equal(DriveState.SwitchOnDisabled, d.State);
+    }
 }

@@ -21,7 +21,18 @@ public class ServoDriveDevice : EmulatedSlave
     public const uint CiA402ServoDeviceType = 0x00020192;
 
     private readonly OdEntry? _controlword, _mode, _targetPosition, _targetVelocity, _targetTorque, _velocityOffset, _torqueOffset,
-        _statusword, _modeDisplay, _positionActual, _velocityActual, _torqueActual, _errorCode, _supportedModes;
+        _statusword, _modeDisplay, _positionActual, _velocityActual, _torqueActual, _errorCode, _supportedModes,
+        _homeOffset, _homingMethod, _switchSpeed, _zeroSpeed, _homingAcceleration;
+
+    /// <summary>The homing objects as written by SDO (0x6098, 0x6099:01/02, 0x609A, 0x607C; zero where the drive lacks one). Real-time safe.</summary>
+    public Drives.HomingParameters HomingParameters => new()
+    {
+        Method = _homingMethod?.I8 ?? 0,
+        SwitchSpeed = _switchSpeed?.U32 ?? 0,
+        ZeroSpeed = _zeroSpeed?.U32 ?? 0,
+        Acceleration = _homingAcceleration?.U32 ?? 0,
+        HomeOffset = _homeOffset?.I32 ?? 0,
+    };
 
     /// <summary>What the master commanded (decoded from the RxPDO after each output update in OP).</summary>
     public DriveOutputs Command;
@@ -53,6 +64,11 @@ public class ServoDriveDevice : EmulatedSlave
         _torqueOffset = Od.Find(0x60B2, 0);
         _targetVelocity = Od.Find(0x60FF, 0);
         _supportedModes = Od.Find(0x6502, 0);
+        _homeOffset = Od.Find(0x607C, 0);
+        _homingMethod = Od.Find(0x6098, 0);
+        _switchSpeed = Od.Find(0x6099, 1);
+        _zeroSpeed = Od.Find(0x6099, 2);
+        _homingAcceleration = Od.Find(0x609A, 0);
         Feedback.Statusword = 0x0250; // switch on disabled, remote
     }
 
@@ -79,6 +95,15 @@ public class ServoDriveDevice : EmulatedSlave
             ObjectSpec.Var(0x6071, "Target torque", OdDataType.Integer16, 16, rx),
             ObjectSpec.Var(0x6077, "Torque actual value", OdDataType.Integer16, 16, tx),
             ObjectSpec.Var(0x607A, "Target position", OdDataType.Integer32, 32, rx),
+            ObjectSpec.Var(0x607C, "Home offset", OdDataType.Integer32, 32, OdAccess.ReadWrite),
+            ObjectSpec.Var(0x6098, "Homing method", OdDataType.Integer8, 8, OdAccess.ReadWrite),
+            new(0x6099, "Homing speeds", OdObject.Record,
+            [
+                new(0, "Number of entries", OdDataType.Unsigned8, 8, OdAccess.Read, [2]),
+                new(1, "Speed during search for switch", OdDataType.Unsigned32, 32, OdAccess.ReadWrite, [0, 0, 0, 0]),
+                new(2, "Speed during search for zero", OdDataType.Unsigned32, 32, OdAccess.ReadWrite, [0, 0, 0, 0]),
+            ]),
+            ObjectSpec.Var(0x609A, "Homing acceleration", OdDataType.Unsigned32, 32, OdAccess.ReadWrite),
             ObjectSpec.Var(0x60B1, "Velocity offset", OdDataType.Integer32, 32, rx),
             ObjectSpec.Var(0x60B2, "Torque offset", OdDataType.Integer16, 16, rx),
             new(0x60C2, "Interpolation time period", OdObject.Record,
@@ -88,7 +113,7 @@ public class ServoDriveDevice : EmulatedSlave
                 new(2, "Interpolation time index", OdDataType.Integer8, 8, OdAccess.ReadWrite, [unchecked((byte)-3)]),
             ]),
             ObjectSpec.Var(0x60FF, "Target velocity", OdDataType.Integer32, 32, rx),
-            ObjectSpec.Var(0x6502, "Supported drive modes", OdDataType.Unsigned32, 32, OdAccess.Read, [0x80, 0x03, 0, 0]), // CSP, CSV, CST
+            ObjectSpec.Var(0x6502, "Supported drive modes", OdDataType.Unsigned32, 32, OdAccess.Read, [0xA0, 0x03, 0, 0]), // homing, CSP, CSV, CST
         };
         return new SlaveDescription
         {
@@ -122,6 +147,7 @@ public class ServoDriveDevice : EmulatedSlave
             if (!supported) return SdoAbort.ValueRange;
         }
         if (entry.Index == 0x60C2 && entry.SubIndex == 1 && value[0] == 0) return SdoAbort.ValueRange;
+        if (entry.Index == 0x6098 && !Drives.EmulatedServoDrive.SupportsHomingMethod((sbyte)value[0])) return SdoAbort.ValueRange; // a method it lacks
         return 0;
     }
 

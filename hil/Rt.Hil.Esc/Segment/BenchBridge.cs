@@ -62,6 +62,7 @@ public sealed class BenchBridge : IEtherCatSegment
             {
                 // A slave that is not in OP does not pass outputs on: its drive sees "disable voltage" and goes to
                 // its safe state, as a real drive behind a SAFEOP slave does (outputs invalid → no torque).
+                drives[i].Homing = _driveDevices[i].HomingParameters; // the homing objects the master wrote by SDO
                 if (_driveDevices[i].Esc.State == AlState.Op) drives[i].ApplyCommand(_driveDevices[i].Command);
                 else drives[i].ApplyCommand(default);
             }

@@ -5,6 +5,9 @@ namespace Rt.Hil.Drives;
 /// <summary>CiA 402 modes of operation (0x6060) the emulated drive supports.</summary>
 public static class Cia402Modes
 {
+    /// <summary>Homing mode (CiA 402 §10): the drive searches its home and sets its position there (0x6098 methods).</summary>
+    public const sbyte Homing = 6;
+
     public const sbyte CyclicSyncPosition = 8;
     public const sbyte CyclicSyncVelocity = 9;
     public const sbyte CyclicSyncTorque = 10;

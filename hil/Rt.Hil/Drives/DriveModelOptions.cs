@@ -37,5 +37,8 @@ public sealed class DriveModelOptions
     /// <summary>Velocity window for "target reached" in CSV, rad/s at the joint.</summary>
     public double TargetReachedVelocityRadS { get; set; } = 0.05;
 
+    /// <summary>Homing by limit switch (methods 17/18) fails (statusword bit 13) after this much travel without the switch, rad at the joint.</summary>
+    public double MaxHomingTravelRad { get; set; } = Math.PI;
+
     public DriveModelOptions Clone() => (DriveModelOptions)MemberwiseClone();
 }

@@ -28,7 +28,7 @@ namespace Rt.Hil.Drives;
 /// </para>
 /// Construction is not real-time safe; every other member is real-time safe (no allocation, no clock: dt is passed in).
 /// </summary>
-public sealed class EmulatedServoDrive
+public sealed partial class EmulatedServoDrive
 {
     private const ushort SwVoltageEnabled = 0x0010, SwRemote = 0x0200, SwWarning = 0x0080, SwTargetReached = 0x0400,
         SwFollowing = 0x1000, SwFollowingError = 0x2000;
@@ -72,6 +72,7 @@ public sealed class EmulatedServoDrive
         _maxTorque = Scaling.RatedJointTorqueNm * _o.MaxTorquePerMille / 1000.0; // magnitude at the joint
         _followingWindow = joint.Limits.FollowingErrorRad;
         Tune(_o.EffectiveInertiaKgM2);
+        InitHomingSwitches(joint.Limits.PositionMinRad, joint.Limits.PositionMaxRad); // limit switches at the range's ends
     }
 
     public string JointName { get; }
@@ -197,9 +198,16 @@ public sealed class EmulatedServoDrive
             ModeDisplay = command.ModeOfOperation;
             EnterOperation(); // bumpless: a mode switch restarts the loops from the measured state
         }
+        else if (command.ModeOfOperation == Cia402Modes.Homing && ModeDisplay != Cia402Modes.Homing)
+        {
+            ModeDisplay = Cia402Modes.Homing;
+            EnterOperation();
+            ResetHoming();
+        }
 
         ushort cw = command.Controlword;
         bool resetEdge = (cw & 0x80) != 0 && (_prevControlword & 0x80) == 0;
+        ushort previous = _prevControlword;
         _prevControlword = cw;
         bool disableVoltage = (cw & 0x82) == 0x00;
         bool quickStop = (cw & 0x86) == 0x02;
@@ -246,6 +254,7 @@ public sealed class EmulatedServoDrive
                 else if (enableOperation) Enable();
                 break;
         }
+        HomingControl(cw, previous);
     }
 
     /// <summary>
@@ -334,7 +343,11 @@ public sealed class EmulatedServoDrive
         sw |= SwVoltageEnabled | SwRemote; // DC bus powered on the bench; the drive accepts PDO commands
         if (_torqueLimited) sw |= SwWarning;
         if (_targetReached) sw |= SwTargetReached;
-        if (State == DriveState.OperationEnabled)
+        if (State == DriveState.OperationEnabled && ModeDisplay == Cia402Modes.Homing)
+        {
+            sw |= HomingStatusBits(); // bits 10/12/13 mean homing's progress in mode 6
+        }
+        else if (State == DriveState.OperationEnabled)
         {
             sw |= SwFollowing;
             if (_followingErrorActive) sw |= SwFollowingError;
@@ -372,6 +385,8 @@ public sealed class EmulatedServoDrive
                 _targetReached = Math.Abs(velocityCmd - _velocityRadS) <= _o.TargetReachedVelocityRadS;
                 return VelocityLoop(velocityCmd, dt) + torqueOffset;
             }
+            case Cia402Modes.Homing:
+                return HomingTorque(dt);
             case Cia402Modes.CyclicSyncTorque:
                 _integral = 0;
                 _targetReached = true;
@@ -400,7 +415,8 @@ public sealed class EmulatedServoDrive
         {
             double delta = jointPositionRad * Scaling.CountsPerRadian + EncoderOffsetCounts;
             if (EncoderNoiseCounts > 0) delta += EncoderNoiseCounts * _noise.NextGaussian();
-            counts = unchecked(Scaling.ZeroOffsetCounts + SaturateToInt(delta));
+            _rawCounts = unchecked(Scaling.ZeroOffsetCounts + SaturateToInt(delta));
+            counts = unchecked(_rawCounts + _homeShiftCounts); // an incremental encoder's position is where homing put it
         }
         if (!_encoderInitialised)
         {
@@ -421,6 +437,7 @@ public sealed class EmulatedServoDrive
     {
         State = DriveState.OperationEnabled;
         EnterOperation();
+        if (ModeDisplay == Cia402Modes.Homing) ResetHoming();
     }
 
     private void EnterOperation()
@@ -443,6 +460,7 @@ public sealed class EmulatedServoDrive
         _latched.PositionActual = _counts;
         _latched.VelocityActual = SaturateToInt(_velocityCounts);
         _latched.TorqueActual = Scaling.TorqueToPerMille(ReportedTorque());
+        _latched.DigitalInputs = (NegativeLimitSwitch ? 1u : 0) | (PositiveLimitSwitch ? 2u : 0);
         if (_feedbackLatencySubsteps > 0)
         {
             _feedbackDelayHead = (_feedbackDelayHead + 1) % _feedbackDelay.Length;

@@ -38,6 +38,12 @@ public sealed class HoldingBrake
     /// <summary>Whether the brake holds the joint now (engaged, or not yet released).</summary>
     public bool Holds => _holds;
 
+    /// <summary>
+    /// Real-time safe. A brake released by hand (the host's brake command, hold-to-run, while the drive is not enabled):
+    /// the brake opens as if the power stage were on; clearing it closes the brake after the engage time again.
+    /// </summary>
+    public bool ManualRelease { get; set; }
+
     /// <summary>Holding torque, N·m.</summary>
     public double HoldingTorqueNm => _holding;
 
@@ -50,7 +56,7 @@ public sealed class HoldingBrake
         double q = jointPositionRad;
         double qd = _anchored ? (q - _lastQ) / dt : 0;
         _lastQ = q;
-        bool engage = !powerStageOn;
+        bool engage = !powerStageOn && !ManualRelease;
         if (engage != _commandedEngaged)
         {
             _commandedEngaged = engage;

@@ -106,7 +106,8 @@ public sealed class JointIo
             ref var output = ref outputs[i];
             var scaling = _scaling[i];
             output.Controlword = _axes[i].Next(inputs[i].Statusword, request);
-            output.ModeOfOperation = _modeValue[i];
+            if (request == AxisRequest.Operate) output.Controlword |= s.ControlwordBits[i]; // homing start (manual mode)
+            output.ModeOfOperation = s.ModeOverride[i] != 0 ? s.ModeOverride[i] : _modeValue[i];
             output.TargetVelocity = 0;
             output.TargetTorque = 0;
             if (_axes[i].IsOperational && request == AxisRequest.Operate)

@@ -43,6 +43,7 @@ public static partial class ConfigValidator
         CheckTelemetry(config.Telemetry, Fail);
         BrakeConfig.Check(config, Fail);
         JogSection.Check(config, Fail);
+        HomingSection.Check(config, Fail);
         CheckPaths(config, Fail);
         return problems;
     }

@@ -44,6 +44,9 @@ public sealed class RtConfig
     /// <summary>Recovering the robot by hand (issue 15): jog speed bounds and hold-to-run; see <see cref="JogSection"/>.</summary>
     public JogSection Jog { get; set; } = new();
 
+    /// <summary>Homing joints with incremental encoders by hand (issue 15, <c>rt home</c>); see <see cref="HomingSection"/>.</summary>
+    public HomingSection Homing { get; set; } = new();
+
     /// <summary>The parsed robot description referenced by <see cref="RobotSection.Description"/>; set by the loader.</summary>
     [YamlIgnore]
     public RobotDescription? Description { get; set; }

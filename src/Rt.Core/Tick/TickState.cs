@@ -23,6 +23,8 @@ public sealed class TickState
         TargetVelocity = new double[jointCount];
         FeedforwardTorque = new double[jointCount];
         DriveOperational = new bool[jointCount];
+        ModeOverride = new sbyte[jointCount];
+        ControlwordBits = new ushort[jointCount];
         Divergence = new DivergenceRecord(layout);
         Faults = new FaultList(faultCapacity);
     }
@@ -53,6 +55,13 @@ public sealed class TickState
 
     /// <summary>Per joint: the drive reports "operation enabled".</summary>
     public readonly bool[] DriveOperational;
+
+    /// <summary>
+    /// Per joint, written by the manual mode (homing) for this tick only: a mode of operation (0x6060) instead of the
+    /// joint's configured one (0 = none), and controlword bits OR-ed into the state machine's (bit 4: homing start).
+    /// </summary>
+    public readonly sbyte[] ModeOverride;
+    public readonly ushort[] ControlwordBits;
 
     /// <summary>True when every drive is in "operation enabled".</summary>
     public bool AllDrivesOperational;

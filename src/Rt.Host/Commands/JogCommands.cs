@@ -136,7 +136,7 @@ internal static class JogCommands
         }
     }
 
-    private static string? Exchange(Socket s, StreamReader reader, string line)
+    internal static string? Exchange(Socket s, StreamReader reader, string line)
     {
         try
         {
@@ -149,7 +149,7 @@ internal static class JogCommands
         }
     }
 
-    private static string ResolveSocket(RtConfig cfg, string? socketOption, DirectoryInfo? stateDir)
+    internal static string ResolveSocket(RtConfig cfg, string? socketOption, DirectoryInfo? stateDir)
     {
         if (socketOption != null) return Path.GetFullPath(socketOption);
         if (string.IsNullOrEmpty(cfg.Safety.ResetSocket))

@@ -41,6 +41,9 @@ public sealed class HomingProcedure
     /// <summary>Why it failed (null while not failed): "homing error (statusword bit 13)" or "timeout".</summary>
     public string? Failure { get; private set; }
 
+    /// <summary>Whether the failure is the timeout (the drive never reported attained in time).</summary>
+    public bool TimedOut { get; private set; }
+
     /// <summary>
     /// The SDO writes for <paramref name="method"/> (DS402: 1..35, 37; the manufacturer-specific negative methods are
     /// refused), search speeds and acceleration in drive units (counts/s, counts/s²), and the home offset in counts.
@@ -68,6 +71,7 @@ public sealed class HomingProcedure
     {
         Phase = HomingPhase.SwitchingMode;
         Failure = null;
+        TimedOut = false;
         _startedNs = nowNs;
     }
 
@@ -96,6 +100,7 @@ public sealed class HomingProcedure
         if (nowNs - _startedNs > _timeoutNs)
         {
             Fail("timeout");
+            TimedOut = true;
             modeOfOperation = 0;
             return;
         }

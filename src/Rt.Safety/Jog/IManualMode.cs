@@ -60,7 +60,7 @@ public static class ManualEventCode
             Core.Faults.FaultCode.ManualJog =>
                 $"jog {(Enum.IsDefined((JogEventKind)kind) ? ((JogEventKind)kind).ToString() : kind.ToString(System.Globalization.CultureInfo.InvariantCulture))}: joint {e.Channel} direction {(dir > 0 ? "+" : dir < 0 ? "-" : "0")}, from the {src}, at {at} rad (supervisor {e.From})",
             Core.Faults.FaultCode.ManualHoming =>
-                $"homing {(Enum.IsDefined((HomingPhase)kind) ? ((HomingPhase)kind).ToString() : kind.ToString(System.Globalization.CultureInfo.InvariantCulture))}: joint {e.Channel}, from the {src}, at {at} rad (supervisor {e.From})",
+                $"homing {(Enum.IsDefined((HomingEventKind)kind) ? ((HomingEventKind)kind).ToString() : kind.ToString(System.Globalization.CultureInfo.InvariantCulture))}: joint {e.Channel}, from the {src}, at {at} rad (supervisor {e.From})",
             Core.Faults.FaultCode.ManualBrake =>
                 $"brake {(Enum.IsDefined((BrakeEventKind)kind) ? ((BrakeEventKind)kind).ToString() : kind.ToString(System.Globalization.CultureInfo.InvariantCulture))}: joint {e.Channel}, from the {src}, at {at} rad (supervisor {e.From})",
             _ => null,

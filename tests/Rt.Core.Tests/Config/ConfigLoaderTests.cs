@@ -112,7 +112,7 @@ public sealed class ConfigLoaderTests
 
     [Fact]
     public void An_unknown_top_level_key_is_rejected() =>
-        RejectEdit("loop:\n", "colour: red\nloop:\n", "colour", "unknown key 'colour'; expected one of: bench, brakes, bus, i2c_imus, imus, jog, joints, loop");
+        RejectEdit("loop:\n", "colour: red\nloop:\n", "colour", "unknown key 'colour'; expected one of: bench, brakes, bus, homing, i2c_imus, imus, jog, joints, loop");
 
     [Fact]
     public void An_unknown_nested_key_is_rejected_with_its_full_path() =>
