@@ -182,6 +182,10 @@ public sealed record ContactForceFigures
     public double EndOfWindowN { get; init; }
     /// <summary>Peak force over the whole run from the injection.</summary>
     public double PeakN { get; init; }
+    /// <summary>Force 100 ms after the command (the tick's sample); null if the run ended before.</summary>
+    public double? At100msN { get; init; }
+    /// <summary>Force 300 ms after the command; null if the run ended before.</summary>
+    public double? At300msN { get; init; }
     /// <summary>"falling" (end ≤ at the command), "released" (end ≤ 1 N), "rising", "no contact", "no stop", "window cut short".</summary>
     public string Trend { get; init; } = "";
 }

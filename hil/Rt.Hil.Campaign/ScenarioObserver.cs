@@ -561,8 +561,15 @@ public sealed class ScenarioObserver
             PeakAfterStopN = peak,
             EndOfWindowN = end,
             PeakN = peakRun,
+            At100msN = After(100),
+            At300msN = After(300),
             Trend = trend,
         };
+        double? After(double afterMs)
+        {
+            long t = cmd + (long)Math.Round(afterMs / ms);
+            return t < n ? _contactForce[t] : null;
+        }
     }
 
     private string CauseText(FaultDiagnosis d)

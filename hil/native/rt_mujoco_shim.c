@@ -269,6 +269,13 @@ int rtmj_sensor_dim(const rtmj* h, int s) { if (!h) return RTMJ_ERR_ARG; CHECK_I
 int rtmj_body_mocapid(const rtmj* h, int b) { if (!h) return RTMJ_ERR_ARG; CHECK_ID(b, h->m->nbody); return h->m->body_mocapid[b]; }
 int rtmj_body_geomadr(const rtmj* h, int b) { if (!h) return RTMJ_ERR_ARG; CHECK_ID(b, h->m->nbody); return h->m->body_geomadr[b]; }
 int rtmj_body_geomnum(const rtmj* h, int b) { if (!h) return RTMJ_ERR_ARG; CHECK_ID(b, h->m->nbody); return h->m->body_geomnum[b]; }
+int rtmj_geom_type(const rtmj* h, int g) { if (!h) return RTMJ_ERR_ARG; CHECK_ID(g, h->m->ngeom); return h->m->geom_type[g]; }
+int rtmj_geom_size(const rtmj* h, int g, double* size3) {
+  if (!h || !size3) return RTMJ_ERR_ARG;
+  CHECK_ID(g, h->m->ngeom);
+  memcpy(size3, h->m->geom_size + 3 * g, 3 * sizeof(double));
+  return RTMJ_OK;
+}
 
 double* rtmj_data_ptr(rtmj* h, int field) {
   if (!h) return NULL;
@@ -282,6 +289,8 @@ double* rtmj_data_ptr(rtmj* h, int field) {
     case RTMJ_MOCAP_QUAT: return h->d->mocap_quat;
     case RTMJ_QACC: return h->d->qacc;
     case RTMJ_XPOS: return h->d->xpos;
+    case RTMJ_GEOM_XPOS: return h->d->geom_xpos;
+    case RTMJ_GEOM_XMAT: return h->d->geom_xmat;
     default: return NULL;
   }
 }

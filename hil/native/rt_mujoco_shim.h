@@ -39,6 +39,8 @@ extern "C" {
 #define RTMJ_MOCAP_QUAT 6
 #define RTMJ_QACC 7
 #define RTMJ_XPOS 8           /* body frame origins, world (nbody x 3), as of the last forward pass */
+#define RTMJ_GEOM_XPOS 9      /* geom centres, world (ngeom x 3), as of the last forward pass */
+#define RTMJ_GEOM_XMAT 10     /* geom frames, world, row-major (ngeom x 9): column k is the geom's k-th axis */
 
 typedef struct rtmj rtmj;
 
@@ -65,6 +67,8 @@ int rtmj_sensor_dim(const rtmj* h, int sensor);
 int rtmj_body_mocapid(const rtmj* h, int body);
 int rtmj_body_geomadr(const rtmj* h, int body);
 int rtmj_body_geomnum(const rtmj* h, int body);
+int rtmj_geom_type(const rtmj* h, int geom);                  /* mjtGeom: 2 sphere, 3 capsule, 5 cylinder, 6 box, ... */
+int rtmj_geom_size(const rtmj* h, int geom, double* size3);   /* MuJoCo's size (half sizes; r, half-length; r) */
 
 double* rtmj_data_ptr(rtmj* h, int field);
 

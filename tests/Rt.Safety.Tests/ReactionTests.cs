@@ -49,6 +49,47 @@ public sealed class ReactionTests
         Assert.DoesNotContain(rig.Log, e => e.Reaction is StopCategory.Cat0 or StopCategory.Cat1);
     }
 
+    [Fact]
+    public void The_hold_yields_to_a_push_that_goes_on_a_bounded_way_then_stays_put()
+    {
+        var rig = new Rig().Operational();
+        rig.Condition = s => s.Divergence.ExternalTorque[0] = -20; // the obstacle pushes joint 0 back (it moved +)
+        rig.RunUntil(r => r.State != SafetyState.Operational, 10);
+        rig.VelocityOverride = (j, v) => j == 0 ? -0.4 : v; // yielding: the joint moves off the obstacle (not at standstill)
+        Assert.Equal(SafetyState.Stopping, rig.State);
+        double reflex = rig.S.TargetPosition[0]; // the trip's frame: the reflex alone
+        Assert.True(reflex < rig.S.Position[0]);
+
+        // While pushed, the target leads the measured position by 5 mrad the way the push goes (off the obstacle).
+        rig.Step();
+        Assert.Equal(rig.S.Position[0] - StopRamp.YieldLeadRad, rig.S.TargetPosition[0], 12);
+        // A push that does not stop: the yield ends YieldMaxRad from the reflex.
+        rig.Run(30);
+        Assert.Equal(reflex - StopRamp.YieldMaxRad, rig.S.TargetPosition[0], 12);
+
+        // The push is gone: the target stays where the yield left it, and the hold reaches standstill with power.
+        rig.Condition = null;
+        rig.VelocityOverride = null;
+        double left = rig.S.TargetPosition[0];
+        rig.Run(5);
+        Assert.Equal(left, rig.S.TargetPosition[0], 12);
+        rig.RunUntil(r => r.State != SafetyState.Stopping, 600);
+        Assert.Equal(SafetyState.Holding, rig.State);
+        Assert.DoesNotContain(rig.Log, e => e.Reaction is StopCategory.Cat0 or StopCategory.Cat1);
+    }
+
+    [Fact]
+    public void A_push_below_half_the_collision_threshold_is_not_yielded_to()
+    {
+        var rig = new Rig().Operational();
+        rig.Condition = s => s.Divergence.ExternalTorque[0] = 20; // trips: over 0.3 × 50 N·m
+        rig.RunUntil(r => r.State != SafetyState.Operational, 10);
+        double reflex = rig.S.TargetPosition[0];
+        rig.Condition = s => s.Divergence.ExternalTorque[0] = -7; // under ½ × 15 N·m: noise, not a contact
+        rig.Run(10);
+        Assert.Equal(reflex, rig.S.TargetPosition[0], 12);
+    }
+
     [Theory]
     [InlineData(5, 150)]  // knee velocity at 15 × its threshold: an encoder glitch, not motion
     [InlineData(2, 30)]   // hip torque disagrees most: the motor does not produce what it reports

@@ -33,7 +33,7 @@ public sealed class BenchInjection : IDisposable
     private readonly RtConfig _config;
     private readonly int _joint = -1, _imu = -1, _link = -1, _slave = -1;
     private readonly int[] _childLinks = [];
-    private readonly double _linkRadius;
+    private readonly CollisionShape[] _shapes; // the link's collision geoms (collision_obstacle), sized at Prepare
 
     // What Start changed, for End to restore.
     private double _savedA, _savedB;
@@ -44,7 +44,7 @@ public sealed class BenchInjection : IDisposable
     private CpuHog? _hog;
 
     private BenchInjection(Injection injection, Bench? bench, EscSegment? segment, RtConfig config, PrivateBroker? broker,
-        int joint, int imu, int link, int slave, int[] childLinks, double linkRadius)
+        int joint, int imu, int link, int slave, int[] childLinks, int shapeCount)
     {
         Injection = injection;
         _bench = bench;
@@ -56,7 +56,7 @@ public sealed class BenchInjection : IDisposable
         _link = link;
         _slave = slave;
         _childLinks = childLinks;
-        _linkRadius = linkRadius;
+        _shapes = new CollisionShape[shapeCount];
     }
 
     public Injection Injection { get; }
@@ -69,6 +69,12 @@ public sealed class BenchInjection : IDisposable
 
     /// <summary>Where the obstacle was put (collision_obstacle, after <see cref="Start"/>), world m.</summary>
     public Vec3 ObstaclePlacedAt { get; private set; }
+
+    /// <summary>The way the obstacle faces the link (collision_obstacle, after <see cref="Start"/>): unit, world, from the link towards the box.</summary>
+    public Vec3 ObstacleDirection { get; private set; }
+
+    /// <summary>The link's collision shape the obstacle was put against (collision_obstacle, after <see cref="Start"/>), at the placement.</summary>
+    public CollisionShape ObstacleStruck { get; private set; }
 
     /// <summary>
     /// Not real-time safe. Resolves <paramref name="injection"/> against this bench. Throws <see cref="InputError"/>
@@ -86,7 +92,7 @@ public sealed class BenchInjection : IDisposable
         string target = injection.Target ?? "";
         int joint = -1, imu = -1, link = -1, slave = -1;
         int[] children = [];
-        double radius = 0;
+        int shapes = 0;
 
         bool needsBench = injection.Kind is not (InjectionKind.FrameLoss or InjectionKind.LinkDown or InjectionKind.SlaveSafeOp
             or InjectionKind.BrokerOutage or InjectionKind.CpuHog);
@@ -113,8 +119,11 @@ public sealed class BenchInjection : IDisposable
                 {
                     if (plant.ObstacleCount == 0) throw Refuse("kind", "this bench has no obstacle to move; expected a bench built with obstacles (BenchOptions.ObstacleCount ≥ 1)");
                     children = [.. plant.Robot.Joints.Where(j => j.Parent == target).Select(j => plant.LinkIndex(j.Child))];
-                    radius = CollisionRadius(plant.Robot, target)
-                        ?? throw Refuse("target", $"link '{target}' has no collision geometry, so no obstacle can touch it; expected a link with a <collision> box, cylinder or sphere");
+                    shapes = plant.LinkShapeCount(link);
+                    var found = new CollisionShape[shapes];
+                    plant.LinkShapes(link, found);
+                    if (!found.Any(x => x.Kind != CollisionShapeKind.Other))
+                        throw Refuse("target", $"link '{target}' has no collision geometry, so no obstacle can touch it; expected a link with a <collision> box, cylinder or sphere");
                 }
                 break;
             }
@@ -145,34 +154,14 @@ public sealed class BenchInjection : IDisposable
                     throw Refuse("kind", "cpu_hog only exists in real time (it competes with the tick thread for its CPU); this run is lockstep: run the scenario with --realtime");
                 break;
         }
-        return new BenchInjection(injection, bench, segment, config, broker, joint, imu, link, slave, children, radius);
-    }
-
-    /// <summary>The radius an obstacle must clear to touch <paramref name="link"/>, m; null if it has no collision shape.</summary>
-    private static double? CollisionRadius(RobotDescription robot, string link)
-    {
-        bool any = robot.Links.Any(l => l.Collisions.Any(c => c.Shape is not MeshGeometry));
-        if (!any) return new PlantOptions().LinkRadiusM; // MjcfWriter's stand-in capsules
-        double? r = null;
-        foreach (var c in robot.GetLink(link).Collisions)
-        {
-            double? g = c.Shape switch
-            {
-                CylinderGeometry cy => cy.Radius,
-                SphereGeometry sp => sp.Radius,
-                BoxGeometry b => Math.Min(b.Size.X, Math.Min(b.Size.Y, b.Size.Z)) / 2,
-                _ => null,
-            };
-            if (g is { } v) r = Math.Max(r ?? 0, v);
-        }
-        return r;
+        return new BenchInjection(injection, bench, segment, config, broker, joint, imu, link, slave, children, shapes);
     }
 
     /// <summary>The tick before <see cref="Start"/>: a collision obstacle samples where its link is, to learn which way it moves.</summary>
     public void Arm()
     {
         if (Injection.Kind != InjectionKind.CollisionObstacle) return;
-        _armPoint = LinkCentre(out _);
+        _armPoint = ShapesCentre(_bench!.Plant.LinkShapes(_link, _shapes));
         _armed = true;
     }
 
@@ -327,16 +316,19 @@ public sealed class BenchInjection : IDisposable
     }
 
     /// <summary>
-    /// Puts the obstacle in the link's way: a face turned towards the direction the link's middle moved over the last
-    /// tick (sideways to the link, so it is struck, not slid along), overlapping its surface by
-    /// <see cref="ObstacleOverlapM"/>, so contact starts in the next plant step and the link keeps driving into it.
-    /// A link at rest is approached from the front (world +x).
+    /// Puts the obstacle in the link's way: a face square to the direction the link's collision shapes moved over the
+    /// last tick (sideways to a link with children, so it is struck, not slid along), touching the shape that leads that
+    /// way at its lead point and overlapping it by <see cref="ObstacleOverlapM"/> (<see cref="ObstaclePlacement"/>), so
+    /// contact starts in the next plant step and the link keeps driving into it. A link at rest is approached from the
+    /// front (world +x).
     /// </summary>
     private void PlaceObstacle()
     {
         var plant = _bench!.Plant;
         _savedV1 = plant.ObstaclePosition(0);
-        var centre = LinkCentre(out var axis);
+        LinkCentre(out var axis);
+        int n = plant.LinkShapes(_link, _shapes);
+        var centre = ShapesCentre(n);
         var d = _armed ? Sub(centre, _armPoint) : Vec3.Zero;
         d = Sub(d, Scale(axis, Dot(d, axis)));
         if (Norm(d) < 1e-6)
@@ -345,10 +337,27 @@ public sealed class BenchInjection : IDisposable
             if (Norm(d) < 1e-6) d = Sub(new Vec3(0, 1, 0), Scale(axis, axis.Y));
         }
         d = Scale(d, 1 / Norm(d));
-        double h = plant.ObstacleHalfSizeM;
-        var position = Add(centre, Scale(d, _linkRadius + h - ObstacleOverlapM));
+        int lead = ObstaclePlacement.Leading(_shapes.AsSpan(0, n), d);
+        if (lead < 0) return; // Prepare refused a link without placeable shapes
+        var position = ObstaclePlacement.ObstacleCentre(_shapes[lead], d, plant.ObstacleHalfSizeM, ObstacleOverlapM);
         ObstaclePlacedAt = position;
+        ObstacleDirection = d;
+        ObstacleStruck = _shapes[lead];
         plant.MoveObstacle(0, position, RotationFromX(d));
+    }
+
+    /// <summary>The mean of the link's collision shapes' centres (what the obstacle is put against), world m.</summary>
+    private Vec3 ShapesCentre(int n)
+    {
+        var sum = Vec3.Zero;
+        int k = 0;
+        for (int i = 0; i < n; i++)
+        {
+            if (_shapes[i].Kind == CollisionShapeKind.Other) continue;
+            sum = Add(sum, _shapes[i].Centre);
+            k++;
+        }
+        return k > 0 ? Scale(sum, 1.0 / k) : LinkCentre(out _);
     }
 
     /// <summary>The middle of the link: halfway from its joint to its child joints (a leaf link: its joint); axis = joint → children, unit (zero for a leaf).</summary>

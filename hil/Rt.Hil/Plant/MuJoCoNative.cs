@@ -18,7 +18,8 @@ internal static unsafe partial class MuJoCoNative
 
     public const int ObjBody = 1, ObjJoint = 2, ObjGeom = 3, ObjSite = 4, ObjSensor = 5;
     public const int FieldQpos = 0, FieldQvel = 1, FieldQfrcApplied = 2, FieldXfrcApplied = 3,
-        FieldSensordata = 4, FieldMocapPos = 5, FieldMocapQuat = 6, FieldQacc = 7, FieldXpos = 8;
+        FieldSensordata = 4, FieldMocapPos = 5, FieldMocapQuat = 6, FieldQacc = 7, FieldXpos = 8,
+        FieldGeomXpos = 9, FieldGeomXmat = 10;
 
     private static readonly Lock Gate = new();
     private static nint s_library;
@@ -98,6 +99,8 @@ internal static unsafe partial class MuJoCoNative
     [LibraryImport(Lib)] internal static partial int rtmj_body_mocapid(nint h, int body);
     [LibraryImport(Lib)] internal static partial int rtmj_body_geomadr(nint h, int body);
     [LibraryImport(Lib)] internal static partial int rtmj_body_geomnum(nint h, int body);
+    [LibraryImport(Lib)] internal static partial int rtmj_geom_type(nint h, int geom);
+    [LibraryImport(Lib)] internal static partial int rtmj_geom_size(nint h, int geom, double* size3);
     [LibraryImport(Lib)] internal static partial double* rtmj_data_ptr(nint h, int field);
     [LibraryImport(Lib)] internal static partial double rtmj_timestep(nint h);
     [LibraryImport(Lib)] internal static partial int rtmj_set_timestep(nint h, double dt);

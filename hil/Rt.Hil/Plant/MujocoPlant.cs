@@ -24,7 +24,7 @@ public sealed unsafe class MujocoPlant : IDisposable
     private readonly int[] _imuGyroAdr;
     private readonly int[] _obstacleMocap;
     private readonly int[] _obstacleTouchAdr;
-    private readonly double* _qpos, _qvel, _qfrcApplied, _xfrcApplied, _sensordata, _mocapPos, _mocapQuat, _xpos;
+    private readonly double* _qpos, _qvel, _qfrcApplied, _xfrcApplied, _sensordata, _mocapPos, _mocapQuat, _xpos, _geomXpos, _geomXmat;
     private readonly int _nq, _nv;
     // Scratch in MuJoCo order for the dynamics queries (pinned, sized at load).
     private readonly double[] _sq, _sqd, _sqdd, _sout, _sM;
@@ -84,6 +84,8 @@ public sealed unsafe class MujocoPlant : IDisposable
         _mocapPos = rtmj_data_ptr(h, FieldMocapPos);
         _mocapQuat = rtmj_data_ptr(h, FieldMocapQuat);
         _xpos = rtmj_data_ptr(h, FieldXpos);
+        _geomXpos = rtmj_data_ptr(h, FieldGeomXpos);
+        _geomXmat = rtmj_data_ptr(h, FieldGeomXmat);
         _sq = GC.AllocateArray<double>(_nq, pinned: true);
         _sqd = GC.AllocateArray<double>(_nv, pinned: true);
         _sqdd = GC.AllocateArray<double>(_nv, pinned: true);
@@ -307,6 +309,33 @@ public sealed unsafe class MujocoPlant : IDisposable
     {
         double* p = _xpos + 3 * linkIndex;
         return new Vec3(p[0], p[1], p[2]);
+    }
+
+    /// <summary>Real-time safe. How many collision geoms link <paramref name="linkIndex"/> has in the plant.</summary>
+    public int LinkShapeCount(int linkIndex) => Math.Max(0, rtmj_body_geomnum(_h, linkIndex));
+
+    /// <summary>
+    /// Real-time safe (no allocation). The link's collision geoms as MuJoCo has them in the world, as of the last forward
+    /// pass, into <paramref name="into"/> (at most its length); returns how many were written.
+    /// </summary>
+    public int LinkShapes(int linkIndex, Span<CollisionShape> into)
+    {
+        int first = rtmj_body_geomadr(_h, linkIndex), n = Math.Min(LinkShapeCount(linkIndex), into.Length);
+        if (first < 0) return 0;
+        double* size = stackalloc double[3];
+        for (int k = 0; k < n; k++)
+        {
+            int g = first + k;
+            int type = rtmj_geom_type(_h, g);
+            if (rtmj_geom_size(_h, g, size) != 0) size[0] = size[1] = size[2] = 0;
+            var kind = type is (int)CollisionShapeKind.Sphere or (int)CollisionShapeKind.Capsule or (int)CollisionShapeKind.Cylinder
+                or (int)CollisionShapeKind.Box ? (CollisionShapeKind)type : CollisionShapeKind.Other;
+            double* p = _geomXpos + 3 * g, r = _geomXmat + 9 * g;
+            into[k] = new CollisionShape(kind, new Vec3(p[0], p[1], p[2]),
+                new Vec3(r[0], r[3], r[6]), new Vec3(r[1], r[4], r[7]), new Vec3(r[2], r[5], r[8]),
+                new Vec3(size[0], size[1], size[2]));
+        }
+        return n;
     }
 
     /// <summary>Real-time safe. Removes every external wrench.</summary>
