@@ -266,6 +266,8 @@ public sealed record ScenarioResult
     /// <summary>With adaptation on: payload changes logged (one per log step moved) and ticks a change waited for a full log ring.</summary>
     public long AdaptationChanges { get; init; }
     public long AdaptationBlocked { get; init; }
+    /// <summary>With adaptation on: how much of the run it was frozen, and which detectors froze it most.</summary>
+    public string? AdaptationFrozen { get; init; }
 }
 
 /// <summary>A whole campaign run (rt hil run / sweep).</summary>

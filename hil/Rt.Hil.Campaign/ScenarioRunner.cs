@@ -166,7 +166,7 @@ public static class ScenarioRunner
             {
                 adaptLog!.Dispose(); // after the last tick: drains the ring, writes the final estimates
                 lock (log) log.AddRange(adaptLines.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-                result = WithAdaptation(result, scenario, adaptation, adaptLog.Lines);
+                result = WithAdaptation(result, scenario, adaptation, adaptLog.Lines, session.Layout);
             }
             if (unacknowledged > 0 && result.Verdict != Verdict.Error)
                 result = result with
@@ -202,11 +202,16 @@ public static class ScenarioRunner
     /// Adds the adaptation's final estimates to <paramref name="result"/> and judges expect.payload_kg: the estimate at
     /// the first payload injection's link within ± <see cref="Expectation.PayloadToleranceFraction"/> of it.
     /// </summary>
-    private static ScenarioResult WithAdaptation(ScenarioResult result, Scenario scenario, Rt.Twin.Adaptation.PayloadAdaptation adaptation, long changes)
+    private static ScenarioResult WithAdaptation(ScenarioResult result, Scenario scenario, Rt.Twin.Adaptation.PayloadAdaptation adaptation, long changes, Rt.Core.Divergence.ChannelLayout layout)
     {
         var estimates = new Dictionary<string, double>(StringComparer.Ordinal);
         for (int l = 0; l < adaptation.EndLinkNames.Count; l++) estimates[adaptation.EndLinkNames[l]] = adaptation.PayloadKg[l];
-        result = result with { AdaptedPayloadKg = estimates, AdaptationChanges = changes, AdaptationBlocked = adaptation.Blocked };
+        var causes = adaptation.FreezeCauses.ToArray();
+        var top = Enumerable.Range(0, Math.Min(causes.Length, layout.Count)).Where(c => causes[c] > 0).OrderByDescending(c => causes[c]).Take(3)
+            .Select(c => $"{layout.Channels[c].Name} {causes[c]}").ToList();
+        string frozen = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"adaptation frozen {100.0 * adaptation.FrozenTicks / Math.Max(1, adaptation.ArmedTicks):0.#} % of {adaptation.ArmedTicks} armed ticks{(top.Count > 0 ? $" (detectors above the freeze fraction, ticks: {string.Join(", ", top)})" : "")}");
+        result = result with { AdaptedPayloadKg = estimates, AdaptationChanges = changes, AdaptationBlocked = adaptation.Blocked, AdaptationFrozen = frozen };
         if (scenario.Expect.PayloadKg is not { } want) return result;
         string link = scenario.Injections.First(i => i.Kind == InjectionKind.Payload).Target!;
         var inv = System.Globalization.CultureInfo.InvariantCulture;

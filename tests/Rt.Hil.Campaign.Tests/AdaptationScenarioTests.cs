@@ -69,7 +69,7 @@ public sealed class AdaptationScenarioTests(ITestOutputHelper output)
         try
         {
             var on = ScenarioRunner.Run(ScenarioLoader.Load(Path.Combine(Scenarios, "payload-slow-left-foot-adapt.yaml")), new CampaignOptions { Jobs = 1, StateRoot = stateRoot });
-            output.WriteLine($"{on.Name}: {on.Verdict}: {on.Reason}; estimates {string.Join(", ", on.AdaptedPayloadKg?.Select(kv => $"{kv.Key} {kv.Value:0.000} kg") ?? [])}; {on.AdaptationChanges} changes logged");
+            output.WriteLine($"{on.Name}: {on.Verdict}: {on.Reason}; estimates {string.Join(", ", on.AdaptedPayloadKg?.Select(kv => $"{kv.Key} {kv.Value:0.000} kg") ?? [])}; {on.AdaptationChanges} changes logged; {on.AdaptationFrozen}");
             Assert.True(on.Verdict == Verdict.Pass, $"{on.Verdict}: {on.Reason}");
             Assert.Null(on.TripTick);
             Assert.InRange(on.AdaptedPayloadKg!["l_foot"], 1.8, 2.2);
