@@ -22,7 +22,7 @@ public readonly record struct PayloadChange(long Tick, int EndLink, double Paylo
 /// <list type="bullet">
 /// <item>the torque the whole payload explains, y = e + φ_b·m (the innovation plus what the current estimate m already
 /// predicts), goes into least squares over the joints and a sliding window: N ← λN + φᵀy, D ← λD + φᵀφ, with
-/// λ = exp(−gain·dt), so the window is 1/gain s long; the target is m* = N / (D + ε) (ε keeps a window in which the
+/// λ = exp(−gain·dt), so the window is 1/gain s long (20 ms by default); the target is m* = N / (D + ε) (ε keeps a window in which the
 /// link's weight acts on no joint from amplifying noise). One tick's torque noise is far larger than a slow load's
 /// signal; the window averages it (on the MuJoCo bench a per-tick estimate, clamped to the rate, was a random walk
 /// that learnt 0.04 kg of 2). Estimating the whole payload, not the increment, keeps the window out of a feedback loop;</item>
