@@ -65,6 +65,8 @@ public sealed record Injection
     public double[]? AccelBiasMs2 { get; init; }
     public double[]? GyroBiasRadS { get; init; }
     public int? Frames { get; init; }
+    /// <summary>Payload only: the mass is added linearly over this many seconds (in 10 ms steps) instead of at once; null = a step.</summary>
+    public double? RampS { get; init; }
     /// <summary>Line of the entry in the scenario file (for messages).</summary>
     public int Line { get; init; }
 }
@@ -112,6 +114,11 @@ public sealed record Expectation
     public IReadOnlyList<string> Triggers { get; init; } = [];
     /// <summary>For Stop: bound from the injection to the stop command on the bus, ms.</summary>
     public double? WithinMs { get; init; }
+    /// <summary>With twin_adapt: the twin's adapted payload at the (first) payload injection's link at the end of the run, kg (passes within ± <see cref="PayloadToleranceFraction"/>).</summary>
+    public double? PayloadKg { get; init; }
+
+    /// <summary>The accepted relative error of the adapted payload (issue 16: ± 10 %).</summary>
+    public const double PayloadToleranceFraction = 0.1;
 }
 
 /// <summary>A parsed, validated scenario file.</summary>
@@ -134,6 +141,8 @@ public sealed record Scenario
     public required Expectation Expect { get; init; }
     /// <summary>Needs the real-time mode (e.g. a CPU hog); skipped with a reason in lockstep.</summary>
     public bool RealtimeOnly { get; init; }
+    /// <summary>twin_adapt: turns the twin's guarded adaptation (twin.adapt.enabled) on or off for this run; null = the robot config's.</summary>
+    public bool? TwinAdapt { get; init; }
     /// <summary>Tags for selecting subsets (e.g. "ci", "nominal", "collision").</summary>
     public IReadOnlyList<string> Tags { get; init; } = [];
 }
@@ -258,6 +267,13 @@ public sealed record ScenarioResult
     public long RecordingDropped { get; init; }
     /// <summary>The motion the run executed (march, sine, hold): the dataset's task.</summary>
     public string? Motion { get; init; }
+    /// <summary>With the twin's adaptation on (twin_adapt / --twin-adapt): its final payload estimate per end link, kg; null when it was off.</summary>
+    public IReadOnlyDictionary<string, double>? AdaptedPayloadKg { get; init; }
+    /// <summary>With adaptation on: payload changes logged (one per log step moved) and ticks a change waited for a full log ring.</summary>
+    public long AdaptationChanges { get; init; }
+    public long AdaptationBlocked { get; init; }
+    /// <summary>With adaptation on: how much of the run it was frozen, and which detectors froze it most.</summary>
+    public string? AdaptationFrozen { get; init; }
 }
 
 /// <summary>A whole campaign run (rt hil run / sweep).</summary>

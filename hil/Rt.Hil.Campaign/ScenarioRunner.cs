@@ -34,6 +34,9 @@ public sealed record CampaignOptions
     /// <summary>Lockstep: record every run as MCAP into this folder (<c>&lt;scenario&gt;-seed&lt;N&gt;.mcap</c>, <see cref="RecordingPath"/>); null: no recording.</summary>
     public string? RecordDirectory { get; init; }
 
+    /// <summary>Turns the twin's guarded adaptation (twin.adapt.enabled) on or off for every run, over the scenario's twin_adapt; null: the scenario's, else the robot config's.</summary>
+    public bool? TwinAdapt { get; init; }
+
     /// <summary>Real time: draw the live dashboard (<see cref="Realtime.RealtimeDashboard"/>) on the console while each scenario runs (the demo).</summary>
     public bool Live { get; init; }
 }
@@ -99,6 +102,7 @@ public static class ScenarioRunner
                 throw new InputError(scenario.SourcePath, "motion", $"expected hold, sine or march, got '{motion}'");
             config.Motion.Kind = kind;
         }
+        if ((options.TwinAdapt ?? scenario.TwinAdapt) is { } adapt) config.Twin.Adapt.Enabled = adapt;
 
         bool needsBroker = scenario.Injections.Any(i => i.Kind == InjectionKind.BrokerOutage);
         string stateDir = CreateStateDirectory(options, scenario);
@@ -133,6 +137,10 @@ public static class ScenarioRunner
             var observer = new ScenarioObserver(session, scenario, total);
             session.SafetyEventForwarded += observer.OnSafetyEvent;
             var scheduler = session.CreateLockstep();
+            // The adaptation's log thread drains its ring while the run goes (the tick never logs); lines stay with the run.
+            var adaptation = (session.Twin as Rt.Twin.DigitalTwin)?.Adaptation;
+            var adaptLines = new StringWriter();
+            using var adaptLog = adaptation is null ? null : new Rt.Twin.Adaptation.PayloadAdaptationLog(adaptation, TextWriter.Synchronized(adaptLines), session.PeriodNs * 1e-9);
             long every = Math.Max(1, total / 50);
             long tick = 0;
             for (; tick < total; tick++)
@@ -154,6 +162,12 @@ public static class ScenarioRunner
             var result = observer.Finish("lockstep", wall.Elapsed.TotalSeconds, injector.Applied, drawn, injector.FirstInjectionTick);
             result = result with { Motion = config.Motion.Kind.ToString().ToLowerInvariant() };
             if (session.Recorder is { } recorder) result = result with { Recording = recorder.Path, RecordingDropped = recorder.Dropped };
+            if (adaptation is not null)
+            {
+                adaptLog!.Dispose(); // after the last tick: drains the ring, writes the final estimates
+                lock (log) log.AddRange(adaptLines.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+                result = WithAdaptation(result, scenario, adaptation, adaptLog.Lines, session.Layout);
+            }
             if (unacknowledged > 0 && result.Verdict != Verdict.Error)
                 result = result with
                 {
@@ -182,6 +196,31 @@ public static class ScenarioRunner
             broker?.Dispose();
             if (!keepState) TryDelete(stateDir);
         }
+    }
+
+    /// <summary>
+    /// Adds the adaptation's final estimates to <paramref name="result"/> and judges expect.payload_kg: the estimate at
+    /// the first payload injection's link within ± <see cref="Expectation.PayloadToleranceFraction"/> of it.
+    /// </summary>
+    private static ScenarioResult WithAdaptation(ScenarioResult result, Scenario scenario, Rt.Twin.Adaptation.PayloadAdaptation adaptation, long changes, Rt.Core.Divergence.ChannelLayout layout)
+    {
+        var estimates = new Dictionary<string, double>(StringComparer.Ordinal);
+        for (int l = 0; l < adaptation.EndLinkNames.Count; l++) estimates[adaptation.EndLinkNames[l]] = adaptation.PayloadKg[l];
+        var causes = adaptation.FreezeCauses.ToArray();
+        var top = Enumerable.Range(0, Math.Min(causes.Length, layout.Count)).Where(c => causes[c] > 0).OrderByDescending(c => causes[c]).Take(3)
+            .Select(c => $"{layout.Channels[c].Name} {causes[c]}").ToList();
+        string frozen = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"adaptation frozen {100.0 * adaptation.FrozenTicks / Math.Max(1, adaptation.ArmedTicks):0.#} % of {adaptation.ArmedTicks} armed ticks{(top.Count > 0 ? $" (detectors above the freeze fraction, ticks: {string.Join(", ", top)})" : "")}");
+        result = result with { AdaptedPayloadKg = estimates, AdaptationChanges = changes, AdaptationBlocked = adaptation.Blocked, AdaptationFrozen = frozen };
+        if (scenario.Expect.PayloadKg is not { } want) return result;
+        string link = scenario.Injections.First(i => i.Kind == InjectionKind.Payload).Target!;
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        if (!estimates.TryGetValue(link, out double got))
+            return result with { Verdict = Verdict.Fail, Reason = $"{result.Reason}; but the twin adapts no payload at '{link}' (its end links: {string.Join(", ", estimates.Keys)})" };
+        double tol = Expectation.PayloadToleranceFraction * want;
+        string text = string.Create(inv, $"adapted payload at {link} {got:0.000} kg, expected {want:0.###} kg ± {tol:0.###}");
+        if (Math.Abs(got - want) <= tol) return result with { Reason = $"{result.Reason}; {text}" };
+        return result.Verdict is Verdict.Error ? result : result with { Verdict = Verdict.Fail, Reason = $"{result.Reason}; but {text}" };
     }
 
     /// <summary>Where a recorded run goes: the scenario's name (a sweep's '#seed' suffix made file-safe) and seed.</summary>

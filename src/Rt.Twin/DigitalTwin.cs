@@ -340,9 +340,10 @@ public sealed class DigitalTwin : ITwinStage
         // Adaptation (twin.adapt) after the detectors have seen this tick, so a rising detector freezes it at once.
         if (_adapt is not null)
         {
-            // Its evidence is the torque innovation (measured − predicted motor torque), in model order; m.Tau is free
-            // until the prediction below.
-            for (int j = 0; j < _n; j++) m.Tau[_map[j]] = _components[_jointCh[j].Torque.Offset];
+            // Its evidence is the momentum observer's external torque with its sign turned (a payload's weight is an
+            // external torque −φ·Δm), in model order; m.Tau is free until the prediction below. Not the torque
+            // innovation: the servo model's prediction absorbs most of a slow load into its own tracking error.
+            for (int j = 0; j < _n; j++) m.Tau[j] = -m.Residual[j];
             _adapt.Update(est.PredQ, est.PredQd, est.PredQdd, m.Q, m.Qd, m.Tau, record, compare && !_imuExcluded, state.Tick);
         }
         // Isolation (issue 13): only when something diverges; m.Q still holds the corrected state here.

@@ -49,9 +49,33 @@ public class PreflightTests
             var result = preflight.Run(preflight.Neutral(), preflight.Horizon(double.PositiveInfinity));
             Assert.True(result.Feasible, $"{kind}: {string.Join("; ", result.Violations)}");
             Assert.Contains(result.PeakTorqueNm, t => t > 0); // the model did compute torques
-            if (kind == MotionKind.March) // a finding, reported: the knee comes down faster than a 20 rad/s² stop allows before its limit
-                Assert.Contains(result.StopDistanceWarnings, v => v.JointName == "l_knee" && v.Reason == PreflightReason.StopDistance);
         }
+    }
+
+    [Fact]
+    public void The_march_with_a_20_rad_s2_stop_is_refused_where_a_stop_would_carry_the_knee_past_its_limit()
+    {
+        // The finding behind biped12's 25 rad/s²: at 20 the knee, coming down at 4.84 rad/s from 0.51 rad 0.46 s into a
+        // step, would be ramped to 0.51 − 4.84²/40 = −0.075 rad, 25 mrad past its −0.05 rad limit.
+        var config = ConfigLoader.Load(RepoPaths.Biped12Config);
+        config.Safety.StopDecelerationRadS2 = 20;
+        var preflight = new MotionPreflight(config);
+        var result = preflight.Run(preflight.Neutral(), preflight.Horizon(double.PositiveInfinity));
+        Assert.False(result.Feasible);
+        var knee = Assert.Single(result.Violations, v => v.JointName == "l_knee");
+        Assert.Equal(PreflightReason.StopDistance, knee.Reason);
+        Assert.Equal(-0.05, knee.Limit);
+        Assert.InRange(knee.Value, -0.080, -0.070); // the worst sample, not the first one short
+        Assert.InRange(knee.TimeS - config.Motion.SettleS, 0.455, 0.475);
+        Assert.Contains(result.Violations, v => v.JointName == "r_knee" && v.Reason == PreflightReason.StopDistance);
+        Assert.All(result.Violations, v => Assert.EndsWith("knee", v.JointName, StringComparison.Ordinal));
+
+        // The estimate is the ramp the supervisor commands: v0²/(2a) from where the stop begins (no extra period), so
+        // a deceleration just above the worst sample's need passes and one just below is refused.
+        config.Safety.StopDecelerationRadS2 = 21.0;
+        Assert.True(new MotionPreflight(config).Run(preflight.Neutral(), preflight.Horizon(double.PositiveInfinity)).Feasible);
+        config.Safety.StopDecelerationRadS2 = 20.8;
+        Assert.False(new MotionPreflight(config).Run(preflight.Neutral(), preflight.Horizon(double.PositiveInfinity)).Feasible);
     }
 
     [Fact]
@@ -71,19 +95,23 @@ public class PreflightTests
     }
 
     [Fact]
-    public void A_slow_stop_ramp_is_reported_as_a_stop_distance_shortfall_on_the_joint()
+    public void A_slow_stop_ramp_is_refused_as_a_stop_distance_shortfall_on_the_joint()
     {
         var config = ConfigLoader.Load(RepoPaths.Biped12Config);
         config.Motion.Kind = MotionKind.Hold;
+        config.Safety.StopDecelerationRadS2 = 0.5;
         var preflight = new MotionPreflight(config);
-        Assert.Empty(preflight.Run(preflight.Neutral(), 0.5).StopDistanceWarnings); // the settle from the neutral pose does not move
+        Assert.True(preflight.Run(preflight.Neutral(), 0.5).Feasible); // the settle from the neutral pose does not move
 
         var start = preflight.Neutral();
         int yaw = config.Joints.FindIndex(j => j.Name == "l_hip_yaw");
         start[yaw] = -0.45; // the settle swings it back to 0 at up to ~0.8 rad/s
-        config.Safety.StopDecelerationRadS2 = 0.5;
         var result = new MotionPreflight(config).Run(start, 0.5);
-        var w = Assert.Single(result.StopDistanceWarnings, v => v.JointName == "l_hip_yaw");
+        Assert.False(result.Feasible);
+        var w = Assert.Single(result.Violations);
+        Assert.Equal("l_hip_yaw", w.JointName);
+        Assert.Equal(PreflightReason.StopDistance, w.Reason);
+        Assert.Equal("settle", w.Phase);
         Assert.True(w.Value > w.Limit);
     }
 
@@ -145,6 +173,15 @@ public class PreflightTests
         (exit, output, err) = Rt("run", "--config", RepoPaths.Biped12Config, "--bench", "--lockstep", "--duration", "0.5", "--no-ui");
         Assert.True(exit == 0, err);
         Assert.Contains("pre-flight: motion March feasible", output);
+        Assert.DoesNotContain("warning: pre-flight", output);
+
+        // A stop-distance shortfall refuses like any other limit: joint, time, reason, exit 2, no drive enabled.
+        var slowStop = TempFile("slow-stop.yaml", File.ReadAllText(RepoPaths.Biped12Config).Replace("  stop_deceleration_rad_s2: 25", "  stop_deceleration_rad_s2: 20"));
+        (exit, output, err) = Rt("run", "--config", slowStop, "--bench", "--lockstep", "--duration", "0.5", "--no-ui");
+        Assert.Equal(2, exit);
+        Assert.Contains("error: pre-flight: joint l_knee at t = ", err);
+        Assert.Contains("(motion): a stop begun here would end at -0.07", err);
+        Assert.Contains("refusing to enable motion.", err);
     }
 
     [Fact]

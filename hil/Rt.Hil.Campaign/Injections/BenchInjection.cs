@@ -183,7 +183,8 @@ public sealed class BenchInjection : IDisposable
             {
                 var plant = _bench!.Plant;
                 _savedA = plant.GetLinkMass(i.Target!);
-                plant.SetLinkMass(i.Target!, _savedA + i.MassKg!.Value);
+                // With ramp_s the mass starts at nothing and grows through RampTo; without, all of it at once.
+                if (i.RampS is null) plant.SetLinkMass(i.Target!, _savedA + i.MassKg!.Value);
                 break;
             }
             case InjectionKind.JointFriction:
@@ -250,6 +251,13 @@ public sealed class BenchInjection : IDisposable
                 _hog.Start();
                 break;
         }
+    }
+
+    /// <summary>A payload with ramp_s (between ticks): the added mass is now <paramref name="fraction"/> (0..1) of mass_kg. No-op when not active.</summary>
+    public void RampTo(double fraction)
+    {
+        if (!_active || Injection.Kind != InjectionKind.Payload) return;
+        _bench!.Plant.SetLinkMass(Injection.Target!, _savedA + Math.Clamp(fraction, 0, 1) * Injection.MassKg!.Value);
     }
 
     /// <summary>Ends the fault (between ticks): restores what <see cref="Start"/> changed.</summary>

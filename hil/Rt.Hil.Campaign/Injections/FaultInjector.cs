@@ -19,13 +19,17 @@ namespace Rt.Hil.Campaign.Injections;
 /// </summary>
 public sealed class FaultInjector : IDisposable
 {
-    private enum Phase { Arm = 0, End = 1, Start = 2 }
+    private enum Phase { Arm = 0, End = 1, Start = 2, Ramp = 3 }
+
+    /// <summary>A payload with ramp_s grows in steps of this, s (MuJoCo's set_const per step: between ticks, bounded work).</summary>
+    public const double RampStepS = 0.01;
 
     private readonly record struct Event(long Tick, Phase Phase, int Injection);
 
     private readonly BenchInjection[] _injections;
     private readonly Event[] _events;
     private readonly long[] _endTicks;
+    private readonly long[] _rampStart, _rampTicks; // payload ramps: start tick and length in ticks (0: a step)
     // What started, written on the tick thread without allocating (an AppliedInjection is 64 bytes on the heap):
     // injection index and applied tick per start, published by _startedCount; Applied builds the records off the tick.
     private readonly int[] _startedInjection;
@@ -49,6 +53,8 @@ public sealed class FaultInjector : IDisposable
         int n = scenario.Injections.Count;
         _injections = new BenchInjection[n];
         _endTicks = new long[n];
+        _rampStart = new long[n];
+        _rampTicks = new long[n];
         var events = new List<Event>(2 * n + 1);
         FirstInjectionTick = long.MaxValue;
         try
@@ -62,6 +68,15 @@ public sealed class FaultInjector : IDisposable
                 if (inj.Kind == InjectionKind.CollisionObstacle && start > 0) events.Add(new Event(start - 1, Phase.Arm, k));
                 events.Add(new Event(start, Phase.Start, k));
                 _endTicks[k] = long.MaxValue;
+                if (inj.Kind == InjectionKind.Payload && inj.RampS is { } ramp)
+                {
+                    // The mass grows from nothing at the start to mass_kg after ramp_s, one step every RampStepS.
+                    long step = Math.Max(1, (long)Math.Round(RampStepS * rate));
+                    long rampTicks = Math.Max(1, (long)Math.Round(ramp * rate));
+                    _rampStart[k] = start;
+                    _rampTicks[k] = rampTicks;
+                    for (long t = step; t < rampTicks + step; t += step) events.Add(new Event(start + Math.Min(t, rampTicks), Phase.Ramp, k));
+                }
                 if (inj.DurationS is { } d && inj.Kind is not (InjectionKind.FrameLoss or InjectionKind.SlaveSafeOp))
                 {
                     _endTicks[k] = start + Math.Max(1, (long)Math.Round(d * rate));
@@ -137,6 +152,9 @@ public sealed class FaultInjector : IDisposable
                     break;
                 case Phase.End:
                     inj.End();
+                    break;
+                case Phase.Ramp:
+                    inj.RampTo(Math.Min(1.0, (double)(e.Tick - _rampStart[e.Injection]) / _rampTicks[e.Injection]));
                     break;
             }
         }

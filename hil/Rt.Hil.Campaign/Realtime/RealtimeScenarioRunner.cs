@@ -85,6 +85,7 @@ public static class RealtimeScenarioRunner
                 throw new InputError(scenario.SourcePath, "motion", $"expected hold, sine or march, got '{motion}'");
             config.Motion.Kind = kind;
         }
+        if ((options.TwinAdapt ?? scenario.TwinAdapt) is { } adapt) config.Twin.Adapt.Enabled = adapt;
         bool veth = options.Interface != null;
         // Off the tick: what is a thread or a process (and, with the bench elsewhere, everything that is not the link's own).
         bool HostSide(Injection i) => i.Kind is InjectionKind.CpuHog or InjectionKind.BrokerOutage || veth;

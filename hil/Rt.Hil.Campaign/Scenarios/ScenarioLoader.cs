@@ -71,17 +71,17 @@ public static partial class ScenarioLoader
 
     /// <summary>The keys a scenario file may have at the top level.</summary>
     public static readonly IReadOnlyList<string> TopLevelKeys =
-        ["name", "description", "robot", "motion", "duration_s", "seed", "tags", "realtime_only", "randomisation", "injections", "expect"];
+        ["name", "description", "robot", "motion", "duration_s", "seed", "tags", "realtime_only", "twin_adapt", "randomisation", "injections", "expect"];
 
     private static readonly string[] RandomisationKeys =
         ["mass_fraction", "inertia_fraction", "friction_fraction", "motor_constant_fraction", "encoder_noise_counts",
          "imu_accel_noise_ms2", "imu_gyro_noise_rad_s", "sensor_latency_substeps"];
 
-    private static readonly string[] ExpectKeys = ["outcome", "category", "triggers", "within_ms"];
+    private static readonly string[] ExpectKeys = ["outcome", "category", "triggers", "within_ms", "payload_kg"];
 
     private static readonly string[] ParameterKeys =
         ["scale", "mass_kg", "friction_nm", "damping_nms", "offset_rad", "noise_counts", "force_n", "torque_nm",
-         "accel_bias_ms2", "gyro_bias_rad_s", "frames"];
+         "accel_bias_ms2", "gyro_bias_rad_s", "frames", "ramp_s"];
 
     private static readonly string[] InjectionKeys = ["at_s", "kind", "target", "duration_s", .. ParameterKeys];
 
@@ -110,7 +110,7 @@ public static partial class ScenarioLoader
     {
         InjectionKind.CollisionObstacle => new(TargetKind.Link, [], [], [], DurationRule.Optional),
         InjectionKind.CollisionWrench => new(TargetKind.Link, ["force_n"], [], ["torque_nm"], DurationRule.Optional),
-        InjectionKind.Payload => new(TargetKind.Link, ["mass_kg"], [], [], DurationRule.Optional),
+        InjectionKind.Payload => new(TargetKind.Link, ["mass_kg"], [], ["ramp_s"], DurationRule.Optional),
         InjectionKind.JointFriction => new(TargetKind.Joint, [], ["friction_nm", "damping_nms"], [], DurationRule.Optional),
         InjectionKind.TorqueLoss => new(TargetKind.Joint, ["scale"], [], [], DurationRule.Optional),
         InjectionKind.EncoderFreeze => new(TargetKind.Joint, [], [], [], DurationRule.Optional),
@@ -159,6 +159,7 @@ public static partial class ScenarioLoader
                 r.Problem(r.Child(top, "tags")!, $"tags[{i}]", $"'{tags[i]}' is not a plain tag; expected lower-case letters, digits, '-' and '_'");
         }
         bool realtimeOnly = r.OptionalBool(top, "realtime_only") ?? false;
+        bool? twinAdapt = r.OptionalBool(top, "twin_adapt");
 
         // The robot config: its joints, links and IMUs are what targets may name.
         RtConfig? config = null;
@@ -186,6 +187,10 @@ public static partial class ScenarioLoader
         var randomisation = ReadRandomisation(r, top);
         var injections = ReadInjections(r, top, config, duration, realtimeOnly);
         var expect = ReadExpectation(r, top, injections.Count);
+        if (expect?.PayloadKg is not null && !injections.Any(i => i.Kind == InjectionKind.Payload))
+            r.Problem(r.Child(top, "expect")!, "payload_kg", "payload_kg is the adapted estimate at a payload injection's link, and the scenario has no payload injection; expected one", "expect");
+        if (expect?.PayloadKg is not null && twinAdapt != true)
+            r.Problem(r.Child(top, "expect")!, "payload_kg", "payload_kg checks the twin's adapted payload; expected twin_adapt: true at the top of the scenario", "expect");
 
         r.ThrowIfProblems();
         return new Scenario
@@ -201,6 +206,7 @@ public static partial class ScenarioLoader
             Injections = injections,
             Expect = expect!,
             RealtimeOnly = realtimeOnly,
+            TwinAdapt = twinAdapt,
             Tags = tags,
         };
     }
@@ -283,6 +289,7 @@ public static partial class ScenarioLoader
                 AccelBiasMs2 = r.Child(m, "accel_bias_ms2") is null ? null : r.DoubleArray(m, "accel_bias_ms2", p, 3, "[x, y, z] m/s², IMU frame"),
                 GyroBiasRadS = r.Child(m, "gyro_bias_rad_s") is null ? null : r.DoubleArray(m, "gyro_bias_rad_s", p, 3, "[x, y, z] rad/s, IMU frame"),
                 Frames = r.OptionalInt(m, "frames", p),
+                RampS = r.OptionalDouble(m, "ramp_s", p),
                 Line = r.LineOf(m),
             };
             list.Add(injection);
@@ -345,6 +352,7 @@ public static partial class ScenarioLoader
         "accel_bias_ms2" => "expected accel_bias_ms2: [x, y, z] m/s² added to the accelerometer",
         "gyro_bias_rad_s" => "expected gyro_bias_rad_s: [x, y, z] rad/s added to the gyro",
         "frames" => "expected frames: how many consecutive cyclic frames are lost, a whole number ≥ 1",
+        "ramp_s" => "expected ramp_s: seconds over which the payload is added linearly, > 0",
         _ => key,
     };
 
@@ -354,6 +362,8 @@ public static partial class ScenarioLoader
             r.Problem(m, "scale", $"{Num(s)}; expected the fraction of torque still delivered, in [0, 1) (0 = total loss, 1 would be no fault)", p);
         if (i.MassKg is { } mass && !(mass > 0 && mass <= 1000))
             r.Problem(m, "mass_kg", $"{Num(mass)} kg; expected a payload in (0, 1000] kg", p);
+        if (i.RampS is { } ramp && !(ramp > 0 && ramp <= MaxDurationS)) r.Problem(m, "ramp_s", $"{Num(ramp)} s; expected the payload added over (0, {Num(MaxDurationS)}] s", p);
+        else if (i.RampS is { } ramp2 && i.DurationS is { } dur && ramp2 > dur) r.Problem(m, "ramp_s", $"{Num(ramp2)} s; expected the ramp to end within the injection's duration_s ({Num(dur)} s)", p);
         if (i.FrictionNm is { } f && !(f >= 0 && f <= 1000)) r.Problem(m, "friction_nm", $"{Num(f)} N·m; expected added friction in [0, 1000] N·m", p);
         if (i.DampingNms is { } dmp && !(dmp >= 0 && dmp <= 1000)) r.Problem(m, "damping_nms", $"{Num(dmp)} N·m·s/rad; expected added damping in [0, 1000] N·m·s/rad", p);
         if (kind == InjectionKind.JointFriction && (i.FrictionNm ?? 0) == 0 && (i.DampingNms ?? 0) == 0 && (i.FrictionNm is not null || i.DampingNms is not null))
@@ -466,6 +476,8 @@ public static partial class ScenarioLoader
                 r.Problem(triggersNode!, $"triggers[{i}]", $"unknown trigger '{triggers[i]}'; expected one of {string.Join(", ", SafetyTriggers.Names)}", p);
         }
         double? within = r.OptionalDouble(m, "within_ms", p);
+        double? payloadKg = r.OptionalDouble(m, "payload_kg", p);
+        if (payloadKg is { } pk && !(pk > 0 && pk <= 1000)) r.Problem(m, "payload_kg", $"{Num(pk)} kg; expected the payload the twin should have adapted to, in (0, 1000] kg", p);
         switch (outcome)
         {
             case ExpectedOutcome.Stop:
@@ -489,6 +501,7 @@ public static partial class ScenarioLoader
             Category = category,
             Triggers = triggers,
             WithinMs = within,
+            PayloadKg = payloadKg,
         };
     }
 

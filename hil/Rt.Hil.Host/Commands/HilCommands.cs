@@ -33,9 +33,10 @@ internal static class HilCommands
         var record = new Option<DirectoryInfo?>("--record") { Description = "Lockstep: record every run as MCAP into this folder (<scenario>-seed<N>.mcap; the JSON report names each)" };
         var healthDb = new Option<FileInfo?>("--health-db") { Description = "Lockstep: after the campaign, add each run's per-joint health estimate to this health database (source hil; records to a temporary folder unless --record)" };
         var dataset = new Option<DirectoryInfo?>("--dataset") { Description = "Lockstep: write the runs as a LeRobot dataset here, labelled with fault, class and trip (records to a temporary folder unless --record)" };
+        var twinAdapt = new Option<string?>("--twin-adapt") { Description = "on or off: the twin's guarded adaptation (twin.adapt.enabled) for every run, over each scenario's twin_adapt and the robot config" };
         var cmd = new Command("run", "Run HIL scenarios: inject faults into the emulated robot and bus, judge the host's reaction, measure how fast it stops")
         {
-            paths, jobs, seed, tags, junit, html, json, realtime, iface, live, broker, record, dataset, healthDb,
+            paths, jobs, seed, tags, junit, html, json, realtime, iface, live, broker, record, dataset, healthDb, twinAdapt,
         };
         cmd.SetAction(r => CommandRunner.Guard(() =>
         {
@@ -49,6 +50,13 @@ internal static class HilCommands
                 Live = r.GetValue(live),
                 Broker = r.GetValue(broker),
                 RecordDirectory = r.GetValue(record)?.FullName,
+                TwinAdapt = r.GetValue(twinAdapt) switch
+                {
+                    null => null,
+                    "on" => true,
+                    "off" => false,
+                    var v => throw new InputError("command line", "--twin-adapt", $"'{v}'; expected on or off"),
+                },
             };
             string? datasetDir = r.GetValue(dataset)?.FullName;
             if ((options.RecordDirectory != null || datasetDir != null) && options.Realtime)

@@ -19,7 +19,7 @@ public sealed class TwinAdaptSection
     /// <summary>Upper payload bound per end link, kg.</summary>
     public double PayloadMaxKg { get; set; } = 5;
 
-    /// <summary>Convergence rate of the estimate towards the observed load, 1/s (before the rate limit): fast, so a slow load is tracked with a lag of rate/gain (0.2 kg/s → 4 g) and the detectors never see it; the rate limit, not the gain, is what keeps a fault from being learnt.</summary>
+    /// <summary>1 / the length of the least-squares window the estimate averages its evidence over, 1/s: 50 → 20 ms (20 ticks at 1 kHz): it averages the observer's noise while a 0.2 kg/s load lags by about 0.2/50 = 4 g (the synthetic robot trips at 57 g unlearnt; windows of 50–500 ms lagged enough to trip it); the rate limit, not the window, is what keeps a fault from being learnt.</summary>
     public double GainPerS { get; set; } = 50;
 
     /// <summary>Freeze while any detector is above this fraction of its threshold.</summary>

@@ -54,6 +54,7 @@ internal static class PreflightCommand
                 w.WriteNumber("samples", result.Samples);
                 w.WriteBoolean("torque_checked", preflight.ChecksTorque);
                 w.WriteNumber("wall_s", wall.Elapsed.TotalSeconds);
+                w.WriteNumber("stop_deceleration_rad_s2", cfg.Safety.StopDecelerationRadS2);
                 w.WriteStartArray("violations");
                 foreach (var v in result.Violations)
                 {
@@ -62,19 +63,6 @@ internal static class PreflightCommand
                     w.WriteNumber("time_s", v.TimeS);
                     w.WriteString("phase", v.Phase);
                     w.WriteString("reason", v.Reason.ToString());
-                    w.WriteNumber("value", v.Value);
-                    w.WriteNumber("limit", v.Limit);
-                    w.WriteString("unit", v.Unit);
-                    w.WriteEndObject();
-                }
-                w.WriteEndArray();
-                w.WriteStartArray("stop_distance_warnings");
-                foreach (var v in result.StopDistanceWarnings)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("joint", v.JointName);
-                    w.WriteNumber("time_s", v.TimeS);
-                    w.WriteString("phase", v.Phase);
                     w.WriteNumber("value", v.Value);
                     w.WriteNumber("limit", v.Limit);
                     w.WriteString("unit", v.Unit);
@@ -99,7 +87,6 @@ internal static class PreflightCommand
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"pre-flight: motion {cfg.Motion.Kind}, {result.HorizonS:0.###} s ({result.Samples} samples at {cfg.Loop.RateHz:0} Hz), {cfg.Joints.Count} joints, torque {(preflight.ChecksTorque ? "checked" : "not checked (no robot description)")}, {wall.Elapsed.TotalSeconds:0.000} s wall"));
-            foreach (var line in PreflightGate.Warnings(result)) Console.WriteLine(line);
             foreach (var line in PreflightGate.Lines(result)) Console.Error.WriteLine(line);
             Console.WriteLine(result.Feasible ? "feasible" : $"infeasible: {result.Violations.Count} joint(s) refused");
         }

@@ -149,6 +149,10 @@ internal static class RunCommand
         var o = Console.Out;
         o.WriteLine($"robot {config.Robot.Name}: {config.Joints.Count} joints, {config.Imus.Count} IMUs, {config.Loop.RateHz} Hz, motion {config.Motion.Kind}");
         foreach (var note in session.Notes) o.WriteLine(note);
+        // twin.adapt: the adaptation's log thread (not the tick) prints each payload change and, at the end, the estimates.
+        using var adaptLog = (session.Twin as Rt.Twin.DigitalTwin)?.Adaptation is { } adaptation
+            ? new Rt.Twin.Adaptation.PayloadAdaptationLog(adaptation, o, session.PeriodNs * 1e-9)
+            : null;
         // Pre-flight (issue 16): the enable stays low until the motion passed the twin from the first measured positions.
         bool preflight = options.EnableMotion && !skipPreflight;
         if (skipPreflight) o.WriteLine("warning: pre-flight skipped (--skip-preflight): the motion was not tried on the twin");
@@ -157,7 +161,6 @@ internal static class RunCommand
         bool Preflight(long nextTick)
         {
             var result = Rt.Session.Preflight.PreflightGate.Check(session, untilStopped ? double.PositiveInfinity : options.DurationS);
-            foreach (var w in Rt.Session.Preflight.PreflightGate.Warnings(result)) o.WriteLine(w);
             if (!result.Feasible)
             {
                 refused = result;
@@ -309,6 +312,7 @@ internal static class RunCommand
             Console.Error.WriteLine("refusing to enable motion.");
             return ExitCodes.BadInput;
         }
+        adaptLog?.Dispose(); // the tick has stopped: the last changes and the final estimates go into the report
         long gcCount = loopCollections?.Invoke() ?? GC.CollectionCount(0) + GC.CollectionCount(1) + GC.CollectionCount(2) - gc0;
         RunReport.Final(o, session, timing, wall.Elapsed.TotalSeconds, options.Lockstep, faults, gcCount);
         if (realtimeSummary != null) o.WriteLine(realtimeSummary());

@@ -28,7 +28,7 @@ public readonly record struct PreflightViolation(int Joint, string JointName, do
         PreflightReason.Velocity => "velocity",
         PreflightReason.Acceleration => "acceleration",
         PreflightReason.Torque => "inverse-dynamics torque",
-        PreflightReason.StopDistance => "position + stop distance reaches",
+        PreflightReason.StopDistance => "a stop begun here would end at",
         _ => r.ToString(),
     };
 }
@@ -38,11 +38,6 @@ public sealed class PreflightResult
 {
     public required IReadOnlyList<PreflightViolation> Violations { get; init; }
 
-    /// <summary>
-    /// Stop-distance shortfalls (first per joint). Reported, not refused, for now: the shipped biped12 march is itself
-    /// 3 mrad short at stop_deceleration_rad_s2 20 (its knee comes down at 5 rad/s), so refusing would stop every bench run.
-    /// </summary>
-    public required IReadOnlyList<PreflightViolation> StopDistanceWarnings { get; init; }
     public required double HorizonS { get; init; }
     public required long Samples { get; init; }
     public required double[] PeakTorqueNm { get; init; }
@@ -57,10 +52,12 @@ public sealed class PreflightResult
 /// <see cref="MotionGenerator"/>'s reference) through the twin's rigid-body model, faster than real time, one sample per
 /// loop period, and refuses a motion whose reference reaches a position limit, exceeds the velocity, acceleration or
 /// torque limit (inverse dynamics of the model, fixed base, nominal inertial parameters of the description), or
-/// leaves less than the supervisor's stop distance before a position limit:
-/// |v|²/(2·a_stop) + |v|·(one period: the ramp's first step goes out in the next frame), with a_stop the configured
-/// <c>safety.stop_deceleration_rad_s2</c>. (Adding the standstill window too would refuse the shipped march: its knee
-/// comes down at 5 rad/s and keeps 1 mrad less than that.) Velocity and acceleration are central differences of the reference.
+/// leaves less than the supervisor's stop distance before a position limit. The stop distance is the one the
+/// supervisor's SS1/SS2 ramp (<c>StopRamp</c>) commands from the measured state where the stop begins: targets
+/// p0 + v0·t − ½·a·t² for t = dt, 2dt, … until standstill, so it ends exactly v0²/(2·a_stop) from p0, with a_stop the
+/// configured <c>safety.stop_deceleration_rad_s2</c> (the ramp's first target is already one period on, so no extra
+/// period is added). A stop-distance shortfall is refused like any other violation, reported at the joint's worst
+/// sample (the deepest ramp end past the limit). Velocity and acceleration are central differences of the reference.
 /// Prepare-time code, NOT real-time safe: it allocates and may take a second; it runs before any drive is enabled.
 /// </summary>
 public sealed class MotionPreflight
@@ -156,7 +153,7 @@ public sealed class MotionPreflight
             tMax[j] = l.TorqueNm > 0 ? l.TorqueNm * (1 + LimitTolerance) : double.PositiveInfinity;
         }
         var violation = new PreflightViolation?[n];
-        var stopWarning = new PreflightViolation?[n];
+        var stopShort = new PreflightViolation?[n]; // per joint: the deepest stop-ramp end past a limit
         var peakTau = new double[n];
         var peakV = new double[n];
 
@@ -231,12 +228,12 @@ public sealed class MotionPreflight
                     violation[j] = new PreflightViolation(j, names[j], t, phase, PreflightReason.Acceleration, Math.Abs(a), aMax[j], "rad/s²");
                     continue;
                 }
-                double stop = v * v / (2 * aStop) + Math.Abs(v) * dt;
-                if (stopWarning[j] != null) continue;
-                if (v > 0 && cur[j] + stop > max[j])
-                    stopWarning[j] = new PreflightViolation(j, names[j], t, phase, PreflightReason.StopDistance, cur[j] + stop, max[j], "rad");
-                else if (v < 0 && cur[j] - stop < min[j])
-                    stopWarning[j] = new PreflightViolation(j, names[j], t, phase, PreflightReason.StopDistance, cur[j] - stop, min[j], "rad");
+                // Where the supervisor's ramp would bring the joint to rest if a stop began at this sample.
+                double stop = v * v / (2 * aStop);
+                if (v > 0 && cur[j] + stop > max[j] && !(stopShort[j] is { } s && s.Value - s.Limit >= cur[j] + stop - max[j]))
+                    stopShort[j] = new PreflightViolation(j, names[j], t, phase, PreflightReason.StopDistance, cur[j] + stop, max[j], "rad");
+                else if (v < 0 && cur[j] - stop < min[j] && !(stopShort[j] is { } s2 && s2.Limit - s2.Value >= min[j] - (cur[j] - stop)))
+                    stopShort[j] = new PreflightViolation(j, names[j], t, phase, PreflightReason.StopDistance, cur[j] - stop, min[j], "rad");
             }
             if (_model != null)
             {
@@ -251,15 +248,17 @@ public sealed class MotionPreflight
             }
             (prev, cur, next) = (cur, next, prev);
         }
+        // First per joint: a limit the reference itself breaks comes before a stop-distance shortfall found later.
         var list = new List<PreflightViolation>();
-        foreach (var v in violation) if (v is { } x) list.Add(x);
+        for (int j = 0; j < n; j++)
+        {
+            if (violation[j] is { } x && !(stopShort[j] is { } s0 && s0.TimeS < x.TimeS)) list.Add(x);
+            else if (stopShort[j] is { } s) list.Add(s);
+        }
         list.Sort((a, b) => a.TimeS != b.TimeS ? a.TimeS.CompareTo(b.TimeS) : a.Joint.CompareTo(b.Joint));
-        var warnings = new List<PreflightViolation>();
-        foreach (var v in stopWarning) if (v is { } x) warnings.Add(x);
         return new PreflightResult
         {
             Violations = list,
-            StopDistanceWarnings = warnings,
             HorizonS = total * dt,
             Samples = total,
             PeakTorqueNm = peakTau,

@@ -20,10 +20,4 @@ public static class PreflightGate
     {
         foreach (var v in result.Violations) yield return $"error: pre-flight: {v}";
     }
-
-    /// <summary>One line per joint whose stop distance falls short (reported, not refused).</summary>
-    public static IEnumerable<string> Warnings(PreflightResult result)
-    {
-        foreach (var v in result.StopDistanceWarnings) yield return $"warning: pre-flight: {v}";
-    }
 }
