@@ -263,7 +263,7 @@ public sealed class TelemetryService : IDisposable
             _link!.Open();
             while (!_stopping)
             {
-                _wake.WaitOne(_options.PollIntervalMs);
+                _wake.WaitOne(WaitMs());
                 _link.Poll(observer);
                 while (_newStates.TryDequeue(out SafetyState s)) _status.SetSafety(s);
                 while (_trips.TryDequeue(out SafetyEvent t)) _stream!.Summary.Trip = t;
@@ -278,6 +278,14 @@ public sealed class TelemetryService : IDisposable
         {
             _log($"MQTT: telemetry publisher stopped by an error: {ex.Message}");
         }
+    }
+
+    /// <summary>The poll interval, or less when the summary or the ROS topics are due sooner (rounded up: wake just after the deadline).</summary>
+    private int WaitMs()
+    {
+        long until = _stream!.NsUntilDue();
+        if (until >= _options.PollIntervalMs * 1_000_000L) return _options.PollIntervalMs;
+        return until <= 0 ? 0 : (int)((until + 999_999) / 1_000_000);
     }
 
     private void Shutdown(Observer observer)
