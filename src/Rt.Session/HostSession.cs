@@ -365,7 +365,7 @@ public sealed class HostSession : IDisposable
             SpinTailNs = (long)(Config.Loop.SpinTailUs * 1000),
             RequireRealtime = Options.RequireRealtime,
             OverrunFaultAfter = Config.Loop.OverrunFaultAfter,
-            NoGcRegionBytes = Config.Loop.NoGcRegionMb >= 0 ? (long)Config.Loop.NoGcRegionMb << 20 : RealtimeOptions.DefaultNoGcRegionBytes + (Telemetry?.AllocationPerHourBytes(1e9 / PeriodNs) ?? 0),
+            NoGcRegionBytes = RealtimeOptions.NoGcRegionFor(Config.Loop.NoGcRegionMb, Telemetry?.AllocationPerHourBytes(1e9 / PeriodNs) ?? 0, ConfigBounds.MaxNoGcRegionMb),
         }, Pipeline, world);
         Pipeline.Timing = scheduler.Timing;
         return scheduler;

@@ -70,6 +70,18 @@ public sealed class RealtimeOptions
     public const long DefaultNoGcRegionBytes = 256L << 20;
 
     /// <summary>
+    /// Not real-time safe. The region for <c>loop.no_gc_region_mb</c>: as configured (≥ 0 MiB), or for -1 the default
+    /// plus <paramref name="perHourBytes"/> (what an hour of telemetry allocates), capped at a quarter of the memory
+    /// the GC sees (under mlockall the whole region is resident) and at <paramref name="maxMb"/>.
+    /// </summary>
+    public static long NoGcRegionFor(int configuredMb, long perHourBytes, int maxMb)
+    {
+        if (configuredMb >= 0) return (long)configuredMb << 20;
+        long cap = Math.Min((long)maxMb << 20, Math.Max(DefaultNoGcRegionBytes, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4));
+        return Math.Min(cap, DefaultNoGcRegionBytes + Math.Max(0, perHourBytes));
+    }
+
+    /// <summary>
     /// The part of <see cref="NoGcRegionBytes"/> set aside for large objects (≥ 85 kB). The one-argument
     /// TryStartNoGCRegion gives the large-object heap a budget as big as the whole region, which mlockall then makes
     /// resident too (measured on .NET 10: 1 GiB asked → 2.3 GB resident); the host allocates no large objects while it runs.
