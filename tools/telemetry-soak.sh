@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-3600}"
 out="${2:-/tmp/rt-telemetry-soak.txt}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 MSBUILDDISABLENODEREUSE=1
-rt=hil/Rt.Hil.Host/bin/Release/net10.0/rt
+rt=${RT_BIN:-hil/Rt.Hil.Host/bin/Release/net10.0/rt} # RT_BIN: another build (before/after comparisons)
 [ -x "$rt" ] || dotnet build hil/Rt.Hil.Host -c Release -v q >/dev/null
 # Debian's python3 (python3-paho-mqtt is installed for it), not a python3 earlier on PATH (pyenv, venv).
 py=/usr/bin/python3

@@ -433,6 +433,7 @@ public sealed class HostSession : IDisposable
             SpinTailNs = (long)(Config.Loop.SpinTailUs * 1000),
             RequireRealtime = Options.RequireRealtime,
             OverrunFaultAfter = Config.Loop.OverrunFaultAfter,
+            NoGcRegionBytes = RealtimeOptions.NoGcRegionFor(Config.Loop.NoGcRegionMb, Telemetry?.AllocationPerHourBytes(1e9 / PeriodNs) ?? 0, ConfigBounds.MaxNoGcRegionMb),
         }, Pipeline, world);
         Pipeline.Timing = scheduler.Timing;
         return scheduler;

@@ -1,7 +1,7 @@
 using System.Buffers;
-using System.Diagnostics;
 using System.Text.Json;
 using Rt.Core.Tick;
+using Rt.Core.Time;
 using Rt.Telemetry.Link;
 
 namespace Rt.Telemetry;
@@ -31,10 +31,12 @@ internal sealed class DivergenceStream : IDisposable
     private readonly RosTopics? _ros;
     private readonly double[] _latest;
     private bool _haveLatest;
-    private long _rosTs;
+    private readonly IMonotonicClock _clock;
+    private Cadence _rosCadence, _summaryCadence;
+    private long _summaryLastNs;
     private readonly long _run;
     private int _batchCount;
-    private long _batchStartTs, _summaryTs, _thresholdsTs;
+    private long _batchStartNs, _thresholdsNs;
     private bool _repeatThresholds = true; // first message, after a reconnect or a dropped message
     private long _consumed, _published, _decimated, _linkDropped, _seq, _missed, _lastTick = -1, _lastRingDropped;
 
@@ -43,11 +45,14 @@ internal sealed class DivergenceStream : IDisposable
     {
         _ros = ros;
         _latest = new double[sink.Slot.Width];
-        _rosTs = Stopwatch.GetTimestamp();
+        _clock = options.Clock;
+        long now = _clock.NowNs;
+        _rosCadence = new Cadence(ros is null ? 0 : options.RosHz, now);
+        _summaryCadence = new Cadence(options.SummaryHz, now);
+        _summaryLastNs = now;
         _run = run;
         _summary = summary;
         _proto = new DivergenceProto(sink.Slot, batchSize, options.PackColumns);
-        _summaryTs = Stopwatch.GetTimestamp();
         _sink = sink;
         _slot = sink.Slot;
         _link = link;
@@ -76,22 +81,29 @@ internal sealed class DivergenceStream : IDisposable
     /// <summary>Records dropped on the link since the last connect (for the reconnect report).</summary>
     public long OutageDropped { get; set; }
 
-    /// <summary>Drains the ring; sends full batches, and a partial one older than the flush interval.</summary>
+    /// <summary>
+    /// Drains the ring; sends full batches, and a partial one older than the flush interval; the summary and the ROS
+    /// topics on their deadline grids (<see cref="Cadence"/>), so their rates are the configured ones.
+    /// </summary>
     public void Pump()
     {
         Drain();
-        if (_batchCount > 0 && Stopwatch.GetElapsedTime(_batchStartTs).TotalSeconds >= _options.FlushIntervalS) Flush();
-        double sinceSummary = Stopwatch.GetElapsedTime(_summaryTs).TotalSeconds;
-        if (_options.SummaryHz > 0 && sinceSummary >= 1 / _options.SummaryHz)
+        long now = _clock.NowNs;
+        if (_batchCount > 0 && now - _batchStartNs >= _options.FlushIntervalS * 1e9) Flush();
+        if (_summaryCadence.Due(now))
         {
-            _summaryTs = Stopwatch.GetTimestamp();
+            double sinceSummary = (now - _summaryLastNs) * 1e-9;
+            _summaryLastNs = now;
             _summary.Publish(_link, _run, _status, Counters, sinceSummary);
         }
-        if (_ros is not null && _haveLatest && _options.RosHz > 0 && Stopwatch.GetElapsedTime(_rosTs).TotalSeconds >= 1 / _options.RosHz)
-        {
-            _rosTs = Stopwatch.GetTimestamp();
-            if (_link.Connected) _ros.Publish(_link, _latest, TelemetryClock.UtcNs());
-        }
+        if (_rosCadence.Due(now) && _haveLatest && _link.Connected) _ros!.Publish(_link, _latest, TelemetryClock.UtcNs());
+    }
+
+    /// <summary>Ns until the summary or the ROS topics are next due (≤ 0: now), so the publisher wakes in time for them.</summary>
+    public long NsUntilDue()
+    {
+        long now = _clock.NowNs;
+        return Math.Min(_rosCadence.NsUntilDue(now), _summaryCadence.NsUntilDue(now));
     }
 
     private SummaryCounters Counters => new(Consumed, Published, _sink.Dropped, LinkDropped, Decimated, MissedTicks);
@@ -150,7 +162,7 @@ internal sealed class DivergenceStream : IDisposable
             _haveLatest = true;
             if ((n - 1) % _decimation != 0) { Interlocked.Increment(ref _decimated); continue; }
             // Batches are formed (and numbered) even during an outage, so the dropped ones leave a visible seq gap.
-            if (_batchCount == 0) _batchStartTs = Stopwatch.GetTimestamp();
+            if (_batchCount == 0) _batchStartNs = _clock.NowNs;
             _batchTicks[_batchCount++] = tick;
             if (_batchCount == _batchSize) Flush();
         }
@@ -170,11 +182,11 @@ internal sealed class DivergenceStream : IDisposable
         _buffer.ResetWrittenCount();
         if (_options.Encoding == PayloadEncoding.Protobuf)
         {
-            bool repeat = _repeatThresholds || Stopwatch.GetElapsedTime(_thresholdsTs).TotalSeconds >= _options.ThresholdRepeatS;
+            bool repeat = _repeatThresholds || _clock.NowNs - _thresholdsNs >= _options.ThresholdRepeatS * 1e9;
             ReadOnlySpan<byte> message = _proto.Write(seq, _run, TelemetryClock.UtcNs(), _batchTicks, _batch, count, _sink.Dropped, LinkDropped, Decimated, MissedTicks, repeat);
             if (_proto.WroteThresholds)
             {
-                _thresholdsTs = Stopwatch.GetTimestamp();
+                _thresholdsNs = _clock.NowNs;
                 _repeatThresholds = false;
             }
             Publish(message, count);

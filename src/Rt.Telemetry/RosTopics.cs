@@ -36,6 +36,9 @@ internal sealed class RosTopics
         _cdr = new Cdr(64 + _names.Sum(n => n.Length + 8) + 3 * (8 + 8 * layout.JointCount) + 8 * 40 + longestImu);
     }
 
+    /// <summary>joint_states, then each imu topic (for traffic counts).</summary>
+    public IEnumerable<MqttTopic> Topics => [_jointStates, .. _imus];
+
     /// <summary>Publishes joint_states and every imu from <paramref name="record"/> (one ring slot).</summary>
     public void Publish(TelemetryLink link, ReadOnlySpan<double> record, long utcNs)
     {

@@ -1,4 +1,5 @@
 using Rt.Core.Config;
+using Rt.Core.Time;
 
 namespace Rt.Telemetry;
 
@@ -50,7 +51,13 @@ public sealed record TelemetryOptions
     /// <summary>A partial batch is sent after this long, so decimated streams stay live.</summary>
     public double FlushIntervalS { get; init; } = 0.1;
 
-    /// <summary>How often the publisher wakes to drain the ring.</summary>
+    /// <summary>
+    /// The monotonic clock the publisher's rates and intervals run on (summary, ROS topics, flush, threshold repeat);
+    /// tests inject a <see cref="ManualClock"/>.
+    /// </summary>
+    public IMonotonicClock Clock { get; init; } = MonotonicClock.Instance;
+
+    /// <summary>How often the publisher wakes at least, to drain the ring (sooner when the summary or the ROS topics are due).</summary>
     public int PollIntervalMs { get; init; } = 5;
 
     /// <summary>Divergence message encoding (protobuf by default; the birth message announces it).</summary>

@@ -138,6 +138,31 @@ public sealed class TelemetryService : IDisposable
         (_link?.Rebuilds ?? 0) + (_safetyChannel?.Rebuilds ?? 0), Interlocked.Read(ref _cpuNs) + (_safetyChannel?.CpuNs ?? 0),
         _stream?.MissedTicks ?? 0, _safetyChannel?.IsUp ?? false, _safetyChannel?.Connects ?? 0);
 
+    /// <summary>
+    /// Bytes the process allocates per published message, all of it in MQTTnet 5.2's publish path (our encoders and
+    /// link allocate 0; protobuf 64 B per divergence message): measured 694 B per QoS 0 publish (AllocationTests), and
+    /// in the whole host at 1 kHz with telemetry on (tools/loop-soak.sh, docs/TELEMETRY.md); budgeted with a margin.
+    /// </summary>
+    public const int AllocatedBytesPerMessage = 1000;
+
+    /// <summary>
+    /// Not real-time safe. What an hour of this telemetry allocates, bytes, at a tick rate of <paramref name="tickHz"/>:
+    /// messages per second (ROS topics, summary, divergence batches) × <see cref="AllocatedBytesPerMessage"/> × 3 600.
+    /// The host adds it to its no-GC region (loop.no_gc_region_mb: -1), so an hour of telemetry runs without a GC.
+    /// </summary>
+    public long AllocationPerHourBytes(double tickHz)
+    {
+        double ros = _options.RosHz * (1 + _layout.ImuNames.Count);
+        double perDecimated = tickHz / Math.Max(1, _section.Decimation);
+        double divergence = Math.Max(perDecimated / Math.Max(1, _section.BatchSize), Math.Min(perDecimated, 1 / Math.Max(1e-3, _options.FlushIntervalS)));
+        return (long)((ros + _options.SummaryHz + divergence) * AllocatedBytesPerMessage * 3600);
+    }
+
+    private MqttTopic[] _traffic = [];
+
+    /// <summary>Not real-time safe. Messages and payload bytes handed to the client so far, per topic (after <see cref="Start"/>; birth and state not included).</summary>
+    public IReadOnlyList<(string Topic, long Messages, long Bytes)> Traffic() => [.. _traffic.Select(t => (t.Name, t.Messages, t.Bytes))];
+
     /// <summary>Not real-time safe. Blocks until connected (true) or the timeout passes (false).</summary>
     public bool WaitConnected(TimeSpan timeout)
     {
@@ -202,14 +227,18 @@ public sealed class TelemetryService : IDisposable
             PayloadEncoding.Binary => "application/octet-stream; format=rtd1",
             _ => Json,
         };
-        var summary = new SummaryTopic(_sink.Slot, _layout, new MqttTopic(Topics.Summary, Json));
-        _stream = new DivergenceStream(_sink, _link, new MqttTopic(Topics.Divergence, divergenceType), _section.Decimation, _section.BatchSize,
-            _options, _status, RunId, summary, new RosTopics(_sink.Slot, _layout, Topics));
+        MqttTopic summaryTopic = new(Topics.Summary, Json), divergenceTopic = new(Topics.Divergence, divergenceType);
+        MqttTopic safetyTopic = new(Topics.Safety, Json), lastTripTopic = new(Topics.LastTrip, Json);
+        var summary = new SummaryTopic(_sink.Slot, _layout, summaryTopic);
+        var ros = new RosTopics(_sink.Slot, _layout, Topics);
+        _stream = new DivergenceStream(_sink, _link, divergenceTopic, _section.Decimation, _section.BatchSize,
+            _options, _status, RunId, summary, ros);
+        _traffic = [divergenceTopic, summaryTopic, .. ros.Topics, safetyTopic, lastTripTopic];
         // Safety events and the retained last trip have their own connection and thread (SafetyChannel), so they never
         // queue behind bulk data; without a safety log there is nothing to publish there and no second connection.
         if (_journal is not null) _safetyChannel = new SafetyChannel(_factory, connect, _options, _log);
         _safety = new SafetyEventPublisher(_journal, string.IsNullOrEmpty(_section.OutboxPath) ? "rt-outbox" : _section.OutboxPath,
-            _safetyChannel?.Link ?? _link, new MqttTopic(Topics.Safety, Json), new MqttTopic(Topics.LastTrip, Json), _layout, _options, _log, RunId);
+            _safetyChannel?.Link ?? _link, safetyTopic, lastTripTopic, _layout, _options, _log, RunId);
         _statusTopics = new StatusTopics(_link, Topics, _layout, _status, RunId);
         _safety.Load();
         _thread = new Thread(PublisherMain) { IsBackground = true, Name = "rt-telemetry" };
@@ -263,7 +292,7 @@ public sealed class TelemetryService : IDisposable
             _link!.Open();
             while (!_stopping)
             {
-                _wake.WaitOne(_options.PollIntervalMs);
+                _wake.WaitOne(WaitMs());
                 _link.Poll(observer);
                 while (_newStates.TryDequeue(out SafetyState s)) _status.SetSafety(s);
                 while (_trips.TryDequeue(out SafetyEvent t)) _stream!.Summary.Trip = t;
@@ -278,6 +307,14 @@ public sealed class TelemetryService : IDisposable
         {
             _log($"MQTT: telemetry publisher stopped by an error: {ex.Message}");
         }
+    }
+
+    /// <summary>The poll interval, or less when the summary or the ROS topics are due sooner (rounded up: wake just after the deadline).</summary>
+    private int WaitMs()
+    {
+        long until = _stream!.NsUntilDue();
+        if (until >= _options.PollIntervalMs * 1_000_000L) return _options.PollIntervalMs;
+        return until <= 0 ? 0 : (int)((until + 999_999) / 1_000_000);
     }
 
     private void Shutdown(Observer observer)

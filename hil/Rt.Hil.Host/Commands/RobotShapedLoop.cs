@@ -74,10 +74,15 @@ internal static class RobotShapedLoop
         Directory.CreateDirectory(dir);
         using var session = CreateSession(cfg, new SessionOptions { Bench = true, Interface = iface, StateDirectory = dir, Broker = broker, EnableMotion = true });
         var scheduler = session.CreateRealtime();
-        int gen0 = GC.CollectionCount(0), gen2 = GC.CollectionCount(2);
+        int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
+        var traffic0 = session.Telemetry?.Traffic() ?? [];
+        var stats0 = session.Telemetry?.Stats;
+        using var sampler = Environment.GetEnvironmentVariable("RT_ALLOC_SAMPLE") == "1" ? new AllocationSampler() : null;
+        long allocated0 = GC.GetTotalAllocatedBytes(precise: true);
         var sw = Stopwatch.StartNew();
         scheduler.Run(session.TicksFor(seconds));
         sw.Stop();
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated0;
         var t = scheduler.Timing;
         long ticks = Math.Max(1, t.WakeLatency.Count);
         Console.WriteLine($"# {prefix}: {scheduler.Report}; {sw.Elapsed.TotalSeconds.ToString("0.#", Inv)} s");
@@ -88,7 +93,29 @@ internal static class RobotShapedLoop
         PerfCommand.Figure($"{prefix}.loop.missed_periods", t.MissedPeriods, "periods");
         PerfCommand.Figure($"{prefix}.loop.gc_count", scheduler.CollectionsDuringLoop, "collections");
         PerfCommand.Figure($"{prefix}.process.gc_gen0", GC.CollectionCount(0) - gen0, "collections");
+        PerfCommand.Figure($"{prefix}.process.gc_gen1", GC.CollectionCount(1) - gen1, "collections");
         PerfCommand.Figure($"{prefix}.process.gc_gen2", GC.CollectionCount(2) - gen2, "collections");
+        // What sizes the no-GC region (loop.no_gc_region_mb): the whole process's allocation rate, all threads.
+        double s = sw.Elapsed.TotalSeconds;
+        sampler?.Print(s);
+        PerfCommand.Figure($"{prefix}.process.allocated", allocated / s / 1000, "kB/s");
+        PerfCommand.Figure($"{prefix}.process.allocated_per_hour", allocated / s * 3600 / (1 << 20), "MiB");
+        PerfCommand.Figure($"{prefix}.process.no_gc_region", scheduler.NoGcRegionBytes / (double)(1 << 20), "MiB");
+        if (session.Telemetry is { } tel && stats0 is { } st0)
+        {
+            var st = tel.Stats;
+            PerfCommand.Figure($"{prefix}.telemetry.publisher.cpu", (st.PublisherCpuNs - st0.PublisherCpuNs) / 1e9 / s * 100, "%");
+            PerfCommand.Figure($"{prefix}.telemetry.records.dropped", st.RingDropped - st0.RingDropped + st.LinkDropped - st0.LinkDropped, "records");
+            PerfCommand.Figure($"{prefix}.telemetry.missed_ticks", st.MissedTicks - st0.MissedTicks, "ticks");
+            PerfCommand.Figure($"{prefix}.telemetry.allocated.per_message", allocated / (double)Math.Max(1, st.MessagesPublished - st0.MessagesPublished), "B");
+            foreach (var (topic, messages, bytes) in tel.Traffic())
+            {
+                var before = traffic0.FirstOrDefault(x => x.Topic == topic);
+                string name = (topic.StartsWith(tel.Topics.Root + "/", StringComparison.Ordinal) ? topic[(tel.Topics.Root.Length + 1)..] : topic).Replace('/', '.');
+                PerfCommand.Figure($"{prefix}.telemetry.{name}.rate", (messages - before.Messages) / s, "Hz");
+                PerfCommand.Figure($"{prefix}.telemetry.{name}.kbps", (bytes - before.Bytes) / s / 1000, "kB/s");
+            }
+        }
         PerfCommand.Figure($"{prefix}.loop.alloc_tick_thread_after_warmup", scheduler.AllocatedBytesAfterWarmup, "bytes");
         PerfCommand.Figure($"{prefix}.loop.bytes_per_tick_after_warmup", scheduler.AllocatedBytesAfterWarmup / (double)ticks, "bytes");
         PerfCommand.Figure($"{prefix}.loop.no_gc_region_held", scheduler.NoGcRegionHeld ? 1 : 0, "bool");

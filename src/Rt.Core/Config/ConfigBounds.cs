@@ -57,4 +57,7 @@ public static class ConfigBounds
     public const double MaxSummaryHz = 100;
     public const double MaxRosHz = 1000;
     public const double MinThresholdRepeatS = 0.1, MaxThresholdRepeatS = 60;
+
+    /// <summary>loop.no_gc_region_mb: at most 16 GiB (what .NET 10's GC accepted on a 24 GB machine; under mlockall all of it is resident).</summary>
+    public const int MaxNoGcRegionMb = 16384;
 }

@@ -59,6 +59,7 @@ public static partial class ConfigValidator
         else if (loop.Cpu > ConfigBounds.MaxCpu) fail("loop.cpu", Range(loop.Cpu, -1, ConfigBounds.MaxCpu, ""));
         if (loop.SpinTailUs < 0) fail("loop.spin_tail_us", $"is {loop.SpinTailUs}; expected zero or more microseconds");
         else if (loop.RateHz > 0 && loop.SpinTailUs >= 1e6 / loop.RateHz) fail("loop.spin_tail_us", $"is {loop.SpinTailUs} µs, not shorter than the {1e6 / loop.RateHz} µs period; expected less than one period");
+        if (loop.NoGcRegionMb is < -1 or > ConfigBounds.MaxNoGcRegionMb) fail("loop.no_gc_region_mb", Range(loop.NoGcRegionMb, -1, ConfigBounds.MaxNoGcRegionMb, "MiB (-1 = sized for telemetry, 0 = none)"));
         if (loop.PlantSubsteps < 1) fail("loop.plant_substeps", $"is {loop.PlantSubsteps}; expected at least 1 substep per tick");
         else if (loop.PlantSubsteps > ConfigBounds.MaxPlantSubsteps) fail("loop.plant_substeps", Range(loop.PlantSubsteps, 1, ConfigBounds.MaxPlantSubsteps, "substeps per tick"));
     }

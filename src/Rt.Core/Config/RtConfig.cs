@@ -82,6 +82,9 @@ public sealed class LoopSection
 
     /// <summary>Bench plant substeps per tick.</summary>
     public int PlantSubsteps { get; set; } = 4;
+
+    /// <summary>No-GC region for the run, MiB; -1 (default): 256 MiB plus an hour of telemetry's allocations when it is on; 0: none.</summary>
+    public int NoGcRegionMb { get; set; } = -1;
 }
 
 /// <summary>One robot joint bound to one CiA 402 servo drive.</summary>

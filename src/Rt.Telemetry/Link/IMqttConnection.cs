@@ -39,6 +39,21 @@ public sealed class MqttTopic(string name, string? contentType = null)
     /// <summary>The payloads are UTF-8 text (MQTT 5 payload format indicator 1).</summary>
     public bool Utf8Text => ContentType is not null && ContentType.StartsWith("application/json", StringComparison.Ordinal);
 
+    private long _messages, _bytes;
+
+    /// <summary>Messages handed to the client on this topic (any thread reads; the publisher thread counts).</summary>
+    public long Messages => Interlocked.Read(ref _messages);
+
+    /// <summary>Payload bytes of <see cref="Messages"/>.</summary>
+    public long Bytes => Interlocked.Read(ref _bytes);
+
+    /// <summary>Real-time safe. One message of <paramref name="payloadBytes"/> handed to the client.</summary>
+    internal void Count(int payloadBytes)
+    {
+        Interlocked.Increment(ref _messages);
+        Interlocked.Add(ref _bytes, payloadBytes);
+    }
+
     public override string ToString() => Name;
 }
 

@@ -144,6 +144,7 @@ internal sealed class TelemetryLink : IDisposable
         messageId = 0;
         if (_connection is null || !_connection.TryPublish(topic, payload, qos, retain, out messageId)) return false;
         Interlocked.Increment(ref _messages);
+        topic.Count(payload.Length);
         return true;
     }
 

@@ -116,7 +116,7 @@ public sealed class ConfigLoaderTests
 
     [Fact]
     public void An_unknown_nested_key_is_rejected_with_its_full_path() =>
-        RejectEdit("  spin_tail_us: 0", "  spin_tail: 0", "loop.spin_tail", "expected one of: cpu, overrun_fault_after");
+        RejectEdit("  spin_tail_us: 0", "  spin_tail: 0", "loop.spin_tail", "expected one of: cpu, no_gc_region_mb, overrun_fault_after");
 
     [Fact]
     public void An_unknown_key_inside_a_list_item_is_rejected_with_its_index() =>

@@ -236,6 +236,7 @@ public sealed class InputHardeningTests(ITestOutputHelper output)
         { "  plant_substeps: 2", "  plant_substeps: 100000000", "loop.plant_substeps", "[1, 1000]" },
         { "  rate_hz: 1000", "  rate_hz: 0.001", "loop.rate_hz", "[1, 10000] Hz" },
         { "  overrun_fault_after: 3", "  overrun_fault_after: 2000000000", "loop.overrun_fault_after", "[1, 1000]" },
+        { "  overrun_fault_after: 3", "  no_gc_region_mb: 1000000\n  overrun_fault_after: 3", "loop.no_gc_region_mb", "[-1, 16384] MiB" },
         { "    gear_ratio: 80", "    gear_ratio: 1e308", "joints[0].gear_ratio", "(0, 10000]" },
         { "    rated_torque_nm: 0.25", "    rated_torque_nm: 1e9", "joints[0].rated_torque_nm", "(0, 1000] N·m" },
         { "    encoder_counts_per_rev: 131072", "    encoder_counts_per_rev: 1099511627776", "joints[0].encoder_counts_per_rev", "[4, 2147483648]" },
