@@ -87,8 +87,12 @@ internal sealed class ImuKinematicCheck
     private readonly M3[] _bodyRot;
 
     // Results per IMU: normalised statistics, worst component (sensor axis) per test.
+    private readonly V3[] _rateWorld;        // per IMU: the gyro residual as a rotation vector, world frame
+    private readonly double[] _lastQ;        // config order: last encoder position
+    private readonly int[] _still;           // config order: consecutive ticks the encoder read exactly the same
     private readonly double[] _rateStat, _forceStat;
     private readonly int[] _rateAxis, _forceAxis;
+
 
 
     public ImuKinematicCheck(RigidBodyModel model, ImuModel imu, int[] map, ChannelLayout layout, NoiseModel noise,
@@ -140,6 +144,9 @@ internal sealed class ImuKinematicCheck
         _axis = new V3[_n];
         _origin = new V3[_n];
         _bodyRot = new M3[_n];
+        _rateWorld = new V3[_nImu];
+        _lastQ = new double[map.Length];
+        _still = new int[map.Length];
         _rateStat = new double[_nImu];
         _forceStat = new double[_nImu];
         _rateAxis = new int[_nImu];
@@ -170,6 +177,12 @@ internal sealed class ImuKinematicCheck
         return 0;
     }
 
+    /// <summary>Real-time safe. The last gyro residual of an IMU as a rotation vector in the world frame (rad).</summary>
+    public V3 RateResidualWorld(int imu) => _rateWorld[imu];
+
+    /// <summary>Real-time safe. Consecutive ticks joint <paramref name="joint"/>'s (config order) encoder has read exactly the same value.</summary>
+    public int StillTicks(int joint) => _still[joint];
+
     /// <summary>Real-time safe. Forget every window (after a reset or a gap).</summary>
     public void Reset()
     {
@@ -191,7 +204,12 @@ internal sealed class ImuKinematicCheck
     {
         if (tick != _lastTick + 1) Array.Clear(_count);
         _lastTick = tick;
-        for (int j = 0; j < _map.Length; j++) _q[_map[j]] = q[j];
+        for (int j = 0; j < _map.Length; j++)
+        {
+            _q[_map[j]] = q[j];
+            _still[j] = q[j] == _lastQ[j] ? _still[j] + 1 : 0;
+            _lastQ[j] = q[j];
+        }
         _model.JointAxesWorld(_q, _axis, _origin, _bodyRot);
         int ring = 2 * _wa + 1;
         int slot = (int)(((tick % ring) + ring) % ring);
@@ -238,6 +256,7 @@ internal sealed class ImuKinematicCheck
                 V3 dw = w - _gyro[o + start];
                 double sigma = Math.Sqrt(2 * so2 + _w * Sq(GyroNoiseRadS * _dt) + Sq(TimingMismatchS * dw.Norm));
                 _rateStat[i] = MaxAbs(r, SigmaMargin * sigma, out _rateAxis[i]);
+                _rateWorld[i] = rs.Mul(r);
             }
             // Accelerometer: second difference of position over 2W ticks.
             if (_count[i] == ring)

@@ -267,6 +267,15 @@ internal sealed class FaultIsolator
             if (bestImu >= 0)
             {
                 bool rate = kc.RateStatistic(bestImu) >= kc.ForceStatistic(bestImu);
+                // A frozen encoder on a joint that turns slowly: the gyro says the link turned about that joint's axis
+                // while its encoder has not changed a count for the whole window (a live encoder on a turning joint
+                // changes every few ticks); the gyro alone disagrees, so this is the one case question 0 must hand on.
+                int frozen = rate ? FrozenEncoder(kc, bestImu) : -1;
+                if (frozen >= 0)
+                {
+                    Set(record, FaultClass.Sensor, FaultSite.Joint, frozen, -1, _imuCh[bestImu].Rate.Channel);
+                    return;
+                }
                 int ch = rate ? _imuCh[bestImu].Rate.Channel : _imuCh[bestImu].Force.Channel;
                 Set(record, FaultClass.Sensor, FaultSite.Imu, bestImu, (sbyte)kc.WorstAxis(bestImu), ch);
                 return;
@@ -312,6 +321,14 @@ internal sealed class FaultIsolator
                 // On a link that moves, an accelerometer step alone is what the first tick of a contact looks like too
                 // (the joints need a few ticks to show the deceleration); the contact is the likelier cause and the
                 // one whose reaction (compliance) is safe for both. A gyro step alone is the gyro's.
+                // A frozen encoder on a slowly turning joint shows first as this IMU's innovation: the gyro turns about
+                // the joint's axis, the encoder has not changed a count for the whole window.
+                int frozen = Kinematics is { } kf && kf.RateStatistic(imu) >= 0.5 * kf.Threshold ? FrozenEncoder(kf, imu) : -1;
+                if (frozen >= 0)
+                {
+                    Set(record, FaultClass.Sensor, FaultSite.Joint, frozen, -1, imuCh);
+                    return;
+                }
                 bool force = _layout.Channels[imuCh].Kind == ChannelKind.ImuSpecificForce;
                 if (body >= 0 && force)
                     Set(record, FaultClass.Collision, FaultSite.Link, _configOf[body], -1, imuCh);
@@ -378,6 +395,27 @@ internal sealed class FaultIsolator
             int j = _layout.Channels[jointWorstCh].Index;
             Set(record, FaultClass.Actuator, FaultSite.Joint, j, -1, jointWorstCh);
         }
+    }
+
+    /// <summary>The joint (config order) on the IMU's chain whose axis carries the gyro residual (|cos| ≥ 0.9) and whose encoder has read the same value for the whole gyro window; −1 when none.</summary>
+    private int FrozenEncoder(ImuKinematicCheck kc, int imu)
+    {
+        int body = _imuBody[imu];
+        if (body < 0) return -1;
+        var r = kc.RateResidualWorld(imu);
+        double norm = r.Norm;
+        if (!(norm > 0)) return -1;
+        int best = -1;
+        double bestCos = 0.9;
+        for (int k = 0; k < _n; k++)
+        {
+            if (!_onPath[body * _n + k]) continue;
+            int j = _configOf[k];
+            if (kc.StillTicks(j) < ImuKinematicCheck.GyroWindowTicks) continue;
+            double cos = Math.Abs(V3.Dot(_axis[k], r)) / norm;
+            if (cos > bestCos) { bestCos = cos; best = j; }
+        }
+        return best;
     }
 
     /// <summary>How strongly physics or an IMU contradicts joint <paramref name="j"/>'s encoder: &gt; 1 = contradicted.</summary>
