@@ -33,6 +33,8 @@ public partial class DigitalTwinTests
             _n = config.Joints.Count;
             _nImu = config.Imus.Count;
             var noise = NoiseModel.Nominal(layout, config);
+            // Calibrated encoders (biped12.twin.yaml: 8e-6 … 2.2e-5 rad), not the nominal model's 2e-4 rad floor.
+            for (int j = 0; j < layout.JointCount; j++) noise.Set(layout.IndexOf(ChannelKind.JointPosition, j), 2e-5);
             CrossCheck = new CrossCheckEvaluator(layout, noise, config.Twin, TimeSpan.FromMilliseconds(1));
             Check = new ImuKinematicCheck(_model, _imu, _map, layout, noise, 1e-3, CrossCheck.ArlTicks);
             Record = new DivergenceRecord(layout);
