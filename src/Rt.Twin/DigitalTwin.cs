@@ -44,6 +44,9 @@ public sealed class DigitalTwin : ITwinStage
     private readonly MomentumObserver _observer;
     private readonly CrossCheckEvaluator _crossCheck;
     private readonly FaultIsolator _isolator;
+    private readonly ImuKinematicCheck _imuKinematics; // the IMUs against the encoders' kinematics (issue 13 item 4)
+    private readonly double[] _qMeasured;              // config order: this tick's encoder positions
+    private readonly bool[] _imuBad;                   // per IMU: this tick's sample is not usable
     private readonly double _lp, _lv, _kd;
     private readonly bool _torqueTickMean, _imuTickMean;
     private readonly bool _requireOperational;
@@ -138,6 +141,10 @@ public sealed class DigitalTwin : ITwinStage
 
         _adapt = config.Twin.Adapt.Enabled ? new PayloadAdaptation(_model, _map, config.Twin.Adapt, PeriodS, _observer) : null;
         _isolator = new FaultIsolator(layout, _crossCheck, noise, _model, _map, _imu, config.Joints, PeriodS, _observerPole);
+        _imuKinematics = new ImuKinematicCheck(_model, _imu, _map, layout, noise, PeriodS, _crossCheck.ArlTicks);
+        _isolator.Kinematics = _imuKinematics;
+        _qMeasured = new double[_n];
+        _imuBad = new bool[_nImu];
         _jointCh = JointChannels.For(layout, _crossCheck);
         _imuCh = ImuChannels.For(layout, _crossCheck);
         _components = new double[_crossCheck.ComponentCount];
@@ -206,6 +213,7 @@ public sealed class DigitalTwin : ITwinStage
         _observer.Reset();
         _crossCheck.Reset();
         _isolator.Reset();
+        _imuKinematics.Reset();
         for (int j = 0; j < _n; j++) _gate[j].Warmup = _warmupTicks;
         Array.Clear(_components);
         Array.Clear(_est.Residual);
@@ -336,6 +344,10 @@ public sealed class DigitalTwin : ITwinStage
 
         // (d) cross-check (nothing to compare on the first tick after a start or a gap: the detectors wait).
         if (compare) _crossCheck.Evaluate(_components, record, state.Faults, state.Tick);
+        for (int j = 0; j < _n; j++) _qMeasured[j] = _y[j].BadQ ? est.Q[j] : _y[j].Q;
+        for (int i = 0; i < _nImu; i++) _imuBad[i] = yImu.BadRate[i] || yImu.BadForce[i];
+        // Its integrals are exact for tick-mean IMU samples (the drives' and the bench's); instantaneous ones are not checked.
+        if (_imuTickMean) _imuKinematics.Evaluate(state.Tick, _qMeasured, yImu.Rate, yImu.Force, _imuBad, compare && !_imuExcluded, record, _crossCheck);
         record.Valid = compare;
         // Adaptation (twin.adapt) after the detectors have seen this tick, so a rising detector freezes it at once.
         if (_adapt is not null)

@@ -89,6 +89,9 @@ internal sealed class FaultIsolator
     private readonly double[] _wFit;        // the contact fit's weights, model order
     private bool _uPrimed;
 
+    /// <summary>The IMUs' kinematic consistency with the encoders (set once by the twin; null = not used).</summary>
+    public ImuKinematicCheck? Kinematics { get; set; }
+
     public FaultIsolator(ChannelLayout layout, CrossCheckEvaluator crossCheck, NoiseModel noise, RigidBodyModel model, int[] map,
         ImuModel imu, IReadOnlyList<JointDriveConfig> joints, double periodS, double observerPole)
     {
@@ -237,6 +240,48 @@ internal sealed class FaultIsolator
         _model.JointAxesWorld(q, _axis, _origin, _rot);
         _model.MassMatrixDiagonal(q, _massDiag);
 
+        // 0. An IMU that disagrees with the encoders' kinematics on one of its two sensors only, while no joint that
+        // carries it diverges: the IMU's own fault (a wrong encoder moves the pose both sensors are checked against;
+        // a contact moves the link the way the encoders say, so neither fires).
+        if (Kinematics is { } kc)
+        {
+            int bestImu = -1;
+            double bestKin = 1;
+            for (int i = 0; i < _nImu; i++)
+            {
+                double rr = kc.RateStatistic(i) / kc.Threshold, fr = kc.ForceStatistic(i) / kc.Threshold;
+                if ((rr > 1) == (fr > 1) || Math.Max(rr, fr) <= bestKin) continue;
+                int body = _imuBody[i];
+                bool jointsDiverge = false;
+                if (body >= 0)
+                    for (int k = 0; k < _n; k++)
+                    {
+                        if (!_onPath[body * _n + k]) continue;
+                        ref readonly var jc = ref _jointCh[_configOf[k]];
+                        if (Math.Max(Ratio(record, jc.Position.Channel), Ratio(record, jc.Velocity.Channel)) >= 1) jointsDiverge = true;
+                    }
+                if (jointsDiverge) continue;
+                bestKin = Math.Max(rr, fr);
+                bestImu = i;
+            }
+            if (bestImu >= 0)
+            {
+                bool rate = kc.RateStatistic(bestImu) >= kc.ForceStatistic(bestImu);
+                // A frozen encoder on a joint that turns slowly: the gyro says the link turned about that joint's axis
+                // while its encoder has not changed a count for the whole window (a live encoder on a turning joint
+                // changes every few ticks); the gyro alone disagrees, so this is the one case question 0 must hand on.
+                int frozen = rate ? FrozenEncoder(kc, bestImu) : -1;
+                if (frozen >= 0)
+                {
+                    Set(record, FaultClass.Sensor, FaultSite.Joint, frozen, -1, _imuCh[bestImu].Rate.Channel);
+                    return;
+                }
+                int ch = rate ? _imuCh[bestImu].Rate.Channel : _imuCh[bestImu].Force.Channel;
+                Set(record, FaultClass.Sensor, FaultSite.Imu, bestImu, (sbyte)kc.WorstAxis(bestImu), ch);
+                return;
+            }
+        }
+
         // 1. An encoder the physics or the IMUs contradict (the most contradicted joint).
         int liar = -1;
         double lie = 1;
@@ -276,6 +321,14 @@ internal sealed class FaultIsolator
                 // On a link that moves, an accelerometer step alone is what the first tick of a contact looks like too
                 // (the joints need a few ticks to show the deceleration); the contact is the likelier cause and the
                 // one whose reaction (compliance) is safe for both. A gyro step alone is the gyro's.
+                // A frozen encoder on a slowly turning joint shows first as this IMU's innovation: the gyro turns about
+                // the joint's axis, the encoder has not changed a count for the whole window.
+                int frozen = Kinematics is { } kf && kf.RateStatistic(imu) >= 0.5 * kf.Threshold ? FrozenEncoder(kf, imu) : -1;
+                if (frozen >= 0)
+                {
+                    Set(record, FaultClass.Sensor, FaultSite.Joint, frozen, -1, imuCh);
+                    return;
+                }
                 bool force = _layout.Channels[imuCh].Kind == ChannelKind.ImuSpecificForce;
                 if (body >= 0 && force)
                     Set(record, FaultClass.Collision, FaultSite.Link, _configOf[body], -1, imuCh);
@@ -342,6 +395,27 @@ internal sealed class FaultIsolator
             int j = _layout.Channels[jointWorstCh].Index;
             Set(record, FaultClass.Actuator, FaultSite.Joint, j, -1, jointWorstCh);
         }
+    }
+
+    /// <summary>The joint (config order) on the IMU's chain whose axis carries the gyro residual (|cos| ≥ 0.9) and whose encoder has read the same value for the whole gyro window; −1 when none.</summary>
+    private int FrozenEncoder(ImuKinematicCheck kc, int imu)
+    {
+        int body = _imuBody[imu];
+        if (body < 0) return -1;
+        var r = kc.RateResidualWorld(imu);
+        double norm = r.Norm;
+        if (!(norm > 0)) return -1;
+        int best = -1;
+        double bestCos = 0.9;
+        for (int k = 0; k < _n; k++)
+        {
+            if (!_onPath[body * _n + k]) continue;
+            int j = _configOf[k];
+            if (kc.StillTicks(j) < ImuKinematicCheck.GyroWindowTicks) continue;
+            double cos = Math.Abs(V3.Dot(_axis[k], r)) / norm;
+            if (cos > bestCos) { bestCos = cos; best = j; }
+        }
+        return best;
     }
 
     /// <summary>How strongly physics or an IMU contradicts joint <paramref name="j"/>'s encoder: &gt; 1 = contradicted.</summary>
@@ -489,7 +563,15 @@ internal sealed class FaultIsolator
             double gateRatio = gate > 0 ? record.Score[channel] / gate : 0;
             double cusumRatio = h > 0 ? record.Detector[channel] / h : 0;
             double stepRatio = _cc.StepGlrStatistic(channel) / _cc.StepGlrThreshold; // 0 when the step GLR is off
-            if (stepRatio > gateRatio && stepRatio > cusumRatio)
+            var kinCheck = Kinematics;
+            double kinRatio = kinCheck is null ? 0 : kinCheck.StatisticOfChannel(channel) / kinCheck.Threshold;
+            if (kinCheck is not null && kinRatio > gateRatio && kinRatio > cusumRatio && kinRatio > stepRatio)
+            {
+                test = DetectionTest.MeanShift;
+                record.EvidenceValue = kinCheck.StatisticOfChannel(channel);
+                record.EvidenceThreshold = kinCheck.Threshold;
+            }
+            else if (stepRatio > gateRatio && stepRatio > cusumRatio)
             {
                 test = DetectionTest.MeanShift;
                 record.EvidenceValue = _cc.StepGlrStatistic(channel);
@@ -519,6 +601,7 @@ internal sealed class FaultIsolator
         double h = record.Threshold[c], gate = _cc.GateThreshold(c);
         double a = h > 0 ? record.Detector[c] / h : 0, b = gate > 0 ? record.Score[c] / gate : 0;
         double r = Math.Max(Math.Max(a, b), _cc.StepGlrStatistic(c) / _cc.StepGlrThreshold);
+        if (Kinematics is { } kin) r = Math.Max(r, kin.StatisticOfChannel(c) / kin.Threshold);
         return double.IsFinite(r) ? r : double.MaxValue;
     }
 

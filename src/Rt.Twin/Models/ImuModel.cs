@@ -37,6 +37,12 @@ public sealed class ImuModel
     /// <summary>The model body an IMU is mounted on (−1 = the fixed base). Real-time safe.</summary>
     internal int BodyOf(int imu) => _body[imu];
 
+    /// <summary>Sensor → body rotation of an IMU (the body's frame; the world for the base). Real-time safe.</summary>
+    internal M3 SensorRotation(int imu) => _rs[imu];
+
+    /// <summary>The sensor's origin in its body's coordinates. Real-time safe.</summary>
+    internal V3 SensorOffset(int imu) => _ps[imu];
+
     public ImuModel(RigidBodyModel model, IReadOnlyList<ImuConfig> imus, double biasGain = 1e-4, string source = "config")
     {
         ArgumentNullException.ThrowIfNull(model);
