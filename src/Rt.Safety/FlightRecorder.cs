@@ -154,15 +154,19 @@ public sealed class FlightRecorder
                     int ch = (int)copy[c];
                     sb.Append(ch >= 0 && ch < _layout.Count ? _layout.Channels[ch].Name : "");
                 }
-                else sb.Append(copy[c].ToString("R", inv));
+                else sb.Append(inv, $"{copy[c]:R}"); // formatted into the builder: no string per value
             }
             sb.Append('\n');
             rows++;
         }
         using (var fs = SafetyFiles.Open(path, FileMode.Create)) // 0640: never world-readable
         {
-            var bytes = Encoding.UTF8.GetBytes(sb.ToString());
-            fs.Write(bytes);
+            // Chunk by chunk through small buffers: the dump as one string and one byte array (MBs each) landed on the
+            // large-object heap, and a dozen trips used up the no-GC region's large-object budget (a GC on the tick).
+            using (var writer = new StreamWriter(fs, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), 16 * 1024, leaveOpen: true))
+            {
+                foreach (var chunk in sb.GetChunks()) writer.Write(chunk.Span);
+            }
             fs.Flush(flushToDisk: true);
         }
         return rows;
