@@ -330,7 +330,7 @@ public sealed class HostSession : IDisposable
                 int j = Config.Joints.FindIndex(x => x.Name == Config.Brakes[i].Joint);
                 lines[j] = GpioLines.OpenOutput(o.Spec, Config.SourcePath, $"brakes[{i}].release_output",
                     new GpioLineOptions { Consumer = "rt-brake-" + Config.Brakes[i].Joint, ActiveLow = o.ActiveLow, ReadMode = GpioReadMode.Direct },
-                    Options.BrakeGpioDrivers);
+                    Options.BrakeGpioDrivers ?? Rig?.BrakeGpioDrivers);
             }
         }
         catch

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Text;
 using Rt.TestSupport;
 using Xunit;
 
@@ -88,6 +90,67 @@ public sealed class BrakeCommandTests : IDisposable
             ErrorContractTests.AssertNoTrace(err, verb);
             Assert.Contains("cannot reach the reset socket", err, StringComparison.Ordinal);
         }
+    }
+
+    [SkippableFact]
+    public void End_to_end_a_running_host_refuses_a_release_while_enabled_and_engages_on_request()
+    {
+        Skip.IfNot(File.Exists(Dll), "the bench's rt is not built");
+        string config = Config();
+        string state = Path.Combine(_dir, "state");
+        var host = Start(["run", "--config", config, "--bench", "--until-stopped", "--no-ui", "--skip-preflight",
+            "--state-dir", state, "--warn-only", "loop_overrun"]); // enabled: the program runs
+        var hostOut = new StringBuilder();
+        host.OutputDataReceived += (_, e) => { lock (hostOut) hostOut.AppendLine(e.Data); };
+        host.ErrorDataReceived += (_, e) => { lock (hostOut) hostOut.AppendLine(e.Data); };
+        host.BeginOutputReadLine();
+        host.BeginErrorReadLine();
+        try
+        {
+            string socket = Path.Combine(state, "rt-reset.sock");
+            var until = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+            while (!File.Exists(socket) && !host.HasExited && DateTime.UtcNow < until) Thread.Sleep(100);
+            Assert.True(File.Exists(socket), $"the host opened no reset socket; its output:\n{hostOut}");
+            Thread.Sleep(1500); // enabled by now
+            lock (hostOut) Assert.Contains("brakes: release outputs l_knee on gpiochip0:5", hostOut.ToString(), StringComparison.Ordinal);
+
+            var release = Run(["brake", "release", "--config", config, "--state-dir", state, "--joint", "l_knee"], ssh: false);
+            Assert.True(release.Exit == 2, $"exit {release.Exit}: {release.Out} {release.Err}\nhost:\n{hostOut}");
+            ErrorContractTests.AssertNoTrace(release.Err, "release while enabled");
+            Assert.StartsWith("error: brake release refused: the robot is enabled", release.Err.Trim());
+
+            var engage = Run(["brake", "engage", "--config", config, "--state-dir", state, "--all"], ssh: false);
+            Assert.True(engage.Exit == 0, $"{engage}");
+            Assert.StartsWith("engaged 1 brake(s)", engage.Out.Trim());
+        }
+        finally
+        {
+            if (!host.HasExited)
+            {
+                Signal("TERM", host.Id);
+                if (!host.WaitForExit(TimeSpan.FromSeconds(30))) host.Kill(entireProcessTree: true);
+            }
+            host.Dispose();
+        }
+        var log = Run(["safety-log", Path.Combine(state, "rt-safety.log")], ssh: false);
+        Assert.Equal(0, log.Exit);
+        Assert.Contains("brake RefusedNotDisabled: joint 3, from the local reset socket", log.Out, StringComparison.Ordinal);
+        Assert.Contains("brake Engaged: joint 3, from the local reset socket", log.Out, StringComparison.Ordinal);
+    }
+
+    private static void Signal(string signal, int pid)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", pid.ToString(CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    private Process Start(IEnumerable<string> args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _dir };
+        psi.ArgumentList.Add(Dll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment.Remove("SSH_CONNECTION");
+        return Process.Start(psi)!;
     }
 
     private (int Exit, string Out, string Err) Run(string[] args, bool ssh)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using Rt.Core.Config;
@@ -57,6 +58,15 @@ internal static class BrakeCommand
         }
         string path = JogCommands.ResolveSocket(cfg, socketOption, stateDir);
 
+        // The signals are the operator letting go: registered before the release is asked, so none falls in between.
+        var letGo = new StrongBox<int>();
+        void LetGo(PosixSignalContext c)
+        {
+            c.Cancel = true;
+            Interlocked.Exchange(ref letGo.Value, 1);
+        }
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, LetGo);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, LetGo);
         using var s = HomingCommands.Connect(path);
         using var stream = new NetworkStream(s, ownsSocket: false);
         using var reader = new StreamReader(stream, Encoding.UTF8);
@@ -81,30 +91,22 @@ internal static class BrakeCommand
             return ExitCodes.Unavailable;
         }
         Console.WriteLine(first);
-        return Hold(s, reader, first);
+        return Hold(s, reader, first, letGo);
     }
 
     /// <summary>The renewals, a quarter of the hold timeout apart, until Ctrl+C lets go or the host engages the brake.</summary>
-    private static int Hold(Socket s, StreamReader reader, string started)
+    private static int Hold(Socket s, StreamReader reader, string started, StrongBox<int> letGo)
     {
         double holdS = 0.25;
         int at = started.LastIndexOf("renew within ", StringComparison.Ordinal);
         if (at >= 0 && double.TryParse(started.AsSpan(at + 13).TrimEnd(" s".AsSpan()), NumberStyles.Float, CultureInfo.InvariantCulture, out double h) && h > 0) holdS = h;
         var renew = TimeSpan.FromSeconds(holdS / 4);
-        int letGo = 0;
-        void LetGo(PosixSignalContext c)
-        {
-            c.Cancel = true;
-            Interlocked.Exchange(ref letGo, 1);
-        }
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, LetGo);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, LetGo);
         var time = TimeProvider.System;
         long lastPrint = time.GetTimestamp();
         while (true)
         {
             Thread.Sleep(renew);
-            bool ending = Volatile.Read(ref letGo) != 0;
+            bool ending = Volatile.Read(ref letGo.Value) != 0;
             string? line = JogCommands.Exchange(s, reader, ending ? "release" : "hold");
             if (line == null)
             {
