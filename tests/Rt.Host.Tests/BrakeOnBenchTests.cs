@@ -164,6 +164,25 @@ public sealed class BrakeOnBenchTests : IDisposable
     }
 
     [Fact]
+    public void A_client_that_dies_engages_the_brake_at_once()
+    {
+        var s = Start(new() { ["l_knee"] = 0.8 });
+        Run(300);
+        Connect();
+        Assert.StartsWith("released ", Exchange("brake release l_knee"));
+        _client!.Dispose(); // the command's process dies: its socket closes
+        long waited = 0;
+        while (Drive("l_knee").Brake!.ManualRelease && waited < 5000)
+        {
+            Run(1);
+            waited++;
+            if (waited % 16 == 0) Thread.Sleep(1); // let the socket thread see the end of the stream
+        }
+        Assert.False(Drive("l_knee").Brake!.ManualRelease);
+        Assert.True(waited < (long)(s.Config.Jog.HoldTimeoutS * 1000), $"engaged after {waited} ticks: by the closed connection, before the hold timeout");
+    }
+
+    [Fact]
     public void A_silent_client_leaves_no_brake_open_and_a_stalled_tick_de_energises_the_line()
     {
         var s = Start(new() { ["l_knee"] = 0.8 });
