@@ -86,6 +86,9 @@ public sealed class BenchRig : ISessionRig, IFieldbus, ISimulatedWorld
 
     TimeProvider? ISessionRig.Clock => Clock;
 
+    /// <summary>The brake release lines (<c>brakes[].release_output</c>) on the bench: each releases its emulated brake.</summary>
+    GpioDriverFactory? ISessionRig.BrakeGpioDrivers => (spec, _, _, _) => new BenchBrakeGpioDriver(Bench.Drives, _config, spec);
+
     /// <summary>Not real-time safe. Samples each I²C IMU once now (time 0) and then at its rate in <see cref="Advance"/>.</summary>
     public void AttachI2cImus(I2cImuSet imus)
     {

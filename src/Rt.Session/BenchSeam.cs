@@ -42,6 +42,9 @@ public interface ISessionRig : IDisposable
     /// <summary>The clock the rig stamps I²C samples on (its simulated time), or null for the system clock.</summary>
     TimeProvider? Clock => null;
 
+    /// <summary>The GPIO drivers of the brake release outputs on the rig (its emulated brakes), or null for the machine's chips.</summary>
+    Rt.Drivers.Gpio.GpioDriverFactory? BrakeGpioDrivers => null;
+
     /// <summary>
     /// Not real-time safe. Hands the rig the opened I²C IMUs (when <see cref="I2cBuses"/> is set): it samples them itself,
     /// in step with its world (no sampler threads), and has published a first sample when this returns.

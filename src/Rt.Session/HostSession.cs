@@ -89,6 +89,7 @@ public sealed class HostSession : IDisposable
             Jog = new Rt.Safety.Jog.JogMode(config, Supervisor); // recovery by hand, inside the supervisor (issue 15)
             Homing = new Rt.Safety.Jog.HomingMode(config, Supervisor, Jog); // homing by hand, in front of the jog
             WriteHomingSetup();
+            OpenBrakeOutputs(); // brakes released by hand (rt brake): GPIO lines written off the tick
             if (!string.IsNullOrEmpty(config.Homing.HoldInput)) OpenHoldInput();
             SafetyLog = StartSafetyLog(policy);
 
@@ -310,6 +311,40 @@ public sealed class HostSession : IDisposable
         }
     }
 
+    /// <summary>The brake release outputs (<c>brakes[i].release_output</c>), or null when no brake has one.</summary>
+    public BrakeReleaseWriter? BrakeOutputs { get; private set; }
+
+    /// <summary>
+    /// One GPIO line per braked joint with a release output, opened de-energised, written by <see cref="BrakeReleaseWriter"/>'s
+    /// thread (lockstep: flushed by the caller between ticks); <see cref="Rt.Safety.Jog.HomingMode.Brakes"/> drives them.
+    /// </summary>
+    private void OpenBrakeOutputs()
+    {
+        if (!Config.Brakes.Exists(b => b.ReleaseOutput != null)) return;
+        var lines = new Rt.Core.Hardware.IDigitalOutput?[Config.Joints.Count];
+        try
+        {
+            for (int i = 0; i < Config.Brakes.Count; i++)
+            {
+                if (Config.Brakes[i].ReleaseOutput is not { } o) continue;
+                int j = Config.Joints.FindIndex(x => x.Name == Config.Brakes[i].Joint);
+                lines[j] = GpioLines.OpenOutput(o.Spec, Config.SourcePath, $"brakes[{i}].release_output",
+                    new GpioLineOptions { Consumer = "rt-brake-" + Config.Brakes[i].Joint, ActiveLow = o.ActiveLow, ReadMode = GpioReadMode.Direct },
+                    Options.BrakeGpioDrivers ?? Rig?.BrakeGpioDrivers);
+            }
+        }
+        catch
+        {
+            foreach (var l in lines) (l as IDisposable)?.Dispose();
+            throw;
+        }
+        // A quarter of the brake's hold timeout, at most 50 ms: a stalled tick leaves no brake open for long.
+        var heartbeat = TimeSpan.FromSeconds(Math.Min(0.05, Config.Jog.HoldTimeoutS / 4));
+        BrakeOutputs = Own(new BrakeReleaseWriter(lines, Rig?.Clock ?? TimeProvider.System, heartbeat, TimeSpan.FromMilliseconds(2), startThread: !Options.Lockstep));
+        Homing!.Brakes = new Rt.Safety.Jog.BrakeHold(new GpioBrakeOutputs(BrakeOutputs), Supervisor!, TimeSpan.FromSeconds(Config.Jog.HoldTimeoutS));
+        _notes.Add($"brakes: release outputs {string.Join(", ", Config.Brakes.Where(b => b.ReleaseOutput != null).Select(b => $"{b.Joint} on {b.ReleaseOutput!.Spec}"))} (rt brake; heartbeat {heartbeat.TotalMilliseconds} ms)");
+    }
+
     /// <summary>The hold-to-run button (<c>homing.hold_input</c>): read on its own thread, never the tick.</summary>
     private void OpenHoldInput()
     {
@@ -353,7 +388,8 @@ public sealed class HostSession : IDisposable
             var socket = Own(LocalResetSocket.Open(Config, ResolveState(sa.ResetSocket), Supervisor!));
             socket.Commands = new Rt.Safety.Jog.LocalCommandSet(
                 new Rt.Safety.Jog.JogSocketCommands(Jog!, [.. Config.Joints.Select(j => (j.Limits.PositionMinRad, j.Limits.PositionMaxRad))]),
-                new Rt.Safety.Jog.HomingSocketCommands(Homing!));
+                new Rt.Safety.Jog.HomingSocketCommands(Homing!),
+                new Rt.Safety.Jog.BrakeSocketCommands(Homing!.Brakes, [.. Config.Joints.Select(j => j.Name)], [.. Config.Brakes.Select(b => b.Joint)]));
             _notes.Add($"safety: local reset socket {ResolveState(sa.ResetSocket)} (mode {sa.ResetSocketMode}{(sa.ResetSocketGroup.Length > 0 ? ", group " + sa.ResetSocketGroup : "")})");
         }
         _notes.Add($"safety: supervisor log {ResolveState(sa.LogPath)}; flight recorder {Config.Safety.FlightRecorderS} s");

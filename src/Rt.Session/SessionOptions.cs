@@ -26,6 +26,9 @@ public sealed class SessionOptions
     /// <summary>Bench randomisation seed.</summary>
     public int Seed { get; init; } = 1;
 
+    /// <summary>Opens the GPIO drivers of the brake release outputs (null: the robot's; the bench's brake model in tests).</summary>
+    public Rt.Drivers.Gpio.GpioDriverFactory? BrakeGpioDrivers { get; init; }
+
     /// <summary>Add a trace hasher sink (tests: determinism).</summary>
     public bool HashTrace { get; init; }
 

@@ -23,6 +23,13 @@ public sealed class BrakeConfig
     /// <summary>Time from "operation enabled" until the brake has let go, s; the brake still holds meanwhile.</summary>
     public double ReleaseTimeS { get; set; }
 
+    /// <summary>
+    /// The robot-side output that releases this brake by hand (<c>rt brake release</c>), or null (the brake cannot be
+    /// released by the host). Energised = released: the brake's release coil (or its relay) must be wired so that a
+    /// de-energised or floating line engages the brake.
+    /// </summary>
+    public BrakeReleaseOutput? ReleaseOutput { get; set; }
+
     /// <summary>Longest engage/release time accepted, s.</summary>
     public const double MaxTimeS = 0.5;
 
@@ -35,6 +42,7 @@ public sealed class BrakeConfig
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(fail);
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        var outputs = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < config.Brakes.Count; i++)
         {
             var b = config.Brakes[i];
@@ -53,6 +61,51 @@ public sealed class BrakeConfig
                 fail($"{key}.engage_time_s", string.Create(CultureInfo.InvariantCulture, $"is {b.EngageTimeS}; expected 0 to {MaxTimeS} s"));
             if (!(b.ReleaseTimeS >= 0 && b.ReleaseTimeS <= MaxTimeS))
                 fail($"{key}.release_time_s", string.Create(CultureInfo.InvariantCulture, $"is {b.ReleaseTimeS}; expected 0 to {MaxTimeS} s"));
+            if (b.ReleaseOutput is { } o) BrakeReleaseOutput.Check(o, $"{key}.release_output", config, outputs, fail);
         }
     }
+}
+
+/// <summary>
+/// A brake's release output: one GPIO line (<c>brakes[i].release_output: {chip, line, active_low}</c>), written through
+/// System.Device.Gpio on a non-real-time thread. Not real-time safe (config object).
+/// </summary>
+public sealed class BrakeReleaseOutput
+{
+    /// <summary>The chip: "gpiochip0", "/dev/gpiochip0", or a driver prefix as in the safety lines ("libgpiod:0", "mcp23017:1:0x20").</summary>
+    public string Chip { get; set; } = "";
+
+    /// <summary>The line offset on the chip.</summary>
+    public int Line { get; set; } = -1;
+
+    /// <summary>True when the line is low to release (energise).</summary>
+    public bool ActiveLow { get; set; }
+
+    /// <summary>Highest line offset accepted (the character device's limit is far below; a typo is caught here).</summary>
+    public const int MaxLine = 1023;
+
+    /// <summary>The line as the GPIO layer spells it: "chip:line".</summary>
+    public string Spec => string.Create(CultureInfo.InvariantCulture, $"{Chip}:{Line}");
+
+    /// <summary>Not real-time safe. A chip, a bounded line, used once among the brakes and by no safety line.</summary>
+    public static void Check(BrakeReleaseOutput o, string key, RtConfig config, HashSet<string> seen, Action<string, string> fail)
+    {
+        ArgumentNullException.ThrowIfNull(o);
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(seen);
+        ArgumentNullException.ThrowIfNull(fail);
+        if (string.IsNullOrWhiteSpace(o.Chip))
+            fail($"{key}.chip", "is missing; expected a GPIO chip such as gpiochip0 or /dev/gpiochip0");
+        if (o.Line is < 0 or > MaxLine)
+            fail($"{key}.line", string.Create(CultureInfo.InvariantCulture, $"is {o.Line}; expected a line offset 0 to {MaxLine}"));
+        if (string.IsNullOrWhiteSpace(o.Chip) || o.Line is < 0 or > MaxLine) return;
+        string spec = Normal(o.Spec);
+        if (!seen.Add(spec)) fail(key, $"{o.Spec} releases another brake already; expected one line per brake");
+        var sa = config.Safety;
+        foreach (var (other, name) in new[] { (sa.EnableOutput, "safety.enable_output"), (sa.EstopInput, "safety.estop_input"), (sa.ResetInput, "safety.reset_input"), (config.Homing.HoldInput, "homing.hold_input") })
+            if (!string.IsNullOrEmpty(other) && Normal(other) == spec)
+                fail(key, $"{o.Spec} is {name} already; expected a line of its own");
+    }
+
+    private static string Normal(string spec) => spec.StartsWith("/dev/", StringComparison.Ordinal) ? spec[5..] : spec;
 }

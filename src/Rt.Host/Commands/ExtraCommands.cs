@@ -22,6 +22,7 @@ internal static partial class ExtraCommands
         yield return ResetCommand.Create();
         yield return JogCommands.Create();
         yield return HomingCommands.Create();
+        yield return BrakeCommand.Create();
         yield return RecordingCommand.Create();
         yield return DashboardCommand.Create();
         foreach (var c in BusCommands(bench)) yield return c;

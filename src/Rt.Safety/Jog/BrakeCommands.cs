@@ -14,6 +14,12 @@ public interface IBrakeOutputs
     void SetReleased(int joint, bool released);
 
     bool IsReleased(int joint);
+
+    /// <summary>Real-time safe. Called once per tick after the brakes were set: outputs written off the tick engage every brake when it stops.</summary>
+    void Heartbeat() { }
+
+    /// <summary>Whether <paramref name="joint"/> has a brake this host can release (default: every joint).</summary>
+    bool CanRelease(int joint) => (uint)joint < (uint)Joints;
 }
 
 public enum BrakeEventKind : byte
@@ -42,7 +48,7 @@ public sealed class BrakeCommands(IBrakeOutputs brakes, SpscRing<BrakeEvent> eve
     public bool Release(JogSource source, int joint, bool supervisorDisabled, long nowNs)
     {
         var refusal = source == JogSource.Network ? BrakeEventKind.RefusedNetwork
-            : (uint)joint >= (uint)brakes.Joints ? BrakeEventKind.RefusedJoint
+            : !brakes.CanRelease(joint) ? BrakeEventKind.RefusedJoint
             : !supervisorDisabled ? BrakeEventKind.RefusedNotDisabled
             : BrakeEventKind.Released;
         if (refusal != BrakeEventKind.Released)

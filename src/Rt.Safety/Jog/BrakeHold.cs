@@ -66,6 +66,9 @@ public sealed class BrakeHold
 
     public TimeSpan HoldTimeout { get; }
 
+    /// <summary>Thread-safe. Whether <paramref name="joint"/> has a brake this host can release.</summary>
+    public bool CanRelease(int joint) => _outputs.CanRelease(joint);
+
     /// <summary>Not real-time safe. Queues a request; its sequence number, or -1 when the queue is full (refused).</summary>
     public long Submit(BrakeCommandKind kind, JogSource source, int joint)
     {
@@ -131,6 +134,7 @@ public sealed class BrakeHold
             if (now - _lastHold[j] > _holdTimeoutNs || state != SafetyState.Disabled || manualMotion || (j < s.JointCount && s.DriveOperational[j]))
                 _commands.Engage(_source[j], j, now);
         }
+        _outputs.Heartbeat();
         while (_events.TryPop(out var e))
         {
             _lastEvent = e.Kind;

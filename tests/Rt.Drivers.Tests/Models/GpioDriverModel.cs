@@ -48,7 +48,14 @@ internal sealed class GpioDriverModel(int lines) : GpioDriver
         return Volatile.Read(ref _level[pinNumber]) ? PinValue.High : PinValue.Low;
     }
 
-    protected override void Write(int pinNumber, PinValue value) => Volatile.Write(ref _level[pinNumber], value == PinValue.High);
+    /// <summary>Writes to this line throw IOException (a chip that went away), or -1.</summary>
+    public int FailWritesOn = -1;
+
+    protected override void Write(int pinNumber, PinValue value)
+    {
+        if (pinNumber == FailWritesOn) throw new IOException("write failed (model)");
+        Volatile.Write(ref _level[pinNumber], value == PinValue.High);
+    }
 
     protected override WaitForEventResult WaitForEvent(int pinNumber, PinEventTypes eventTypes, CancellationToken cancellationToken) =>
         throw new NotSupportedException();
