@@ -45,8 +45,7 @@ public sealed class BrakeHold
     private long _submitSeq, _handledSeq;
     private BrakeEventKind _lastEvent;
     private short _joint = -1;
-    private long _statusSeq;
-    private BrakeStatus _status;
+    private readonly SeqLockSlot<BrakeStatus> _status = new(); // tick writes, socket threads read
 
     /// <summary>Not real-time safe.</summary>
     public BrakeHold(IBrakeOutputs outputs, SafetySupervisor supervisor, TimeSpan holdTimeout)
@@ -83,19 +82,7 @@ public sealed class BrakeHold
 
     /// <summary>Thread-safe. What the tick did last (a seqlock: no lock on the tick).</summary>
     public BrakeStatus Status
-    {
-        get
-        {
-            while (true)
-            {
-                long s1 = Volatile.Read(ref _statusSeq);
-                if ((s1 & 1) != 0) { Thread.SpinWait(1); continue; }
-                var st = _status;
-                Interlocked.MemoryBarrier();
-                if (Volatile.Read(ref _statusSeq) == s1) return st;
-            }
-        }
-    }
+        => _status.Read();
 
     /// <summary>
     /// Real-time safe; the tick thread, after the supervisor's decision. <paramref name="manualMotion"/>: a jog or homing
@@ -144,9 +131,6 @@ public sealed class BrakeHold
         short jj = _joint;
         bool released = jj >= 0 && jj < _lastHold.Length && _outputs.IsReleased(jj);
         double pos = jj >= 0 && jj < s.JointCount ? s.Position[jj] : 0;
-        long seq = _statusSeq;
-        Volatile.Write(ref _statusSeq, seq + 1);
-        _status = new BrakeStatus(_handledSeq, _lastEvent, jj, released, pos, s.Tick);
-        Volatile.Write(ref _statusSeq, seq + 2);
+        _status.Write(new BrakeStatus(_handledSeq, _lastEvent, jj, released, pos, s.Tick));
     }
 }

@@ -103,8 +103,7 @@ public sealed class HomingMode : IManualMode
     private long _handledSeq;
     private bool _poweredByHoming, _overrides;
 
-    private long _statusSeq;
-    private HomingStatus _status;
+    private readonly SeqLockSlot<HomingStatus> _status = new(); // tick writes, socket threads read
 
     /// <summary>Not real-time safe. Sizes everything from the config and puts itself in front of <paramref name="jog"/> in <paramref name="supervisor"/>.</summary>
     public HomingMode(RtConfig config, SafetySupervisor supervisor, JogMode jog)
@@ -164,19 +163,7 @@ public sealed class HomingMode : IManualMode
 
     /// <summary>Thread-safe. What the tick did last (a seqlock: no lock on the tick).</summary>
     public HomingStatus Status
-    {
-        get
-        {
-            while (true)
-            {
-                long s1 = Volatile.Read(ref _statusSeq);
-                if ((s1 & 1) != 0) { Thread.SpinWait(1); continue; }
-                var st = _status;
-                Interlocked.MemoryBarrier();
-                if (Volatile.Read(ref _statusSeq) == s1) return st;
-            }
-        }
-    }
+        => _status.Read();
 
     /// <summary>Real-time safe.</summary>
     public bool Step(TickState state, in ManualContext context)
@@ -383,10 +370,7 @@ public sealed class HomingMode : IManualMode
     {
         short j = _joint;
         double q = j >= 0 && j < s.JointCount ? s.Position[j] : 0;
-        long seq = _statusSeq;
-        Volatile.Write(ref _statusSeq, seq + 1); // odd: writing
-        _status = new HomingStatus(_handledSeq, _startOutcome, _phase, _lastEvent, _endEvent, j, q, supervisor, s.Tick);
-        Volatile.Write(ref _statusSeq, seq + 2);
+        _status.Write(new HomingStatus(_handledSeq, _startOutcome, _phase, _lastEvent, _endEvent, j, q, supervisor, s.Tick));
     }
 }
 

@@ -75,8 +75,7 @@ public sealed class JogMode : IManualMode
     private JogEventKind _lastEvent, _startOutcome;
     private long _handledSeq;
 
-    private long _statusSeq;
-    private JogStatus _status;
+    private readonly SeqLockSlot<JogStatus> _status = new(); // tick writes, socket threads read
 
     /// <summary>Not real-time safe. Sizes everything from the config and attaches to <paramref name="supervisor"/>.</summary>
     public JogMode(RtConfig config, SafetySupervisor supervisor)
@@ -128,19 +127,7 @@ public sealed class JogMode : IManualMode
 
     /// <summary>Thread-safe. What the tick did last (a seqlock: no lock on the tick).</summary>
     public JogStatus Status
-    {
-        get
-        {
-            while (true)
-            {
-                long s1 = Volatile.Read(ref _statusSeq);
-                if ((s1 & 1) != 0) { Thread.SpinWait(1); continue; }
-                var st = _status;
-                Interlocked.MemoryBarrier();
-                if (Volatile.Read(ref _statusSeq) == s1) return st;
-            }
-        }
-    }
+        => _status.Read();
 
     /// <summary>Real-time safe.</summary>
     public bool Step(TickState state, in ManualContext context)
@@ -302,9 +289,6 @@ public sealed class JogMode : IManualMode
     {
         short j = _joint;
         double q = j >= 0 && j < s.JointCount ? s.Position[j] : 0;
-        long seq = _statusSeq;
-        Volatile.Write(ref _statusSeq, seq + 1); // odd: writing
-        _status = new JogStatus(_handledSeq, _startOutcome, _phase, _lastEvent, j, q, supervisor, s.Tick);
-        Volatile.Write(ref _statusSeq, seq + 2);
+        _status.Write(new JogStatus(_handledSeq, _startOutcome, _phase, _lastEvent, j, q, supervisor, s.Tick));
     }
 }
