@@ -59,10 +59,16 @@ public partial class DigitalTwinTests
         return new FrictionRun(twin, knee, firstTrip, worst, c0, v0, move);
     }
 
+    /// <summary>
+    /// ±20 % (a warm gearbox) and ×2 (the bound) over 60 s. Without adaptation ±20 % stays far inside the detectors' margin
+    /// on the synthetic robot (printed, not asserted: a more sensitive detector may trip on it); ×2 trips (asserted), at
+    /// about ×1.55.
+    /// </summary>
     [Theory]
-    [InlineData(0.8)]
-    [InlineData(1.2)]
-    public void A_warm_gearbox_is_learnt_without_a_trip_and_the_scale_ends_within_ten_percent(double end)
+    [InlineData(0.8, false)]
+    [InlineData(1.2, false)]
+    [InlineData(2.0, true)]
+    public void A_warm_gearbox_is_learnt_without_a_trip_and_the_scale_ends_within_ten_percent(double end, bool tripsWithoutAdaptation)
     {
         const long ticks = FrictionStartTick + 60_000 + 2000; // 1 s nominal, 60 s drift, 2 s held
         var run = RunFriction(adapt: true, k => FrictionDrift(k, end), ticks);
@@ -86,18 +92,12 @@ public partial class DigitalTwinTests
         Assert.True(lines.Count(l => l.Contains("l_knee friction", StringComparison.Ordinal)) >= 8, $"{lines.Length} log lines for a 20 % drift in 2 % steps");
         Assert.StartsWith("twin adapt: final friction", lines[^1], StringComparison.Ordinal);
         Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"l_knee ×{c:F3}/×{v:F3}"), lines[^1], StringComparison.Ordinal);
-    }
 
-    [Theory]
-    [InlineData(0.8)]
-    [InlineData(1.2)]
-    public void Without_adaptation_the_warm_gearbox_drift_trips(double end)
-    {
-        const long ticks = FrictionStartTick + 60_000 + 2000;
-        var run = RunFriction(adapt: false, k => FrictionDrift(k, end), ticks, stopAtTrip: true);
-        double at = run.FirstTrip < 0 ? double.NaN : FrictionDrift(run.FirstTrip, end);
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"knee friction → ×{end} over 60 s, adaptation off: first trip tick {run.FirstTrip} (true scale there ×{at:F4}), worst detector ratio {run.WorstRatio:F3}"));
-        Assert.True(run.FirstTrip > FrictionStartTick, "without adaptation the drift should trip the twin's detectors");
+        // The same drift without adaptation: its first trip (the true scale there), or how far below threshold it stayed.
+        var off = RunFriction(adapt: false, k => FrictionDrift(k, end), ticks, stopAtTrip: true);
+        double at = off.FirstTrip < 0 ? double.NaN : FrictionDrift(off.FirstTrip, end);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"adaptation off: first trip tick {off.FirstTrip} (true scale there ×{at:F3}), worst detector ratio {off.WorstRatio:F3}"));
+        if (tripsWithoutAdaptation) Assert.True(off.FirstTrip > FrictionStartTick, "without adaptation the drift should trip the twin's detectors");
     }
 
     [Fact]
