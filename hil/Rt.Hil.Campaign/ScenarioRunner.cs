@@ -140,7 +140,8 @@ public static class ScenarioRunner
             // The adaptation's log thread drains its ring while the run goes (the tick never logs); lines stay with the run.
             var adaptation = (session.Twin as Rt.Twin.DigitalTwin)?.Adaptation;
             var adaptLines = new StringWriter();
-            using var adaptLog = adaptation is null ? null : new Rt.Twin.Adaptation.PayloadAdaptationLog(adaptation, TextWriter.Synchronized(adaptLines), session.PeriodNs * 1e-9);
+            var frictionAdapt = (session.Twin as Rt.Twin.DigitalTwin)?.FrictionAdaptation; // twin.adapt.friction: same log thread
+            using var adaptLog = adaptation is null && frictionAdapt is null ? null : new Rt.Twin.Adaptation.PayloadAdaptationLog(adaptation, TextWriter.Synchronized(adaptLines), session.PeriodNs * 1e-9, friction: frictionAdapt);
             long every = Math.Max(1, total / 50);
             long tick = 0;
             for (; tick < total; tick++)
@@ -162,11 +163,11 @@ public static class ScenarioRunner
             var result = observer.Finish("lockstep", wall.Elapsed.TotalSeconds, injector.Applied, drawn, injector.FirstInjectionTick);
             result = result with { Motion = config.Motion.Kind.ToString().ToLowerInvariant() };
             if (session.Recorder is { } recorder) result = result with { Recording = recorder.Path, RecordingDropped = recorder.Dropped };
-            if (adaptation is not null)
+            if (adaptLog is not null)
             {
-                adaptLog!.Dispose(); // after the last tick: drains the ring, writes the final estimates
+                adaptLog.Dispose(); // after the last tick: drains the ring, writes the final estimates
                 lock (log) log.AddRange(adaptLines.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-                result = WithAdaptation(result, scenario, adaptation, adaptLog.Lines, session.Layout);
+                if (adaptation is not null) result = WithAdaptation(result, scenario, adaptation, adaptLog.Lines, session.Layout);
             }
             if (unacknowledged > 0 && result.Verdict != Verdict.Error)
                 result = result with

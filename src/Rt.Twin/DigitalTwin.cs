@@ -55,6 +55,7 @@ public sealed class DigitalTwin : ITwinStage
     private readonly bool _sawtoothFull;
     private readonly double _observerPole;
     private readonly PayloadAdaptation? _adapt;  // twin.adapt: null when off
+    private readonly FrictionAdaptation? _frictionAdapt; // twin.adapt.friction: null when off
 
     private readonly JointChannels[] _jointCh;      // per joint: its channels and innovation offsets
     private readonly ImuChannels[] _imuCh;          // per IMU
@@ -140,6 +141,7 @@ public sealed class DigitalTwin : ITwinStage
         _observerPole = Math.Exp(-config.Twin.ObserverGain * PeriodS);
 
         _adapt = config.Twin.Adapt.Enabled ? new PayloadAdaptation(_model, _map, config.Twin.Adapt, PeriodS, _observer) : null;
+        _frictionAdapt = config.Twin.Adapt.Friction ? new FrictionAdaptation(_servo, _map, names, config.Twin.Adapt, PeriodS) : null;
         _isolator = new FaultIsolator(layout, _crossCheck, noise, _model, _map, _imu, config.Joints, PeriodS, _observerPole);
         _imuKinematics = new ImuKinematicCheck(_model, _imu, _map, layout, noise, PeriodS, _crossCheck.ArlTicks);
         _isolator.Kinematics = _imuKinematics;
@@ -179,6 +181,9 @@ public sealed class DigitalTwin : ITwinStage
 
     /// <summary>The payload adaptation (twin.adapt), or null when it is off.</summary>
     public PayloadAdaptation? Adaptation => _adapt;
+
+    /// <summary>The friction adaptation (twin.adapt.friction), or null when it is off.</summary>
+    public FrictionAdaptation? FrictionAdaptation => _frictionAdapt;
 
     /// <summary>Config index → model index of every joint.</summary>
     public ReadOnlySpan<int> JointMap => _map;
@@ -350,13 +355,14 @@ public sealed class DigitalTwin : ITwinStage
         if (_imuTickMean) _imuKinematics.Evaluate(state.Tick, _qMeasured, yImu.Rate, yImu.Force, _imuBad, compare && !_imuExcluded, record, _crossCheck);
         record.Valid = compare;
         // Adaptation (twin.adapt) after the detectors have seen this tick, so a rising detector freezes it at once.
-        if (_adapt is not null)
+        if (_adapt is not null || _frictionAdapt is not null)
         {
             // Its evidence is the momentum observer's external torque with its sign turned (a payload's weight is an
             // external torque −φ·Δm), in model order; m.Tau is free until the prediction below. Not the torque
             // innovation: the servo model's prediction absorbs most of a slow load into its own tracking error.
             for (int j = 0; j < _n; j++) m.Tau[j] = -m.Residual[j];
-            _adapt.Update(est.PredQ, est.PredQd, est.PredQdd, m.Q, m.Qd, m.Tau, record, compare && !_imuExcluded, state.Tick);
+            _adapt?.Update(est.PredQ, est.PredQd, est.PredQdd, m.Q, m.Qd, m.Tau, record, compare && !_imuExcluded, state.Tick);
+            _frictionAdapt?.Update(m.Tau, est.Qd, record, compare && !_imuExcluded, state.Tick);
         }
         // Isolation (issue 13): only when something diverges; m.Q still holds the corrected state here.
         if (compare)

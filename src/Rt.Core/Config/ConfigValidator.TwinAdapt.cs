@@ -20,7 +20,25 @@ public static partial class ConfigValidator
         if (RangeProblemOpen(a.FreezeFraction, 1, "") is { } freeze) fail(k + "freeze_fraction", freeze);
         if (YamlInput.RangeProblem(a.HoldOffS, 0, 60, "s") is { } hold) fail(k + "hold_off_s", hold);
         if (RangeProblemOpen(a.LogStepKg, MaxAdaptPayloadKg, "kg") is { } step) fail(k + "log_step_kg", step);
+        CheckTwinAdaptFriction(a, fail);
     }
 
     private static string? RangeProblemOpen(double value, double max, string unit) => YamlInput.RangeProblemAboveMin(value, 0, max, unit);
+
+    /// <summary>Largest friction adaptation rate accepted, per second (10 %/s): beyond it adaptation could follow a fault.</summary>
+    public const double MaxAdaptFrictionRatePerS = 0.1;
+
+    /// <summary>Friction scale bounds accepted: [0.1, 10] × calibrated.</summary>
+    public const double MinAdaptFrictionScale = 0.1, MaxAdaptFrictionScale = 10;
+
+    private static void CheckTwinAdaptFriction(TwinAdaptSection a, Action<string, string> fail)
+    {
+        const string k = "twin.adapt.";
+        if (RangeProblemOpen(a.FrictionRatePerS, MaxAdaptFrictionRatePerS, "/s") is { } rate) fail(k + "friction_rate_per_s", rate);
+        if (YamlInput.RangeProblem(a.FrictionMinScale, MinAdaptFrictionScale, 1, "") is { } min) fail(k + "friction_min_scale", min);
+        if (YamlInput.RangeProblem(a.FrictionMaxScale, 1, MaxAdaptFrictionScale, "") is { } max) fail(k + "friction_max_scale", max);
+        if (RangeProblemOpen(a.FrictionMinSpeedRadS, 10, "rad/s") is { } speed) fail(k + "friction_min_speed_rad_s", speed);
+        if (RangeProblemOpen(a.FrictionGainPerS, 100, "1/s") is { } gain) fail(k + "friction_gain_per_s", gain);
+        if (RangeProblemOpen(a.FrictionLogStep, 1, "") is { } step) fail(k + "friction_log_step", step);
+    }
 }

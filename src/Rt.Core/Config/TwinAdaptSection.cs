@@ -30,4 +30,28 @@ public sealed class TwinAdaptSection
 
     /// <summary>Log a summary line each time an end link's payload moved this far since its last line, kg.</summary>
     public double LogStepKg { get; set; } = 0.1;
+
+    /// <summary>
+    /// <c>twin.adapt.friction</c>: adapt each joint's Coulomb and viscous friction as scales of the calibrated values (a warm
+    /// gearbox). Independent of <see cref="Enabled"/> (the payload); off by default for the same reason.
+    /// </summary>
+    public bool Friction { get; set; }
+
+    /// <summary>Largest change of a friction scale per second (0.02 = 2 % of the calibrated value per second).</summary>
+    public double FrictionRatePerS { get; set; } = 0.02;
+
+    /// <summary>Lower bound of each friction scale (× calibrated).</summary>
+    public double FrictionMinScale { get; set; } = 0.5;
+
+    /// <summary>Upper bound of each friction scale (× calibrated).</summary>
+    public double FrictionMaxScale { get; set; } = 2;
+
+    /// <summary>A joint's friction learns only while it moves faster than this, rad/s (evidence correlated with sign(q̇) and q̇).</summary>
+    public double FrictionMinSpeedRadS { get; set; } = 0.05;
+
+    /// <summary>1 / the friction least-squares window, 1/s: 0.5 → 2 s (several strokes of a joint, so Coulomb and viscous separate).</summary>
+    public double FrictionGainPerS { get; set; } = 0.5;
+
+    /// <summary>Log a line each time a joint's friction scale moved this far since its last line.</summary>
+    public double FrictionLogStep { get; set; } = 0.02;
 }

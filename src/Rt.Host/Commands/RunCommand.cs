@@ -150,8 +150,9 @@ internal static class RunCommand
         o.WriteLine($"robot {config.Robot.Name}: {config.Joints.Count} joints, {config.Imus.Count} IMUs, {config.Loop.RateHz} Hz, motion {config.Motion.Kind}");
         foreach (var note in session.Notes) o.WriteLine(note);
         // twin.adapt: the adaptation's log thread (not the tick) prints each payload change and, at the end, the estimates.
-        using var adaptLog = (session.Twin as Rt.Twin.DigitalTwin)?.Adaptation is { } adaptation
-            ? new Rt.Twin.Adaptation.PayloadAdaptationLog(adaptation, o, session.PeriodNs * 1e-9)
+        var adaptTwin = session.Twin as Rt.Twin.DigitalTwin;
+        using var adaptLog = adaptTwin?.Adaptation is not null || adaptTwin?.FrictionAdaptation is not null
+            ? new Rt.Twin.Adaptation.PayloadAdaptationLog(adaptTwin!.Adaptation, o, session.PeriodNs * 1e-9, friction: adaptTwin.FrictionAdaptation)
             : null;
         // Pre-flight (issue 16): the enable stays low until the motion passed the twin from the first measured positions.
         bool preflight = options.EnableMotion && !skipPreflight;

@@ -3,13 +3,15 @@ using System.Globalization;
 namespace Rt.Twin.Adaptation;
 
 /// <summary>
-/// The log thread of a <see cref="PayloadAdaptation"/>: drains its ring every <c>interval</c> and writes one line per
-/// change; <see cref="Dispose"/> drains the rest and writes the final estimates. The tick never logs. Not real-time
+/// The log thread of a <see cref="PayloadAdaptation"/> and/or a <see cref="FrictionAdaptation"/>: drains their rings
+/// every <c>interval</c> and writes one line per change; <see cref="Dispose"/> drains the rest and writes the final
+/// estimates. The tick never logs. Not real-time
 /// safe (its own thread, I/O); the writer is used by this thread only until <see cref="Dispose"/> returns.
 /// </summary>
 public sealed class PayloadAdaptationLog : IDisposable
 {
-    private readonly PayloadAdaptation _adaptation;
+    private readonly PayloadAdaptation? _adaptation;
+    private readonly FrictionAdaptation? _friction;
     private readonly TextWriter _writer;
     private readonly double _periodS;
     private readonly TimeSpan _interval;
@@ -17,12 +19,13 @@ public sealed class PayloadAdaptationLog : IDisposable
     private readonly ManualResetEventSlim _stop = new(false);
     private bool _disposed;
 
-    /// <summary>Starts the thread. <paramref name="periodS"/> turns ticks into seconds in the lines.</summary>
-    public PayloadAdaptationLog(PayloadAdaptation adaptation, TextWriter writer, double periodS, TimeSpan? interval = null)
+    /// <summary>Starts the thread. <paramref name="periodS"/> turns ticks into seconds in the lines; either adaptation may be null (not both).</summary>
+    public PayloadAdaptationLog(PayloadAdaptation? adaptation, TextWriter writer, double periodS, TimeSpan? interval = null, FrictionAdaptation? friction = null)
     {
-        ArgumentNullException.ThrowIfNull(adaptation);
+        if (adaptation is null && friction is null) throw new ArgumentNullException(nameof(adaptation), "neither a payload nor a friction adaptation to log");
         ArgumentNullException.ThrowIfNull(writer);
         _adaptation = adaptation;
+        _friction = friction;
         _writer = writer;
         _periodS = periodS;
         _interval = interval ?? TimeSpan.FromMilliseconds(50);
@@ -41,11 +44,18 @@ public sealed class PayloadAdaptationLog : IDisposable
     private void Drain()
     {
         var inv = CultureInfo.InvariantCulture;
-        while (_adaptation.Log.TryPop(out var c))
-        {
-            _writer.WriteLine(string.Create(inv, $"twin adapt: t {c.Tick * _periodS:F3} s, {_adaptation.EndLinkNames[c.EndLink]} payload {c.PayloadKg:F3} kg"));
-            Lines++;
-        }
+        if (_adaptation is not null)
+            while (_adaptation.Log.TryPop(out var c))
+            {
+                _writer.WriteLine(string.Create(inv, $"twin adapt: t {c.Tick * _periodS:F3} s, {_adaptation.EndLinkNames[c.EndLink]} payload {c.PayloadKg:F3} kg"));
+                Lines++;
+            }
+        if (_friction is not null)
+            while (_friction.Log.TryPop(out var f))
+            {
+                _writer.WriteLine(string.Create(inv, $"twin adapt: t {f.Tick * _periodS:F3} s, {_friction.JointNames[f.Joint]} friction coulomb ×{f.CoulombScale:F3} viscous ×{f.ViscousScale:F3}"));
+                Lines++;
+            }
     }
 
     /// <summary>Stops the thread (call after the tick thread stopped), drains the ring and writes the final estimates.</summary>
@@ -57,9 +67,18 @@ public sealed class PayloadAdaptationLog : IDisposable
         _thread.Join();
         Drain();
         var inv = CultureInfo.InvariantCulture;
-        var parts = new string[_adaptation.EndLinkNames.Count];
-        for (int l = 0; l < parts.Length; l++) parts[l] = string.Create(inv, $"{_adaptation.EndLinkNames[l]} {_adaptation.PayloadKg[l]:F3} kg");
-        _writer.WriteLine(string.Create(inv, $"twin adapt: final payload {string.Join(", ", parts)}; {_adaptation.Blocked} ticks held for a full log ring"));
+        if (_adaptation is not null)
+        {
+            var parts = new string[_adaptation.EndLinkNames.Count];
+            for (int l = 0; l < parts.Length; l++) parts[l] = string.Create(inv, $"{_adaptation.EndLinkNames[l]} {_adaptation.PayloadKg[l]:F3} kg");
+            _writer.WriteLine(string.Create(inv, $"twin adapt: final payload {string.Join(", ", parts)}; {_adaptation.Blocked} ticks held for a full log ring"));
+        }
+        if (_friction is not null)
+        {
+            var parts = new string[_friction.JointNames.Count];
+            for (int j = 0; j < parts.Length; j++) parts[j] = string.Create(inv, $"{_friction.JointNames[j]} ×{_friction.CoulombScale[j]:F3}/×{_friction.ViscousScale[j]:F3}");
+            _writer.WriteLine(string.Create(inv, $"twin adapt: final friction (coulomb/viscous) {string.Join(", ", parts)}; {_friction.Blocked} ticks held for a full log ring"));
+        }
         _writer.Flush();
         _stop.Dispose();
     }

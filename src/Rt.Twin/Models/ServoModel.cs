@@ -24,6 +24,7 @@ public sealed class ServoModel
     private readonly double[] _w2G, _w2, _zw2Kv, _zw2;
     private readonly int[] _delay;
     private readonly double[] _fc, _fv, _invEps;
+    private readonly double[] _fc0, _fv0;            // calibrated friction (what the friction scales multiply)
     private readonly double[] _historyU, _historyV; // ring: MaxDelayTicks per joint
     private readonly double[] _appliedU, _appliedV; // command applied over the previous interval
     private readonly double[] _dist;                 // estimated load-disturbance acceleration d per joint, rad/s²
@@ -48,6 +49,8 @@ public sealed class ServoModel
         _fc = new double[_n];
         _fv = new double[_n];
         _invEps = new double[_n];
+        _fc0 = new double[_n];
+        _fv0 = new double[_n];
         _historyU = new double[MaxDelayTicks * _n];
         _historyV = new double[MaxDelayTicks * _n];
         _appliedU = new double[_n];
@@ -68,6 +71,8 @@ public sealed class ServoModel
             _delay[j] = p.DelayTicks;
             _fc[j] = p.CoulombFrictionNm;
             _fv[j] = p.ViscousFrictionNmsPerRad;
+            _fc0[j] = _fc[j];
+            _fv0[j] = _fv[j];
             _invEps[j] = 1 / p.FrictionSmoothingRadS;
             // ẋ = A x + B [u, v]:  A = [[0, 1], [−ω², −2ζω]],  B = [[0, 0], [ω²G, 2ζωK_v]].
             // exp([[A, B], [0, 0]]·dt) = [[Ad, Bd], [0, I]].
@@ -204,6 +209,26 @@ public sealed class ServoModel
     /// <summary>Friction torque of joint <paramref name="joint"/> at velocity <paramref name="qd"/> (opposes motion: the drive must supply it). Real-time safe.</summary>
     public double FrictionTorque(int joint, double qd) =>
         _fv[joint] * qd + _fc[joint] * Math.Tanh(qd * _invEps[joint]);
+
+    /// <summary>
+    /// Scales joint <paramref name="joint"/>'s friction to <paramref name="coulombScale"/> × the calibrated Coulomb and
+    /// <paramref name="viscousScale"/> × the calibrated viscous term (friction adaptation, twin.adapt.friction). The caller
+    /// bounds the scales. Real-time safe.
+    /// </summary>
+    public void SetFrictionScale(int joint, double coulombScale, double viscousScale)
+    {
+        _fc[joint] = _fc0[joint] * coulombScale;
+        _fv[joint] = _fv0[joint] * viscousScale;
+    }
+
+    /// <summary>Calibrated (unscaled) Coulomb friction of joint <paramref name="joint"/>, N·m. Real-time safe.</summary>
+    public double CalibratedCoulombNm(int joint) => _fc0[joint];
+
+    /// <summary>Calibrated (unscaled) viscous friction of joint <paramref name="joint"/>, N·m·s/rad. Real-time safe.</summary>
+    public double CalibratedViscousNmsPerRad(int joint) => _fv0[joint];
+
+    /// <summary>Unit Coulomb term tanh(q̇/ε) of joint <paramref name="joint"/>. Real-time safe.</summary>
+    public double CoulombShape(int joint, double qd) => Math.Tanh(qd * _invEps[joint]);
 
     private static void ThrowLengths() => throw new ArgumentException("servo model: span lengths must equal the joint count");
 
