@@ -22,7 +22,7 @@ for imu in l_foot_imu r_foot_imu; do
       for size in $sizes; do
         v=(0.0 0.0 0.0); v[$axis]=$size
         for motion in march sine; do
-          name="bias-${imu}-${sensor}-$(echo xyz | cut -c$((axis+1)))-${size}-${motion}"
+          name="bias-${imu}-${sensor}-$(echo xyz | cut -c$((axis+1)))-${size/./p}-${motion}" # scenario names take no dots
           cat > "$dir/$name.yaml" <<YAML
 name: $name
 robot: $robot
@@ -46,12 +46,12 @@ import json, re, sys, collections
 runs = json.load(open(sys.argv[1]))['campaign']['scenarios']
 worst = collections.defaultdict(dict)  # (imu, sensor, axis) -> size -> worst latency over motions
 for s in runs:
-    m = re.match(r'bias-(\w+_imu)-(gyro|accel)-([xyz])-([0-9.]+)-(\w+)', s['name'])
+    m = re.match(r'bias-(\w+_imu)-(gyro|accel)-([xyz])-([0-9p]+)-(\w+)', s['name'])
     if not m: continue
     imu, sensor, axis, size, motion = m.groups()
     lat = s.get('detectionLatencyMs')
     print(f"imu_bias_{imu}_{sensor}_{axis}_{size}_{motion}: {lat if lat is not None else 'none'} ms")
-    key = (imu, sensor, axis); size = float(size)
+    key = (imu, sensor, axis); size = float(size.replace('p', '.'))
     prev = worst[key].get(size, 0.0)
     worst[key][size] = float('inf') if lat is None or prev == float('inf') else max(prev, lat)
 for key in sorted(worst):
