@@ -97,42 +97,32 @@ public sealed class BrakeSocketCommands(BrakeHold? brakes, IReadOnlyList<string>
         else Reply(client, $"engaged {n.ToString(Inv)} brake(s)");
     }
 
-    private void Hold(Socket client, int joint, string name)
+    private void Hold(Socket client, int joint, string name) =>
+        HoldToRunConnection.Run(client, brakes!.HoldTimeout, "a brake is released", new BrakeSteps(this, brakes, joint, name));
+
+    private sealed class BrakeSteps(BrakeSocketCommands owner, BrakeHold brakes, int joint, string name) : HoldToRunConnection.ISteps
     {
-        client.ReceiveTimeout = Math.Max(1, (int)Math.Ceiling(brakes!.HoldTimeout.TotalMilliseconds));
-        using var stream = new NetworkStream(client, ownsSocket: false);
-        using var reader = new StreamReader(stream, Encoding.ASCII);
-        while (true)
+        public void LetGo() => brakes.Submit(BrakeCommandKind.Engage, JogSource.LocalResetSocket, joint);
+
+        public string Release()
         {
-            string? line;
-            try { line = reader.ReadLine(); }
-            catch (IOException) { line = null; } // no renewal in time: the tick engages it on its own clock
-            if (line is null)
-            {
-                brakes.Submit(BrakeCommandKind.Engage, JogSource.LocalResetSocket, joint);
-                return;
-            }
-            line = line.Trim();
-            if (line == "release")
-            {
-                WaitHandled(brakes.Submit(BrakeCommandKind.Engage, JogSource.LocalResetSocket, joint), out var end);
-                Reply(client, $"engaged: {name} braked again at {F(end.PositionRad)} rad");
-                return;
-            }
-            if (line != "hold")
-            {
-                Reply(client, $"error: unknown command '{line}' while a brake is released; expected 'hold' or 'release'");
-                brakes.Submit(BrakeCommandKind.Engage, JogSource.LocalResetSocket, joint);
-                return;
-            }
+            owner.WaitHandled(brakes.Submit(BrakeCommandKind.Engage, JogSource.LocalResetSocket, joint), out var end);
+            return $"engaged: {name} braked again at {F(end.PositionRad)} rad";
+        }
+
+        public string? EndedByHost()
+        {
             var st = brakes.Status;
-            if (st.Joint == joint && !st.Released)
-            {
-                Reply(client, $"engaged: the host closed the brake of {name} (hold timeout, the robot may move, or a fault) at {F(st.PositionRad)} rad");
-                return;
-            }
+            return st.Joint == joint && !st.Released
+                ? $"engaged: the host closed the brake of {name} (hold timeout, the robot may move, or a fault) at {F(st.PositionRad)} rad"
+                : null;
+        }
+
+        public string Renew()
+        {
+            var st = brakes.Status;
             brakes.Submit(BrakeCommandKind.Hold, JogSource.LocalResetSocket, joint);
-            Reply(client, $"at {F(st.PositionRad)} rad (released)");
+            return $"at {F(st.PositionRad)} rad (released)";
         }
     }
 

@@ -75,43 +75,27 @@ public sealed class HomingSocketCommands(HomingMode homing, TimeProvider? time =
         _ => st.StartOutcome.ToString(),
     };
 
-    private void Hold(Socket client, int joint)
+    private void Hold(Socket client, int joint) =>
+        HoldToRunConnection.Run(client, homing.HoldTimeout, "homing", new HomingSteps(this, homing, joint));
+
+    private sealed class HomingSteps(HomingSocketCommands owner, HomingMode homing, int joint) : HoldToRunConnection.ISteps
     {
-        client.ReceiveTimeout = Math.Max(1, (int)Math.Ceiling(homing.HoldTimeout.TotalMilliseconds));
-        using var stream = new NetworkStream(client, ownsSocket: false);
-        using var reader = new StreamReader(stream, Encoding.ASCII);
-        while (true)
+        public void LetGo() => homing.Submit(HomingCommandKind.Release, JogSource.LocalResetSocket, joint);
+
+        public string Release()
         {
-            string? line;
-            try { line = reader.ReadLine(); }
-            catch (IOException) { line = null; } // no renewal in time: the tick stops it on its own clock
-            if (line is null)
-            {
-                homing.Submit(HomingCommandKind.Release, JogSource.LocalResetSocket, joint);
-                return;
-            }
-            line = line.Trim();
-            if (line == "release")
-            {
-                WaitHandled(homing.Submit(HomingCommandKind.Release, JogSource.LocalResetSocket, joint), out _);
-                var end = homing.Status;
-                Reply(client, Ended(end) ?? $"stopped: released at {F(end.PositionRad)} rad; supervisor {end.Supervisor}");
-                return;
-            }
-            if (line != "hold")
-            {
-                Reply(client, $"error: unknown command '{line}' while homing; expected 'hold' or 'release'");
-                homing.Submit(HomingCommandKind.Release, JogSource.LocalResetSocket, joint);
-                return;
-            }
+            owner.WaitHandled(homing.Submit(HomingCommandKind.Release, JogSource.LocalResetSocket, joint), out _);
+            var end = homing.Status;
+            return Ended(end) ?? $"stopped: released at {F(end.PositionRad)} rad; supervisor {end.Supervisor}";
+        }
+
+        public string? EndedByHost() => Ended(homing.Status);
+
+        public string Renew()
+        {
             var st = homing.Status;
-            if (Ended(st) is { } done)
-            {
-                Reply(client, done);
-                return;
-            }
             homing.Submit(HomingCommandKind.Hold, JogSource.LocalResetSocket, joint);
-            Reply(client, $"at {F(st.PositionRad)} rad ({st.Phase})");
+            return $"at {F(st.PositionRad)} rad ({st.Phase})";
         }
     }
 

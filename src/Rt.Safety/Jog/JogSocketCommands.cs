@@ -99,45 +99,33 @@ public sealed class JogSocketCommands(JogMode jog, IReadOnlyList<(double Min, do
     }
 
     /// <summary>The connection as the button: renewals until it ends.</summary>
-    private void Hold(Socket client, int joint)
+    private void Hold(Socket client, int joint) =>
+        HoldToRunConnection.Run(client, jog.HoldTimeout, "jogging", new JogSteps(this, jog, joint));
+
+    private sealed class JogSteps(JogSocketCommands owner, JogMode jog, int joint) : HoldToRunConnection.ISteps
     {
-        int ms = Math.Max(1, (int)Math.Ceiling(jog.HoldTimeout.TotalMilliseconds));
-        client.ReceiveTimeout = ms;
-        using var stream = new NetworkStream(client, ownsSocket: false);
-        using var reader = new StreamReader(stream, Encoding.ASCII);
-        while (true)
+        public void LetGo() => jog.Submit(JogCommandKind.Release, JogSource.LocalResetSocket, joint, 0, 0);
+
+        public string Release()
         {
-            string? line;
-            try { line = reader.ReadLine(); }
-            catch (IOException) { line = null; } // no renewal within the hold timeout: the tick stops the joint on its own clock
-            if (line is null)
-            {
-                jog.Submit(JogCommandKind.Release, JogSource.LocalResetSocket, joint, 0, 0);
-                return;
-            }
-            line = line.Trim();
-            if (line == "release")
-            {
-                long seq = jog.Submit(JogCommandKind.Release, JogSource.LocalResetSocket, joint, 0, 0);
-                WaitHandled(seq, out _);
-                var end = jog.Status;
-                Reply(client, $"stopped: released at {F(end.PositionRad)} rad; supervisor {end.Supervisor}");
-                return;
-            }
-            if (line != "hold")
-            {
-                Reply(client, $"error: unknown command '{line}' while jogging; expected 'hold' or 'release'");
-                jog.Submit(JogCommandKind.Release, JogSource.LocalResetSocket, joint, 0, 0);
-                return;
-            }
+            owner.WaitHandled(jog.Submit(JogCommandKind.Release, JogSource.LocalResetSocket, joint, 0, 0), out _);
+            var end = jog.Status;
+            return $"stopped: released at {F(end.PositionRad)} rad; supervisor {end.Supervisor}";
+        }
+
+        public string? EndedByHost()
+        {
             var st = jog.Status;
-            if (st.Phase is JogPhase.Settling or JogPhase.Idle && st.LastEvent != JogEventKind.Started)
-            {
-                Reply(client, $"stopped: {Why(st.LastEvent)} at {F(st.PositionRad)} rad; supervisor {st.Supervisor}");
-                return;
-            }
+            return st.Phase is JogPhase.Settling or JogPhase.Idle && st.LastEvent != JogEventKind.Started
+                ? $"stopped: {Why(st.LastEvent)} at {F(st.PositionRad)} rad; supervisor {st.Supervisor}"
+                : null;
+        }
+
+        public string Renew()
+        {
+            var st = jog.Status;
             jog.Submit(JogCommandKind.Hold, JogSource.LocalResetSocket, joint, 0, 0);
-            Reply(client, $"at {F(st.PositionRad)} rad ({st.Phase})");
+            return $"at {F(st.PositionRad)} rad ({st.Phase})";
         }
     }
 
