@@ -339,7 +339,7 @@ public sealed class HostSession : IDisposable
             throw;
         }
         // A quarter of the brake's hold timeout, at most 50 ms: a stalled tick leaves no brake open for long.
-        var heartbeat = TimeSpan.FromSeconds(Math.Min(0.05, Config.Jog.HoldTimeoutS / 4));
+        var heartbeat = TimeSpan.FromSeconds(Math.Clamp(Config.Jog.HoldTimeoutS / 4, 0.004, 0.05)); // at least twice the writer period below
         BrakeOutputs = Own(new BrakeReleaseWriter(lines, Rig?.Clock ?? TimeProvider.System, heartbeat, TimeSpan.FromMilliseconds(2), startThread: !Options.Lockstep));
         Homing!.Brakes = new Rt.Safety.Jog.BrakeHold(new GpioBrakeOutputs(BrakeOutputs), Supervisor!, TimeSpan.FromSeconds(Config.Jog.HoldTimeoutS));
         _notes.Add($"brakes: release outputs {string.Join(", ", Config.Brakes.Where(b => b.ReleaseOutput != null).Select(b => $"{b.Joint} on {b.ReleaseOutput!.Spec}"))} (rt brake; heartbeat {heartbeat.TotalMilliseconds} ms)");
@@ -351,7 +351,7 @@ public sealed class HostSession : IDisposable
         var line = Own(GpioLines.OpenInput(Config.Homing.HoldInput, Config.SourcePath, "homing.hold_input", "rt-hold", activeLow: false, debounceUs: 5000, levelOnError: false));
         var homing = Homing!;
         var jog = Jog!;
-        var renewEvery = TimeSpan.FromSeconds(Config.Jog.HoldTimeoutS / 4);
+        var renewEvery = TimeSpan.FromSeconds(Math.Max(Config.Jog.HoldTimeoutS / 4, 0.001)); // a hold timeout near 0 must not make it 0
         Own(new HoldToRunInput(line, renewEvery,
             renew: () =>
             {

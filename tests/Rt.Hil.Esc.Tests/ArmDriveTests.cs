@@ -64,6 +64,9 @@ public class ArmDriveTests
             var d = file.Devices.Single(x => x.ProductCode == id.ProductCode);
             Assert.Equal(id.Revision, d.RevisionNo);
             Assert.Equal(id.Name, d.Name);
+            // The emulator is built from this file: literal values keep the comparison from being only file against itself.
+            Assert.Equal(0x00020003u, id.Revision);
+            Assert.Equal(product == Axm150Product ? "Armature Motion AXM-150 servo drive" : "Armature Motion AXM-30 servo drive", id.Name);
             Assert.Equal(0x00020192u, id.DeviceType); // ProfileNo 402, AddInfo 2 (servo)
             // The ESI's default PDOs are the emulator's power-up map.
             Assert.Equal(emulated.RxMap.TotalBytes * 8, d.DefaultPdos(rx: true).Sum(p => p.BitLength));

@@ -111,7 +111,15 @@ public sealed class BrakeCommandTests : IDisposable
             var until = DateTime.UtcNow + TimeSpan.FromSeconds(120);
             while (!File.Exists(socket) && !host.HasExited && DateTime.UtcNow < until) Thread.Sleep(100);
             Assert.True(File.Exists(socket), $"the host opened no reset socket; its output:\n{hostOut}");
-            Thread.Sleep(1500); // enabled by now
+            // Enabled: the safety log shows Operational (a slow start would otherwise make the release look allowed).
+            string logPath = Path.Combine(state, "rt-safety.log");
+            bool operational = false;
+            while (!operational && !host.HasExited && DateTime.UtcNow < until)
+            {
+                operational = File.Exists(logPath) && Run(["safety-log", logPath], ssh: false).Out.Contains("→ Operational", StringComparison.Ordinal);
+                if (!operational) Thread.Sleep(200);
+            }
+            Assert.True(operational, $"the host never reached Operational; its output:\n{hostOut}");
             lock (hostOut) Assert.Contains("brakes: release outputs l_knee on gpiochip0:5", hostOut.ToString(), StringComparison.Ordinal);
 
             var release = Run(["brake", "release", "--config", config, "--state-dir", state, "--joint", "l_knee"], ssh: false);

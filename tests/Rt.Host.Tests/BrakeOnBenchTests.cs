@@ -108,7 +108,14 @@ public sealed class BrakeOnBenchTests : IDisposable
     /// <summary>Sends a line as <c>rt brake</c> does and ticks until the host's thread answers (it waits for the tick).</summary>
     private string Exchange(string line)
     {
+        var brakes = _session!.Homing!.Brakes!;
+        long before = brakes.SubmittedSeq;
         _client!.Send(Encoding.ASCII.GetBytes(line + "\n"));
+        // Lockstep: no tick passes until the socket thread has answered or submitted its request, however slow the
+        // machine (ticking meanwhile would run the hold timeout down while the thread waits for a core).
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (brakes.SubmittedSeq == before && DateTime.UtcNow < deadline)
+            if (_client.Poll(1000, SelectMode.SelectRead)) return _reader!.ReadLine() ?? "(closed)";
         for (int t = 0; t < 20_000; t++)
         {
             if (_client.Poll(0, SelectMode.SelectRead)) return _reader!.ReadLine() ?? "(closed)";
@@ -170,7 +177,13 @@ public sealed class BrakeOnBenchTests : IDisposable
         Run(300);
         Connect();
         Assert.StartsWith("released ", Exchange("brake release l_knee"));
+        var brakes = s.Homing!.Brakes!;
+        long before = brakes.SubmittedSeq;
         _client!.Dispose(); // the command's process dies: its socket closes
+        // Lockstep: no tick passes until the socket thread has reacted to the closed stream, however slow the machine.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (brakes.SubmittedSeq == before && DateTime.UtcNow < deadline) Thread.Sleep(1);
+        Assert.True(brakes.SubmittedSeq > before, "the socket thread never reacted to the closed connection");
         long waited = 0;
         while (Drive("l_knee").Brake!.ManualRelease && waited < 5000)
         {

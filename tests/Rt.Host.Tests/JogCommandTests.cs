@@ -99,8 +99,16 @@ public sealed class JogCommandTests : IDisposable
             Assert.True(toward.Exit == 0, $"jog toward: exit {toward.Exit}; {toward.Out} {toward.Err}\nhost:\n{hostOut}");
             Assert.Contains("stopped: reached the range", toward.Out, StringComparison.Ordinal);
 
-            Thread.Sleep(1000); // the settle (jog.settle_s) ends in STO
+            // The settle (jog.settle_s, 1 s) ends in STO; then the reset is accepted. Retried, as `rt jog` returns when
+            // the settle starts and a slow machine may take longer than the settle to get here.
+            var settleDeadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            Thread.Sleep(1000);
             var after = Run(["reset", .. common], ssh: false);
+            while (after.Exit != 0 && DateTime.UtcNow < settleDeadline)
+            {
+                Thread.Sleep(250);
+                after = Run(["reset", .. common], ssh: false);
+            }
             Assert.True(after.Exit == 0, $"reset after the jog: exit {after.Exit}; {after.Out} {after.Err}");
             Assert.Contains("accepted", after.Out, StringComparison.Ordinal);
         }

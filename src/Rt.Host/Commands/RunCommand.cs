@@ -105,7 +105,14 @@ internal static class RunCommand
         {
             int code = run(path);
             if (code is ExitCodes.Ok or ExitCodes.RunFaulted && File.Exists(path))
-                HealthAfterRun.Add(healthDb, path, CommandOptions.LoadConfig(configFile), "run", code == ExitCodes.RunFaulted, Console.Out);
+            {
+                // After the motion: a failure here is reported in one line and never replaces the run's own exit code.
+                try { HealthAfterRun.Add(healthDb, path, CommandOptions.LoadConfig(configFile), "run", code == ExitCodes.RunFaulted, Console.Out); }
+                catch (Exception e) when (e is Rt.Core.Errors.InputError or IOException or InvalidDataException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+                {
+                    Console.Error.WriteLine($"error: health: the run's entry was not added to {healthDb}: {e.Message}");
+                }
+            }
             return code;
         }
         finally

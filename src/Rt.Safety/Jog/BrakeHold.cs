@@ -65,6 +65,9 @@ public sealed class BrakeHold
 
     public TimeSpan HoldTimeout { get; }
 
+    /// <summary>Thread-safe. The sequence number of the last request submitted (0 before any).</summary>
+    public long SubmittedSeq => Volatile.Read(ref _submitSeq);
+
     /// <summary>Thread-safe. Whether <paramref name="joint"/> has a brake this host can release.</summary>
     public bool CanRelease(int joint) => _outputs.CanRelease(joint);
 

@@ -36,10 +36,23 @@ public sealed class PayloadAdaptationLog : IDisposable
     /// <summary>Lines written so far (changes only).</summary>
     public long Lines { get; private set; }
 
+    /// <summary>Lines the output refused (an I/O error on it, e.g. a full disk under a redirected stdout); counted, never fatal.</summary>
+    public long LinesLost { get; private set; }
+
     private void Run()
     {
         while (!_stop.Wait(_interval)) Drain();
     }
+
+    // One line out; an output that fails stops taking lines (counted) rather than end the host mid-run from this thread.
+    private void Write(string line)
+    {
+        if (_outputFailed) { LinesLost++; return; }
+        try { _writer.WriteLine(line); Lines++; }
+        catch (IOException) { _outputFailed = true; LinesLost++; }
+    }
+
+    private bool _outputFailed;
 
     private void Drain()
     {
@@ -47,14 +60,12 @@ public sealed class PayloadAdaptationLog : IDisposable
         if (_adaptation is not null)
             while (_adaptation.Log.TryPop(out var c))
             {
-                _writer.WriteLine(string.Create(inv, $"twin adapt: t {c.Tick * _periodS:F3} s, {_adaptation.EndLinkNames[c.EndLink]} payload {c.PayloadKg:F3} kg"));
-                Lines++;
+                Write(string.Create(inv, $"twin adapt: t {c.Tick * _periodS:F3} s, {_adaptation.EndLinkNames[c.EndLink]} payload {c.PayloadKg:F3} kg"));
             }
         if (_friction is not null)
             while (_friction.Log.TryPop(out var f))
             {
-                _writer.WriteLine(string.Create(inv, $"twin adapt: t {f.Tick * _periodS:F3} s, {_friction.JointNames[f.Joint]} friction coulomb ×{f.CoulombScale:F3} viscous ×{f.ViscousScale:F3}"));
-                Lines++;
+                Write(string.Create(inv, $"twin adapt: t {f.Tick * _periodS:F3} s, {_friction.JointNames[f.Joint]} friction coulomb ×{f.CoulombScale:F3} viscous ×{f.ViscousScale:F3}"));
             }
     }
 
