@@ -74,6 +74,13 @@ internal static class RobotShapedLoop
         Directory.CreateDirectory(dir);
         using var session = CreateSession(cfg, new SessionOptions { Bench = true, Interface = iface, StateDirectory = dir, Broker = broker, EnableMotion = true });
         var scheduler = session.CreateRealtime();
+        // RT_ALLOC_STAGES=1: which pipeline stage allocated on the tick thread, and when (laps ~7 per tick).
+        var stageProbe = Environment.GetEnvironmentVariable("RT_ALLOC_STAGES") == "1" ? new Rt.ControlLoop.Timing.StageProbe() : null;
+        if (stageProbe != null)
+        {
+            stageProbe.TrackAllocations();
+            session.Pipeline.Probe = stageProbe;
+        }
         int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
         var traffic0 = session.Telemetry?.Traffic() ?? [];
         var stats0 = session.Telemetry?.Stats;
@@ -118,6 +125,12 @@ internal static class RobotShapedLoop
         }
         PerfCommand.Figure($"{prefix}.loop.alloc_tick_thread_after_warmup", scheduler.AllocatedBytesAfterWarmup, "bytes");
         PerfCommand.Figure($"{prefix}.loop.bytes_per_tick_after_warmup", scheduler.AllocatedBytesAfterWarmup / (double)ticks, "bytes");
+        if (stageProbe != null)
+            foreach (var (lap, stage, bytes) in stageProbe.Allocations)
+                Console.WriteLine($"# tick-thread allocation: lap {lap} (tick ~{lap / 7}), stage {stage}: {bytes} B");
+        if (scheduler.FirstAllocatingTick >= 0)
+            Console.WriteLine($"# first allocation after warm-up: tick {scheduler.FirstAllocatingTick}: {scheduler.FirstAllocationInBody} B in the pipeline, " +
+                              $"{scheduler.FirstAllocationInWorld} B in the world, {scheduler.FirstAllocationBetweenTicks} B between ticks");
         PerfCommand.Figure($"{prefix}.loop.no_gc_region_held", scheduler.NoGcRegionHeld ? 1 : 0, "bool");
         PerfCommand.Figure($"{prefix}.loop.sched_fifo", scheduler.Report!.FifoGranted ? 1 : 0, "bool");
         PerfCommand.Figure($"{prefix}.loop.safety_state_operational", session.State.SafetyState == Core.Tick.SafetyState.Operational ? 1 : 0, "bool");

@@ -166,6 +166,8 @@ public sealed class RealtimeScheduler
         long allocated0 = GC.GetAllocatedBytesForCurrentThread();
         long allocatedWarm = -1;
         int collections0 = GC.CollectionCount(0);
+        long ticksRun = 0;
+        long previousEnd = -1; // allocated-bytes counter after the last tick: a change before the next one is the sleep or the timing's
         while (!_stop)
         {
             long tick = (deadline - start - shift) / period;
@@ -181,7 +183,13 @@ public sealed class RealtimeScheduler
             }
             long woke = LinuxRealtime.NowNs();
             long a0 = GC.GetAllocatedBytesForCurrentThread();
-            if (tick >= WarmupTicks && allocatedWarm < 0) allocatedWarm = a0;
+            if (allocatedWarm >= 0 && FirstAllocatingTick < 0 && previousEnd >= 0 && a0 != previousEnd)
+            {
+                FirstAllocatingTick = tick;
+                FirstAllocationBetweenTicks = a0 - previousEnd;
+            }
+            // Warm-up counts ticks run, not tick numbers: a slow first tick (JIT, first calls) skips numbers.
+            if (++ticksRun > WarmupTicks && allocatedWarm < 0) allocatedWarm = a0;
             _body.Tick(tick, tick * period, woke - deadline);
             long a1 = GC.GetAllocatedBytesForCurrentThread();
             _world?.Advance(period);
@@ -195,6 +203,7 @@ public sealed class RealtimeScheduler
             }
             long end = LinuxRealtime.NowNs();
             deadline = timing.Complete(deadline, woke, end);
+            previousEnd = allocatedWarm >= 0 ? GC.GetAllocatedBytesForCurrentThread() : -1;
             if (correction != null)
             {
                 long c = Math.Clamp(correction(), -maxCorrection, maxCorrection);
@@ -230,11 +239,14 @@ public sealed class RealtimeScheduler
     /// <summary>Whether the no-GC region asked for at start was still in force at the end (no collection happened).</summary>
     public bool NoGcRegionHeld { get; private set; }
 
-    /// <summary>Ticks after which <see cref="AllocatedBytesAfterWarmup"/> starts counting (first calls into libraries and the JIT may allocate once).</summary>
+    /// <summary>Ticks run (not tick numbers) after which <see cref="AllocatedBytesAfterWarmup"/> starts counting (first calls into libraries and the JIT may allocate once).</summary>
     public const long WarmupTicks = 100;
 
     /// <summary>Bytes allocated by the tick thread from tick <see cref="WarmupTicks"/> to the last tick: must be 0.</summary>
     public long AllocatedBytesAfterWarmup { get; private set; }
+
+    /// <summary>Bytes allocated between the previous tick and <see cref="FirstAllocatingTick"/> (the wait, the timing record), when that is where it was.</summary>
+    public long FirstAllocationBetweenTicks { get; private set; }
 
     /// <summary>The first tick after warm-up that allocated on the tick thread (−1: none); with the bytes the body and the world allocated in it.</summary>
     public long FirstAllocatingTick { get; private set; } = -1;

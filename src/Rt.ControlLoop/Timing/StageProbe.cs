@@ -59,6 +59,31 @@ public sealed class StageProbe
         long now = Stopwatch.GetTimestamp();
         _stages[(int)stage].Record((long)((now - _lapStart) * NsPerTimestamp));
         _lapStart = now;
+        if (_allocations != null) NoteAllocation(stage);
+    }
+
+    // Which stage allocated on the tick thread, and on which lap: a diagnosis of "n bytes after warm-up", off by default.
+    private (long Lap, TickStage Stage, long Bytes)[]? _allocations;
+    private int _allocationCount;
+    private long _allocatedAtLap = -1;
+    private long _laps;
+
+    /// <summary>
+    /// Not real-time safe (allocates the record, once, before start). From now on every lap also reads the tick thread's
+    /// allocation counter and keeps the first <paramref name="capacity"/> laps whose stage allocated.
+    /// </summary>
+    public void TrackAllocations(int capacity = 16) => _allocations = new (long, TickStage, long)[capacity];
+
+    /// <summary>The laps that allocated (lap number counts every <see cref="Lap"/> call, ~7 per tick), in order.</summary>
+    public ReadOnlySpan<(long Lap, TickStage Stage, long Bytes)> Allocations => _allocations.AsSpan(0, _allocationCount);
+
+    private void NoteAllocation(TickStage stage)
+    {
+        long a = GC.GetAllocatedBytesForCurrentThread();
+        if (_allocatedAtLap >= 0 && a != _allocatedAtLap && _allocationCount < _allocations!.Length)
+            _allocations[_allocationCount++] = (_laps, stage, a - _allocatedAtLap);
+        _allocatedAtLap = a;
+        _laps++;
     }
 
     /// <summary>Real-time safe.</summary>
