@@ -51,9 +51,11 @@ public sealed class FieldbusOptions
 /// <summary>
 /// The EtherCAT process-data exchange as the tick's <see cref="IFieldbus"/>: encodes every joint drive's outputs into the
 /// preallocated LRW frame, sends it, polls for the reply (bounded), checks the working counter and the AL status
-/// (BRD 0x0130 plus a round-robin per-slave probe to name the position), and decodes drive and IMU inputs into the
-/// process image. Problems become <see cref="Fault"/> values in <see cref="TickState.Faults"/> — never exceptions:
-/// BusLinkDown, BusFrameLost, BusWorkingCounter (expected/received), BusSlaveLeftOp (position). Inputs are left
+/// (BRD 0x0130 plus an FPRD of 0x0130 per slave in the same frame, so the tick that sees a slave leave OP names it), and
+/// decodes drive and IMU inputs into the process image. Problems become <see cref="Fault"/> values in
+/// <see cref="TickState.Faults"/> — never exceptions: BusLinkDown, BusFrameLost, BusWorkingCounter (expected/received;
+/// source = the first slave that stopped answering its probe, else −1), BusSlaveLeftOp (source = bus position of the
+/// first slave out of OP, received = its AL status; −1 and the BRD's OR when no probe has named one yet). Inputs are left
 /// unchanged when the frame is lost or the WKC is wrong. The reply wait is <see cref="FieldbusOptions.ReplyTimeoutNs"/> on
 /// an injected clock. A refused send and a missing reply are the same thing to the robot (no fresh inputs) and count
 /// against the same <see cref="FieldbusOptions.FrameLossBudget"/>.
@@ -69,7 +71,6 @@ public sealed class EtherCatFieldbus : IFieldbus
     private readonly int[] _imuIn, _imuInLen;
     private readonly int[] _imuPosition;
     private int _consecutiveBad;
-    private int _notOpPosition = -1;
     private readonly IMonotonicClock _clock;
     private readonly DcMasterSync? _dcSync;
 
@@ -256,7 +257,7 @@ public sealed class EtherCatFieldbus : IFieldbus
         {
             WorkingCounterErrors++;
             if (++_consecutiveBad > Options.FrameLossBudget)
-                state.Faults.Add(Fault.Of(FaultCode.BusWorkingCounter, -1, state.Tick, r.ExpectedWorkingCounter, r.LrwWorkingCounter, _consecutiveBad));
+                state.Faults.Add(Fault.Of(FaultCode.BusWorkingCounter, r.FirstSilentPosition, state.Tick, r.ExpectedWorkingCounter, r.LrwWorkingCounter, _consecutiveBad));
         }
         else
         {
@@ -271,14 +272,14 @@ public sealed class EtherCatFieldbus : IFieldbus
                 _imus[k].Decode(reply.Slice(_imuIn[k], _imuInLen[k]), ref imus[k]);
         }
 
-        // AL status: the BRD shows that some slave is not in OP; the round-robin probe names which one.
-        if (r.ProbeAnswered)
+        // AL status: the BRD shows that some slave is not in OP; the per-slave probes of the same frame name which
+        // (the lowest position, with its own status, which the safety event carries as its value).
+        if ((r.AlStatusOr & CyclicFrame.AlStatusStateMask) != (ushort)AlState.Op)
         {
-            if ((r.ProbeStatus & 0x1F) != (ushort)AlState.Op) _notOpPosition = r.ProbePosition;
-            else if (_notOpPosition == r.ProbePosition) _notOpPosition = -1;
+            bool named = r.FirstNotOpPosition >= 0;
+            state.Faults.Add(Fault.Of(FaultCode.BusSlaveLeftOp, r.FirstNotOpPosition, state.Tick, (int)AlState.Op,
+                named ? r.FirstNotOpStatus : r.AlStatusOr));
         }
-        if ((r.AlStatusOr & 0x1F) != (ushort)AlState.Op)
-            state.Faults.Add(Fault.Of(FaultCode.BusSlaveLeftOp, _notOpPosition, state.Tick, (int)AlState.Op, r.AlStatusOr));
     }
 
     private static SubDevice Slave(IReadOnlyList<SubDevice> slaves, int position, string what)
