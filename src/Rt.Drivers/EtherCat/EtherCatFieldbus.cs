@@ -220,6 +220,9 @@ public sealed class EtherCatFieldbus : IFieldbus
     /// </summary>
     public long DcPeriodCorrectionNs { get; private set; }
 
+    /// <summary><see cref="DcPeriodCorrectionNs"/> as a method, for <c>RealtimeOptions.PeriodCorrectionNs</c> (a delegate made once, before the loop). Real-time safe.</summary>
+    public long ReadDcPeriodCorrectionNs() => DcPeriodCorrectionNs;
+
     /// <summary>The last phase error of the cycle against the reference clock, ns (0 without DC sync).</summary>
     public long DcPhaseErrorNs => _dcSync?.PhaseErrorNs ?? 0;
 
