@@ -113,6 +113,9 @@ public sealed class EtherCatFieldbus : IFieldbus
             _driveIn[j] = s.InputOffset;
             _driveInLen[j] = s.InputBytes;
         }
+        _slaveNames = new string?[slaves.Count];
+        if (joints is not null)
+            for (int j = 0; j < n && j < joints.Count; j++) _slaveNames[driveBusPositions[j]] = joints[j].Name;
         int m = imuBusPositions.Count;
         _imus = new ImuPdoCodec[m];
         _imuIn = new int[m];
@@ -129,6 +132,16 @@ public sealed class EtherCatFieldbus : IFieldbus
             _imuPosition[k] = s.Position;
         }
     }
+
+    private readonly string?[] _slaveNames;
+
+    /// <summary>
+    /// A bus position by the robot's names, for messages: "slave 13 (l_foot_imu)", or "slave 13" for a slave no joint or
+    /// IMU uses, "slave −1 (not named)" for a fault no probe could place. Not real-time safe (builds a string).
+    /// </summary>
+    public string SlaveName(int position) =>
+        position < 0 ? $"slave {position} (not named)"
+        : position < _slaveNames.Length && _slaveNames[position] is { } name ? $"slave {position} ({name})" : $"slave {position}";
 
     /// <summary>Per joint: the optional feedback objects its drive maps (copy into <see cref="ProcessImage.Feedback"/>).</summary>
     public DriveFeedback[] Feedback { get; }
@@ -185,7 +198,10 @@ public sealed class EtherCatFieldbus : IFieldbus
         var imus = new List<int>();
         foreach (var i in config.Imus) imus.Add(i.Device);
         options ??= FieldbusOptions.FromConfig(config);
-        return new EtherCatFieldbus(bus, drives, imus, options, config.Joints);
+        var fieldbus = new EtherCatFieldbus(bus, drives, imus, options, config.Joints);
+        for (int k = 0; k < config.Imus.Count; k++)
+            if (imus[k] >= 0 && imus[k] < fieldbus._slaveNames.Length) fieldbus._slaveNames[imus[k]] = config.Imus[k].Name;
+        return fieldbus;
     }
 
     public FieldbusOptions Options { get; }

@@ -1,4 +1,9 @@
+using Rt.Core.Config;
+using Rt.Core.Divergence;
 using Rt.Core.Faults;
+using Rt.Core.Tick;
+using Rt.Drivers.EtherCat.Link;
+using Rt.TestSupport;
 using Rt.Drivers.EtherCat;
 using Rt.Drivers.EtherCat.Frame;
 using Rt.Drivers.EtherCat.ProcessData;
@@ -82,5 +87,28 @@ public sealed class SlaveLeftOpTests
         b.Master.Bus.WriteU16(0x1002, 0x0010, 0x2002);
         b.Fieldbus.Exchange(b.State);
         Assert.Equal(1, b.Fieldbus.Last.FirstSilentPosition);
+    }
+
+    [Fact]
+    public void On_the_biped_the_left_foot_imu_dropping_to_safeop_is_named_slave_13_l_foot_imu_in_its_first_tick()
+    {
+        var config = ConfigLoader.Load(RepoPaths.Combine("hil", "robots", "biped12", "biped12.yaml"));
+        var segment = EscBenchSegment.FromConfig(config);
+        using var link = new LoopbackLink(segment);
+        var master = new EtherCatMaster(link, MasterOptions.FromConfig(config));
+        var fieldbus = EtherCatFieldbus.FromConfig(master.BringUp(config, 0), config);
+        var layout = new ChannelLayout(config.Joints.Select(j => j.Name).ToList(), config.Imus.Select(i => i.Name).ToList());
+        var state = new TickState(config.Joints.Count, config.Imus.Count, layout);
+        for (int i = 0; i < 5; i++) fieldbus.Exchange(state);
+
+        int imu = config.Imus.Single(i => i.Name == "l_foot_imu").Device;
+        Assert.Equal(13, imu);
+        Assert.Equal("slave 13 (l_foot_imu)", fieldbus.SlaveName(imu));
+        Assert.Equal("slave 10 (r_ankle_pitch)", fieldbus.SlaveName(config.Joints.Single(j => j.Name == "r_ankle_pitch").Drive));
+        segment.Slaves[imu].Esc.InjectAlError(EscState.SafeOp, EscCodes.SyncManagerWatchdog);
+        state.Faults.Clear();
+        fieldbus.Exchange(state);
+        var f = Assert.Single(state.Faults.Items.ToArray(), x => x.Code == FaultCode.BusSlaveLeftOp);
+        Assert.Equal(imu, f.Source);
     }
 }
