@@ -138,6 +138,12 @@ public sealed class HostSession : IDisposable
     /// <summary>The EtherCAT master, when the session runs over a bus (null for the in-process image).</summary>
     public EtherCatMaster? Master { get; }
     public EtherCatFieldbus? EtherCat { get; }
+
+    /// <summary>
+    /// Whether <see cref="CreateRealtime()"/> phase-locks the cycle to the DC reference clock (bus.distributed_clocks on,
+    /// and the slaves' clocks run on real time: a bus behind a network interface, not the in-process bench).
+    /// </summary>
+    public bool DcPhaseLocked { get; private set; }
     public CapturingLink? Capture { get; }
 
     /// <summary>The IMUs on the controller's own I²C buses (<c>i2c_imus:</c>), or null when none is configured.</summary>
@@ -256,8 +262,18 @@ public sealed class HostSession : IDisposable
         var master = new EtherCatMaster(link, MasterOptions.FromConfig(Config));
         // Bring-up runs before the first tick, on this thread; time since the DC epoch starts at 0 on the bench.
         var opBus = master.BringUp(Config, masterTimeNs: 0);
-        var fieldbus = EtherCatFieldbus.FromConfig(opBus, Config, new FieldbusOptions { ReplyTimeoutNs = FieldbusOptions.ReplyTimeoutFor(PeriodNs) });
-        _notes.Add($"bus: {master.SubDevices.Count} slaves in OP" + (master.Dc != null ? $"; distributed clocks: {master.Dc}" : ""));
+        // bus.distributed_clocks: the fieldbus runs the master's DC-sync loop on the reference's time every cycle.
+        var fieldbus = EtherCatFieldbus.FromConfig(opBus, Config, new FieldbusOptions
+        {
+            ReplyTimeoutNs = FieldbusOptions.ReplyTimeoutFor(PeriodNs),
+            DcCycleNs = Config.Bus.DistributedClocks && master.Dc != null ? PeriodNs : 0,
+        });
+        // Only a reference clock that runs on real time (slaves behind a network interface, or rt hil serve's, which
+        // runs on CLOCK_MONOTONIC) can be phase-locked to; the in-process bench's clocks run on simulated time, which
+        // no shift of the host's grid moves, so its correction would only push the grid to the bound.
+        DcPhaseLocked = remote && fieldbus.Options.DcCycleNs > 0;
+        _notes.Add($"bus: {master.SubDevices.Count} slaves in OP" + (master.Dc != null ? $"; distributed clocks: {master.Dc}" : "")
+            + (DcPhaseLocked ? "; the real-time cycle phase-locks to the DC reference clock" : ""));
         return (fieldbus, master, fieldbus, capture);
     }
 
@@ -470,6 +486,9 @@ public sealed class HostSession : IDisposable
             RequireRealtime = Options.RequireRealtime,
             OverrunFaultAfter = Config.Loop.OverrunFaultAfter,
             NoGcRegionBytes = RealtimeOptions.NoGcRegionFor(Config.Loop.NoGcRegionMb, Telemetry?.AllocationPerHourBytes(1e9 / PeriodNs) ?? 0, ConfigBounds.MaxNoGcRegionMb),
+            // Master DC-sync: each period is lengthened or shortened by the fieldbus's PI correction (bounded there and
+            // by the scheduler), so the frame passes the reference at a fixed phase of SYNC0. Lockstep never reads it.
+            PeriodCorrectionNs = DcPhaseLocked && EtherCat is { } dc ? dc.ReadDcPeriodCorrectionNs : null,
         }, Pipeline, world);
         Pipeline.Timing = scheduler.Timing;
         return scheduler;

@@ -51,9 +51,11 @@ public sealed class FieldbusOptions
 /// <summary>
 /// The EtherCAT process-data exchange as the tick's <see cref="IFieldbus"/>: encodes every joint drive's outputs into the
 /// preallocated LRW frame, sends it, polls for the reply (bounded), checks the working counter and the AL status
-/// (BRD 0x0130 plus a round-robin per-slave probe to name the position), and decodes drive and IMU inputs into the
-/// process image. Problems become <see cref="Fault"/> values in <see cref="TickState.Faults"/> — never exceptions:
-/// BusLinkDown, BusFrameLost, BusWorkingCounter (expected/received), BusSlaveLeftOp (position). Inputs are left
+/// (BRD 0x0130 plus an FPRD of 0x0130 per slave in the same frame, so the tick that sees a slave leave OP names it), and
+/// decodes drive and IMU inputs into the process image. Problems become <see cref="Fault"/> values in
+/// <see cref="TickState.Faults"/> — never exceptions: BusLinkDown, BusFrameLost, BusWorkingCounter (expected/received;
+/// source = the first slave that stopped answering its probe, else −1), BusSlaveLeftOp (source = bus position of the
+/// first slave out of OP, received = its AL status; −1 and the BRD's OR when no probe has named one yet). Inputs are left
 /// unchanged when the frame is lost or the WKC is wrong. The reply wait is <see cref="FieldbusOptions.ReplyTimeoutNs"/> on
 /// an injected clock. A refused send and a missing reply are the same thing to the robot (no fresh inputs) and count
 /// against the same <see cref="FieldbusOptions.FrameLossBudget"/>.
@@ -69,7 +71,6 @@ public sealed class EtherCatFieldbus : IFieldbus
     private readonly int[] _imuIn, _imuInLen;
     private readonly int[] _imuPosition;
     private int _consecutiveBad;
-    private int _notOpPosition = -1;
     private readonly IMonotonicClock _clock;
     private readonly DcMasterSync? _dcSync;
 
@@ -112,6 +113,9 @@ public sealed class EtherCatFieldbus : IFieldbus
             _driveIn[j] = s.InputOffset;
             _driveInLen[j] = s.InputBytes;
         }
+        _slaveNames = new string?[slaves.Count];
+        if (joints is not null)
+            for (int j = 0; j < n && j < joints.Count; j++) _slaveNames[driveBusPositions[j]] = joints[j].Name;
         int m = imuBusPositions.Count;
         _imus = new ImuPdoCodec[m];
         _imuIn = new int[m];
@@ -128,6 +132,16 @@ public sealed class EtherCatFieldbus : IFieldbus
             _imuPosition[k] = s.Position;
         }
     }
+
+    private readonly string?[] _slaveNames;
+
+    /// <summary>
+    /// A bus position by the robot's names, for messages: "slave 13 (l_foot_imu)", or "slave 13" for a slave no joint or
+    /// IMU uses, "slave −1 (not named)" for a fault no probe could place. Not real-time safe (builds a string).
+    /// </summary>
+    public string SlaveName(int position) =>
+        position < 0 ? $"slave {position} (not named)"
+        : position < _slaveNames.Length && _slaveNames[position] is { } name ? $"slave {position} ({name})" : $"slave {position}";
 
     /// <summary>Per joint: the optional feedback objects its drive maps (copy into <see cref="ProcessImage.Feedback"/>).</summary>
     public DriveFeedback[] Feedback { get; }
@@ -184,7 +198,10 @@ public sealed class EtherCatFieldbus : IFieldbus
         var imus = new List<int>();
         foreach (var i in config.Imus) imus.Add(i.Device);
         options ??= FieldbusOptions.FromConfig(config);
-        return new EtherCatFieldbus(bus, drives, imus, options, config.Joints);
+        var fieldbus = new EtherCatFieldbus(bus, drives, imus, options, config.Joints);
+        for (int k = 0; k < config.Imus.Count; k++)
+            if (imus[k] >= 0 && imus[k] < fieldbus._slaveNames.Length) fieldbus._slaveNames[imus[k]] = config.Imus[k].Name;
+        return fieldbus;
     }
 
     public FieldbusOptions Options { get; }
@@ -218,6 +235,9 @@ public sealed class EtherCatFieldbus : IFieldbus
     /// stays locked to the DC reference clock (0 without DC sync). The scheduler applies it; real-time safe to read.
     /// </summary>
     public long DcPeriodCorrectionNs { get; private set; }
+
+    /// <summary><see cref="DcPeriodCorrectionNs"/> as a method, for <c>RealtimeOptions.PeriodCorrectionNs</c> (a delegate made once, before the loop). Real-time safe.</summary>
+    public long ReadDcPeriodCorrectionNs() => DcPeriodCorrectionNs;
 
     /// <summary>The last phase error of the cycle against the reference clock, ns (0 without DC sync).</summary>
     public long DcPhaseErrorNs => _dcSync?.PhaseErrorNs ?? 0;
@@ -256,7 +276,7 @@ public sealed class EtherCatFieldbus : IFieldbus
         {
             WorkingCounterErrors++;
             if (++_consecutiveBad > Options.FrameLossBudget)
-                state.Faults.Add(Fault.Of(FaultCode.BusWorkingCounter, -1, state.Tick, r.ExpectedWorkingCounter, r.LrwWorkingCounter, _consecutiveBad));
+                state.Faults.Add(Fault.Of(FaultCode.BusWorkingCounter, r.FirstSilentPosition, state.Tick, r.ExpectedWorkingCounter, r.LrwWorkingCounter, _consecutiveBad));
         }
         else
         {
@@ -271,14 +291,14 @@ public sealed class EtherCatFieldbus : IFieldbus
                 _imus[k].Decode(reply.Slice(_imuIn[k], _imuInLen[k]), ref imus[k]);
         }
 
-        // AL status: the BRD shows that some slave is not in OP; the round-robin probe names which one.
-        if (r.ProbeAnswered)
+        // AL status: the BRD shows that some slave is not in OP; the per-slave probes of the same frame name which
+        // (the lowest position, with its own status, which the safety event carries as its value).
+        if ((r.AlStatusOr & CyclicFrame.AlStatusStateMask) != (ushort)AlState.Op)
         {
-            if ((r.ProbeStatus & 0x1F) != (ushort)AlState.Op) _notOpPosition = r.ProbePosition;
-            else if (_notOpPosition == r.ProbePosition) _notOpPosition = -1;
+            bool named = r.FirstNotOpPosition >= 0;
+            state.Faults.Add(Fault.Of(FaultCode.BusSlaveLeftOp, r.FirstNotOpPosition, state.Tick, (int)AlState.Op,
+                named ? r.FirstNotOpStatus : r.AlStatusOr));
         }
-        if ((r.AlStatusOr & 0x1F) != (ushort)AlState.Op)
-            state.Faults.Add(Fault.Of(FaultCode.BusSlaveLeftOp, _notOpPosition, state.Tick, (int)AlState.Op, r.AlStatusOr));
     }
 
     private static SubDevice Slave(IReadOnlyList<SubDevice> slaves, int position, string what)

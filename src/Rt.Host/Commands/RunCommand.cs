@@ -180,7 +180,7 @@ internal static class RunCommand
             return true;
         }
 
-        var faults = new FaultReporter(session.Faults, o);
+        var faults = new FaultReporter(session.Faults, o, session.EtherCat is { } bus ? bus.SlaveName : null);
         // --until-stopped: run until SIGTERM/SIGINT (the service); the tick counter never gets near this.
         long ticks = untilStopped ? long.MaxValue / 4 : session.TicksFor(options.DurationS);
         var orderly = new OrderlyStop(session);

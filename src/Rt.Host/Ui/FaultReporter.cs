@@ -7,7 +7,8 @@ namespace Rt.Host.Ui;
 /// Drains the tick's fault ring off the real-time thread and reports each kind of fault once (first occurrence,
 /// then a count in the final report), so a persistent fault is one clear line, not a flood. Not real-time safe.
 /// </summary>
-public sealed class FaultReporter(SpscRing<Fault> ring, TextWriter output)
+/// <param name="slaveName">Names a bus position by the robot's names (e.g. EtherCatFieldbus.SlaveName); null: by position only.</param>
+public sealed class FaultReporter(SpscRing<Fault> ring, TextWriter output, Func<int, string>? slaveName = null)
 {
     private readonly Dictionary<(FaultCode, short), (Fault First, long Count)> _seen = [];
 
@@ -28,17 +29,19 @@ public sealed class FaultReporter(SpscRing<Fault> ring, TextWriter output)
             else
             {
                 _seen[key] = (f, 1);
-                output.WriteLine($"fault: {Describe(f)}");
+                output.WriteLine($"fault: {Describe(f, slaveName)}");
             }
         }
     }
 
-    public static string Describe(in Fault f) => f.Code switch
+    public static string Describe(in Fault f, Func<int, string>? slaveName = null) => f.Code switch
     {
         FaultCode.LoopOverrun => $"loop overrun: {f.Received} consecutive ticks ended after their next deadline (limit {f.Expected}) at tick {f.Tick}",
         FaultCode.BusWorkingCounter => $"bus working counter mismatch at tick {f.Tick}: expected {f.Expected}, received {f.Received}",
         FaultCode.BusFrameLost => $"bus frame lost at tick {f.Tick}",
-        FaultCode.BusSlaveLeftOp => $"slave at position {f.Source} left OP at tick {f.Tick} (AL status 0x{f.Received:X2})",
+        FaultCode.BusSlaveLeftOp => slaveName is null
+            ? $"slave at position {f.Source} left OP at tick {f.Tick} (AL status 0x{f.Received:X2})"
+            : $"{slaveName(f.Source)} left OP at tick {f.Tick} (AL status 0x{f.Received:X2})",
         FaultCode.BusLinkDown => $"bus link down at tick {f.Tick}",
         FaultCode.DriveFault => $"drive {f.Source} reports fault, error code 0x{f.Received:X4}, at tick {f.Tick}",
         _ => f.ToString(),
