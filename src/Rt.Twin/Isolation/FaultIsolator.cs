@@ -131,8 +131,8 @@ internal sealed class FaultIsolator
     /// <summary>tanh(q̇/this) is the friction's direction.</summary>
     private const double MovingVelocity = 0.02;
 
-    /// <summary>An encoder named on at least 1/this of the window's ticks is the cause.</summary>
-    private const int EncoderVoteShare = 4;
+    /// <summary>An encoder named on at least 1/this of the window's ticks is the cause (after a trip the stop's own mispredictions name an encoder on up to a quarter of them).</summary>
+    private const int EncoderVoteShare = 2;
 
     /// <summary>An actuator residual follows its own torque (or the motion's direction) this well (R²).</summary>
     private const double TrackR2 = 0.8;
