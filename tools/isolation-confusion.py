@@ -7,7 +7,9 @@ Usage: tools/isolation-confusion.py <report.json>...
            --seed-base 1000 --jobs 2 --json /tmp/iso-1000.json
        tools/isolation-confusion.py /tmp/iso.json /tmp/iso-1000.json
 Prints per family the runs scored (a trip at or after the injection), right class, right location and the runs not
-scored (no trip), then every run isolated wrongly or not at all with what it named next to the truth.
+scored (no trip), then every run isolated wrongly or not at all with what it named next to the truth. The score is of
+the cause the run's record names (the twin's refined cause after its evidence window when it has one); the line
+"at the trip tick" scores what the trip tick itself isolated (the reaction's basis; tripIsolated* in the report).
 Exit status: 0, or 2 when a file is not such a report (one line names it).
 """
 import collections
@@ -29,7 +31,7 @@ def family(name):
 
 
 def main(paths):
-    scored, cls, loc, missed = (collections.Counter() for _ in range(4))
+    scored, cls, loc, missed, tcls, tloc = (collections.Counter() for _ in range(6))
     wrong = []
     for path in paths:
         try:
@@ -50,9 +52,18 @@ def main(paths):
             scored[fam] += 1
             cls[fam] += bool(s['classRight'])
             loc[fam] += bool(s['locationRight'])
+            if s.get('tripIsolatedClass') is None:
+                tcls[fam] += bool(s['classRight'])
+                tloc[fam] += bool(s['locationRight'])
+            else:
+                tl, tr = s.get('tripIsolatedLocation') or '', s['truthLocation']
+                tcls[fam] += s['tripIsolatedClass'] == s['truthClass']
+                tloc[fam] += tl == tr or (tl.startswith(tr + '.') and len(tl) == len(tr) + 2)
             if not (s['classRight'] and s['locationRight']):
+                at_trip = (f" (trip tick: {s['tripIsolatedClass']} at {s.get('tripIsolatedLocation')})"
+                           if s.get('tripIsolatedClass') is not None else "")
                 wrong.append(f"  wrong    {s['name']} (seed {s['seed']}): isolated {s.get('isolatedClass')} at "
-                             f"{s.get('isolatedLocation')}, truth {truth}, trip {s.get('detectionLatencyMs')} ms after the injection")
+                             f"{s.get('isolatedLocation')}{at_trip}, truth {truth}, trip {s.get('detectionLatencyMs')} ms after the injection")
     print(f"{'family':16} {'scored':>6} {'class':>6} {'loc':>6} {'no trip':>7}")
     for k in sorted(set(scored) | set(missed)):
         print(f"{k:16} {scored[k]:6} {cls[k]:6} {loc[k]:6} {missed[k]:7}")
@@ -60,8 +71,13 @@ def main(paths):
     if n:
         print(f"isolation: class right {sum(cls.values())}/{n} ({100 * sum(cls.values()) / n:.0f} %), location right "
               f"{sum(loc.values())}/{n} ({100 * sum(loc.values()) / n:.0f} %); {sum(missed.values())} run(s) without a trip")
-    for w in wrong:
-        print(w)
+        print(f"at the trip tick: class right {sum(tcls.values())}/{n} ({100 * sum(tcls.values()) / n:.0f} %), location right "
+              f"{sum(tloc.values())}/{n} ({100 * sum(tloc.values()) / n:.0f} %)")
+    try:
+        for w in wrong:
+            print(w)
+    except BrokenPipeError:  # e.g. piped into head
+        pass
     return 0
 
 

@@ -254,6 +254,9 @@ public sealed record ScenarioResult
     /// <summary>Isolation (issue 13): the trip's isolated class and location, by name (null without a trip or isolation).</summary>
     public string? IsolatedClass { get; init; }
     public string? IsolatedLocation { get; init; }
+    /// <summary>What the trip tick itself isolated (the reaction's basis), when the record's refined cause (after the twin's evidence window) differs or exists; null otherwise.</summary>
+    public string? TripIsolatedClass { get; init; }
+    public string? TripIsolatedLocation { get; init; }
     /// <summary>The first injection's class and location (null without an injection that is a robot fault).</summary>
     public string? TruthClass { get; init; }
     public string? TruthLocation { get; init; }

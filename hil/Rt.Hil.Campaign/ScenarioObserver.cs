@@ -203,6 +203,13 @@ public sealed class ScenarioObserver
 
         ObserveDivergence(s.Divergence, tick);
         if (_tripTick >= 0) ObserveStop(tick);
+        // The twin's refined cause (its evidence window after the first tick over threshold) of the episode that tripped.
+        if (_tripTick >= 0 && _refinedSince < 0 && s.Divergence.RefinedSinceTick is long since and >= 0
+            && since <= _tripTick && (_tripTick - since) * _periodS <= RefinedEpisodeS)
+        {
+            _refinedSince = since;
+            _refined = s.Divergence.RefinedDiagnosis;
+        }
         if (_plant is not null && tick >= 0 && tick < _contactForce.Length) _contactForce[tick] = _plant.ObstacleContactForceN(0);
 
         // Remember what this tick wrote: the next tick's exchange sends it.
@@ -224,6 +231,11 @@ public sealed class ScenarioObserver
         SafetyState.Stopping => _session.Supervisor is not { } sup || sup.StopInProgress != StopCategory.None,
         _ => false,
     };
+
+    /// <summary>A refined cause counts for the trip when its episode began at most this long before the trip.</summary>
+    private const double RefinedEpisodeS = 0.005;
+    private long _refinedSince = -1;
+    private FaultDiagnosis _refined;
 
     private void BeginStop(long tick)
     {
@@ -459,8 +471,11 @@ public sealed class ScenarioObserver
 
         // Isolation against the injected truth: scored for a trip at or after the first injection.
         var truth = _scenario.Injections.Count > 0 ? IsolationScore.Truth(_scenario.Injections[0], _session.Config) : null;
-        (string Class, string Location)? isolated = trip is { } t3 && t3.Diagnosis.Class != FaultClass.Unknown
+        (string Class, string Location)? atTrip = trip is { } t3 && t3.Diagnosis.Class != FaultClass.Unknown
             ? IsolationScore.Isolated(t3.Diagnosis, _session.Config) : null;
+        // A twin trip is named by the twin's refined cause once its window closed; other triggers by their own event.
+        bool refined = trip is { } t5 && t5.Trigger == FaultCode.TwinDivergence && _refined.Class != FaultClass.Unknown;
+        var isolated = refined ? IsolationScore.Isolated(_refined, _session.Config) : atTrip;
         bool scored = truth is not null && injected && tripTick is long t4 && t4 >= firstInjectionTick;
 
         return new ScenarioResult
@@ -502,6 +517,8 @@ public sealed class ScenarioObserver
             Drawn = drawn,
             IsolatedClass = isolated?.Class,
             IsolatedLocation = isolated?.Location,
+            TripIsolatedClass = refined ? atTrip?.Class : null,
+            TripIsolatedLocation = refined ? atTrip?.Location : null,
             TruthClass = truth?.Class,
             TruthLocation = truth?.Location,
             ClassRight = scored ? isolated?.Class == truth!.Value.Class : null,

@@ -98,6 +98,32 @@ public partial class DigitalTwinTests
         Assert.Equal(knee, seen.Location); // the link the knee drives: l_shin
     }
 
+    [Fact]
+    public void A_held_force_on_the_shin_is_refined_to_the_shin_after_the_evidence_window()
+    {
+        var (twin, layout, state, robot) = WarmedUp();
+        int knee = JointIndex(state, layout, "l_knee");
+        long firstOver = -1;
+        for (long k = IsoWarmup; k < IsoWarmup + 80; k++)
+        {
+            Feed(state, robot, k);
+            twin.Step(state);
+            var d = state.Divergence;
+            if (firstOver < 0 && d.OverCount > 0) firstOver = state.Tick;
+            // Nothing refined before the window (20 ms) after the first tick over threshold has closed.
+            if (firstOver < 0 || (state.Tick - firstOver) * twin.PeriodS < 0.0185) Assert.Equal(-1, d.RefinedSinceTick);
+            SetShinContact(twin, robot, knee, fx: 60, fy: 25);
+            robot.Advance(state.TargetPosition, state.TargetVelocity);
+            Control(state, k);
+        }
+        var r = state.Divergence;
+        Assert.True(firstOver >= 0, "the contact never crossed a threshold");
+        Assert.True(r.RefinedSinceTick >= firstOver, $"refined since {r.RefinedSinceTick}, first over threshold {firstOver}");
+        Assert.Equal(FaultClass.Collision, r.RefinedDiagnosis.Class);
+        Assert.Equal(FaultSite.Link, r.RefinedDiagnosis.Site);
+        Assert.Equal(knee, r.RefinedDiagnosis.Location);
+    }
+
     /// <summary>Joint torques (config order) of a point force at the shin's centre of mass: τ = J_pᵀ f.</summary>
     private static void SetShinContact(DigitalTwin twin, SyntheticRobot robot, int knee, double fx, double fy)
     {

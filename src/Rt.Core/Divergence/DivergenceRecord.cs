@@ -142,6 +142,15 @@ public sealed class DivergenceRecord
     public int EvidenceChannel = -1;
     public double EvidenceValue, EvidenceThreshold;
 
+    /// <summary>
+    /// The cause after the isolator's evidence window (issue 13): the observer's residual over the ticks after the first
+    /// tick over threshold (<see cref="RefinedSinceTick"/>) tells a contact from an actuator or a sensor better than the
+    /// trip tick can. Default (and <see cref="RefinedSinceTick"/> −1) until the window has closed; it stays until the
+    /// twin is reset. The reaction keeps using <see cref="Diagnosis"/> (the trip tick's); this is what the record names.
+    /// </summary>
+    public Rt.Core.Tick.FaultDiagnosis RefinedDiagnosis;
+    public long RefinedSinceTick = -1;
+
     public void Clear()
     {
         Valid = false;
@@ -156,5 +165,7 @@ public sealed class DivergenceRecord
         Diagnosis = default;
         EvidenceChannel = -1;
         EvidenceValue = EvidenceThreshold = 0;
+        RefinedDiagnosis = default;
+        RefinedSinceTick = -1;
     }
 }

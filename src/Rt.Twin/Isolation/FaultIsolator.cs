@@ -89,6 +89,54 @@ internal sealed class FaultIsolator
     private readonly double[] _wFit;        // the contact fit's weights, model order
     private bool _uPrimed;
 
+    // The evidence window (Refine): the episode's first tick over threshold, its ticks so far, its first diagnosis and the
+    // refined one once published; per joint (config order) sums over the settled ticks.
+    private long _episodeStart = -1;
+    private int _episodeTicks, _settled;
+    private FaultDiagnosis _first, _refined;
+    private readonly double[] _rSum, _rr, _rTau, _tauTau, _rSgn, _sgnSgn; // config order
+    private readonly int[] _encoderVotes;   // config order: ticks that named this joint's encoder
+    private readonly double[] _rMean, _wMean; // model order, at the window's end: r̄ and its weights
+
+    /// <summary>σ of the window's mean residual r̄ over σ of the per-tick input: r is u low-passed (pole e^(−K·dt)) and averaged over the window.</summary>
+    private const double MeanNoiseShare = 0.3;
+
+    /// <summary>The window fit's relative model error (r̄ is clean of the first tick's coupling errors).</summary>
+    private const double WindowModelError = 0.1;
+
+    /// <summary>The window fit's force prior F₀, N.</summary>
+    private const double ForcePriorN = 150;
+
+    /// <summary>The window fit's proximal preference (cost ratio a farther link must beat).</summary>
+    private const double WindowProximalPreference = 0.85;
+
+    /// <summary>The window's residual on its main joint holds (mean²/mean square) at least this: a steady cause.</summary>
+    private const double SteadyResidual = 0.5;
+
+    /// <summary>An encoder named at the trip is overruled by a contact only when its own joint carries less than this share of the window's residual.</summary>
+    private const double OwnJointShare = 0.05;
+    private readonly int _windowTicks, _settleTicks;
+    private long _refinedSince = -1;
+    private int _quietTicks;
+
+    /// <summary>The evidence window after the first tick over threshold.</summary>
+    private const double WindowS = 0.02;
+
+    /// <summary>The observer's residual needs ~1/K to build: the window's first ticks are not summed.</summary>
+    private const double SettleS = 0.005;
+
+    /// <summary>Ticks without a channel over threshold after which a new one is a new onset.</summary>
+    private const int OnsetQuietTicks = 3;
+
+    /// <summary>tanh(q̇/this) is the friction's direction.</summary>
+    private const double MovingVelocity = 0.02;
+
+    /// <summary>An encoder named on at least 1/this of the window's ticks is the cause (after a trip the stop's own mispredictions name an encoder on up to a quarter of them).</summary>
+    private const int EncoderVoteShare = 2;
+
+    /// <summary>An actuator residual follows its own torque (or the motion's direction) this well (R²).</summary>
+    private const double TrackR2 = 0.8;
+
     /// <summary>The IMUs' kinematic consistency with the encoders (set once by the twin; null = not used).</summary>
     public ImuKinematicCheck? Kinematics { get; set; }
 
@@ -171,6 +219,17 @@ internal sealed class FaultIsolator
         _acc = new double[_n];
         _wAcc = new double[_n];
         _wFit = new double[_n];
+        _rSum = new double[_n];
+        _rr = new double[_n];
+        _rTau = new double[_n];
+        _tauTau = new double[_n];
+        _rSgn = new double[_n];
+        _sgnSgn = new double[_n];
+        _encoderVotes = new int[_n];
+        _rMean = new double[_n];
+        _wMean = new double[_n];
+        _windowTicks = Math.Max(1, (int)Math.Round(WindowS / periodS));
+        _settleTicks = (int)Math.Round(SettleS / periodS);
 
         void Add(int b, V3 p)
         {
@@ -184,6 +243,9 @@ internal sealed class FaultIsolator
     {
         Array.Clear(_u);
         _uPrimed = false;
+        _episodeStart = -1;
+        _refined = default;
+        _refinedSince = -1;
     }
 
     /// <summary>Real-time safe. Every compared tick: smooths the observer's per-tick input (the external-torque innovations).</summary>
@@ -206,6 +268,13 @@ internal sealed class FaultIsolator
     /// <paramref name="components"/> the innovations in layout order.
     /// </summary>
     public void Diagnose(DivergenceRecord record, ReadOnlySpan<double> q, ReadOnlySpan<double> velocity,
+        ReadOnlySpan<double> torque, ReadOnlySpan<double> components)
+    {
+        DiagnoseTick(record, q, velocity, torque, components);
+        Refine(record, q, velocity, torque);
+    }
+
+    private void DiagnoseTick(DivergenceRecord record, ReadOnlySpan<double> q, ReadOnlySpan<double> velocity,
         ReadOnlySpan<double> torque, ReadOnlySpan<double> components)
     {
         ReadOnlySpan<double> residual = _u;
@@ -397,6 +466,143 @@ internal sealed class FaultIsolator
         }
     }
 
+    /// <summary>
+    /// The evidence window: from the first tick over threshold, <see cref="WindowS"/> of the observer's residual r (not
+    /// the per-tick input: r has built up after ~1/K and is clean of the first tick's coupling errors) decide again
+    /// between a contact and an actuator, and count the ticks that named an encoder. Real-time safe.
+    /// </summary>
+    private void Refine(DivergenceRecord record, ReadOnlySpan<double> q, ReadOnlySpan<double> velocity, ReadOnlySpan<double> torque)
+    {
+        bool over = record.Valid && record.OverCount > 0;
+        bool diagnosed = over && record.Diagnosis.Class != FaultClass.Unknown;
+        // An episode opens on a tick over threshold with a diagnosis, and afresh at a new onset (over threshold again
+        // after a quiet spell): a window must not belong to a blip before the fault, nor a fault to the one before.
+        if (diagnosed && (_episodeStart < 0 || _quietTicks >= OnsetQuietTicks))
+        {
+            _episodeStart = record.Tick;
+            _episodeTicks = _settled = 0;
+            _first = record.Diagnosis;
+            Array.Clear(_rSum); Array.Clear(_rr); Array.Clear(_rTau); Array.Clear(_tauTau); Array.Clear(_rSgn); Array.Clear(_sgnSgn);
+            Array.Clear(_encoderVotes);
+        }
+        _quietTicks = over ? 0 : _quietTicks + 1;
+        if (_episodeStart < 0)
+        {
+            Publish(record);
+            return;
+        }
+        if (_refinedSince != _episodeStart)
+        {
+            var d = record.Diagnosis;
+            if (d.Class == FaultClass.Sensor && d.Site == FaultSite.Joint && d.Location >= 0 && d.Location < _n) _encoderVotes[d.Location]++;
+            if (_episodeTicks >= _settleTicks && record.Valid)
+            {
+                for (int j = 0; j < _n; j++)
+                {
+                    double r = record.ExternalTorque[j], tau = torque[j], sg = Math.Tanh(velocity[j] / MovingVelocity);
+                    if (!double.IsFinite(r) || !double.IsFinite(tau) || !double.IsFinite(sg)) continue;
+                    _rSum[j] += r;
+                    _rr[j] += r * r;
+                    _rTau[j] += r * tau;
+                    _tauTau[j] += tau * tau;
+                    _rSgn[j] += r * sg;
+                    _sgnSgn[j] += sg * sg;
+                }
+                _settled++;
+            }
+            if (++_episodeTicks >= _windowTicks) Decide(record, q);
+        }
+        Publish(record);
+    }
+
+    private void Publish(DivergenceRecord record)
+    {
+        record.RefinedDiagnosis = _refined;
+        record.RefinedSinceTick = _refined.Class != FaultClass.Unknown ? _refinedSince : -1;
+    }
+
+    /// <summary>The window has closed: the refined cause. Real-time safe.</summary>
+    private void Decide(DivergenceRecord record, ReadOnlySpan<double> q)
+    {
+        _refinedSince = _episodeStart;
+        _refined = _first;
+        // An IMU named at the trip keeps its name: its own kinematic checks decided it, the residual says nothing of it.
+        if ((_first.Class == FaultClass.Sensor && _first.Site != FaultSite.Joint) || _settled == 0) return;
+
+        int enc = -1, votes = 0;
+        for (int j = 0; j < _n; j++) if (_encoderVotes[j] > votes) { votes = _encoderVotes[j]; enc = j; }
+        bool encoderVoted = enc >= 0 && votes * EncoderVoteShare >= _episodeTicks;
+
+        double total = 0, share = 0;
+        int single = -1;
+        for (int j = 0; j < _n; j++)
+        {
+            double m = _rSum[j] / _settled;
+            int mj = _map[j];
+            _rMean[mj] = m;
+            _wMean[mj] = _wTau[mj] / Sq(MeanNoiseShare);
+            total += _wMean[mj] * m * m;
+        }
+        for (int i = 0; i < _n; i++)
+        {
+            double e = _wMean[i] * _rMean[i] * _rMean[i] / total;
+            if (e > share) { share = e; single = i; }
+        }
+        int sj = single >= 0 ? _configOf[single] : -1;
+        _model.JointAxesWorld(q, _axis, _origin, _rot);
+        double explained = 0;
+        bool significant = total > ResidualSignificance;
+        int body = significant ? LocateContact(_rMean, _wMean, total, out explained, WindowModelError, 1 / Sq(ForcePriorN), WindowProximalPreference) : -1;
+        double k = 0, r2Tau = 0, kf = 0, r2F = 0, moving = 0, steady = 0;
+        if (sj >= 0)
+        {
+            k = _tauTau[sj] > 0 ? _rTau[sj] / _tauTau[sj] : 0;
+            r2Tau = _tauTau[sj] > 0 && _rr[sj] > 0 ? _rTau[sj] * _rTau[sj] / (_tauTau[sj] * _rr[sj]) : 0;
+            kf = _sgnSgn[sj] > 0 ? _rSgn[sj] / _sgnSgn[sj] : 0;
+            r2F = _sgnSgn[sj] > 0 && _rr[sj] > 0 ? _rSgn[sj] * _rSgn[sj] / (_sgnSgn[sj] * _rr[sj]) : 0;
+            moving = _sgnSgn[sj] / _settled;
+            // mean² over mean square: a residual that holds its sign and size (a force, a lost torque) is near 1, the
+            // residual a noisy encoder makes of its own velocity swings about zero.
+            steady = _rr[sj] > 0 ? _rSum[sj] * _rSum[sj] / (_settled * _rr[sj]) : 0;
+        }
+        bool actuator = significant && share >= SingleJointShare
+            && ((k is <= -0.5 and >= -1.15 && r2Tau >= TrackR2) || (kf < 0 && r2F >= TrackR2 && moving >= 0.5));
+        bool contact = significant && body >= 0 && explained >= ContactExplains;
+        bool strong = significant && steady >= SteadyResidual && (actuator || contact);
+        // An encoder named at the trip stays named unless the window shows a steady contact that leaves that encoder's
+        // joint out: a wrong encoder puts its error into its own joint's momentum (a frozen or jumping encoder's residual
+        // sits on its joint), a contact beyond it (the first tick's coupling error) does not.
+        if (_first.Class == FaultClass.Sensor)
+        {
+            int fj = _first.Location;
+            bool ownQuiet = fj >= 0 && fj < _n && _wMean[_map[fj]] * Sq(_rMean[_map[fj]]) < OwnJointShare * total;
+            bool firstVoted = fj >= 0 && fj < _n && _encoderVotes[fj] * EncoderVoteShare >= _episodeTicks;
+            if (strong && contact && !actuator && ownQuiet && !firstVoted)
+                _refined = new FaultDiagnosis(FaultClass.Collision, FaultSite.Link, (short)_configOf[body], -1, _first.Test);
+            return;
+        }
+        // A residual that holds and that a contact or an actuator explains is the cause; failing that, an encoder named
+        // on enough of the window's ticks (its noise or jumps); failing that, the trip tick's answer.
+        if (strong && actuator)
+        {
+            _refined = new FaultDiagnosis(FaultClass.Actuator, FaultSite.Joint, (short)sj, -1, _first.Test);
+            return;
+        }
+        if (strong)
+        {
+            _refined = new FaultDiagnosis(FaultClass.Collision, FaultSite.Link, (short)_configOf[body], -1, _first.Test);
+            return;
+        }
+        if (encoderVoted)
+        {
+            _refined = new FaultDiagnosis(FaultClass.Sensor, FaultSite.Joint, (short)enc, -1, _first.Test);
+            return;
+        }
+        if (!significant) return;
+        if (actuator) _refined = new FaultDiagnosis(FaultClass.Actuator, FaultSite.Joint, (short)sj, -1, _first.Test);
+        else if (body >= 0) _refined = new FaultDiagnosis(FaultClass.Collision, FaultSite.Link, (short)_configOf[body], -1, _first.Test);
+    }
+
     /// <summary>The joint (config order) on the IMU's chain whose axis carries the gyro residual (|cos| ≥ 0.9) and whose encoder has read the same value for the whole gyro window; −1 when none.</summary>
     private int FrozenEncoder(ImuKinematicCheck kc, int imu)
     {
@@ -460,7 +666,8 @@ internal sealed class FaultIsolator
     }
 
     /// <summary>The body whose best point force explains most of the residual; <paramref name="explained"/> = 1 − RSS/TSS.</summary>
-    private int LocateContact(ReadOnlySpan<double> r, ReadOnlySpan<double> nominalWeight, double nominalTotal, out double explained)
+    private int LocateContact(ReadOnlySpan<double> r, ReadOnlySpan<double> nominalWeight, double nominalTotal, out double explained,
+        double relativeError = RelativeModelError, double forcePrior = 0, double proximal = ProximalPreference)
     {
         // The model's error grows with the torque (inertia and friction errors scale with the motion), so a joint whose
         // noise is small does not dominate the fit once its residual is large: σ_eff² = σ² + (ε·r)².
@@ -468,7 +675,7 @@ internal sealed class FaultIsolator
         for (int i = 0; i < _n; i++)
         {
             double w = nominalWeight[i];
-            _wFit[i] = w > 0 ? 1 / (1 / w + Sq(RelativeModelError * r[i])) : 0;
+            _wFit[i] = w > 0 ? 1 / (1 / w + Sq(relativeError * r[i])) : 0;
             total += _wFit[i] * r[i] * r[i];
         }
         _ = nominalTotal;
@@ -495,7 +702,9 @@ internal sealed class FaultIsolator
                 y0 += w * r[i] * g.X; y1 += w * r[i] * g.Y; y2 += w * r[i] * g.Z;
             }
             // A little ridge keeps a chain shorter than 3 joints (a rank-deficient A) solvable.
-            double ridge = 1e-9 * (a00 + a11 + a22) + 1e-300;
+            // The window's fit adds a prior on the force, |f|²/F₀²: a torque a long lever explains with a plausible force is
+            // likelier than one a link next to the axis needs a kilonewton for.
+            double ridge = 1e-9 * (a00 + a11 + a22) + 1e-300 + forcePrior;
             a00 += ridge; a11 += ridge; a22 += ridge;
             double c00 = a11 * a22 - a12 * a12, c01 = a02 * a12 - a01 * a22, c02 = a01 * a12 - a02 * a11;
             double det = a00 * c00 + a01 * c01 + a02 * c02;
@@ -508,7 +717,7 @@ internal sealed class FaultIsolator
             double onPath = total - off;
             double cost = Math.Max(0, onPath - (f0 * y0 + f1 * y1 + f2 * y2)) + off;
             // Prefer the link nearer the base when a farther one fits hardly better (it has more joints to fit noise with).
-            if (cost < bestCost * ProximalPreference || (best >= 0 && cost < bestCost && Depth(b) <= Depth(best)))
+            if (cost < bestCost * proximal || (best >= 0 && cost < bestCost && Depth(b) <= Depth(best)))
             {
                 bestCost = cost;
                 best = b;
