@@ -42,8 +42,8 @@ internal sealed class SafetyChannel : IDisposable
     public long Rebuilds => _link.Rebuilds;
     public long Messages => _link.Messages;
 
-    /// <summary>CPU time of the safety thread so far, ns.</summary>
-    public long CpuNs => Interlocked.Read(ref _cpuNs);
+    /// <summary>CPU time of the safety thread and of its cursor writer so far, ns.</summary>
+    public long CpuNs => Interlocked.Read(ref _cpuNs) + (_publisher?.CursorCpuNs ?? 0);
 
     /// <summary>Not real-time safe. Starts the thread, which connects and then publishes what <paramref name="publisher"/> reads.</summary>
     public void Start(SafetyEventPublisher publisher)
@@ -102,7 +102,7 @@ internal sealed class SafetyChannel : IDisposable
                 _wake.WaitOne(10);
                 _link.Poll(observer);
             }
-            publisher.SaveCursor();
+            publisher.CloseCursor();
             _link.Close();
             Interlocked.Exchange(ref _cpuNs, NonRealtimeThread.ThreadCpuNs());
         }
