@@ -43,8 +43,8 @@ internal sealed class CorkedStreamProvider(bool noDelay, Action<CorkedSocketStre
 /// </summary>
 internal sealed class CorkedSocketStream : Stream
 {
-    /// <summary>Bytes that may wait in the buffer before a write waits: ~100 divergence batches.</summary>
-    public const int BufferCap = 1 << 20;
+    /// <summary>Bytes that may wait in the buffer before a write waits: ~3 s of this telemetry (divergence ~70 kB/s, ROS ~80 kB/s).</summary>
+    public const int BufferCap = 256 * 1024;
 
     private readonly Socket _socket;
     private readonly Lock _gate = new();

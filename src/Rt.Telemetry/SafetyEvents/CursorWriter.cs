@@ -46,6 +46,7 @@ internal sealed class CursorWriter : IDisposable
     /// <summary>Any thread, never waits on the disk: <paramref name="state"/> is the newest cursor to store.</summary>
     public void Offer(in SafetyCursorState state)
     {
+        if (_stop.IsSet) return; // after Close: the events go again after a restart, never lost
         lock (_gate)
         {
             _latest = state;

@@ -57,6 +57,12 @@ internal sealed class SafetyEventPublisher
 
     public bool HasJournal => _journal is not null;
 
+    /// <summary>
+    /// Held by whoever runs this publisher and its link: the safety thread (polls, acks, watchdog) and the safety
+    /// log's thread when it publishes an event it has just made durable (<see cref="SafetyChannel.Nudge"/>).
+    /// </summary>
+    public Lock Gate { get; } = new();
+
     /// <summary>A safety event that stopped motion (any stop category): it becomes the retained last trip.</summary>
     public static bool IsTrip(in SafetyEvent e) => e.Reaction is StopCategory.Cat0 or StopCategory.Cat1 or StopCategory.Cat2;
 
@@ -101,7 +107,7 @@ internal sealed class SafetyEventPublisher
         }
     }
 
-    /// <summary>Safety events published and not yet acknowledged (owner thread).</summary>
+    /// <summary>Safety events published and not yet acknowledged (under <see cref="Gate"/>).</summary>
     public int InFlight => _inflight.Count;
 
     /// <summary>Connected (again): re-read everything after the cursor; what was in flight goes again.</summary>
