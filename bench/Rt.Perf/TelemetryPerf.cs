@@ -181,6 +181,7 @@ public static class TelemetryPerf
             }
         }) { Name = "bench-safety-log" };
         long cpu0 = svc.Stats.PublisherCpuNs;
+        Dictionary<string, long> threads0 = ThreadCpuNs();
         var proc = Process.GetCurrentProcess();
         TimeSpan procCpu0 = proc.TotalProcessorTime;
         long t0 = Stopwatch.GetTimestamp();
@@ -190,6 +191,7 @@ public static class TelemetryPerf
         safetyThread.Join();
         Thread.Sleep(300); // last partial batch (flush interval 0.1 s)
         double wall = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        Dictionary<string, long> threads1 = ThreadCpuNs();
         proc.Refresh();
         double procCpu = (proc.TotalProcessorTime - procCpu0).TotalSeconds;
         TelemetryStats st = svc.Stats;
@@ -212,6 +214,24 @@ public static class TelemetryPerf
         output.WriteLine($"telemetry.stream.batch: {batchSize} records/message, {encoding} encoding");
         output.WriteLine($"telemetry.publisher.cpu: {F(100 * pubCpu / wall)} %");
         output.WriteLine($"telemetry.process.cpu: {F(100 * procCpu / wall)} % (publisher, MQTTnet, bench producer and subscriber)");
+        // Per thread from /proc/self/task/*/schedstat (ns on a CPU): the publisher's threads, the runtime's threads that
+        // run MQTTnet's continuations (thread pool, socket event loop, timers) and the bench's stand-ins, which are not telemetry.
+        var byName = new Dictionary<string, long>();
+        foreach (var (key, ns) in threads1)
+        {
+            string name = key[(key.IndexOf(' ') + 1)..];
+            byName[name] = byName.GetValueOrDefault(name) + ns - threads0.GetValueOrDefault(key);
+        }
+        long benchNs = 0, otherNs = 0;
+        foreach (var (name, ns) in byName.OrderByDescending(kv => kv.Value))
+        {
+            if (ns <= 0) continue;
+            if (name.StartsWith("bench-", StringComparison.Ordinal) || (subscribe && name == "rt-bench-sub")) benchNs += ns;
+            else otherNs += ns;
+            output.WriteLine($"telemetry.thread.cpu: {F(100 * ns / 1e9 / wall)} % {name}");
+        }
+        output.WriteLine($"telemetry.publisher.cpu.all_threads: {F(100 * otherNs / 1e9 / wall)} % (every thread of the process but the bench's tick and " +
+                         $"safety-log stand-ins{(subscribe ? "; the in-process subscriber's MQTTnet work is included" : "")}: publisher, cursor writer, MQTTnet's thread-pool and socket work)");
         output.WriteLine($"telemetry.records.produced: {_produced}");
         output.WriteLine($"telemetry.records.published: {st.RecordsPublished}");
         output.WriteLine($"telemetry.records.received: {Interlocked.Read(ref received)}");
@@ -224,7 +244,8 @@ public static class TelemetryPerf
         var latencies = raised.Where(kv => safetyArrived.ContainsKey(kv.Key))
             .Select(kv => (safetyArrived[kv.Key] - kv.Value) * 1e3 / Stopwatch.Frequency).Order().ToArray();
         output.WriteLine($"telemetry.safety.delivered: {latencies.Length} of {raised.Count} events");
-        output.WriteLine($"telemetry.safety.pending: {st.OutboxPending} events (in the safety log, not acknowledged by the broker at the end)");
+        svc.Stop(); // the safety thread waits (≤ 2 s) for the last acknowledgements and stores the cursor
+        output.WriteLine($"telemetry.safety.pending: {svc.Stats.OutboxPending} events (in the safety log after the stored cursor once stopped: not acknowledged by the broker)");
         if (latencies.Length > 0)
         {
             output.WriteLine($"telemetry.safety.latency.p50: {F(latencies[latencies.Length / 2])} ms (append + fsync + publish + broker + subscriber)");
@@ -234,6 +255,25 @@ public static class TelemetryPerf
         output.WriteLine($"telemetry.push.max: {F(_maxPushNs)} ns");
         if (outageS > 0) output.WriteLine($"telemetry.push.max_during_outage: {F(_maxPushOutageNs)} ns");
         lock (lines) foreach (string l in lines) output.WriteLine($"# {l}");
+    }
+
+    /// <summary>CPU ns per thread of this process ("tid name" → ns), from /proc/self/task/*/schedstat; empty where there is no /proc.</summary>
+    private static Dictionary<string, long> ThreadCpuNs()
+    {
+        var result = new Dictionary<string, long>();
+        if (!Directory.Exists("/proc/self/task")) return result;
+        foreach (string task in Directory.GetDirectories("/proc/self/task"))
+        {
+            try
+            {
+                string name = File.ReadAllText(Path.Combine(task, "comm")).Trim();
+                string stat = File.ReadAllText(Path.Combine(task, "schedstat"));
+                if (long.TryParse(stat.AsSpan(0, stat.IndexOf(' ')), NumberStyles.None, CultureInfo.InvariantCulture, out long ns))
+                    result[$"{Path.GetFileName(task)} {name}"] = ns;
+            }
+            catch (IOException) { } // the thread ended meanwhile
+        }
+        return result;
     }
 
     private static long _produced;

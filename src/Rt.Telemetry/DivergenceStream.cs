@@ -140,10 +140,12 @@ internal sealed class DivergenceStream : IDisposable
     {
         var ring = _sink.Ring;
         int width = _slot.Width;
+        int newest = -1; // where in _batch the newest record read lies (a failed read writes nothing)
         while (true)
         {
             Span<double> dst = _batch.AsSpan(_batchCount * width, width);
             if (!ring.TryRead(out long tick, dst)) break;
+            newest = _batchCount * width;
             long n = Interlocked.Increment(ref _consumed);
             ref readonly DivergenceSlotHeader h = ref DivergenceSlot.ReadHeader(dst);
             _status.SetSafety((SafetyState)h.Safety);
@@ -158,14 +160,16 @@ internal sealed class DivergenceStream : IDisposable
             _lastTick = tick;
             _lastRingDropped = ringDropped;
             _summary.Observe(tick, dst);
-            dst.CopyTo(_latest); // the ROS topics sample the newest record
-            _haveLatest = true;
             if ((n - 1) % _decimation != 0) { Interlocked.Increment(ref _decimated); continue; }
             // Batches are formed (and numbered) even during an outage, so the dropped ones leave a visible seq gap.
             if (_batchCount == 0) _batchStartNs = _clock.NowNs;
             _batchTicks[_batchCount++] = tick;
-            if (_batchCount == _batchSize) Flush();
+            if (_batchCount == _batchSize) Flush(); // leaves _batch as it is: the newest record stays readable below
         }
+        if (newest < 0) return;
+        // The ROS topics sample the newest record: one copy per drain, not one per record.
+        _batch.AsSpan(newest, width).CopyTo(_latest);
+        _haveLatest = true;
     }
 
     private void Flush()

@@ -39,11 +39,17 @@ public sealed record TelemetryOptions
     /// <summary>Cap on divergence messages handed to the MQTT client but not yet written out (its queue is unbounded).</summary>
     public int MaxQueuedMessages { get; init; } = 64;
 
+    /// <summary>
+    /// The safety cursor file is rewritten (fsync, rename, folder fsync) at most this often, s, on its own thread
+    /// (<see cref="SafetyEvents.CursorWriter"/>): after a crash at most this much of acknowledged events goes again.
+    /// </summary>
+    public double CursorSaveIntervalS { get; init; } = 0.5;
+
     /// <summary>Cap on safety events awaiting PUBACK; the rest wait in the safety log (read after the cursor).</summary>
     public int MaxInflightSafety { get; init; } = 20;
 
     /// <summary>
-    /// Tick records the ring holds: 0.5 s at 1 kHz, 100× the publisher's poll interval. Kept small on purpose:
+    /// Tick records the ring holds: 0.5 s at 1 kHz, 50× the publisher's poll interval. Kept small on purpose:
     /// a slot is ~2 kB for 12 joints, and a ring that fits in L2 keeps the tick's push cheap.
     /// </summary>
     public int RingCapacity { get; init; } = 512;
@@ -57,8 +63,12 @@ public sealed record TelemetryOptions
     /// </summary>
     public IMonotonicClock Clock { get; init; } = MonotonicClock.Instance;
 
-    /// <summary>How often the publisher wakes at least, to drain the ring (sooner when the summary or the ROS topics are due).</summary>
-    public int PollIntervalMs { get; init; } = 5;
+    /// <summary>
+    /// How often the publisher wakes at least, to drain the ring (sooner when the summary or the ROS topics are due).
+    /// 10 ms: the ROS topics' period at 100 Hz, so the two coincide (a 5 ms poll woke the thread twice as often for
+    /// nothing: each wake-up costs CPU whether or not there is anything to send); the ring holds 50 polls.
+    /// </summary>
+    public int PollIntervalMs { get; init; } = 10;
 
     /// <summary>Divergence message encoding (protobuf by default; the birth message announces it).</summary>
     public PayloadEncoding Encoding { get; init; } = PayloadEncoding.Protobuf;

@@ -70,6 +70,12 @@ public interface IMqttConnection : IDisposable
 
     /// <summary>Queues a publish; false if the client refused it (not connected, queue error). Never blocks on the network.</summary>
     bool TryPublish(MqttTopic topic, ReadOnlySpan<byte> payload, int qos, bool retain, out int messageId);
+
+    /// <summary>Publishes from now on are collected and written together by <see cref="Uncork"/> (one send()); optional.</summary>
+    void Cork() { }
+
+    /// <summary>Writes what was collected since <see cref="Cork"/>; never blocks on the network.</summary>
+    void Uncork() { }
 }
 
 /// <summary>Creates connections; one per watchdog rebuild.</summary>

@@ -39,7 +39,7 @@ internal sealed class MqttNetConnection : IMqttConnection
     {
         _options = options;
         _report = report;
-        _clientOptions = MqttNetClient.Build(options);
+        _clientOptions = MqttNetClient.Build(options, new CorkedStreamProvider(noDelay: true, s => Volatile.Write(ref _stream, s)));
         _client = new MqttClientFactory().CreateMqttClient();
         _client.DisconnectedAsync += a =>
         {
@@ -53,6 +53,25 @@ internal sealed class MqttNetConnection : IMqttConnection
     }
 
     public void Start() => _loop ??= Task.Run(ConnectLoop);
+
+    private CorkedSocketStream? _stream, _corked; // the current connection's stream; the one corked by the owner
+
+    /// <summary>Owner's thread. Collects this pump's packets into one send() (<see cref="CorkedSocketStream"/>).</summary>
+    public void Cork()
+    {
+        _corked = Volatile.Read(ref _stream);
+        _corked?.Cork();
+    }
+
+    /// <summary>Owner's thread. Sends what the pump collected (the stream corked, even if a reconnect replaced it meanwhile).</summary>
+    public void Uncork()
+    {
+        _corked?.Uncork();
+        _corked = null;
+    }
+
+    /// <summary>send() calls and packets written on the current connection (for the bench: packets per send).</summary>
+    public (long Sends, long Writes) SocketCounts => Volatile.Read(ref _stream) is { } s ? (s.Sends, s.Writes) : (0, 0);
 
     public bool TryPublish(MqttTopic topic, ReadOnlySpan<byte> payload, int qos, bool retain, out int messageId)
     {

@@ -148,6 +148,12 @@ internal sealed class TelemetryLink : IDisposable
         return true;
     }
 
+    /// <summary>Publishes until <see cref="Uncork"/> go out together in one send() (one pump of the publisher).</summary>
+    public void Cork() => _connection?.Cork();
+
+    /// <summary>Writes what was published since <see cref="Cork"/>.</summary>
+    public void Uncork() => _connection?.Uncork();
+
     /// <summary>
     /// Shutdown: waits (bounded) for the broker to acknowledge <paramref name="messageId"/>, passing other acks on.
     /// Other events are dropped: the link is closing.

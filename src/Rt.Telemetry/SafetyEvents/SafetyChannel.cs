@@ -42,8 +42,8 @@ internal sealed class SafetyChannel : IDisposable
     public long Rebuilds => _link.Rebuilds;
     public long Messages => _link.Messages;
 
-    /// <summary>CPU time of the safety thread so far, ns.</summary>
-    public long CpuNs => Interlocked.Read(ref _cpuNs);
+    /// <summary>CPU time so far, ns: the safety thread, its cursor writer and the publishing done on the safety log's thread (<see cref="Nudge"/>).</summary>
+    public long CpuNs => Interlocked.Read(ref _cpuNs) + (_publisher?.CursorCpuNs ?? 0) + Interlocked.Read(ref _callerCpuNs);
 
     /// <summary>Not real-time safe. Starts the thread, which connects and then publishes what <paramref name="publisher"/> reads.</summary>
     public void Start(SafetyEventPublisher publisher)
@@ -53,12 +53,33 @@ internal sealed class SafetyChannel : IDisposable
         _thread.Start();
     }
 
-    /// <summary>Any thread: the safety log has new events.</summary>
+    /// <summary>
+    /// Called on the safety log's thread right after it made new events durable: publishes them at once on the
+    /// calling thread (read from the log, encoded, handed to the client, which writes them to the socket without
+    /// waiting), so an event does not wait for this thread to be woken and scheduled — on a loaded machine that hop
+    /// was a scheduler's wake-up latency more. The acknowledgements, the cursor and every catch-up after an outage stay
+    /// on this channel's thread; both hold <see cref="SafetyEventPublisher.Gate"/>. The caller's CPU for it is counted
+    /// in <see cref="CpuNs"/>. Not real-time safe (file read, MQTT client).
+    /// </summary>
     public void Nudge()
     {
-        _publisher?.Nudge();
-        _wake.Set();
+        SafetyEventPublisher? p = _publisher;
+        if (p is null) return;
+        p.Nudge();
+        if (_stopping || !_link.IsUp)
+        {
+            _wake.Set(); // the thread publishes after the connect, from the log
+            return;
+        }
+        long t0 = NonRealtimeThread.ThreadCpuNs();
+        lock (p.Gate)
+        {
+            if (!_stopping) p.Pump();
+        }
+        Interlocked.Add(ref _callerCpuNs, NonRealtimeThread.ThreadCpuNs() - t0);
     }
+
+    private long _callerCpuNs;
 
     /// <summary>Not real-time safe. Sends what is pending (bounded), stores the cursor, disconnects, joins the thread.</summary>
     public void Stop()
@@ -87,23 +108,36 @@ internal sealed class SafetyChannel : IDisposable
             while (!_stopping)
             {
                 _wake.WaitOne(_pollMs);
-                _link.Poll(observer);
-                publisher.Pump();
-                if (!_stopping) _link.Watchdog();
+                lock (publisher.Gate)
+                {
+                    _link.Poll(observer);
+                    publisher.Pump();
+                    if (!_stopping) _link.Watchdog();
+                }
                 Interlocked.Exchange(ref _cpuNs, NonRealtimeThread.ThreadCpuNs());
             }
             // Shutdown: what was read goes out, and the acknowledgements of what is in flight move the cursor (≤ 2 s).
-            _link.BeginClose();
-            _link.Poll(observer);
-            publisher.Pump();
-            var until = System.Diagnostics.Stopwatch.StartNew();
-            while (_link.Connected && publisher.InFlight > 0 && until.Elapsed < TimeSpan.FromSeconds(2))
+            lock (publisher.Gate)
             {
-                _wake.WaitOne(10);
+                _link.BeginClose();
                 _link.Poll(observer);
+                publisher.Pump();
             }
-            publisher.SaveCursor();
-            _link.Close();
+            var until = System.Diagnostics.Stopwatch.StartNew();
+            while (true)
+            {
+                lock (publisher.Gate)
+                {
+                    if (!_link.Connected || publisher.InFlight == 0 || until.Elapsed >= TimeSpan.FromSeconds(2)) break;
+                }
+                _wake.WaitOne(10);
+                lock (publisher.Gate) _link.Poll(observer);
+            }
+            lock (publisher.Gate)
+            {
+                publisher.CloseCursor();
+                _link.Close();
+            }
             Interlocked.Exchange(ref _cpuNs, NonRealtimeThread.ThreadCpuNs());
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)

@@ -32,7 +32,7 @@ internal sealed class SafetyEventPublisher
     private readonly Utf8JsonWriter _writer;
     private SafetyCursorState _cursor = SafetyCursorState.Start;
     private SafetyCursorState _next = SafetyCursorState.Start; // where reading goes on
-    private long _cursorPosition;                               // _cursor.Position for other threads
+    private readonly CursorWriter _cursorWriter;               // stores _cursor off this thread, rate-limited
     private int _more;                                          // 1: the journal may hold events not read yet
     private bool _cursorDirty;
 
@@ -52,9 +52,16 @@ internal sealed class SafetyEventPublisher
         _window = Math.Max(1, options.MaxInflightSafety);
         _log = log;
         _writer = new Utf8JsonWriter(_buffer);
+        _cursorWriter = new CursorWriter(_cursorFile, TimeSpan.FromSeconds(Math.Max(0, options.CursorSaveIntervalS)), log, 0);
     }
 
     public bool HasJournal => _journal is not null;
+
+    /// <summary>
+    /// Held by whoever runs this publisher and its link: the safety thread (polls, acks, watchdog) and the safety
+    /// log's thread when it publishes an event it has just made durable (<see cref="SafetyChannel.Nudge"/>).
+    /// </summary>
+    public Lock Gate { get; } = new();
 
     /// <summary>A safety event that stopped motion (any stop category): it becomes the retained last trip.</summary>
     public static bool IsTrip(in SafetyEvent e) => e.Reaction is StopCategory.Cat0 or StopCategory.Cat1 or StopCategory.Cat2;
@@ -77,7 +84,7 @@ internal sealed class SafetyEventPublisher
             _log($"MQTT: {legacy} event file(s) of the earlier outbox format in {Path.GetDirectoryName(_cursorFile.FilePath)} are not read any more; " +
                  "the safety log holds the same events and they are published from there");
         _next = _cursor;
-        Volatile.Write(ref _cursorPosition, _cursor.Position);
+        _cursorWriter.Loaded(_cursor.Position);
         int pending = Pending;
         if (pending > 0) _log($"MQTT: {pending} safety event(s) from an earlier run wait in the safety log {_journal.Name} (not yet acknowledged by the broker)");
         _more = 1;
@@ -86,18 +93,21 @@ internal sealed class SafetyEventPublisher
     /// <summary>Any thread: the journal has new events (called after the safety log's fsync).</summary>
     public void Nudge() => Volatile.Write(ref _more, 1);
 
-    /// <summary>Any thread, reads the journal: events after the cursor, i.e. not yet acknowledged by the broker.</summary>
+    /// <summary>
+    /// Any thread, reads the journal: events after the stored cursor, i.e. not yet acknowledged by the broker, or
+    /// acknowledged less than <see cref="TelemetryOptions.CursorSaveIntervalS"/> ago (they would go again after a crash).
+    /// </summary>
     public int Pending
     {
         get
         {
             if (_journal is null) return 0;
             var list = new List<SafetyJournalEntry>();
-            return _journal.ReadFrom(Volatile.Read(ref _cursorPosition), int.MaxValue, list);
+            return _journal.ReadFrom(_cursorWriter.SavedPosition, int.MaxValue, list);
         }
     }
 
-    /// <summary>Safety events published and not yet acknowledged (owner thread).</summary>
+    /// <summary>Safety events published and not yet acknowledged (under <see cref="Gate"/>).</summary>
     public int InFlight => _inflight.Count;
 
     /// <summary>Connected (again): re-read everything after the cursor; what was in flight goes again.</summary>
@@ -147,14 +157,26 @@ internal sealed class SafetyEventPublisher
         SaveCursor();
     }
 
-    /// <summary>Stores the cursor if it moved (publisher thread; also at shutdown).</summary>
+    /// <summary>Hands the cursor to the cursor writer if it moved (publisher thread; never waits on the disk).</summary>
     public void SaveCursor()
     {
         if (!_cursorDirty) return;
-        _cursorFile.Save(_cursor);
+        _cursorWriter.Offer(_cursor);
         _cursorDirty = false;
-        Volatile.Write(ref _cursorPosition, _cursor.Position);
     }
+
+    /// <summary>Shutdown: stores the last cursor now (on the calling thread) and stops the cursor writer.</summary>
+    public void CloseCursor()
+    {
+        SaveCursor();
+        _cursorWriter.Close();
+    }
+
+    /// <summary>CPU time of the cursor writer's thread so far, ns (part of the publisher's CPU).</summary>
+    public long CursorCpuNs => _cursorWriter.CpuNs;
+
+    /// <summary>Cursor files written so far.</summary>
+    public long CursorSaves => _cursorWriter.Saves;
 
     private void ReadMore()
     {

@@ -1,0 +1,99 @@
+using System.Net;
+using System.Net.Sockets;
+using Rt.Telemetry.Link;
+
+namespace Rt.Telemetry.Tests;
+
+/// <summary>
+/// The bulk connection's corked socket (<see cref="CorkedSocketStream"/>) over a real loopback TCP connection: a cork
+/// gathers writes into one send(), bytes keep their order when the kernel's buffer is full, and a write over the cap
+/// waits instead of growing memory.
+/// </summary>
+public sealed class CorkedStreamTests
+{
+    private static (CorkedSocketStream Stream, Socket Peer, TcpListener Listener) Pair()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var client = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        client.Connect((IPEndPoint)listener.LocalEndpoint);
+        Socket peer = listener.AcceptSocket();
+        return (new CorkedSocketStream(client), peer, listener);
+    }
+
+    private static byte[] Receive(Socket peer, int count)
+    {
+        var data = new byte[count];
+        int got = 0;
+        peer.ReceiveTimeout = 10_000;
+        while (got < count)
+        {
+            int n = peer.Receive(data, got, count - got, SocketFlags.None);
+            Assert.True(n > 0, $"connection closed after {got} of {count} bytes");
+            got += n;
+        }
+        return data;
+    }
+
+    [Fact]
+    public async Task Writes_inside_a_cork_leave_in_one_send_in_order()
+    {
+        var (stream, peer, listener) = Pair();
+        using var _ = stream;
+        using var __ = peer;
+        try
+        {
+            stream.Cork();
+            for (byte b = 1; b <= 3; b++) await stream.WriteAsync(new byte[] { b, b, b });
+            Assert.Equal(0, stream.Sends); // nothing handed to the kernel: the peer cannot have received anything
+            Assert.Equal(0, peer.Available);
+            stream.Uncork();
+            Assert.Equal(1, stream.Sends);
+            Assert.Equal(new byte[] { 1, 1, 1, 2, 2, 2, 3, 3, 3 }, Receive(peer, 9));
+
+            await stream.WriteAsync(new byte[] { 9 }); // outside a cork: at once
+            Assert.Equal(2, stream.Sends);
+            Assert.Equal(new byte[] { 9 }, Receive(peer, 1));
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+
+    [Fact]
+    public async Task A_peer_that_does_not_read_makes_writes_queue_in_order_and_over_the_cap_wait()
+    {
+        var (stream, peer, listener) = Pair();
+        using var _ = stream;
+        using var __ = peer;
+        try
+        {
+            // Numbered 1 kB chunks until the kernel's buffers are full and the cap is reached: a write then waits.
+            const int chunk = 1024;
+            int written = 0;
+            Task? waiting = null;
+            for (int i = 0; i < 100_000 && waiting is null; i++)
+            {
+                var b = new byte[chunk];
+                BitConverter.TryWriteBytes(b, i);
+                ValueTask w = stream.WriteAsync(b);
+                if (w.IsCompleted) { await w; written++; }
+                else waiting = w.AsTask();
+            }
+            Assert.NotNull(waiting); // the cap held: memory did not grow without bound
+            Assert.False(waiting!.IsCompleted);
+
+            // The peer reads everything: the waiting write completes and every chunk arrives once, in order.
+            int total = written + 1;
+            var read = Task.Run(() => Receive(peer, total * chunk));
+            await waiting.WaitAsync(TimeSpan.FromSeconds(30));
+            byte[] all = await read.WaitAsync(TimeSpan.FromSeconds(30));
+            for (int i = 0; i < total; i++) Assert.Equal(i, BitConverter.ToInt32(all, i * chunk));
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+}
