@@ -123,6 +123,9 @@ internal static class RunCommand
     {
         if (randomise != null && !options.Bench)
             throw new Core.Errors.InputError("command line", "--randomise", "plant randomisation exists on the bench only");
+        // Before the session's bring-up: a scenario that is not there is refused at once.
+        if (randomise != null && !File.Exists(randomise.FullName))
+            throw new Core.Errors.InputError("command line", "--randomise", $"{randomise.FullName}: {(Directory.Exists(randomise.FullName) ? "is a folder" : "no such file")}; expected a HIL scenario file (hil/scenarios/*.yaml)");
         if (!untilStopped && !(options.DurationS > 0 && options.DurationS <= InputBounds.MaxSeconds))
             throw new Core.Errors.InputError("command line", "--duration", $"must be a positive number of seconds, got {options.DurationS}");
         var config = CommandOptions.LoadConfig(configFile);
