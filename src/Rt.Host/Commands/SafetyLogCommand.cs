@@ -16,7 +16,7 @@ internal static partial class ExtraCommands
     {
         var file = new Argument<FileInfo>("log") { Description = "A safety log (safety.log_path, under rt-state/ by default)" };
         var cmd = new Command("safety-log", "Print a safety log: every state change with its trigger, channel, values and reaction") { file };
-        cmd.SetAction(r => CommandRunner.Guard(() =>
+        cmd.SetAction(r => HealthCommand.Guard(() => // bad input is one line (nothing here moves)
         {
             var path = r.GetValue(file)!.FullName;
             if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such safety log");
