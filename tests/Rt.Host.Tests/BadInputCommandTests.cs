@@ -166,6 +166,17 @@ public sealed class BadInputCommandTests : IDisposable
         Assert.Contains(expected, line, StringComparison.Ordinal);
     }
 
+    [SkippableFact]
+    public void Monitor_with_a_ca_file_that_is_no_certificate_is_exit_2_not_a_bug()
+    {
+        Skip.IfNot(File.Exists(Dll), "the bench's rt is not built");
+        string ca = Path.Combine(_dir, "ca.pem");
+        File.WriteAllText(ca, "not a certificate");
+        var (exit, err) = Rt(["monitor", "--broker", "mqtts://127.0.0.1:1", "--robot", "r", "--ca", ca, "--seconds", "1"]);
+        Assert.True(exit == 2, $"exit {exit}; stderr:\n{err}");
+        Assert.StartsWith($"error: CA file {ca} is not a PEM or DER certificate", err, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Guard_unwraps_an_aggregate_exception_and_keeps_each_kinds_exit_code()
     {

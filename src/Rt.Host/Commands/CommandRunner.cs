@@ -87,6 +87,17 @@ public static class CommandRunner
             error.WriteLine($"error: {e.Message}");
             return ExitCodes.BadInput;
         }
+        catch (Rt.Telemetry.Native.MosquittoUnavailableException e) when (e.InnerException is System.Security.Cryptography.CryptographicException)
+        {
+            // A CA, certificate or key file the user named that is not one: the file, not the machine.
+            error.WriteLine($"error: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+        catch (Rt.Telemetry.Native.MosquittoUnavailableException e)
+        {
+            error.WriteLine($"error: MQTT: {e.Message}");
+            return ExitCodes.Unavailable;
+        }
         catch (Microsoft.Data.Sqlite.SqliteException e)
         {
             // The health database (the only SQLite file) refused a read or write the checks did not catch: the file, not a bug.
