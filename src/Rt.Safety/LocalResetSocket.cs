@@ -83,6 +83,7 @@ public sealed class LocalResetSocket : IDisposable
         ArgumentNullException.ThrowIfNull(config);
         string src = string.IsNullOrEmpty(config.SourcePath) ? "config" : config.SourcePath;
         var s = config.Safety;
+        UnixSocketPath.Check(path, src, System.IO.Path.IsPathRooted(s.ResetSocket) ? "safety.reset_socket" : "safety.reset_socket (under --state-dir)");
         var mode = SafetyConfigValidator.ResetSocketMode(src, s.ResetSocketMode);
         int? gid = string.IsNullOrWhiteSpace(s.ResetSocketGroup) ? null
             : UnixGroups.TryResolve(s.ResetSocketGroup.Trim(), out int g) ? g
@@ -99,6 +100,18 @@ public sealed class LocalResetSocket : IDisposable
     public long SilentClientsDropped => Interlocked.Read(ref _silentDropped);
     private long _silentDropped;
 
+    /// <summary>
+    /// Unexpected exceptions (bugs) while serving a client. Each is counted here and logged as one line on
+    /// <see cref="FaultLog"/>; the client's connection is closed, which lets go of any hold-to-run it carried (the tick
+    /// ends a jog, homing or brake release on its own clock, as when a client dies), and the next client is served. The
+    /// thread is not allowed to die silently nor to take the process down mid-motion.
+    /// </summary>
+    public long HandlerFaults => Interlocked.Read(ref _handlerFaults);
+    private long _handlerFaults;
+
+    /// <summary>Where a handler fault is logged, one line each (default: stderr, the service's journal). Set before clients connect.</summary>
+    public TextWriter FaultLog { get; set; } = Console.Error;
+
     private void Serve()
     {
         while (!_stopping)
@@ -107,12 +120,38 @@ public sealed class LocalResetSocket : IDisposable
             try { client = _listener.Accept(); }
             catch (SocketException) { return; }
             catch (ObjectDisposedException) { return; }
+            catch (Exception e)
+            {
+                Fault(e, "accepting a client; the reset socket no longer answers (rt reset, jog, home and brake get no answer)");
+                return;
+            }
             using (client)
             {
                 try { Handle(client); }
                 catch (SocketException) { } // client went away: nothing to answer
                 catch (IOException) { }
+                catch (ObjectDisposedException) when (_stopping) { }
+                catch (Exception e)
+                {
+                    Fault(e, "serving a client; its connection is closed (a hold it carried ends on the host's clock)");
+                    try { Reply(client, $"error: internal: {e.GetType().Name} in the host's reset socket (a bug: please report); nothing is held"); }
+                    catch (Exception ex) when (ex is SocketException or ObjectDisposedException) { }
+                }
             }
+        }
+    }
+
+    private void Fault(Exception e, string what)
+    {
+        Interlocked.Increment(ref _handlerFaults);
+        try
+        {
+            FaultLog.WriteLine($"error: unexpected {e.GetType().Name} on thread 'rt-reset-socket' while {what}: {e.Message} (a bug: please report)");
+            FaultLog.Flush();
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        {
+            // Nowhere to log: the count still says it happened.
         }
     }
 

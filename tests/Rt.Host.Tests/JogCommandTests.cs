@@ -90,7 +90,7 @@ public sealed class JogCommandTests : IDisposable
             Assert.Contains("PositionLimit", reset.Out, StringComparison.Ordinal);
 
             var away = Run(["jog", .. common, "--joint", "l_knee", "--direction", "-"], ssh: false);
-            Assert.True(away.Exit == 1, $"jog away: exit {away.Exit}; {away.Out} {away.Err}");
+            Assert.True(away.Exit == 2, $"jog away: exit {away.Exit}; {away.Out} {away.Err}"); // refused, nothing moved: 2 (as rt home, rt brake)
             var line = Assert.Single(away.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
             Assert.StartsWith("error: jog refused: l_knee is at ", line);
             Assert.Contains("outside its range", line, StringComparison.Ordinal);

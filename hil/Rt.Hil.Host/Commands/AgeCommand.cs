@@ -47,6 +47,9 @@ internal static class AgeCommand
             ulong first = r.GetValue(seed) ?? Rt.Hil.Campaign.Scenarios.ScenarioLoader.Load(basePath).Seed;
             string dbPath = r.GetValue(db)!.FullName;
             string workDir = r.GetValue(work)?.FullName ?? Path.Combine(Path.GetTempPath(), $"rt-age-{Environment.ProcessId}");
+            // The folders are created by every seed at once: a path that cannot be one is refused here, once.
+            for (string? up = workDir; !string.IsNullOrEmpty(up); up = Path.GetDirectoryName(up))
+                if (File.Exists(up)) throw new InputError("command line", "--work", $"{workDir}: {up} is a file; expected a folder for the day's recordings");
             var results = new AgeingResult[n];
             var gate = new object();
             try
@@ -67,9 +70,12 @@ internal static class AgeCommand
                     });
                 });
             }
-            catch (AggregateException e) when (e.InnerExceptions[0] is InputError or HostUnavailableException)
+            catch (AggregateException e)
             {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+                // Parallel.For wraps what a seed threw: the first input error (exit 2) if any seed had one, else the first
+                // failure as itself, so every kind keeps its own line and exit code instead of "unexpected AggregateException".
+                var inner = e.Flatten().InnerExceptions;
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(inner.FirstOrDefault(x => x is InputError) ?? inner[0]);
             }
             if (r.GetValue(work) is null && !r.GetValue(keep)) TryDelete(workDir);
             foreach (var res in results) Console.WriteLine(Summary(res));

@@ -83,9 +83,11 @@ internal static class HilCommands
             try
             {
                 if (datasetDir != null) DatasetCommand.ExportCampaign(result, datasetDir);
+                // After the campaign: a run whose entry fails is one `error: health:` line; the campaign's verdicts set the exit code.
                 if (healthPath != null)
                     foreach (var run in result.Scenarios.Where(x => x.Recording is { } rec && File.Exists(rec)))
-                        HealthAfterRun.Add(healthPath, run.Recording!, Rt.Core.Config.ConfigLoader.Load(ScenarioLoader.Load(run.SourcePath).ConfigPath), "hil", run.TripTick is not null, Console.Out);
+                        HealthAfterRun.TryAdd(healthPath, run.Recording!, () => Rt.Core.Config.ConfigLoader.Load(ScenarioLoader.Load(run.SourcePath).ConfigPath),
+                            "hil", run.TripTick is not null, Console.Out, Console.Error);
             }
             finally
             {

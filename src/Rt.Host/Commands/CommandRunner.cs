@@ -13,78 +13,107 @@ namespace Rt.Host.Commands;
 /// </summary>
 public static class CommandRunner
 {
-    public static int Guard(Func<int> body)
+    public static int Guard(Func<int> body) => Guard(body, Console.Error);
+
+    /// <summary><see cref="Guard(Func{int})"/> with the error lines going to <paramref name="error"/> (tests).</summary>
+    public static int Guard(Func<int> body, TextWriter error)
     {
+        ArgumentNullException.ThrowIfNull(body);
+        ArgumentNullException.ThrowIfNull(error);
         try
         {
             return body();
         }
+        catch (AggregateException e) when (e.Flatten().InnerExceptions.Count > 0)
+        {
+            // Parallel work (Parallel.For, tasks) wraps what failed: judge the first input error, else the first failure, as itself.
+            var inner = e.Flatten().InnerExceptions;
+            var first = inner.FirstOrDefault(x => x is InputError) ?? inner[0];
+            return Guard(() => { System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first); return ExitCodes.Unavailable; }, error);
+        }
         catch (InputError e)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
-            Console.Error.WriteLine("refusing to enable motion.");
+            error.WriteLine($"error: {e.Message}");
+            error.WriteLine("refusing to enable motion.");
             return ExitCodes.BadInput;
         }
         catch (Rt.Drivers.Gpio.DeviceUnavailableException e)
         {
             // A configured GPIO chip/line, I2C bus, expander or IMU is not there or is another chip (issue 15).
-            Console.Error.WriteLine($"error: {e.Message}");
-            Console.Error.WriteLine("refusing to enable motion.");
+            error.WriteLine($"error: {e.Message}");
+            error.WriteLine("refusing to enable motion.");
             return ExitCodes.Unavailable;
         }
         catch (DllNotFoundException e)
         {
             // A native library a command needs is not installed (exit 3, as for a missing device).
-            Console.Error.WriteLine($"error: missing library: {e.Message}");
+            error.WriteLine($"error: missing library: {e.Message}");
             return ExitCodes.Unavailable;
         }
         catch (HostUnavailableException e)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            error.WriteLine($"error: {e.Message}");
             return ExitCodes.Unavailable;
         }
         catch (EtherCatException e) when (e.IsConfigMismatch)
         {
-            Console.Error.WriteLine($"error: EtherCAT bus does not match the config: {e.Message}");
-            Console.Error.WriteLine("refusing to enable motion.");
+            error.WriteLine($"error: EtherCAT bus does not match the config: {e.Message}");
+            error.WriteLine("refusing to enable motion.");
             return ExitCodes.BadInput;
         }
         catch (EtherCatException e)
         {
-            Console.Error.WriteLine($"error: EtherCAT: {e.Message}");
+            error.WriteLine($"error: EtherCAT: {e.Message}");
             return ExitCodes.Unavailable;
         }
         catch (RealtimeUnavailableException e)
         {
-            Console.Error.WriteLine($"error: --require-rt: {e.Message}");
+            error.WriteLine($"error: --require-rt: {e.Message}");
             return ExitCodes.RealtimeRefused;
         }
         catch (FileNotFoundException e)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            error.WriteLine($"error: {e.Message}");
             return ExitCodes.BadInput;
         }
         catch (DirectoryNotFoundException e)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            error.WriteLine($"error: {e.Message}");
             return ExitCodes.BadInput;
         }
         catch (UnauthorizedAccessException e)
         {
             // A file or folder the user named (config, output, state folder) that this user may not read or write.
-            Console.Error.WriteLine($"error: {e.Message}");
+            error.WriteLine($"error: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+        catch (Rt.Telemetry.Native.MosquittoUnavailableException e) when (e.InnerException is System.Security.Cryptography.CryptographicException)
+        {
+            // A CA, certificate or key file the user named that is not one: the file, not the machine.
+            error.WriteLine($"error: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+        catch (Rt.Telemetry.Native.MosquittoUnavailableException e)
+        {
+            error.WriteLine($"error: MQTT: {e.Message}");
+            return ExitCodes.Unavailable;
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException e)
+        {
+            // The health database (the only SQLite file) refused a read or write the checks did not catch: the file, not a bug.
+            error.WriteLine($"error: health database: {e.Message}");
             return ExitCodes.BadInput;
         }
         catch (IOException e)
         {
             // A file or stream that failed under the host (a full disk, a closed pipe, /dev/full): the machine, not a bug; "could not run".
-            Console.Error.WriteLine($"error: input/output failed: {e.Message}");
+            error.WriteLine($"error: input/output failed: {e.Message}");
             return ExitCodes.Unavailable;
         }
         catch (Exception e)
         {
             // The contract has no code for a bug: one line (never a trace) and 3, "could not run".
-            Console.Error.WriteLine($"error: unexpected {e.GetType().Name}: {e.Message} (a bug: please report)");
+            error.WriteLine($"error: unexpected {e.GetType().Name}: {e.Message} (a bug: please report)");
             return ExitCodes.Unavailable;
         }
     }

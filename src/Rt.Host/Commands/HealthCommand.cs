@@ -62,8 +62,8 @@ internal static class HealthCommand
             if (r.GetValue(day) is { } d && !(double.IsFinite(d) && Math.Abs(d) < 1e7)) throw new InputError("command line", "--day", $"{d}; expected a finite day within ±1e7");
             var cfg = CommandOptions.LoadConfig(r.GetValue(config)!);
             string path = r.GetValue(db)!.FullName;
-            // Refuse a bad database before the (longer) read of the recording.
-            HealthDatabase.OpenWrite(path).Dispose();
+            // Refuse a bad database before the (longer) read of the recording; it is created only with the entry.
+            HealthAfterRun.Check(path);
             var rec = TickRecording.Open(r.GetValue(recording)!.FullName);
             var (id, joints) = HealthHistory.Add(path, rec, cfg, HealthHistory.ConfigParameters(cfg, r.GetValue(parameters)?.FullName), src, r.GetValue(day));
             Console.WriteLine($"health: entry {id} in {path}: {joints.Count} joints from {rec.Path} ({rec.Count} ticks)");
@@ -88,13 +88,49 @@ internal static class HealthCommand
 }
 
 /// <summary>
-/// <c>--health-db f</c> on <c>rt run</c> and <c>rt hil run</c>: after the run (never from the tick) its recording is
-/// estimated into the health history, as <c>rt health add</c> does (docs/TWIN.md, "Health"). Not real-time safe.
+/// <c>--health-db f</c> on <c>rt run</c>, <c>rt hil run</c> and <c>rt calibrate</c>: after the command's own work (never
+/// from the tick) its recording is estimated into the health history, as <c>rt health add</c> does (docs/TWIN.md,
+/// "Health"). The database is checked before anything runs and created only with its first entry; a failure after
+/// the run is one <c>error: health:</c> line and never replaces the command's own exit code. Not real-time safe.
 /// </summary>
 public static class HealthAfterRun
 {
-    /// <summary>Refuses a corrupt or foreign database (<see cref="InputError"/>, nothing written) before anything moves.</summary>
-    public static void Check(string databasePath) => HealthDatabase.OpenWrite(databasePath).Dispose();
+    /// <summary>
+    /// Refuses a corrupt, foreign, empty, read-only or locked database, a directory or a missing folder
+    /// (<see cref="InputError"/>) before anything moves; creates and writes nothing.
+    /// </summary>
+    public static void Check(string databasePath) => HealthDatabase.CheckWritable(databasePath);
+
+    /// <summary>
+    /// Longest run whose health entry may come from a temporary recording (no <c>--record</c>): the temporary file is
+    /// bounded by the run's length, and a longer run (or <c>--until-stopped</c>) names its recording with <c>--record</c>.
+    /// </summary>
+    public const double MaxTemporaryRecordingS = 600;
+
+    /// <summary>
+    /// <see cref="Add"/>, with a failure reported as one <c>error: health: …</c> line on <paramref name="error"/> (a bug
+    /// said to be one) and false: the caller keeps its own exit code.
+    /// </summary>
+    public static bool TryAdd(string databasePath, string recordingPath, Func<Rt.Core.Config.RtConfig> config, string source, bool tripped, TextWriter output, TextWriter error)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(error);
+        try
+        {
+            Add(databasePath, recordingPath, config(), source, tripped, output);
+            return true;
+        }
+        catch (Exception e) when (e is InputError or IOException or InvalidDataException or UnauthorizedAccessException
+                                      or Microsoft.Data.Sqlite.SqliteException or DllNotFoundException)
+        {
+            error.WriteLine($"error: health: the entry for {recordingPath} was not added to {databasePath}: {e.Message}");
+        }
+        catch (Exception e)
+        {
+            error.WriteLine($"error: health: unexpected {e.GetType().Name}: {e.Message} (a bug: please report); the entry for {recordingPath} was not added to {databasePath}");
+        }
+        return false;
+    }
 
     /// <summary>A temporary recording path for a run that keeps no recording of its own.</summary>
     public static string TemporaryRecording() => Path.Combine(Path.GetTempPath(), $"rt-health-{Environment.ProcessId}-{Guid.NewGuid():N}.mcap");

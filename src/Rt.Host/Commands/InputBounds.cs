@@ -6,7 +6,9 @@ namespace Rt.Host.Commands;
 /// <summary>
 /// Bounds every command's durations and output paths at parse time, by option name, so a new command gets them too:
 /// a duration is finite, positive (or 0 where 0 means "until stopped") and at most <see cref="MaxSeconds"/>; an output
-/// file is not a directory and its folder exists. A violation is a parse error: one line, exit 2. Not real-time safe.
+/// file is not a directory and its folder exists; a Unix socket path (<c>--socket</c>, <c>--control</c>) is not empty and
+/// fits <c>sun_path</c> (<see cref="Rt.Core.Errors.UnixSocketPath.MaxBytes"/> bytes). A violation is a parse error: one
+/// line, exit 2. Not real-time safe.
 /// </summary>
 internal static class InputBounds
 {
@@ -18,6 +20,8 @@ internal static class InputBounds
     private static readonly HashSet<string> Outputs = ["--record", "--capture", "--json", "--html", "--junit", "--out", "--control"];
     // Campaign reports are written after the run into folders the runner creates (CI jobs name a fresh out/ folder).
     private static readonly HashSet<string> CreatesFolder = ["--json", "--html", "--junit"];
+    // Unix socket paths a command connects to or listens on: the kernel takes at most 107 bytes.
+    private static readonly HashSet<string> Sockets = ["--socket", "--control"];
 
     public static void Apply(Command command)
     {
@@ -47,7 +51,35 @@ internal static class InputBounds
                 });
             }
         }
+        foreach (var option in command.Options)
+        {
+            if (!Sockets.Contains(option.Name)) continue;
+            var name = option.Name;
+            option.Validators.Add(r =>
+            {
+                if (r.Tokens.Count == 0) return;
+                string value = r.Tokens[0].Value;
+                if (value.Contains("://", StringComparison.Ordinal)) return; // a network address: the command says why it refuses it
+                if (SocketProblem(value) is { } problem) r.AddError($"{name}: {problem}");
+            });
+        }
         foreach (var sub in command.Subcommands) Apply(sub);
+    }
+
+    /// <summary>Why <paramref name="path"/> (made absolute, as the commands use it) cannot name a Unix socket, or null.</summary>
+    public static string? SocketProblem(string path)
+    {
+        if (Rt.Core.Errors.UnixSocketPath.Problem(path) is { } empty) return empty;
+        string full;
+        try
+        {
+            full = Path.GetFullPath(path);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            return $"not a usable path ({e.Message})";
+        }
+        return Rt.Core.Errors.UnixSocketPath.Problem(full);
     }
 
     /// <summary>Why <paramref name="path"/> cannot be written as a file, or null if it can be tried.</summary>

@@ -14,8 +14,9 @@ namespace Rt.Host.Commands;
 /// button, renewing the request well inside <c>jog.hold_timeout_s</c> while it runs; Ctrl+C, the end of
 /// <c>--duration</c> or the process dying lets go (the host stops the joint when the renewals stop, on its own clock).
 /// Never from the network: the socket is a Unix socket, and an SSH session or a network address is refused (exit 2).
-/// Exit 0 the jog ran and ended (reached the range, released), 1 refused or stopped by the supervisor, 2 bad input,
-/// 3 no socket / no answer. Not real-time safe.
+/// Exit 0 the jog ran and ended (reached the range, released), 1 stopped by the supervisor (tripped, drive did not
+/// follow), 2 bad input or refused by the host (nothing moved, as <c>rt home</c> and <c>rt brake</c>), 3 no socket /
+/// no answer. Not real-time safe.
 /// </summary>
 internal static class JogCommands
 {
@@ -79,7 +80,7 @@ internal static class JogCommands
         if (first.StartsWith("refused: ", StringComparison.Ordinal))
         {
             Console.Error.WriteLine($"error: jog {first}");
-            return ExitCodes.RunFaulted;
+            return ExitCodes.BadInput; // nothing moved (as rt home and rt brake); 1 is kept for the supervisor stopping a jog
         }
         if (!first.StartsWith("jogging ", StringComparison.Ordinal))
         {
@@ -149,13 +150,26 @@ internal static class JogCommands
         }
     }
 
-    internal static string ResolveSocket(RtConfig cfg, string? socketOption, DirectoryInfo? stateDir)
+    /// <summary><c>--socket</c> made absolute; empty or over <see cref="UnixSocketPath.MaxBytes"/> bytes is bad input.</summary>
+    internal static string SocketFromOption(string socketOption)
     {
-        if (socketOption != null) return Path.GetFullPath(socketOption);
+        if (InputBounds.SocketProblem(socketOption) is { } problem) throw new InputError("command line", "--socket", problem);
+        return Path.GetFullPath(socketOption);
+    }
+
+    /// <summary>
+    /// The reset socket's path: <c>--socket</c>, else <c>safety.reset_socket</c> under <c>--state-dir</c>. An empty path or
+    /// one over <see cref="UnixSocketPath.MaxBytes"/> bytes is bad input naming where it came from.
+    /// </summary>
+    internal static string ResolveSocket(RtConfig cfg, string? socketOption, DirectoryInfo? stateDir, string takes = "jog")
+    {
+        if (socketOption != null) return SocketFromOption(socketOption);
         if (string.IsNullOrEmpty(cfg.Safety.ResetSocket))
-            throw new InputError(cfg.SourcePath, "safety.reset_socket", "is not set: the host opens no reset socket, so it takes no jog; set it or pass --socket");
+            throw new InputError(cfg.SourcePath, "safety.reset_socket", $"is not set: the host opens no reset socket, so it takes no {takes}; set it or pass --socket");
         string dir = stateDir?.FullName ?? Path.Combine(Environment.CurrentDirectory, "rt-state");
-        return Path.IsPathRooted(cfg.Safety.ResetSocket) ? cfg.Safety.ResetSocket : Path.Combine(dir, cfg.Safety.ResetSocket);
+        string path = Path.IsPathRooted(cfg.Safety.ResetSocket) ? cfg.Safety.ResetSocket : Path.Combine(dir, cfg.Safety.ResetSocket);
+        UnixSocketPath.Check(path, cfg.SourcePath, Path.IsPathRooted(cfg.Safety.ResetSocket) ? "safety.reset_socket" : "safety.reset_socket (under --state-dir)");
+        return path;
     }
 }
 

@@ -14,7 +14,7 @@ internal static class ResetCommand
 {
     public static Command Create()
     {
-        var socket = new Option<FileInfo?>("--socket") { Description = "The reset socket (default: safety.reset_socket of --config, under --state-dir)" };
+        var socket = new Option<string?>("--socket") { Description = "The reset socket (default: safety.reset_socket of --config, under --state-dir)" };
         var config = CommandOptions.ConfigOption();
         var stateDir = new Option<DirectoryInfo?>("--state-dir") { Description = "The running host's state folder, where a relative reset socket lives (default ./rt-state)" };
         var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for the supervisor's answer", DefaultValueFactory = _ => 5 };
@@ -24,19 +24,10 @@ internal static class ResetCommand
             double t = r.GetValue(timeout);
             if (!(t > 0 && t <= 600))
                 throw new Core.Errors.InputError("command line", "--timeout", $"expected 0 < seconds <= 600, got {t}");
-            string path;
-            if (r.GetValue(socket) is { } s)
-            {
-                path = s.FullName;
-            }
-            else
-            {
-                var cfg = CommandOptions.LoadConfig(r.GetValue(config)!);
-                if (string.IsNullOrEmpty(cfg.Safety.ResetSocket))
-                    throw new Core.Errors.InputError(cfg.SourcePath, "safety.reset_socket", "is not set: the host opens no reset socket; set it or pass --socket");
-                string dir = r.GetValue(stateDir)?.FullName ?? Path.Combine(Environment.CurrentDirectory, "rt-state");
-                path = Path.IsPathRooted(cfg.Safety.ResetSocket) ? cfg.Safety.ResetSocket : Path.Combine(dir, cfg.Safety.ResetSocket);
-            }
+            // --socket needs no config; without it the config names the socket (relative to --state-dir).
+            string path = r.GetValue(socket) is { } s
+                ? JogCommands.SocketFromOption(s)
+                : JogCommands.ResolveSocket(CommandOptions.LoadConfig(r.GetValue(config)!), null, r.GetValue(stateDir), takes: "reset");
             var reply = LocalResetClient.Send(path, TimeSpan.FromSeconds(t));
             switch (reply.Kind)
             {

@@ -31,7 +31,7 @@ internal static class RunCommand
         var iface = new Option<string?>("--iface") { Description = "Network interface of the EtherCAT bus (e.g. a veth end with `rt hil serve` on the other)" };
         var capture = new Option<FileInfo?>("--capture") { Description = "Write every EtherCAT frame sent and received to this pcapng file" };
         var record = new Option<FileInfo?>("--record") { Description = "Record every tick (inputs, outputs, twin state) to this file, off the real-time thread" };
-        var healthDb = new Option<FileInfo?>("--health-db") { Description = "After the run, add its per-joint health estimate to this health database (docs/TWIN.md, \"Health\"); records to a temporary file unless --record" };
+        var healthDb = new Option<FileInfo?>("--health-db") { Description = "After the run, add its per-joint health estimate to this health database (docs/TWIN.md, \"Health\"); records to a temporary file unless --record, for runs of at most 600 s" };
         var broker = new Option<string?>("--broker") { Description = "MQTT broker for telemetry, mqtt://host:port or mqtts://host:port (overrides the config)" };
         var seed = new Option<int>("--seed") { Description = "Bench randomisation seed", DefaultValueFactory = _ => 1 };
         var stateDir = new Option<DirectoryInfo?>("--state-dir") { Description = "Folder for the safety log, flight records, the telemetry outbox and cursor, and a relative reset socket (default ./rt-state)" };
@@ -68,7 +68,7 @@ internal static class RunCommand
             cmd.Add(skipPreflight);
             cmd.Add(initialPose);
         }
-        cmd.SetAction(r => CommandRunner.Guard(() => WithHealth(r.GetValue(healthDb)?.FullName, r.GetValue(record)?.FullName, r.GetValue(ConfigOption)!, recordPath => Run(
+        cmd.SetAction(r => CommandRunner.Guard(() => WithHealth(r.GetValue(healthDb)?.FullName, r.GetValue(record)?.FullName, r.GetValue(ConfigOption)!, r.GetValue(duration), r.GetValue(untilStopped), recordPath => Run(
             r.GetValue(ConfigOption)!,
             new SessionOptions
             {
@@ -95,24 +95,22 @@ internal static class RunCommand
         return cmd;
     }
 
-    // --health-db: the database is checked before the run, the run's recording estimated into it after (never from the tick).
-    private static int WithHealth(string? healthDb, string? record, FileInfo configFile, Func<string?, int> run)
+    // --health-db: the database is checked before the run (created only with its entry), the run's recording estimated
+    // into it after (never from the tick). Without --record the temporary recording is bounded by refusing long runs.
+    private static int WithHealth(string? healthDb, string? record, FileInfo configFile, double durationS, bool untilStopped, Func<string?, int> run)
     {
         if (healthDb is null) return run(record);
+        if (record is null && (untilStopped || durationS > HealthAfterRun.MaxTemporaryRecordingS))
+            throw new Core.Errors.InputError("command line", "--health-db", string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"without --record the run is recorded to a temporary file, so it may last at most {HealthAfterRun.MaxTemporaryRecordingS:0} s (--duration), not {(untilStopped ? "--until-stopped" : $"{durationS} s")}; name the recording with --record <f>"));
         HealthAfterRun.Check(healthDb);
         string path = record ?? HealthAfterRun.TemporaryRecording();
         try
         {
             int code = run(path);
+            // After the motion: a failure here is one line and never replaces the run's own exit code.
             if (code is ExitCodes.Ok or ExitCodes.RunFaulted && File.Exists(path))
-            {
-                // After the motion: a failure here is reported in one line and never replaces the run's own exit code.
-                try { HealthAfterRun.Add(healthDb, path, CommandOptions.LoadConfig(configFile), "run", code == ExitCodes.RunFaulted, Console.Out); }
-                catch (Exception e) when (e is Rt.Core.Errors.InputError or IOException or InvalidDataException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
-                {
-                    Console.Error.WriteLine($"error: health: the run's entry was not added to {healthDb}: {e.Message}");
-                }
-            }
+                HealthAfterRun.TryAdd(healthDb, path, () => CommandOptions.LoadConfig(configFile), "run", code == ExitCodes.RunFaulted, Console.Out, Console.Error);
             return code;
         }
         finally
@@ -125,6 +123,9 @@ internal static class RunCommand
     {
         if (randomise != null && !options.Bench)
             throw new Core.Errors.InputError("command line", "--randomise", "plant randomisation exists on the bench only");
+        // Before the session's bring-up: a scenario that is not there is refused at once.
+        if (randomise != null && !File.Exists(randomise.FullName))
+            throw new Core.Errors.InputError("command line", "--randomise", $"{randomise.FullName}: {(Directory.Exists(randomise.FullName) ? "is a folder" : "no such file")}; expected a HIL scenario file (hil/scenarios/*.yaml)");
         if (!untilStopped && !(options.DurationS > 0 && options.DurationS <= InputBounds.MaxSeconds))
             throw new Core.Errors.InputError("command line", "--duration", $"must be a positive number of seconds, got {options.DurationS}");
         var config = CommandOptions.LoadConfig(configFile);

@@ -8,16 +8,24 @@ namespace Rt.Host.Commands;
 
 internal static partial class ExtraCommands
 {
-    /// <summary><c>rt safety-log &lt;file&gt;</c>: prints the durable safety log for a post-mortem, and any damaged ranges.</summary>
+    /// <summary>
+/// <c>rt safety-log &lt;file&gt;</c>: prints the durable safety log for a post-mortem, and any damaged ranges. A file
+/// with no intact record at all (empty, or not a safety log) is bad input: one line, exit 2.
+/// </summary>
     private static Command SafetyLogCommand()
     {
         var file = new Argument<FileInfo>("log") { Description = "A safety log (safety.log_path, under rt-state/ by default)" };
         var cmd = new Command("safety-log", "Print a safety log: every state change with its trigger, channel, values and reaction") { file };
-        cmd.SetAction(r => CommandRunner.Guard(() =>
+        cmd.SetAction(r => HealthCommand.Guard(() => // bad input is one line (nothing here moves)
         {
             var path = r.GetValue(file)!.FullName;
             if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such safety log");
             var contents = SafetyLogReader.Read(path);
+            // A file with nothing intact in it is not a log to report on (an empty file, another file named by mistake).
+            if (contents.Length == 0)
+                throw new Core.Errors.InputError(path, "", "the file is empty; expected a safety log (safety.log_path), which starts with a session record");
+            if (contents.Records.Count == 0 && contents.Sessions.Count == 0)
+                throw new Core.Errors.InputError(path, "offset 0", $"not a safety log: no intact record in {contents.Length} bytes (no record magic 'RTSL' that checks); expected a file rt run wrote (safety.log_path)");
             foreach (var rec in contents.Records)
             {
                 var e = rec.Event;

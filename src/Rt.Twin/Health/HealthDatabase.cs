@@ -9,12 +9,17 @@ namespace Rt.Twin.Health;
 /// <see cref="SchemaVersion"/> in <c>PRAGMA user_version</c> and in table <c>meta</c>; tables <c>sessions</c> (one row per
 /// calibration or run) and <c>joint_health</c> (one row per joint and session, with the limits in force). Written after
 /// a calibration or a run, never from the tick. A file that is not SQLite, is corrupt, or has another schema version is
-/// refused with <see cref="InputError"/> before anything is written to it. Not real-time safe.
+/// refused with <see cref="InputError"/> before anything is written to it; so is a file SQLite cannot write (read-only,
+/// or locked by another writer for longer than <see cref="BusyTimeoutS"/>), with the file and SQLite's reason. A file
+/// this class created and could not fill is removed again. Not real-time safe.
 /// </summary>
 public sealed class HealthDatabase : IDisposable
 {
     /// <summary>The schema this code reads and writes.</summary>
     public const int SchemaVersion = 1;
+
+    /// <summary>Seconds a write waits for another connection's lock (a concurrent <c>rt health</c> or writer) before it is refused.</summary>
+    public const int BusyTimeoutS = 5;
 
     private static readonly byte[] SqliteMagic = "SQLite format 3\0"u8.ToArray();
     private readonly SqliteConnection _connection;
@@ -44,12 +49,83 @@ public sealed class HealthDatabase : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(path);
         bool exists = File.Exists(path) && new FileInfo(path).Length > 0;
         if (exists) CheckHeader(path);
-        else if (File.Exists(path)) throw new InputError(path, "", "the file is empty, not a health database; refusing to overwrite it (remove it or name another file)");
-        var db = Connect(path, SqliteOpenMode.ReadWriteCreate);
-        if (exists) db.CheckSchema();
-        else db.CreateSchema();
-        return db;
+        else if (File.Exists(path)) throw Empty(path);
+        else CheckFolder(path);
+        if (exists)
+        {
+            var db = Connect(path, SqliteOpenMode.ReadWrite);
+            db.CheckSchema();
+            return db;
+        }
+        try
+        {
+            var created = Connect(path, SqliteOpenMode.ReadWriteCreate);
+            created.CreateSchema();
+            return created;
+        }
+        catch (InputError)
+        {
+            // Nothing of a database that could not be created is left behind (an empty file would be refused next time).
+            foreach (string f in (string[])[path, path + "-journal"])
+            {
+                try { File.Delete(f); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+            }
+            throw;
+        }
     }
+
+    /// <summary>
+    /// Checks, creating and writing nothing, that <see cref="OpenWrite"/> and <see cref="Append"/> can succeed as far as
+    /// the file is concerned: an existing file is a health database of this schema that SQLite can write (not read-only,
+    /// not locked past <see cref="BusyTimeoutS"/>); a missing one has an existing folder (it is created with its first
+    /// entry). Throws <see cref="InputError"/> naming the file otherwise.
+    /// </summary>
+    public static void CheckWritable(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        EnsureProvider(); // a missing native SQLite is found now (exit 3), not after the run
+        if (Directory.Exists(path)) throw new InputError(path, "", "is a directory; expected a health database file");
+        if (!File.Exists(path))
+        {
+            CheckFolder(path);
+            return;
+        }
+        if (new FileInfo(path).Length == 0) throw Empty(path);
+        CheckHeader(path);
+        using var db = Connect(path, SqliteOpenMode.ReadWrite);
+        db.CheckSchema();
+        db.CheckWriteAccess();
+    }
+
+    private static InputError Empty(string path) =>
+        new(path, "", "the file is empty, not a health database; refusing to overwrite it (remove it or name another file)");
+
+    private static void CheckFolder(string path)
+    {
+        string? folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
+        if (!string.IsNullOrEmpty(folder) && !Directory.Exists(folder))
+            throw new InputError(path, "", $"folder {folder} does not exist; expected the health database's folder");
+    }
+
+    // Read-only (file mode, a read-only mount: SQLite then opens it read-only) or locked: refused before anything moves.
+    private void CheckWriteAccess()
+    {
+        try
+        {
+            if (SQLitePCL.raw.sqlite3_db_readonly(_connection.Handle, "main") == 1)
+                throw new InputError(Path, "", "cannot write the health database: SQLite opened it read-only (the file or its filesystem refuses writes); expected a file this user can write");
+            using var tx = _connection.BeginTransaction(deferred: false); // BEGIN IMMEDIATE: the write lock, then rolled back
+            tx.Rollback();
+        }
+        catch (SqliteException e)
+        {
+            Dispose();
+            throw CannotWrite(e);
+        }
+    }
+
+    private InputError CannotWrite(SqliteException e) => new(Path, "", $"cannot write the health database: {e.Message}", e);
 
     /// <summary>The native SQLite library the bundle loads (published beside <c>rt</c>; tools/install.sh puts it in /usr/local/lib).</summary>
     public const string NativeLibrary = "libe_sqlite3.so";
@@ -81,7 +157,7 @@ public sealed class HealthDatabase : IDisposable
     private static HealthDatabase Connect(string path, SqliteOpenMode mode)
     {
         EnsureProvider();
-        var cs = new SqliteConnectionStringBuilder { DataSource = path, Mode = mode, Pooling = false }.ToString();
+        var cs = new SqliteConnectionStringBuilder { DataSource = path, Mode = mode, Pooling = false, DefaultTimeout = BusyTimeoutS }.ToString();
         var connection = new SqliteConnection(cs);
         try
         {
@@ -140,6 +216,19 @@ public sealed class HealthDatabase : IDisposable
 
     private void CreateSchema()
     {
+        try
+        {
+            CreateTables();
+        }
+        catch (SqliteException e)
+        {
+            Dispose();
+            throw CannotWrite(e);
+        }
+    }
+
+    private void CreateTables()
+    {
         using var tx = _connection.BeginTransaction();
         foreach (string sql in (string[])[
             "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -164,6 +253,18 @@ public sealed class HealthDatabase : IDisposable
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(joints);
+        try
+        {
+            return Insert(session, joints);
+        }
+        catch (SqliteException e)
+        {
+            throw CannotWrite(e); // read-only, locked past the busy timeout, disk full: the file, not a bug
+        }
+    }
+
+    private long Insert(HealthSession session, IReadOnlyList<JointHealth> joints)
+    {
         using var tx = _connection.BeginTransaction();
         long id;
         using (var c = Command("INSERT INTO sessions(day, time_utc, source, robot, recording, ticks, tripped) VALUES ($d, $t, $s, $r, $rec, $n, $trip) RETURNING id"))

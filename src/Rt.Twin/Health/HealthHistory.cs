@@ -17,20 +17,23 @@ public static class HealthHistory
     public static double UnixDays(DateTimeOffset time) => (time - DateTimeOffset.UnixEpoch).TotalDays;
 
     /// <summary>
-    /// Estimates from <paramref name="recording"/> and appends to <paramref name="databasePath"/> (created when missing;
-    /// refused with <see cref="Rt.Core.Errors.InputError"/> when corrupt or of another schema, before anything is written).
+    /// Estimates from <paramref name="recording"/> and appends to <paramref name="databasePath"/> (created when missing,
+    /// after the estimate; refused with <see cref="Rt.Core.Errors.InputError"/> when corrupt, of another schema,
+    /// read-only or locked, before anything is written).
     /// <paramref name="day"/>: the entry's day (null: now, in Unix days).
     /// </summary>
     public static (long Id, IReadOnlyList<JointHealth> Joints) Add(string databasePath, TickRecording recording, RtConfig config, TwinParameters? parameters,
         string source, double? day = null, bool? tripped = null, DateTimeOffset? now = null)
     {
         ArgumentNullException.ThrowIfNull(recording);
-        // Open (and check) the database first: a bad file is refused before the estimation's cost.
-        using var db = HealthDatabase.OpenWrite(databasePath);
+        // Check the database first (a bad file is refused before the estimation's cost); create it only once there is an
+        // entry to add, so a recording the estimator refuses leaves nothing on disk.
+        HealthDatabase.CheckWritable(databasePath);
         var estimated = HealthEstimator.Estimate(recording, config, parameters);
         // Each row carries the limits in force for this run (where it would have tripped): no baseline needed.
         var joints = estimated;
         var time = now ?? DateTimeOffset.UtcNow;
+        using var db = HealthDatabase.OpenWrite(databasePath);
         long id = db.Append(new HealthSession(day ?? UnixDays(time), time, source, recording.Robot, recording.Path, recording.Count, tripped), joints);
         return (id, joints);
     }
