@@ -61,10 +61,10 @@ internal sealed class StopRamp
     /// <see cref="StiffenFullShare"/>. The low limit bounds the push on what was hit; a push that keeps moving the joint
     /// (a sustained wrench) meets the full torque before the travel monitor would cut power and drop the limb.
     /// </summary>
-    public const double StiffenFromShare = 0.4;
+    public const double StiffenFromShare = 0.1;
 
     /// <summary>Share of the travel allowance at which the hold's torque limit is the joint's full limit again.</summary>
-    public const double StiffenFullShare = 0.7;
+    public const double StiffenFullShare = 0.3;
     private long _startTick, _rampTicks;
 
     public StopRamp(SupervisorLimits limits)

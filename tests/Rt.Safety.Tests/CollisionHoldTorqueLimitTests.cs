@@ -19,11 +19,11 @@ public sealed class CollisionHoldTorqueLimitTests
         var rig = new Rig().Operational();
         Assert.False(rig.S.CollisionHold);
         rig.Condition = s => s.Divergence.ExternalTorque[0] = 20; // over 0.3 × 50 N·m, discrepancy 2
-        while (rig.State == SafetyState.Operational)
+        for (int t = 0; rig.State == SafetyState.Operational; t++)
         {
             Assert.False(rig.S.CollisionHold);
             rig.Step();
-            Assert.True(rig.Tick < 20);
+            Assert.True(t < 20);
         }
         Assert.Equal(SafetyState.Stopping, rig.State);
         Assert.True(rig.S.CollisionHold); // the trip tick's own frame already carries the hold limit
@@ -44,15 +44,23 @@ public sealed class CollisionHoldTorqueLimitTests
         rig.Condition = null;
         double p0 = rig.S.Position[0], v0 = rig.S.Velocity[0];
         double allowance = v0 * v0 / (2 * rig.Config.Safety.StopDecelerationRadS2) + StopRamp.HoldTravelAllowanceRad;
-        rig.VelocityOverride = (j, v) => v; // keep the joint where the rig puts it; the test moves it by hand below
+        rig.VelocityOverride = (j, v) => j == 0 ? 0.2 : v; // still moving: the hold has not reached standstill
+        double at = p0;
         double Fraction(double share)
         {
-            rig.S.Position[0] = p0 + share * allowance; // what the next tick measures (the rig holds the last target)
-            rig.Condition = s => s.Position[0] = p0 + share * allowance;
-            rig.Step();
+            // The push moves the joint 2 mrad per tick (a jump would be a following error, another trigger).
+            double goal = p0 + share * allowance;
+            while (at < goal - 1e-12)
+            {
+                at = Math.Min(goal, at + 0.002);
+                double x = at;
+                rig.Condition = s => s.Position[0] = x;
+                rig.Step();
+                Assert.Equal(SafetyState.Stopping, rig.State);
+            }
             return rig.S.HoldTorqueFraction[0];
         }
-        Assert.Equal(0.4, Fraction(0.2), 9);
+        Assert.Equal(0.4, Fraction(StopRamp.StiffenFromShare / 2), 9);
         Assert.Equal(0.4, Fraction(StopRamp.StiffenFromShare), 9);
         Assert.Equal(0.4 + 0.6 * 0.5, Fraction((StopRamp.StiffenFromShare + StopRamp.StiffenFullShare) / 2), 9);
         Assert.Equal(1.0, Fraction(StopRamp.StiffenFullShare), 9);
