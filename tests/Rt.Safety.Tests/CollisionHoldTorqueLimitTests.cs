@@ -60,9 +60,10 @@ public sealed class CollisionHoldTorqueLimitTests
             }
             return rig.S.HoldTorqueFraction[0];
         }
-        Assert.Equal(0.4, Fraction(StopRamp.StiffenFromShare / 2), 9);
-        Assert.Equal(0.4, Fraction(StopRamp.StiffenFromShare), 9);
-        Assert.Equal(0.4 + 0.6 * 0.5, Fraction((StopRamp.StiffenFromShare + StopRamp.StiffenFullShare) / 2), 9);
+        const double f = CollisionHoldLimits.DefaultFraction;
+        Assert.Equal(f, Fraction(StopRamp.StiffenFromShare / 2), 9);
+        Assert.Equal(f, Fraction(StopRamp.StiffenFromShare), 9);
+        Assert.Equal(f + (1 - f) * 0.5, Fraction((StopRamp.StiffenFromShare + StopRamp.StiffenFullShare) / 2), 9);
         Assert.Equal(1.0, Fraction(StopRamp.StiffenFullShare), 9);
         Assert.Equal(1.0, Fraction(0.9), 9);
         Assert.Equal(SafetyState.Stopping, rig.State); // still within the allowance: no stop_monitor

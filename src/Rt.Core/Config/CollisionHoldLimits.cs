@@ -11,7 +11,7 @@ namespace Rt.Core.Config;
 public static class CollisionHoldLimits
 {
     /// <summary>Default fraction of the joint's torque limit.</summary>
-    public const double DefaultFraction = 0.4;
+    public const double DefaultFraction = 0.6;
 
     /// <summary>Smallest fraction accepted: below it no limb of a robot sized to its torque limits holds its own weight.</summary>
     public const double MinFraction = 0.1;
