@@ -14,8 +14,10 @@ internal sealed class PowerOutput(int joints, IDigitalOutput? enableOutput)
     private bool _written, _level;
 
     /// <param name="manual">The manual mode (jog) powers the drives this tick and has written every target.</param>
-    public void Write(TickState s, SafetyState state, bool manual = false)
+    /// <param name="collisionHold">The stop in progress is a collision's compliant hold: the drives get the hold's torque limit.</param>
+    public void Write(TickState s, SafetyState state, bool manual = false, bool collisionHold = false)
     {
+        s.CollisionHold = collisionHold && state is SafetyState.Stopping or SafetyState.Holding;
         switch (state)
         {
             case SafetyState.Operational:

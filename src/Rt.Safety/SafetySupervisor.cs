@@ -153,7 +153,7 @@ public sealed class SafetySupervisor : ISafetyGate
             manual = false;
         }
         _manualPowered = manual;
-        _power.Write(state, _state, _manualPowered);              // 7. power request, targets, enable line
+        _power.Write(state, _state, _manualPowered, _stop.Compliant); // 7. power request, targets, torque limit, enable line
         _recorder?.Record(state);
     }
 

@@ -14,7 +14,8 @@ namespace Rt.Safety;
 /// loop's strength and, having overshot, pull back to just before where the contact was detected (away from the
 /// obstacle, so the contact force falls instead of being held). Gravity stays compensated: the drives' velocity-loop integrators carry the
 /// gravity torque while the robot moves (the controller sends no torque feed-forward in CSP) and the hold neither
-/// switches mode nor resets them. Monitored: no joint may travel further from its trip position than the configured
+/// switches mode nor resets them. The drives' torque is limited too: while <see cref="Compliant"/> the supervisor sets
+/// <see cref="TickState.CollisionHold"/> and the drive layer writes the hold's lower 0x6072 (safety.collision_hold_torque_limit). Monitored: no joint may travel further from its trip position than the configured
 /// ramp would have (v0²/2a) plus <see cref="HoldTravelAllowanceRad"/>, and standstill must come within the stop time; the standstill window (SOS) is then kept around where the joints came
 /// to rest. A failure is <see cref="FaultCode.StopMonitor"/> → STO.
 /// </para>
@@ -53,6 +54,17 @@ internal sealed class StopRamp
 
     /// <summary>Furthest the hold's target yields from the reflex position, rad (well inside the hold's travel allowance).</summary>
     public const double YieldMaxRad = 0.05;
+
+    /// <summary>
+    /// The hold's torque limit stiffens with travel: at the hold's limit (safety.collision_hold_torque_limit) while a
+    /// joint has used less than this share of its travel allowance, rising linearly to the joint's full limit at
+    /// <see cref="StiffenFullShare"/>. The low limit bounds the push on what was hit; a push that keeps moving the joint
+    /// (a sustained wrench) meets the full torque before the travel monitor would cut power and drop the limb.
+    /// </summary>
+    public const double StiffenFromShare = 0.1;
+
+    /// <summary>Share of the travel allowance at which the hold's torque limit is the joint's full limit again.</summary>
+    public const double StiffenFullShare = 0.3;
     private long _startTick, _rampTicks;
 
     public StopRamp(SupervisorLimits limits)
@@ -206,6 +218,9 @@ internal sealed class StopRamp
                 // the drive faulting on its following-error window.
                 double give = 0.5 * _l.FollowMax[j];
                 if (double.IsFinite(p)) target = Math.Clamp(target, p - give, p + give);
+                double share = double.IsFinite(p) ? Math.Abs(p - _p0[j]) / _holdTravel[j] : 1;
+                double stiffen = Math.Clamp((share - StiffenFromShare) / (StiffenFullShare - StiffenFromShare), 0, 1);
+                s.HoldTorqueFraction[j] = _l.HoldTorqueFraction + (1 - _l.HoldTorqueFraction) * stiffen;
                 _rampVelocity[j] = 0;
                 s.TargetPosition[j] = target;
                 s.TargetVelocity[j] = 0;

@@ -43,6 +43,9 @@ internal sealed class SupervisorLimits
     public readonly int[] ChannelIndex;
 
     public readonly double Decel, StandstillWindow, RampTolerance;
+
+    /// <summary>safety.collision_hold_torque_limit: the collision hold's share of each joint's torque limit.</summary>
+    public readonly double HoldTorqueFraction;
     public readonly long StopTimeTicks, SettleTicks, ResetTimeoutTicks, EnableTimeoutTicks;
 
     public SupervisorLimits(RtConfig config, SafetyPolicy policy, int jointCount, ChannelLayout layout, long periodNs)
@@ -100,6 +103,7 @@ internal sealed class SupervisorLimits
         }
 
         Decel = policy.StopDecelerationRadS2;
+        HoldTorqueFraction = config.Safety.CollisionHoldTorqueLimit;
         StandstillWindow = policy.StandstillWindowRad;
         RampTolerance = Decel * RampLagAllowanceS + RampVelocityToleranceRadS;
         StopTimeTicks = Ticks(policy.StopTimeS);

@@ -336,7 +336,14 @@ public sealed class HostSession : IDisposable
     /// </summary>
     private void OpenBrakeOutputs()
     {
-        if (!Config.Brakes.Exists(b => b.ReleaseOutput != null)) return;
+        var byDrive = DriveReleasedBrakes();
+        if (!Config.Brakes.Exists(b => b.ReleaseOutput != null))
+        {
+            if (byDrive is null) return;
+            Homing!.Brakes = new Rt.Safety.Jog.BrakeHold(new Rt.Safety.Jog.DriveBrakeOutputs(State.Image, byDrive), Supervisor!, TimeSpan.FromSeconds(Config.Jog.HoldTimeoutS));
+            _notes.Add($"brakes: released through the drives' 0x60FE:01 bit 0 for {string.Join(", ", Config.Brakes.Where(b => b.ReleaseByDrive).Select(b => b.Joint))} (rt brake)");
+            return;
+        }
         var lines = new Rt.Core.Hardware.IDigitalOutput?[Config.Joints.Count];
         try
         {
@@ -357,8 +364,31 @@ public sealed class HostSession : IDisposable
         // A quarter of the brake's hold timeout, at most 50 ms: a stalled tick leaves no brake open for long.
         var heartbeat = TimeSpan.FromSeconds(Math.Clamp(Config.Jog.HoldTimeoutS / 4, 0.004, 0.05)); // at least twice the writer period below
         BrakeOutputs = Own(new BrakeReleaseWriter(lines, Rig?.Clock ?? TimeProvider.System, heartbeat, TimeSpan.FromMilliseconds(2), startThread: !Options.Lockstep));
-        Homing!.Brakes = new Rt.Safety.Jog.BrakeHold(new GpioBrakeOutputs(BrakeOutputs), Supervisor!, TimeSpan.FromSeconds(Config.Jog.HoldTimeoutS));
+        Rt.Safety.Jog.IBrakeOutputs outputs = new GpioBrakeOutputs(BrakeOutputs);
+        if (byDrive is not null) outputs = new Rt.Safety.Jog.BrakeOutputsByJoint(outputs, new Rt.Safety.Jog.DriveBrakeOutputs(State.Image, byDrive));
+        Homing!.Brakes = new Rt.Safety.Jog.BrakeHold(outputs, Supervisor!, TimeSpan.FromSeconds(Config.Jog.HoldTimeoutS));
         _notes.Add($"brakes: release outputs {string.Join(", ", Config.Brakes.Where(b => b.ReleaseOutput != null).Select(b => $"{b.Joint} on {b.ReleaseOutput!.Spec}"))} (rt brake; heartbeat {heartbeat.TotalMilliseconds} ms)");
+        if (byDrive is not null) _notes.Add($"brakes: released through the drives' 0x60FE:01 bit 0 for {string.Join(", ", Config.Brakes.Where(b => b.ReleaseByDrive).Select(b => b.Joint))} (rt brake)");
+    }
+
+    /// <summary>
+    /// Per joint: its brake is released through its drive (<c>brakes[i].release_by_drive</c>), or null when none is.
+    /// On a bus, a drive that does not map 0x60FE:01 refuses the session (one line naming the brake and the drive); the
+    /// lockstep bench's drive model has it.
+    /// </summary>
+    private bool[]? DriveReleasedBrakes()
+    {
+        bool[]? flags = null;
+        for (int i = 0; i < Config.Brakes.Count; i++)
+        {
+            if (!Config.Brakes[i].ReleaseByDrive) continue;
+            int j = Config.Joints.FindIndex(x => x.Name == Config.Brakes[i].Joint);
+            if (EtherCat is { } ec && j < ec.Drives.Count && !ec.Drives[j].MapsDigitalOutputs)
+                throw new EtherCatException(BusErrorKind.ConfigMismatch,
+                    $"brakes[{i}].release_by_drive: {ec.Drives[j].Who} does not map 0x60FE:01 digital outputs in its RxPDO; map it (startup PDO configuration) or release this brake with brakes[{i}].release_output");
+            (flags ??= new bool[Config.Joints.Count])[j] = true;
+        }
+        return flags;
     }
 
     /// <summary>The hold-to-run button (<c>homing.hold_input</c>): read on its own thread, never the tick.</summary>

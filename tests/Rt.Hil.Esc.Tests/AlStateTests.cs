@@ -79,7 +79,7 @@ public class AlStateTests
 
         // Fix SM2 (disable, rewrite, enable), break SM3.
         b.Bus.Fpwr(0x1001, 0x0816, 0);
-        b.Bus.Fpwr(0x1001, 0x0810, TestBus.SmBytes(0x1100, 19, 0x64, 1));
+        b.Bus.Fpwr(0x1001, 0x0810, TestBus.SmBytes(0x1100, 25, 0x64, 1));
         b.Bus.Fpwr(0x1001, 0x081E, 0);
         b.Bus.Fpwr(0x1001, 0x0818, TestBus.SmBytes(0x1180, 14, 0x20, 1));
         Assert.Equal(0x12, b.Bus.RequestState(0x1001, 0x14));
@@ -101,7 +101,7 @@ public class AlStateTests
     {
         var b = new Bench(1, 0);
         b.ToPreOp();
-        b.Bus.Fpwr(0x1001, 0x0810, TestBus.SmBytes(0x1100, 19, 0x64, 1));
+        b.Bus.Fpwr(0x1001, 0x0810, TestBus.SmBytes(0x1100, 25, 0x64, 1));
         b.Bus.Fpwr(0x1001, 0x0818, TestBus.SmBytes(0x1180, 15, 0x20, 1));
         b.Bus.Fpwr(0x1001, 0x0610, TestBus.Fmmu(0x20000, 15, 0x1180, 1));
         Assert.Equal(0x12, b.Bus.RequestState(0x1001, 0x04));
@@ -114,8 +114,8 @@ public class AlStateTests
         var b = new Bench(1, 0);
         b.ToPreOp();
         Assert.Equal(0u, b.Bus.Download(0x1001, 0x1C32, 1, 2, 2));
-        b.Bus.Fpwr(0x1001, 0x0810, TestBus.SmBytes(0x1100, 19, 0x64, 1));
-        b.Bus.Fpwr(0x1001, 0x0600, TestBus.Fmmu(0x10000, 19, 0x1100, 2));
+        b.Bus.Fpwr(0x1001, 0x0810, TestBus.SmBytes(0x1100, 25, 0x64, 1));
+        b.Bus.Fpwr(0x1001, 0x0600, TestBus.Fmmu(0x10000, 25, 0x1100, 2));
         b.Bus.Fpwr(0x1001, 0x0818, TestBus.SmBytes(0x1180, 15, 0x20, 1));
         b.Bus.Fpwr(0x1001, 0x0610, TestBus.Fmmu(0x20000, 15, 0x1180, 1));
         Assert.Equal(0x12, b.Bus.RequestState(0x1001, 0x04));
@@ -152,16 +152,16 @@ public class AlStateTests
     {
         var b = new Bench(1, 0, new EscBenchOptions { ProcessDataWatchdog = true });
         b.ToPreOp();
-        b.Bus.Fpwr(0x1001, 0x0810, TestBus.SmBytes(0x1100, 19, 0x64 | 0x40, 1));
-        b.Bus.Fpwr(0x1001, 0x0600, TestBus.Fmmu(Bench.LogicalBase, 19, 0x1100, 2));
+        b.Bus.Fpwr(0x1001, 0x0810, TestBus.SmBytes(0x1100, 25, 0x64 | 0x40, 1));
+        b.Bus.Fpwr(0x1001, 0x0600, TestBus.Fmmu(Bench.LogicalBase, 25, 0x1100, 2));
         b.Bus.Fpwr(0x1001, 0x0818, TestBus.SmBytes(0x1180, 15, 0x20, 1));
-        b.Bus.Fpwr(0x1001, 0x0610, TestBus.Fmmu(Bench.LogicalBase + 19, 15, 0x1180, 1));
+        b.Bus.Fpwr(0x1001, 0x0610, TestBus.Fmmu(Bench.LogicalBase + 25, 15, 0x1180, 1));
         Assert.Equal(0x04, b.Bus.RequestState(0x1001, 0x04));
         Assert.Equal(0x08, b.Bus.RequestState(0x1001, 0x08));
         for (long t = 0; t <= 50_000_000; t += 1_000_000)
         {
             b.Segment.SetTime(t);
-            Assert.Equal(3, b.Lrw(new byte[34]).Wkc);
+            Assert.Equal(3, b.Lrw(new byte[40]).Wkc);
         }
 
         Assert.Equal(0x08, b.Bus.FprdU16(0x1001, 0x0130));

@@ -92,7 +92,7 @@ public class DeviceTests
         b.ToPreOp();
         Assert.Equal(new byte[] { 1 }, b.Bus.Upload(0x1001, 0x1C12, 0).Data);
         Assert.Equal(0x1600, BinaryPrimitives.ReadUInt16LittleEndian(b.Bus.Upload(0x1001, 0x1C12, 1).Data));
-        Assert.Equal(new byte[] { 7 }, b.Bus.Upload(0x1001, 0x1600, 0).Data);
+        Assert.Equal(new byte[] { 9 }, b.Bus.Upload(0x1001, 0x1600, 0).Data);
         Assert.Equal(0x60400010u, BinaryPrimitives.ReadUInt32LittleEndian(b.Bus.Upload(0x1001, 0x1600, 1).Data));
         Assert.Equal(0x60B20010u, BinaryPrimitives.ReadUInt32LittleEndian(b.Bus.Upload(0x1001, 0x1600, 7).Data));
         Assert.Equal(new byte[] { 6 }, b.Bus.Upload(0x1001, 0x1A00, 0).Data);

@@ -102,7 +102,7 @@ public class MasterSequenceTests
             inBytes[i] = MappedBytes(bus, st, 0x1C13);
         }
 
-        Assert.Equal(new[] { 19, 19, 19, 0 }, outBytes);
+        Assert.Equal(new[] { 25, 25, 25, 0 }, outBytes);
         Assert.Equal(new[] { 15, 15, 15, 32 }, inBytes);
         int totalOut = outBytes.Sum();
         int image = totalOut + inBytes.Sum() + n; // + one mailbox-status byte per slave

@@ -1,4 +1,5 @@
 using Rt.Core.Config;
+using Rt.Core.ProcessData;
 using Rt.Drivers.Cia402;
 using Rt.Hil.Drives;
 
@@ -115,6 +116,38 @@ public class HoldingBrakeTests
         double caught = q;
         Run(1000);
         Assert.InRange(q - caught, -0.01, 0.01); // held again
+        Assert.Equal(DriveState.SwitchOnDisabled, d.State);
+    }
+
+    [Fact]
+    public void A_brake_released_through_0x60FE_bit_0_lets_the_unpowered_joint_sag_and_clearing_it_holds_again()
+    {
+        var d = new EmulatedServoDrive(Knee(), new DriveModelOptions { EffectiveInertiaKgM2 = J })
+        {
+            Brake = new HoldingBrake(new BrakeConfig { Joint = "knee", HoldingTorqueNm = 140, EngageTimeS = 0.02 }, J),
+        };
+        double q = 0, qd = 0;
+        void Run(int steps)
+        {
+            for (int i = 0; i < steps; i++)
+            {
+                double tau = d.Update(q, Dt) - 5; // gravity on an unpowered joint
+                qd += tau / J * Dt;
+                q += qd * Dt;
+            }
+        }
+        Run(200);
+        Assert.InRange(q, -0.001, 0.001);
+        d.ApplyCommand(new DriveOutputs { DigitalOutputs = DriveDigitalOutputs.BrakeRelease }); // the master releases it by the bus
+        Assert.True(d.BrakeReleasedByBus);
+        Run(200);
+        Assert.InRange(q, -0.3, -0.2); // 0.1 s free, as by the GPIO line
+        Assert.False(d.Brake.ManualRelease);
+        d.ApplyCommand(default); // bit 0 cleared (or outputs invalid: the bench hands over zeros)
+        Run(40);
+        double caught = q;
+        Run(1000);
+        Assert.InRange(q - caught, -0.01, 0.01);
         Assert.Equal(DriveState.SwitchOnDisabled, d.State);
     }
 }

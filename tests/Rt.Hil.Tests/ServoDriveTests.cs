@@ -134,6 +134,30 @@ public class ServoDriveTests
     }
 
     [Fact]
+    public void The_masters_0x6072_lowers_the_torque_limit_never_raises_it_and_0_means_not_written()
+    {
+        var d = PoweredUp(options: new DriveModelOptions { MaxTorquePerMille = 2000, EffectiveInertiaKgM2 = 0.2 });
+        Enable(d);
+        int far = d.Scaling.PositionToCounts(0.09); // saturates the loops (inside the following window)
+        double Saturated(ushort maxTorque)
+        {
+            var c = BenchFixtures.Command(0x0F, target: far);
+            c.MaxTorque = maxTorque;
+            d.ApplyCommand(c);
+            double tau = 0;
+            for (int k = 0; k < 40; k++) tau = d.Update(0, Dt);
+            return tau;
+        }
+        Assert.Equal(0.5 * 100 * 0.8, Saturated(800), 9); // 800 ‰ of rated · gear
+        Assert.Equal(40.0, d.TorqueLimitNm, 9);
+        Assert.Equal(800, d.Feedback.TorqueActual);
+        Assert.NotEqual(0, d.Feedback.Statusword & 0x0080); // torque limit active
+        Assert.Equal(100.0, Saturated(5000), 9); // above the drive's own 2000 ‰: its own limit
+        Assert.Equal(100.0, Saturated(0), 9);    // not written (a mapping without 0x6072)
+        Assert.Equal(20.0, Saturated(400), 9);   // lowered again at once (the next cycle's command)
+    }
+
+    [Fact]
     public void Cst_passes_target_torque_through_with_the_mounting_direction()
     {
         var d = PoweredUp(Joint(direction: -1));

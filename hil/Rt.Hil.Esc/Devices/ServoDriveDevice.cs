@@ -12,8 +12,10 @@ namespace Rt.Hil.Esc.Devices;
 /// description works: the built-in Rt bench drive (<see cref="ServoDriveDevice()"/>, vendor 0x00000E7A, product
 /// 0x00000402, revision 0x00010000) or a vendor's drive read from its ESI (<see cref="Esi.EsiSlaveLibrary"/>, ESI
 /// <c>Profile/ProfileNo</c> 402). An object the drive lacks (e.g. 0x6077 torque actual) is simply not exchanged.
-/// 0x6060 accepts 0 and the modes 0x6502 (supported drive modes) names. Construction is not real-time safe; the
-/// frame hooks are.
+/// 0x6060 accepts 0 and the modes 0x6502 (supported drive modes) names. 0x6072 max torque and 0x60FE:01 digital
+/// outputs (bit 0 releases the brake where 0x60FE:02 bit 0 enables it) go to the drive model where the drive has them;
+/// a drive without them (arm6's) leaves <see cref="DriveOutputs.MaxTorque"/> 0 (the model keeps its own limit) and
+/// <see cref="DriveOutputs.DigitalOutputs"/> 0. Construction is not real-time safe; the frame hooks are.
 /// </summary>
 public class ServoDriveDevice : EmulatedSlave
 {
@@ -22,7 +24,7 @@ public class ServoDriveDevice : EmulatedSlave
 
     private readonly OdEntry? _controlword, _mode, _targetPosition, _targetVelocity, _targetTorque, _velocityOffset, _torqueOffset,
         _statusword, _modeDisplay, _positionActual, _velocityActual, _torqueActual, _errorCode, _supportedModes,
-        _homeOffset, _homingMethod, _switchSpeed, _zeroSpeed, _homingAcceleration;
+        _homeOffset, _homingMethod, _switchSpeed, _zeroSpeed, _homingAcceleration, _maxTorque, _digitalOutputs, _digitalOutputMask;
 
     /// <summary>The homing objects as written by SDO (0x6098, 0x6099:01/02, 0x609A, 0x607C; zero where the drive lacks one). Real-time safe.</summary>
     public Drives.HomingParameters HomingParameters => new()
@@ -58,11 +60,14 @@ public class ServoDriveDevice : EmulatedSlave
         _positionActual = Od.Find(0x6064, 0);
         _velocityActual = Od.Find(0x606C, 0);
         _targetTorque = Od.Find(0x6071, 0);
+        _maxTorque = Od.Find(0x6072, 0);
         _torqueActual = Od.Find(0x6077, 0);
         _targetPosition = Od.Find(0x607A, 0);
         _velocityOffset = Od.Find(0x60B1, 0);
         _torqueOffset = Od.Find(0x60B2, 0);
         _targetVelocity = Od.Find(0x60FF, 0);
+        _digitalOutputs = Od.Find(0x60FE, 1);
+        _digitalOutputMask = Od.Find(0x60FE, 2);
         _supportedModes = Od.Find(0x6502, 0);
         _homeOffset = Od.Find(0x607C, 0);
         _homingMethod = Od.Find(0x6098, 0);
@@ -76,8 +81,8 @@ public class ServoDriveDevice : EmulatedSlave
     public bool HasTorqueActual => _torqueActual is not null;
 
     /// <summary>
-    /// The Rt bench CiA 402 drive in code: RxPDO 0x1600 = 0x6040, 0x6060, 0x607A, 0x60FF, 0x6071, 0x60B1, 0x60B2 (19 bytes),
-    /// TxPDO 0x1A00 = 0x6041, 0x6061, 0x6064, 0x606C, 0x6077, 0x603F (15 bytes). hil/robots/biped12/esi/RtBench-Servo.xml
+    /// The Rt bench CiA 402 drive in code: RxPDO 0x1600 = 0x6040, 0x6060, 0x607A, 0x60FF, 0x6071, 0x60B1, 0x60B2, 0x6072,
+    /// 0x60FE:01 (25 bytes), TxPDO 0x1A00 = 0x6041, 0x6061, 0x6064, 0x606C, 0x6077, 0x603F (15 bytes). hil/robots/biped12/esi/RtBench-Servo.xml
     /// describes the same device; a test proves the two build identical SII and object dictionaries. Not real-time safe.
     /// </summary>
     public static SlaveDescription RtBenchDescription()
@@ -93,6 +98,7 @@ public class ServoDriveDevice : EmulatedSlave
             ObjectSpec.Var(0x6064, "Position actual value", OdDataType.Integer32, 32, tx),
             ObjectSpec.Var(0x606C, "Velocity actual value", OdDataType.Integer32, 32, tx),
             ObjectSpec.Var(0x6071, "Target torque", OdDataType.Integer16, 16, rx),
+            ObjectSpec.Var(0x6072, "Max torque", OdDataType.Unsigned16, 16, rx, [0xB8, 0x0B]), // 3000 ‰ (the model's own peak)
             ObjectSpec.Var(0x6077, "Torque actual value", OdDataType.Integer16, 16, tx),
             ObjectSpec.Var(0x607A, "Target position", OdDataType.Integer32, 32, rx),
             ObjectSpec.Var(0x607C, "Home offset", OdDataType.Integer32, 32, OdAccess.ReadWrite),
@@ -112,6 +118,12 @@ public class ServoDriveDevice : EmulatedSlave
                 new(1, "Interpolation time period value", OdDataType.Unsigned8, 8, OdAccess.ReadWrite, [1]),
                 new(2, "Interpolation time index", OdDataType.Integer8, 8, OdAccess.ReadWrite, [unchecked((byte)-3)]),
             ]),
+            new(0x60FE, "Digital outputs", OdObject.Record,
+            [
+                new(0, "Number of entries", OdDataType.Unsigned8, 8, OdAccess.Read, [2]),
+                new(1, "Physical outputs", OdDataType.Unsigned32, 32, rx, [0, 0, 0, 0]),
+                new(2, "Bit mask", OdDataType.Unsigned32, 32, OdAccess.ReadWrite, [1, 0, 0, 0]), // bit 0: the brake output is the master's
+            ]),
             ObjectSpec.Var(0x60FF, "Target velocity", OdDataType.Integer32, 32, rx),
             ObjectSpec.Var(0x6502, "Supported drive modes", OdDataType.Unsigned32, 32, OdAccess.Read, [0xA0, 0x03, 0, 0]), // homing, CSP, CSV, CST
         };
@@ -119,19 +131,20 @@ public class ServoDriveDevice : EmulatedSlave
         {
             Identity = new DeviceIdentity(DeviceIdentity.RtBenchVendor, ProductCode, RevisionNumber, 1, CiA402ServoDeviceType, "Rt bench servo drive", "RT-SERVO-402"),
             Objects = objects,
-            RxPdos = [Pdo(0x1600, "RxPDO 1", 2, objects, 0x6040, 0x6060, 0x607A, 0x60FF, 0x6071, 0x60B1, 0x60B2)],
-            TxPdos = [Pdo(0x1A00, "TxPDO 1", 3, objects, 0x6041, 0x6061, 0x6064, 0x606C, 0x6077, 0x603F)],
+            RxPdos = [Pdo(0x1600, "RxPDO 1", 2, objects, (0x6040, 0), (0x6060, 0), (0x607A, 0), (0x60FF, 0), (0x6071, 0), (0x60B1, 0), (0x60B2, 0), (0x6072, 0), (0x60FE, 1))],
+            TxPdos = [Pdo(0x1A00, "TxPDO 1", 3, objects, (0x6041, 0), (0x6061, 0), (0x6064, 0), (0x606C, 0), (0x6077, 0), (0x603F, 0))],
             Behaviour = SlaveBehaviour.Cia402Drive,
         };
     }
 
-    private static PdoSpec Pdo(ushort index, string name, int sm, List<ObjectSpec> objects, params ushort[] mapped)
+    private static PdoSpec Pdo(ushort index, string name, int sm, List<ObjectSpec> objects, params (ushort Index, byte Sub)[] mapped)
     {
         var entries = new List<PdoEntrySpec>();
-        foreach (ushort m in mapped)
+        foreach (var (m, sub) in mapped)
         {
-            var e = objects.Find(o => o.Index == m)!.Entries[0];
-            entries.Add(new PdoEntrySpec(m, 0, (byte)e.BitLength, e.Name));
+            var o = objects.Find(o => o.Index == m)!;
+            var e = o.Entries.First(x => x.SubIndex == sub);
+            entries.Add(new PdoEntrySpec(m, sub, (byte)e.BitLength, o.Entries.Count == 1 ? e.Name : o.Name)); // a record's entry is named as its object (the ESI's RxPdo entry name)
         }
         return new PdoSpec(index, name, sm, false, entries);
     }
@@ -170,5 +183,8 @@ public class ServoDriveDevice : EmulatedSlave
         Command.TargetTorque = _targetTorque?.I16 ?? 0;
         Command.VelocityOffset = _velocityOffset?.I32 ?? 0;
         Command.TorqueOffset = _torqueOffset?.I16 ?? 0;
+        Command.MaxTorque = _maxTorque?.U16 ?? 0;
+        // 0x60FE:02 says which outputs the master drives; the others read 0 (the drive's own brake logic keeps them).
+        Command.DigitalOutputs = (_digitalOutputs?.U32 ?? 0) & (_digitalOutputMask?.U32 ?? 0);
     }
 }

@@ -13,7 +13,9 @@ namespace Rt.Hil.Drives;
 /// substep <see cref="Update"/> runs the drive's own loops: encoder quantisation (counts/rev at the motor, gear,
 /// direction, zero offset: <see cref="JointScaling"/>), velocity from filtered encoder differences, cascaded
 /// position P → velocity PI with 0x60B1/0x60B2 feed-forward in CSP (8), velocity PI in CSV (9), torque pass-through
-/// in CST (10), the torque limit (rated · gear · 0x6072 ‰), and the following-error monitor (window, time-out → fault 0x8611).
+/// in CST (10), the torque limit (rated · gear · the smaller of the drive's own peak ‰ and the 0x6072 ‰ the master
+/// writes; 0 = not written, as in a mapping without 0x6072), and the following-error monitor (window, time-out → fault 0x8611).
+/// 0x60FE:01 bit 0 releases the holding brake (<see cref="Brake"/>) while the power stage is off.
 /// It returns the joint torque the motor really produces, which goes to the plant.
 /// </para>
 /// <para>
@@ -36,6 +38,7 @@ public sealed partial class EmulatedServoDrive
     private readonly DriveModelOptions _o;
     private readonly NoiseSource _noise;
     private readonly double _maxTorque;
+    private double _torqueLimit; // this cycle's: _maxTorque, or the master's lower 0x6072
     private readonly double _followingWindow;
     private double _kv, _ki, _kp;
 
@@ -70,6 +73,7 @@ public sealed partial class EmulatedServoDrive
         _o = (options ?? new DriveModelOptions()).Clone();
         _noise = new NoiseSource(seed);
         _maxTorque = Scaling.RatedJointTorqueNm * _o.MaxTorquePerMille / 1000.0; // magnitude at the joint
+        _torqueLimit = _maxTorque;
         _followingWindow = joint.Limits.FollowingErrorRad;
         Tune(_o.EffectiveInertiaKgM2);
         InitHomingSwitches(joint.Limits.PositionMinRad, joint.Limits.PositionMaxRad); // limit switches at the range's ends
@@ -87,6 +91,12 @@ public sealed partial class EmulatedServoDrive
 
     /// <summary>Torque limit at the joint, N·m (rated · gear · 0x6072 ‰).</summary>
     public double MaxJointTorqueNm => _maxTorque;
+
+    /// <summary>The torque limit at the joint this cycle, N·m: <see cref="MaxJointTorqueNm"/>, or lower when the master's 0x6072 says so.</summary>
+    public double TorqueLimitNm => _torqueLimit;
+
+    /// <summary>0x60FE:01 bit 0 as the master last wrote it: the holding brake is released by the bus.</summary>
+    public bool BrakeReleasedByBus => (_cmd.DigitalOutputs & DriveDigitalOutputs.BrakeRelease) != 0;
 
     /// <summary>Joint torque the drive commanded in the last substep, after limiting, before <see cref="TorqueScale"/>.</summary>
     public double CommandedTorqueNm => _commandedTorque;
@@ -192,6 +202,9 @@ public sealed partial class EmulatedServoDrive
     public void ApplyCommand(in DriveOutputs command)
     {
         _cmd = command;
+        // 0x6072 lowers the limit, never raises it past the drive's own peak; 0 is "not written" (a mapping without it:
+        // a real drive would then use its own 0x6072, which is this model's peak).
+        _torqueLimit = command.MaxTorque == 0 ? _maxTorque : Math.Min(_maxTorque, Scaling.RatedJointTorqueNm * command.MaxTorque / 1000.0);
         if (command.ModeOfOperation is Cia402Modes.CyclicSyncPosition or Cia402Modes.CyclicSyncVelocity or Cia402Modes.CyclicSyncTorque
             && command.ModeOfOperation != ModeDisplay)
         {
@@ -291,8 +304,8 @@ public sealed partial class EmulatedServoDrive
 
         if (State is DriveState.OperationEnabled or DriveState.QuickStopActive)
         {
-            _torqueLimited = Math.Abs(tau) > _maxTorque;
-            tau = Math.Clamp(tau, -_maxTorque, _maxTorque);
+            _torqueLimited = Math.Abs(tau) > _torqueLimit;
+            tau = Math.Clamp(tau, -_torqueLimit, _torqueLimit);
         }
         else
         {
@@ -305,7 +318,7 @@ public sealed partial class EmulatedServoDrive
         if (_torqueWindowFill < MaxTorqueAverageSubsteps) _torqueWindowFill++;
         Latch();
         BrakeTorqueNm = Brake is { } brake
-            ? brake.Update(State is DriveState.OperationEnabled or DriveState.QuickStopActive, jointPositionRad, dt)
+            ? brake.Update(State is DriveState.OperationEnabled or DriveState.QuickStopActive || BrakeReleasedByBus, jointPositionRad, dt)
             : 0;
         return tau * TorqueScale * MotorConstantScale + BrakeTorqueNm;
     }
@@ -403,7 +416,7 @@ public sealed partial class EmulatedServoDrive
         double p = _kv * e;
         double candidate = _integral + _kv * _ki * e * dt;
         // Conditional integration (anti-windup): stop integrating while the output would exceed the torque limit.
-        if (Math.Abs(p + candidate) <= _maxTorque || Math.Sign(e) != Math.Sign(_integral)) _integral = candidate;
+        if (Math.Abs(p + candidate) <= _torqueLimit || Math.Sign(e) != Math.Sign(_integral)) _integral = candidate;
         return p + _integral;
     }
 

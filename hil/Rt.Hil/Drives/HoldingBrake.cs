@@ -6,9 +6,9 @@ namespace Rt.Hil.Drives;
 /// An emulated spring-applied holding brake on one joint, controlled as CiA 402 drives control theirs: by the power
 /// stage. When the drive's power stage goes off (STO / Cat 0, disable, fault reaction) the brake is commanded and holds
 /// after <see cref="BrakeConfig.EngageTimeS"/> (the joint is free meanwhile); when the drive enters "operation enabled"
-/// it lets go after <see cref="BrakeConfig.ReleaseTimeS"/> (holding meanwhile). (CiA 402 also lets a master force it
-/// with 0x60FE:01 bit 0 "set brake" under the 0x60FE:02 mask; the host does not map 0x60FE, so only the automatic
-/// behaviour is modelled.) Holding is a stiff, critically damped spring to the angle where the brake closed, limited to
+/// it lets go after <see cref="BrakeConfig.ReleaseTimeS"/> (holding meanwhile). A master can also release it by hand:
+/// through 0x60FE:01 bit 0 (under the 0x60FE:02 mask) where the drive maps it (<see cref="EmulatedServoDrive"/> passes
+/// that as the power-stage command), or through a GPIO line (<see cref="ManualRelease"/>). Holding is a stiff, critically damped spring to the angle where the brake closed, limited to
 /// the holding torque: beyond it the brake slips (its anchor follows), as a friction brake does.
 /// Construction is not real-time safe; <see cref="Update"/> is (no allocation).
 /// </summary>
@@ -49,7 +49,7 @@ public sealed class HoldingBrake
 
     /// <summary>
     /// Real-time safe. One plant substep: <paramref name="powerStageOn"/> is the drive's command (brake released while
-    /// true); returns the brake's torque on the joint at <paramref name="jointPositionRad"/>, N·m.
+    /// true: the power stage is on, or the master releases it through 0x60FE:01); returns the brake's torque on the joint at <paramref name="jointPositionRad"/>, N·m.
     /// </summary>
     public double Update(bool powerStageOn, double jointPositionRad, double dt)
     {

@@ -11,6 +11,9 @@ namespace Rt.ControlLoop.Pipeline;
 /// Per joint mode (<see cref="JointMode"/>): CSP sends the target position (drive closes the loops); CSV sends
 /// q̇_ref + k_p·(q_ref − q), CST sends τ_ff + K·(q_ref − q) + D·(q̇_ref − q̇), both clamped to the joint's limits.
 /// A drive without velocity actual (0x606C) gets its velocity from the position difference over one tick.
+/// 0x6072 max torque is written every tick: the joint's limits.torque_nm in motion, the collision hold's lower limit
+/// (<see cref="TickState.HoldTorqueFraction"/> × limits.torque_nm) while <see cref="TickState.CollisionHold"/> (codecs
+/// skip it for drives that do not map it).
 /// </summary>
 public sealed class JointIo
 {
@@ -21,6 +24,7 @@ public sealed class JointIo
     private readonly sbyte[] _modeValue;
     private readonly double[] _kp, _kq, _kd, _velocityLimit, _torqueLimit;
     private readonly double[] _lastPosition;
+    private readonly ushort[] _maxTorqueNormal; // 0x6072 in motion, ‰ of rated
     private readonly bool[] _hasLast;
     private readonly double _rateHz;
 
@@ -40,6 +44,7 @@ public sealed class JointIo
         _torqueLimit = new double[n];
         _lastPosition = new double[n];
         _hasLast = new bool[n];
+        _maxTorqueNormal = new ushort[n];
         _rateHz = config.Loop.RateHz;
         for (int i = 0; i < n; i++)
         {
@@ -52,6 +57,7 @@ public sealed class JointIo
             _velocityLimit[i] = j.Limits.VelocityRadS;
             _torqueLimit[i] = j.Limits.TorqueNm;
             _scaling[i] = new JointScaling(config.Joints[i]);
+            _maxTorqueNormal[i] = _scaling[i].TorqueLimitToPerMille(j.Limits.TorqueNm);
             _minPosition[i] = config.Joints[i].Limits.PositionMinRad;
             _maxPosition[i] = config.Joints[i].Limits.PositionMaxRad;
         }
@@ -110,6 +116,7 @@ public sealed class JointIo
             output.ModeOfOperation = s.ModeOverride[i] != 0 ? s.ModeOverride[i] : _modeValue[i];
             output.TargetVelocity = 0;
             output.TargetTorque = 0;
+            output.MaxTorque = s.CollisionHold ? scaling.TorqueLimitToPerMille(Math.Clamp(s.HoldTorqueFraction[i], 0, 1) * _torqueLimit[i]) : _maxTorqueNormal[i];
             if (_axes[i].IsOperational && request == AxisRequest.Operate)
             {
                 // The controller's targets are kept inside the limits; a supervisor's stop ramp is sent as decided

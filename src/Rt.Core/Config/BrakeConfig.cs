@@ -30,6 +30,16 @@ public sealed class BrakeConfig
     /// </summary>
     public BrakeReleaseOutput? ReleaseOutput { get; set; }
 
+    /// <summary>
+    /// True: the host releases this brake by hand through the joint's drive, 0x60FE:01 digital outputs bit 0 (CiA 402),
+    /// written in the cyclic RxPDO (the drive must map it: refused at start otherwise). One path per brake: not with
+    /// <see cref="ReleaseOutput"/>.
+    /// </summary>
+    public bool ReleaseByDrive { get; set; }
+
+    /// <summary>Whether the host can release this brake by hand (a GPIO release output or the drive's 0x60FE:01).</summary>
+    public bool HostReleasable => ReleaseOutput != null || ReleaseByDrive;
+
     /// <summary>Longest engage/release time accepted, s.</summary>
     public const double MaxTimeS = 0.5;
 
@@ -62,6 +72,8 @@ public sealed class BrakeConfig
             if (!(b.ReleaseTimeS >= 0 && b.ReleaseTimeS <= MaxTimeS))
                 fail($"{key}.release_time_s", string.Create(CultureInfo.InvariantCulture, $"is {b.ReleaseTimeS}; expected 0 to {MaxTimeS} s"));
             if (b.ReleaseOutput is { } o) BrakeReleaseOutput.Check(o, $"{key}.release_output", config, outputs, fail);
+            if (b.ReleaseOutput is not null && b.ReleaseByDrive)
+                fail($"{key}.release_by_drive", "is true and release_output is set too; expected one release path per brake (the drive's 0x60FE:01 or a GPIO line)");
         }
     }
 }

@@ -218,6 +218,7 @@ public static partial class ConfigValidator
         if (!(safety.StopDecelerationRadS2 > 0)) fail("safety.stop_deceleration_rad_s2", $"is {safety.StopDecelerationRadS2}; expected a positive deceleration in rad/s²");
         if (!(safety.StopTimeS > 0)) fail("safety.stop_time_s", $"is {safety.StopTimeS}; expected a positive time in seconds");
         if (!(safety.StandstillWindowRad > 0)) fail("safety.standstill_window_rad", $"is {safety.StandstillWindowRad}; expected a positive window in rad");
+        CollisionHoldLimits.Check(safety.CollisionHoldTorqueLimit, fail);
         if (safety.FlightRecorderS < 0) fail("safety.flight_recorder_s", $"is {safety.FlightRecorderS}; expected zero or more seconds");
     }
 

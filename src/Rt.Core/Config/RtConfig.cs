@@ -254,6 +254,9 @@ public sealed class SafetySection
     /// <summary>SOS standstill window, rad.</summary>
     public double StandstillWindowRad { get; set; } = 0.02;
 
+    /// <summary>A collision's hold: each drive's 0x6072 max torque as a fraction of the joint's limits.torque_nm (bounded: <see cref="CollisionHoldLimits"/>).</summary>
+    public double CollisionHoldTorqueLimit { get; set; } = CollisionHoldLimits.DefaultFraction;
+
     public string LogPath { get; set; } = "rt-safety.log";
     public double FlightRecorderS { get; set; } = 5;
 

@@ -26,6 +26,22 @@ public struct DriveOutputs
 
     /// <summary>0x60B2 torque offset, per-mille of rated torque (feed-forward in CSP/CSV).</summary>
     public short TorqueOffset;
+
+    /// <summary>
+    /// 0x6072 max torque, per-mille of rated torque (the drive clamps its torque to it): the joint's limit in motion, the
+    /// collision hold's lower limit from the trip tick on. Sent only to drives that map it.
+    /// </summary>
+    public ushort MaxTorque;
+
+    /// <summary>0x60FE:01 digital outputs; bit 0 releases the holding brake (<see cref="DriveDigitalOutputs.BrakeRelease"/>). Sent only to drives that map it.</summary>
+    public uint DigitalOutputs;
+}
+
+/// <summary>Bits of 0x60FE:01 (digital outputs) the host sets.</summary>
+public static class DriveDigitalOutputs
+{
+    /// <summary>Bit 0 (CiA 402 "set brake", under the 0x60FE:02 mask): 1 opens the holding brake while the power stage is off.</summary>
+    public const uint BrakeRelease = 1u << 0;
 }
 
 /// <summary>What one CiA 402 servo drive reports each cycle (TxPDO 0x1A00).</summary>

@@ -25,6 +25,7 @@ public sealed class TickState
         DriveOperational = new bool[jointCount];
         ModeOverride = new sbyte[jointCount];
         ControlwordBits = new ushort[jointCount];
+        HoldTorqueFraction = new double[jointCount];
         Divergence = new DivergenceRecord(layout);
         Faults = new FaultList(faultCapacity);
     }
@@ -86,6 +87,16 @@ public sealed class TickState
 
     /// <summary>Set by the safety gate when it overrode the controller's targets (ramp/hold).</summary>
     public bool TargetsOverridden;
+
+    /// <summary>
+    /// Set by the safety gate from a collision's trip tick on, while its compliant hold (and the standstill after it)
+    /// lasts: the drive layer writes each drive's hold torque limit (0x6072), <see cref="HoldTorqueFraction"/> × the
+    /// joint's normal one.
+    /// </summary>
+    public bool CollisionHold;
+
+    /// <summary>Per joint, while <see cref="CollisionHold"/>: the fraction of the joint's torque limit its drive may use (written by the hold).</summary>
+    public readonly double[] HoldTorqueFraction;
 
     /// <summary>Operator has asked for motion (enable) — from the host, not from the network.</summary>
     public bool MotionRequested;

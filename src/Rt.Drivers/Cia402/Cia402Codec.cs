@@ -26,6 +26,8 @@ public readonly record struct Cia402Object(ushort Index, byte SubIndex, int Bits
     public static readonly Cia402Object TorqueOffset = new(0x60B2, 0, 16, "torque offset");
     public static readonly Cia402Object DigitalInputs = new(0x60FD, 0, 32, "digital inputs");
     public static readonly Cia402Object TargetVelocity = new(0x60FF, 0, 32, "target velocity");
+    public static readonly Cia402Object MaxTorque = new(0x6072, 0, 16, "max torque");
+    public static readonly Cia402Object DigitalOutputs = new(0x60FE, 1, 32, "digital outputs");
 
     /// <summary>The target (RxPDO) and actual (TxPDO) object a joint's mode cannot do without, besides controlword/statusword.</summary>
     public static (Cia402Object Target, Cia402Object Actual) ForMode(JointMode mode) => mode switch
@@ -45,13 +47,15 @@ public readonly record struct Cia402Object(ushort Index, byte SubIndex, int Bits
 /// statusword 0x6041 and position actual 0x6064 (TxPDO: the position limits need it in every mode), and the target and
 /// actual of the joint's <see cref="JointMode"/> (CSP 0x607A/0x6064, CSV 0x60FF/0x606C, CST 0x6071/0x6077).
 /// Optional (<see cref="Feedback"/> says which are there): 0x606C, 0x6077, 0x603F, 0x60FD, 0x6061; and on the output
-/// side 0x6060 (else the mode is set by SDO), the other modes' targets and the feed-forwards 0x60B1/0x60B2.</para>
+/// side 0x6060 (else the mode is set by SDO), the other modes' targets, the feed-forwards 0x60B1/0x60B2, 0x6072 max
+/// torque (the collision hold's torque limit: <see cref="MapsMaxTorque"/>) and 0x60FE:01 digital outputs (the holding
+/// brake's release, bit 0: <see cref="MapsDigitalOutputs"/>); a drive without them has those features off.</para>
 /// An object mapped off a byte boundary or with a size other than its CiA 402 data type is refused too.
 /// Construction: not real-time safe. <see cref="Encode"/>/<see cref="Decode"/>: real-time safe, no allocation.
 /// </summary>
 public sealed class Cia402Codec
 {
-    private readonly int _controlword, _mode, _targetPosition, _targetVelocity, _targetTorque, _velocityOffset, _torqueOffset;
+    private readonly int _controlword, _mode, _targetPosition, _targetVelocity, _targetTorque, _velocityOffset, _torqueOffset, _maxTorque, _digitalOutputs;
     private readonly int _statusword, _modeDisplay, _position, _velocity, _torque, _errorCode, _digitalInputs;
 
     /// <summary>A CSP codec (the bench's default); see <see cref="Cia402Codec(IReadOnlyList{Pdo}, IReadOnlyList{Pdo}, JointMode, string, int)"/>.</summary>
@@ -77,6 +81,8 @@ public sealed class Cia402Codec
         _targetTorque = Find(rxPdos, Cia402Object.TargetTorque, who, position);
         _velocityOffset = Find(rxPdos, Cia402Object.VelocityOffset, who, position);
         _torqueOffset = Find(rxPdos, Cia402Object.TorqueOffset, who, position);
+        _maxTorque = Find(rxPdos, Cia402Object.MaxTorque, who, position);
+        _digitalOutputs = Find(rxPdos, Cia402Object.DigitalOutputs, who, position);
         _statusword = Find(txPdos, Cia402Object.Statusword, who, position);
         _modeDisplay = Find(txPdos, Cia402Object.ModeDisplay, who, position);
         _position = Find(txPdos, Cia402Object.PositionActual, who, position);
@@ -122,9 +128,17 @@ public sealed class Cia402Codec
     public bool MapsTargetTorque => _targetTorque >= 0;
     public bool MapsPositionActual => _position >= 0;
 
+    /// <summary>0x6072 max torque is in the RxPDO: the collision hold can lower the drive's torque limit on the tick.</summary>
+    public bool MapsMaxTorque => _maxTorque >= 0;
+
+    /// <summary>0x60FE:01 digital outputs is in the RxPDO: the host can release the drive's holding brake (bit 0).</summary>
+    public bool MapsDigitalOutputs => _digitalOutputs >= 0;
+
     /// <summary>Byte offset of a mapped object in the drive's outputs or inputs, −1 when not mapped (diagnostics, tests).</summary>
     public int OffsetOf(Cia402Object o) => o.Index switch
     {
+        0x60FE when o.SubIndex == 1 => _digitalOutputs,
+        0x6072 => _maxTorque,
         0x6040 => _controlword,
         0x6060 => _mode,
         0x607A => _targetPosition,
@@ -152,6 +166,8 @@ public sealed class Cia402Codec
         if (_targetTorque >= 0) BinaryPrimitives.WriteInt16LittleEndian(outputs[_targetTorque..], o.TargetTorque);
         if (_velocityOffset >= 0) BinaryPrimitives.WriteInt32LittleEndian(outputs[_velocityOffset..], o.VelocityOffset);
         if (_torqueOffset >= 0) BinaryPrimitives.WriteInt16LittleEndian(outputs[_torqueOffset..], o.TorqueOffset);
+        if (_maxTorque >= 0) BinaryPrimitives.WriteUInt16LittleEndian(outputs[_maxTorque..], o.MaxTorque);
+        if (_digitalOutputs >= 0) BinaryPrimitives.WriteUInt32LittleEndian(outputs[_digitalOutputs..], o.DigitalOutputs);
     }
 
     /// <summary>Reads the drive's input bytes into <paramref name="i"/>; fields it does not map are left unchanged. Real-time safe.</summary>

@@ -88,6 +88,17 @@ public sealed class JointScaling
         return double.IsNaN(pm) ? (short)0 : (short)pm;
     }
 
+    /// <summary>
+    /// Real-time safe. A torque limit magnitude at the joint (N·m) → 0x6072 max torque, per-mille of the motor's rated
+    /// torque (rounded, saturated to 1 … 65535: a limit is never 0, which would mean no torque at all).
+    /// </summary>
+    public ushort TorqueLimitToPerMille(double jointNm)
+    {
+        double pm = Math.Round(Math.Abs(jointNm) * Math.Abs(_perMillePerJointNm));
+        if (!(pm >= 1)) return 1;
+        return pm >= ushort.MaxValue ? ushort.MaxValue : (ushort)pm;
+    }
+
     /// <summary>Real-time safe. Per-mille of rated motor torque → joint torque (N·m).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public double PerMilleToTorque(double perMille) => perMille * _jointNmPerPerMille;

@@ -33,7 +33,7 @@ internal static class BrakeCommand
         var config = CommandOptions.ConfigOption();
         var socket = new Option<string?>("--socket") { Description = "The running host's reset socket (default: safety.reset_socket of --config, under --state-dir)" };
         var stateDir = new Option<DirectoryInfo?>("--state-dir") { Description = "The running host's state folder, where a relative reset socket lives (default ./rt-state)" };
-        var joint = new Option<string?>("--joint") { Description = "The braked joint (one with brakes[].release_output in the config)", Required = !all };
+        var joint = new Option<string?>("--joint") { Description = "The braked joint (one with brakes[].release_output or release_by_drive in the config)", Required = !all };
         var allOption = new Option<bool>("--all") { Description = "Every brake with a release output" };
         var cmd = new Command(verb, description) { config, socket, stateDir, joint };
         if (all) cmd.Options.Add(allOption);
@@ -47,13 +47,13 @@ internal static class BrakeCommand
         if (all == (joint != null))
             throw new InputError("command line", "--joint", all ? "--joint and --all together; expected one of them" : "is missing; expected --joint <joint> or --all");
         var cfg = CommandOptions.LoadConfig(configFile);
-        var braked = cfg.Brakes.Where(b => b.ReleaseOutput != null).Select(b => b.Joint).ToList();
+        var braked = cfg.Brakes.Where(b => b.HostReleasable).Select(b => b.Joint).ToList();
         if (joint != null)
         {
             if (!cfg.Joints.Exists(j => j.Name == joint))
                 throw new InputError("command line", "--joint", $"unknown joint '{joint}'; expected one of {string.Join(", ", cfg.Joints.Select(j => j.Name))}");
             if (!braked.Contains(joint))
-                throw new InputError("command line", "--joint", $"'{joint}' has no brake the host can release (brakes[].release_output in {cfg.SourcePath})"
+                throw new InputError("command line", "--joint", $"'{joint}' has no brake the host can release (brakes[].release_output or release_by_drive in {cfg.SourcePath})"
                     + (braked.Count > 0 ? $"; braked joints: {string.Join(", ", braked)}" : "; no brake has one"));
         }
         string path = JogCommands.ResolveSocket(cfg, socketOption, stateDir);

@@ -32,7 +32,7 @@ public sealed class BrakeSocketCommands(BrakeHold? brakes, IReadOnlyList<string>
         }
         if (brakes == null)
         {
-            Reply(client, "error: this host has no brake release outputs (brakes[].release_output in its config)");
+            Reply(client, "error: this host has no brake release outputs (brakes[].release_output or release_by_drive in its config)");
             return true;
         }
         if (words[1] == "engage" && words[2] == "all")
@@ -48,7 +48,7 @@ public sealed class BrakeSocketCommands(BrakeHold? brakes, IReadOnlyList<string>
         }
         if (!brakes.CanRelease(joint))
         {
-            Reply(client, $"error: '{words[2]}' has no brake this host can release (brakes[].release_output){(brakedJoints.Count > 0 ? "; braked joints: " + string.Join(", ", brakedJoints) : "")}");
+            Reply(client, $"error: '{words[2]}' has no brake this host can release (brakes[].release_output or release_by_drive){(brakedJoints.Count > 0 ? "; braked joints: " + string.Join(", ", brakedJoints) : "")}");
             return true;
         }
         if (words[1] == "engage")

@@ -41,6 +41,45 @@ public sealed class Cia402CodecTests
     }
 
     [Fact]
+    public void Max_torque_and_digital_outputs_go_where_the_mapping_puts_them_and_a_drive_without_them_gets_neither()
+    {
+        IReadOnlyList<Pdo> rx =
+            [new Pdo(0x1600, 2, "", [new PdoEntry(0x6040, 0, 16), new PdoEntry(0x607A, 0, 32), new PdoEntry(0x6072, 0, 16), new PdoEntry(0x60FE, 1, 32)])];
+        var codec = new Cia402Codec(rx, ThirdPartyTx, JointMode.Csp, Who, 3);
+        Assert.True(codec.MapsMaxTorque);
+        Assert.True(codec.MapsDigitalOutputs);
+        Assert.Equal(6, codec.OffsetOf(Cia402Object.MaxTorque));
+        Assert.Equal(8, codec.OffsetOf(Cia402Object.DigitalOutputs));
+        Assert.Equal(-1, codec.OffsetOf(new Cia402Object(0x60FE, 2, 32, "bit mask")));
+        var outBytes = new byte[12];
+        codec.Encode(new DriveOutputs { Controlword = 0x000F, TargetPosition = 1, MaxTorque = 0x0BB8, DigitalOutputs = DriveDigitalOutputs.BrakeRelease }, outBytes);
+        Assert.Equal(new byte[] { 0x0F, 0, 1, 0, 0, 0, 0xB8, 0x0B, 1, 0, 0, 0 }, outBytes);
+
+        var without = new Cia402Codec(ThirdPartyRx, ThirdPartyTx, JointMode.Csp, Who, 3);
+        Assert.False(without.MapsMaxTorque);
+        Assert.False(without.MapsDigitalOutputs);
+        var bytes = new byte[11];
+        without.Encode(new DriveOutputs { Controlword = 0x000F, MaxTorque = 0xFFFF, DigitalOutputs = 0xFFFFFFFF }, bytes);
+        Assert.Equal(new byte[] { 0x0F, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, bytes); // nothing written past its own objects
+
+        // 0x60FE:01 mapped with the wrong size is refused, as every other object.
+        IReadOnlyList<Pdo> bad = [new Pdo(0x1600, 2, "", [new PdoEntry(0x6040, 0, 16), new PdoEntry(0x607A, 0, 32), new PdoEntry(0x60FE, 1, 16)])];
+        var e = Assert.Throws<EtherCatException>(() => new Cia402Codec(bad, ThirdPartyTx, JointMode.Csp, Who, 3));
+        Assert.Contains("0x60FE:01 is mapped with 16 bits, 32 expected (digital outputs)", e.Message);
+    }
+
+    [Fact]
+    public void A_torque_limit_becomes_an_unsigned_per_mille_never_0_and_saturated()
+    {
+        var s = new JointScaling(new JointDriveConfig { Name = "k", GearRatio = 100, EncoderCountsPerRev = 131072, RatedTorqueNm = 0.5, Direction = -1 });
+        Assert.Equal(2800, s.TorqueLimitToPerMille(140)); // 140 N·m / (0.5 · 100) → 2800 ‰, whatever the direction
+        Assert.Equal(2800, s.TorqueLimitToPerMille(-140));
+        Assert.Equal(1, s.TorqueLimitToPerMille(0));
+        Assert.Equal(1, s.TorqueLimitToPerMille(double.NaN));
+        Assert.Equal(ushort.MaxValue, s.TorqueLimitToPerMille(1e9));
+    }
+
+    [Fact]
     public void The_same_drive_runs_csv_but_cst_is_refused_naming_joint_slave_and_object()
     {
         var csv = new Cia402Codec(ThirdPartyRx, ThirdPartyTx, JointMode.Csv, Who, 3);
