@@ -378,6 +378,17 @@ public sealed class DigitalTwin : ITwinStage
 
         // (e) prediction for the next tick.
         _servo.Predict(est.Q, est.Qd, state.TargetPosition, state.TargetVelocity, est.PredQ, est.PredQd, est.PredQdd, est.Deficit);
+        // Stick-slip (issue 13 item 5): a joint in its stiction band whose command has stood still long enough for the
+        // loop to settle is held by static friction. It does not accelerate, whatever the servo model makes of its
+        // velocity noise (the standing hip yaw of the sine sweep: predicted torque swings of ±1–3.7 N·m the drive never
+        // produced). Its torque is the rigid-body torque of the others' motion ± the holding friction, which the torque
+        // dead zone allows. Break-away is the joint leaving the band: from then on the full model.
+        for (int j = 0; j < _n; j++)
+        {
+            ref var g = ref _gate[j];
+            g.Held = g.Stuck && _servo.CommandSettled(j);
+            if (g.Held) est.PredQdd[j] = 0;
+        }
         if (!_torqueTickMean)
         {
             // The drives' torque is a sawtooth (steps when the new command lands, drifts within the tick); the observer's
@@ -407,7 +418,7 @@ public sealed class DigitalTwin : ITwinStage
         bool meanPass = _torqueTickMean || _imuTickMean;
         if (meanPass)
         {
-            for (int j = 0; j < _n; j++) m.Qdd[_map[j]] = (est.PredQd[j] - est.Qd[j]) / PeriodS;
+            for (int j = 0; j < _n; j++) m.Qdd[_map[j]] = _gate[j].Held ? 0 : (est.PredQd[j] - est.Qd[j]) / PeriodS;
             _model.InverseDynamics(m.Q, m.Qd, m.Qdd, m.Tau);
             if (_imuTickMean) _imu.PredictFromModelWorkspace(imuPred.ModelRate, imuPred.ModelForce);
         }
@@ -421,7 +432,7 @@ public sealed class DigitalTwin : ITwinStage
             if (_torqueTickMean) m.Jump.CopyTo(m.Tau, 0);
         }
         for (int j = 0; j < _n; j++)
-            est.PredTau[j] = m.Tau[_map[j]] + _servo.FrictionTorque(j, est.PredQd[j]);
+            est.PredTau[j] = m.Tau[_map[j]] + (_gate[j].Held ? 0 : _servo.FrictionTorque(j, est.PredQd[j]));
         imuPred.ModelRate.CopyTo(imuPred.Rate, 0);
         imuPred.ModelForce.CopyTo(imuPred.Force, 0);
         _imu.AddBias(imuPred.Rate, imuPred.Force);

@@ -73,6 +73,8 @@ internal struct JointGate
     public bool FrictionExcluded;
     /// <summary>In the stiction band this tick.</summary>
     public bool Stuck;
+    /// <summary>Stuck and its command settled at a standstill: predicted as held by static friction (stick-slip).</summary>
+    public bool Held;
     /// <summary>|q̇| below this is the stiction band, rad/s.</summary>
     public double StictionBand;
     /// <summary>Holding friction the torque dead zone allows, N·m.</summary>
