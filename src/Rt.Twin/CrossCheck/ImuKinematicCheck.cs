@@ -11,9 +11,9 @@ namespace Rt.Twin.CrossCheck;
 /// measured joint positions say it moved, over a window, which no model error enters:
 /// <list type="bullet">
 /// <item><b>Gyro</b>: the rotation the gyro integrates over the last <c>T</c> ticks (product of exp(ω·dt)) against the
-/// rotation of the sensor frame between the encoders' poses at t − T and t (forward kinematics). A bias b shows as
-/// b·T rad; the noise is the encoders' orientation error (~1e-5 rad) and the sensor timing mismatch δ times the
-/// change of rate over the window.</item>
+/// rotation of the sensor frame between the encoders' poses at t − T and t (forward kinematics), for a short and a
+/// long window (20 and 45 ticks, sharing the gyro's budget). A bias b shows as b·T rad; the noise is the encoders'
+/// orientation error (~1e-5 rad) and the sensor timing mismatch δ times the change of rate over the window.</item>
 /// <item><b>Accelerometer</b>: the second difference of the sensor's position from the encoders,
 /// p(t) − 2p(t − T) + p(t − 2T), against the triangle-weighted double integral of R·f + g over the same 2T ticks
 /// (exact for tick-mean samples). A bias b shows as b·T² m; the noise is the encoders' position error at the
