@@ -13,7 +13,7 @@ trap 'rm -rf "$dir"' EXIT
 robot="$PWD/hil/robots/biped12/biped12.yaml"
 rnd='{ mass_fraction: 0.05, inertia_fraction: 0.05, friction_fraction: 0.2, motor_constant_fraction: 0.03, encoder_noise_counts: [0, 2], imu_accel_noise_ms2: [0.01, 0.03], imu_gyro_noise_rad_s: [0.001, 0.003], sensor_latency_substeps: [0, 1] }'
 # sensor key, unit sizes, motion
-gyro_sizes="0.02 0.03 0.05 0.08 0.15"
+gyro_sizes="0.02 0.03 0.04 0.05 0.055 0.065 0.08 0.15"
 accel_sizes="0.5 0.75 1.0 1.5 2.5"
 for imu in l_foot_imu r_foot_imu; do
   for sensor in gyro accel; do

@@ -280,7 +280,11 @@ public sealed class DigitalTwin : ITwinStage
             // In the stiction band the holding friction is anywhere in [−F_c, F_c]: only the part of the innovation
             // that no holding friction explains is evidence (a dead zone of StictionTorqueMargin·F_c). A drive that
             // loses its torque while the joint stands still shows at once: its current rises, the joint barely moves.
-            if (_gate[j].Stuck) torqueInnovation = DeadZone(torqueInnovation, _gate[j].StictionTorque);
+            // Held by static friction (stick-slip): a measured torque within the holding friction of the held prediction
+            // is explained; otherwise the full model's innovation counts (break-away, or a drive losing its torque).
+            if (_gate[j].Stuck)
+                torqueInnovation = _gate[j].Held && compare && !y.BadTau && Math.Abs(y.Tau - est.PredTauHeld[j]) <= _gate[j].StictionTorque
+                    ? 0 : DeadZone(torqueInnovation, _gate[j].StictionTorque);
             _components[ch.Torque.Offset] = torqueInnovation;
         }
         for (int i = 0; i < _nImu; i++)
@@ -378,6 +382,18 @@ public sealed class DigitalTwin : ITwinStage
 
         // (e) prediction for the next tick.
         _servo.Predict(est.Q, est.Qd, state.TargetPosition, state.TargetVelocity, est.PredQ, est.PredQd, est.PredQdd, est.Deficit);
+        // Stick-slip (issue 13 item 5): a joint in its stiction band whose command has stood still long enough for the
+        // loop to settle may be held by static friction: then it does not accelerate, whatever the servo model makes of
+        // its velocity noise (the standing hip yaw of the sine sweep: predicted torque swings of ±1–3.7 N·m the drive
+        // never produced). Its torque is predicted both ways (PredTauHeld below); the comparison takes the held one while
+        // it explains the measured torque within the holding friction, else the full model (break-away, or a fault).
+        bool anyHeld = false;
+        for (int j = 0; j < _n; j++)
+        {
+            ref var g = ref _gate[j];
+            g.Held = g.Stuck && _servo.CommandSettled(j);
+            anyHeld |= g.Held;
+        }
         if (!_torqueTickMean)
         {
             // The drives' torque is a sawtooth (steps when the new command lands, drifts within the tick); the observer's
@@ -422,6 +438,16 @@ public sealed class DigitalTwin : ITwinStage
         }
         for (int j = 0; j < _n; j++)
             est.PredTau[j] = m.Tau[_map[j]] + _servo.FrictionTorque(j, est.PredQd[j]);
+        if (anyHeld)
+        {
+            // Held: zero acceleration and no q̇ friction. Inverse dynamics is linear in q̈, so the held torques are the
+            // full ones minus M·(the held joints' predicted accelerations), with the accelerations the torque pass used.
+            for (int j = 0; j < _n; j++)
+                m.Qdd[_map[j]] = !_gate[j].Held ? 0 : _torqueTickMean ? (est.PredQd[j] - est.Qd[j]) / PeriodS : est.PredQdd[j];
+            _model.MassTimes(m.Q, m.Qdd, m.Jump);
+            for (int j = 0; j < _n; j++)
+                est.PredTauHeld[j] = _gate[j].Held ? est.PredTau[j] - m.Jump[_map[j]] - _servo.FrictionTorque(j, est.PredQd[j]) : est.PredTau[j];
+        }
         imuPred.ModelRate.CopyTo(imuPred.Rate, 0);
         imuPred.ModelForce.CopyTo(imuPred.Force, 0);
         _imu.AddBias(imuPred.Rate, imuPred.Force);

@@ -73,6 +73,8 @@ internal struct JointGate
     public bool FrictionExcluded;
     /// <summary>In the stiction band this tick.</summary>
     public bool Stuck;
+    /// <summary>Stuck and its command settled at a standstill: predicted as held by static friction (stick-slip).</summary>
+    public bool Held;
     /// <summary>|q̇| below this is the stiction band, rad/s.</summary>
     public double StictionBand;
     /// <summary>Holding friction the torque dead zone allows, N·m.</summary>
@@ -83,6 +85,8 @@ internal struct JointGate
 internal sealed class JointEstimate(int joints)
 {
     public readonly double[] PredQ = new double[joints], PredQd = new double[joints], PredQdd = new double[joints], PredTau = new double[joints];
+    /// <summary>Predicted torque if the joint is held by static friction (zero acceleration, no q̇ friction); = PredTau when not held.</summary>
+    public readonly double[] PredTauHeld = new double[joints];
     public readonly double[] Q = new double[joints], Qd = new double[joints]; // corrected
     public readonly double[] Friction = new double[joints];
     /// <summary>The observer's external-torque estimate of the last tick (whitening).</summary>

@@ -110,6 +110,16 @@ public partial class DigitalTwinTests
     }
 
     [Fact]
+    public void A_foot_gyro_bias_too_small_for_the_short_window_is_caught_by_the_long_one_within_50_ticks()
+    {
+        // 0.025 rad/s (≈ 1.3 σ of the twin's whitened l_foot gyro y, under half of 3 σ): b·20 ms stays below the short
+        // window's alarm level; b·45 ms crosses the long window's, so the alarm comes after 20 and before 50 ticks.
+        int onset = 300;
+        int k = new KinematicRig().Run(onset + 200, onset, gyro: true, axis: 1, bias: 0.025);
+        Assert.InRange(k, onset + ImuKinematicCheck.GyroWindowTicks, onset + 49);
+    }
+
+    [Fact]
     public void A_foot_accelerometer_bias_is_caught_within_50_ticks_and_named_on_its_axis()
     {
         int onset = 300;

@@ -160,6 +160,42 @@ public class ServoModelTests
     }
 
     [Fact]
+    public void A_command_counts_as_settled_after_the_loops_settling_time_and_a_step_or_a_moving_command_restarts_it()
+    {
+        // ω = 100, ζ = 1 (slowest pole 100 rad/s), delay 1: settled 1 + ⌈5/(100·0.001)⌉ = 51 ticks after the command stopped.
+        var servo = new ServoModel([new ServoParameters(100, 1.0, 1.0, 1, 1.0, 0.5, 0)], Dt);
+        Assert.Equal(51, servo.SettleTicks(0));
+        double[] q = [0], qd = [0], qn = new double[1], qdn = new double[1], qddn = new double[1];
+        int Hold(double target, int ticks, double velocity = double.NaN)
+        {
+            int firstSettled = -1;
+            for (int k = 0; k < ticks; k++)
+            {
+                double[] v = double.IsNaN(velocity) ? [] : [velocity];
+                servo.Predict(q, qd, [target + (double.IsNaN(velocity) ? 0 : velocity * k * Dt)], v, qn, qdn, qddn);
+                if (firstSettled < 0 && servo.CommandSettled(0)) firstSettled = k;
+            }
+            return firstSettled;
+        }
+        // The first call primes the history (the command has not moved yet), so the count starts at once.
+        Assert.Equal(50, Hold(0.1, 100));
+        // A 1 mrad step restarts it (the step's tick moves, the next one changes the rate back: counted from the one after).
+        Assert.Equal(52, Hold(0.101, 100));
+        // A command creeping at 0.05 rad/s (faster than the band, min(0.02, ε = 0.01)) never settles; one at 0.005 rad/s does.
+        Assert.Equal(-1, Hold(0.2, 200, velocity: 0.05));
+        Assert.True(Hold(0.3, 200, velocity: 0.005) > 0);
+        // A sine reversal: slower than the band for a moment, but its rate changes (A·ω² = 0.2·(2π)² ≈ 7.9 rad/s² > 1).
+        servo.Reset();
+        bool settled = false;
+        for (int k = 0; k < 2000; k++)
+        {
+            servo.Predict(q, qd, [0.2 * Math.Sin(2 * Math.PI * k * Dt)], [], qn, qdn, qddn);
+            settled |= k > 0 && servo.CommandSettled(0);
+        }
+        Assert.False(settled);
+    }
+
+    [Fact]
     public void Predict_allocates_nothing()
     {
         var p = Enumerable.Range(0, 12).Select(_ => ServoParameters.Nominal(null)).ToArray();

@@ -29,6 +29,9 @@ public sealed class ServoModel
     private readonly double[] _appliedU, _appliedV; // command applied over the previous interval
     private readonly double[] _dist;                 // estimated load-disturbance acceleration d per joint, rad/s²
     private readonly double[] _distSensitivity;      // ∂q̇_(k+1)/∂d over one tick, s
+    private readonly double[] _lastU, _lastDu;       // latest target and its last change (command standing still)
+    private readonly double[] _stillVelocity;        // per joint: a command slower than this stands still, rad/s
+    private readonly int[] _stillTicks, _settleTicks;
     private int _head;
     private bool _primed;
 
@@ -57,6 +60,11 @@ public sealed class ServoModel
         _appliedV = new double[_n];
         _dist = new double[_n];
         _distSensitivity = new double[_n];
+        _lastU = new double[_n];
+        _lastDu = new double[_n];
+        _stillVelocity = new double[_n];
+        _stillTicks = new int[_n];
+        _settleTicks = new int[_n];
         Span<double> aug = stackalloc double[16];
         Span<double> exp = stackalloc double[16];
         for (int j = 0; j < _n; j++)
@@ -94,8 +102,35 @@ public sealed class ServoModel
             _bd[4 * j + 3] = exp[7];
             // d enters like a command offset d/(ω²G) (same input column), so its one-tick velocity gain is Bd_u/(ω²G).
             _distSensitivity[j] = _bd[4 * j + 2] / _w2G[j];
+            // Settled: five time constants of the loop's slowest pole after the command stopped (plus its delay).
+            double slowPole = z >= 1 ? w * (z - Math.Sqrt(z * z - 1)) : z * w;
+            _settleTicks[j] = p.DelayTicks + (int)Math.Ceiling(5 / (slowPole * periodS));
+            _stillVelocity[j] = Math.Min(StillCommandVelocityRadS, p.FrictionSmoothingRadS);
         }
     }
+
+    /// <summary>
+    /// A command moving slower than this (or the joint's Coulomb smoothing velocity, if smaller) stands still, rad/s:
+    /// the twin's stiction band (<c>DigitalTwinOptions.StictionBandRadS</c>' default).
+    /// </summary>
+    public const double StillCommandVelocityRadS = 0.02;
+
+    /// <summary>
+    /// A standing command whose velocity changes by less than this per tick, rad/s² (a sweep's or a multi-sine's
+    /// reversal: ≥ 30 rad/s² on the bench, several rad/s² in a calibration run's).
+    /// </summary>
+    public const double StillCommandAccelerationRadS2 = 1.0;
+
+    /// <summary>
+    /// Real-time safe. Joint <paramref name="joint"/>'s command (target position, and velocity feed-forward when given)
+    /// has stood still long enough for its loop to settle (five time constants of the slowest pole plus the delay):
+    /// the drive is then only holding, and a joint in its stiction band is held by static friction (stick-slip, issue 13
+    /// item 5). A step of the target, a sweep's reversal or a moving command restarts the count.
+    /// </summary>
+    public bool CommandSettled(int joint) => _stillTicks[joint] >= _settleTicks[joint];
+
+    /// <summary>Ticks joint <paramref name="joint"/>'s command must stand still to count as settled. Real-time safe.</summary>
+    public int SettleTicks(int joint) => _settleTicks[joint];
 
     public int JointCount => _n;
     public double PeriodS { get; }
@@ -107,6 +142,7 @@ public sealed class ServoModel
         _primed = false;
         _head = 0;
         Array.Clear(_dist);
+        Array.Clear(_stillTicks);
     }
 
     /// <summary>
@@ -172,6 +208,9 @@ public sealed class ServoModel
             {
                 _appliedU[j] = latestTarget[j];
                 _appliedV[j] = latestVelocity.IsEmpty ? 0 : latestVelocity[j];
+                _lastU[j] = latestTarget[j];
+                _lastDu[j] = 0;
+                _stillTicks[j] = 0;
             }
             _primed = true;
         }
@@ -181,6 +220,15 @@ public sealed class ServoModel
         {
             _historyU[row + j] = latestTarget[j];
             _historyV[row + j] = latestVelocity.IsEmpty ? 0 : latestVelocity[j];
+            // Standing command: the target moves slower than the band and its rate does not change (from the positions,
+            // so a command without velocity feed-forward is judged the same way), nor does the feed-forward ask to move.
+            double du = latestTarget[j] - _lastU[j];
+            double vs = _stillVelocity[j] * PeriodS;
+            bool still = Math.Abs(du) <= vs && Math.Abs(du - _lastDu[j]) <= StillCommandAccelerationRadS2 * PeriodS * PeriodS
+                && (latestVelocity.IsEmpty || Math.Abs(latestVelocity[j]) <= _stillVelocity[j]);
+            _stillTicks[j] = still ? Math.Min(_stillTicks[j] + 1, int.MaxValue - 1) : 0;
+            _lastU[j] = latestTarget[j];
+            _lastDu[j] = du;
         }
         for (int j = 0; j < n; j++)
         {
