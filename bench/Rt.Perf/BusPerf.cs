@@ -25,7 +25,7 @@ public sealed class CyclicCodecWorkload
     private readonly Datagram[] _decoded = new Datagram[8];
     private readonly byte[] _mac = [2, 0, 0, 0, 0, 1];
     private readonly int _drives, _imus;
-    private const int DriveOut = 19, DriveIn = 15, ImuIn = 32;
+    private const int DriveOut = 25, DriveIn = 15, ImuIn = 32;
 
     public CyclicCodecWorkload(int drives = 12, int imus = 3)
     {

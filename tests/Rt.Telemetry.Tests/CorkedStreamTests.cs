@@ -96,4 +96,33 @@ public sealed class CorkedStreamTests
             listener.Stop();
         }
     }
+
+    [Fact]
+    public async Task A_write_over_the_cap_inside_a_cork_resumes_when_the_uncork_sends_everything_at_once()
+    {
+        var (stream, peer, listener) = Pair();
+        using var _ = stream;
+        using var __ = peer;
+        try
+        {
+            // A cork gathers up to the cap; the next write waits for room. Uncork hands the lot to the kernel in one
+            // send (the peer's receive buffer takes it here, the peer reads concurrently), and that must release the
+            // waiting write — nothing else would: no asynchronous send is in flight.
+            const int chunk = 16 * 1024;
+            int chunks = CorkedSocketStream.BufferCap / chunk;
+            var read = Task.Run(() => Receive(peer, (chunks + 1) * chunk));
+            stream.Cork();
+            for (int i = 0; i < chunks; i++) await stream.WriteAsync(new byte[chunk]);
+            ValueTask over = stream.WriteAsync(new byte[chunk]);
+            Assert.False(over.IsCompleted);
+            stream.Uncork();
+            await over.AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+            byte[] all = await read.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal((chunks + 1) * chunk, all.Length);
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
 }

@@ -11,7 +11,8 @@ namespace Rt.ControlLoop.Pipeline;
 /// Per joint mode (<see cref="JointMode"/>): CSP sends the target position (drive closes the loops); CSV sends
 /// q̇_ref + k_p·(q_ref − q), CST sends τ_ff + K·(q_ref − q) + D·(q̇_ref − q̇), both clamped to the joint's limits.
 /// A drive without velocity actual (0x606C) gets its velocity from the position difference over one tick.
-/// 0x6072 max torque is written every tick: the joint's limits.torque_nm in motion, the collision hold's lower limit
+/// 0x6072 max torque is written every tick: <see cref="MotionTorqueClampShare"/> × the joint's limits.torque_nm in
+/// motion, the collision hold's lower limit
 /// (<see cref="TickState.HoldTorqueFraction"/> × limits.torque_nm) while <see cref="TickState.CollisionHold"/> (codecs
 /// skip it for drives that do not map it).
 /// </summary>
@@ -25,6 +26,13 @@ public sealed class JointIo
     private readonly double[] _kp, _kq, _kd, _velocityLimit, _torqueLimit;
     private readonly double[] _lastPosition;
     private readonly ushort[] _maxTorqueNormal; // 0x6072 in motion, ‰ of rated
+
+    /// <summary>
+    /// The drive's clamp in motion, as a share of limits.torque_nm. Above 1 on purpose: limits.torque_nm is what the
+    /// supervisor monitors (a drive fighting an external torque past it is a Cat 1 trip), and a clamp at the same value
+    /// would hide that from the monitor and turn the fight into a silent velocity or following-error trip later.
+    /// </summary>
+    public const double MotionTorqueClampShare = 1.25;
     private readonly bool[] _hasLast;
     private readonly double _rateHz;
 
@@ -57,7 +65,7 @@ public sealed class JointIo
             _velocityLimit[i] = j.Limits.VelocityRadS;
             _torqueLimit[i] = j.Limits.TorqueNm;
             _scaling[i] = new JointScaling(config.Joints[i]);
-            _maxTorqueNormal[i] = _scaling[i].TorqueLimitToPerMille(j.Limits.TorqueNm);
+            _maxTorqueNormal[i] = _scaling[i].TorqueLimitToPerMille(MotionTorqueClampShare * j.Limits.TorqueNm);
             _minPosition[i] = config.Joints[i].Limits.PositionMinRad;
             _maxPosition[i] = config.Joints[i].Limits.PositionMaxRad;
         }

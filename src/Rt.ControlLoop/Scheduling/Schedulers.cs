@@ -295,7 +295,9 @@ public sealed class RealtimeScheduler
                 // Larger than this GC can promise; fall back to a latency mode.
             }
         }
-        if (!noGc)
+        // Another scheduler in this process may hold a no-GC region (tests, a bench beside the host): the latency mode
+        // cannot be changed under it, and the region already keeps collections away.
+        if (!noGc && GCSettings.LatencyMode != GCLatencyMode.NoGCRegion)
         {
             GCSettings.LatencyMode = GCLatencyMode.SustainedLowLatency;
             if (GCSettings.LatencyMode != GCLatencyMode.SustainedLowLatency) GCSettings.LatencyMode = GCLatencyMode.LowLatency;

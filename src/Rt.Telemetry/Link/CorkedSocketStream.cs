@@ -177,12 +177,14 @@ internal sealed class CorkedSocketStream : Stream
         {
             _failure = new IOException($"send to the broker failed: {error}", new SocketException((int)error));
             _pendingLength = 0;
+            ReleaseWaitingWrite(); // it sees the failure
             throw _failure;
         }
         if (error == SocketError.WouldBlock) sent = 0;
         if (sent == _pendingLength)
         {
             _pendingLength = 0;
+            ReleaseWaitingWrite(); // a write that waited for room under a cork: the buffer is empty now
             return;
         }
         // The kernel's buffer is full (the broker lags): the rest goes asynchronously, in order, and later writes queue.
@@ -190,6 +192,13 @@ internal sealed class CorkedSocketStream : Stream
         _pendingLength -= sent;
         _sendInFlight = true;
         _ = SendRestAsync();
+    }
+
+    /// <summary>Under the lock. The continuation runs asynchronously (RunContinuationsAsynchronously), never inline here.</summary>
+    private void ReleaseWaitingWrite()
+    {
+        _room?.TrySetResult();
+        _room = null;
     }
 
     private async Task SendRestAsync()

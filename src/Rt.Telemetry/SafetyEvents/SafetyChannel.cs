@@ -71,10 +71,22 @@ internal sealed class SafetyChannel : IDisposable
             _wake.Set(); // the thread publishes after the connect, from the log
             return;
         }
+        // Never wait here: the caller is the safety log's thread, which must keep draining the tick's safety-event ring
+        // (a full ring is a Cat 0). When this channel's thread holds the gate (acknowledgements, a reconnect, the
+        // shutdown), it publishes the new events itself once woken.
+        if (!p.Gate.TryEnter())
+        {
+            _wake.Set();
+            return;
+        }
         long t0 = NonRealtimeThread.ThreadCpuNs();
-        lock (p.Gate)
+        try
         {
             if (!_stopping) p.Pump();
+        }
+        finally
+        {
+            p.Gate.Exit();
         }
         Interlocked.Add(ref _callerCpuNs, NonRealtimeThread.ThreadCpuNs() - t0);
     }

@@ -43,7 +43,7 @@ public sealed class BringUpTests(ITestOutputHelper output)
         Assert.Equal(BenchDevices.DriveProduct, master.SubDevices[1].Identity.Product);
         Assert.Equal(BenchDevices.ImuProduct, master.SubDevices[2].Identity.Product);
         Assert.Equal("CoE", master.SubDevices[0].MappingSource);
-        Assert.Equal(19 * 8, master.SubDevices[0].OutputBits);
+        Assert.Equal(25 * 8, master.SubDevices[0].OutputBits);
         Assert.Equal(15 * 8, master.SubDevices[0].InputBits);
         Assert.Equal(32 * 8, master.SubDevices[2].InputBits);
         Assert.Equal(2 * 2 + 3, master.Layout!.ExpectedWorkingCounter);

@@ -18,6 +18,7 @@ namespace Rt.Drivers.Tests.EtherCat;
 /// has to move the cycle ~500 µs; the phase error's median over the last ticks must then be near zero. The PI loop's integral drives the
 /// error's mean to zero however late a loaded machine wakes, so the assertion holds on a slow machine; figures printed.
 /// </summary>
+[Collection("dc-phase-lock")] // one real-time loop at a time: two would fight for the same 2 cores and the process's GC mode
 public sealed class DcPhaseLockTests(ITestOutputHelper output)
 {
     private const long CycleNs = 1_000_000;
@@ -87,7 +88,6 @@ public sealed class DcPhaseLockTests(ITestOutputHelper output)
         // The wanted phase lay half a cycle from where the free-running cycle passes the reference: the loop moved the
         // cycle by about that much (less what the reference drifted meanwhile, ≤ 20 ppm), one bounded step per tick ...
         Assert.True(Math.Abs(scheduler.CorrectionTotalNs) > CycleNs / 4, $"the cycle moved only {scheduler.CorrectionTotalNs} ns");
-        Assert.InRange(Math.Abs(scheduler.LastCorrectionNs), 0, (long)(CycleNs * RealtimeScheduler.MaxCorrectionShare));
         // ... and the frame now passes the reference at the wanted phase (median within a tenth of the cycle).
         Assert.InRange(median, -100_000, 100_000);
         Assert.Equal(0, scheduler.AllocatedBytesAfterWarmup);

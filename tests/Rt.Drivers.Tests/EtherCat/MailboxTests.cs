@@ -65,7 +65,7 @@ public sealed class MailboxTests
         Assert.Equal(1, link.Lost);
         Assert.True(master.SubDevices[0].Mailbox!.RepeatRequests >= 1);
         Assert.Equal("CoE", master.SubDevices[0].MappingSource);
-        Assert.Equal(19 * 8, master.SubDevices[0].OutputBits);
+        Assert.Equal(25 * 8, master.SubDevices[0].OutputBits);
     }
 }
 

@@ -55,7 +55,7 @@ public sealed class ProtocolTests
         var master = new EtherCatMaster(link, options);
         master.BringUp(BringUpTests.BenchIdentities(2, 1), 0, 1_000_000);
         Assert.All(master.SubDevices, s => Assert.Equal("SII", s.MappingSource));
-        Assert.Equal(19 * 8, master.SubDevices[0].OutputBits);
+        Assert.Equal(25 * 8, master.SubDevices[0].OutputBits);
         Assert.Equal(32 * 8, master.SubDevices[2].InputBits);
         Assert.All(master.SubDevices, s => Assert.Equal(AlState.Op, s.Status.State));
     }

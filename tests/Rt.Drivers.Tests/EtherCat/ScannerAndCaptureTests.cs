@@ -28,7 +28,7 @@ public sealed class ScannerAndCaptureTests(ITestOutputHelper output)
         Assert.True((drive.Protocols & MailboxProtocols.CoE) != 0);
         Assert.Equal("CoE", drive.MappingSource);
         Assert.Equal(0x1600, Assert.Single(drive.RxPdos).Index);
-        Assert.Equal(7, drive.RxPdos[0].Entries.Count);
+        Assert.Equal(9, drive.RxPdos[0].Entries.Count); // with 0x6072 and 0x60FE:01
         Assert.Equal(0x6040, drive.RxPdos[0].Entries[0].Index);
         Assert.True(drive.SupportsDc);
         Assert.NotEmpty(drive.DeviceName);

@@ -49,7 +49,7 @@ public sealed class BusUpTests(ITestOutputHelper output)
         Assert.Null(r.Error);
         Assert.True(r.AllOp);
         Assert.Equal(3, r.Slaves.Count);
-        Assert.Equal(19, r.Slaves[0].RxBytes);
+        Assert.Equal(25, r.Slaves[0].RxBytes); // with 0x6072 and 0x60FE:01
         Assert.Equal(15, r.Slaves[0].TxBytes);
         Assert.Equal(32, r.Slaves[2].TxBytes);
         Assert.True(r.Cycles >= 19, $"{r.Cycles} cycles in 20 ms of 1 ms cycles");
@@ -76,7 +76,7 @@ public sealed class BusUpTests(ITestOutputHelper output)
         Assert.Equal(-3, drive.Od.Find(0x60C2, 2)!.I8); // PS InitCmd (0x6060 = 8 runs too, but the zero outputs overwrite it in OP)
         Assert.Equal(1, drive.Od.Find(0x60C2, 1)!.U8); // IP+PS InitCmd
         Assert.Equal("CoE", r.Slaves[0].MappingSource);
-        Assert.Equal(19, r.Slaves[0].RxBytes);
+        Assert.Equal(19, r.Slaves[0].RxBytes); // the test's own ESI maps the 19-byte RxPDO, and it is what the master writes
         Assert.Empty(r.Notes);
     }
 
