@@ -138,6 +138,19 @@ public sealed class BadInputCommandTests : IDisposable
         Assert.Contains("SQLite Error 19: 'refused by the test'", line, StringComparison.Ordinal);
     }
 
+    [SkippableTheory]
+    [InlineData("--rates", "1000,4000", "error: command line: --rates: 10004000 Hz; expected 1 … 20000 Hz each")] // a comma reads as a thousands separator
+    [InlineData("--rates", "0", "error: command line: --rates: 0 Hz; expected 1 … 20000 Hz each")]
+    [InlineData("--duration", "-1", "error: --duration: expected a positive")]
+    [InlineData("--spin-tail-us", "5000", "error: command line: --spin-tail-us: 5000 µs; expected 0 … 999")]
+    public void Bench_loop_numbers_out_of_range_are_exit_2_before_anything_runs(string option, string value, string expected)
+    {
+        Skip.IfNot(File.Exists(Dll), "the bench's rt is not built");
+        var (exit, err) = Rt(["bench", "loop", "--robot-shaped", option, value]);
+        Assert.True(exit == 2, $"exit {exit}; stderr:\n{err}");
+        Assert.StartsWith(expected, err, StringComparison.Ordinal);
+    }
+
     [SkippableFact]
     public void Hil_age_with_a_file_as_its_work_folder_is_exit_2_not_a_bug()
     {

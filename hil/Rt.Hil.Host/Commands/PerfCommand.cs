@@ -1,3 +1,4 @@
+using Rt.Core.Errors;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -105,6 +106,14 @@ public static class PerfCommand
         {
             var cfg = CommandOptions.LoadConfig(r.GetValue(config)!);
             double seconds = r.GetValue(duration);
+            if (!(seconds > 0 && seconds <= 86_400))
+                throw new InputError("command line", "--duration", $"{seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)} s; expected more than 0 and at most 86400");
+            foreach (double hz in r.GetValue(rates) ?? [])
+                if (!(hz >= 1 && hz <= 20_000))
+                    throw new InputError("command line", "--rates", $"{hz.ToString(System.Globalization.CultureInfo.InvariantCulture)} Hz; expected 1 … 20000 Hz each, separated by spaces (e.g. --rates 1000 4000)");
+            double tail = r.GetValue(spinTail);
+            if (!(tail >= 0 && tail < 1_000))
+                throw new InputError("command line", "--spin-tail-us", $"{tail.ToString(System.Globalization.CultureInfo.InvariantCulture)} µs; expected 0 … 999");
             if (r.GetValue(robotShaped))
             {
                 return RobotShapedLoop.Run(cfg, r.GetValue(config)!.FullName, seconds, r.GetValue(rates) ?? [1000, 4000], r.GetValue(spinTail),
