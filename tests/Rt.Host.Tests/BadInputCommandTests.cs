@@ -139,7 +139,7 @@ public sealed class BadInputCommandTests : IDisposable
     }
 
     [SkippableTheory]
-    [InlineData("--rates", "1000,4000", "error: command line: --rates: 10004000 Hz; expected 1 … 20000 Hz each")] // a comma reads as a thousands separator
+    [InlineData("--rates", "50000", "error: command line: --rates: 50000 Hz; expected 1 … 20000 Hz each")] // out of range in any culture
     [InlineData("--rates", "0", "error: command line: --rates: 0 Hz; expected 1 … 20000 Hz each")]
     [InlineData("--duration", "-1", "error: --duration: expected a positive")]
     [InlineData("--spin-tail-us", "5000", "error: command line: --spin-tail-us: 5000 µs; expected 0 … 999")]
@@ -188,6 +188,17 @@ public sealed class BadInputCommandTests : IDisposable
         var (exit, err) = Rt(["monitor", "--broker", "mqtts://127.0.0.1:1", "--robot", "r", "--ca", ca, "--seconds", "1"]);
         Assert.True(exit == 2, $"exit {exit}; stderr:\n{err}");
         Assert.StartsWith($"error: CA file {ca} is not a PEM or DER certificate", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_health_database_on_a_full_or_failing_disk_is_exit_3_and_a_refused_file_exit_2()
+    {
+        var err = new StringWriter();
+        Assert.Equal(3, CommandRunner.Guard(() => throw new Microsoft.Data.Sqlite.SqliteException("SQLite Error 13: 'database or disk is full'.", 13), err));
+        Assert.StartsWith("error: health database: input/output failed: SQLite Error 13", err.ToString(), StringComparison.Ordinal);
+        err = new StringWriter();
+        Assert.Equal(2, CommandRunner.Guard(() => throw new Microsoft.Data.Sqlite.SqliteException("SQLite Error 5: 'database is locked'.", 5), err));
+        Assert.StartsWith("error: health database: SQLite Error 5", err.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -85,9 +85,14 @@ public sealed class HomingCommandTests : IDisposable
             var until = DateTime.UtcNow + TimeSpan.FromSeconds(120);
             while (!File.Exists(socket) && !host.HasExited && DateTime.UtcNow < until) Thread.Sleep(100);
             Assert.True(File.Exists(socket), $"the host opened no reset socket; its output:\n{hostOut}");
-            Thread.Sleep(500);
-
+            // The socket file exists before the host answers on it: retry while no host answers (exit 3), with a deadline.
             var home = Run(["home", "--config", config, "--state-dir", state, "--joint", "l_knee"], ssh: false, TimeSpan.FromSeconds(60));
+            var answerBy = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (home.Exit == 3 && !host.HasExited && DateTime.UtcNow < answerBy)
+            {
+                Thread.Sleep(200);
+                home = Run(["home", "--config", config, "--state-dir", state, "--joint", "l_knee"], ssh: false, TimeSpan.FromSeconds(60));
+            }
             Assert.True(home.Exit == 0, $"home: exit {home.Exit}; {home.Out} {home.Err}\nhost:\n{hostOut}");
             Assert.Contains("attained: homed, the joint reads 0.3", home.Out, StringComparison.Ordinal);
             lock (hostOut) Assert.Contains("homing: l_knee set up for method 35", hostOut.ToString(), StringComparison.Ordinal);

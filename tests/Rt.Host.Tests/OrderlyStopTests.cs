@@ -79,28 +79,54 @@ public class OrderlyStopTests
         // child: the runtime keeps signals ignored at start ignored, so the host could never see it.
         Skip.If(SignalIgnoredHere(signal == "SIGTERM" ? 15 : 2), $"{signal} is ignored by this test's own process (inherited SIG_IGN), so rt run would inherit that too");
         var dll = Path.Combine(AppContext.BaseDirectory, "rt.dll");
-        var state = Directory.CreateTempSubdirectory("rt-signal-").FullName;
+        // A loaded machine can overrun the real-time loop while the host starts: the supervisor then latches a
+        // loop_overrun fault (rightly) and never reaches Operational, so there is no orderly stop from motion to judge.
+        // That is the machine, not the host: try up to three times, then report the test skipped with the reason.
+        for (int attempt = 1; ; attempt++)
+        {
+            var state = Directory.CreateTempSubdirectory("rt-signal-").FullName;
+            var (started, _) = StartUntilOperational(dll, state);
+            if (started is { } run)
+            {
+                StopAndCheck(dll, state, signal, run.P, run.Stdout, run.Stderr);
+                return;
+            }
+            // Here the start overran (any other failure to reach Operational already failed the test): retry, or skip.
+            Skip.If(attempt == 3, "the real-time loop overran while rt run started, three times: this machine is too loaded to reach Operational");
+        }
+    }
+
+    private static ((Process P, System.Text.StringBuilder Stdout, Task<string> Stderr)? Run, bool Overran) StartUntilOperational(string dll, string state)
+    {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = state };
         foreach (var a in new[] { dll, "run", "--config", RepoPaths.Biped12Config, "--bench", "--until-stopped", "--no-ui", "--motion", "hold", "--state-dir", state })
             psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
+        var p = Process.Start(psi)!;
         var stdout = new System.Text.StringBuilder();
         var operational = new ManualResetEventSlim();
+        var overrun = new ManualResetEventSlim();
         p.OutputDataReceived += (_, e) =>
         {
             if (e.Data == null) return;
             lock (stdout) stdout.AppendLine(e.Data);
             if (e.Data.Contains("safety Operational", StringComparison.Ordinal)) operational.Set();
+            if (e.Data.StartsWith("fault: loop overrun", StringComparison.Ordinal)) overrun.Set();
         };
         p.BeginOutputReadLine();
         var stderr = p.StandardError.ReadToEndAsync();
-        bool up = operational.Wait(TimeSpan.FromSeconds(90));
-        if (!up)
-        {
-            p.Kill(entireProcessTree: true);
-            p.WaitForExit();
-            Assert.Fail($"rt run never reported Operational; stdout:\n{stdout}\nstderr:\n{stderr.Result}");
-        }
+        int which = WaitHandle.WaitAny([operational.WaitHandle, overrun.WaitHandle], TimeSpan.FromSeconds(90));
+        if (which == 0) return ((p, stdout, stderr), false);
+        p.Kill(entireProcessTree: true);
+        p.WaitForExit();
+        p.Dispose();
+        if (which == 1) return (null, true);
+        Assert.Fail($"rt run never reported Operational; stdout:\n{stdout}\nstderr:\n{stderr.Result}");
+        return (null, false);
+    }
+
+    private static void StopAndCheck(string dll, string state, string signal, Process p, System.Text.StringBuilder stdout, Task<string> stderr)
+    {
+        using var _ = p;
         Assert.Equal(0, Kill(p.Id, signal == "SIGTERM" ? 15 : 2));
         Assert.True(p.WaitForExit(TimeSpan.FromSeconds(60)), "rt run did not end after the signal");
         p.WaitForExit();

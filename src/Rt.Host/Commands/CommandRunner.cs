@@ -98,6 +98,12 @@ public static class CommandRunner
             error.WriteLine($"error: MQTT: {e.Message}");
             return ExitCodes.Unavailable;
         }
+        catch (Microsoft.Data.Sqlite.SqliteException e) when (e.SqliteErrorCode is 10 or 13)
+        {
+            // SQLITE_IOERR, SQLITE_FULL: the machine's disk failed or filled, not the file the user named.
+            error.WriteLine($"error: health database: input/output failed: {e.Message}");
+            return ExitCodes.Unavailable;
+        }
         catch (Microsoft.Data.Sqlite.SqliteException e)
         {
             // The health database (the only SQLite file) refused a read or write the checks did not catch: the file, not a bug.

@@ -115,7 +115,15 @@ internal static class RunCommand
         }
         finally
         {
-            if (record is null) File.Delete(path);
+            // The temporary recording: a failed delete must not replace the run's exit code (1 after a trip included).
+            if (record is null)
+            {
+                try { File.Delete(path); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    Console.Error.WriteLine($"warning: the temporary recording {path} was not removed: {e.Message}");
+                }
+            }
         }
     }
 

@@ -104,7 +104,10 @@ public sealed class ServoModel
             _distSensitivity[j] = _bd[4 * j + 2] / _w2G[j];
             // Settled: five time constants of the loop's slowest pole after the command stopped (plus its delay).
             double slowPole = z >= 1 ? w * (z - Math.Sqrt(z * z - 1)) : z * w;
-            _settleTicks[j] = p.DelayTicks + (int)Math.Ceiling(5 / (slowPole * periodS));
+            // A loop without a stable slow pole (0, negative or NaN from degenerate parameters) never counts as settled:
+            // the held prediction is then never used, rather than an int overflow making every command "settled".
+            double settle = slowPole > 0 ? Math.Ceiling(5 / (slowPole * periodS)) : double.PositiveInfinity;
+            _settleTicks[j] = p.DelayTicks + (int)Math.Min(settle, int.MaxValue / 2);
             _stillVelocity[j] = Math.Min(StillCommandVelocityRadS, p.FrictionSmoothingRadS);
         }
     }
