@@ -24,6 +24,9 @@ public sealed class JogCommandTests : IDisposable
             .Replace("parameters: biped12.twin.yaml", $"parameters: {Path.Combine(dir, "biped12.twin.yaml")}", StringComparison.Ordinal)
             .Replace("  esi: [esi]", $"  esi: [{Path.Combine(dir, "esi")}]", StringComparison.Ordinal)
             .Replace("reset_socket: \"\"", "reset_socket: rt-reset.sock", StringComparison.Ordinal);
+        // The longest hold timeout the bounds allow (1 s, default 0.25 s): on a loaded CI machine the client's renewal can
+        // be starved for longer than 0.25 s, and the jog then ends as "hold released" before it reaches the range.
+        text += "\njog:\n  hold_timeout_s: 1.0\n";
         string path = Path.Combine(_dir, "biped12-jog.yaml");
         File.WriteAllText(path, text);
         return path;
