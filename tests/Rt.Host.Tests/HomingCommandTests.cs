@@ -25,7 +25,9 @@ public sealed class HomingCommandTests : IDisposable
             .Replace("  esi: [esi]", $"  esi: [{Path.Combine(dir, "esi")}]", StringComparison.Ordinal)
             .Replace("reset_socket: \"\"", "reset_socket: rt-reset.sock", StringComparison.Ordinal)
             .Replace("twin:\n  enabled: true", "twin:\n  enabled: false", StringComparison.Ordinal) // homing moves the encoder's frame
-            + "\nhoming:\n  timeout_s: 10\n  joints:\n    - { joint: l_knee, method: 35, home_offset_rad: 0.3 }\n";
+            + "\nhoming:\n  timeout_s: 10\n  joints:\n    - { joint: l_knee, method: 35, home_offset_rad: 0.3 }\n"
+            // The longest hold timeout allowed (1 s): a loaded CI machine can starve the client's renewal past the 0.25 s default.
+            + "jog:\n  hold_timeout_s: 1.0\n";
         string path = Path.Combine(_dir, "biped12-home.yaml");
         File.WriteAllText(path, text);
         return path;
