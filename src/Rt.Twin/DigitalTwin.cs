@@ -45,6 +45,7 @@ public sealed class DigitalTwin : ITwinStage
     private readonly CrossCheckEvaluator _crossCheck;
     private readonly FaultIsolator _isolator;
     private readonly ImuKinematicCheck _imuKinematics; // the IMUs against the encoders' kinematics (issue 13 item 4)
+    private readonly ContactTest _contact;             // the contact matched filter over each chain's residual (issue 13)
     private readonly double[] _qMeasured;              // config order: this tick's encoder positions
     private readonly bool[] _imuBad;                   // per IMU: this tick's sample is not usable
     private readonly double _lp, _lv, _kd;
@@ -145,6 +146,7 @@ public sealed class DigitalTwin : ITwinStage
         _isolator = new FaultIsolator(layout, _crossCheck, noise, _model, _map, _imu, config.Joints, PeriodS, _observerPole);
         _imuKinematics = new ImuKinematicCheck(_model, _imu, _map, layout, noise, PeriodS, _crossCheck.ArlTicks);
         _isolator.Kinematics = _imuKinematics;
+        _contact = new ContactTest(_model, _map, layout, noise, _crossCheck.ArlTicks);
         _qMeasured = new double[_n];
         _imuBad = new bool[_nImu];
         _jointCh = JointChannels.For(layout, _crossCheck);
@@ -178,6 +180,9 @@ public sealed class DigitalTwin : ITwinStage
     public ImuModel Imu => _imu;
     public MomentumObserver Observer => _observer;
     public CrossCheckEvaluator CrossCheck => _crossCheck;
+
+    /// <summary>The contact matched filter: this tick's best point-force fit per link (for isolation) and its alarm.</summary>
+    public ContactTest Contact => _contact;
 
     /// <summary>The payload adaptation (twin.adapt), or null when it is off.</summary>
     public PayloadAdaptation? Adaptation => _adapt;
@@ -219,6 +224,7 @@ public sealed class DigitalTwin : ITwinStage
         _crossCheck.Reset();
         _isolator.Reset();
         _imuKinematics.Reset();
+        _contact.Reset();
         for (int j = 0; j < _n; j++) _gate[j].Warmup = _warmupTicks;
         Array.Clear(_components);
         Array.Clear(_est.Residual);
@@ -256,6 +262,7 @@ public sealed class DigitalTwin : ITwinStage
             _hasPrediction = false;
             _observer.Reset();
             _isolator.Reset();
+            _contact.Reset();
             Array.Clear(_est.Residual);
             for (int j = 0; j < _n; j++) _gate[j].Warmup = Math.Max(_gate[j].Warmup, _catchUpTicks);
             _catchUpLeft = _catchUpTicks;
@@ -357,6 +364,8 @@ public sealed class DigitalTwin : ITwinStage
         for (int i = 0; i < _nImu; i++) _imuBad[i] = yImu.BadRate[i] || yImu.BadForce[i];
         // Its integrals are exact for tick-mean IMU samples (the drives' and the bench's); instantaneous ones are not checked.
         if (_imuTickMean) _imuKinematics.Evaluate(state.Tick, _qMeasured, yImu.Rate, yImu.Force, _imuBad, compare && !_imuExcluded, record, _crossCheck);
+        // The contact matched filter on m.Q (model order, the corrected state), after the per-channel tests.
+        _contact.Evaluate(m.Q, _components, _crossCheck, compare, compare ? record : null);
         record.Valid = compare;
         // Adaptation (twin.adapt) after the detectors have seen this tick, so a rising detector freezes it at once.
         if (_adapt is not null || _frictionAdapt is not null)

@@ -1,0 +1,402 @@
+using Rt.Core.Divergence;
+using Rt.Twin.Dynamics;
+
+namespace Rt.Twin.CrossCheck;
+
+/// <summary>
+/// The contact matched filter (issue 13): a GLR test that the momentum observer's residual, on every joint of a chain
+/// at once, is the torque J_pᵀF of one point force F on one link, starting at some tick of a short window.
+/// <para>
+/// Data: per joint the observer's per-tick external-torque input u (the external-torque channel's component),
+/// whitened with the calibrated noise model exactly as the cross-check does: z_k = ((u_k − b) − ρ(u_(k−1) − b))/σ.
+/// A step s in u from onset τ shows in z as s/σ at τ and (1 − ρ)s/σ after. For a force F at point p of link L the step
+/// on joint j is s_j = J_jᵀF with J_j = a_j × (p − o_j) for the joints between the base and L (0 elsewhere), so with
+/// g_j = (z_τ + (1 − ρ)Σ_(k&gt;τ) z_k)/σ and h_j = (1 + m(1 − ρ)²)/σ² (m samples after τ):
+/// 2 log Λ = max_F 2Fᵀv − FᵀNF = vᵀN⁻¹v, v = Σ g_j J_j, N = Σ h_j J_j J_jᵀ, F̂ = N⁻¹v.
+/// Under no contact (independent joints, Gaussian) this is χ² with d = min(3, armed joints on the chain) degrees of
+/// freedom (fewer when the geometry is degenerate: then the statistic is χ² with fewer, and the threshold for d is
+/// conservative). Combining the joints of a chain weighs each by its own noise: a force that loads a quiet joint a
+/// little and a noisy one a lot is seen through the quiet one.
+/// </para>
+/// <para>
+/// Threshold: the test is one more detector with the configured in-control run length ARL₀ (one false alarm per
+/// <c>twin.false_alarm_every_hours</c>); its per-tick budget 1/ARL₀ is split (Bonferroni) over the candidate points and
+/// the onsets tried: x_d = χ²_d upper quantile at 1/(ARL₀ · points · onsets). Derived, never tuned.
+/// </para>
+/// <para>
+/// Joints whose external-torque channel the cross-check excludes (drive off, warm-up, the stiction band where the
+/// holding friction is unknown within ±F_c) contribute nothing, and their series restarts when they are armed again.
+/// </para>
+/// Construction is not real-time safe; <see cref="Evaluate"/> and <see cref="Reset"/> are real-time safe and
+/// allocation-free (preallocated rings, candidate tables and Jacobian workspace).
+/// </summary>
+public sealed class ContactTest
+{
+    /// <summary>Onsets tried, in ticks before now (the sample at the onset is counted; 0 = a step that began this tick).</summary>
+    private static readonly int[] OnsetGrid = [0, 1, 3, 6, 11, 19];
+
+    private readonly RigidBodyModel _model;
+    private readonly int _n;                  // joints
+    private readonly int[] _map;              // config → model
+    private readonly int[] _extChannel;       // per config joint
+    private readonly int[] _extOffset;        // per config joint: component offset
+    private readonly double[] _sigma, _rho, _bias; // per model joint
+    private readonly bool[] _onPath;          // [b·n + i]: joint i lies between the base and body b (model order)
+    private readonly int[] _candBody;
+    private readonly V3[] _candPoint;         // body frame
+    private readonly double[] _threshold;     // per dof 1..3 (index dof)
+    private readonly int _window;
+
+    // Per model joint: ring of whitened samples, how many consecutive armed samples it holds, the last centred input.
+    private readonly double[] _ring;
+    private readonly int[] _count;
+    private readonly double[] _prev;
+    private readonly bool[] _primed;
+    private int _head;                        // next write slot (shared by all joints)
+
+    // Workspace.
+    private readonly V3[] _axis, _origin;
+    private readonly M3[] _rot;
+    private readonly V3[] _jac;               // per candidate × joint: J_j (world), 0 off the chain
+    private readonly double[] _g, _h;         // per onset × joint
+    private readonly bool[] _armed;           // per model joint, this tick
+    private readonly double[] _linkRatio;     // per body (model order): best statistic / threshold this tick
+
+    /// <summary>Not real-time safe: builds the candidate points and derives the thresholds.</summary>
+    /// <param name="model">The twin's rigid-body model (shared with the twin; this test only calls its kinematics).</param>
+    /// <param name="map">Config joint index → model joint index (<see cref="RigidBodyModel.MapJointNames"/>).</param>
+    /// <param name="layout">The channel layout (for the external-torque channels).</param>
+    /// <param name="noise">The calibrated noise model: σ, b and ρ of each external-torque component.</param>
+    /// <param name="arlTicks">In-control run length of one detector (<see cref="CrossCheckEvaluator.ArlTicks"/>).</param>
+    public ContactTest(RigidBodyModel model, int[] map, ChannelLayout layout, NoiseModel noise, double arlTicks)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(map);
+        ArgumentNullException.ThrowIfNull(layout);
+        ArgumentNullException.ThrowIfNull(noise);
+        if (!(arlTicks > 1) || !double.IsFinite(arlTicks)) throw new ArgumentOutOfRangeException(nameof(arlTicks), arlTicks, "run length must be finite and > 1 tick");
+        _model = model;
+        _n = layout.JointCount;
+        if (map.Length != _n || model.DegreesOfFreedom != _n) throw new ArgumentException("contact test: the joint map, the layout and the model must have the same joint count");
+        _map = (int[])map.Clone();
+        _extChannel = new int[_n];
+        _extOffset = new int[_n];
+        _sigma = new double[_n];
+        _rho = new double[_n];
+        _bias = new double[_n];
+        for (int j = 0; j < _n; j++)
+        {
+            int c = layout.IndexOf(ChannelKind.ExternalTorque, j);
+            int o = noise.Offsets[c];
+            _extChannel[j] = c;
+            _extOffset[j] = o;
+            int mj = _map[j];
+            _sigma[mj] = noise.Sigma[o];
+            _rho[mj] = noise.Ar1[o];
+            _bias[mj] = noise.Bias[o];
+        }
+
+        var parents = model.Parents;
+        _onPath = new bool[_n * _n];
+        for (int b = 0; b < _n; b++)
+            for (int i = b; i >= 0; i = parents[i]) _onPath[b * _n + i] = true;
+
+        // Candidate points per body (body frame): the centre of mass (where a push on the link's middle acts) and the
+        // far end (each child joint's origin; a leaf: twice its centre of mass, the tip of a foot).
+        var pi = new double[model.ParameterCount];
+        model.GetInertialParameters(pi);
+        var tree = model.TreeOrigins;
+        var bodies = new List<int>();
+        var points = new List<V3>();
+        for (int b = 0; b < _n; b++)
+        {
+            double m = pi[10 * b];
+            var com = m > 0 ? new V3(pi[10 * b + 1] / m, pi[10 * b + 2] / m, pi[10 * b + 3] / m) : V3.Zero;
+            bodies.Add(b);
+            points.Add(com);
+            bool leaf = true;
+            for (int c = 0; c < _n; c++)
+            {
+                if (parents[c] != b) continue;
+                leaf = false;
+                bodies.Add(b);
+                points.Add(tree[c]);
+            }
+            if (leaf)
+            {
+                bodies.Add(b);
+                points.Add(com * 2);
+            }
+        }
+        _candBody = [.. bodies];
+        _candPoint = [.. points];
+
+        _window = OnsetGrid[^1] + 1;
+        double perTest = 1 / (arlTicks * _candBody.Length * OnsetGrid.Length);
+        _threshold = new double[4];
+        for (int d = 1; d <= 3; d++) _threshold[d] = ThresholdDerivation.ChiSquareUpperQuantile(d, perTest);
+        ArlTicks = arlTicks;
+
+        _ring = new double[_n * _window];
+        _count = new int[_n];
+        _prev = new double[_n];
+        _primed = new bool[_n];
+        _axis = new V3[_n];
+        _origin = new V3[_n];
+        _rot = new M3[_n];
+        _jac = new V3[_candBody.Length * _n];
+        _g = new double[OnsetGrid.Length * _n];
+        _h = new double[OnsetGrid.Length * _n];
+        _armed = new bool[_n];
+        _linkRatio = new double[_n];
+        BestBody = -1;
+    }
+
+    /// <summary>In-control run length the thresholds were derived for, ticks.</summary>
+    public double ArlTicks { get; }
+
+    /// <summary>Candidate contact points (all links).</summary>
+    public int CandidateCount => _candBody.Length;
+
+    /// <summary>Onsets tried per tick.</summary>
+    public static int OnsetCount => OnsetGrid.Length;
+
+    /// <summary>The threshold on the statistic for <paramref name="dof"/> (1…3) degrees of freedom.</summary>
+    public double Threshold(int dof) => _threshold[Math.Clamp(dof, 1, 3)];
+
+    /// <summary>This tick's best fit: statistic over its threshold (alarm above 1). Real-time safe.</summary>
+    public double Ratio { get; private set; }
+
+    /// <summary>This tick's best fit: the χ² statistic, its threshold and degrees of freedom.</summary>
+    public double Statistic { get; private set; }
+    public double StatisticThreshold { get; private set; }
+    public int Dof { get; private set; }
+
+    /// <summary>This tick's best fit: the body (model order, the model's <see cref="RigidBodyModel.BodyNames"/>), −1 = none.</summary>
+    public int BestBody { get; private set; }
+
+    /// <summary>This tick's best fit: the fitted force (world frame, N) and its point (world frame, m).</summary>
+    internal V3 Force { get; private set; }
+    internal V3 Point { get; private set; }
+
+    /// <summary>This tick's best fit: the fitted force (world frame, N).</summary>
+    public (double X, double Y, double Z) ForceN => (Force.X, Force.Y, Force.Z);
+
+    /// <summary>This tick's best fit: the point of the force (world frame, m).</summary>
+    public (double X, double Y, double Z) PointM => (Point.X, Point.Y, Point.Z);
+
+    /// <summary>This tick's best fit: the onset, ticks before now.</summary>
+    public int OnsetTicksAgo { get; private set; }
+
+    /// <summary>This tick's best fit: the config joint whose external torque carries most of the fit (−1 = none).</summary>
+    public int MainJoint { get; private set; }
+
+    /// <summary>Per body (model order): this tick's best statistic/threshold over its points and the onsets (for isolation). Real-time safe.</summary>
+    public ReadOnlySpan<double> LinkRatio => _linkRatio;
+
+    /// <summary>Real-time safe. Forget every series (after a reset or a bus gap).</summary>
+    public void Reset()
+    {
+        Array.Clear(_count);
+        Array.Clear(_primed);
+        Array.Clear(_linkRatio);
+        Ratio = 0;
+        Statistic = 0;
+        BestBody = -1;
+        MainJoint = -1;
+    }
+
+    /// <summary>
+    /// Real-time safe, allocation-free. One tick: <paramref name="qModel"/> the joint positions in model order,
+    /// <paramref name="components"/> the cross-check's innovation components (the external-torque components are read),
+    /// <paramref name="crossCheck"/> tells which external-torque channels are armed. When <paramref name="armed"/> and the
+    /// best fit is over its threshold, the alarm is OR-ed into <paramref name="record"/> on the external-torque channel of
+    /// the joint that carries most of the fit. Returns the best ratio.
+    /// </summary>
+    public double Evaluate(ReadOnlySpan<double> qModel, ReadOnlySpan<double> components, CrossCheckEvaluator crossCheck,
+        bool armed, DivergenceRecord? record)
+    {
+        int n = _n, w = _window;
+        int slot = _head;
+        _head = _head + 1 == w ? 0 : _head + 1;
+        bool anyArmed = false;
+        for (int j = 0; j < n; j++)
+        {
+            int mj = _map[j];
+            double u = components[_extOffset[j]];
+            bool on = armed && !crossCheck.IsExcluded(_extChannel[j]) && double.IsFinite(u);
+            if (!on)
+            {
+                _primed[mj] = false;
+                _count[mj] = 0;
+                _armed[mj] = false;
+                continue;
+            }
+            double centred = u - _bias[mj];
+            if (!_primed[mj])
+            {
+                // The first sample of a series has no predecessor to whiten against: it only primes the series.
+                _primed[mj] = true;
+                _prev[mj] = centred;
+                _count[mj] = 0;
+                _armed[mj] = false;
+                continue;
+            }
+            _ring[mj * w + slot] = (centred - _rho[mj] * _prev[mj]) / _sigma[mj];
+            _prev[mj] = centred;
+            if (_count[mj] < w) _count[mj]++;
+            _armed[mj] = true;
+            anyArmed = true;
+        }
+        Array.Clear(_linkRatio);
+        Ratio = 0;
+        Statistic = 0;
+        BestBody = -1;
+        MainJoint = -1;
+        if (!anyArmed) return 0;
+
+        // Per onset and joint: g = (z_τ + (1 − ρ)Σ_(k>τ) z_k)/σ and h = (1 + m(1 − ρ)²)/σ².
+        int nOnset = OnsetGrid.Length;
+        for (int j = 0; j < n; j++)
+        {
+            int cnt = _count[j];
+            double a1 = 1 - _rho[j], inv = 1 / _sigma[j], tail = 0;
+            int idx = slot, m = 0;
+            for (int o = 0; o < nOnset; o++)
+            {
+                int back = OnsetGrid[o];
+                if (!_armed[j] || back >= cnt)
+                {
+                    _g[o * n + j] = 0;
+                    _h[o * n + j] = 0;
+                    continue;
+                }
+                // Walk back to the onset sample, adding the samples after it to the tail.
+                while (m < back)
+                {
+                    tail += _ring[j * w + idx];
+                    idx = idx == 0 ? w - 1 : idx - 1;
+                    m++;
+                }
+                double z = _ring[j * w + idx];
+                _g[o * n + j] = (z + a1 * tail) * inv;
+                _h[o * n + j] = (1 + back * a1 * a1) * inv * inv;
+            }
+        }
+
+        _model.JointAxesWorld(qModel, _axis, _origin, _rot);
+        int nc = _candBody.Length;
+        for (int c = 0; c < nc; c++)
+        {
+            int b = _candBody[c];
+            var p = _origin[b] + _rot[b].Mul(_candPoint[c]);
+            for (int j = 0; j < n; j++)
+                _jac[c * n + j] = _onPath[b * n + j] ? V3.Cross(_axis[j], p - _origin[j]) : V3.Zero;
+        }
+
+        double bestRatio = 0;
+        int bestC = -1, bestO = 0;
+        for (int c = 0; c < nc; c++)
+        {
+            int b = _candBody[c];
+            for (int o = 0; o < nOnset; o++)
+            {
+                double stat = Fit(c, o, out _, out int dof);
+                if (dof == 0) continue;
+                double ratio = stat / _threshold[dof];
+                if (ratio > _linkRatio[b]) _linkRatio[b] = ratio;
+                if (ratio > bestRatio)
+                {
+                    bestRatio = ratio;
+                    bestC = c;
+                    bestO = o;
+                }
+            }
+        }
+        if (bestC < 0) return 0;
+        Statistic = Fit(bestC, bestO, out var force, out int bestDof);
+        Dof = bestDof;
+        StatisticThreshold = _threshold[bestDof];
+        Ratio = bestRatio;
+        BestBody = _candBody[bestC];
+        Force = force;
+        Point = _origin[BestBody] + _rot[BestBody].Mul(_candPoint[bestC]);
+        OnsetTicksAgo = OnsetGrid[bestO];
+        // The joint carrying most of the fit: the largest h_j·(J_jᵀF)² (its share of the explained statistic).
+        double most = -1;
+        for (int j = 0; j < n; j++)
+        {
+            int mj = _map[j];
+            double s = V3.Dot(_jac[bestC * n + mj], force);
+            double e = _h[bestO * n + mj] * s * s;
+            if (e > most && _h[bestO * n + mj] > 0)
+            {
+                most = e;
+                MainJoint = j;
+            }
+        }
+        if (armed && record is not null && MainJoint >= 0) Raise(record, crossCheck, _extChannel[MainJoint], bestRatio);
+        return bestRatio;
+    }
+
+    /// <summary>vᵀN⁻¹v for candidate <paramref name="c"/> and onset <paramref name="o"/>; the fitted force; the dof (armed joints on the chain, at most 3).</summary>
+    private double Fit(int c, int o, out V3 force, out int dof)
+    {
+        int n = _n, b = _candBody[c];
+        double vx = 0, vy = 0, vz = 0, nxx = 0, nxy = 0, nxz = 0, nyy = 0, nyz = 0, nzz = 0;
+        int joints = 0;
+        for (int j = 0; j < n; j++)
+        {
+            if (!_onPath[b * n + j]) continue;
+            double h = _h[o * n + j];
+            if (h == 0) continue;
+            joints++;
+            var J = _jac[c * n + j];
+            double g = _g[o * n + j];
+            vx += g * J.X; vy += g * J.Y; vz += g * J.Z;
+            nxx += h * J.X * J.X; nxy += h * J.X * J.Y; nxz += h * J.X * J.Z;
+            nyy += h * J.Y * J.Y; nyz += h * J.Y * J.Z; nzz += h * J.Z * J.Z;
+        }
+        dof = Math.Min(3, joints);
+        force = V3.Zero;
+        if (dof == 0) return 0;
+        // Ridge: v lies in N's range (v = Σ g J, N = Σ h J Jᵀ), so a tiny ridge gives vᵀN⁺v for a rank-deficient N.
+        double ridge = 1e-9 * (nxx + nyy + nzz) + 1e-300;
+        nxx += ridge; nyy += ridge; nzz += ridge;
+        // Cholesky of the 3×3 symmetric positive-definite N.
+        double l00 = Math.Sqrt(nxx);
+        double l10 = nxy / l00, l20 = nxz / l00;
+        double d11 = nyy - l10 * l10;
+        if (!(d11 > 0)) return 0;
+        double l11 = Math.Sqrt(d11);
+        double l21 = (nyz - l20 * l10) / l11;
+        double d22 = nzz - l20 * l20 - l21 * l21;
+        if (!(d22 > 0)) return 0;
+        double l22 = Math.Sqrt(d22);
+        // Forward: L y = v; stat = |y|²; back: Lᵀ F = y.
+        double y0 = vx / l00;
+        double y1 = (vy - l10 * y0) / l11;
+        double y2 = (vz - l20 * y0 - l21 * y1) / l22;
+        double fz = y2 / l22;
+        double fy = (y1 - l21 * fz) / l11;
+        double fx = (y0 - l10 * fy - l20 * fz) / l00;
+        force = new V3(fx, fy, fz);
+        double stat = y0 * y0 + y1 * y1 + y2 * y2;
+        return double.IsFinite(stat) ? stat : 0;
+    }
+
+    private static void Raise(DivergenceRecord record, CrossCheckEvaluator crossCheck, int c, double ratio)
+    {
+        if (c < 0 || crossCheck.IsExcluded(c) || crossCheck.Layout.IsOff(c)) return;
+        if (ratio > record.WorstRatio)
+        {
+            record.WorstRatio = ratio;
+            record.WorstChannel = c;
+        }
+        if (ratio > 1 && !record.OverThreshold[c])
+        {
+            record.OverThreshold[c] = true;
+            record.OverCount++;
+        }
+    }
+}
