@@ -35,6 +35,12 @@ public sealed class ContactTest
     /// <summary>Onsets tried, in ticks before now (the sample at the onset is counted; 0 = a step that began this tick).</summary>
     private static readonly int[] OnsetGrid = [0, 1, 3, 6, 11, 19];
 
+    /// <summary>
+    /// A chain whose bound Σ g²/h stays below this share of its threshold is not fitted (its fit is below the bound):
+    /// <see cref="LinkRatio"/> then reads 0 for it, which is below BoundShare anyway.
+    /// </summary>
+    private const double BoundShare = 0.25;
+
     private readonly RigidBodyModel _model;
     private readonly int _n;                  // joints
     private readonly int[] _map;              // config → model
@@ -42,6 +48,7 @@ public sealed class ContactTest
     private readonly int[] _extOffset;        // per config joint: component offset
     private readonly double[] _sigma, _rho, _bias; // per model joint
     private readonly bool[] _onPath;          // [b·n + i]: joint i lies between the base and body b (model order)
+    private readonly int[] _pathStart, _path; // per body: its chain's joints (model order) are _path[_pathStart[b] .. _pathStart[b + 1])
     private readonly int[] _candBody;
     private readonly V3[] _candPoint;         // body frame
     private readonly double[] _threshold;     // per dof 1..3 (index dof)
@@ -59,6 +66,8 @@ public sealed class ContactTest
     private readonly M3[] _rot;
     private readonly V3[] _jac;               // per candidate × joint: J_j (world), 0 off the chain
     private readonly double[] _g, _h;         // per onset × joint
+    private readonly double[] _q;             // per onset × joint: g²/h, the joint's own step χ² (its share of any fit's bound)
+    private readonly bool[] _jacDone;         // per candidate: J computed this tick
     private readonly bool[] _armed;           // per model joint, this tick
     private readonly double[] _linkRatio;     // per body (model order): best statistic / threshold this tick
 
@@ -100,6 +109,16 @@ public sealed class ContactTest
         _onPath = new bool[_n * _n];
         for (int b = 0; b < _n; b++)
             for (int i = b; i >= 0; i = parents[i]) _onPath[b * _n + i] = true;
+        _pathStart = new int[_n + 1];
+        var path = new List<int>();
+        for (int b = 0; b < _n; b++)
+        {
+            _pathStart[b] = path.Count;
+            for (int i = 0; i < _n; i++)
+                if (_onPath[b * _n + i]) path.Add(i);
+        }
+        _pathStart[_n] = path.Count;
+        _path = [.. path];
 
         // Candidate points per body (body frame): the centre of mass (where a push on the link's middle acts) and the
         // far end (each child joint's origin; a leaf: twice its centre of mass, the tip of a foot).
@@ -147,6 +166,8 @@ public sealed class ContactTest
         _jac = new V3[_candBody.Length * _n];
         _g = new double[OnsetGrid.Length * _n];
         _h = new double[OnsetGrid.Length * _n];
+        _q = new double[OnsetGrid.Length * _n];
+        _jacDone = new bool[_candBody.Length];
         _armed = new bool[_n];
         _linkRatio = new double[_n];
         BestBody = -1;
@@ -191,7 +212,10 @@ public sealed class ContactTest
     /// <summary>This tick's best fit: the config joint whose external torque carries most of the fit (−1 = none).</summary>
     public int MainJoint { get; private set; }
 
-    /// <summary>Per body (model order): this tick's best statistic/threshold over its points and the onsets (for isolation). Real-time safe.</summary>
+    /// <summary>
+    /// Per body (model order): this tick's best statistic/threshold over its points and the onsets (for isolation);
+    /// 0 for a link whose chain could not reach a quarter of its threshold (not fitted). Real-time safe.
+    /// </summary>
     public ReadOnlySpan<double> LinkRatio => _linkRatio;
 
     /// <summary>Real-time safe. Forget every series (after a reset or a bus gap).</summary>
@@ -269,6 +293,7 @@ public sealed class ContactTest
                 {
                     _g[o * n + j] = 0;
                     _h[o * n + j] = 0;
+                    _q[o * n + j] = 0;
                     continue;
                 }
                 // Walk back to the onset sample, adding the samples after it to the tail.
@@ -279,28 +304,47 @@ public sealed class ContactTest
                     m++;
                 }
                 double z = _ring[j * w + idx];
-                _g[o * n + j] = (z + a1 * tail) * inv;
-                _h[o * n + j] = (1 + back * a1 * a1) * inv * inv;
+                double g = (z + a1 * tail) * inv, h = (1 + back * a1 * a1) * inv * inv;
+                _g[o * n + j] = g;
+                _h[o * n + j] = h;
+                _q[o * n + j] = g * g / h;
             }
         }
 
         _model.JointAxesWorld(qModel, _axis, _origin, _rot);
+        Array.Clear(_jacDone);
         int nc = _candBody.Length;
-        for (int c = 0; c < nc; c++)
-        {
-            int b = _candBody[c];
-            var p = _origin[b] + _rot[b].Mul(_candPoint[c]);
-            for (int j = 0; j < n; j++)
-                _jac[c * n + j] = _onPath[b * n + j] ? V3.Cross(_axis[j], p - _origin[j]) : V3.Zero;
-        }
-
         double bestRatio = 0;
         int bestC = -1, bestO = 0;
-        for (int c = 0; c < nc; c++)
+        for (int o = 0; o < nOnset; o++)
         {
-            int b = _candBody[c];
-            for (int o = 0; o < nOnset; o++)
+            for (int c = 0; c < nc; c++)
             {
+                int b = _candBody[c];
+                // The fit projects the chain's data onto ≤ 3 directions, so Σ g²/h over the chain bounds it: a chain
+                // that cannot reach BoundShare of its threshold (nothing there, the common case) is not fitted.
+                double bound = 0;
+                int joints = 0;
+                for (int k = _pathStart[b]; k < _pathStart[b + 1]; k++)
+                {
+                    int j = _path[k];
+                    if (_h[o * n + j] == 0) continue;
+                    bound += _q[o * n + j];
+                    joints++;
+                }
+                if (joints == 0) continue;
+                double thr = _threshold[Math.Min(3, joints)];
+                if (bound < BoundShare * thr || bound <= bestRatio * thr) continue;
+                if (!_jacDone[c])
+                {
+                    var p = _origin[b] + _rot[b].Mul(_candPoint[c]);
+                    for (int k = _pathStart[b]; k < _pathStart[b + 1]; k++)
+                    {
+                        int j = _path[k];
+                        _jac[c * n + j] = V3.Cross(_axis[j], p - _origin[j]);
+                    }
+                    _jacDone[c] = true;
+                }
                 double stat = Fit(c, o, out _, out int dof);
                 if (dof == 0) continue;
                 double ratio = stat / _threshold[dof];
@@ -324,17 +368,20 @@ public sealed class ContactTest
         OnsetTicksAgo = OnsetGrid[bestO];
         // The joint carrying most of the fit: the largest h_j·(J_jᵀF)² (its share of the explained statistic).
         double most = -1;
-        for (int j = 0; j < n; j++)
+        int mainModel = -1;
+        for (int k = _pathStart[BestBody]; k < _pathStart[BestBody + 1]; k++)
         {
-            int mj = _map[j];
+            int mj = _path[k];
             double s = V3.Dot(_jac[bestC * n + mj], force);
             double e = _h[bestO * n + mj] * s * s;
             if (e > most && _h[bestO * n + mj] > 0)
             {
                 most = e;
-                MainJoint = j;
+                mainModel = mj;
             }
         }
+        for (int j = 0; j < n; j++)
+            if (_map[j] == mainModel) MainJoint = j;
         if (armed && record is not null && MainJoint >= 0) Raise(record, crossCheck, _extChannel[MainJoint], bestRatio);
         return bestRatio;
     }
@@ -345,9 +392,9 @@ public sealed class ContactTest
         int n = _n, b = _candBody[c];
         double vx = 0, vy = 0, vz = 0, nxx = 0, nxy = 0, nxz = 0, nyy = 0, nyz = 0, nzz = 0;
         int joints = 0;
-        for (int j = 0; j < n; j++)
+        for (int k = _pathStart[b]; k < _pathStart[b + 1]; k++)
         {
-            if (!_onPath[b * n + j]) continue;
+            int j = _path[k];
             double h = _h[o * n + j];
             if (h == 0) continue;
             joints++;
