@@ -7,11 +7,12 @@ namespace Rt.Twin.CrossCheck;
 /// The contact matched filter (issue 13): a GLR test that the momentum observer's residual, on every joint of a chain
 /// at once, is the torque J_pᵀF of one point force F on one link, starting at some tick of a short window.
 /// <para>
-/// Data: per joint the observer's per-tick external-torque input u (the external-torque channel's component),
-/// whitened with the calibrated noise model exactly as the cross-check does: z_k = ((u_k − b) − ρ(u_(k−1) − b))/σ.
-/// A step s in u from onset τ shows in z as s/σ at τ and (1 − ρ)s/σ after. For a force F at point p of link L the step
-/// on joint j is s_j = J_jᵀF with J_j = a_j × (p − o_j) for the joints between the base and L (0 elsewhere), so with
-/// g_j = (z_τ + (1 − ρ)Σ_(k&gt;τ) z_k)/σ and h_j = (1 + m(1 − ρ)²)/σ² (m samples after τ):
+/// Data: per joint the observer's per-tick external-torque input u (the external-torque channel's component). A
+/// contact from onset τ steps u by s_j = J_jᵀF, with J_j = a_j × (p − o_j) for the joints between the base and the link
+/// (0 elsewhere). Per joint and onset the step is estimated against the level before it,
+/// d_j = mean(u_τ…u_now) − mean(u over the <see cref="ReferenceTicks"/> before τ), so a steady external torque (a
+/// payload, a bias of the model) is not a contact. Under no contact d_j ~ N(0, V_j), V_j exact for the calibrated
+/// AR(1) noise (σ, ρ) of that joint's channel; with g_j = d_j/V_j, h_j = 1/V_j:
 /// 2 log Λ = max_F 2Fᵀv − FᵀNF = vᵀN⁻¹v, v = Σ g_j J_j, N = Σ h_j J_j J_jᵀ, F̂ = N⁻¹v.
 /// Under no contact (independent joints, Gaussian) this is χ² with d = min(3, armed joints on the chain) degrees of
 /// freedom (fewer when the geometry is degenerate: then the statistic is χ² with fewer, and the threshold for d is
@@ -25,7 +26,7 @@ namespace Rt.Twin.CrossCheck;
 /// </para>
 /// <para>
 /// Joints whose external-torque channel the cross-check excludes (drive off, warm-up, the stiction band where the
-/// holding friction is unknown within ±F_c) contribute nothing, and their series restarts when they are armed again.
+/// holding friction is unknown within ±F_c) contribute nothing; armed again, a joint counts once it has a reference.
 /// </para>
 /// Construction is not real-time safe; <see cref="Evaluate"/> and <see cref="Reset"/> are real-time safe and
 /// allocation-free (preallocated rings, candidate tables and Jacobian workspace).
@@ -33,7 +34,13 @@ namespace Rt.Twin.CrossCheck;
 public sealed class ContactTest
 {
     /// <summary>Onsets tried, in ticks before now (the sample at the onset is counted; 0 = a step that began this tick).</summary>
-    private static readonly int[] OnsetGrid = [0, 1, 3, 6, 11, 19];
+    private static readonly int[] OnsetGrid = [0, 1, 3, 6, 11, 19, 31];
+
+    /// <summary>
+    /// Ticks before the onset whose mean is the reference level: a steady external torque (a payload, a model error
+    /// the noise model's bias does not cover) is not a contact; a step from that level is.
+    /// </summary>
+    public const int ReferenceTicks = 60;
 
     /// <summary>
     /// A chain whose bound Σ g²/h stays below this share of its threshold is not fitted (its fit is below the bound):
@@ -46,7 +53,8 @@ public sealed class ContactTest
     private readonly int[] _map;              // config → model
     private readonly int[] _extChannel;       // per config joint
     private readonly int[] _extOffset;        // per config joint: component offset
-    private readonly double[] _sigma, _rho, _bias; // per model joint
+    private readonly double[] _sigma, _rho;   // per model joint
+    private readonly double[] _invVar;        // per onset × model joint: 1/Var(step estimate) under no contact
     private readonly bool[] _onPath;          // [b·n + i]: joint i lies between the base and body b (model order)
     private readonly int[] _pathStart, _path; // per body: its chain's joints (model order) are _path[_pathStart[b] .. _pathStart[b + 1])
     private readonly int[] _candBody;
@@ -57,8 +65,6 @@ public sealed class ContactTest
     // Per model joint: ring of whitened samples, how many consecutive armed samples it holds, the last centred input.
     private readonly double[] _ring;
     private readonly int[] _count;
-    private readonly double[] _prev;
-    private readonly bool[] _primed;
     private int _head;                        // next write slot (shared by all joints)
 
     // Workspace.
@@ -92,7 +98,6 @@ public sealed class ContactTest
         _extOffset = new int[_n];
         _sigma = new double[_n];
         _rho = new double[_n];
-        _bias = new double[_n];
         for (int j = 0; j < _n; j++)
         {
             int c = layout.IndexOf(ChannelKind.ExternalTorque, j);
@@ -102,7 +107,6 @@ public sealed class ContactTest
             int mj = _map[j];
             _sigma[mj] = noise.Sigma[o];
             _rho[mj] = noise.Ar1[o];
-            _bias[mj] = noise.Bias[o];
         }
 
         var parents = model.Parents;
@@ -150,7 +154,11 @@ public sealed class ContactTest
         _candBody = [.. bodies];
         _candPoint = [.. points];
 
-        _window = OnsetGrid[^1] + 1;
+        _window = OnsetGrid[^1] + 1 + ReferenceTicks;
+        _invVar = new double[OnsetGrid.Length * _n];
+        for (int o = 0; o < OnsetGrid.Length; o++)
+            for (int j = 0; j < _n; j++)
+                _invVar[o * _n + j] = 1 / StepVariance(_sigma[j], _rho[j], OnsetGrid[o] + 1, ReferenceTicks);
         double perTest = 1 / (arlTicks * _candBody.Length * OnsetGrid.Length);
         _threshold = new double[4];
         for (int d = 1; d <= 3; d++) _threshold[d] = ThresholdDerivation.ChiSquareUpperQuantile(d, perTest);
@@ -158,8 +166,6 @@ public sealed class ContactTest
 
         _ring = new double[_n * _window];
         _count = new int[_n];
-        _prev = new double[_n];
-        _primed = new bool[_n];
         _axis = new V3[_n];
         _origin = new V3[_n];
         _rot = new M3[_n];
@@ -172,6 +178,14 @@ public sealed class ContactTest
         _linkRatio = new double[_n];
         BestBody = -1;
     }
+
+    /// <summary>
+    /// Whether an alarm is OR-ed into the record (default false: the fit is published for isolation only). The χ²
+    /// threshold assumes the joints' noise independent; the observer's noise is not (velocity noise enters every joint
+    /// of a chain through M(q)), and in the synthetic twin tests the armed test fired on nominal noise. Arm it once the
+    /// noise model carries the chain's covariance. Not real-time safe to change while the tick runs.
+    /// </summary>
+    public bool Alarm { get; set; }
 
     /// <summary>In-control run length the thresholds were derived for, ticks.</summary>
     public double ArlTicks { get; }
@@ -222,7 +236,6 @@ public sealed class ContactTest
     public void Reset()
     {
         Array.Clear(_count);
-        Array.Clear(_primed);
         Array.Clear(_linkRatio);
         Ratio = 0;
         Statistic = 0;
@@ -251,23 +264,11 @@ public sealed class ContactTest
             bool on = armed && !crossCheck.IsExcluded(_extChannel[j]) && double.IsFinite(u);
             if (!on)
             {
-                _primed[mj] = false;
                 _count[mj] = 0;
                 _armed[mj] = false;
                 continue;
             }
-            double centred = u - _bias[mj];
-            if (!_primed[mj])
-            {
-                // The first sample of a series has no predecessor to whiten against: it only primes the series.
-                _primed[mj] = true;
-                _prev[mj] = centred;
-                _count[mj] = 0;
-                _armed[mj] = false;
-                continue;
-            }
-            _ring[mj * w + slot] = (centred - _rho[mj] * _prev[mj]) / _sigma[mj];
-            _prev[mj] = centred;
+            _ring[mj * w + slot] = u;
             if (_count[mj] < w) _count[mj]++;
             _armed[mj] = true;
             anyArmed = true;
@@ -279,35 +280,43 @@ public sealed class ContactTest
         MainJoint = -1;
         if (!anyArmed) return 0;
 
-        // Per onset and joint: g = (z_τ + (1 − ρ)Σ_(k>τ) z_k)/σ and h = (1 + m(1 − ρ)²)/σ².
-        int nOnset = OnsetGrid.Length;
+        // Per onset and joint: the step d = mean(u since the onset) − mean(u over the reference before it), g = d/V and
+        // h = 1/V with V its exact variance under a stationary AR(1) (prepared per joint and onset).
+        int nOnset = OnsetGrid.Length, refTicks = ReferenceTicks;
         for (int j = 0; j < n; j++)
         {
             int cnt = _count[j];
-            double a1 = 1 - _rho[j], inv = 1 / _sigma[j], tail = 0;
+            double after = 0, before = 0;
             int idx = slot, m = 0;
             for (int o = 0; o < nOnset; o++)
             {
-                int back = OnsetGrid[o];
-                if (!_armed[j] || back >= cnt)
+                int na = OnsetGrid[o] + 1;
+                if (!_armed[j] || na + refTicks > cnt)
                 {
                     _g[o * n + j] = 0;
                     _h[o * n + j] = 0;
                     _q[o * n + j] = 0;
                     continue;
                 }
-                // Walk back to the onset sample, adding the samples after it to the tail.
-                while (m < back)
+                while (m < na)
                 {
-                    tail += _ring[j * w + idx];
+                    after += _ring[j * w + idx];
                     idx = idx == 0 ? w - 1 : idx - 1;
                     m++;
                 }
-                double z = _ring[j * w + idx];
-                double g = (z + a1 * tail) * inv, h = (1 + back * a1 * a1) * inv * inv;
-                _g[o * n + j] = g;
+                // The reference: the refTicks samples before the onset (idx is the newest of them).
+                before = 0;
+                int r = idx;
+                for (int k = 0; k < refTicks; k++)
+                {
+                    before += _ring[j * w + r];
+                    r = r == 0 ? w - 1 : r - 1;
+                }
+                double d = after / na - before / refTicks;
+                double h = _invVar[o * n + j];
+                _g[o * n + j] = d * h;
                 _h[o * n + j] = h;
-                _q[o * n + j] = g * g / h;
+                _q[o * n + j] = d * d * h;
             }
         }
 
@@ -382,8 +391,28 @@ public sealed class ContactTest
         }
         for (int j = 0; j < n; j++)
             if (_map[j] == mainModel) MainJoint = j;
-        if (armed && record is not null && MainJoint >= 0) Raise(record, crossCheck, _extChannel[MainJoint], bestRatio);
+        if (Alarm && armed && record is not null && MainJoint >= 0) Raise(record, crossCheck, _extChannel[MainJoint], bestRatio);
         return bestRatio;
+    }
+
+    /// <summary>
+    /// Var(mean of the last <paramref name="after"/> samples − mean of the <paramref name="reference"/> before them) for
+    /// a stationary AR(1) series with innovation σ and lag-1 ρ: wᵀΣw with Σ_ik = σ²/(1 − ρ²)·ρ^|i−k|. Not real-time safe.
+    /// </summary>
+    internal static double StepVariance(double sigma, double rho, int after, int reference)
+    {
+        int len = after + reference;
+        double var = 0, c0 = sigma * sigma / (1 - rho * rho);
+        for (int i = 0; i < len; i++)
+        {
+            double wi = i < after ? 1.0 / after : -1.0 / reference;
+            for (int k = 0; k < len; k++)
+            {
+                double wk = k < after ? 1.0 / after : -1.0 / reference;
+                var += wi * wk * c0 * Math.Pow(rho, Math.Abs(i - k));
+            }
+        }
+        return var;
     }
 
     /// <summary>vᵀN⁻¹v for candidate <paramref name="c"/> and onset <paramref name="o"/>; the fitted force; the dof (armed joints on the chain, at most 3).</summary>
