@@ -8,7 +8,10 @@ wrench (lockstep runs are bit-for-bit repeatable, so their difference is the wre
 position at the onset, the noise of the momentum observer's residual r and of its per-tick input w in the control run
 (the last 1 s before the onset), r's difference at +1 … +10 ms; then the chain χ² of the contact GLR (ContactTest's
 statistic with the true force, an upper bound of any fit) at +5/+10/+20 ms with the calibrated σ, ρ of the twin file,
-and with the σ, ρ measured on the control run's 200 ticks before the onset (the standing noise, an oracle).
+and with the σ, ρ measured on the control run's 200 ticks before the onset (the standing noise, an oracle); last, the
+step statistic ContactTest uses (mean of u since the onset minus the mean of the 60 ticks before) as a Mahalanobis
+distance with the chain's full noise covariance, estimated from the control run's steps over 1.0 s … onset − 10 ms
+(in-sample, an oracle), against the same statistic over those control windows (the empirical null).
 """
 import math, re, struct, sys
 
@@ -72,5 +75,34 @@ def main():
                 tot += A * A / B
                 parts.append('%s σ %.3f ρ %.2f: %.1f' % (jn, s, r, A * A / B))
             print('chain χ² %-17s +%2d ms: %6.1f  [%s]' % (label, upto, tot, '; '.join(parts)))
+
+    # The chain's covariance: the observer's per-tick inputs are correlated across joints (velocity noise enters every
+    # joint of a chain through M(q)); the step statistic with that covariance.
+    idx = [joints.index(x) for x in chain]
+    R = 60
+    def step(d, end, na):
+        return [sum(w(d, k, j) for k in range(end - na + 1, end + 1)) / na
+                - sum(w(d, k, j) for k in range(end - na - R + 1, end - na + 1)) / R for j in idx]
+    def inv(m):
+        n = len(m); t = [row[:] + [1.0 if i == j else 0.0 for j in range(n)] for i, row in enumerate(m)]
+        for i in range(n):
+            p = max(range(i, n), key=lambda r: abs(t[r][i])); t[i], t[p] = t[p], t[i]
+            piv = t[i][i]; t[i] = [x / piv for x in t[i]]
+            for r in range(n):
+                if r != i:
+                    f = t[r][i]; t[r] = [x - f * y for x, y in zip(t[r], t[i])]
+        return [row[n:] for row in t]
+    for na in (5, 10):
+        S = [step(c, e, na) for e in range(1000, onset - 10)]
+        n = len(idx)
+        mu = [sum(v[i] for v in S) / len(S) for i in range(n)]
+        C = [[sum((v[i] - mu[i]) * (v[k] - mu[k]) for v in S) / len(S) for k in range(n)] for i in range(n)]
+        Ci = inv(C)
+        q = lambda v: sum(v[i] * Ci[i][k] * v[k] for i in range(n) for k in range(n))
+        d = step(a, onset - 1 + na, na)
+        qs = sorted(q([v[i] - mu[i] for i in range(n)]) for v in S)
+        corr = max(abs(C[i][k]) / math.sqrt(C[i][i] * C[k][k]) for i in range(n) for k in range(n) if i != k) if n > 1 else 0
+        print('chain covariance +%2d ms: step Mahalanobis %.1f (independent joints, same σ: %.1f); control windows median %.1f, max %.1f of %d; largest |correlation| %.2f'
+              % (na, q(d), sum(d[i] * d[i] / C[i][i] for i in range(n)), qs[len(qs) // 2], qs[-1], len(qs), corr))
 
 main()
