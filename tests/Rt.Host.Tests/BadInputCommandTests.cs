@@ -151,6 +151,33 @@ public sealed class BadInputCommandTests : IDisposable
         Assert.StartsWith(expected, err, StringComparison.Ordinal);
     }
 
+    public static TheoryData<string[], string> BenchNumberCases => new()
+    {
+        { ["bench", "tick", "--ticks", "-1"], "error: command line: --ticks: -1 ticks; expected 1 … 10000000 ticks" }, // ran nothing and exited 0
+        { ["bench", "tick", "--ticks", "0"], "error: command line: --ticks: 0 ticks; expected 1 … 10000000 ticks" },
+        { ["bench", "tick", "--ticks", "2000000000"], "error: command line: --ticks: 2000000000 ticks; expected 1 … 10000000 ticks" },
+        { ["bench", "bus", "--cycles", "0"], "error: command line: --cycles: 0 cycles; expected 1 … 10000000 cycles" },
+        { ["bench", "loop", "--tick-cpu", "100000"], "error: command line: --tick-cpu: CPU 100000; expected 0 … " },
+        { ["bench", "loop", "--tick-cpu", "-1"], "error: command line: --tick-cpu: CPU -1; expected 0 … " },
+        { ["bench", "loop", "--serve-cpu", "-2"], "error: command line: --serve-cpu: CPU -2; expected -1 (any) or 0 … " },
+        { ["bench", "telemetry", "--outage", "-1"], "error: command line: --outage: -1 s; expected 0 (none) … less than --seconds" },
+        { ["bench", "telemetry", "--seconds", "1", "--outage", "5"], "error: command line: --outage: 5 s; expected 0 (none) … less than --seconds (1 s)" },
+        { ["bench", "telemetry", "--seconds", "-3"], "error: --seconds: expected 0 (until stopped) or a positive number" },
+        { ["bench", "lockstep", "--duration", "-1"], "error: --duration: expected a positive number" },
+        { ["bench", "detect", "--glr-window", "5000"], "error: --glr-window 5000: expected 0 … 1000 ticks" },
+    };
+
+    [SkippableTheory]
+    [MemberData(nameof(BenchNumberCases))]
+    public void Bench_numbers_out_of_range_are_exit_2_in_one_line_before_anything_runs(string[] args, string expected)
+    {
+        Skip.IfNot(File.Exists(Dll), "the bench's rt is not built");
+        var (exit, err, stdout) = RtWithOut(args);
+        Assert.True(exit == 2, $"rt {string.Join(' ', args)}: exit {exit}; stderr:\n{err}");
+        Assert.StartsWith(expected, err, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"(?m)^[a-z0-9_.]+: -?[0-9.]+ ", stdout); // no figure was measured
+    }
+
     [SkippableFact]
     public void Hil_age_with_a_file_as_its_work_folder_is_exit_2_not_a_bug()
     {
