@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Rt.Core.Config;
 using Rt.Host.Commands;
 using Rt.TestSupport;
 using Rt.Twin.Health;
@@ -115,6 +116,50 @@ public sealed class BadInputCommandTests : IDisposable
         var line = Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("error: health: the entry for ", line, StringComparison.Ordinal);
         Assert.Contains($"{db}: cannot write the health database: SQLite Error 19: 'refused by the test'", line, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void Calibrates_health_entry_takes_rt_runs_path_with_the_parameters_it_wrote_and_a_failure_is_one_line()
+    {
+        Skip.IfNot(File.Exists(Dll), "the bench's rt is not built");
+        string rec = Path.Combine(_dir, "run.mcap");
+        var (exit, err, _) = RtWithOut(["run", "--config", RepoPaths.Biped12Config, "--bench", "--lockstep", "--duration", "0.5", "--no-ui", "--record", rec]);
+        Assert.True(exit == 0, $"exit {exit}; stderr:\n{err}");
+        var config = ConfigLoader.Load(RepoPaths.Biped12Config);
+        string parameters = Path.Combine(RepoPaths.Biped12Dir, "biped12.twin.yaml");
+
+        // rt calibrate --health-db: HealthAfterRun.TryAdd with the parameter file it has just written.
+        string db = Path.Combine(_dir, "cal.db");
+        var (ok, output, error) = TryAdd(db, rec, config, parameters);
+        Assert.True(ok, error);
+        Assert.StartsWith($"health: entry 1 in {db}: {config.Joints.Count} joints from ", output, StringComparison.Ordinal);
+        Assert.Empty(error);
+
+        // Parameters that cannot be read: one line naming them, nothing added (calibrate's own exit code stands).
+        string bad = Path.Combine(_dir, "bad-params.yaml");
+        File.WriteAllText(bad, "not: [a parameter file");
+        (ok, output, error) = TryAdd(Path.Combine(_dir, "cal2.db"), rec, config, bad);
+        Assert.False(ok);
+        var line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"error: health: the entry for {rec} was not added to ", line, StringComparison.Ordinal);
+        Assert.Contains("bad-params.yaml", line, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir, "cal2.db")));
+
+        // A write the database refuses: the same one line as rt run's and rt hil run's.
+        string refusing = RefusingDatabase("cal-refusing.db");
+        (ok, _, error) = TryAdd(refusing, rec, config, parameters);
+        Assert.False(ok);
+        line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("SQLite Error 19: 'refused by the test'", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("a bug", line, StringComparison.Ordinal);
+
+        static (bool Ok, string Output, string Error) TryAdd(string db, string rec, RtConfig config, string parameters)
+        {
+            using var o = new StringWriter();
+            using var e = new StringWriter();
+            bool ok = HealthAfterRun.TryAdd(db, rec, () => config, "calibrate", tripped: null, o, e, parametersPath: parameters);
+            return (ok, o.ToString(), e.ToString());
+        }
     }
 
     [SkippableFact]
