@@ -67,11 +67,13 @@ public sealed class MaxTorqueOutputTests
         Assert.Equal(commissioned[1], s.Image.Outputs[1].MaxTorque);
         Assert.Equal(motion2, s.Image.Outputs[2].MaxTorque);
         Assert.Equal(commissioned[1], io.MotionMaxTorque(1));
-        // One start-up line per lowered joint, naming it; none where the drive's own limit is not known or not lower.
+        // One start-up line naming each lowered joint; none where the drive's own limit is not known or not lower.
         Assert.Empty(plain.Notes);
-        Assert.Equal(2, io.Notes.Count);
-        Assert.Contains($"joint {config.Joints[0].Name}: the drive's own 0x6072 is {commissioned[0]} ‰", io.Notes[0]);
-        Assert.Contains($"joint {config.Joints[1].Name}: ", io.Notes[1]);
+        var note = Assert.Single(io.Notes);
+        Assert.Contains("on 2 joint(s)", note, StringComparison.Ordinal);
+        Assert.Contains($"{config.Joints[0].Name} {commissioned[0]} < {motion0} ‰", note, StringComparison.Ordinal);
+        Assert.Contains($"{config.Joints[1].Name} {commissioned[1]} < {motion1} ‰", note, StringComparison.Ordinal);
+        Assert.DoesNotContain(config.Joints[2].Name + " ", note, StringComparison.Ordinal);
         s.CollisionHold = true;
         io.WriteOutputs(s);
         Assert.Equal(commissioned[0], s.Image.Outputs[0].MaxTorque);

@@ -61,6 +61,7 @@ public sealed class JointIo
         _maxTorqueNormal = new ushort[n];
         _maxTorqueCeiling = new ushort[n];
         _rateHz = config.Loop.RateHz;
+        var lowered = new List<string>();
         for (int i = 0; i < n; i++)
         {
             var j = config.Joints[i];
@@ -76,16 +77,18 @@ public sealed class JointIo
             ushort configured = _scaling[i].TorqueLimitToPerMille(MotionTorqueClampShare * j.Limits.TorqueNm);
             _maxTorqueNormal[i] = Math.Min(_maxTorqueCeiling[i], configured);
             if (_maxTorqueNormal[i] < configured)
-                _notes.Add(string.Create(CultureInfo.InvariantCulture,
-                    $"bus: joint {j.Name}: the drive's own 0x6072 is {_maxTorqueNormal[i]} ‰, below the configured clamp {configured} ‰ ({MotionTorqueClampShare} × limits.torque_nm): the host writes at most {_maxTorqueNormal[i]} ‰"));
+                lowered.Add(string.Create(CultureInfo.InvariantCulture, $"{j.Name} {_maxTorqueNormal[i]} < {configured} ‰"));
             _minPosition[i] = config.Joints[i].Limits.PositionMinRad;
             _maxPosition[i] = config.Joints[i].Limits.PositionMaxRad;
         }
+        if (lowered.Count > 0)
+            _notes.Add(string.Create(CultureInfo.InvariantCulture,
+                $"bus: 0x6072: the drive's own max torque is below the configured clamp ({MotionTorqueClampShare} × limits.torque_nm) on {lowered.Count} joint(s), the host writes the drive's: {string.Join(", ", lowered)}"));
     }
 
     public DriveState AxisState(int joint) => _axes[joint].State;
 
-    /// <summary>One line per joint whose drive's own 0x6072 is below the configured motion clamp (a start-up note). Not real-time safe to build; read-only after.</summary>
+    /// <summary>One start-up line naming each joint whose drive's own 0x6072 is below the configured motion clamp (none when no joint). Read-only after construction.</summary>
     public IReadOnlyList<string> Notes => _notes;
 
     private readonly List<string> _notes = [];
