@@ -9,13 +9,13 @@ namespace Rt.Safety;
 /// The canonical text of the effective safety policy and its SHA-256. The text lists, one setting a line, in a fixed
 /// order and with round-trip invariant numbers: the loop rate (discrepancies are in ticks), every trigger with its
 /// resolved reaction, discrepancy and threshold (defaults included, so a changed default changes the digest), the
-/// stop ramp and its times, the safety I/O wiring, who may reset, and every joint's limits and IMU's rate (the
+/// stop ramp and its times, the collision hold's torque limit, the safety I/O wiring, who may reset, and every joint's limits and IMU's rate (the
 /// absolute thresholds derive from them). Paths to logs are left out: they do not change what the robot does.
 /// Not real-time safe.
 /// </summary>
 public static class SafetyPolicyDigest
 {
-    public const string Header = "rt-safety-policy v1";
+    public const string Header = "rt-safety-policy v2"; // v2: collision_hold_torque_limit
 
     public static string CanonicalText(RtConfig config, SafetyPolicy policy)
     {
@@ -38,6 +38,7 @@ public static class SafetyPolicyDigest
         b.Append("stop_deceleration_rad_s2=").Append(N(policy.StopDecelerationRadS2)).Append('\n');
         b.Append("stop_time_s=").Append(N(policy.StopTimeS)).Append('\n');
         b.Append("standstill_window_rad=").Append(N(policy.StandstillWindowRad)).Append('\n');
+        b.Append("collision_hold_torque_limit=").Append(N(s.CollisionHoldTorqueLimit)).Append('\n');
         b.Append("flight_recorder_s=").Append(N(policy.FlightRecorderS)).Append('\n');
         b.Append("estop_input=").Append(s.EstopInput).Append('\n');
         b.Append("reset_input=").Append(s.ResetInput).Append('\n');

@@ -108,7 +108,9 @@ public sealed class HostSession : IDisposable
                 if (Recorder is Rt.Twin.Recording.Mcap.McapTickRecorder mcap) SafetyEventForwarded += mcap.AddSafetyEvent;
                 _notes.Add($"recording every tick to {options.RecordPath}");
             }
-            Pipeline = new TickPipeline(State, Bus, new JointIo(config), Twin, new OperatorHold(Controller), Safety, sinks, Faults, PeriodNs);
+            var jointIo = new JointIo(config, EtherCat?.DriveMaxTorque); // never above a drive's own 0x6072
+            _notes.AddRange(jointIo.Notes);
+            Pipeline = new TickPipeline(State, Bus, jointIo, Twin, new OperatorHold(Controller), Safety, sinks, Faults, PeriodNs);
             // The operator's enable, raised after the first tick so the supervisor sees it rise (no start at power-on).
             Pipeline.Operator.EnableFromTick = 1;
             Pipeline.Operator.Enable = options.EnableMotion;

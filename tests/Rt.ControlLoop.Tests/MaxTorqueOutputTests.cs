@@ -40,4 +40,44 @@ public sealed class MaxTorqueOutputTests
         io.WriteOutputs(s);
         Assert.NotEqual(0, s.Image.Outputs[0].MaxTorque);
     }
+    [Fact]
+    public void The_drives_own_0x6072_caps_both_the_motion_clamp_and_the_collision_hold()
+    {
+        var config = ConfigLoader.Load(RepoPaths.Biped12Config);
+        var layout = new ChannelLayout(config.Joints.Select(j => j.Name).ToList(), config.Imus.Select(i => i.Name).ToList());
+        var s = new TickState(config.Joints.Count, config.Imus.Count, layout);
+        var plain = new JointIo(config);
+        plain.WriteOutputs(s);
+        ushort motion0 = s.Image.Outputs[0].MaxTorque, motion1 = s.Image.Outputs[1].MaxTorque, motion2 = s.Image.Outputs[2].MaxTorque;
+        s.CollisionHold = true;
+        Array.Fill(s.HoldTorqueFraction, 0.6);
+        plain.WriteOutputs(s);
+        ushort hold0 = s.Image.Outputs[0].MaxTorque, hold1 = s.Image.Outputs[1].MaxTorque, hold2 = s.Image.Outputs[2].MaxTorque;
+        Assert.True(hold0 > 2 && hold1 < motion1);
+
+        // Joint 0's drive is commissioned below both, joint 1's between hold and motion, joint 2's not known (0).
+        var commissioned = new ushort[config.Joints.Count];
+        commissioned[0] = (ushort)(hold0 / 2);
+        commissioned[1] = (ushort)((hold1 + motion1) / 2);
+        Assert.True(commissioned[0] < motion0);
+        var io = new JointIo(config, commissioned);
+        s.CollisionHold = false;
+        io.WriteOutputs(s);
+        Assert.Equal(commissioned[0], s.Image.Outputs[0].MaxTorque);
+        Assert.Equal(commissioned[1], s.Image.Outputs[1].MaxTorque);
+        Assert.Equal(motion2, s.Image.Outputs[2].MaxTorque);
+        Assert.Equal(commissioned[1], io.MotionMaxTorque(1));
+        // One start-up line naming each lowered joint; none where the drive's own limit is not known or not lower.
+        Assert.Empty(plain.Notes);
+        var note = Assert.Single(io.Notes);
+        Assert.Contains("on 2 joint(s)", note, StringComparison.Ordinal);
+        Assert.Contains($"{config.Joints[0].Name} {commissioned[0]} < {motion0} ‰", note, StringComparison.Ordinal);
+        Assert.Contains($"{config.Joints[1].Name} {commissioned[1]} < {motion1} ‰", note, StringComparison.Ordinal);
+        Assert.DoesNotContain(config.Joints[2].Name + " ", note, StringComparison.Ordinal);
+        s.CollisionHold = true;
+        io.WriteOutputs(s);
+        Assert.Equal(commissioned[0], s.Image.Outputs[0].MaxTorque);
+        Assert.Equal(hold1, s.Image.Outputs[1].MaxTorque);
+        Assert.Equal(hold2, s.Image.Outputs[2].MaxTorque);
+    }
 }

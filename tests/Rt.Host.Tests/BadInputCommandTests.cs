@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Rt.Core.Config;
 using Rt.Host.Commands;
 using Rt.TestSupport;
 using Rt.Twin.Health;
@@ -118,6 +119,50 @@ public sealed class BadInputCommandTests : IDisposable
     }
 
     [SkippableFact]
+    public void Calibrates_health_entry_takes_rt_runs_path_with_the_parameters_it_wrote_and_a_failure_is_one_line()
+    {
+        Skip.IfNot(File.Exists(Dll), "the bench's rt is not built");
+        string rec = Path.Combine(_dir, "run.mcap");
+        var (exit, err, _) = RtWithOut(["run", "--config", RepoPaths.Biped12Config, "--bench", "--lockstep", "--duration", "0.5", "--no-ui", "--record", rec]);
+        Assert.True(exit == 0, $"exit {exit}; stderr:\n{err}");
+        var config = ConfigLoader.Load(RepoPaths.Biped12Config);
+        string parameters = Path.Combine(RepoPaths.Biped12Dir, "biped12.twin.yaml");
+
+        // rt calibrate --health-db: HealthAfterRun.TryAdd with the parameter file it has just written.
+        string db = Path.Combine(_dir, "cal.db");
+        var (ok, output, error) = TryAdd(db, rec, config, parameters);
+        Assert.True(ok, error);
+        Assert.StartsWith($"health: entry 1 in {db}: {config.Joints.Count} joints from ", output, StringComparison.Ordinal);
+        Assert.Empty(error);
+
+        // Parameters that cannot be read: one line naming them, nothing added (calibrate's own exit code stands).
+        string bad = Path.Combine(_dir, "bad-params.yaml");
+        File.WriteAllText(bad, "not: [a parameter file");
+        (ok, output, error) = TryAdd(Path.Combine(_dir, "cal2.db"), rec, config, bad);
+        Assert.False(ok);
+        var line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"error: health: the entry for {rec} was not added to ", line, StringComparison.Ordinal);
+        Assert.Contains("bad-params.yaml", line, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir, "cal2.db")));
+
+        // A write the database refuses: the same one line as rt run's and rt hil run's.
+        string refusing = RefusingDatabase("cal-refusing.db");
+        (ok, _, error) = TryAdd(refusing, rec, config, parameters);
+        Assert.False(ok);
+        line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("SQLite Error 19: 'refused by the test'", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("a bug", line, StringComparison.Ordinal);
+
+        static (bool Ok, string Output, string Error) TryAdd(string db, string rec, RtConfig config, string parameters)
+        {
+            using var o = new StringWriter();
+            using var e = new StringWriter();
+            bool ok = HealthAfterRun.TryAdd(db, rec, () => config, "calibrate", tripped: null, o, e, parametersPath: parameters);
+            return (ok, o.ToString(), e.ToString());
+        }
+    }
+
+    [SkippableFact]
     public void Hil_run_health_entry_refused_on_write_is_one_line_and_the_campaigns_exit_code_stands()
     {
         Skip.IfNot(File.Exists(Dll), "the bench's rt is not built");
@@ -149,6 +194,33 @@ public sealed class BadInputCommandTests : IDisposable
         var (exit, err) = Rt(["bench", "loop", "--robot-shaped", option, value]);
         Assert.True(exit == 2, $"exit {exit}; stderr:\n{err}");
         Assert.StartsWith(expected, err, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string[], string> BenchNumberCases => new()
+    {
+        { ["bench", "tick", "--ticks", "-1"], "error: command line: --ticks: -1 ticks; expected 1 … 10000000 ticks" }, // ran nothing and exited 0
+        { ["bench", "tick", "--ticks", "0"], "error: command line: --ticks: 0 ticks; expected 1 … 10000000 ticks" },
+        { ["bench", "tick", "--ticks", "2000000000"], "error: command line: --ticks: 2000000000 ticks; expected 1 … 10000000 ticks" },
+        { ["bench", "bus", "--cycles", "0"], "error: command line: --cycles: 0 cycles; expected 1 … 10000000 cycles" },
+        { ["bench", "loop", "--tick-cpu", "100000"], "error: command line: --tick-cpu: CPU 100000; expected 0 … " },
+        { ["bench", "loop", "--tick-cpu", "-1"], "error: command line: --tick-cpu: CPU -1; expected 0 … " },
+        { ["bench", "loop", "--serve-cpu", "-2"], "error: command line: --serve-cpu: CPU -2; expected -1 (any) or 0 … " },
+        { ["bench", "telemetry", "--outage", "-1"], "error: command line: --outage: -1 s; expected 0 (none) … less than --seconds" },
+        { ["bench", "telemetry", "--seconds", "1", "--outage", "5"], "error: command line: --outage: 5 s; expected 0 (none) … less than --seconds (1 s)" },
+        { ["bench", "telemetry", "--seconds", "-3"], "error: --seconds: expected 0 (until stopped) or a positive number" },
+        { ["bench", "lockstep", "--duration", "-1"], "error: --duration: expected a positive number" },
+        { ["bench", "detect", "--glr-window", "5000"], "error: --glr-window 5000: expected 0 … 1000 ticks" },
+    };
+
+    [SkippableTheory]
+    [MemberData(nameof(BenchNumberCases))]
+    public void Bench_numbers_out_of_range_are_exit_2_in_one_line_before_anything_runs(string[] args, string expected)
+    {
+        Skip.IfNot(File.Exists(Dll), "the bench's rt is not built");
+        var (exit, err, stdout) = RtWithOut(args);
+        Assert.True(exit == 2, $"rt {string.Join(' ', args)}: exit {exit}; stderr:\n{err}");
+        Assert.StartsWith(expected, err, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"(?m)^[a-z0-9_.]+: -?[0-9.]+ ", stdout); // no figure was measured
     }
 
     [SkippableFact]

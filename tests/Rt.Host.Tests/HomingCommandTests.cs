@@ -87,7 +87,10 @@ public sealed class HomingCommandTests : IDisposable
             var until = DateTime.UtcNow + TimeSpan.FromSeconds(120);
             while (!File.Exists(socket) && !host.HasExited && DateTime.UtcNow < until) Thread.Sleep(100);
             Assert.True(File.Exists(socket), $"the host opened no reset socket; its output:\n{hostOut}");
-            // The socket file exists before the host answers on it: retry while no host answers (exit 3), with a deadline.
+            // The socket opens before the first tick: wait for the host's own word that its loop runs. A request that
+            // still finds it not ticking is answered exit 3 and withdrawn by the host (before, it stayed queued and homed
+            // the knee later, so the retry below homed it a second time): retry while no host answers, with a deadline.
+            Assert.True(JogCommandTests.HostTicking(host, hostOut, until), $"the host never said its loop runs; its output:\n{hostOut}");
             var home = Run(["home", "--config", config, "--state-dir", state, "--joint", "l_knee"], ssh: false, TimeSpan.FromSeconds(60));
             var answerBy = DateTime.UtcNow + TimeSpan.FromSeconds(60);
             while (home.Exit == 3 && !host.HasExited && DateTime.UtcNow < answerBy)

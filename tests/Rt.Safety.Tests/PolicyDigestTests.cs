@@ -28,6 +28,7 @@ public sealed class PolicyDigestTests : IDisposable
         Assert.Equal(SafetyPolicyDigest.Of(p.CanonicalText), p.Digest);
         Assert.StartsWith(SafetyPolicyDigest.Header + "\n", p.CanonicalText, StringComparison.Ordinal);
         Assert.Contains("trigger collision reaction=cat2 discrepancy_ticks=2 threshold=0\n", p.CanonicalText, StringComparison.Ordinal);
+        Assert.Contains("\ncollision_hold_torque_limit=0.6\n", p.CanonicalText, StringComparison.Ordinal);
         // Listing a trigger with exactly its defaults is the same effective policy.
         Assert.Equal(p.Digest, DigestOf(c => c.Safety.Triggers["collision"] = new TriggerConfig { Reaction = "cat2", DiscrepancyTicks = 2 }));
     }
@@ -42,6 +43,7 @@ public sealed class PolicyDigestTests : IDisposable
         { "deceleration", c => c.Safety.StopDecelerationRadS2 = 25 },
         { "stop time", c => c.Safety.StopTimeS = 0.4 },
         { "standstill window", c => c.Safety.StandstillWindowRad = 0.03 },
+        { "collision hold torque limit", c => c.Safety.CollisionHoldTorqueLimit = 0.8 },
         { "flight recorder", c => c.Safety.FlightRecorderS = 6 },
         { "estop wiring", c => c.Safety.EstopInput = "/dev/gpiochip0:17" },
         { "enable wiring", c => c.Safety.EnableOutput = "/dev/gpiochip0:18" },

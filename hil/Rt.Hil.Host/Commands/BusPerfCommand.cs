@@ -23,6 +23,7 @@ internal static partial class ExtraPerfCommands
         var bus = new Command("bus", "Cyclic frame encode+decode, bring-up time of the bench bus, cyclic round trip (loopback, and a real interface with --iface)") { iface, cycles, config };
         bus.SetAction(r => CommandRunner.Guard(() =>
         {
+            PerfCommand.Count(r.GetValue(cycles), "--cycles", "cycles");
             var cfg = CommandOptions.LoadConfig(r.GetValue(config)!);
             BusPerf.EncodeDecode(Console.Out, cfg.Joints.Count, cfg.Imus.Count);
             using var rig = BenchRig.Create(cfg, new SessionOptions { Bench = true });

@@ -33,6 +33,26 @@ public static class PerfCommand
 
     internal static Option<FileInfo> ConfigOption() => CommandOptions.ConfigOption();
 
+    /// <summary>The most ticks, cycles or frames a benchmark option takes (about 2.8 h at 1 kHz): more is a typo.</summary>
+    internal const int MaxCount = 10_000_000;
+
+    /// <summary>A count option (<c>--ticks</c>, <c>--cycles</c>) in 1 … <see cref="MaxCount"/>, else one line, exit 2 (InputError).</summary>
+    internal static int Count(int value, string option, string unit)
+    {
+        if (value is < 1 or > MaxCount)
+            throw new InputError("command line", option, string.Create(Inv, $"{value} {unit}; expected 1 … {MaxCount} {unit}"));
+        return value;
+    }
+
+    /// <summary>A CPU number option in <paramref name="min"/> … the machine's last CPU (−1 where "any" is allowed), else one line, exit 2.</summary>
+    internal static int Cpu(int value, string option, int min = 0)
+    {
+        int last = Environment.ProcessorCount - 1;
+        if (value < min || value > last)
+            throw new InputError("command line", option, string.Create(Inv, $"CPU {value}; expected {(min < 0 ? "-1 (any) or " : "")}0 … {last} (this machine has {last + 1} CPUs)"));
+        return value;
+    }
+
     internal static void Figure(string name, double value, string unit) =>
         Console.WriteLine($"{name}: {value.ToString("0.###", Inv)} {unit}");
 
@@ -44,7 +64,7 @@ public static class PerfCommand
         var cmd = new Command("tick", "Tick compute time (bench, lockstep) and bytes allocated per tick") { config, ticks, twin };
         cmd.SetAction(r => CommandRunner.Guard(() =>
         {
-            int n = r.GetValue(ticks);
+            int n = Count(r.GetValue(ticks), "--ticks", "ticks");
             bool withTwin = r.GetValue(twin);
             // The host's own tick (process image exchanged in-process with the bench drives), then the same tick over
             // the EtherCAT master, where the figure also contains the in-process slave emulator's work on the frame.
@@ -114,6 +134,8 @@ public static class PerfCommand
             double tail = r.GetValue(spinTail);
             if (!(tail >= 0 && tail < 1_000))
                 throw new InputError("command line", "--spin-tail-us", $"{tail.ToString(System.Globalization.CultureInfo.InvariantCulture)} µs; expected 0 … 999");
+            Cpu(r.GetValue(tickCpu), "--tick-cpu");
+            Cpu(r.GetValue(serveCpu), "--serve-cpu", min: -1);
             if (r.GetValue(robotShaped))
             {
                 return RobotShapedLoop.Run(cfg, r.GetValue(config)!.FullName, seconds, r.GetValue(rates) ?? [1000, 4000], r.GetValue(spinTail),
@@ -177,6 +199,9 @@ internal static partial class ExtraPerfCommands
         var telemetry = new Command("telemetry", "Ring push time from the tick, and publisher CPU for a sustained 1 kHz divergence stream") { seconds, broker, outage, noSubscriber };
         telemetry.SetAction(r => CommandRunner.Guard(() =>
         {
+            double run = r.GetValue(seconds), gap = r.GetValue(outage);
+            if (!(gap >= 0 && (gap == 0 || gap < run)))
+                throw new InputError("command line", "--outage", string.Create(CultureInfo.InvariantCulture, $"{gap} s; expected 0 (none) … less than --seconds ({run} s)"));
             TelemetryPerf.Run(Console.Out, r.GetValue(seconds), r.GetValue(broker), outageS: r.GetValue(outage), subscriber: !r.GetValue(noSubscriber));
             return ExitCodes.Ok;
         }));

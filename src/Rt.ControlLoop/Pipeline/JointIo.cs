@@ -1,3 +1,4 @@
+using System.Globalization;
 using Rt.Core.Config;
 using Rt.Core.ProcessData;
 using Rt.Core.Tick;
@@ -14,7 +15,8 @@ namespace Rt.ControlLoop.Pipeline;
 /// 0x6072 max torque is written every tick: <see cref="MotionTorqueClampShare"/> × the joint's limits.torque_nm in
 /// motion, the collision hold's lower limit
 /// (<see cref="TickState.HoldTorqueFraction"/> × limits.torque_nm) while <see cref="TickState.CollisionHold"/> (codecs
-/// skip it for drives that do not map it).
+/// skip it for drives that do not map it). Neither ever exceeds the drive's own commissioned 0x6072, read at bring-up
+/// (<c>EtherCatFieldbus.DriveMaxTorque</c>): the host lowers a drive's limit, never raises it.
 /// </summary>
 public sealed class JointIo
 {
@@ -26,6 +28,7 @@ public sealed class JointIo
     private readonly double[] _kp, _kq, _kd, _velocityLimit, _torqueLimit;
     private readonly double[] _lastPosition;
     private readonly ushort[] _maxTorqueNormal; // 0x6072 in motion, ‰ of rated
+    private readonly ushort[] _maxTorqueCeiling; // the drive's own 0x6072, or ushort.MaxValue where not known
 
     /// <summary>
     /// The drive's clamp in motion, as a share of limits.torque_nm. Above 1 on purpose: limits.torque_nm is what the
@@ -36,7 +39,10 @@ public sealed class JointIo
     private readonly bool[] _hasLast;
     private readonly double _rateHz;
 
-    public JointIo(RtConfig config)
+    /// <param name="config">The robot config (joints' modes, gains, limits, scaling).</param>
+    /// <param name="driveMaxTorque">Per joint: the drive's own 0x6072 max torque read at bring-up (‰ of rated), 0 where
+    /// not known; null: none known (the in-process image). The 0x6072 written is never above it.</param>
+    public JointIo(RtConfig config, IReadOnlyList<ushort>? driveMaxTorque = null)
     {
         int n = config.Joints.Count;
         _scaling = new JointScaling[n];
@@ -53,7 +59,9 @@ public sealed class JointIo
         _lastPosition = new double[n];
         _hasLast = new bool[n];
         _maxTorqueNormal = new ushort[n];
+        _maxTorqueCeiling = new ushort[n];
         _rateHz = config.Loop.RateHz;
+        var lowered = new List<string>();
         for (int i = 0; i < n; i++)
         {
             var j = config.Joints[i];
@@ -65,13 +73,28 @@ public sealed class JointIo
             _velocityLimit[i] = j.Limits.VelocityRadS;
             _torqueLimit[i] = j.Limits.TorqueNm;
             _scaling[i] = new JointScaling(config.Joints[i]);
-            _maxTorqueNormal[i] = _scaling[i].TorqueLimitToPerMille(MotionTorqueClampShare * j.Limits.TorqueNm);
+            _maxTorqueCeiling[i] = driveMaxTorque is not null && i < driveMaxTorque.Count && driveMaxTorque[i] > 0 ? driveMaxTorque[i] : ushort.MaxValue;
+            ushort configured = _scaling[i].TorqueLimitToPerMille(MotionTorqueClampShare * j.Limits.TorqueNm);
+            _maxTorqueNormal[i] = Math.Min(_maxTorqueCeiling[i], configured);
+            if (_maxTorqueNormal[i] < configured)
+                lowered.Add(string.Create(CultureInfo.InvariantCulture, $"{j.Name} {_maxTorqueNormal[i]} < {configured} ‰"));
             _minPosition[i] = config.Joints[i].Limits.PositionMinRad;
             _maxPosition[i] = config.Joints[i].Limits.PositionMaxRad;
         }
+        if (lowered.Count > 0)
+            _notes.Add(string.Create(CultureInfo.InvariantCulture,
+                $"bus: 0x6072: the drive's own max torque is below the configured clamp ({MotionTorqueClampShare} × limits.torque_nm) on {lowered.Count} joint(s), the host writes the drive's: {string.Join(", ", lowered)}"));
     }
 
     public DriveState AxisState(int joint) => _axes[joint].State;
+
+    /// <summary>One start-up line naming each joint whose drive's own 0x6072 is below the configured motion clamp (none when no joint). Read-only after construction.</summary>
+    public IReadOnlyList<string> Notes => _notes;
+
+    private readonly List<string> _notes = [];
+
+    /// <summary>The 0x6072 written to <paramref name="joint"/>'s drive in motion, ‰ of rated torque. Real-time safe.</summary>
+    public ushort MotionMaxTorque(int joint) => _maxTorqueNormal[joint];
 
     /// <summary>Real-time safe. Image inputs → state.Position/Velocity/Torque and the drives' operational flags.</summary>
     public void ReadInputs(TickState s)
@@ -124,7 +147,9 @@ public sealed class JointIo
             output.ModeOfOperation = s.ModeOverride[i] != 0 ? s.ModeOverride[i] : _modeValue[i];
             output.TargetVelocity = 0;
             output.TargetTorque = 0;
-            output.MaxTorque = s.CollisionHold ? scaling.TorqueLimitToPerMille(Math.Clamp(s.HoldTorqueFraction[i], 0, 1) * _torqueLimit[i]) : _maxTorqueNormal[i];
+            output.MaxTorque = s.CollisionHold
+                ? Math.Min(_maxTorqueCeiling[i], scaling.TorqueLimitToPerMille(Math.Clamp(s.HoldTorqueFraction[i], 0, 1) * _torqueLimit[i]))
+                : _maxTorqueNormal[i];
             if (_axes[i].IsOperational && request == AxisRequest.Operate)
             {
                 // The controller's targets are kept inside the limits; a supervisor's stop ramp is sent as decided

@@ -97,6 +97,7 @@ public sealed class EtherCatFieldbus : IFieldbus
         _driveOutLen = new int[n];
         _driveIn = new int[n];
         _driveInLen = new int[n];
+        DriveMaxTorque = new ushort[n];
         for (int j = 0; j < n; j++)
         {
             var s = Slave(slaves, driveBusPositions[j], $"joint {j}");
@@ -108,6 +109,9 @@ public sealed class EtherCatFieldbus : IFieldbus
             _drives[j] = new Cia402Codec(s.RxPdos, s.TxPdos, joint?.Mode ?? JointMode.Csp, who, s.Position);
             Feedback[j] = _drives[j].Feedback;
             if (joint is not null) PrepareDrive(s, joint, _drives[j], who);
+            DriveMaxTorque[j] = s.CommissionedMaxTorquePerMille ?? 0;
+            if (joint is not null && !_drives[j].MapsMaxTorque)
+                _notes.Add($"warning: slave {s.Position} (joint {joint.Name}) does not map 0x6072 max torque in its RxPDO: the collision hold cannot limit torque on it (the drive's own 0x6072 stays its limit; docs/SAFETY.md)");
             _driveOut[j] = s.OutputOffset;
             _driveOutLen[j] = s.OutputBytes;
             _driveIn[j] = s.InputOffset;
@@ -146,10 +150,16 @@ public sealed class EtherCatFieldbus : IFieldbus
     /// <summary>Per joint: the optional feedback objects its drive maps (copy into <see cref="ProcessImage.Feedback"/>).</summary>
     public DriveFeedback[] Feedback { get; }
 
+    /// <summary>
+    /// Per joint: its drive's own 0x6072 max torque (‰ of rated) read in PREOP (<see cref="SubDevice.CommissionedMaxTorquePerMille"/>),
+    /// 0 where not known. The host's 0x6072 (motion clamp, collision hold) never exceeds it.
+    /// </summary>
+    public ushort[] DriveMaxTorque { get; }
+
     /// <summary>Per joint: its codec (mode, mapped objects).</summary>
     public IReadOnlyList<Cia402Codec> Drives => _drives;
 
-    /// <summary>Prepare-time findings worth a start-up line (scaling cross-checked against the drive, mode set by SDO).</summary>
+    /// <summary>Prepare-time findings worth a start-up line (scaling cross-checked against the drive, mode set by SDO, a drive the collision hold cannot limit).</summary>
     public IReadOnlyList<string> Notes => _notes;
 
     private readonly List<string> _notes = [];

@@ -52,26 +52,14 @@ internal static partial class ExtraCommands
             var result = Calibrator.CalibrateFile(r.GetValue(recording)!.FullName, cfg, r.GetValue(output)!.FullName, new CalibrationOptions { NoiseRecordings = extra });
             Console.WriteLine(result.Summary());
             Console.WriteLine($"wrote {r.GetValue(output)!.FullName}");
-            // The parameter file is written: a failed health entry is one line and leaves the exit code alone (as rt run).
-            if (r.GetValue(healthDb) is { } hdb) CalibrationHealth(hdb.FullName, r.GetValue(recording)!.FullName, cfg, r.GetValue(output)!.FullName);
+            // The parameter file is written: a failed health entry is one line and leaves the exit code alone, by the
+            // same path as rt run and rt hil run; the entry is estimated with the parameters just written.
+            if (r.GetValue(healthDb) is { } hdb)
+                HealthAfterRun.TryAdd(hdb.FullName, r.GetValue(recording)!.FullName, () => cfg, "calibrate", tripped: null, Console.Out, Console.Error,
+                    parametersPath: r.GetValue(output)!.FullName);
             return ExitCodes.Ok;
         }));
         return cmd;
-    }
-
-    // The calibration's entry in the health history: estimated with the parameters it has just written.
-    private static void CalibrationHealth(string db, string recording, RtConfig cfg, string parameters)
-    {
-        try
-        {
-            var (id, _) = Rt.Twin.Health.HealthHistory.Add(db, Rt.Twin.Recording.TickRecording.Open(recording), cfg,
-                Rt.Twin.Parameters.TwinParameterFile.Load(parameters, cfg, cfg.Description), "calibrate");
-            Console.WriteLine($"health: entry {id} in {db}");
-        }
-        catch (Exception e) when (e is InputError or IOException or InvalidDataException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
-        {
-            Console.Error.WriteLine($"error: health: the calibration's entry was not added to {db}: {e.Message}");
-        }
     }
 
     private static Command Validate()

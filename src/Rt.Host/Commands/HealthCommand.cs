@@ -88,8 +88,8 @@ internal static class HealthCommand
 }
 
 /// <summary>
-/// <c>--health-db f</c> on <c>rt run</c>, <c>rt hil run</c> and <c>rt calibrate</c>: after the command's own work (never
-/// from the tick) its recording is estimated into the health history, as <c>rt health add</c> does (docs/TWIN.md,
+/// <c>--health-db f</c> on <c>rt run</c>, <c>rt hil run</c> and <c>rt calibrate</c> (all through <see cref="TryAdd"/>): after
+/// the command's own work (never from the tick) its recording is estimated into the health history, as <c>rt health add</c> does (docs/TWIN.md,
 /// "Health"). The database is checked before anything runs and created only with its first entry; a failure after
 /// the run is one <c>error: health:</c> line and never replaces the command's own exit code. Not real-time safe.
 /// </summary>
@@ -111,13 +111,16 @@ public static class HealthAfterRun
     /// <see cref="Add"/>, with a failure reported as one <c>error: health: …</c> line on <paramref name="error"/> (a bug
     /// said to be one) and false: the caller keeps its own exit code.
     /// </summary>
-    public static bool TryAdd(string databasePath, string recordingPath, Func<Rt.Core.Config.RtConfig> config, string source, bool tripped, TextWriter output, TextWriter error)
+    /// <param name="tripped">Whether the run tripped; null where the question does not apply (a calibration's recording).</param>
+    /// <param name="parametersPath">The twin parameters to estimate with (rt calibrate: the file it has just written); null: the config's twin.parameters, else nominal.</param>
+    public static bool TryAdd(string databasePath, string recordingPath, Func<Rt.Core.Config.RtConfig> config, string source, bool? tripped, TextWriter output, TextWriter error,
+        string? parametersPath = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(error);
         try
         {
-            Add(databasePath, recordingPath, config(), source, tripped, output);
+            Add(databasePath, recordingPath, config(), source, tripped, output, parametersPath);
             return true;
         }
         catch (Exception e) when (e is InputError or IOException or InvalidDataException or UnauthorizedAccessException
@@ -136,12 +139,12 @@ public static class HealthAfterRun
     public static string TemporaryRecording() => Path.Combine(Path.GetTempPath(), $"rt-health-{Environment.ProcessId}-{Guid.NewGuid():N}.mcap");
 
     /// <summary>Adds one finished run's recording to <paramref name="databasePath"/> and prints one line.</summary>
-    public static void Add(string databasePath, string recordingPath, Rt.Core.Config.RtConfig config, string source, bool tripped, TextWriter output)
+    public static void Add(string databasePath, string recordingPath, Rt.Core.Config.RtConfig config, string source, bool? tripped, TextWriter output, string? parametersPath = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(output);
         var rec = TickRecording.Open(recordingPath);
-        var (id, joints) = HealthHistory.Add(databasePath, rec, config, HealthHistory.ConfigParameters(config), source, tripped: tripped);
-        output.WriteLine($"health: entry {id} in {databasePath}: {joints.Count} joints from {rec.Path} ({rec.Count} ticks{(tripped ? ", tripped" : "")})");
+        var (id, joints) = HealthHistory.Add(databasePath, rec, config, HealthHistory.ConfigParameters(config, parametersPath), source, tripped: tripped);
+        output.WriteLine($"health: entry {id} in {databasePath}: {joints.Count} joints from {rec.Path} ({rec.Count} ticks{(tripped == true ? ", tripped" : "")})");
     }
 }

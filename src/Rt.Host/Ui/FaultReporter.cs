@@ -16,6 +16,9 @@ public sealed class FaultReporter(SpscRing<Fault> ring, TextWriter output, Func<
 
     public long Total { get; private set; }
 
+    /// <summary>How this reporter names a bus position (null: by position only); the final report names it the same way.</summary>
+    public Func<int, string>? SlaveName => slaveName;
+
     public void Drain()
     {
         while (ring.TryPop(out var f))

@@ -52,14 +52,23 @@ public static class RunReport
         o.WriteLine("joint                 tracking rms mrad   max mrad");
         for (int j = 0; j < st.JointCount; j++)
             o.WriteLine($"{session.Config.Joints[j].Name,-20}  {(st.TrackingRms(j) * 1e3),17:0.000}  {(st.TrackingMax(j) * 1e3),9:0.000}");
+        Faults(o, faults);
+    }
+
+    /// <summary>
+    /// The report's fault section: each kind once with its count, a slave named as the live line named it (e.g.
+    /// <c>slave 13 (l_foot_imu)</c>, <see cref="FaultReporter.SlaveName"/>).
+    /// </summary>
+    public static void Faults(TextWriter o, FaultReporter faults)
+    {
+        ArgumentNullException.ThrowIfNull(o);
+        ArgumentNullException.ThrowIfNull(faults);
         if (faults.Seen.Count == 0)
         {
             o.WriteLine("faults: none");
+            return;
         }
-        else
-        {
-            o.WriteLine($"faults: {faults.Total}");
-            foreach (var (_, (first, count)) in faults.Seen) o.WriteLine($"  {count}× {FaultReporter.Describe(first)}");
-        }
+        o.WriteLine($"faults: {faults.Total}");
+        foreach (var (_, (first, count)) in faults.Seen) o.WriteLine($"  {count}× {FaultReporter.Describe(first, faults.SlaveName)}");
     }
 }

@@ -61,7 +61,8 @@ public sealed class BrakeSocketCommands(BrakeHold? brakes, IReadOnlyList<string>
         long seq = brakes.Submit(BrakeCommandKind.Release, JogSource.LocalResetSocket, joint);
         if (!WaitHandled(seq, out var st))
         {
-            Reply(client, "no answer: the supervisor is not ticking");
+            brakes.Submit(BrakeCommandKind.Engage, JogSource.LocalResetSocket, joint); // withdrawn: a later tick releases nothing
+            Reply(client, JogSocketCommands.NoAnswer);
             return true;
         }
         if (st.LastEvent != BrakeEventKind.Released || !st.Released)

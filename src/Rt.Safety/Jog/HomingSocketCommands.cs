@@ -51,7 +51,8 @@ public sealed class HomingSocketCommands(HomingMode homing, TimeProvider? time =
         }
         if (!WaitHandled(seq, out var st))
         {
-            Reply(client, "no answer: the supervisor is not ticking");
+            homing.Submit(HomingCommandKind.Release, JogSource.LocalResetSocket, joint); // withdrawn: a later tick homes nothing
+            Reply(client, JogSocketCommands.NoAnswer);
             return true;
         }
         if (st.StartOutcome != HomingEventKind.Started)

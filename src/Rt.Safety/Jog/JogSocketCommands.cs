@@ -45,7 +45,10 @@ public sealed class JogSocketCommands(JogMode jog, IReadOnlyList<(double Min, do
         }
         if (!WaitHandled(seq, out var st))
         {
-            Reply(client, "no answer: the supervisor is not ticking");
+            // The start stays queued: withdraw it behind, so a tick that comes later never moves a joint for an
+            // operator who has been told there was no answer (the tick handles both in order, in one tick).
+            jog.Submit(JogCommandKind.Release, JogSource.LocalResetSocket, joint, 0, 0);
+            Reply(client, NoAnswer);
             return true;
         }
         if (st.StartOutcome != JogEventKind.Started)
@@ -128,6 +131,9 @@ public sealed class JogSocketCommands(JogMode jog, IReadOnlyList<(double Min, do
             return $"at {F(st.PositionRad)} rad ({st.Phase})";
         }
     }
+
+    /// <summary>The answer when the tick did not take the request in time: it is withdrawn, nothing moves later.</summary>
+    public const string NoAnswer = "no answer: the supervisor is not ticking; the request is withdrawn, nothing will move";
 
     private static string Why(JogEventKind k) => k switch
     {

@@ -72,6 +72,7 @@ public sealed class BusStartup
             CheckRoles();
             CheckMappedObjectsExist();
             foreach (var p in _plans) StartupRunner.Run(p);
+            ReadCommissionedMaxTorque();
         }
         catch (Exception e) when (e is EtherCatException or InputError)
         {
@@ -185,6 +186,38 @@ public sealed class BusStartup
             foreach (var e in p.Entries)
                 if (e.Index == index && e.SubIndex == sub) return true;
         return false;
+    }
+
+    /// <summary>
+    /// PREOP, after the startup writes and before the cyclic frame writes the host's value: each joint drive's own 0x6072
+    /// max torque, its commissioned limit (<see cref="SubDevice.CommissionedMaxTorquePerMille"/>), which the host's motion
+    /// clamp and collision hold never exceed. Not known (no CoE, no such object, not readable): the config's limits alone.
+    /// A drive whose own limit is 0 could not hold its joint: refused (ConfigMismatch, exit 2) rather than enabled.
+    /// </summary>
+    private void ReadCommissionedMaxTorque()
+    {
+        foreach (var role in Roles)
+        {
+            if (role.Kind != BusRoleKind.Drive) continue;
+            var slave = _plans[role.Position].Slave;
+            slave.CommissionedMaxTorquePerMille = null;
+            if (slave.Sdo is not { } sdo) continue;
+            byte[] value;
+            try
+            {
+                value = sdo.Upload(Cia402.Cia402Object.MaxTorque.Index, Cia402.Cia402Object.MaxTorque.SubIndex);
+            }
+            catch (SdoAbortException)
+            {
+                continue; // no such object, or write-only: the drive's limit is not known to the host
+            }
+            if (value.Length < 2) continue;
+            ushort perMille = System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(value);
+            if (perMille == 0)
+                throw new EtherCatException(BusErrorKind.ConfigMismatch,
+                    $"{role.Name} at {SlaveStartupPlan.Who(slave)}: its own 0x6072 max torque is 0 ‰ of rated torque, so it could not hold the joint; commission the drive's torque limit before enabling motion", slave.Position);
+            slave.CommissionedMaxTorquePerMille = perMille;
+        }
     }
 
     /// <summary>Every object a plan maps must exist in the drive: asked by SDO upload before anything is written.</summary>

@@ -47,6 +47,13 @@ public sealed class SubDevice
     public SlaveMailbox? Mailbox { get; internal set; }
     public SdoClient? Sdo { get; internal set; }
 
+    /// <summary>
+    /// A joint drive's own 0x6072 max torque (‰ of rated torque), read by SDO in PREOP after the startup writes, before
+    /// the cyclic frame writes the host's (<see cref="Startup.BusStartup"/>); null when not known (no CoE, no such object).
+    /// The host's clamp never exceeds it.
+    /// </summary>
+    public ushort? CommissionedMaxTorquePerMille { get; internal set; }
+
     /// <summary>The mapping in use (read via CoE 0x1C12/0x1C13 or from SII). Empty lists when the slave has no process data.</summary>
     public IReadOnlyList<Sii.Pdo> RxPdos { get; internal set; } = [];
     public IReadOnlyList<Sii.Pdo> TxPdos { get; internal set; } = [];
