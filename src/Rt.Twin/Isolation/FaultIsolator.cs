@@ -143,6 +143,10 @@ internal sealed class FaultIsolator
     /// <summary>An encoder named on at least 1/this of the window's ticks while the residual swings about zero (not steady) is the cause: noise on an encoder; above the quarter of the ticks the stop's own mispredictions reach.</summary>
     private const int NoiseVoteShare = 3;
 
+    /// <summary>The steepest r = k·τ̃ a lost torque gives: k = s − 1 ≥ −1 for a drive delivering the share s, less 30 % for the
+    /// model's error on a joint that falls unpowered (its inertia and coupling; −1.26 measured on a hip pitch that lost all).</summary>
+    private const double LostTorqueMin = -1.3;
+
     /// <summary>An actuator residual follows its own torque (or the motion's direction) this well (R²).</summary>
     private const double TrackR2 = 0.8;
 
@@ -570,7 +574,8 @@ internal sealed class FaultIsolator
         int body = significant ? LocateContact(_rMean, _wMean, total, out explained, WindowModelError, 1 / Sq(ForcePriorN), WindowProximalPreference) : -1;
         // The two hypotheses on the same weights (the contact fit's, left in _wFit): one joint's drive (one parameter: the
         // torque that joint lacks) leaves everything off that joint unexplained; a contact (up to three force components)
-        // leaves the fit's residual. Each free parameter costs ln(n) χ² units (BIC-like), so a contact that fits a
+        // leaves the fit's residual. Each free parameter costs ln(n) χ² units, n the window's data (settled ticks × joints:
+        // BIC), so a contact that fits a
         // single-joint pattern only as well as the joint itself does not win by its extra parameters, and a joint whose
         // neighbours carry a large residual (a contact on the link, not the joint's drive) is not an actuator.
         double fitTotal = 0, own = 0;
@@ -583,10 +588,9 @@ internal sealed class FaultIsolator
                 if (e > own) { own = e; single = i; }
             }
         int sj = single >= 0 ? _configOf[single] : -1;
-        double penalty = Math.Log(_n);
+        double penalty = Math.Log((double)_settled * _n);
         double rssActuator = fitTotal - own + penalty;
         double rssContact = body >= 0 ? (1 - explained) * fitTotal + Math.Min(3, Depth(body)) * penalty : double.PositiveInfinity;
-        double share = fitTotal > 0 ? own / fitTotal : 0;
         double k = 0, r2Tau = 0, kf = 0, r2F = 0, moving = 0, steady = 0;
         if (sj >= 0)
         {
@@ -599,11 +603,10 @@ internal sealed class FaultIsolator
             // residual a noisy encoder makes of its own velocity swings about zero.
             steady = _rr[sj] > 0 ? _rSum[sj] * _rSum[sj] / (_settled * _rr[sj]) : 0;
         }
-        if (DebugDump) Dump(record, body, explained, sj, share, k, r2Tau, kf, r2F, moving, steady, total, rssActuator, rssContact);
         // The drive's own signature on that joint: r follows its own (filtered) torque, the drive delivering a share of
         // what it reports, or opposes its own motion (friction); and the one-joint hypothesis beats the best contact.
         bool actuator = significant && sj >= 0 && rssActuator < rssContact
-            && ((k is <= -0.5 and >= -1.15 && r2Tau >= TrackR2) || (kf < 0 && r2F >= TrackR2 && moving >= 0.5));
+            && ((k is <= -0.5 and >= LostTorqueMin && r2Tau >= TrackR2) || (kf < 0 && r2F >= TrackR2 && moving >= 0.5));
         bool contact = significant && body >= 0 && explained >= ContactExplains;
         bool strong = significant && steady >= SteadyResidual && (actuator || contact);
         // An encoder named at the trip stays named unless the window shows a steady contact that leaves that encoder's
@@ -649,22 +652,6 @@ internal sealed class FaultIsolator
         else if (body >= 0 && _first.Class != FaultClass.Collision)
             _refined = new FaultDiagnosis(FaultClass.Collision, FaultSite.Link, (short)_configOf[body], -1, _first.Test);
     }
-
-    private static readonly bool DebugDump = Environment.GetEnvironmentVariable("RT_ISO_DUMP") == "1";
-    private void Dump(DivergenceRecord record, int body, double explained, int sj, double share, double k, double r2Tau, double kf, double r2F, double moving, double steady, double total, double rssA, double rssC)
-    {
-        var sb = new System.Text.StringBuilder();
-        sb.Append($"ISO tick={record.Tick} start={_episodeStart} first={_first.Class}/{_first.Site}/{_first.Location} settled={_settled} total={total:F0} body={body} expl={explained:F2} sj={sj} share={share:F2} k={k:F2} r2t={r2Tau:F2} kf={kf:F2} r2f={r2F:F2} mov={moving:F2} steady={steady:F2} rssA={rssA:F1} rssC={rssC:F1}\n  rbar:");
-        for (int j = 0; j < _n; j++) sb.Append($" {_rSum[j] / _settled:F1}");
-        sb.Append("\n  sh:");
-        for (int j = 0; j < _n; j++) { int mj = _map[j]; sb.Append($" {_wMean[mj] * _rMean[mj] * _rMean[mj] / total:F2}"); }
-        sb.Append("\n  votes:");
-        for (int j = 0; j < _n; j++) sb.Append($" {_encoderVotes[j]}");
-        sb.Append("\n  cost:");
-        for (int b = 0; b < _n; b++) sb.Append($" {DebugCost[b]:F2}");
-        Console.Error.WriteLine(sb.ToString());
-    }
-    private readonly double[] DebugCost = new double[64];
 
     /// <summary>The joint (config order) on the IMU's chain whose axis carries the gyro residual (|cos| ≥ 0.9) and whose encoder has read the same value for the whole gyro window; −1 when none.</summary>
     private int FrozenEncoder(ImuKinematicCheck kc, int imu)
@@ -779,7 +766,6 @@ internal sealed class FaultIsolator
             // RSS on the path = Σ w r² − fᵀy at the optimum; plus everything off the path.
             double onPath = total - off;
             double cost = Math.Max(0, onPath - (f0 * y0 + f1 * y1 + f2 * y2)) + off;
-            if (DebugDump) { int cb = _configOf[b]; double ex = total > 0 ? 1 - cost / total : 0; if (c == 0 || _candBody[c - 1] != b || ex > DebugCost[cb]) DebugCost[cb] = ex; }
             // Prefer the link nearer the base when a farther one fits hardly better (it has more joints to fit noise with).
             if (cost < bestCost * proximal || (best >= 0 && cost < bestCost && Depth(b) <= Depth(best)))
             {
