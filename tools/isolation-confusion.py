@@ -7,7 +7,7 @@ Usage: tools/isolation-confusion.py <report.json>...
            --seed-base 1000 --jobs 2 --json /tmp/iso-1000.json
        tools/isolation-confusion.py /tmp/iso.json /tmp/iso-1000.json
 Prints per family the runs scored (a trip at or after the injection), right class, right location and the runs not
-scored (no trip), then every run isolated wrongly or not at all with what it named next to the truth. The score is of
+scored (no trip), then the class confusion (truth against the isolated class), then every run isolated wrongly or not at all with what it named next to the truth. The score is of
 the cause the run's record names (the twin's refined cause after its evidence window when it has one); the line
 "at the trip tick" scores what the trip tick itself isolated (the reaction's basis; tripIsolated* in the report).
 Exit status: 0, or 2 when a file is not such a report (one line names it).
@@ -32,6 +32,7 @@ def family(name):
 
 def main(paths):
     scored, cls, loc, missed, tcls, tloc = (collections.Counter() for _ in range(6))
+    confusion = collections.Counter()  # (truth class, isolated class)
     wrong = []
     for path in paths:
         try:
@@ -50,6 +51,7 @@ def main(paths):
                 wrong.append(f"  no trip  {s['name']} (seed {s['seed']}): truth {truth}")
                 continue
             scored[fam] += 1
+            confusion[(s['truthClass'], s.get('isolatedClass') or 'none')] += 1
             cls[fam] += bool(s['classRight'])
             loc[fam] += bool(s['locationRight'])
             if s.get('tripIsolatedClass') is None:
@@ -73,6 +75,12 @@ def main(paths):
               f"{sum(loc.values())}/{n} ({100 * sum(loc.values()) / n:.0f} %); {sum(missed.values())} run(s) without a trip")
         print(f"at the trip tick: class right {sum(tcls.values())}/{n} ({100 * sum(tcls.values()) / n:.0f} %), location right "
               f"{sum(tloc.values())}/{n} ({100 * sum(tloc.values()) / n:.0f} %)")
+    if confusion:
+        named = sorted({c for _, c in confusion})
+        print("class confusion (rows: truth, columns: isolated)")
+        print(f"  {'truth':10} " + ' '.join(f"{c:>10}" for c in named))
+        for t in sorted({t for t, _ in confusion}):
+            print(f"  {t:10} " + ' '.join(f"{confusion[(t, c)]:10}" for c in named))
     try:
         for w in wrong:
             print(w)

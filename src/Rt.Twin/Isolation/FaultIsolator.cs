@@ -96,6 +96,12 @@ internal sealed class FaultIsolator
     private FaultDiagnosis _first, _refined;
     private readonly double[] _rSum, _rr, _rTau, _tauTau, _rSgn, _sgnSgn; // config order
     private readonly int[] _encoderVotes;   // config order: ticks that named this joint's encoder
+    // The actuator regressors passed through the observer's own first-order filter (pole e^(−K·dt)), config order: r is
+    // the external torque low-passed by the observer, so a lost torque shows as r = (s − 1)·τ̃, not (s − 1)·τ (a torque
+    // that changes within ~1/K would otherwise decorrelate from r by the observer's lag alone).
+    private readonly double[] _tauF, _sgnF;
+    private readonly double _pole;
+    private bool _filterPrimed;
     private readonly double[] _rMean, _wMean; // model order, at the window's end: r̄ and its weights
 
     /// <summary>σ of the window's mean residual r̄ over σ of the per-tick input: r is u low-passed (pole e^(−K·dt)) and averaged over the window.</summary>
@@ -134,6 +140,13 @@ internal sealed class FaultIsolator
     /// <summary>An encoder named on at least 1/this of the window's ticks is the cause (after a trip the stop's own mispredictions name an encoder on up to a quarter of them).</summary>
     private const int EncoderVoteShare = 2;
 
+    /// <summary>An encoder named on at least 1/this of the window's ticks while the residual swings about zero (not steady) is the cause: noise on an encoder; above the quarter of the ticks the stop's own mispredictions reach.</summary>
+    private const int NoiseVoteShare = 3;
+
+    /// <summary>The steepest r = k·τ̃ a lost torque gives: k = s − 1 ≥ −1 for a drive delivering the share s, less 30 % for the
+    /// model's error on a joint that falls unpowered (its inertia and coupling; −1.26 measured on a hip pitch that lost all).</summary>
+    private const double LostTorqueMin = -1.3;
+
     /// <summary>An actuator residual follows its own torque (or the motion's direction) this well (R²).</summary>
     private const double TrackR2 = 0.8;
 
@@ -164,7 +177,7 @@ internal sealed class FaultIsolator
         }
         // The smoothed input ū_k = ū_(k−1) + α(u_k − ū_(k−1)) of white u has σ_u·√(α/(2 − α)).
         double scale = Math.Sqrt(ResidualSmoothing / (2 - ResidualSmoothing));
-        _ = observerPole;
+        _pole = observerPole is > 0 and < 1 ? observerPole : 0;
         _wTau = new double[_n];
         _torqueLimit = new double[_n];
         _posSigma = new double[_n];
@@ -226,6 +239,8 @@ internal sealed class FaultIsolator
         _rSgn = new double[_n];
         _sgnSgn = new double[_n];
         _encoderVotes = new int[_n];
+        _tauF = new double[_n];
+        _sgnF = new double[_n];
         _rMean = new double[_n];
         _wMean = new double[_n];
         _windowTicks = Math.Max(1, (int)Math.Round(WindowS / periodS));
@@ -246,6 +261,7 @@ internal sealed class FaultIsolator
         _episodeStart = -1;
         _refined = default;
         _refinedSince = -1;
+        _filterPrimed = false;
     }
 
     /// <summary>Real-time safe. Every compared tick: smooths the observer's per-tick input (the external-torque innovations).</summary>
@@ -473,6 +489,16 @@ internal sealed class FaultIsolator
     /// </summary>
     private void Refine(DivergenceRecord record, ReadOnlySpan<double> q, ReadOnlySpan<double> velocity, ReadOnlySpan<double> torque)
     {
+        // The regressors through the observer's filter, every compared tick (the residual at the window's start already
+        // carries the ticks before it).
+        for (int j = 0; j < _n; j++)
+        {
+            double tau = torque[j], sg = Math.Tanh(velocity[j] / MovingVelocity);
+            if (!double.IsFinite(tau) || !double.IsFinite(sg)) continue;
+            _tauF[j] = _filterPrimed ? _pole * _tauF[j] + (1 - _pole) * tau : tau;
+            _sgnF[j] = _filterPrimed ? _pole * _sgnF[j] + (1 - _pole) * sg : sg;
+        }
+        _filterPrimed = true;
         bool over = record.Valid && record.OverCount > 0;
         bool diagnosed = over && record.Diagnosis.Class != FaultClass.Unknown;
         // An episode opens on a tick over threshold with a diagnosis, and afresh at a new onset (over threshold again
@@ -499,7 +525,7 @@ internal sealed class FaultIsolator
             {
                 for (int j = 0; j < _n; j++)
                 {
-                    double r = record.ExternalTorque[j], tau = torque[j], sg = Math.Tanh(velocity[j] / MovingVelocity);
+                    double r = record.ExternalTorque[j], tau = _tauF[j], sg = _sgnF[j];
                     if (!double.IsFinite(r) || !double.IsFinite(tau) || !double.IsFinite(sg)) continue;
                     _rSum[j] += r;
                     _rr[j] += r * r;
@@ -533,8 +559,7 @@ internal sealed class FaultIsolator
         for (int j = 0; j < _n; j++) if (_encoderVotes[j] > votes) { votes = _encoderVotes[j]; enc = j; }
         bool encoderVoted = enc >= 0 && votes * EncoderVoteShare >= _episodeTicks;
 
-        double total = 0, share = 0;
-        int single = -1;
+        double total = 0;
         for (int j = 0; j < _n; j++)
         {
             double m = _rSum[j] / _settled;
@@ -543,16 +568,29 @@ internal sealed class FaultIsolator
             _wMean[mj] = _wTau[mj] / Sq(MeanNoiseShare);
             total += _wMean[mj] * m * m;
         }
-        for (int i = 0; i < _n; i++)
-        {
-            double e = _wMean[i] * _rMean[i] * _rMean[i] / total;
-            if (e > share) { share = e; single = i; }
-        }
-        int sj = single >= 0 ? _configOf[single] : -1;
         _model.JointAxesWorld(q, _axis, _origin, _rot);
         double explained = 0;
         bool significant = total > ResidualSignificance;
         int body = significant ? LocateContact(_rMean, _wMean, total, out explained, WindowModelError, 1 / Sq(ForcePriorN), WindowProximalPreference) : -1;
+        // The two hypotheses on the same weights (the contact fit's, left in _wFit): one joint's drive (one parameter: the
+        // torque that joint lacks) leaves everything off that joint unexplained; a contact (up to three force components)
+        // leaves the fit's residual. Each free parameter costs ln(n) χ² units, n the window's data (settled ticks × joints:
+        // BIC), so a contact that fits a
+        // single-joint pattern only as well as the joint itself does not win by its extra parameters, and a joint whose
+        // neighbours carry a large residual (a contact on the link, not the joint's drive) is not an actuator.
+        double fitTotal = 0, own = 0;
+        int single = -1;
+        if (significant)
+            for (int i = 0; i < _n; i++)
+            {
+                double e = _wFit[i] * _rMean[i] * _rMean[i];
+                fitTotal += e;
+                if (e > own) { own = e; single = i; }
+            }
+        int sj = single >= 0 ? _configOf[single] : -1;
+        double penalty = Math.Log((double)_settled * _n);
+        double rssActuator = fitTotal - own + penalty;
+        double rssContact = body >= 0 ? (1 - explained) * fitTotal + Math.Min(3, Depth(body)) * penalty : double.PositiveInfinity;
         double k = 0, r2Tau = 0, kf = 0, r2F = 0, moving = 0, steady = 0;
         if (sj >= 0)
         {
@@ -565,8 +603,10 @@ internal sealed class FaultIsolator
             // residual a noisy encoder makes of its own velocity swings about zero.
             steady = _rr[sj] > 0 ? _rSum[sj] * _rSum[sj] / (_settled * _rr[sj]) : 0;
         }
-        bool actuator = significant && share >= SingleJointShare
-            && ((k is <= -0.5 and >= -1.15 && r2Tau >= TrackR2) || (kf < 0 && r2F >= TrackR2 && moving >= 0.5));
+        // The drive's own signature on that joint: r follows its own (filtered) torque, the drive delivering a share of
+        // what it reports, or opposes its own motion (friction); and the one-joint hypothesis beats the best contact.
+        bool actuator = significant && sj >= 0 && rssActuator < rssContact
+            && ((k is <= -0.5 and >= LostTorqueMin && r2Tau >= TrackR2) || (kf < 0 && r2F >= TrackR2 && moving >= 0.5));
         bool contact = significant && body >= 0 && explained >= ContactExplains;
         bool strong = significant && steady >= SteadyResidual && (actuator || contact);
         // An encoder named at the trip stays named unless the window shows a steady contact that leaves that encoder's
@@ -579,6 +619,13 @@ internal sealed class FaultIsolator
             bool firstVoted = fj >= 0 && fj < _n && _encoderVotes[fj] * EncoderVoteShare >= _episodeTicks;
             if (strong && contact && !actuator && ownQuiet && !firstVoted)
                 _refined = new FaultDiagnosis(FaultClass.Collision, FaultSite.Link, (short)_configOf[body], -1, _first.Test);
+            return;
+        }
+        // An encoder named on a third of the window's ticks while the residual swings about zero: that encoder's noise (a
+        // contact or a lost torque holds its residual).
+        if (enc >= 0 && votes * NoiseVoteShare >= _episodeTicks && steady < SteadyResidual)
+        {
+            _refined = new FaultDiagnosis(FaultClass.Sensor, FaultSite.Joint, (short)enc, -1, _first.Test);
             return;
         }
         // A residual that holds and that a contact or an actuator explains is the cause; failing that, an encoder named
@@ -600,7 +647,10 @@ internal sealed class FaultIsolator
         }
         if (!significant) return;
         if (actuator) _refined = new FaultDiagnosis(FaultClass.Actuator, FaultSite.Joint, (short)sj, -1, _first.Test);
-        else if (body >= 0) _refined = new FaultDiagnosis(FaultClass.Collision, FaultSite.Link, (short)_configOf[body], -1, _first.Test);
+        // A contact the window fits no better than the trip tick did (under ContactExplains) does not move the trip
+        // tick's contact to another link: the trip tick saw the onset, the window a leg already being stopped.
+        else if (body >= 0 && _first.Class != FaultClass.Collision)
+            _refined = new FaultDiagnosis(FaultClass.Collision, FaultSite.Link, (short)_configOf[body], -1, _first.Test);
     }
 
     /// <summary>The joint (config order) on the IMU's chain whose axis carries the gyro residual (|cos| ≥ 0.9) and whose encoder has read the same value for the whole gyro window; −1 when none.</summary>
