@@ -147,7 +147,7 @@ public sealed class DigitalTwin : ITwinStage
         _isolator = new FaultIsolator(layout, _crossCheck, noise, _model, _map, _imu, config.Joints, PeriodS, _observerPole);
         _imuKinematics = new ImuKinematicCheck(_model, _imu, _map, layout, noise, PeriodS, _crossCheck.ArlTicks);
         _isolator.Kinematics = _imuKinematics;
-        _slip = new HeldSlipCheck(layout, noise, options.TorqueModelRelativeError, config.Twin.ObserverGain, _crossCheck.ArlTicks);
+        _slip = new HeldSlipCheck(layout, noise, options.SlipTest ? options.TorqueModelRelativeError : null, config.Twin.ObserverGain, _crossCheck.ArlTicks);
         _massDiagonal = new double[_n];
         _qMeasured = new double[_n];
         _imuBad = new bool[_nImu];
