@@ -47,6 +47,7 @@ public sealed class DigitalTwin : ITwinStage
     private readonly ImuKinematicCheck _imuKinematics; // the IMUs against the encoders' kinematics (issue 13 item 4)
     private readonly HeldSlipCheck _slip;              // torque loss at a standing joint (issue 13)
     private readonly double[] _massDiagonal;           // model order: M_jj for the slip test
+    private readonly double[] _slipQdd, _slipMq;       // model order: predicted q̈ and M·q̈ (the slip test's coupling term)
     private readonly double[] _qMeasured;              // config order: this tick's encoder positions
     private readonly bool[] _imuBad;                   // per IMU: this tick's sample is not usable
     private readonly double _lp, _lv, _kd;
@@ -149,6 +150,8 @@ public sealed class DigitalTwin : ITwinStage
         _isolator.Kinematics = _imuKinematics;
         _slip = new HeldSlipCheck(layout, noise, options.SlipTest ? options.TorqueModelRelativeError : null, config.Twin.ObserverGain, _crossCheck.ArlTicks);
         _massDiagonal = new double[_n];
+        _slipQdd = new double[_n];
+        _slipMq = new double[_n];
         _qMeasured = new double[_n];
         _imuBad = new bool[_nImu];
         _jointCh = JointChannels.For(layout, _crossCheck);
@@ -469,12 +472,19 @@ public sealed class DigitalTwin : ITwinStage
     {
         bool any = false;
         for (int j = 0; j < _n; j++) any |= _servo.CommandSettled(j) && _slip.Tested(j);
-        if (any) _model.MassMatrixDiagonal(m.Q, _massDiagonal);
+        if (any)
+        {
+            _model.MassMatrixDiagonal(m.Q, _massDiagonal);
+            for (int j = 0; j < _n; j++) _slipQdd[_map[j]] = _est.PredQdd[j];
+            _model.MassTimes(m.Q, _slipQdd, _slipMq);
+        }
         for (int j = 0; j < _n; j++)
         {
             ref readonly var y = ref _y[j];
+            int mj = _map[j];
+            double coupling = any ? _slipMq[mj] - _massDiagonal[mj] * _slipQdd[mj] : 0;
             _slip.Evaluate(j, y.BadQd ? double.NaN : y.Qd, _servo.CommandSettled(j), _gate[j].DriveOn, record.ExternalTorque[j],
-                _massDiagonal[_map[j]], _est.PredTau[j], _servo, record, _crossCheck);
+                _massDiagonal[mj], _est.PredTau[j], coupling, _servo, record, _crossCheck);
         }
     }
 

@@ -40,7 +40,7 @@ public sealed class HeldSlipCheckTests
         public double Run(double velocity, double r, bool settled)
         {
             for (int k = 0; k < HeldSlipCheck.WindowTicks; k++)
-                Check.Evaluate(0, velocity, settled, armed: true, r, Mass, PredictedTorque, Servo, Record, CrossCheck);
+                Check.Evaluate(0, velocity, settled, armed: true, r, Mass, PredictedTorque, 0, Servo, Record, CrossCheck);
             return Check.Ratio(0);
         }
     }
@@ -95,7 +95,7 @@ public sealed class HeldSlipCheckTests
         for (int k = 0; k < 100; k++) rig.Run(0.028, 0.29, settled: true); // JIT
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int k = 0; k < 10_000; k++)
-            rig.Check.Evaluate(0, 0.02 + 1e-6 * k, settled: true, armed: true, 0.2, Mass, PredictedTorque, rig.Servo, rig.Record, rig.CrossCheck);
+            rig.Check.Evaluate(0, 0.02 + 1e-6 * k, settled: true, armed: true, 0.2, Mass, PredictedTorque, 0, rig.Servo, rig.Record, rig.CrossCheck);
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 }

@@ -20,8 +20,9 @@ namespace Rt.Twin.CrossCheck;
 /// <para>
 /// z·σ_r + ε·|τ̂|, where σ_r = K·M_jj·σ_v. That is the observer's response to velocity noise: r ≈ K·(M q̇ − ∫…),
 /// so the measured velocity's noise enters r as K·M_jj·n. K is the observer gain, and σ_v is the velocity channel's
-/// stationary σ, σ/√(1 − ρ²). The term ε·|τ̂| is the rigid-body model's relative error: ε = √(1 − R²) of the
-/// calibration's torque fit for this joint, times the predicted torque. A joint without a calibrated fit is not
+/// stationary σ, σ/√(1 − ρ²). The term ε·(|τ̂| + |Σ_(i≠j) M_ji q̈_i|) is the rigid-body model's relative error:
+/// ε = √(1 − R²) of the calibration's torque fit for this joint, times the predicted torque and the inertial coupling
+/// from the other joints' predicted accelerations. A joint without a calibrated fit is not
 /// tested. z is the one-sided Gaussian quantile at the channel's false-alarm budget (1/ARL per tick), and the slip
 /// gate uses the same quantile.
 /// </para>
@@ -116,11 +117,13 @@ public sealed class HeldSlipCheck
     /// Real-time safe. One tick for joint <paramref name="joint"/>: <paramref name="velocity"/> the measured q̇ (NaN =
     /// bad sample: the window restarts), <paramref name="settled"/> its command stood still long enough to settle,
     /// <paramref name="externalTorque"/> the observer's r, <paramref name="massDiagonal"/> M_jj at the current pose,
-    /// <paramref name="predictedTorque"/> the twin's torque prediction for this tick. When <paramref name="armed"/>
+    /// <paramref name="predictedTorque"/> the twin's torque prediction for this tick, <paramref name="couplingTorque"/> the
+    /// part the other joints' accelerations put on this joint (Σ_(i≠j) M_ji·q̈_i: a dragged joint's model error scales
+    /// with it, not with its own small torque). When <paramref name="armed"/>
     /// (the joint's torque channel is scored), it raises the torque channel in <paramref name="record"/> with the ratio.
     /// </summary>
     public void Evaluate(int joint, double velocity, bool settled, bool armed, double externalTorque, double massDiagonal,
-        double predictedTorque, ServoModel servo, DivergenceRecord record, CrossCheckEvaluator crossCheck)
+        double predictedTorque, double couplingTorque, ServoModel servo, DivergenceRecord record, CrossCheckEvaluator crossCheck)
     {
         _ratio[joint] = 0;
         if (!double.IsFinite(velocity))
@@ -140,7 +143,7 @@ public sealed class HeldSlipCheck
         if (!(Math.Abs(mean) > Z * _sigmaMean[joint])) return;
         double s = mean > 0 ? 1 : -1;
         double evidence = s * externalTorque - Math.Abs(servo.FrictionTorque(joint, mean));
-        double threshold = Z * _observerGain * Math.Abs(massDiagonal) * _sigmaV[joint] + _relError[joint] * Math.Abs(predictedTorque);
+        double threshold = Z * _observerGain * Math.Abs(massDiagonal) * _sigmaV[joint] + _relError[joint] * (Math.Abs(predictedTorque) + Math.Abs(couplingTorque));
         if (!(threshold > 0) || !double.IsFinite(evidence)) return;
         double ratio = evidence / threshold;
         _ratio[joint] = ratio;
