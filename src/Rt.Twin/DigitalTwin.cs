@@ -46,6 +46,9 @@ public sealed class DigitalTwin : ITwinStage
     private readonly FaultIsolator _isolator;
     private readonly ImuKinematicCheck _imuKinematics; // the IMUs against the encoders' kinematics (issue 13 item 4)
     private readonly ContactTest _contact;             // the contact matched filter over each chain's residual (issue 13)
+    private readonly HeldSlipCheck _slip;              // torque loss at a standing joint (issue 13)
+    private readonly double[] _massDiagonal;           // model order: M_jj for the slip test
+    private readonly double[] _slipQdd, _slipMq;       // model order: predicted q̈ and M·q̈ (the slip test's coupling term)
     private readonly double[] _qMeasured;              // config order: this tick's encoder positions
     private readonly bool[] _imuBad;                   // per IMU: this tick's sample is not usable
     private readonly double _lp, _lv, _kd;
@@ -147,6 +150,10 @@ public sealed class DigitalTwin : ITwinStage
         _imuKinematics = new ImuKinematicCheck(_model, _imu, _map, layout, noise, PeriodS, _crossCheck.ArlTicks);
         _isolator.Kinematics = _imuKinematics;
         _contact = new ContactTest(_model, _map, layout, noise, _crossCheck.ArlTicks);
+        _slip = new HeldSlipCheck(layout, noise, options.SlipTest ? options.TorqueModelRelativeError : null, config.Twin.ObserverGain, _crossCheck.ArlTicks);
+        _massDiagonal = new double[_n];
+        _slipQdd = new double[_n];
+        _slipMq = new double[_n];
         _qMeasured = new double[_n];
         _imuBad = new bool[_nImu];
         _jointCh = JointChannels.For(layout, _crossCheck);
@@ -225,6 +232,7 @@ public sealed class DigitalTwin : ITwinStage
         _isolator.Reset();
         _imuKinematics.Reset();
         _contact.Reset();
+        _slip.Reset();
         for (int j = 0; j < _n; j++) _gate[j].Warmup = _warmupTicks;
         Array.Clear(_components);
         Array.Clear(_est.Residual);
@@ -263,6 +271,7 @@ public sealed class DigitalTwin : ITwinStage
             _observer.Reset();
             _isolator.Reset();
             _contact.Reset();
+            _slip.Reset();
             Array.Clear(_est.Residual);
             for (int j = 0; j < _n; j++) _gate[j].Warmup = Math.Max(_gate[j].Warmup, _catchUpTicks);
             _catchUpLeft = _catchUpTicks;
@@ -360,6 +369,7 @@ public sealed class DigitalTwin : ITwinStage
 
         // (d) cross-check (nothing to compare on the first tick after a start or a gap: the detectors wait).
         if (compare) _crossCheck.Evaluate(_components, record, state.Faults, state.Tick);
+        if (compare) EvaluateSlip(record, m);
         for (int j = 0; j < _n; j++) _qMeasured[j] = _y[j].BadQ ? est.Q[j] : _y[j].Q;
         for (int i = 0; i < _nImu; i++) _imuBad[i] = yImu.BadRate[i] || yImu.BadForce[i];
         // Its integrals are exact for tick-mean IMU samples (the drives' and the bench's); instantaneous ones are not checked.
@@ -461,6 +471,30 @@ public sealed class DigitalTwin : ITwinStage
         imuPred.ModelForce.CopyTo(imuPred.Force, 0);
         _imu.AddBias(imuPred.Rate, imuPred.Force);
         _hasPrediction = true;
+    }
+
+    /// <summary>
+    /// The slip test (<see cref="HeldSlipCheck"/>) on every joint whose command has settled; M_jj only when one has
+    /// (same corrected q as the observer pass, so the model's kinematic workspace is unchanged). Real-time safe.
+    /// </summary>
+    private void EvaluateSlip(DivergenceRecord record, ModelScratch m)
+    {
+        bool any = false;
+        for (int j = 0; j < _n; j++) any |= _servo.CommandSettled(j) && _slip.Tested(j);
+        if (any)
+        {
+            _model.MassMatrixDiagonal(m.Q, _massDiagonal);
+            for (int j = 0; j < _n; j++) _slipQdd[_map[j]] = _est.PredQdd[j];
+            _model.MassTimes(m.Q, _slipQdd, _slipMq);
+        }
+        for (int j = 0; j < _n; j++)
+        {
+            ref readonly var y = ref _y[j];
+            int mj = _map[j];
+            double coupling = any ? _slipMq[mj] - _massDiagonal[mj] * _slipQdd[mj] : 0;
+            _slip.Evaluate(j, y.BadQd ? double.NaN : y.Qd, _servo.CommandSettled(j), _gate[j].DriveOn, record.ExternalTorque[j],
+                _massDiagonal[mj], _est.PredTau[j], coupling, _servo, record, _crossCheck);
+        }
     }
 
     private static double DeadZone(double e, double width) => e > width ? e - width : e < -width ? e + width : 0;

@@ -22,6 +22,19 @@ public sealed record DigitalTwinOptions
     public CrossCheckOptions? CrossCheck { get; init; }
 
     /// <summary>
+    /// Per joint (config order), the rigid-body model's relative torque error √(1 − R²) from the calibration's torque
+    /// fit; the slip test (<see cref="HeldSlipCheck"/>) runs only on joints that have one. Null = no calibrated fit.
+    /// </summary>
+    public IReadOnlyList<double>? TorqueModelRelativeError { get; init; }
+
+    /// <summary>
+    /// The slip test (<see cref="HeldSlipCheck"/>) on joints with a calibrated torque fit. Off by default: on the bench
+    /// it detects the ankle's torque loss at 14 ms but false-trips the held ankles dragged by the right hip's sweep
+    /// (frame-loss-sine-2/-3, docs/TWIN.md "Torque loss at a standing joint").
+    /// </summary>
+    public bool SlipTest { get; init; }
+
+    /// <summary>
     /// Correction gain for position, 0..1: x_c = x̂ + L(y − x̂). 1 (default) restarts every prediction from the
     /// measurement, so model error never accumulates beyond one tick.
     /// </summary>

@@ -37,6 +37,20 @@ public static class TwinParameterOptions
             Servo = parameters.Joints.Select(j => j.ToServoParameters()).ToList(),
             InertialParameters = pi ?? options.InertialParameters,
             Noise = parameters.ToNoiseModel(layout),
+            TorqueModelRelativeError = TorqueFitError(parameters, layout),
         };
+    }
+
+    /// <summary>√(1 − R²) of each joint's "&lt;joint&gt;.torque" fit (NaN where the file has none), config order.</summary>
+    private static double[] TorqueFitError(TwinParameters parameters, ChannelLayout layout)
+    {
+        var e = new double[layout.JointCount];
+        for (int j = 0; j < e.Length; j++)
+        {
+            string name = layout.JointNames[j] + ".torque";
+            var fit = parameters.Fit.Find(f => f.Channel == name);
+            e[j] = fit is { R2: >= 0 and <= 1 } ? Math.Sqrt(1 - fit.R2) : double.NaN;
+        }
+        return e;
     }
 }
