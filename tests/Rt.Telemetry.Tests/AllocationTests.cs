@@ -153,7 +153,7 @@ public sealed class AllocationTests(ITestOutputHelper output) : IDisposable
         }
     }
 
-    private sealed class CountingConnection : IMqttConnection
+    internal sealed class CountingConnection : IMqttConnection
     {
         public Action<MqttLinkEvent>? Report { get; set; }
         public long Messages { get; private set; }
@@ -168,7 +168,7 @@ public sealed class AllocationTests(ITestOutputHelper output) : IDisposable
         public void Dispose() { }
     }
 
-    private sealed class CountingFactory(CountingConnection connection) : IMqttConnectionFactory
+    internal sealed class CountingFactory(CountingConnection connection) : IMqttConnectionFactory
     {
         public void EnsureAvailable() { }
 
@@ -179,7 +179,7 @@ public sealed class AllocationTests(ITestOutputHelper output) : IDisposable
         }
     }
 
-    private sealed class NoObserver : ILinkObserver
+    internal sealed class NoObserver : ILinkObserver
     {
         public void OnConnected(bool first, bool afterOutage, double outageS) { }
         public void OnDisconnected() { }
