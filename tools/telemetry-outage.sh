@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 outage="${1:-60}"
 seconds="${2:-180}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 MSBUILDDISABLENODEREUSE=1
-rt=hil/Rt.Hil.Host/bin/Release/net10.0/rt
+rt=${RT_BIN:-hil/Rt.Hil.Host/bin/Release/net10.0/rt} # RT_BIN: another build
 [ -x "$rt" ] || dotnet build hil/Rt.Hil.Host -c Release -v q >/dev/null
 echo "# tools/telemetry-outage.sh $outage $seconds, started $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg)"
 "$rt" bench telemetry --seconds "$seconds" --outage "$outage"

@@ -246,6 +246,23 @@ public static class TelemetryPerf
         output.WriteLine($"telemetry.safety.delivered: {latencies.Length} of {raised.Count} events");
         svc.Stop(); // the safety thread waits (≤ 2 s) for the last acknowledgements and stores the cursor
         output.WriteLine($"telemetry.safety.pending: {svc.Stats.OutboxPending} events (in the safety log after the stored cursor once stopped: not acknowledged by the broker)");
+        if (subscribe)
+        {
+            // Every event once the publisher stopped (its last acknowledgements are in): which ones never reached the
+            // subscriber, and when they were raised (an event the broker acknowledged and lost when it was killed is
+            // the broker's: mosquitto without persistence keeps queued messages only in memory).
+            var wait = Stopwatch.StartNew();
+            while (raised.Keys.Any(id => !safetyArrived.ContainsKey(id)) && wait.Elapsed < TimeSpan.FromSeconds(3)) Thread.Sleep(50);
+            long[] missing = [.. raised.Keys.Where(id => !safetyArrived.ContainsKey(id)).Order()];
+            output.WriteLine($"telemetry.safety.delivered.after_stop: {raised.Count - missing.Length} of {raised.Count} events");
+            double outageStart = (seconds - outageS) / 2;
+            foreach (long id in missing.Take(10))
+            {
+                double at = (raised[id] - t0) / (double)Stopwatch.Frequency;
+                string where = outageS <= 0 ? "" : at < outageStart ? " (before the outage)" : at < outageStart + outageS ? " (during the outage)" : " (after the outage)";
+                output.WriteLine($"telemetry.safety.missing: id {id} raised at {F(at)} s{where}");
+            }
+        }
         if (latencies.Length > 0)
         {
             output.WriteLine($"telemetry.safety.latency.p50: {F(latencies[latencies.Length / 2])} ms (append + fsync + publish + broker + subscriber)");
