@@ -41,7 +41,10 @@ public static class TelemetryPerf
         {
             if (broker is null)
             {
-                local = new LocalBroker(Path.Combine(dir, "broker")).Start();
+                // With an outage the broker keeps sessions across its restart (SIGTERM saves them) and the subscriber's
+                // session is persistent, as a fleet tool's is: events published after the reconnect, before the
+                // subscriber is back, wait for it instead of going to nobody (which is MQTT, not a loss of ours).
+                local = new LocalBroker(Path.Combine(dir, "broker"), persistence: outageS > 0).Start();
                 broker = local.Uri;
             }
             Sustained(output, layout, state, broker, seconds, batchSize, outageS, local, dir, encoding, subscriber);
@@ -120,7 +123,7 @@ public static class TelemetryPerf
         using var svc = new TelemetryService(section, layout, "bench", l => { lock (lines) lines.Add(l); },
             new TelemetryOptions { KeepAliveS = 5, ConnectWatchdogS = 5, Encoding = encoding },
             journal: new Rt.Safety.SafetyLogJournal(Path.Combine(dir, "safety.log")));
-        using var sub = new MqttSubscriber(new MqttConnectOptions(BrokerUri.Parse(broker), $"rt-bench-sub-{Environment.ProcessId}"), svc.Topics.All)
+        using var sub = new MqttSubscriber(new MqttConnectOptions(BrokerUri.Parse(broker), $"rt-bench-sub-{Environment.ProcessId}") { CleanSession = outageS <= 0 }, svc.Topics.All)
         {
             MessageReceived = (topic, payload, retained) =>
             {
