@@ -4,7 +4,9 @@
 #   tools/telemetry-outage.sh [OUTAGE] [SECONDS]
 # Look at: telemetry.push.max_during_outage (the tick's cost while the broker is gone: no overrun is caused),
 # telemetry.records.dropped (every drop counted), telemetry.safety.pending (0: every event reached the broker after
-# the reconnect, from the safety log) and telemetry.safety.delivered.
+# the reconnect, from the safety log), telemetry.safety.delivered.after_stop (the in-process subscriber keeps a
+# persistent session on a broker with persistence, so it sees every event across the restart) and
+# telemetry.safety.missing (any it never saw, with when it was raised). RT_BIN=path runs another build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 outage="${1:-60}"
