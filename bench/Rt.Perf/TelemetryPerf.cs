@@ -41,7 +41,10 @@ public static class TelemetryPerf
         {
             if (broker is null)
             {
-                local = new LocalBroker(Path.Combine(dir, "broker")).Start();
+                // With an outage the broker keeps sessions across its restart (SIGTERM saves them) and the subscriber's
+                // session is persistent, as a fleet tool's is: events published after the reconnect, before the
+                // subscriber is back, wait for it instead of going to nobody (which is MQTT, not a loss of ours).
+                local = new LocalBroker(Path.Combine(dir, "broker"), persistence: outageS > 0).Start();
                 broker = local.Uri;
             }
             Sustained(output, layout, state, broker, seconds, batchSize, outageS, local, dir, encoding, subscriber);
@@ -120,7 +123,7 @@ public static class TelemetryPerf
         using var svc = new TelemetryService(section, layout, "bench", l => { lock (lines) lines.Add(l); },
             new TelemetryOptions { KeepAliveS = 5, ConnectWatchdogS = 5, Encoding = encoding },
             journal: new Rt.Safety.SafetyLogJournal(Path.Combine(dir, "safety.log")));
-        using var sub = new MqttSubscriber(new MqttConnectOptions(BrokerUri.Parse(broker), $"rt-bench-sub-{Environment.ProcessId}"), svc.Topics.All)
+        using var sub = new MqttSubscriber(new MqttConnectOptions(BrokerUri.Parse(broker), $"rt-bench-sub-{Environment.ProcessId}") { CleanSession = outageS <= 0 }, svc.Topics.All)
         {
             MessageReceived = (topic, payload, retained) =>
             {
@@ -246,6 +249,23 @@ public static class TelemetryPerf
         output.WriteLine($"telemetry.safety.delivered: {latencies.Length} of {raised.Count} events");
         svc.Stop(); // the safety thread waits (≤ 2 s) for the last acknowledgements and stores the cursor
         output.WriteLine($"telemetry.safety.pending: {svc.Stats.OutboxPending} events (in the safety log after the stored cursor once stopped: not acknowledged by the broker)");
+        if (subscribe)
+        {
+            // Every event once the publisher stopped (its last acknowledgements are in): which ones never reached the
+            // subscriber, and when they were raised (an event the broker acknowledged and lost when it was killed is
+            // the broker's: mosquitto without persistence keeps queued messages only in memory).
+            var wait = Stopwatch.StartNew();
+            while (raised.Keys.Any(id => !safetyArrived.ContainsKey(id)) && wait.Elapsed < TimeSpan.FromSeconds(3)) Thread.Sleep(50);
+            long[] missing = [.. raised.Keys.Where(id => !safetyArrived.ContainsKey(id)).Order()];
+            output.WriteLine($"telemetry.safety.delivered.after_stop: {raised.Count - missing.Length} of {raised.Count} events");
+            double outageStart = (seconds - outageS) / 2;
+            foreach (long id in missing.Take(10))
+            {
+                double at = (raised[id] - t0) / (double)Stopwatch.Frequency;
+                string where = outageS <= 0 ? "" : at < outageStart ? " (before the outage)" : at < outageStart + outageS ? " (during the outage)" : " (after the outage)";
+                output.WriteLine($"telemetry.safety.missing: id {id} raised at {F(at)} s{where}");
+            }
+        }
         if (latencies.Length > 0)
         {
             output.WriteLine($"telemetry.safety.latency.p50: {F(latencies[latencies.Length / 2])} ms (append + fsync + publish + broker + subscriber)");

@@ -16,7 +16,6 @@ namespace Rt.Telemetry;
 internal sealed class SummaryTopic : IDisposable
 {
     private readonly DivergenceSlot _slot;
-    private readonly ChannelLayout _layout;
     private readonly MqttTopic _topic;
     private readonly ChannelKind[] _kinds;
     private readonly string[] _kindNames;
@@ -31,7 +30,6 @@ internal sealed class SummaryTopic : IDisposable
     public SummaryTopic(DivergenceSlot slot, ChannelLayout layout, MqttTopic topic)
     {
         _slot = slot;
-        _layout = layout;
         _topic = topic;
         _kinds = [.. layout.Channels.Select(c => c.Kind).Distinct()];
         _kindNames = [.. _kinds.Select(k => k.ToString())]; // enum ToString boxes: 24 B per call, 7 per summary
@@ -58,43 +56,61 @@ internal sealed class SummaryTopic : IDisposable
         }
     }
 
+    /// <summary>Summary schema minor version (docs/TELEMETRY.md): 1 = groups as name-keyed "ratio" and "stats" maps.</summary>
+    public const int MinorVersion = 1;
+
     /// <summary>Encodes and publishes the summary, then starts a new period.</summary>
     public void Publish(TelemetryLink link, long run, RobotStatus status, in SummaryCounters counters, double periodS)
     {
+        _ = periodS; // v2.1: no period_s (consecutive utc_ns give it); kept in the signature for the stream's cadence
         _buffer.ResetWrittenCount();
         _writer.Reset(_buffer);
-        JsonWriter w = new(_writer);
         _writer.WriteStartObject();
         _writer.WriteNumber("v", TelemetryTopics.SchemaVersion);
+        _writer.WriteNumber("minor", MinorVersion);
         _writer.WriteNumber("run", run);
         _writer.WriteNumber("utc_ns", TelemetryClock.UtcNs());
         _writer.WriteNumber("tick", status.LastTick);
         _writer.WriteNumber("t_ns", status.LastTimeNs);
-        _writer.WriteNumber("period_s", Math.Round(periodS, 4));
         if (status.Safety != _safetyNamed) { _safetyNamed = status.Safety; _safetyName = status.Safety.ToString(); } // on change only
         _writer.WriteString("safety", _safetyName);
-        _writer.WriteNumber("safety_code", (int)status.Safety);
-        _writer.WriteStartArray("groups");
+        // v2.1: per group its worst ratio in a flat map (what a dashboard plots), the numbers that make it in "stats"
+        // as [channel, det, thr, score, gate]; null for a group without a record in the period. Names are the
+        // birth message's channel kinds; the channel's own name is channels[channel].name there.
+        _writer.WriteStartObject("ratio");
         for (int g = 0; g < _groups.Length; g++)
         {
-            _writer.WriteStartObject();
-            _writer.WriteString("group", _kindNames[g]);
-            w.Worst(_groups[g]);
-            _writer.WriteEndObject();
+            _writer.WritePropertyName(_kindNames[g]);
+            if (_groups[g].Channel < 0) _writer.WriteNullValue();
+            else Sig4(_writer, _groups[g].Ratio);
         }
-        _writer.WriteEndArray();
-        // The overall worst is one of the groups: its index, not a copy (groups only, to keep the summary ≤ 1 kB).
-        int worstGroup = _overall.Channel < 0 ? -1 : _groupOf[_overall.Channel];
-        _writer.WriteNumber("worst", worstGroup);
+        _writer.WriteEndObject();
+        if (_overall.Channel < 0) _writer.WriteNull("worst");
+        else _writer.WriteString("worst", _kindNames[_groupOf[_overall.Channel]]);
+        _writer.WriteStartObject("stats");
+        for (int g = 0; g < _groups.Length; g++)
+        {
+            _writer.WritePropertyName(_kindNames[g]);
+            ref readonly Worst x = ref _groups[g];
+            if (x.Channel < 0) { _writer.WriteNullValue(); continue; }
+            _writer.WriteStartArray();
+            _writer.WriteNumberValue(x.Channel);
+            Sig4(_writer, x.Det);
+            Sig4(_writer, x.Thr);
+            Sig4(_writer, x.Score);
+            Sig4(_writer, x.Gate);
+            _writer.WriteEndArray();
+        }
+        _writer.WriteEndObject();
         if (Trip is { } t)
         {
+            // The channel's name is in the birth message (and on safety/last_trip): not repeated at 10 Hz.
             _writer.WriteStartObject("cause");
             _writer.WriteNumber("id", t.Id);
             _writer.WriteNumber("tick", t.Tick);
             _writer.WriteString("to", t.To.ToString());
             _writer.WriteString("trigger", t.Trigger.ToString());
             _writer.WriteNumber("channel", t.Channel);
-            if (t.Channel >= 0 && t.Channel < _layout.Count) _writer.WriteString("channel_name", _layout.Channels[t.Channel].Name);
             _writer.WriteString("reaction", t.Reaction.ToString());
             _writer.WritePropertyName("value");
             TelemetryPayloads.Num(_writer, t.Value);
@@ -117,6 +133,9 @@ internal sealed class SummaryTopic : IDisposable
         Clear();
     }
 
+    /// <summary>The last encoded summary (tests: its size and form without a broker).</summary>
+    internal ReadOnlySpan<byte> LastPayload => _buffer.WrittenSpan;
+
     private void Clear()
     {
         Array.Fill(_groups, new Worst(0, -1, 0, 0, 0, 0, 0));
@@ -138,20 +157,6 @@ internal sealed class SummaryTopic : IDisposable
     }
 
     private readonly record struct Worst(double Ratio, int Channel, long Tick, float Det, float Thr, float Score, float Gate);
-
-    private readonly ref struct JsonWriter(Utf8JsonWriter w)
-    {
-        public void Worst(in Worst x)
-        {
-            w.WritePropertyName("ratio"); Sig4(w, x.Ratio);
-            w.WriteNumber("channel", x.Channel); // its name is channels[channel].name of the birth message
-            w.WriteNumber("tick", x.Tick);
-            w.WritePropertyName("det"); Sig4(w, x.Det);
-            w.WritePropertyName("thr"); Sig4(w, x.Thr);
-            w.WritePropertyName("score"); Sig4(w, x.Score);
-            w.WritePropertyName("gate"); Sig4(w, x.Gate);
-        }
-    }
 }
 
 /// <summary>Counters the summary reports.</summary>

@@ -116,13 +116,15 @@ public sealed class AllocationTests(ITestOutputHelper output) : IDisposable
         double qos1 = BytesPerMessage(c, json, payload.AsSpan(0, 400).ToArray(), 1, acked, wake, 1000);
         output.WriteLine($"mqttnet.publish.qos0: {qos0:F0} B/message (whole process, 700 B payload)");
         output.WriteLine($"mqttnet.publish.qos1: {qos1:F0} B/message (whole process, 400 B payload, PUBACK)");
-        // Bounds: about twice what this machine measured (694 and 1755 B, docs/TELEMETRY.md), so a regression (a copy of the payload,
-        // a new message object per publish) fails, and a slow machine (an await that completes asynchronously) does not.
+        // Bounds: QoS 0 is our own PUBLISH encoder on plain TCP (5 B/message measured here: the runtime's background work
+        // spread over the messages; MQTTnet's path was 694 B), QoS 1 about twice what this machine measured (1755 B), so a
+        // regression (a copy of the payload, a new message object per publish, QoS 0 back through MQTTnet) fails, and a
+        // slow machine (an await that completes asynchronously) does not.
         Assert.True(qos0 <= QoS0Bound, $"QoS 0 publish allocates {qos0:F0} B/message (bound {QoS0Bound})");
         Assert.True(qos1 <= QoS1Bound, $"QoS 1 publish allocates {qos1:F0} B/message (bound {QoS1Bound})");
     }
 
-    private const int QoS0Bound = 1500, QoS1Bound = 4096;
+    private const int QoS0Bound = 256, QoS1Bound = 4096;
 
     private static double BytesPerMessage(IMqttConnection c, MqttTopic topic, byte[] payload, int qos,
         System.Collections.Concurrent.ConcurrentQueue<int> acked, AutoResetEvent wake, int n)
@@ -153,7 +155,7 @@ public sealed class AllocationTests(ITestOutputHelper output) : IDisposable
         }
     }
 
-    private sealed class CountingConnection : IMqttConnection
+    internal sealed class CountingConnection : IMqttConnection
     {
         public Action<MqttLinkEvent>? Report { get; set; }
         public long Messages { get; private set; }
@@ -168,7 +170,7 @@ public sealed class AllocationTests(ITestOutputHelper output) : IDisposable
         public void Dispose() { }
     }
 
-    private sealed class CountingFactory(CountingConnection connection) : IMqttConnectionFactory
+    internal sealed class CountingFactory(CountingConnection connection) : IMqttConnectionFactory
     {
         public void EnsureAvailable() { }
 
@@ -179,7 +181,7 @@ public sealed class AllocationTests(ITestOutputHelper output) : IDisposable
         }
     }
 
-    private sealed class NoObserver : ILinkObserver
+    internal sealed class NoObserver : ILinkObserver
     {
         public void OnConnected(bool first, bool afterOutage, double outageS) { }
         public void OnDisconnected() { }

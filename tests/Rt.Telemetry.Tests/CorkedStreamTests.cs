@@ -125,4 +125,43 @@ public sealed class CorkedStreamTests
             listener.Stop();
         }
     }
+
+    [Fact]
+    public async Task TryWrite_refuses_at_once_when_the_peer_does_not_read_and_what_it_took_arrives_whole_in_order()
+    {
+        var (stream, peer, listener) = Pair();
+        using var _ = stream;
+        using var __ = peer;
+        try
+        {
+            // Our own QoS 0 packets (TryWrite) between the client library's (WriteAsync): numbered 1 kB chunks until the
+            // kernel's buffers and the cap are full; TryWrite then says no instead of waiting or growing memory.
+            const int chunk = 1024;
+            var accepted = new List<int>();
+            int refused = 0;
+            for (int i = 0; i < 100_000 && refused == 0; i++)
+            {
+                var b = new byte[chunk];
+                BitConverter.TryWriteBytes(b, i);
+                if (i < 8 && i % 2 == 1)
+                {
+                    await stream.WriteAsync(b); // the first few alternate with the library's writes (the kernel takes them)
+                    accepted.Add(i);
+                }
+                else if (stream.TryWrite(b)) accepted.Add(i);
+                else refused++;
+            }
+            Assert.Equal(1, refused);
+            Assert.False(stream.TryWrite(new byte[chunk])); // still full: refused again, at once
+
+            // The peer reads everything that was taken: each chunk once, whole, in the order written.
+            byte[] all = await Task.Run(() => Receive(peer, accepted.Count * chunk)).WaitAsync(TimeSpan.FromSeconds(30));
+            for (int k = 0; k < accepted.Count; k++) Assert.Equal(accepted[k], BitConverter.ToInt32(all, k * chunk));
+            Assert.True(stream.TryWrite(new byte[] { 7 }), "room again once the peer read");
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
 }

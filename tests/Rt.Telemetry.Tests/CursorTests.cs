@@ -133,8 +133,11 @@ public sealed class CursorTests(ITestOutputHelper output) : IDisposable
             public void Start() => c.Start();
             public bool TryPublish(MqttTopic topic, ReadOnlySpan<byte> payload, int qos, bool retain, out int messageId)
             {
+                // The topic is recorded before the call: a QoS 0 publish is on the wire when the call returns, so a
+                // subscriber can see it before a record made afterwards (a preempted publisher thread lost that race).
+                lock (f._topics) f._topics.Add(topic.Name);
                 bool ok = c.TryPublish(topic, payload, qos, retain, out messageId);
-                if (ok) { Interlocked.Increment(ref f._published); lock (f._topics) f._topics.Add(topic.Name); }
+                if (ok) Interlocked.Increment(ref f._published);
                 return ok;
             }
             public void Dispose() => c.Dispose();

@@ -211,6 +211,7 @@ public sealed class V2Tests(ITestOutputHelper output) : IDisposable
         Assert.Equal(2, last.GetProperty("v").GetInt32());
         Assert.Equal(svc.RunId, last.GetProperty("run").GetInt64());
         Assert.True(last.GetProperty("utc_ns").GetInt64() > 0);
+        Assert.Equal(1, last.GetProperty("minor").GetInt32());
         Assert.Equal("Operational", last.GetProperty("safety").GetString());
         Assert.Equal(9, last.GetProperty("counters").GetProperty("missed_ticks").GetInt64());
         Assert.Equal(0, last.GetProperty("counters").GetProperty("dropped_ring").GetInt64());
@@ -220,23 +221,27 @@ public sealed class V2Tests(ITestOutputHelper output) : IDisposable
         foreach (var m in sub.Snapshot())
         {
             JsonElement s = JsonDocument.Parse(m.Payload).RootElement;
-            Assert.Equal(kinds, s.GetProperty("groups").EnumerateArray().Select(g => g.GetProperty("group").GetString()!).ToList());
+            JsonElement ratio = s.GetProperty("ratio"), stats = s.GetProperty("stats");
+            Assert.Equal(kinds, ratio.EnumerateObject().Select(g => g.Name).ToList());
+            Assert.Equal(kinds, stats.EnumerateObject().Select(g => g.Name).ToList());
             if (Counter(m, "records") == 0) continue;
-            foreach (JsonElement g in s.GetProperty("groups").EnumerateArray())
+            foreach (JsonProperty g in stats.EnumerateObject())
             {
-                int c = g.GetProperty("channel").GetInt32();
-                if (c < 0) continue;
-                Assert.Equal(g.GetProperty("group").GetString(), layout.Channels[c].Kind.ToString());
-                double recomputed = Math.Max(g.GetProperty("det").GetDouble() / g.GetProperty("thr").GetDouble(),
-                    g.GetProperty("score").GetDouble() / g.GetProperty("gate").GetDouble());
+                // No record of this group in the period: null in both maps.
+                Assert.Equal(g.Value.ValueKind == JsonValueKind.Null, ratio.GetProperty(g.Name).ValueKind == JsonValueKind.Null);
+                if (g.Value.ValueKind == JsonValueKind.Null) continue;
+                double[] x = [.. g.Value.EnumerateArray().Select(v => v.GetDouble())]; // [channel, det, thr, score, gate]
+                Assert.Equal(5, x.Length);
+                int c = (int)x[0];
+                Assert.Equal(g.Name, layout.Channels[c].Kind.ToString());
+                double recomputed = Math.Max(x[1] / x[2], x[3] / x[4]);
                 // Each number has 4 significant digits (docs/TELEMETRY.md), so the ratio recomputes to about 1e-3 relative.
-                Assert.InRange(Math.Abs(recomputed - g.GetProperty("ratio").GetDouble()), 0, 2e-3 * Math.Max(recomputed, 1e-6));
+                Assert.InRange(Math.Abs(recomputed - ratio.GetProperty(g.Name).GetDouble()), 0, 2e-3 * Math.Max(recomputed, 1e-6));
             }
-            // "worst" is the index of the group with the largest ratio.
-            int worst = s.GetProperty("worst").GetInt32();
-            double[] ratios = [.. s.GetProperty("groups").EnumerateArray().Select(g => g.GetProperty("ratio").GetDouble())];
-            if (worst < 0) Assert.All(s.GetProperty("groups").EnumerateArray(), g => Assert.Equal(-1, g.GetProperty("channel").GetInt32())); // no record in this period
-            else Assert.Equal(ratios.Max(), ratios[worst]);
+            // "worst" names the group with the largest ratio.
+            var ratios = ratio.EnumerateObject().Where(g => g.Value.ValueKind != JsonValueKind.Null).ToDictionary(g => g.Name, g => g.Value.GetDouble());
+            if (s.GetProperty("worst").ValueKind == JsonValueKind.Null) Assert.Empty(ratios); // no record in this period
+            else Assert.Equal(ratios.Values.Max(), ratios[s.GetProperty("worst").GetString()!]);
         }
     }
 

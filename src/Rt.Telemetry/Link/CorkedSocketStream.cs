@@ -86,6 +86,28 @@ internal sealed class CorkedSocketStream : Stream
         }
     }
 
+    /// <summary>
+    /// One whole packet written by us, not by MQTTnet (<see cref="Mqtt5PublishEncoder"/>): copied in at once, between
+    /// MQTTnet's packets (each of its writes is one packet under the same lock), or refused — false when the stream
+    /// failed or its buffer has no room (the caller drops and counts; it never waits). Thread-safe.
+    /// </summary>
+    public bool TryWrite(ReadOnlySpan<byte> packet)
+    {
+        lock (_gate)
+        {
+            if (_failure is not null || _closed) return false;
+            if ((_corked || _sendInFlight) && _pendingLength > 0 && _pendingLength + packet.Length > BufferCap) return false;
+            Interlocked.Increment(ref _writes);
+            Append(packet);
+            if (!_corked && !_sendInFlight)
+            {
+                try { SendNow(); }
+                catch (IOException) { return false; } // the connection failed: MQTTnet's read side reports it
+            }
+            return true;
+        }
+    }
+
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         Task? wait = null;

@@ -39,6 +39,14 @@ public sealed class MqttTopic(string name, string? contentType = null)
     /// <summary>The payloads are UTF-8 text (MQTT 5 payload format indicator 1).</summary>
     public bool Utf8Text => ContentType is not null && ContentType.StartsWith("application/json", StringComparison.Ordinal);
 
+    private byte[]? _nameUtf8, _contentTypeUtf8;
+
+    /// <summary>The name's UTF-8 bytes (for <see cref="Mqtt5PublishEncoder"/>; computed once).</summary>
+    internal byte[] NameUtf8 => _nameUtf8 ??= Mqtt5PublishEncoder.Utf8(Name);
+
+    /// <summary>The content type's UTF-8 bytes, or null (computed once).</summary>
+    internal byte[]? ContentTypeUtf8 => ContentType is null ? null : _contentTypeUtf8 ??= Mqtt5PublishEncoder.Utf8(ContentType);
+
     private long _messages, _bytes;
 
     /// <summary>Messages handed to the client on this topic (any thread reads; the publisher thread counts).</summary>

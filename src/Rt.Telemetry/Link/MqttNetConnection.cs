@@ -55,6 +55,7 @@ internal sealed class MqttNetConnection : IMqttConnection
     public void Start() => _loop ??= Task.Run(ConnectLoop);
 
     private CorkedSocketStream? _stream, _corked; // the current connection's stream; the one corked by the owner
+    private readonly Mqtt5PublishEncoder _encoder = new();
 
     /// <summary>Owner's thread. Collects this pump's packets into one send() (<see cref="CorkedSocketStream"/>).</summary>
     public void Cork()
@@ -77,6 +78,17 @@ internal sealed class MqttNetConnection : IMqttConnection
     {
         messageId = 0;
         if (!_connected || !_client.IsConnected) return false;
+        // QoS 0 on plain TCP: our own PUBLISH onto the connection's stream (Mqtt5PublishEncoder), reported written at once.
+        if (qos == 0 && !_options.Broker.Tls && Volatile.Read(ref _stream) is { } stream)
+        {
+            lock (_encoder)
+            {
+                if (!stream.TryWrite(_encoder.Encode(topic, payload, retain))) return false; // no room or failed: dropped, counted
+            }
+            messageId = Interlocked.Increment(ref _nextId);
+            _report(new MqttLinkEvent(MqttLinkEventKind.Acked, messageId));
+            return true;
+        }
         // A pooled message with its own payload buffer: no MqttApplicationMessage, payload copy, continuation task or
         // boxed state per publish on our side (what MQTTnet itself allocates per publish is in docs/TELEMETRY.md).
         if (!_pool.TryDequeue(out Outgoing? o)) o = new Outgoing(this);

@@ -86,16 +86,19 @@
     showSafety(s.safety);
     if (s.cause) showTrip(Object.assign({ run: s.run }, s.cause), "summary", now);
     const tSec = Number(s.utc_ns) / 1e9;
-    for (const g of s.groups || []) {
-      const p = plotFor(g.group);
-      p.x.push(tSec); p.y.push(g.ratio); p.one.push(1);
+    // Summary v2.1: "ratio" maps each channel group to its worst ratio (null: no record this period), "stats" to
+    // [channel, det, thr, score, gate].
+    const ratios = s.ratio || {}, stats = s.stats || {};
+    for (const group of Object.keys(ratios)) {
+      const p = plotFor(group);
+      p.x.push(tSec); p.y.push(ratios[group]); p.one.push(1);
       while (p.x.length && p.x[0] < tSec - windowS) { p.x.shift(); p.y.shift(); p.one.shift(); }
       p.plot.setData([p.x, p.y, p.one]);
     }
-    // "worst" is the index of the worst group (-1: no record this period); channel names come from the birth message.
-    const w = typeof s.worst === "number" && s.groups ? s.groups[s.worst] : null;
-    if (w) $("worst").textContent = channelName(w.channel) + " ratio " + fmt(w.ratio) +
-      " (det " + fmt(w.det) + " / thr " + fmt(w.thr) + ", score " + fmt(w.score) + " / gate " + fmt(w.gate) + ")";
+    // "worst" names the worst group (null: no record this period); channel names come from the birth message.
+    const w = s.worst && stats[s.worst];
+    if (w) $("worst").textContent = channelName(w[0]) + " ratio " + fmt(ratios[s.worst]) +
+      " (det " + fmt(w[1]) + " / thr " + fmt(w[2]) + ", score " + fmt(w[3]) + " / gate " + fmt(w[4]) + ")";
     const c = s.counters || {};
     let tickRate = null, simRatio = null;
     if (prev && prev.run === s.run && s.utc_ns > prev.utc_ns) {
