@@ -45,7 +45,7 @@ public sealed class DigitalTwin : ITwinStage
     private readonly CrossCheckEvaluator _crossCheck;
     private readonly FaultIsolator _isolator;
     private readonly ImuKinematicCheck _imuKinematics; // the IMUs against the encoders' kinematics (issue 13 item 4)
-    private readonly EncoderStuckCheck _encoderStuck;  // a frozen encoder at standstill: its flicker stops (issue 13)
+    private readonly EncoderStuckCheck? _encoderStuck; // off unless options.EncoderStuckCheck; a frozen encoder at standstill: its flicker stops (issue 13)
     private readonly double[] _qMeasured;              // config order: this tick's encoder positions
     private readonly bool[] _imuBad;                   // per IMU: this tick's sample is not usable
     private readonly double _lp, _lv, _kd;
@@ -149,7 +149,7 @@ public sealed class DigitalTwin : ITwinStage
         _qMeasured = new double[_n];
         _imuBad = new bool[_nImu];
         _jointCh = JointChannels.For(layout, _crossCheck);
-        _encoderStuck = new EncoderStuckCheck(Array.ConvertAll(_jointCh, c => c.Position.Channel), _crossCheck.ArlTicks);
+        _encoderStuck = options.EncoderStuckCheck ? new EncoderStuckCheck(Array.ConvertAll(_jointCh, c => c.Position.Channel), _crossCheck.ArlTicks) : null;
         _imuKinematics.Stuck = _encoderStuck;
         _imuCh = ImuChannels.For(layout, _crossCheck);
         _components = new double[_crossCheck.ComponentCount];
@@ -222,7 +222,7 @@ public sealed class DigitalTwin : ITwinStage
         _crossCheck.Reset();
         _isolator.Reset();
         _imuKinematics.Reset();
-        _encoderStuck.Reset();
+        _encoderStuck?.Reset();
         for (int j = 0; j < _n; j++) _gate[j].Warmup = _warmupTicks;
         Array.Clear(_components);
         Array.Clear(_est.Residual);
@@ -361,9 +361,9 @@ public sealed class DigitalTwin : ITwinStage
         for (int i = 0; i < _nImu; i++) _imuBad[i] = yImu.BadRate[i] || yImu.BadForce[i];
         // Its integrals are exact for tick-mean IMU samples (the drives' and the bench's); instantaneous ones are not checked.
         if (_imuTickMean) _imuKinematics.Evaluate(state.Tick, _qMeasured, yImu.Rate, yImu.Force, _imuBad, compare && !_imuExcluded, record, _crossCheck);
-        for (int j = 0; j < _n; j++)
+        for (int j = 0; j < _n && _encoderStuck is not null; j++)
             _encoderStuck.Observe(j, _y[j].Q, _y[j].Qd, compare && !_y[j].BadQ && !_y[j].BadQd && !_crossCheck.IsExcluded(_jointCh[j].Position.Channel), _servo.CommandSettled(j));
-        _encoderStuck.Raise(record, _crossCheck, compare);
+        _encoderStuck?.Raise(record, _crossCheck, compare);
         record.Valid = compare;
         // Adaptation (twin.adapt) after the detectors have seen this tick, so a rising detector freezes it at once.
         if (_adapt is not null || _frictionAdapt is not null)
@@ -379,7 +379,7 @@ public sealed class DigitalTwin : ITwinStage
         if (compare)
         {
             _isolator.Observe(_components);
-            if (!_encoderStuck.NameSole(record)) _isolator.Diagnose(record, m.Q, est.Qd, state.Torque, _components);
+            if (_encoderStuck?.NameSole(record) != true) _isolator.Diagnose(record, m.Q, est.Qd, state.Torque, _components);
         }
         else
         {
