@@ -49,6 +49,7 @@ public sealed class DigitalTwin : ITwinStage
     private readonly HeldSlipCheck _slip;              // torque loss at a standing joint (issue 13)
     private readonly double[] _massDiagonal;           // model order: M_jj for the slip test
     private readonly double[] _slipQdd, _slipMq;       // model order: predicted q̈ and M·q̈ (the slip test's coupling term)
+    private readonly EncoderStuckCheck? _encoderStuck; // off unless options.EncoderStuckCheck; a frozen encoder at standstill: its flicker stops (issue 13)
     private readonly double[] _qMeasured;              // config order: this tick's encoder positions
     private readonly bool[] _imuBad;                   // per IMU: this tick's sample is not usable
     private readonly double _lp, _lv, _kd;
@@ -157,6 +158,8 @@ public sealed class DigitalTwin : ITwinStage
         _qMeasured = new double[_n];
         _imuBad = new bool[_nImu];
         _jointCh = JointChannels.For(layout, _crossCheck);
+        _encoderStuck = options.EncoderStuckCheck ? new EncoderStuckCheck(Array.ConvertAll(_jointCh, c => c.Position.Channel), _crossCheck.ArlTicks) : null;
+        _imuKinematics.Stuck = _encoderStuck;
         _imuCh = ImuChannels.For(layout, _crossCheck);
         _components = new double[_crossCheck.ComponentCount];
         _y = new JointMeasurement[_n];
@@ -233,6 +236,7 @@ public sealed class DigitalTwin : ITwinStage
         _imuKinematics.Reset();
         _contact.Reset();
         _slip.Reset();
+        _encoderStuck?.Reset();
         for (int j = 0; j < _n; j++) _gate[j].Warmup = _warmupTicks;
         Array.Clear(_components);
         Array.Clear(_est.Residual);
@@ -376,6 +380,9 @@ public sealed class DigitalTwin : ITwinStage
         if (_imuTickMean) _imuKinematics.Evaluate(state.Tick, _qMeasured, yImu.Rate, yImu.Force, _imuBad, compare && !_imuExcluded, record, _crossCheck);
         // The contact matched filter on m.Q (model order, the corrected state), after the per-channel tests.
         _contact.Evaluate(m.Q, _components, _crossCheck, compare, compare ? record : null);
+        for (int j = 0; j < _n && _encoderStuck is not null; j++)
+            _encoderStuck.Observe(j, _y[j].Q, _y[j].Qd, compare && !_y[j].BadQ && !_y[j].BadQd && !_crossCheck.IsExcluded(_jointCh[j].Position.Channel), _servo.CommandSettled(j));
+        _encoderStuck?.Raise(record, _crossCheck, compare);
         record.Valid = compare;
         // Adaptation (twin.adapt) after the detectors have seen this tick, so a rising detector freezes it at once.
         if (_adapt is not null || _frictionAdapt is not null)
@@ -391,7 +398,7 @@ public sealed class DigitalTwin : ITwinStage
         if (compare)
         {
             _isolator.Observe(_components);
-            _isolator.Diagnose(record, m.Q, est.Qd, state.Torque, _components);
+            if (_encoderStuck?.NameSole(record) != true) _isolator.Diagnose(record, m.Q, est.Qd, state.Torque, _components);
         }
         else
         {

@@ -189,8 +189,13 @@ internal sealed class ImuKinematicCheck
             if (_rateChannel[i] == channel) return _rateStat[i];
             if (_forceChannel[i] == channel) return _forceStat[i];
         }
-        return 0;
+        // The stuck-encoder test's statistic on a joint's position channel, in this check's threshold units (so the
+        // isolator weighs it as it weighs the IMUs': another consistency test on an encoder).
+        return Stuck is { } stuck ? stuck.StatisticOfChannel(channel) / stuck.Threshold * Threshold : 0;
     }
+
+    /// <summary>The stuck-encoder test run beside this one (its statistics are reported through <see cref="StatisticOfChannel"/>).</summary>
+    public EncoderStuckCheck? Stuck { get; set; }
 
     /// <summary>Real-time safe. The last gyro residual of an IMU as a rotation vector in the world frame (rad).</summary>
     public V3 RateResidualWorld(int imu) => _rateWorld[imu];
