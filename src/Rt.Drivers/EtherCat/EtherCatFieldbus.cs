@@ -110,6 +110,8 @@ public sealed class EtherCatFieldbus : IFieldbus
             Feedback[j] = _drives[j].Feedback;
             if (joint is not null) PrepareDrive(s, joint, _drives[j], who);
             DriveMaxTorque[j] = s.CommissionedMaxTorquePerMille ?? 0;
+            if (joint is not null && s.CommissionedMaxTorquePerMille == 0)
+                _notes.Add($"note: slave {s.Position} (joint {joint.Name}) reads 0 ‰ in its own 0x6072 max torque (left by a cyclic frame, or not commissioned): no drive ceiling, the host writes the configured limits (docs/SAFETY.md)");
             if (joint is not null && !_drives[j].MapsMaxTorque)
                 _notes.Add($"warning: slave {s.Position} (joint {joint.Name}) does not map 0x6072 max torque in its RxPDO: the collision hold cannot limit torque on it (the drive's own 0x6072 stays its limit; docs/SAFETY.md)");
             _driveOut[j] = s.OutputOffset;

@@ -192,7 +192,7 @@ public sealed class BusStartup
     /// PREOP, after the startup writes and before the cyclic frame writes the host's value: each joint drive's own 0x6072
     /// max torque, its commissioned limit (<see cref="SubDevice.CommissionedMaxTorquePerMille"/>), which the host's motion
     /// clamp and collision hold never exceed. Not known (no CoE, no such object, not readable): the config's limits alone.
-    /// A drive whose own limit is 0 could not hold its joint: refused (ConfigMismatch, exit 2) rather than enabled.
+    /// A drive whose own limit reads 0 has no ceiling the host can keep: the configured limits alone, with a note line.
     /// </summary>
     private void ReadCommissionedMaxTorque()
     {
@@ -213,9 +213,8 @@ public sealed class BusStartup
             }
             if (value.Length < 2) continue;
             ushort perMille = System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(value);
-            if (perMille == 0)
-                throw new EtherCatException(BusErrorKind.ConfigMismatch,
-                    $"{role.Name} at {SlaveStartupPlan.Who(slave)}: its own 0x6072 max torque is 0 ‰ of rated torque, so it could not hold the joint; commission the drive's torque limit before enabling motion", slave.Position);
+            // 0 is not a ceiling: the object is RxPDO-mapped, so 0 is what any master's cyclic frame left in it (e.g.
+            // `rt bus`'s all-zero outputs in OP) or an uncommissioned drive; the host's own write each tick governs then.
             slave.CommissionedMaxTorquePerMille = perMille;
         }
     }
