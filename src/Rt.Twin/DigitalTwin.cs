@@ -146,7 +146,7 @@ public sealed class DigitalTwin : ITwinStage
         _isolator = new FaultIsolator(layout, _crossCheck, noise, _model, _map, _imu, config.Joints, PeriodS, _observerPole);
         _imuKinematics = new ImuKinematicCheck(_model, _imu, _map, layout, noise, PeriodS, _crossCheck.ArlTicks);
         _isolator.Kinematics = _imuKinematics;
-        _contact = new ContactTest(_model, _map, layout, noise, _crossCheck.ArlTicks);
+        _contact = new ContactTest(_model, _map, layout, noise, _crossCheck.ArlTicks, PeriodS);
         _qMeasured = new double[_n];
         _imuBad = new bool[_nImu];
         _jointCh = JointChannels.For(layout, _crossCheck);
