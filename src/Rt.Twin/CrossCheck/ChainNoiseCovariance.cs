@@ -30,6 +30,7 @@ public sealed class ChainNoiseCovariance
     private readonly double[] _cv, _ct;       // per onset × model joint: velocity (through M, /dt² included) and torque variance factors
     private readonly double[] _mass;          // M(q), row-major n×n, this tick
     private readonly double[] _cov;           // per onset × n × n: this tick's covariance (ancestor pairs only)
+    private readonly double[] _corr;          // per onset × n × n: this tick's correlation (ancestor pairs only)
     private readonly int[] _pairJ, _pairK;    // joint pairs on a common chain (j ancestor of or equal to k)
 
     /// <summary>Not real-time safe.</summary>
@@ -80,6 +81,7 @@ public sealed class ChainNoiseCovariance
         _pairK = [.. pk];
         _mass = new double[n * n];
         _cov = new double[_onsets * n * n];
+        _corr = new double[_onsets * n * n];
     }
 
     /// <summary>Real-time safe, allocation-free. This tick's covariance at <paramref name="qModel"/> (model order).</summary>
@@ -99,6 +101,15 @@ public sealed class ChainNoiseCovariance
                 _cov[baseO + rj + k] = s;
                 _cov[baseO + rk + j] = s;
             }
+            for (int p = 0; p < _pairJ.Length; p++)
+            {
+                int j = _pairJ[p], k = _pairK[p];
+                double vj = _cov[baseO + j * n + j], vk = _cov[baseO + k * n + k];
+                double r = j == k ? 1 : vj > 0 && vk > 0 ? _cov[baseO + j * n + k] / Math.Sqrt(vj * vk) : 0;
+                r = double.IsFinite(r) ? Math.Clamp(r, -1, 1) : 0;
+                _corr[baseO + j * n + k] = r;
+                _corr[baseO + k * n + j] = r;
+            }
         }
     }
 
@@ -107,15 +118,7 @@ public sealed class ChainNoiseCovariance
     /// ancestor of the other, or equal) for onset <paramref name="onset"/>, as of the last <see cref="Update"/>;
     /// 0 when either has no modelled noise.
     /// </summary>
-    public double Correlation(int onset, int j, int k)
-    {
-        if (j == k) return 1;
-        int n = _n, b = onset * n * n;
-        double vj = _cov[b + j * n + j], vk = _cov[b + k * n + k];
-        if (!(vj > 0) || !(vk > 0)) return 0;
-        double r = _cov[b + j * n + k] / Math.Sqrt(vj * vk);
-        return double.IsFinite(r) ? Math.Clamp(r, -1, 1) : 0;
-    }
+    public double Correlation(int onset, int j, int k) => _corr[onset * _n * _n + j * _n + k];
 
     /// <summary>The modelled covariance entry (N·m)² as of the last <see cref="Update"/> (tests, tools). Real-time safe.</summary>
     public double Covariance(int onset, int j, int k) => _cov[onset * _n * _n + j * _n + k];

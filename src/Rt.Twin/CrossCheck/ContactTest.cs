@@ -469,7 +469,7 @@ public sealed class ContactTest
             {
                 int jc = _idx[c];
                 double sc = 1 / Math.Sqrt(_h[o * n + jc]);
-                double s = a == c ? sa * sa : correlated ? _chainCov!.Correlation(o, Math.Min(ja, jc), Math.Max(ja, jc)) * sa * sc : 0;
+                double s = a == c ? sa * sa : correlated ? _chainCov!.Correlation(o, ja, jc) * sa * sc : 0;
                 for (int m = 0; m < c; m++) s -= _l[a * n + m] * _l[c * n + m];
                 if (a == c)
                 {
