@@ -14,7 +14,9 @@ namespace Rt.Twin.CrossCheck;
 /// payload, a bias of the model) is not a contact. Under no contact d_j ~ N(0, V_j), V_j exact for the calibrated
 /// AR(1) noise (σ, ρ) of that joint's channel; with g_j = d_j/V_j, h_j = 1/V_j:
 /// 2 log Λ = max_F 2Fᵀv − FᵀNF = vᵀN⁻¹v, v = Σ g_j J_j, N = Σ h_j J_j J_jᵀ, F̂ = N⁻¹v.
-/// Under no contact (independent joints, Gaussian) this is χ² with d = min(3, armed joints on the chain) degrees of
+/// With the chain's noise correlation (<see cref="ChainNoiseCovariance"/>, when the period is given) the same GLR
+/// is computed on the chain whitened by the Cholesky factor of its step covariance Σ = S R S.
+/// Under no contact (Σ right, Gaussian) this is χ² with d = min(3, armed joints on the chain) degrees of
 /// freedom (fewer when the geometry is degenerate: then the statistic is χ² with fewer, and the threshold for d is
 /// conservative). Combining the joints of a chain weighs each by its own noise: a force that loads a quiet joint a
 /// little and a noisy one a lot is seen through the quiet one.
@@ -200,10 +202,11 @@ public sealed class ContactTest
     }
 
     /// <summary>
-    /// Whether an alarm is OR-ed into the record (default false: the fit is published for isolation only). The χ²
-    /// threshold assumes the joints' noise independent; the observer's noise is not (velocity noise enters every joint
-    /// of a chain through M(q)), and in the synthetic twin tests the armed test fired on nominal noise. Arm it once the
-    /// noise model carries the chain's covariance. Not real-time safe to change while the tick runs.
+    /// Whether an alarm is OR-ed into the record (default false: the fit is published for isolation only). With
+    /// independent joints the armed test fired on nominal noise (the observer's noise is correlated along a chain
+    /// through M(q)); with the modelled chain covariance it is quiet on the bench but still fires on the synthetic
+    /// twin's nominal noise and slow payload (docs/TWIN.md "Contact test"): arm it once the chain covariance is
+    /// calibrated rather than modelled. Not real-time safe to change while the tick runs.
     /// </summary>
     public bool Alarm { get; set; }
 
