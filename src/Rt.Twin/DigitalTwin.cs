@@ -150,7 +150,7 @@ public sealed class DigitalTwin : ITwinStage
         _isolator = new FaultIsolator(layout, _crossCheck, noise, _model, _map, _imu, config.Joints, PeriodS, _observerPole);
         _imuKinematics = new ImuKinematicCheck(_model, _imu, _map, layout, noise, PeriodS, _crossCheck.ArlTicks);
         _isolator.Kinematics = _imuKinematics;
-        _contact = new ContactTest(_model, _map, layout, noise, _crossCheck.ArlTicks);
+        _contact = new ContactTest(_model, _map, layout, noise, _crossCheck.ArlTicks, PeriodS);
         _slip = new HeldSlipCheck(layout, noise, options.SlipTest ? options.TorqueModelRelativeError : null, config.Twin.ObserverGain, _crossCheck.ArlTicks);
         _massDiagonal = new double[_n];
         _slipQdd = new double[_n];

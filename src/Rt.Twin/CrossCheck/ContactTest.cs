@@ -14,7 +14,9 @@ namespace Rt.Twin.CrossCheck;
 /// payload, a bias of the model) is not a contact. Under no contact d_j ~ N(0, V_j), V_j exact for the calibrated
 /// AR(1) noise (σ, ρ) of that joint's channel; with g_j = d_j/V_j, h_j = 1/V_j:
 /// 2 log Λ = max_F 2Fᵀv − FᵀNF = vᵀN⁻¹v, v = Σ g_j J_j, N = Σ h_j J_j J_jᵀ, F̂ = N⁻¹v.
-/// Under no contact (independent joints, Gaussian) this is χ² with d = min(3, armed joints on the chain) degrees of
+/// With the chain's noise correlation (<see cref="ChainNoiseCovariance"/>, when the period is given) the same GLR
+/// is computed on the chain whitened by the Cholesky factor of its step covariance Σ = S R S.
+/// Under no contact (Σ right, Gaussian) this is χ² with d = min(3, armed joints on the chain) degrees of
 /// freedom (fewer when the geometry is degenerate: then the statistic is χ² with fewer, and the threshold for d is
 /// conservative). Combining the joints of a chain weighs each by its own noise: a force that loads a quiet joint a
 /// little and a noisy one a lot is seen through the quiet one.
@@ -58,6 +60,8 @@ public sealed class ContactTest
     private readonly bool[] _onPath;          // [b·n + i]: joint i lies between the base and body b (model order)
     private readonly int[] _pathStart, _path; // per body: its chain's joints (model order) are _path[_pathStart[b] .. _pathStart[b + 1])
     private readonly int[] _candBody;
+    private readonly int[] _candStart;        // per body: its candidates are _candStart[b] .. _candStart[b + 1] (grouped by body)
+    private readonly ChainNoiseCovariance? _chainCov; // the chain's noise correlation from M(q); null = joints independent
     private readonly V3[] _candPoint;         // body frame
     private readonly double[] _threshold;     // per dof 1..3 (index dof)
     private readonly int _window;
@@ -72,7 +76,10 @@ public sealed class ContactTest
     private readonly M3[] _rot;
     private readonly V3[] _jac;               // per candidate × joint: J_j (world), 0 off the chain
     private readonly double[] _g, _h;         // per onset × joint
-    private readonly double[] _q;             // per onset × joint: g²/h, the joint's own step χ² (its share of any fit's bound)
+    private readonly int[] _idx;              // this chain's armed joints (model order)
+    private readonly double[] _l;             // this chain's Cholesky factor of its step covariance (row-major, stride n)
+    private readonly double[] _y;             // L⁻¹d: the chain's whitened step; |y|² bounds every fit on the chain
+    private readonly double[] _z;             // L⁻¹J per armed joint × 3
     private readonly bool[] _jacDone;         // per candidate: J computed this tick
     private readonly bool[] _armed;           // per model joint, this tick
     private readonly double[] _linkRatio;     // per body (model order): best statistic / threshold this tick
@@ -83,13 +90,16 @@ public sealed class ContactTest
     /// <param name="layout">The channel layout (for the external-torque channels).</param>
     /// <param name="noise">The calibrated noise model: σ, b and ρ of each external-torque component.</param>
     /// <param name="arlTicks">In-control run length of one detector (<see cref="CrossCheckEvaluator.ArlTicks"/>).</param>
-    public ContactTest(RigidBodyModel model, int[] map, ChannelLayout layout, NoiseModel noise, double arlTicks)
+    /// <param name="periodS">Tick period, s: &gt; 0 scores each chain with its noise correlation derived from M(q) and the
+    /// velocity and torque noise (<see cref="ChainNoiseCovariance"/>); 0 treats the joints as independent.</param>
+    public ContactTest(RigidBodyModel model, int[] map, ChannelLayout layout, NoiseModel noise, double arlTicks, double periodS = 0)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(map);
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentNullException.ThrowIfNull(noise);
         if (!(arlTicks > 1) || !double.IsFinite(arlTicks)) throw new ArgumentOutOfRangeException(nameof(arlTicks), arlTicks, "run length must be finite and > 1 tick");
+        if (!(periodS >= 0) || !double.IsFinite(periodS)) throw new ArgumentOutOfRangeException(nameof(periodS), periodS, "tick period must be finite and ≥ 0 s");
         _model = model;
         _n = layout.JointCount;
         if (map.Length != _n || model.DegreesOfFreedom != _n) throw new ArgumentException("contact test: the joint map, the layout and the model must have the same joint count");
@@ -131,8 +141,10 @@ public sealed class ContactTest
         var tree = model.TreeOrigins;
         var bodies = new List<int>();
         var points = new List<V3>();
+        _candStart = new int[_n + 1];
         for (int b = 0; b < _n; b++)
         {
+            _candStart[b] = bodies.Count;
             double m = pi[10 * b];
             var com = m > 0 ? new V3(pi[10 * b + 1] / m, pi[10 * b + 2] / m, pi[10 * b + 3] / m) : V3.Zero;
             bodies.Add(b);
@@ -151,6 +163,7 @@ public sealed class ContactTest
                 points.Add(com * 2);
             }
         }
+        _candStart[_n] = bodies.Count;
         _candBody = [.. bodies];
         _candPoint = [.. points];
 
@@ -172,7 +185,16 @@ public sealed class ContactTest
         _jac = new V3[_candBody.Length * _n];
         _g = new double[OnsetGrid.Length * _n];
         _h = new double[OnsetGrid.Length * _n];
-        _q = new double[OnsetGrid.Length * _n];
+        _idx = new int[_n];
+        _l = new double[_n * _n];
+        _y = new double[_n];
+        _z = new double[_n * 3];
+        if (periodS > 0)
+        {
+            var after = new int[OnsetGrid.Length];
+            for (int o = 0; o < after.Length; o++) after[o] = OnsetGrid[o] + 1;
+            _chainCov = new ChainNoiseCovariance(model, _map, layout, noise, periodS, after, ReferenceTicks);
+        }
         _jacDone = new bool[_candBody.Length];
         _armed = new bool[_n];
         _linkRatio = new double[_n];
@@ -180,10 +202,11 @@ public sealed class ContactTest
     }
 
     /// <summary>
-    /// Whether an alarm is OR-ed into the record (default false: the fit is published for isolation only). The χ²
-    /// threshold assumes the joints' noise independent; the observer's noise is not (velocity noise enters every joint
-    /// of a chain through M(q)), and in the synthetic twin tests the armed test fired on nominal noise. Arm it once the
-    /// noise model carries the chain's covariance. Not real-time safe to change while the tick runs.
+    /// Whether an alarm is OR-ed into the record (default false: the fit is published for isolation only). With
+    /// independent joints the armed test fired on nominal noise (the observer's noise is correlated along a chain
+    /// through M(q)); with the modelled chain covariance it is quiet on the bench but still fires on the synthetic
+    /// twin's nominal noise and slow payload (docs/TWIN.md "Contact test"): arm it once the chain covariance is
+    /// calibrated rather than modelled. Not real-time safe to change while the tick runs.
     /// </summary>
     public bool Alarm { get; set; }
 
@@ -295,7 +318,6 @@ public sealed class ContactTest
                 {
                     _g[o * n + j] = 0;
                     _h[o * n + j] = 0;
-                    _q[o * n + j] = 0;
                     continue;
                 }
                 while (m < na)
@@ -316,58 +338,52 @@ public sealed class ContactTest
                 double h = _invVar[o * n + j];
                 _g[o * n + j] = d * h;
                 _h[o * n + j] = h;
-                _q[o * n + j] = d * d * h;
             }
         }
 
+        _chainCov?.Update(qModel);
         _model.JointAxesWorld(qModel, _axis, _origin, _rot);
         Array.Clear(_jacDone);
-        int nc = _candBody.Length;
         double bestRatio = 0;
         int bestC = -1, bestO = 0;
         for (int o = 0; o < nOnset; o++)
         {
-            for (int c = 0; c < nc; c++)
+            for (int b = 0; b < n; b++)
             {
-                int b = _candBody[c];
-                // The fit projects the chain's data onto ≤ 3 directions, so Σ g²/h over the chain bounds it: a chain
-                // that cannot reach BoundShare of its threshold (nothing there, the common case) is not fitted.
-                double bound = 0;
-                int joints = 0;
-                for (int k = _pathStart[b]; k < _pathStart[b + 1]; k++)
-                {
-                    int j = _path[k];
-                    if (_h[o * n + j] == 0) continue;
-                    bound += _q[o * n + j];
-                    joints++;
-                }
+                if (_candStart[b] == _candStart[b + 1]) continue;
+                // The fit projects the chain's whitened step y onto ≤ 3 directions, so |y|² bounds it: a chain that
+                // cannot reach BoundShare of its threshold (nothing there, the common case) is not fitted.
+                int joints = PrepareChain(o, b, out double bound);
                 if (joints == 0) continue;
                 double thr = _threshold[Math.Min(3, joints)];
                 if (bound < BoundShare * thr || bound <= bestRatio * thr) continue;
-                if (!_jacDone[c])
+                for (int c = _candStart[b]; c < _candStart[b + 1]; c++)
                 {
-                    var p = _origin[b] + _rot[b].Mul(_candPoint[c]);
-                    for (int k = _pathStart[b]; k < _pathStart[b + 1]; k++)
+                    if (!_jacDone[c])
                     {
-                        int j = _path[k];
-                        _jac[c * n + j] = V3.Cross(_axis[j], p - _origin[j]);
+                        var p = _origin[b] + _rot[b].Mul(_candPoint[c]);
+                        for (int k = _pathStart[b]; k < _pathStart[b + 1]; k++)
+                        {
+                            int j = _path[k];
+                            _jac[c * n + j] = V3.Cross(_axis[j], p - _origin[j]);
+                        }
+                        _jacDone[c] = true;
                     }
-                    _jacDone[c] = true;
-                }
-                double stat = Fit(c, o, out _, out int dof);
-                if (dof == 0) continue;
-                double ratio = stat / _threshold[dof];
-                if (ratio > _linkRatio[b]) _linkRatio[b] = ratio;
-                if (ratio > bestRatio)
-                {
-                    bestRatio = ratio;
-                    bestC = c;
-                    bestO = o;
+                    double stat = Fit(c, joints, out _, out int dof);
+                    if (dof == 0) continue;
+                    double ratio = stat / _threshold[dof];
+                    if (ratio > _linkRatio[b]) _linkRatio[b] = ratio;
+                    if (ratio > bestRatio)
+                    {
+                        bestRatio = ratio;
+                        bestC = c;
+                        bestO = o;
+                    }
                 }
             }
         }
         if (bestC < 0) return 0;
-        Statistic = Fit(bestC, bestO, out var force, out int bestDof);
+        Statistic = Fit(bestC, PrepareChain(bestO, _candBody[bestC], out _), out var force, out int bestDof);
         Dof = bestDof;
         StatisticThreshold = _threshold[bestDof];
         Ratio = bestRatio;
@@ -415,23 +431,85 @@ public sealed class ContactTest
         return var;
     }
 
-    /// <summary>vᵀN⁻¹v for candidate <paramref name="c"/> and onset <paramref name="o"/>; the fitted force; the dof (armed joints on the chain, at most 3).</summary>
-    private double Fit(int c, int o, out V3 force, out int dof)
+    /// <summary>
+    /// Real-time safe. The chain of body <paramref name="b"/> at onset <paramref name="o"/>: its armed joints, the
+    /// Cholesky factor L of their step covariance Σ = S R S (S the calibrated per-joint step σ, R the modelled
+    /// correlation, identity without a chain covariance) and y = L⁻¹d. Returns the joint count; |y|² into
+    /// <paramref name="bound"/>. A factorisation that fails (not positive definite in floating point) falls back to
+    /// independent joints for this chain.
+    /// </summary>
+    private int PrepareChain(int o, int b, out double bound)
     {
-        int n = _n, b = _candBody[c];
-        double vx = 0, vy = 0, vz = 0, nxx = 0, nxy = 0, nxz = 0, nyy = 0, nyz = 0, nzz = 0;
-        int joints = 0;
-        for (int k = _pathStart[b]; k < _pathStart[b + 1]; k++)
+        int n = _n, k = 0;
+        for (int p = _pathStart[b]; p < _pathStart[b + 1]; p++)
         {
-            int j = _path[k];
-            double h = _h[o * n + j];
-            if (h == 0) continue;
-            joints++;
-            var J = _jac[c * n + j];
-            double g = _g[o * n + j];
-            vx += g * J.X; vy += g * J.Y; vz += g * J.Z;
-            nxx += h * J.X * J.X; nxy += h * J.X * J.Y; nxz += h * J.X * J.Z;
-            nyy += h * J.Y * J.Y; nyz += h * J.Y * J.Z; nzz += h * J.Z * J.Z;
+            int j = _path[p];
+            if (_h[o * n + j] > 0) _idx[k++] = j;
+        }
+        bound = 0;
+        if (k == 0) return 0;
+        if (_chainCov is null || !Cholesky(o, k, correlated: true)) Cholesky(o, k, correlated: false);
+        for (int a = 0; a < k; a++)
+        {
+            int ja = _idx[a];
+            double s = _g[o * n + ja] / _h[o * n + ja];
+            for (int c = 0; c < a; c++) s -= _l[a * n + c] * _y[c];
+            _y[a] = s / _l[a * n + a];
+            bound += _y[a] * _y[a];
+        }
+        if (!double.IsFinite(bound)) bound = 0;
+        return k;
+    }
+
+    private bool Cholesky(int o, int k, bool correlated)
+    {
+        int n = _n;
+        for (int a = 0; a < k; a++)
+        {
+            int ja = _idx[a];
+            double sa = 1 / Math.Sqrt(_h[o * n + ja]);
+            for (int c = 0; c <= a; c++)
+            {
+                int jc = _idx[c];
+                double sc = 1 / Math.Sqrt(_h[o * n + jc]);
+                double s = a == c ? sa * sa : correlated ? _chainCov!.Correlation(o, ja, jc) * sa * sc : 0;
+                for (int m = 0; m < c; m++) s -= _l[a * n + m] * _l[c * n + m];
+                if (a == c)
+                {
+                    // A pivot under 1e-9 of the joint's own variance: the model says this joint is (nearly) determined
+                    // by the others; trusting that would make the test arbitrarily sensitive to the model's error.
+                    if (!(s > 1e-9 * sa * sa)) return false;
+                    _l[a * n + a] = Math.Sqrt(s);
+                }
+                else _l[a * n + c] = s / _l[c * n + c];
+            }
+        }
+        return true;
+    }
+
+    /// <summary>vᵀN⁻¹v for candidate <paramref name="c"/> on the chain <see cref="PrepareChain"/> prepared (v = ZᵀY, N = ZᵀZ, Z = L⁻¹J); the fitted force; the dof (armed joints on the chain, at most 3).</summary>
+    private double Fit(int c, int joints, out V3 force, out int dof)
+    {
+        int n = _n;
+        double vx = 0, vy = 0, vz = 0, nxx = 0, nxy = 0, nxz = 0, nyy = 0, nyz = 0, nzz = 0;
+        for (int a = 0; a < joints; a++)
+        {
+            var J = _jac[c * n + _idx[a]];
+            double zx = J.X, zy = J.Y, zz = J.Z;
+            for (int m = 0; m < a; m++)
+            {
+                double lam = _l[a * n + m];
+                zx -= lam * _z[3 * m];
+                zy -= lam * _z[3 * m + 1];
+                zz -= lam * _z[3 * m + 2];
+            }
+            double inv = 1 / _l[a * n + a];
+            zx *= inv; zy *= inv; zz *= inv;
+            _z[3 * a] = zx; _z[3 * a + 1] = zy; _z[3 * a + 2] = zz;
+            double y = _y[a];
+            vx += y * zx; vy += y * zy; vz += y * zz;
+            nxx += zx * zx; nxy += zx * zy; nxz += zx * zz;
+            nyy += zy * zy; nyz += zy * zz; nzz += zz * zz;
         }
         dof = Math.Min(3, joints);
         force = V3.Zero;
