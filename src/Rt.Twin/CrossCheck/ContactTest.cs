@@ -407,7 +407,7 @@ public sealed class ContactTest
         }
         for (int j = 0; j < n; j++)
             if (_map[j] == mainModel) MainJoint = j;
-        if (Alarm && armed && record is not null && MainJoint >= 0) Raise(record, crossCheck, _extChannel[MainJoint], bestRatio);
+        if (Alarm && armed && record is not null && MainJoint >= 0) crossCheck.RaiseOnRecord(record, _extChannel[MainJoint], bestRatio);
         return bestRatio;
     }
 
@@ -537,20 +537,5 @@ public sealed class ContactTest
         force = new V3(fx, fy, fz);
         double stat = y0 * y0 + y1 * y1 + y2 * y2;
         return double.IsFinite(stat) ? stat : 0;
-    }
-
-    private static void Raise(DivergenceRecord record, CrossCheckEvaluator crossCheck, int c, double ratio)
-    {
-        if (c < 0 || crossCheck.IsExcluded(c) || crossCheck.Layout.IsOff(c)) return;
-        if (ratio > record.WorstRatio)
-        {
-            record.WorstRatio = ratio;
-            record.WorstChannel = c;
-        }
-        if (ratio > 1 && !record.OverThreshold[c])
-        {
-            record.OverThreshold[c] = true;
-            record.OverCount++;
-        }
     }
 }

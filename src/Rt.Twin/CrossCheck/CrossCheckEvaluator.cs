@@ -203,6 +203,25 @@ public sealed class CrossCheckEvaluator
 
     public bool IsExcluded(int channel) => _excluded[channel];
 
+    /// <summary>
+    /// Real-time safe. A check beside the per-channel tests (IMU kinematics, contact, stuck encoder, slip) raises channel
+    /// <paramref name="c"/> with <paramref name="ratio"/> on this tick's record: worst channel, and over threshold once.
+    /// An excluded or switched-off channel is not raised. True when this call put the channel over its threshold.
+    /// </summary>
+    public bool RaiseOnRecord(DivergenceRecord record, int c, double ratio)
+    {
+        if (c < 0 || _excluded[c] || Layout.IsOff(c)) return false;
+        if (ratio > record.WorstRatio)
+        {
+            record.WorstRatio = ratio;
+            record.WorstChannel = c;
+        }
+        if (ratio <= 1 || record.OverThreshold[c]) return false;
+        record.OverThreshold[c] = true;
+        record.OverCount++;
+        return true;
+    }
+
     /// <summary>Real-time safe. Zeroes every CUSUM (e.g. after the supervisor's reset).</summary>
     public void Reset()
     {

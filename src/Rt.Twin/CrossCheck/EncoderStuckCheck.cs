@@ -165,17 +165,8 @@ internal sealed class EncoderStuckCheck
             if (_stat[j] <= 0) continue;
             double ratio = _stat[j] / _threshold;
             if (!_silent[j]) ratio = Math.Min(ratio, 0.999);
-            int c = _channel[j];
-            if (c < 0 || crossCheck.IsExcluded(c) || crossCheck.Layout.IsOff(c)) continue;
-            if (ratio > record.WorstRatio)
+            if (crossCheck.RaiseOnRecord(record, _channel[j], ratio))
             {
-                record.WorstRatio = ratio;
-                record.WorstChannel = c;
-            }
-            if (ratio > 1 && !record.OverThreshold[c])
-            {
-                record.OverThreshold[c] = true;
-                record.OverCount++;
                 _raised++;
                 _raisedJoint = j;
             }

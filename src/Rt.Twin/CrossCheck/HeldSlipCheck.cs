@@ -153,15 +153,6 @@ public sealed class HeldSlipCheck
         // The channel's statistic carries the ratio too (Detector / Threshold), so whoever reads the record's ratios
         // (the isolator, the safety log) sees the slip as this channel's evidence.
         if (ratio * record.Threshold[c] > record.Detector[c]) record.Detector[c] = ratio * record.Threshold[c];
-        if (ratio > record.WorstRatio)
-        {
-            record.WorstRatio = ratio;
-            record.WorstChannel = c;
-        }
-        if (ratio > 1 && !record.OverThreshold[c])
-        {
-            record.OverThreshold[c] = true;
-            record.OverCount++;
-        }
+        crossCheck.RaiseOnRecord(record, c, ratio);
     }
 }

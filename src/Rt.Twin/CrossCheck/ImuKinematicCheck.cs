@@ -311,8 +311,8 @@ internal sealed class ImuKinematicCheck
                 _forceStat[i] = MaxAbs(r, SigmaMargin * sigma, out _forceAxis[i]);
             }
             if (!armed) continue;
-            Raise(record, crossCheck, _rateChannel[i], _rateStat[i] / x);
-            Raise(record, crossCheck, _forceChannel[i], _forceStat[i] / x);
+            crossCheck.RaiseOnRecord(record, _rateChannel[i], _rateStat[i] / x);
+            crossCheck.RaiseOnRecord(record, _forceChannel[i], _forceStat[i] / x);
         }
     }
 
@@ -329,21 +329,6 @@ internal sealed class ImuKinematicCheck
         double sigma = Math.Sqrt(2 * so2 + window * Sq(GyroNoiseRadS * _dt) + Sq(TimingMismatchS * dw.Norm));
         rWorld = rs.Mul(r);
         return MaxAbs(r, SigmaMargin * sigma, out axis);
-    }
-
-    private static void Raise(DivergenceRecord record, CrossCheckEvaluator crossCheck, int c, double ratio)
-    {
-        if (c < 0 || crossCheck.IsExcluded(c) || crossCheck.Layout.IsOff(c)) return;
-        if (ratio > record.WorstRatio)
-        {
-            record.WorstRatio = ratio;
-            record.WorstChannel = c;
-        }
-        if (ratio > 1 && !record.OverThreshold[c])
-        {
-            record.OverThreshold[c] = true;
-            record.OverCount++;
-        }
     }
 
     private static int Slot(int s, int ring) => s < 0 ? s + ring : s;
