@@ -46,6 +46,7 @@ public sealed class DigitalTwin : ITwinStage
     private readonly FaultIsolator _isolator;
     private readonly ImuKinematicCheck _imuKinematics; // the IMUs against the encoders' kinematics (issue 13 item 4)
     private readonly ContactTest _contact;             // the contact matched filter over each chain's residual (issue 13)
+    private readonly bool _contactOn;                  // options.ContactTest: evaluated only when asked for (advisory, unread)
     private readonly HeldSlipCheck _slip;              // torque loss at a standing joint (issue 13)
     private readonly double[] _massDiagonal;           // model order: M_jj for the slip test
     private readonly double[] _slipQdd, _slipMq;       // model order: predicted q̈ and M·q̈ (the slip test's coupling term)
@@ -151,6 +152,7 @@ public sealed class DigitalTwin : ITwinStage
         _imuKinematics = new ImuKinematicCheck(_model, _imu, _map, layout, noise, PeriodS, _crossCheck.ArlTicks);
         _isolator.Kinematics = _imuKinematics;
         _contact = new ContactTest(_model, _map, layout, noise, _crossCheck.ArlTicks, PeriodS);
+        _contactOn = options.ContactTest;
         _slip = new HeldSlipCheck(layout, noise, options.SlipTest ? options.TorqueModelRelativeError : null, config.Twin.ObserverGain, _crossCheck.ArlTicks);
         _massDiagonal = new double[_n];
         _slipQdd = new double[_n];
@@ -379,7 +381,7 @@ public sealed class DigitalTwin : ITwinStage
         // Its integrals are exact for tick-mean IMU samples (the drives' and the bench's); instantaneous ones are not checked.
         if (_imuTickMean) _imuKinematics.Evaluate(state.Tick, _qMeasured, yImu.Rate, yImu.Force, _imuBad, compare && !_imuExcluded, record, _crossCheck);
         // The contact matched filter on m.Q (model order, the corrected state), after the per-channel tests.
-        _contact.Evaluate(m.Q, _components, _crossCheck, compare, compare ? record : null);
+        if (_contactOn) _contact.Evaluate(m.Q, _components, _crossCheck, compare, compare ? record : null);
         for (int j = 0; j < _n && _encoderStuck is not null; j++)
             _encoderStuck.Observe(j, _y[j].Q, _y[j].Qd, compare && !_y[j].BadQ && !_y[j].BadQd && !_crossCheck.IsExcluded(_jointCh[j].Position.Channel), _servo.CommandSettled(j));
         _encoderStuck?.Raise(record, _crossCheck, compare);

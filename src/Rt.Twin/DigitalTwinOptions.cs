@@ -105,6 +105,14 @@ public sealed record DigitalTwinOptions
     /// "Stuck encoder"). Off until its null model learns from noise only.
     /// </summary>
     public bool EncoderStuckCheck { get; init; }
+
+    /// <summary>
+    /// The contact matched filter (<c>CrossCheck/ContactTest</c>, issue 13): not evaluated by default. Its alarm is off
+    /// (it still fires on the synthetic twin's nominal noise, docs/TWIN.md "Contact test") and nothing in the host reads
+    /// its fit yet, so running its per-chain fits every tick would be tick time spent for nothing. On for its tests and
+    /// for analysis (<see cref="DigitalTwin.Contact"/>).
+    /// </summary>
+    public bool ContactTest { get; init; }
 }
 
 /// <summary>

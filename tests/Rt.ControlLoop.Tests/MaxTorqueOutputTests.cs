@@ -37,8 +37,10 @@ public sealed class MaxTorqueOutputTests
         }
         s.CollisionHold = false;
         s.PowerRequest = DrivePowerRequest.Off; // also while the drives are off: the value is always a defined limit
+        for (int j = 0; j < config.Joints.Count; j++) s.Image.Outputs[j].MaxTorque = 0; // so a write that skipped it shows
         io.WriteOutputs(s);
-        Assert.NotEqual(0, s.Image.Outputs[0].MaxTorque);
+        for (int j = 0; j < config.Joints.Count; j++)
+            Assert.Equal(io.MotionMaxTorque(j), s.Image.Outputs[j].MaxTorque); // hold over: back to the motion clamp
     }
     [Fact]
     public void The_drives_own_0x6072_caps_both_the_motion_clamp_and_the_collision_hold()
