@@ -35,30 +35,45 @@ public sealed class SafetyLogJournal(string path) : ISafetyJournal
         {
             int added = 0;
             long pos = Math.Max(0, from);
-            if (pos >= fs.Length) return 0;
-            // No bigger than what is left to read: a caller counting a short tail reads a few records, not 64 kB.
-            byte[] chunk = new byte[(int)Math.Min(ChunkBytes, fs.Length - pos)];
-            while (added < max && pos < fs.Length)
+            byte[] chunk = [];
+            while (added < max)
             {
+                // Sized to what is there now (the writer appends while we read): a caller reading a short tail reads a
+                // few records, not 64 kB, and a chunk never stops short of a whole record that is already on disk.
+                long length = fs.Length;
+                if (pos >= length) break;
+                int want = (int)Math.Min(ChunkBytes, length - pos);
+                if (chunk.Length < want) chunk = new byte[want];
                 fs.Position = pos;
-                int n = fs.ReadAtLeast(chunk, chunk.Length, throwOnEndOfStream: false);
+                int n = fs.ReadAtLeast(chunk.AsSpan(0, want), want, throwOnEndOfStream: false);
                 if (n == 0) break;
-                bool atEnd = pos + n >= fs.Length;
                 SafetyLogContents c = SafetyLogReader.Parse(chunk.AsSpan(0, n));
-                long next = -1;
                 foreach (SafetyLogRecord r in c.Records)
                 {
                     int len = BinaryPrimitives.ReadUInt16LittleEndian(chunk.AsSpan((int)r.Offset + 4));
-                    next = pos + r.Offset + 6 + len + 4;
-                    into.Add(new SafetyJournalEntry(r.Event, r.WallUnixNs, pos + r.Offset, next));
+                    into.Add(new SafetyJournalEntry(r.Event, r.WallUnixNs, pos + r.Offset, pos + r.Offset + 6 + len + 4));
                     if (++added == max) return added;
                 }
-                if (atEnd) break;
-                // Go on after the last whole record; a chunk of damage only is skipped, keeping an overlap so a record
-                // cut by the chunk's end is read whole next time.
-                pos = next > pos ? next : pos + n - SafetyLogFormat.RecordLength + 1;
+                long consumed = Consumed(c, n);
+                if (consumed > 0) { pos += consumed; continue; }
+                // Nothing whole in the chunk. At the file's end that is a record being appended right now: it is read
+                // next time. Inside the file it is damage without a magic in 64 kB: skipped, keeping 3 bytes so a magic
+                // cut by the chunk's end is found.
+                if (pos + n >= fs.Length || n <= 3) break;
+                pos += n - 3;
             }
             return added;
         }
+    }
+
+    /// <summary>
+    /// Bytes of <paramref name="n"/> that are whole items (events, session records, damage followed by a magic): up to
+    /// the torn tail if there is one, else all. Session records count, so a reader never stops on (or steps back over)
+    /// the session's first record.
+    /// </summary>
+    private static long Consumed(SafetyLogContents c, int n)
+    {
+        if (!c.TornTail || c.Damage.Count == 0) return n;
+        return c.Damage[^1].Offset;
     }
 }

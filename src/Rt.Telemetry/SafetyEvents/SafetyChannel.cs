@@ -82,7 +82,14 @@ internal sealed class SafetyChannel : IDisposable
         long t0 = NonRealtimeThread.ThreadCpuNs();
         try
         {
-            if (!_stopping) p.Pump();
+            if (_stopping || Volatile.Read(ref _failed) == 1) _wake.Set(); // after an error the thread starts again
+            else p.Pump();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Never into the safety log's thread (it must keep draining the tick's ring): this channel's thread
+            // starts again from the cursor.
+            Failed(ex);
         }
         finally
         {
@@ -120,11 +127,26 @@ internal sealed class SafetyChannel : IDisposable
             while (!_stopping)
             {
                 _wake.WaitOne(_pollMs);
-                lock (publisher.Gate)
+                if (System.Diagnostics.Stopwatch.GetTimestamp() < _retryAt) continue; // not a hot loop on an error that repeats
+                try
                 {
-                    _link.Poll(observer);
-                    publisher.Pump();
-                    if (!_stopping) _link.Watchdog();
+                    lock (publisher.Gate)
+                    {
+                        if (Volatile.Read(ref _failed) == 1)
+                        {
+                            // After an error: everything after the durable cursor goes again (receivers de-duplicate).
+                            publisher.OnConnected();
+                            Volatile.Write(ref _failed, 0);
+                        }
+                        _link.Poll(observer);
+                        publisher.Pump();
+                        if (!_stopping) _link.Watchdog();
+                    }
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    Failed(ex);
+                    _retryAt = System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency * RetryAfterErrorMs / 1000;
                 }
                 Interlocked.Exchange(ref _cpuNs, NonRealtimeThread.ThreadCpuNs());
             }
@@ -156,6 +178,27 @@ internal sealed class SafetyChannel : IDisposable
         {
             _log($"MQTT: safety event publisher stopped by an error: {ex.Message}");
         }
+    }
+
+    private const int RetryAfterErrorMs = 1000;
+    private long _retryAt;   // Stopwatch timestamp before which the thread does not try again after an error
+    private int _failed;     // 1: an error interrupted publishing; the thread starts again from the cursor
+    private long _errors;
+
+    /// <summary>Safety-publishing errors survived so far (each one: publishing went on from the durable cursor).</summary>
+    public long Errors => Interlocked.Read(ref _errors);
+
+    /// <summary>
+    /// An unexpected error while publishing: said once (then every 100th), and publishing starts again from the durable
+    /// cursor on this channel's thread. Nothing is lost: the events stay in the safety log until acknowledged.
+    /// </summary>
+    private void Failed(Exception ex)
+    {
+        long n = Interlocked.Increment(ref _errors);
+        Volatile.Write(ref _failed, 1);
+        _wake.Set();
+        if (n == 1 || n % 100 == 0)
+            _log($"MQTT: safety event publishing failed ({ex.GetType().Name}: {ex.Message}; {n} so far); going on from the safety cursor");
     }
 
     private sealed class Observer(SafetyEventPublisher p) : ILinkObserver
