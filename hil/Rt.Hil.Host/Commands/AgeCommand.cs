@@ -77,7 +77,11 @@ internal static class AgeCommand
                 var inner = e.Flatten().InnerExceptions;
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(inner.FirstOrDefault(x => x is InputError) ?? inner[0]);
             }
-            if (r.GetValue(work) is null && !r.GetValue(keep)) TryDelete(workDir);
+            finally
+            {
+                // The default temporary folder goes whether the day ran or failed (a failed run left it behind).
+                if (r.GetValue(work) is null && !r.GetValue(keep)) TryDelete(workDir);
+            }
             foreach (var res in results) Console.WriteLine(Summary(res));
             var inv = CultureInfo.InvariantCulture;
             if (target is not null)
