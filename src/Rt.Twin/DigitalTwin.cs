@@ -50,7 +50,7 @@ public sealed class DigitalTwin : ITwinStage
     private readonly HeldSlipCheck _slip;              // torque loss at a standing joint (issue 13)
     private readonly double[] _massDiagonal;           // model order: M_jj for the slip test
     private readonly double[] _slipQdd, _slipMq;       // model order: predicted q̈ and M·q̈ (the slip test's coupling term)
-    private readonly EncoderStuckCheck? _encoderStuck; // off unless options.EncoderStuckCheck; a frozen encoder at standstill: its flicker stops (issue 13)
+    private readonly EncoderStuckCheck? _encoderStuck; // on unless options.EncoderStuckCheck is false; a frozen encoder at standstill: its flicker stops (issue 13)
     private readonly double[] _qMeasured;              // config order: this tick's encoder positions
     private readonly bool[] _imuBad;                   // per IMU: this tick's sample is not usable
     private readonly double _lp, _lv, _kd;
@@ -160,7 +160,9 @@ public sealed class DigitalTwin : ITwinStage
         _qMeasured = new double[_n];
         _imuBad = new bool[_nImu];
         _jointCh = JointChannels.For(layout, _crossCheck);
-        _encoderStuck = options.EncoderStuckCheck ? new EncoderStuckCheck(Array.ConvertAll(_jointCh, c => c.Position.Channel), _crossCheck.ArlTicks) : null;
+        _encoderStuck = options.EncoderStuckCheck
+            ? new EncoderStuckCheck(Array.ConvertAll(_jointCh, c => c.Position.Channel), EncoderCountsPerRadian(config), _crossCheck.ArlTicks)
+            : null;
         _imuKinematics.Stuck = _encoderStuck;
         _imuCh = ImuChannels.For(layout, _crossCheck);
         _components = new double[_crossCheck.ComponentCount];
@@ -400,7 +402,9 @@ public sealed class DigitalTwin : ITwinStage
         if (compare)
         {
             _isolator.Observe(_components);
-            if (_encoderStuck?.NameSole(record) != true) _isolator.Diagnose(record, m.Q, est.Qd, state.Torque, _components);
+            // A stopped flicker names the encoder itself; the isolator's evidence window still runs on it.
+            if (_encoderStuck?.NameSole(record) == true) _isolator.Refine(record, m.Q, est.Qd, state.Torque);
+            else _isolator.Diagnose(record, m.Q, est.Qd, state.Torque, _components);
         }
         else
         {
@@ -614,6 +618,14 @@ public sealed class DigitalTwin : ITwinStage
                 _crossCheck.SetExcluded(_imuCh[i].Force.Channel, imuExclude);
             }
         }
+    }
+
+    /// <summary>Not real-time safe. Per joint (config order): encoder counts per joint radian (gear × counts per rev / 2π).</summary>
+    private static double[] EncoderCountsPerRadian(RtConfig config)
+    {
+        var c = new double[config.Joints.Count];
+        for (int j = 0; j < c.Length; j++) c[j] = config.Joints[j].GearRatio * config.Joints[j].EncoderCountsPerRev / (2 * Math.PI);
+        return c;
     }
 
     private static ServoParameters[] NominalServo(RtConfig config, RobotDescription description)

@@ -99,12 +99,12 @@ public sealed record DigitalTwinOptions
     public double StictionTorqueMargin { get; init; } = 1.5;
 
     /// <summary>
-    /// The stuck-encoder test (<c>CrossCheck/EncoderStuckCheck</c>, issue 13): off by default. On the bench it names a
-    /// frozen encoder at standstill in 34 ms instead of 351 ms, but it also false-trips nominal runs: a joint's count
-    /// changes there are partly real micro-motion, not noise, and stop when the joint comes to rest (docs/TWIN.md,
-    /// "Stuck encoder"). Off until its null model learns from noise only.
+    /// The stuck-encoder test (<c>CrossCheck/EncoderStuckCheck</c>, issue 13): on by default. It names a frozen encoder on
+    /// a still joint from its stopped flicker (iso-encoder-freeze-left-hip-roll: 351 ms without it); its null model is
+    /// the encoder's own white noise, learnt from the count's lag-1 change products, which a joint's real motion cannot
+    /// inflate (docs/TWIN.md, "Stuck encoder").
     /// </summary>
-    public bool EncoderStuckCheck { get; init; }
+    public bool EncoderStuckCheck { get; init; } = true;
 
     /// <summary>
     /// The contact matched filter (<c>CrossCheck/ContactTest</c>, issue 13): not evaluated by default. Its alarm is off

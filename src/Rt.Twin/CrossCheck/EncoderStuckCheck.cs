@@ -11,18 +11,29 @@ namespace Rt.Twin.CrossCheck;
 /// between neighbouring counts; a frozen one repeats the same count, bit for bit, and the drive's velocity from it
 /// falls to exactly 0.
 /// <para>
-/// The test is the probability of the run of repeated counts under this joint's own nominal behaviour, learnt while its
-/// command is settled: p₁ = P(a count repeats), u = P(a run of repeats continues, after two) — counts, not a model, so
-/// an encoder without flicker (u → 1) never alarms, as it must not: nothing tells its freeze from a standstill. Both
-/// are upper bounds (Beta posterior mean + <see cref="UpperZ"/> standard deviations) over a forgetting memory of
-/// <see cref="MemoryTicks"/>. A run of r repeats has probability ≤ p₁·u^(r−1); the statistic
-/// Λ = −ln p₁ − (r − 1)·ln u alarms at Λ ≥ ln(ARL₀/<see cref="Share"/>) (per joint, added to its position channel's
-/// budget), and only while the drive reports a velocity of exactly 0 (the drive saw no count change either). The
-/// run being judged is not learnt from until it ends, so a freeze does not teach itself as nominal.
+/// The null model is the encoder's, not the joint's: each tick's count is round(x + σ·n) with n white Gaussian noise and
+/// x the joint's true position in counts, which may move in any way. Whatever x does, the probability that the count
+/// stays on one value for a tick is at most p(σ) = P(|σ·n| &lt; ½) (x at the count's centre), so a run of r repeats has
+/// probability ≤ p(σ)^r, and Λ = r·(−ln p(σ)) alarms at Λ ≥ ln(ARL₀/<see cref="Share"/>) (per joint, added to its position
+/// channel's budget), only while the drive reports a velocity of exactly 0 (the drive saw no count change either). Only σ
+/// is learnt, and it is a property of the encoder (stationary), unlike the repeat statistics of the count, which depend
+/// on where x sits and how it moves (the previous version learnt those and false-tripped when a joint shaken by the march
+/// came to rest).
+/// </para>
+/// <para>
+/// σ is learnt while the joint's command is settled from V̂ = −mean(d_k·d_(k−1)), d_k the count's change over a tick:
+/// for white count noise E[d_k·d_(k−1)] = −Var(count | x), and the joint's own smooth motion only adds positive products
+/// (v_k·v_(k−1) &gt; 0 below 250 Hz; a deterministic slow walk across counts steps at most every other tick, product 0),
+/// so motion can only make V̂ smaller, σ smaller and the test slower, never falsely confident. From the lower confidence
+/// bound of V̂ (mean − <see cref="LowerZ"/> standard errors, the long-run variance of the 2-dependent products
+/// estimated from their own lag covariances), σ_low is the smallest σ whose worst-case quantised variance
+/// max_x Var(round(x + σ·n)) reaches it; an encoder whose variance could be quantisation of a still joint alone (≤ ¼)
+/// has no σ_low and is never tested: nothing tells its freeze from a standstill.
 /// </para>
 /// <para>
 /// The alarm is OR-ed into the joint's position channel, whose sensor is the encoder. Not real-time safe to construct;
-/// <see cref="Observe"/>, <see cref="Raise"/> and <see cref="Reset"/> are real-time safe and allocation-free.
+/// <see cref="Observe"/>, <see cref="Raise"/>, <see cref="NameSole"/> and <see cref="Reset"/> are real-time safe and
+/// allocation-free.
 /// </para>
 /// </summary>
 internal sealed class EncoderStuckCheck
@@ -30,47 +41,73 @@ internal sealed class EncoderStuckCheck
     /// <summary>Share of a position channel's false-alarm budget given to this test (added to it).</summary>
     public const double Share = 0.5;
 
-    /// <summary>Memory of the learnt repeat statistics, settled ticks (forgetting factor 1 − 1/memory per tick).</summary>
+    /// <summary>Memory of the learnt noise variance, settled ticks (forgetting factor 1 − 1/memory per tick).</summary>
     public const double MemoryTicks = 60_000;
 
-    /// <summary>Settled ticks seen before the test arms for a joint.</summary>
+    /// <summary>Settled ticks (products) seen before the test arms for a joint.</summary>
     public const double MinSettledTicks = 1_000;
 
-    /// <summary>Continuation trials (runs of two repeats, and what followed) seen before the test arms.</summary>
-    public const double MinTrials = 30;
-
-    /// <summary>Standard deviations above the Beta posterior mean taken as the upper bound of each probability.</summary>
-    public const double UpperZ = 3;
+    /// <summary>Standard errors below the estimated variance taken as its lower bound.</summary>
+    public const double LowerZ = 3;
 
     private readonly int _n;
     private readonly int[] _channel;         // per joint (config order): its position channel
+    private readonly double[] _countsPerRad; // per joint: |counts per joint radian|
     private readonly double _threshold;      // ln(ARL₀/Share)
     private readonly double _lambda;
     private readonly double[] _lastQ;
     private readonly bool[] _hasLast;
+    private readonly double[] _lastD;        // the previous tick's count change (counts)
+    private readonly bool[] _hasD;
+    private readonly double[] _p1, _p2;      // the last two products d_k·d_(k−1) (for the lag covariances)
+    private readonly int[] _nP;              // products seen since the last break (up to 3)
     private readonly int[] _run;             // consecutive settled ticks whose count repeated the previous one
-    private readonly double[] _ticks, _repeats, _trials, _continued;
+    private readonly double[] _w, _w2;       // Σw, Σw² of the products' weights
+    private readonly double[] _s, _ss, _sLag1, _sLag2; // Σw·p, Σw·p², Σw·p_k·p_(k−1), Σw·p_k·p_(k−2)
+    private readonly double[] _wLag1, _wLag2;
     private readonly double[] _stat;         // Λ per joint, this tick
     private readonly bool[] _silent;         // the drive's velocity read exactly 0 this tick
     private int _raised, _raisedJoint, _overBefore; // this tick's Raise: channels it set over, the last one's joint, OverCount before
 
-    /// <summary>Not real-time safe. <paramref name="positionChannel"/>: per joint in config order, its position channel.</summary>
-    public EncoderStuckCheck(ReadOnlySpan<int> positionChannel, double arlTicks)
+    /// <summary>
+    /// Not real-time safe. <paramref name="positionChannel"/>: per joint in config order, its position channel;
+    /// <paramref name="countsPerRadian"/>: the joint's encoder counts per joint radian (gear × counts per rev / 2π).
+    /// </summary>
+    public EncoderStuckCheck(ReadOnlySpan<int> positionChannel, ReadOnlySpan<double> countsPerRadian, double arlTicks)
     {
-        if (!(arlTicks > 0) || !double.IsFinite(arlTicks)) throw new ArgumentOutOfRangeException(nameof(arlTicks), arlTicks, "ARL must be finite and > 0");
+        if (!(arlTicks > 1) || !double.IsFinite(arlTicks)) throw new ArgumentOutOfRangeException(nameof(arlTicks), arlTicks, "ARL must be finite and > 1 tick");
+        if (countsPerRadian.Length != positionChannel.Length)
+            throw new ArgumentException($"{countsPerRadian.Length} encoder resolutions for {positionChannel.Length} joints", nameof(countsPerRadian));
         _n = positionChannel.Length;
         _channel = positionChannel.ToArray();
+        _countsPerRad = new double[_n];
+        for (int j = 0; j < _n; j++)
+        {
+            double c = Math.Abs(countsPerRadian[j]);
+            if (!(c > 0) || !double.IsFinite(c)) throw new ArgumentOutOfRangeException(nameof(countsPerRadian), countsPerRadian[j], $"joint {j}: counts per radian must be finite and ≠ 0");
+            _countsPerRad[j] = c;
+        }
         _threshold = Math.Log(arlTicks / Share);
         _lambda = 1 - 1 / MemoryTicks;
         _lastQ = new double[_n];
         _hasLast = new bool[_n];
+        _lastD = new double[_n];
+        _hasD = new bool[_n];
+        _p1 = new double[_n];
+        _p2 = new double[_n];
+        _nP = new int[_n];
         _run = new int[_n];
-        _ticks = new double[_n];
-        _repeats = new double[_n];
-        _trials = new double[_n];
-        _continued = new double[_n];
+        _w = new double[_n];
+        _w2 = new double[_n];
+        _s = new double[_n];
+        _ss = new double[_n];
+        _sLag1 = new double[_n];
+        _sLag2 = new double[_n];
+        _wLag1 = new double[_n];
+        _wLag2 = new double[_n];
         _stat = new double[_n];
         _silent = new bool[_n];
+        _ = QuantisedNoise.Table; // built here, not in a tick
     }
 
     /// <summary>The alarm level of Λ, ln(ARL₀/Share).</summary>
@@ -93,18 +130,36 @@ internal sealed class EncoderStuckCheck
     /// <summary>Consecutive settled ticks the joint's count repeated.</summary>
     public int RunTicks(int joint) => _run[joint];
 
-    /// <summary>Whether the joint's learnt statistics arm the test.</summary>
-    public bool Armed(int joint) => _ticks[joint] >= MinSettledTicks && _trials[joint] >= MinTrials;
+    /// <summary>Settled ticks (weighted by the memory) the joint's noise variance is learnt from.</summary>
+    public double LearntTicks(int joint) => _w[joint];
+
+    /// <summary>The learnt count-noise variance V̂ of a joint (counts², quantisation included); NaN before any product.</summary>
+    public double Variance(int joint) => _w[joint] > 0 ? -_s[joint] / _w[joint] : double.NaN;
+
+    /// <summary>The lower confidence bound of the encoder's σ (counts) the test uses; 0 while it has none. Real-time safe.</summary>
+    public double SigmaLow(int joint) => QuantisedNoise.SigmaAtLeast(VarianceLow(joint));
+
+    /// <summary>The per-tick evidence of a repeat, −ln p(σ_low) (0: unarmed). Real-time safe.</summary>
+    public double EvidencePerTick(int joint) => Armed(joint) ? QuantisedNoise.RepeatEvidence(SigmaLow(joint)) : 0;
+
+    /// <summary>Whether the joint's learnt noise arms the test.</summary>
+    public bool Armed(int joint) => _w[joint] >= MinSettledTicks && SigmaLow(joint) > 0;
 
     /// <summary>Forget everything learnt (a new robot, a restart). Real-time safe.</summary>
     public void Reset()
     {
         Array.Clear(_hasLast);
+        Array.Clear(_hasD);
+        Array.Clear(_nP);
         Array.Clear(_run);
-        Array.Clear(_ticks);
-        Array.Clear(_repeats);
-        Array.Clear(_trials);
-        Array.Clear(_continued);
+        Array.Clear(_w);
+        Array.Clear(_w2);
+        Array.Clear(_s);
+        Array.Clear(_ss);
+        Array.Clear(_sLag1);
+        Array.Clear(_sLag2);
+        Array.Clear(_wLag1);
+        Array.Clear(_wLag2);
         Array.Clear(_stat);
         Array.Clear(_silent);
     }
@@ -118,35 +173,41 @@ internal sealed class EncoderStuckCheck
         _stat[joint] = 0;
         if (!usable)
         {
-            EndRun(joint, changed: false);
-            _hasLast[joint] = false;
+            _run[joint] = 0;
+            _silent[joint] = false;
+            _hasLast[joint] = _hasD[joint] = false;
+            _nP[joint] = 0;
             return;
         }
         // Bit-identical: the same count converts to the same double; any other count does not.
         bool repeat = _hasLast[joint] && BitConverter.DoubleToInt64Bits(q) == BitConverter.DoubleToInt64Bits(_lastQ[joint]);
+        bool hasD = _hasLast[joint];
+        double d = hasD ? Math.Round((q - _lastQ[joint]) * _countsPerRad[joint]) : 0;
+        bool product = hasD && _hasD[joint];
+        double p = product ? d * _lastD[joint] : 0;
         _lastQ[joint] = q;
         _hasLast[joint] = true;
+        _lastD[joint] = d;
+        _hasD[joint] = hasD;
         if (!settled)
         {
-            EndRun(joint, changed: repeat == false);
+            _run[joint] = 0;
+            _silent[joint] = false;
+            _nP[joint] = 0; // the lag covariances pair settled products only
             return;
         }
-        double l = _lambda;
-        _ticks[joint] = _ticks[joint] * l + 1;
-        _repeats[joint] = _repeats[joint] * l + (repeat ? 1 : 0);
-        _trials[joint] *= l;
-        _continued[joint] *= l;
+        if (product) Learn(joint, p);
         if (!repeat)
         {
-            EndRun(joint, changed: true);
+            _run[joint] = 0;
+            _silent[joint] = false;
             return;
         }
         int r = ++_run[joint];
         _silent[joint] = qd == 0;
-        if (!Armed(joint)) return;
-        double p1 = Upper(_repeats[joint], _ticks[joint]);
-        double u = Upper(_continued[joint], _trials[joint]);
-        _stat[joint] = -Math.Log(p1) - (r - 1) * Math.Log(u);
+        if (_w[joint] < MinSettledTicks) return;
+        double g = QuantisedNoise.RepeatEvidence(QuantisedNoise.SigmaAtLeast(VarianceLow(joint)));
+        _stat[joint] = r * g;
     }
 
     /// <summary>
@@ -190,27 +251,129 @@ internal sealed class EncoderStuckCheck
         return true;
     }
 
-    /// <summary>
-    /// A run of r repeats ended: by a count change (<paramref name="changed"/>), or by leaving the settled, usable
-    /// state. Learn from it.
-    /// </summary>
-    private void EndRun(int joint, bool changed)
+    /// <summary>One settled product d_k·d_(k−1) into the forgetting sums (with its lag-1 and lag-2 partners).</summary>
+    private void Learn(int joint, double p)
     {
-        int r = _run[joint];
-        _run[joint] = 0;
-        _silent[joint] = false;
-        if (r < 2) return;
-        // Continuation after two repeats: the ticks 3 … r continued, a change that ended the run did not. A run cut by
-        // leaving the settled or usable state has no end to count (counting it as ended would lower u: optimistic).
-        _trials[joint] += changed ? r - 1 : r - 2;
-        _continued[joint] += r - 2;
+        double l = _lambda;
+        _w[joint] = _w[joint] * l + 1;
+        _w2[joint] = _w2[joint] * l * l + 1;
+        _s[joint] = _s[joint] * l + p;
+        _ss[joint] = _ss[joint] * l + p * p;
+        _sLag1[joint] *= l;
+        _wLag1[joint] *= l;
+        _sLag2[joint] *= l;
+        _wLag2[joint] *= l;
+        int k = _nP[joint];
+        if (k >= 1)
+        {
+            _sLag1[joint] += p * _p1[joint];
+            _wLag1[joint] += 1;
+        }
+        if (k >= 2)
+        {
+            _sLag2[joint] += p * _p2[joint];
+            _wLag2[joint] += 1;
+        }
+        _p2[joint] = _p1[joint];
+        _p1[joint] = p;
+        _nP[joint] = Math.Min(k + 1, 2);
     }
 
-    /// <summary>Upper bound of a probability from k successes in n trials: Beta(k + 1, n − k + 1) mean + z·sd.</summary>
-    private static double Upper(double k, double n)
+    /// <summary>
+    /// The lower confidence bound of the count-noise variance: V̂ − z·√(LRV/N_eff), LRV = γ₀ + 2γ₁ + 2γ₂ of the products
+    /// (white count noise makes them 2-dependent), at least γ₀; N_eff = (Σw)²/Σw². 0 before any product.
+    /// </summary>
+    private double VarianceLow(int joint)
     {
-        double m = (k + 1) / (n + 2);
-        double sd = Math.Sqrt(m * (1 - m) / (n + 3));
-        return Math.Min(1, m + UpperZ * sd);
+        double w = _w[joint];
+        if (!(w > 0)) return 0;
+        double mean = _s[joint] / w;
+        double g0 = Math.Max(0, _ss[joint] / w - mean * mean);
+        double g1 = _wLag1[joint] > 0 ? _sLag1[joint] / _wLag1[joint] - mean * mean : 0;
+        double g2 = _wLag2[joint] > 0 ? _sLag2[joint] / _wLag2[joint] - mean * mean : 0;
+        double lrv = Math.Max(g0, g0 + 2 * g1 + 2 * g2);
+        double nEff = w * w / _w2[joint];
+        return -mean - LowerZ * Math.Sqrt(lrv / nEff);
+    }
+}
+
+/// <summary>
+/// The quantised-Gaussian encoder: count = round(x + σ·n). Tables of the worst-case (over x) variance of the count and
+/// the per-tick evidence of a repeat, −ln P(|σ·n| &lt; ½). Built once (not real-time safe); lookups are real-time safe.
+/// </summary>
+internal static class QuantisedNoise
+{
+    private const double Step = 0.005, Top = 4.0;
+    private static readonly double[] Sigma, WorstVariance;
+
+    /// <summary>The grid size (forces the static tables to be built).</summary>
+    public static int Table => Sigma.Length;
+
+    static QuantisedNoise()
+    {
+        int n = (int)Math.Round(Top / Step) + 1;
+        Sigma = new double[n];
+        WorstVariance = new double[n];
+        double running = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double s = i * Step;
+            Sigma[i] = s;
+            double worst = 0.25; // σ → 0 at a count's edge: a fair flicker between two counts
+            if (s > 0)
+                for (int xi = 0; xi <= 25; xi++) worst = Math.Max(worst, VarianceAt(xi / 50.0, s)); // x ∈ [0, ½]: symmetric
+            running = Math.Max(running, worst); // monotone: the smallest σ reaching a variance is a lower bound
+            WorstVariance[i] = running;
+        }
+    }
+
+    /// <summary>Var(round(x + σ·n)), n ~ N(0, 1).</summary>
+    public static double VarianceAt(double x, double sigma)
+    {
+        int k = (int)Math.Ceiling(7 * sigma) + 2;
+        double m1 = 0, m2 = 0, below = Phi((-k - 0.5 - x) / sigma);
+        for (int c = -k; c <= k; c++)
+        {
+            double upTo = Phi((c + 0.5 - x) / sigma), pr = upTo - below;
+            below = upTo;
+            m1 += c * pr;
+            m2 += (double)c * c * pr;
+        }
+        return m2 - m1 * m1;
+    }
+
+    /// <summary>
+    /// The smallest σ whose worst-case quantised variance reaches <paramref name="variance"/> (rounded down to the grid),
+    /// 0 when quantisation of a still joint alone can give it (≤ ¼). Real-time safe.
+    /// </summary>
+    public static double SigmaAtLeast(double variance)
+    {
+        if (!(variance > WorstVariance[0])) return 0;
+        int last = WorstVariance.Length - 1;
+        if (variance > WorstVariance[last]) return Math.Sqrt(variance - 1.0 / 12); // Sheppard: exact well before σ = 4
+        int lo = 0, hi = last; // WorstVariance[lo] < variance ≤ WorstVariance[hi]
+        while (hi - lo > 1)
+        {
+            int mid = (lo + hi) >> 1;
+            if (WorstVariance[mid] < variance) lo = mid;
+            else hi = mid;
+        }
+        return Sigma[lo];
+    }
+
+    /// <summary>−ln P(|σ·n| &lt; ½): the least evidence one repeated count carries against a live encoder; 0 for σ ≤ 0. Real-time safe.</summary>
+    public static double RepeatEvidence(double sigma) => sigma > 0 ? -Math.Log(1 - Erfc(0.5 / (sigma * Math.Sqrt(2)))) : 0;
+
+    /// <summary>Standard normal CDF.</summary>
+    public static double Phi(double z) => 0.5 * Erfc(-z / Math.Sqrt(2));
+
+    /// <summary>Complementary error function, fractional error &lt; 1.2e-7 (Numerical Recipes' Chebyshev fit). Real-time safe.</summary>
+    public static double Erfc(double x)
+    {
+        double z = Math.Abs(x);
+        double t = 1 / (1 + 0.5 * z);
+        double r = t * Math.Exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806
+            + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+        return x >= 0 ? r : 2 - r;
     }
 }

@@ -487,7 +487,7 @@ internal sealed class FaultIsolator
     /// the per-tick input: r has built up after ~1/K and is clean of the first tick's coupling errors) decide again
     /// between a contact and an actuator, and count the ticks that named an encoder. Real-time safe.
     /// </summary>
-    private void Refine(DivergenceRecord record, ReadOnlySpan<double> q, ReadOnlySpan<double> velocity, ReadOnlySpan<double> torque)
+    internal void Refine(DivergenceRecord record, ReadOnlySpan<double> q, ReadOnlySpan<double> velocity, ReadOnlySpan<double> torque)
     {
         // The regressors through the observer's filter, every compared tick (the residual at the window's start already
         // carries the ticks before it).
