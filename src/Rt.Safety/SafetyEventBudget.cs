@@ -7,9 +7,10 @@ namespace Rt.Safety;
 /// Sizes the supervisor's event ring for the worst case, so a full ring (a Cat 0 fault) cannot happen while the log
 /// thread keeps up within <see cref="DrainBudgetS"/>. The bound, over D = ⌈drain budget / period⌉ ticks:
 /// <list type="bullet">
-/// <item>per tick at most 3 events that are not warnings: one state change or logged trip (one state-table input per
-/// tick), one refused reset (only in a tick with no other input), one Cat 0 stop for a lost event; plus the single
-/// digest refusal of a session;</item>
+/// <item>per tick at most 3 events that are not warnings: one state change, logged trip or refused reset (one
+/// state-table input per tick; a refused reset only in a tick with no other input), one refined cause of a twin trip
+/// (<see cref="Rt.Core.Faults.FaultCode.IsolationRefined"/>, at most one per tick), one Cat 0 stop for a lost event;
+/// plus the single digest refusal of a session;</item>
 /// <item>per warning trigger and channel, one event per episode; an episode needs d ticks of the condition (its
 /// discrepancy) and one clear tick before the next, so at most ⌈D / (d + 1)⌉ + 1 in D ticks.</item>
 /// </list>

@@ -44,6 +44,8 @@ public sealed class SafetySupervisor : ISafetyGate
     private bool _tripIsCollision;     // ReactionPolicy: this tick's trip gets the compliant hold
     private SafetyCause _failure;      // this tick's stop / reset failure
     private bool _manualPowered;       // the manual mode (jog) powered the drives last tick
+    private long _twinTripTick = -1;   // the last tick a twin_divergence trip was confirmed
+    private long _refinedSeen = -1;    // the twin's RefinedSinceTick last tick (a change is a newly closed window)
 
     /// <summary>Not real-time safe. Validates the config (throws InputError; robot rules, not the bench's) and sizes everything.</summary>
     public SafetySupervisor(RtConfig config, int jointCount, ChannelLayout layout, long periodNs,
@@ -143,6 +145,7 @@ public sealed class SafetySupervisor : ISafetyGate
         var input = ChooseInput(state, progress, resetEdge);      // 4. one input for the state table
         _reset.AnswerPreempted(resetEdge, _state, input, _trip, _failure);
         if (input != SafetyInput.None) Apply(state, input);       // 5. transition, event, stop begins
+        LogRefinedCause(state);                                   //    the twin's refined cause of its trip, once known
         bool manual = Manual is { } m                            //    recovery by hand: told of any trip this tick
             && m.Step(state, new Jog.ManualContext(_state, _trip.Reaction != StopCategory.None, RecoveryPermitted));
         if (_events.LostThisTick && _state != SafetyState.Faulted) StopForLostEvent(state); // 6. a lost event is Cat 0
@@ -171,6 +174,25 @@ public sealed class SafetySupervisor : ISafetyGate
             && _trip.Cause.Code is FaultCode.TwinDivergence or FaultCode.Collision or FaultCode.TorqueLimit;
         _tripIsCollision = sameCollision || ReactionPolicy.IsCollision(_trip, state.Divergence, _limits);
         if (_tripIsCollision) _trip = new Trip(StopCategory.Cat2, _trip.Cause);
+    }
+
+    /// <summary>
+    /// The trip event carries the trip tick's cause (the reaction's basis). The twin decides again after its evidence
+    /// window (<see cref="DivergenceRecord.RefinedDiagnosis"/>, ~20 ms later): when that window belongs to a twin trip
+    /// (it opened at or before the trip's tick and closed after it), its answer is logged as its own record,
+    /// <see cref="FaultCode.IsolationRefined"/>, with the window's evidence. Never a trigger; at most one per tick.
+    /// </summary>
+    private void LogRefinedCause(TickState state)
+    {
+        if (_trip.Reaction is StopCategory.Cat0 or StopCategory.Cat1 or StopCategory.Cat2 && _trip.Cause.Code == FaultCode.TwinDivergence)
+            _twinTripTick = _tick;
+        var d = state.Divergence;
+        long since = d.RefinedSinceTick;
+        if (since == _refinedSeen) return;
+        _refinedSeen = since;
+        if (since < 0 || _twinTripTick < since || d.RefinedDiagnosis.Class == FaultClass.Unknown) return;
+        _events.Emit(_state, _state, FaultCode.IsolationRefined, (short)Math.Clamp(d.RefinedEvidenceChannel, -1, short.MaxValue), StopCategory.None,
+            d.RefinedEvidenceValue, d.RefinedEvidenceThreshold, d.RefinedDiagnosis);
     }
 
     private SafetyInput MonitorStopOrReset(TickState state) => _state switch

@@ -124,6 +124,30 @@ public partial class DigitalTwinTests
         Assert.Equal(knee, r.RefinedDiagnosis.Location);
     }
 
+    [Fact]
+    public void The_refined_cause_carries_the_windows_evidence_for_the_safety_log()
+    {
+        var (twin, layout, state, robot) = WarmedUp();
+        int knee = JointIndex(state, layout, "l_knee");
+        for (long k = IsoWarmup; k < IsoWarmup + 80; k++)
+        {
+            Feed(state, robot, k);
+            twin.Step(state);
+            // Until the window closes there is no refined cause and no evidence for one.
+            if (state.Divergence.RefinedSinceTick < 0) Assert.Equal(-1, state.Divergence.RefinedEvidenceChannel);
+            SetShinContact(twin, robot, knee, fx: 60, fy: 25);
+            robot.Advance(state.TargetPosition, state.TargetVelocity);
+            Control(state, k);
+        }
+        var r = state.Divergence;
+        Assert.Equal(FaultClass.Collision, r.RefinedDiagnosis.Class);
+        // A contact's evidence: the link's joint's external-torque channel, the share of the window's residual the
+        // contact fit explains, against the share a contact must explain (0.85).
+        Assert.Equal(layout.IndexOf(ChannelKind.ExternalTorque, knee), r.RefinedEvidenceChannel);
+        Assert.Equal(0.85, r.RefinedEvidenceThreshold);
+        Assert.InRange(r.RefinedEvidenceValue, r.RefinedEvidenceThreshold, 1.0);
+    }
+
     /// <summary>Joint torques (config order) of a point force at the shin's centre of mass: τ = J_pᵀ f.</summary>
     private static void SetShinContact(DigitalTwin twin, SyntheticRobot robot, int knee, double fx, double fy)
     {

@@ -151,6 +151,14 @@ public sealed class DivergenceRecord
     public Rt.Core.Tick.FaultDiagnosis RefinedDiagnosis;
     public long RefinedSinceTick = -1;
 
+    /// <summary>
+    /// The refined cause's evidence: the channel of the joint that carries it (−1: none) and the window's statistic
+    /// against the rule's threshold (a contact: the share of the residual the fit explains; an actuator: R² of its time
+    /// signature; an encoder: the share of the window's ticks that named it; a cause kept from the trip tick: its evidence).
+    /// </summary>
+    public int RefinedEvidenceChannel = -1;
+    public double RefinedEvidenceValue, RefinedEvidenceThreshold;
+
     public void Clear()
     {
         Valid = false;
@@ -167,5 +175,7 @@ public sealed class DivergenceRecord
         EvidenceValue = EvidenceThreshold = 0;
         RefinedDiagnosis = default;
         RefinedSinceTick = -1;
+        RefinedEvidenceChannel = -1;
+        RefinedEvidenceValue = RefinedEvidenceThreshold = 0;
     }
 }

@@ -33,6 +33,10 @@ public enum FaultCode : ushort
     TwinDivergence = 0x0501,
     Collision = 0x0502,
     SensorNonFinite = 0x0503,
+    // The twin's refined cause (issue 13): its isolator's answer after the evidence window of a twin trip, logged as its
+    // own record after the trip's (which keeps the trip tick's cause); never a trigger. Channel/value/threshold: the
+    // window's evidence (see DivergenceRecord.RefinedEvidenceChannel).
+    IsolationRefined = 0x0504,
 
     // Motion limits (0x06xx)
     PositionLimit = 0x0601,

@@ -31,6 +31,14 @@ internal static partial class ExtraCommands
                 var e = rec.Event;
                 var wall = DateTimeOffset.FromUnixTimeMilliseconds(rec.WallUnixNs / 1_000_000).ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture);
                 if (Rt.Safety.Jog.ManualEventCode.Describe(e) is { } manual) { Console.WriteLine($"#{e.Id} {wall} tick {e.Tick}: {manual}"); continue; }
+                // The twin's refined cause of the trip before it (its evidence window), a record of its own since issue 13.
+                if (e.Trigger == Core.Faults.FaultCode.IsolationRefined)
+                {
+                    Console.WriteLine($"#{e.Id} {wall} tick {e.Tick}: refined cause {e.Diagnosis.Class} at {e.Diagnosis.Site} {e.Diagnosis.Location}" +
+                                      $"{(e.Diagnosis.Axis >= 0 ? $" axis {"xyz"[e.Diagnosis.Axis]}" : "")} (trigger {e.Trigger}, 0x{(ushort)e.Trigger:X4}); " +
+                                      $"evidence channel {e.Channel} value {e.Value.ToString("G6", CultureInfo.InvariantCulture)} (threshold {e.Threshold.ToString("G6", CultureInfo.InvariantCulture)})");
+                    continue;
+                }
                 Console.WriteLine($"#{e.Id} {wall} tick {e.Tick}: {e.From} → {e.To}; trigger {e.Trigger} (0x{(ushort)e.Trigger:X4}) channel {e.Channel}; " +
                                   $"reaction {e.Reaction}; value {e.Value.ToString("G6", CultureInfo.InvariantCulture)} (threshold {e.Threshold.ToString("G6", CultureInfo.InvariantCulture)})" +
                                   (e.Diagnosis.Class == FaultClass.Unknown ? "" :

@@ -94,12 +94,17 @@ internal sealed class FaultIsolator
     private long _episodeStart = -1;
     private int _episodeTicks, _settled;
     private FaultDiagnosis _first, _refined;
+    private int _firstChannel = -1, _refinedChannel = -1;     // the evidence: the trip tick's, and the refined cause's
+    private double _firstValue, _firstThreshold, _refinedValue, _refinedThreshold;
     private readonly double[] _rSum, _rr, _rTau, _tauTau, _rSgn, _sgnSgn; // config order
     private readonly int[] _encoderVotes;   // config order: ticks that named this joint's encoder
     // The actuator regressors passed through the observer's own first-order filter (pole e^(−K·dt)), config order: r is
     // the external torque low-passed by the observer, so a lost torque shows as r = (s − 1)·τ̃, not (s − 1)·τ (a torque
     // that changes within ~1/K would otherwise decorrelate from r by the observer's lag alone).
     private readonly double[] _tauF, _sgnF;
+    // The joint's own acceleration (Δq̇/dt) through the same filter, config order, its sums over the settled ticks and the
+    // last velocity: the third actuator signature (r opposes q̈).
+    private readonly double[] _accF, _vPrev, _rAcc, _accAcc;
     private readonly double _pole;
     private bool _filterPrimed;
     private readonly double[] _rMean, _wMean; // model order, at the window's end: r̄ and its weights
@@ -241,6 +246,10 @@ internal sealed class FaultIsolator
         _encoderVotes = new int[_n];
         _tauF = new double[_n];
         _sgnF = new double[_n];
+        _accF = new double[_n];
+        _vPrev = new double[_n];
+        _rAcc = new double[_n];
+        _accAcc = new double[_n];
         _rMean = new double[_n];
         _wMean = new double[_n];
         _windowTicks = Math.Max(1, (int)Math.Round(WindowS / periodS));
@@ -497,6 +506,10 @@ internal sealed class FaultIsolator
             if (!double.IsFinite(tau) || !double.IsFinite(sg)) continue;
             _tauF[j] = _filterPrimed ? _pole * _tauF[j] + (1 - _pole) * tau : tau;
             _sgnF[j] = _filterPrimed ? _pole * _sgnF[j] + (1 - _pole) * sg : sg;
+            double acc = _filterPrimed && double.IsFinite(velocity[j]) ? (velocity[j] - _vPrev[j]) / _dt : 0;
+            if (!double.IsFinite(acc)) acc = 0;
+            _accF[j] = _filterPrimed ? _pole * _accF[j] + (1 - _pole) * acc : 0;
+            if (double.IsFinite(velocity[j])) _vPrev[j] = velocity[j];
         }
         _filterPrimed = true;
         bool over = record.Valid && record.OverCount > 0;
@@ -508,7 +521,11 @@ internal sealed class FaultIsolator
             _episodeStart = record.Tick;
             _episodeTicks = _settled = 0;
             _first = record.Diagnosis;
+            _firstChannel = record.EvidenceChannel;
+            _firstValue = record.EvidenceValue;
+            _firstThreshold = record.EvidenceThreshold;
             Array.Clear(_rSum); Array.Clear(_rr); Array.Clear(_rTau); Array.Clear(_tauTau); Array.Clear(_rSgn); Array.Clear(_sgnSgn);
+            Array.Clear(_rAcc); Array.Clear(_accAcc);
             Array.Clear(_encoderVotes);
         }
         _quietTicks = over ? 0 : _quietTicks + 1;
@@ -533,6 +550,9 @@ internal sealed class FaultIsolator
                     _tauTau[j] += tau * tau;
                     _rSgn[j] += r * sg;
                     _sgnSgn[j] += sg * sg;
+                    double a = _accF[j];
+                    _rAcc[j] += r * a;
+                    _accAcc[j] += a * a;
                 }
                 _settled++;
             }
@@ -545,6 +565,10 @@ internal sealed class FaultIsolator
     {
         record.RefinedDiagnosis = _refined;
         record.RefinedSinceTick = _refined.Class != FaultClass.Unknown ? _refinedSince : -1;
+        bool refined = _refined.Class != FaultClass.Unknown;
+        record.RefinedEvidenceChannel = refined ? _refinedChannel : -1;
+        record.RefinedEvidenceValue = refined ? _refinedValue : 0;
+        record.RefinedEvidenceThreshold = refined ? _refinedThreshold : 0;
     }
 
     /// <summary>The window has closed: the refined cause. Real-time safe.</summary>
@@ -552,6 +576,9 @@ internal sealed class FaultIsolator
     {
         _refinedSince = _episodeStart;
         _refined = _first;
+        _refinedChannel = _firstChannel;
+        _refinedValue = _firstValue;
+        _refinedThreshold = _firstThreshold;
         // An IMU named at the trip keeps its name: its own kinematic checks decided it, the residual says nothing of it.
         if ((_first.Class == FaultClass.Sensor && _first.Site != FaultSite.Joint) || _settled == 0) return;
 
@@ -591,7 +618,7 @@ internal sealed class FaultIsolator
         double penalty = Math.Log((double)_settled * _n);
         double rssActuator = fitTotal - own + penalty;
         double rssContact = body >= 0 ? (1 - explained) * fitTotal + Math.Min(3, Depth(body)) * penalty : double.PositiveInfinity;
-        double k = 0, r2Tau = 0, kf = 0, r2F = 0, moving = 0, steady = 0;
+        double k = 0, r2Tau = 0, kf = 0, r2F = 0, moving = 0, steady = 0, ka = 0, r2Acc = 0;
         if (sj >= 0)
         {
             k = _tauTau[sj] > 0 ? _rTau[sj] / _tauTau[sj] : 0;
@@ -599,14 +626,21 @@ internal sealed class FaultIsolator
             kf = _sgnSgn[sj] > 0 ? _rSgn[sj] / _sgnSgn[sj] : 0;
             r2F = _sgnSgn[sj] > 0 && _rr[sj] > 0 ? _rSgn[sj] * _rSgn[sj] / (_sgnSgn[sj] * _rr[sj]) : 0;
             moving = _sgnSgn[sj] / _settled;
+            ka = _accAcc[sj] > 0 ? _rAcc[sj] / _accAcc[sj] : 0;
+            r2Acc = _accAcc[sj] > 0 && _rr[sj] > 0 ? _rAcc[sj] * _rAcc[sj] / (_accAcc[sj] * _rr[sj]) : 0;
             // mean² over mean square: a residual that holds its sign and size (a force, a lost torque) is near 1, the
             // residual a noisy encoder makes of its own velocity swings about zero.
             steady = _rr[sj] > 0 ? _rSum[sj] * _rSum[sj] / (_settled * _rr[sj]) : 0;
         }
         // The drive's own signature on that joint: r follows its own (filtered) torque, the drive delivering a share of
         // what it reports, or opposes its own motion (friction); and the one-joint hypothesis beats the best contact.
+        // A third signature: r opposes the joint's own (filtered) acceleration. A contact on the link is what decelerates it
+        // (r and q̈ of one sign, R² 0.6–0.9 on the obstacle runs); a lost torque or a friction works against what the
+        // drive does (a friction during a stop's hard braking resists the braking whichever way the joint turns: it is
+        // MuJoCo's soft friction constraint and a pre-sliding friction alike, so it does not follow sign(q̇)).
         bool actuator = significant && sj >= 0 && rssActuator < rssContact
-            && ((k is <= -0.5 and >= LostTorqueMin && r2Tau >= TrackR2) || (kf < 0 && r2F >= TrackR2 && moving >= 0.5));
+            && ((k is <= -0.5 and >= LostTorqueMin && r2Tau >= TrackR2) || (kf < 0 && r2F >= TrackR2 && moving >= 0.5)
+                || (ka < 0 && r2Acc >= TrackR2));
         bool contact = significant && body >= 0 && explained >= ContactExplains;
         bool strong = significant && steady >= SteadyResidual && (actuator || contact);
         // An encoder named at the trip stays named unless the window shows a steady contact that leaves that encoder's
@@ -618,39 +652,68 @@ internal sealed class FaultIsolator
             bool ownQuiet = fj >= 0 && fj < _n && _wMean[_map[fj]] * Sq(_rMean[_map[fj]]) < OwnJointShare * total;
             bool firstVoted = fj >= 0 && fj < _n && _encoderVotes[fj] * EncoderVoteShare >= _episodeTicks;
             if (strong && contact && !actuator && ownQuiet && !firstVoted)
-                _refined = new FaultDiagnosis(FaultClass.Collision, FaultSite.Link, (short)_configOf[body], -1, _first.Test);
+                RefineContact(body, explained);
             return;
         }
         // An encoder named on a third of the window's ticks while the residual swings about zero: that encoder's noise (a
         // contact or a lost torque holds its residual).
         if (enc >= 0 && votes * NoiseVoteShare >= _episodeTicks && steady < SteadyResidual)
         {
-            _refined = new FaultDiagnosis(FaultClass.Sensor, FaultSite.Joint, (short)enc, -1, _first.Test);
+            RefineEncoder(enc, votes, NoiseVoteShare);
             return;
         }
         // A residual that holds and that a contact or an actuator explains is the cause; failing that, an encoder named
         // on enough of the window's ticks (its noise or jumps); failing that, the trip tick's answer.
         if (strong && actuator)
         {
-            _refined = new FaultDiagnosis(FaultClass.Actuator, FaultSite.Joint, (short)sj, -1, _first.Test);
+            RefineActuator(sj, Math.Max(r2Tau, Math.Max(r2F, r2Acc)));
             return;
         }
         if (strong)
         {
-            _refined = new FaultDiagnosis(FaultClass.Collision, FaultSite.Link, (short)_configOf[body], -1, _first.Test);
+            RefineContact(body, explained);
             return;
         }
         if (encoderVoted)
         {
-            _refined = new FaultDiagnosis(FaultClass.Sensor, FaultSite.Joint, (short)enc, -1, _first.Test);
+            RefineEncoder(enc, votes, EncoderVoteShare);
             return;
         }
         if (!significant) return;
-        if (actuator) _refined = new FaultDiagnosis(FaultClass.Actuator, FaultSite.Joint, (short)sj, -1, _first.Test);
+        if (actuator) RefineActuator(sj, Math.Max(r2Tau, Math.Max(r2F, r2Acc)));
         // A contact the window fits no better than the trip tick did (under ContactExplains) does not move the trip
         // tick's contact to another link: the trip tick saw the onset, the window a leg already being stopped.
         else if (body >= 0 && _first.Class != FaultClass.Collision)
-            _refined = new FaultDiagnosis(FaultClass.Collision, FaultSite.Link, (short)_configOf[body], -1, _first.Test);
+            RefineContact(body, explained);
+    }
+
+    /// <summary>The refined cause is a contact on <paramref name="body"/>'s link; evidence: the share of the window's residual the fit explains.</summary>
+    private void RefineContact(int body, double explained)
+    {
+        int j = _configOf[body];
+        _refined = new FaultDiagnosis(FaultClass.Collision, FaultSite.Link, (short)j, -1, _first.Test);
+        SetRefinedEvidence(_jointCh[j].External.Channel, explained, ContactExplains);
+    }
+
+    /// <summary>The refined cause is joint <paramref name="j"/>'s drive; evidence: R² of its time signature (torque or motion).</summary>
+    private void RefineActuator(int j, double r2)
+    {
+        _refined = new FaultDiagnosis(FaultClass.Actuator, FaultSite.Joint, (short)j, -1, _first.Test);
+        SetRefinedEvidence(_jointCh[j].External.Channel, r2, TrackR2);
+    }
+
+    /// <summary>The refined cause is joint <paramref name="j"/>'s encoder; evidence: the share of the window's ticks that named it.</summary>
+    private void RefineEncoder(int j, int votes, int share)
+    {
+        _refined = new FaultDiagnosis(FaultClass.Sensor, FaultSite.Joint, (short)j, -1, _first.Test);
+        SetRefinedEvidence(_jointCh[j].Position.Channel, (double)votes / Math.Max(1, _episodeTicks), 1.0 / share);
+    }
+
+    private void SetRefinedEvidence(int channel, double value, double threshold)
+    {
+        _refinedChannel = channel;
+        _refinedValue = value;
+        _refinedThreshold = threshold;
     }
 
     /// <summary>The joint (config order) on the IMU's chain whose axis carries the gyro residual (|cos| ≥ 0.9) and whose encoder has read the same value for the whole gyro window; −1 when none.</summary>
