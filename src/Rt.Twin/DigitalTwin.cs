@@ -48,8 +48,7 @@ public sealed class DigitalTwin : ITwinStage
     private readonly ContactTest _contact;             // the contact matched filter over each chain's residual (issue 13)
     private readonly bool _contactOn;                  // options.ContactTest: evaluated only when asked for (advisory, unread)
     private readonly HeldSlipCheck _slip;              // torque loss at a standing joint (issue 13)
-    private readonly double[] _massDiagonal;           // model order: M_jj for the slip test
-    private readonly double[] _slipQdd, _slipMq;       // model order: predicted q̈ and M·q̈ (the slip test's coupling term)
+    private readonly double[] _slipMass;               // model order, n×n: M(q) for the slip test
     private readonly EncoderStuckCheck? _encoderStuck; // on unless options.EncoderStuckCheck is false; a frozen encoder at standstill: its flicker stops (issue 13)
     private readonly double[] _qMeasured;              // config order: this tick's encoder positions
     private readonly bool[] _imuBad;                   // per IMU: this tick's sample is not usable
@@ -153,10 +152,8 @@ public sealed class DigitalTwin : ITwinStage
         _isolator.Kinematics = _imuKinematics;
         _contact = new ContactTest(_model, _map, layout, noise, _crossCheck.ArlTicks, PeriodS);
         _contactOn = options.ContactTest;
-        _slip = new HeldSlipCheck(layout, noise, options.SlipTest ? options.TorqueModelRelativeError : null, config.Twin.ObserverGain, _crossCheck.ArlTicks);
-        _massDiagonal = new double[_n];
-        _slipQdd = new double[_n];
-        _slipMq = new double[_n];
+        _slip = new HeldSlipCheck(layout, noise, options.SlipTest ? options.TorqueModelRelativeError : null, _map, _servo, config.Twin.ObserverGain, PeriodS, _crossCheck.ArlTicks);
+        _slipMass = new double[_n * _n];
         _qMeasured = new double[_n];
         _imuBad = new bool[_nImu];
         _jointCh = JointChannels.For(layout, _crossCheck);
@@ -197,6 +194,9 @@ public sealed class DigitalTwin : ITwinStage
 
     /// <summary>The contact matched filter: this tick's best point-force fit per link (for isolation) and its alarm.</summary>
     public ContactTest Contact => _contact;
+
+    /// <summary>The slip test (torque loss at a standing joint): its last tick's evidence and threshold per joint.</summary>
+    public HeldSlipCheck Slip => _slip;
 
     /// <summary>The payload adaptation (twin.adapt), or null when it is off.</summary>
     public PayloadAdaptation? Adaptation => _adapt;
@@ -487,26 +487,19 @@ public sealed class DigitalTwin : ITwinStage
     }
 
     /// <summary>
-    /// The slip test (<see cref="HeldSlipCheck"/>) on every joint whose command has settled; M_jj only when one has
+    /// The slip test (<see cref="HeldSlipCheck"/>) on every joint whose command has settled; M(q) only when one has
     /// (same corrected q as the observer pass, so the model's kinematic workspace is unchanged). Real-time safe.
     /// </summary>
     private void EvaluateSlip(DivergenceRecord record, ModelScratch m)
     {
         bool any = false;
         for (int j = 0; j < _n; j++) any |= _servo.CommandSettled(j) && _slip.Tested(j);
-        if (any)
-        {
-            _model.MassMatrixDiagonal(m.Q, _massDiagonal);
-            for (int j = 0; j < _n; j++) _slipQdd[_map[j]] = _est.PredQdd[j];
-            _model.MassTimes(m.Q, _slipQdd, _slipMq);
-        }
+        if (any) _model.MassMatrix(m.Q, _slipMass);
         for (int j = 0; j < _n; j++)
         {
             ref readonly var y = ref _y[j];
-            int mj = _map[j];
-            double coupling = any ? _slipMq[mj] - _massDiagonal[mj] * _slipQdd[mj] : 0;
-            _slip.Evaluate(j, y.BadQd ? double.NaN : y.Qd, _servo.CommandSettled(j), _gate[j].DriveOn, record.ExternalTorque[j],
-                _massDiagonal[mj], _est.PredTau[j], coupling, _servo, record, _crossCheck);
+            _slip.Evaluate(j, y.BadQd ? double.NaN : y.Qd, any && _servo.CommandSettled(j), _gate[j].DriveOn, record.ExternalTorque[j],
+                _slipMass, _est.PredQdd, _est.PredTau[j], _servo, record, _crossCheck);
         }
     }
 

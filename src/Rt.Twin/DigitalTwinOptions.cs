@@ -28,11 +28,10 @@ public sealed record DigitalTwinOptions
     public IReadOnlyList<double>? TorqueModelRelativeError { get; init; }
 
     /// <summary>
-    /// The slip test (<see cref="HeldSlipCheck"/>) on joints with a calibrated torque fit. Off by default: on the bench
-    /// it detects the ankle's torque loss at 14 ms but false-trips the held ankles dragged by the right hip's sweep
-    /// (frame-loss-sine-2/-3, docs/TWIN.md "Torque loss at a standing joint").
+    /// The slip test (<see cref="HeldSlipCheck"/>) on joints with a calibrated torque fit (a drive losing torque at a
+    /// standing joint). On by default (docs/TWIN.md, "Torque loss at a standing joint").
     /// </summary>
-    public bool SlipTest { get; init; }
+    public bool SlipTest { get; init; } = true;
 
     /// <summary>
     /// Correction gain for position, 0..1: x_c = x̂ + L(y − x̂). 1 (default) restarts every prediction from the

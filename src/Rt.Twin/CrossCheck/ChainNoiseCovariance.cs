@@ -148,11 +148,7 @@ public sealed class ChainNoiseCovariance
             double wm = m < len ? W(m) : 0, wp = m > 0 ? W(m - 1) : 0;
             c[m] = velocity ? wm - wp : 0.5 * (wm + wp);
         }
-        double c0 = 1 / (1 - rho * rho), v = 0;
-        for (int i = 0; i <= len; i++)
-            for (int k = 0; k <= len; k++)
-                v += c[i] * c[k] * c0 * Math.Pow(rho, Math.Abs(i - k));
-        return v;
+        return Ar1Noise.WeightedSumVariance(c, 1, rho);
 
         double W(int i) => i < after ? 1.0 / after : -1.0 / reference;
     }

@@ -417,18 +417,9 @@ public sealed class ContactTest
     /// </summary>
     internal static double StepVariance(double sigma, double rho, int after, int reference)
     {
-        int len = after + reference;
-        double var = 0, c0 = sigma * sigma / (1 - rho * rho);
-        for (int i = 0; i < len; i++)
-        {
-            double wi = i < after ? 1.0 / after : -1.0 / reference;
-            for (int k = 0; k < len; k++)
-            {
-                double wk = k < after ? 1.0 / after : -1.0 / reference;
-                var += wi * wk * c0 * Math.Pow(rho, Math.Abs(i - k));
-            }
-        }
-        return var;
+        var w = new double[after + reference];
+        for (int i = 0; i < w.Length; i++) w[i] = i < after ? 1.0 / after : -1.0 / reference;
+        return Ar1Noise.WeightedSumVariance(w, sigma, rho);
     }
 
     /// <summary>
