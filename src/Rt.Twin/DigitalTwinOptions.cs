@@ -99,6 +99,13 @@ public sealed record DigitalTwinOptions
     public double StictionTorqueMargin { get; init; } = 1.5;
 
     /// <summary>
+    /// A joint held by static friction (in its stiction band, command settled) is predicted to stay where it is plus
+    /// its creep (<see cref="Models.ServoModel.HeldPosition"/>), not where the servo model carries its velocity sample
+    /// (stick-slip chatter). Default on; off = the servo model's position for every joint (before session 9).
+    /// </summary>
+    public bool HeldPosition { get; init; } = true;
+
+    /// <summary>
     /// The stuck-encoder test (<c>CrossCheck/EncoderStuckCheck</c>, issue 13): off by default. On the bench it names a
     /// frozen encoder at standstill in 34 ms instead of 351 ms, but it also false-trips nominal runs: a joint's count
     /// changes there are partly real micro-motion, not noise, and stop when the joint comes to rest (docs/TWIN.md,
