@@ -135,6 +135,13 @@ internal sealed class TriggerDetector
             }
             double value = over ? d.Detector[c] : _listValue[(int)SafetyTrigger.TwinDivergence][c];
             double thr = over ? d.Threshold[c] : 0;
+            // Not isolated: still the pair of the test that fired (the χ² gate when its ratio is the larger), never the
+            // CUSUM below its threshold beside a gate over it.
+            if (over && d.Gate[c] > 0 && !(d.Score[c] * d.Threshold[c] <= d.Detector[c] * d.Gate[c]))
+            {
+                value = d.Score[c];
+                thr = d.Gate[c];
+            }
             Check(SafetyTrigger.TwinDivergence, c, cond && (powered || hitTwin[c]), value, thr);
         }
 

@@ -58,6 +58,7 @@ public sealed class DigitalTwin : ITwinStage
     private readonly int _warmupTicks;
     private readonly bool _whitenExternal;
     private readonly bool _sawtoothFull;
+    private readonly bool _heldPosition;             // options.HeldPosition: held joints' position = where they are + creep
     private readonly double _observerPole;
     private readonly PayloadAdaptation? _adapt;  // twin.adapt: null when off
     private readonly FrictionAdaptation? _frictionAdapt; // twin.adapt.friction: null when off
@@ -141,6 +142,7 @@ public sealed class DigitalTwin : ITwinStage
         _catchUpTicks = options.CatchUpTicks;
         _whitenExternal = options.ExternalTorqueComponent == ExternalTorqueComponent.Whitened;
         _sawtoothFull = options.SawtoothInertia == SawtoothInertia.Full;
+        _heldPosition = options.HeldPosition;
         _torqueTickMean = options.TorqueFeedback == TorqueFeedback.TickMean;
         _imuTickMean = options.ImuSampling == ImuSampling.TickMean;
         _observerPole = Math.Exp(-config.Twin.ObserverGain * PeriodS);
@@ -337,6 +339,7 @@ public sealed class DigitalTwin : ITwinStage
                 est.Qd[j] = y.Qd;
             }
         }
+        if (_heldPosition) _servo.TrackCreep(est.Q, compare);
         if (compare)
             for (int i = 0; i < _nImu; i++)
                 _imu.UpdateBias(
@@ -480,6 +483,11 @@ public sealed class DigitalTwin : ITwinStage
             for (int j = 0; j < _n; j++)
                 est.PredTauHeld[j] = _gate[j].Held ? est.PredTau[j] - m.Jump[_map[j]] - _servo.FrictionTorque(j, est.PredQd[j]) : est.PredTau[j];
         }
+        // Held by static friction: the joint stays where it is, plus its creep (stick-slip chatter, issue 13 item 5). Only
+        // the position compared next tick: the torque and IMU passes above used the servo model's, as before.
+        if (_heldPosition && anyHeld)
+            for (int j = 0; j < _n; j++)
+                if (_gate[j].Held) est.PredQ[j] = _servo.HeldPosition(j, est.Q[j]);
         imuPred.ModelRate.CopyTo(imuPred.Rate, 0);
         imuPred.ModelForce.CopyTo(imuPred.Force, 0);
         _imu.AddBias(imuPred.Rate, imuPred.Force);

@@ -98,6 +98,13 @@ public sealed record DigitalTwinOptions
     public double StictionTorqueMargin { get; init; } = 1.5;
 
     /// <summary>
+    /// A joint held by static friction (in its stiction band, command settled) is predicted to stay where it is plus
+    /// its creep (<see cref="Models.ServoModel.HeldPosition"/>), not where the servo model carries its velocity sample
+    /// (stick-slip chatter). Default on; off = the servo model's position for every joint (before session 9).
+    /// </summary>
+    public bool HeldPosition { get; init; } = true;
+
+    /// <summary>
     /// The stuck-encoder test (<c>CrossCheck/EncoderStuckCheck</c>, issue 13): on by default. It names a frozen encoder on
     /// a still joint from its stopped flicker (iso-encoder-freeze-left-hip-roll: 351 ms without it); its null model is
     /// the encoder's own white noise, learnt from the count's lag-1 change products, which a joint's real motion cannot

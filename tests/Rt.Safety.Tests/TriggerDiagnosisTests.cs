@@ -31,6 +31,27 @@ public sealed class TriggerDiagnosisTests
     }
 
     [Fact]
+    public void A_gate_trip_the_twin_did_not_isolate_shows_the_gates_value_and_threshold_not_the_cusum_below_its_own()
+    {
+        var rig = new Rig().Operational();
+        rig.Condition = s =>
+        {
+            var d = s.Divergence;
+            d.OverThreshold[5] = true; // the χ² gate fired (score 50 over gate 41.2); its CUSUM (1 of 10) did not
+            d.Score[5] = 50;
+            d.Gate[5] = 41.2;
+            d.Diagnosis = default; // not isolated
+            d.EvidenceChannel = -1;
+        };
+        rig.Step();
+        var trip = Assert.Single(rig.Log, e => e.Trigger == FaultCode.TwinDivergence);
+        Assert.Equal(5, trip.Channel);
+        Assert.Equal(50, trip.Value);
+        Assert.Equal(41.2, trip.Threshold);
+        Assert.True(trip.Value >= trip.Threshold);
+    }
+
+    [Fact]
     public void A_slave_leaving_op_is_the_bus_at_that_slave_and_so_is_a_drive_that_dropped_with_it()
     {
         var rig = new Rig().Operational();

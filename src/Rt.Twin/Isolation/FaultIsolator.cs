@@ -879,6 +879,13 @@ internal sealed class FaultIsolator
     private void Set(DivergenceRecord record, FaultClass cls, FaultSite site, int location, sbyte axis, int channel)
     {
         var test = DetectionTest.None;
+        // The evidence is a test that fired whenever one did: a cause located where nothing crossed its threshold (the
+        // residual's best link while the channel over threshold is elsewhere) shows the record's worst channel, never a
+        // nearest value below its threshold (nominal-sine-full seed 7005: l_hip_pitch.position's gate at 1.389 of 41.18
+        // named for r_hip_yaw.position's gate at 1.22 × its threshold).
+        if (record.OverCount > 0 && (channel < 0 || !record.OverThreshold[channel])
+            && record.WorstChannel >= 0 && record.OverThreshold[record.WorstChannel])
+            channel = record.WorstChannel;
         if (channel >= 0)
         {
             double gate = _cc.GateThreshold(channel), h = record.Threshold[channel];
