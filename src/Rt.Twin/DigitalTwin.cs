@@ -49,7 +49,7 @@ public sealed class DigitalTwin : ITwinStage
     private readonly bool _contactOn;                  // options.ContactTest: evaluated only when asked for (advisory, unread)
     private readonly HeldSlipCheck _slip;              // torque loss at a standing joint (issue 13)
     private readonly double[] _slipMass;               // model order, n×n: M(q) for the slip test
-    private readonly EncoderStuckCheck? _encoderStuck; // on unless options.EncoderStuckCheck is false; a frozen encoder at standstill: its flicker stops (issue 13)
+    private readonly EncoderStuckCheck? _encoderStuck; // off unless options.EncoderStuckCheck; a frozen encoder at standstill: its flicker stops (issue 13)
     private readonly double[] _qMeasured;              // config order: this tick's encoder positions
     private readonly bool[] _imuBad;                   // per IMU: this tick's sample is not usable
     private readonly double _lp, _lv, _kd;
