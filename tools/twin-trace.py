@@ -7,6 +7,8 @@
                                                                      # max |q − target|, max drift over `window` ticks, max |r|
   tools/twin-trace.py slip run.rtt robot.twin.yaml [window] [z]     # per joint, held and slipping (|mean q̇ over window| > z σ of
                                                                      # that mean, from the calibrated velocity σ, ρ): max of s·r − |τ_f(q̇)|
+                                                                     # (session 8's single-tick evidence: HeldSlipCheck now uses the
+                                                                     # 7-tick mean of r and a threshold through M(q); this is an aid, not it)
 Columns: RecordLayout (docs/TWIN.md, "Recording format"); r = the momentum observer's external-torque estimate.
 Standard library only. Not part of the tick; an analysis aid.
 """
