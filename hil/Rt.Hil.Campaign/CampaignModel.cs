@@ -241,6 +241,8 @@ public sealed record ScenarioResult
     public string? Cat0Escalation { get; init; }
     /// <summary>The obstacle's contact force around the stop (runs with a collision_obstacle); null otherwise.</summary>
     public ContactForceFigures? Contact { get; init; }
+    /// <summary>Issue 13's collision numbers, for every run whose first injection is a collision (obstacle or wrench); null otherwise. A report, not the verdict.</summary>
+    public CollisionNumbers? CollisionNumbers { get; init; }
     /// <summary>Trips that were not expected (before the first injection, or in a no-trip scenario).</summary>
     public int FalseTrips { get; init; }
     public int Warnings { get; init; }
@@ -295,4 +297,19 @@ public sealed record CampaignResult
     /// <summary>Fraction of scored runs isolated to the right class / location (null when none was scored).</summary>
     public double? ClassAccuracy => IsolationScored == 0 ? null : Scenarios.Count(s => s.ClassRight == true) / (double)IsolationScored;
     public double? LocationAccuracy => IsolationScored == 0 ? null : Scenarios.Count(s => s.LocationRight == true) / (double)IsolationScored;
+    /// <summary>Runs whose first injection is a collision (skipped ones left out), and how many of them met issue 13's collision numbers.</summary>
+    public int CollisionRuns => Scenarios.Count(s => s.CollisionNumbers is not null && s.Verdict != Verdict.Skipped);
+    public int CollisionRunsMet => Scenarios.Count(s => s.CollisionNumbers is { Met: true } && s.Verdict != Verdict.Skipped);
+}
+
+/// <summary>
+/// Issue 13's numbers for one collision run (docs/HIL.md, "Collision numbers on every collision run"): the stop on the
+/// bus ≤ 10 ms after the contact, the compliant hold (no Cat 0 at the trip, no Cat 1 ramp that ends in STO, no Cat 0
+/// escalation), no joint further than 0.15 rad from the trip, and the contact force falling or released when measured.
+/// </summary>
+public sealed record CollisionNumbers
+{
+    public required bool Met { get; init; }
+    /// <summary>Why not, one short phrase per number missed (empty when met).</summary>
+    public IReadOnlyList<string> Violations { get; init; } = [];
 }

@@ -466,6 +466,9 @@ public sealed class ScenarioObserver
             StopDistanceRad = stopDist,
             StopDistanceJoint = stopJoint,
             Contact = contact,
+            // Every collision run (obstacle or wrench first, on the bench) reports issue 13's numbers, tag or not.
+            CollisionRun = _session.Bench is not null && _scenario.Injections.Count > 0
+                && _scenario.Injections[0].Kind is InjectionKind.CollisionObstacle or InjectionKind.CollisionWrench,
         };
         var (verdict, reason) = ScenarioVerdicts.Judge(facts);
 
@@ -508,6 +511,7 @@ public sealed class ScenarioObserver
             StandstillTimeMs = _restTick >= 0 && _tripTick >= 0 ? (_restTick - _tripTick) * ms : null,
             Cat0Escalation = escalation,
             Contact = contact,
+            CollisionNumbers = facts.CollisionRun ? ScenarioVerdicts.CollisionNumbersOf(facts) : null,
             FalseTrips = falseTrips,
             Warnings = warnings,
             SafetyEventsRaised = raised,

@@ -39,6 +39,8 @@ internal sealed record RunFacts
     public double? StopDistanceRad { get; init; }
     public string? StopDistanceJoint { get; init; }
     public ContactForceFigures? Contact { get; init; }
+    /// <summary>The first injection is a collision (obstacle or wrench on a link) on the bench, tag or not: its collision numbers are reported (<see cref="ScenarioVerdicts.CollisionNumbersOf"/>).</summary>
+    public bool CollisionRun { get; init; }
 }
 
 /// <summary>Turns a run's facts into a verdict against the scenario's expectation, with one sentence that carries the numbers.</summary>
@@ -46,6 +48,9 @@ internal static class ScenarioVerdicts
 {
     /// <summary>Issue 13: a collision's stop may move no joint further than this from its position at the trip, rad.</summary>
     public const double CollisionStopDistanceRad = 0.15;
+
+    /// <summary>Issue 13: a collision's stop is on the bus at most this long after the contact, ms.</summary>
+    public const double CollisionStopCommandMs = 10;
 
     private static string F(double v, string format = "0.0") => v.ToString(format, CultureInfo.InvariantCulture);
 
@@ -139,6 +144,36 @@ internal static class ScenarioVerdicts
         string sentence = $"{Tripped(f)}; stop on the bus at {F(sentMs)} ms{bound}{delivered}";
         if (e.WithinMs is double within && sentMs > within + 1e-9) return (Verdict.Fail, sentence + ": too late");
         return f.Collision ? CollisionReaction(f, sentence) : (Verdict.Pass, sentence);
+    }
+
+    /// <summary>
+    /// Issue 13's collision numbers for any collision run, whatever its expectation (a report line, never the verdict):
+    /// the stop on the bus ≤ <see cref="CollisionStopCommandMs"/> after the contact (the first contact force for an
+    /// obstacle, else the injection); the compliant hold — no Cat 0 at the trip, no Cat 1 (its ramp ends in STO: the
+    /// power cut a collision must not get), no Cat 0 escalation; every joint within
+    /// <see cref="CollisionStopDistanceRad"/> of the trip; and, when an obstacle force is measured, falling or released.
+    /// </summary>
+    public static CollisionNumbers CollisionNumbersOf(RunFacts f)
+    {
+        var why = new List<string>();
+        if (f.TripTick is not long trip || f.StopSentTick is not long sent)
+            why.Add(f.TripTick is null ? "no stop" : "the stop never went out");
+        else if (f.FirstInjectionTick is long inj && trip < inj)
+            why.Add("tripped before the collision");
+        else
+        {
+            long contact = f.Contact?.FirstContactTick ?? f.FirstInjectionTick ?? trip;
+            double ms = (sent - contact) * f.PeriodMs;
+            if (ms > CollisionStopCommandMs + 1e-9) why.Add($"stop {F(ms)} ms after the contact");
+            if (f.TripCategory == StopCategory.Cat0) why.Add("Cat 0 at the trip");
+            else if (f.TripCategory == StopCategory.Cat1) why.Add("Cat 1 ramp, not the hold");
+            if (f.Cat0Escalation is { } esc) why.Add($"escalated to Cat 0 ({esc})");
+            if (f.StopDistanceRad is double d && !(d <= CollisionStopDistanceRad + 1e-12))
+                why.Add($"stop distance {F(d * 1e3, "0")} mrad ({f.StopDistanceJoint})");
+            if (f.Contact is { Trend: "rising" or "window cut short" or "no stop" } c)
+                why.Add(c.Trend == "rising" ? $"contact force rising {F(c.AtStopN, "0")}→{F(c.EndOfWindowN, "0")} N" : $"contact force: {c.Trend}");
+        }
+        return new CollisionNumbers { Met = why.Count == 0, Violations = why };
     }
 
     /// <summary>

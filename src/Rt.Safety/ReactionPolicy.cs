@@ -14,13 +14,16 @@ namespace Rt.Safety;
 /// is implausible (below); otherwise the class is read from the evidence the supervisor sees in the trip tick, per channel the twin's detector/threshold ratio and per joint |τ_ext| / the collision
 /// threshold:
 /// a <c>collision</c> trip is a collision; a <c>twin_divergence</c> trip is one too unless the evidence singles out
-/// a sensor or the actuator: an encoder channel (joint position/velocity) at ≥ <see cref="EncoderImplausibleRatio"/>
-/// (an encoder jump or freeze; a contact moves the joint at most a few thresholds within a tick), a joint torque
-/// channel that disagrees most (the motor does not produce what it reports: torque loss), an IMU on the root link that
-/// disagrees most (on the stand nothing moves the base; a contact on a limb shows on the limb first), or any IMU at ≥
-/// <see cref="ImuImplausibleRatio"/> (saturation). What is left is contact evidence — external torque, the limb's own
-/// joints and IMU — or ambiguous between contact and a limb IMU, where holding on the joints' own encoders is safe
-/// either way. Every other trigger keeps its category.
+/// a sensor: an encoder channel (joint position/velocity) at ≥ <see cref="EncoderImplausibleRatio"/>
+/// (an encoder jump or freeze; a contact moves the joint at most a few thresholds within a tick), an IMU on the root
+/// link that disagrees most (on the stand nothing moves the base; a contact on a limb shows on the limb first), or any
+/// IMU at ≥ <see cref="ImuImplausibleRatio"/> (saturation). What is left is contact evidence — external torque, the
+/// limb's own joints and IMU — or evidence that cannot tell a contact from an actuator fault: a joint torque channel
+/// disagreeing most is what a torque loss shows AND what a stalled or pushed link shows (its drive fights the position
+/// error with more effort than the model predicts, either way), so it gets the hold too: holding on the joints' own
+/// encoders is safe for both, and a joint that has lost its torque cannot keep the hold, whose travel monitor then
+/// ends it in STO with the brakes. Actuator faults the drives themselves report (drive_fault, torque_limit,
+/// following_error) keep their configured category, as does every other trigger.
 /// </para>
 /// </summary>
 internal static class ReactionPolicy
@@ -73,7 +76,11 @@ internal static class ReactionPolicy
         if (encoder >= EncoderImplausibleRatio) return false;                    // sensor: encoder
         // The twin's isolator fitted the residual with a contact on a link: hold (it never overrides an implausible sensor).
         if (d.Diagnosis.Class == FaultClass.Collision) return true;
-        if (torque > Math.Max(Math.Max(encoder, contact), baseImu)) return false; // actuator: torque not produced
+        // A joint torque channel leading is NOT evidence of the actuator: a stalled or pushed link makes its drives
+        // fight the position error exactly as a lost torque does (the drive reports the effort it commands either way),
+        // and the residual's sign follows the motion and gravity, not the cause (docs/SAFETY.md, "Reaction by class").
+        // The hold is safe for both: a joint whose torque is gone cannot keep it, and the hold's travel monitor then
+        // ends it in STO with the brakes; a ramp would push a contact on.
         if (baseImu > Math.Max(Math.Max(encoder, contact), torque)) return false; // sensor: the root link's IMU
         return true;
     }

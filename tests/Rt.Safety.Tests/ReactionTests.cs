@@ -92,9 +92,8 @@ public sealed class ReactionTests
 
     [Theory]
     [InlineData(5, 150)]  // knee velocity at 15 × its threshold: an encoder glitch, not motion
-    [InlineData(2, 30)]   // hip torque disagrees most: the motor does not produce what it reports
     [InlineData(8, 1500)] // IMU at 150 × its threshold: saturation
-    public void Evidence_pinned_on_a_sensor_or_the_actuator_keeps_the_configured_ramp(int channel, double detector)
+    public void Evidence_pinned_on_a_sensor_keeps_the_configured_ramp(int channel, double detector)
     {
         var rig = TwinTrip(channel, detector);
         Assert.Equal(StopCategory.Cat1, rig.Sup.StopInProgress);
@@ -102,6 +101,38 @@ public sealed class ReactionTests
         Assert.Equal(StopCategory.Cat1, trip.Reaction);
         Assert.Equal(channel, trip.Channel);
         Assert.Equal(Math.Abs(rig.S.Velocity[0]) - 20 * 1e-3, Math.Abs(rig.S.TargetVelocity[0]), 6); // the SS1 ramp
+    }
+
+    /// <summary>
+    /// A joint torque channel disagreeing most cannot tell a torque loss from a stalled or pushed link (the drive fights
+    /// the position error either way; iso-obstacle-right-foot tripped on r_knee.torque 1.30, r_hip_pitch.torque 0.90,
+    /// the trip tick's isolation saying actuator): the hold, never the ramp that pushes a contact on. Session 9's rule
+    /// (torque leads → actuator → Cat 1) failed this. A real torque loss that cannot keep the hold is ended by the
+    /// hold's monitor (<see cref="A_hold_the_drive_does_not_keep_is_stopped_by_the_stop_monitor"/>).
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_torque_channel_that_disagrees_most_is_ambiguous_and_gets_the_hold(bool isolatedAsActuator)
+    {
+        var rig = new Rig().Operational();
+        rig.Condition = s =>
+        {
+            s.Divergence.OverThreshold[6] = true;
+            s.Divergence.Detector[6] = 13;  // knee torque 1.3 × its threshold
+            s.Divergence.Detector[2] = 9;   // hip torque 0.9 ×
+            s.Divergence.Detector[9] = 0.1; // the pelvis IMU quiet
+            if (isolatedAsActuator) s.Divergence.Diagnosis = new FaultDiagnosis(FaultClass.Actuator, FaultSite.Joint, 1, -1, DetectionTest.Cusum);
+        };
+        rig.Step();
+        rig.Condition = null;
+        Assert.Equal(SafetyState.Stopping, rig.State);
+        Assert.Equal(StopCategory.Cat2, rig.Sup.StopInProgress);
+        var trip = rig.Log.Single(e => e.From == SafetyState.Operational);
+        Assert.Equal(StopCategory.Cat2, trip.Reaction);
+        Assert.Equal(6, trip.Channel);
+        Assert.Equal(0, rig.S.TargetVelocity[0]); // held, not ramped
+        Assert.Equal(0, rig.S.TargetVelocity[1]);
     }
 
     [Fact]

@@ -63,11 +63,34 @@ public static class CampaignReports
         if (result.IsolationScored > 0)
             output.WriteLine(string.Create(Inv,
                 $"isolation: class right {result.Scenarios.Count(s => s.ClassRight == true)}/{result.IsolationScored} ({result.ClassAccuracy:P0}), location right {result.Scenarios.Count(s => s.LocationRight == true)}/{result.IsolationScored} ({result.LocationAccuracy:P0})"));
+        if (CollisionLine(result) is { } collisions) output.WriteLine(collisions);
         if (sweep != null)
         {
             output.WriteLine();
             foreach (var line in SweepStatistics.Figures(sweep)) output.WriteLine(line);
         }
+    }
+
+    /// <summary>
+    /// Issue 13's collision numbers over every collision run (<see cref="CollisionNumbers"/>), one line:
+    /// "collision numbers: N of M collision runs met; violations: name (why; why), …"; null without a collision run.
+    /// A run's seed is named when the campaign ran that scenario more than once (a sweep).
+    /// </summary>
+    public static string? CollisionLine(CampaignResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        if (result.CollisionRuns == 0) return null;
+        var line = new StringBuilder(string.Create(Inv, $"collision numbers: {result.CollisionRunsMet} of {result.CollisionRuns} collision runs met"));
+        string sep = "; violations: ";
+        foreach (var s in result.Scenarios)
+        {
+            if (s.Verdict == Campaign.Verdict.Skipped || s.CollisionNumbers is not { Met: false } n) continue;
+            bool repeated = result.Scenarios.Count(o => o.Name == s.Name) > 1;
+            line.Append(sep).Append(s.Name).Append(repeated ? string.Create(Inv, $" seed {s.Seed}") : "")
+                .Append(" (").Append(string.Join("; ", n.Violations)).Append(')');
+            sep = ", ";
+        }
+        return OneLine(line.ToString());
     }
 
     /// <summary>"collision l_shin", marked ✗ where the class or the location is not the injected one.</summary>

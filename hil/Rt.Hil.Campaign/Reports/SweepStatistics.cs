@@ -66,6 +66,9 @@ public sealed record SweepSummary
     public required NominalSweep Nominal { get; init; }
     /// <summary>One entry per injection kind seen, in <see cref="InjectionKind"/> order.</summary>
     public required IReadOnlyList<FaultKindSweep> Faults { get; init; }
+    /// <summary>Runs whose first injection is a collision, and how many met issue 13's collision numbers (<see cref="CollisionNumbers"/>).</summary>
+    public int CollisionRuns { get; init; }
+    public int CollisionRunsMet { get; init; }
 }
 
 /// <summary>
@@ -158,6 +161,8 @@ public static class SweepStatistics
                 SafetyEventsLost = lost,
             },
             Faults = faults,
+            CollisionRuns = result.CollisionRuns,
+            CollisionRunsMet = result.CollisionRunsMet,
         };
     }
 
@@ -242,6 +247,8 @@ public static class SweepStatistics
         yield return $"sweep.nominal.warnings: {n.Warnings} warnings";
         yield return $"sweep.nominal.errors: {n.Errors} runs";
         yield return $"sweep.safety_events_lost: {n.SafetyEventsLost} events";
+        yield return $"sweep.collision_numbers.runs: {sweep.CollisionRuns} runs";
+        yield return $"sweep.collision_numbers.met: {sweep.CollisionRunsMet} runs";
         foreach (var k in sweep.Faults)
         {
             string p = "sweep." + Key(k.Kind);
