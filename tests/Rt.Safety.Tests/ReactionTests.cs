@@ -78,6 +78,33 @@ public sealed class ReactionTests
         Assert.DoesNotContain(rig.Log, e => e.Reaction is StopCategory.Cat0 or StopCategory.Cat1);
     }
 
+    /// <summary>
+    /// A limb at rest when the obstacle came (iso-obstacle-right-foot: the sine sweep had the right leg still) reaches
+    /// standstill within a few ticks, before the push builds up. The SOS of a compliant hold still yields to it (bounded
+    /// by YieldMaxRad from the reflex); holding rigidly there wound the drives up against the obstacle (24 → 83 N).
+    /// </summary>
+    [Fact]
+    public void The_compliant_hold_still_yields_in_standstill_to_a_push_that_builds_up_later()
+    {
+        var rig = new Rig().Operational();
+        rig.Condition = s => s.Divergence.ExternalTorque[0] = 20;
+        rig.RunUntil(r => r.State != SafetyState.Operational, 10);
+        double reflex = rig.S.TargetPosition[0];
+        rig.Condition = null;
+        rig.RunUntil(r => r.State == SafetyState.Holding, 600);
+        double rest = rig.S.TargetPosition[0];
+
+        rig.Condition = s => s.Divergence.ExternalTorque[0] = -20; // now the obstacle pushes joint 0 back
+        rig.Step();
+        Assert.Equal(rig.S.Position[0] - StopRamp.YieldLeadRad, rig.S.TargetPosition[0], 12);
+        Assert.True(rig.S.TargetPosition[0] < rest);
+        rig.Run(40);
+        Assert.Equal(reflex - StopRamp.YieldMaxRad, rig.S.TargetPosition[0], 12); // bounded
+        Assert.Equal(SafetyState.Holding, rig.State);
+        Assert.Equal(DrivePowerRequest.Operate, rig.S.PowerRequest);
+        Assert.DoesNotContain(rig.Log, e => e.Reaction is StopCategory.Cat0 or StopCategory.Cat1);
+    }
+
     [Fact]
     public void A_push_below_half_the_collision_threshold_is_not_yielded_to()
     {
