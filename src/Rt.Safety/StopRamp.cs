@@ -146,13 +146,13 @@ internal sealed class StopRamp
                 }
             }
             if (!(Math.Abs(vm) <= SupervisorLimits.StandstillVelocityRadS)) still = false;
-            // The hold is reached where the reflex put the joint, not where it stalled: a link stopped dead by what it
-            // hit is at standstill within a few ticks, still pressed in, and an SOS taken there would hold it pressed
-            // (the drive's integrator winds up against the contact: the force rose, iso-obstacle-right-foot).
-            if (Compliant && !(Math.Abs(s.Position[j] - _hold[j]) <= _l.StandstillWindow)) still = false;
         }
         if (failed) return SafetyInput.StopFailed;
-        if (k >= _rampTicks && still)
+        // The compliant hold stays in its yielding phase for at least the settle time: a limb that was still when the
+        // obstacle came (iso-obstacle-right-foot, the sine sweep had the right leg at rest) is at standstill within a
+        // few ticks, before the push builds up, and an SOS taken then held it rigidly while the drives wound up
+        // against the obstacle (24 → 83 N).
+        if (k >= _rampTicks && still && (!Compliant || k >= _l.SettleTicks))
         {
             // SOS is monitored around where the joints came to rest (the ramp's end; for the hold, the measured pose).
             for (int j = 0; j < _l.Joints; j++)
@@ -173,35 +173,20 @@ internal sealed class StopRamp
         return SafetyInput.StopFailed;
     }
 
-    /// <summary>
-    /// While Holding (SOS): holds the ramp's end position; leaving the standstill window is StopFailed. The compliant
-    /// hold stays compliant in SOS: a push that builds up after the joints came to rest (an obstacle pressing on a
-    /// limb that was standing still) is still yielded to, within <see cref="YieldMaxRad"/> of the reflex, so the
-    /// window is kept around the hold's target, and the hold's travel bound from the trip still applies.
-    /// </summary>
+    /// <summary>While Holding (SOS): holds the ramp's end position; leaving the standstill window is StopFailed.</summary>
     public SafetyInput MonitorHold(TickState s, ref SafetyCause failure)
     {
         bool failed = false;
-        if (Compliant) Write(s, 1);
         for (int j = 0; j < _l.Joints; j++)
         {
-            if (!Compliant)
-            {
-                s.TargetPosition[j] = _hold[j];
-                s.TargetVelocity[j] = 0;
-                s.FeedforwardTorque[j] = 0;
-            }
-            double dev = s.Position[j] - (Compliant ? _hold[j] : _sosReference[j]);
+            s.TargetPosition[j] = _hold[j];
+            s.TargetVelocity[j] = 0;
+            s.FeedforwardTorque[j] = 0;
+            double dev = s.Position[j] - _sosReference[j];
             if (!(Math.Abs(dev) <= _l.StandstillWindow) && !failed)
             {
                 failed = true; // SOS window left: STO
                 failure = new SafetyCause(FaultCode.StopMonitor, (short)j, dev, _l.StandstillWindow);
-            }
-            double travel = s.Position[j] - _p0[j];
-            if (Compliant && !(Math.Abs(travel) <= _holdTravel[j]) && !failed)
-            {
-                failed = true; // pushed beyond the hold's bound: STO
-                failure = new SafetyCause(FaultCode.StopMonitor, (short)j, travel, _holdTravel[j]);
             }
         }
         return failed ? SafetyInput.StopFailed : SafetyInput.None;
