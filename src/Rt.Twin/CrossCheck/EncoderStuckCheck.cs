@@ -31,6 +31,14 @@ namespace Rt.Twin.CrossCheck;
 /// has no σ_low and is never tested: nothing tells its freeze from a standstill.
 /// </para>
 /// <para>
+/// The bound is checked against the joint's own record (session 10): count changes that are real motion (a light joint
+/// whose drive loop chatters against its friction looks exactly like white count noise) inflate σ_low, and such a joint
+/// stands on one count whenever friction holds it. So the per-tick evidence is −ln max(p(σ_low), u⁺), u⁺ the upper
+/// confidence bound of the joint's learnt continuation rate: among settled ticks at which a run already had
+/// <see cref="ContinuationRunTicks"/> repeats, the fraction that repeated again (learnt when a run ends, never from the
+/// run in progress).
+/// </para>
+/// <para>
 /// The alarm is OR-ed into the joint's position channel, whose sensor is the encoder. Not real-time safe to construct;
 /// <see cref="Observe"/>, <see cref="Raise"/>, <see cref="NameSole"/> and <see cref="Reset"/> are real-time safe and
 /// allocation-free.
