@@ -105,13 +105,13 @@ public sealed record DigitalTwinOptions
     public bool HeldPosition { get; init; } = true;
 
     /// <summary>
-    /// The stuck-encoder test (<c>CrossCheck/EncoderStuckCheck</c>, issue 13): off by default. It names a frozen encoder on
-    /// a still joint from its stopped flicker (iso-encoder-freeze-left-hip-roll: 40 ms, 351 ms without it); its null model
-    /// is the encoder's own white noise, learnt from the count's lag-1 change products. Off because that estimate is
-    /// inflated on light joints whose drive loop turns encoder noise into real jitter: with it on, the 5 h nominal sweep
-    /// (seed base 7000) false-tripped nominal-march seed 7073 on l_knee at 37.000 s (docs/TWIN.md, "Stuck encoder").
+    /// The stuck-encoder test (<c>CrossCheck/EncoderStuckCheck</c>, issue 13): on by default (session 10). It names a
+    /// frozen encoder on a still joint from its stopped flicker (iso-encoder-freeze-left-hip-roll: 40 ms, 351 ms without
+    /// it); its null model is the encoder's own white noise, learnt from the count's lag-1 change products and checked
+    /// against the joint's own rate of continuing runs (a joint chattering against its friction, which session 9's
+    /// version false-tripped on: nominal-march seed 7073, l_knee; docs/TWIN.md, "Stuck encoder").
     /// </summary>
-    public bool EncoderStuckCheck { get; init; }
+    public bool EncoderStuckCheck { get; init; } = true;
 
     /// <summary>
     /// The contact matched filter (<c>CrossCheck/ContactTest</c>, issue 13): not evaluated by default. Its alarm is off

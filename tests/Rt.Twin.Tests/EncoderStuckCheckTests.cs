@@ -138,6 +138,42 @@ public sealed class EncoderStuckCheckTests(ITestOutputHelper output)
         Assert.True(check.RunTicks(0) > 1000, "the joint at rest should sit on one count");
     }
 
+    [Fact]
+    public void A_joint_chattering_against_its_friction_is_not_named_when_friction_holds_it()
+    {
+        // Session 9's false trip (nominal-march seed 7073, l_knee): encoder σ 0.06 counts, but the drive's loop chatters
+        // against the joint's friction, ±3 counts a tick, white as encoder noise would be (V̂ 7.5 counts², ρ₁ −0.50);
+        // whenever friction holds the joint it stands on one count (15 ticks there), which the encoder's σ_low alone
+        // takes for a freeze. Here: chatter phases (mean 30 ticks) and stuck phases at a count's centre (mean 8 ticks),
+        // then a stuck phase of 100 ticks at the end; the drive's velocity reads 0 throughout (every run is judged).
+        var check = new EncoderStuckCheck([PositionChannel], CountsPerRad, 1000 * 3600 * 1000.0);
+        var rng = new Random(23);
+        const int ticks = 200_000, lastStuck = 100;
+        bool stuck = false;
+        int left = 0, longest = 0, stuckRun = 0;
+        double Path(int t)
+        {
+            if (t >= ticks - lastStuck) return 0;
+            if (--left <= 0)
+            {
+                stuck = !stuck;
+                left = 1 + (int)(-Math.Log(1 - rng.NextDouble()) * (stuck ? 8 : 30));
+            }
+            stuckRun = stuck ? stuckRun + 1 : 0;
+            longest = Math.Max(longest, stuckRun);
+            return stuck ? 0 : 2.7 * Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+        }
+        var (first, _) = Run(check, new StillEncoder(0, 0.05, seed: 19, freezeAt: int.MaxValue), ticks, silentDrive: true, path: Path);
+        double modelOnly = QuantisedNoise.RepeatEvidence(check.SigmaLow(0));
+        output.WriteLine($"V̂ {check.Variance(0):F2} counts², σ_low {check.SigmaLow(0):F2}, continuation rate {check.ContinuationRate(0):F3} " +
+            $"(upper {check.ContinuationUpper(0):F3}), evidence per repeat {check.EvidencePerTick(0):F3} (the model's bound alone {modelOnly:F3}), " +
+            $"longest stuck phase before the end {longest}, run at the end {check.RunTicks(0)}, Λ {check.Statistic(0):F1} of {check.Threshold:F1}");
+        Assert.Equal(-1, first);
+        Assert.True(check.RunTicks(0) >= lastStuck - 1, "the joint held by friction should stand on one count at the end");
+        // Could fail: the encoder model's bound alone takes the chatter for noise and would name the stuck phase.
+        Assert.True(check.RunTicks(0) * modelOnly > check.Threshold, $"σ_low {check.SigmaLow(0):F2}: the model's bound alone would not alarm either");
+    }
+
     [Theory]
     [InlineData(0.8)]
     [InlineData(1.6)]

@@ -14,7 +14,7 @@ public partial class DigitalTwinTests
     public void A_frozen_encoder_on_a_standing_joint_is_named_and_refined_as_that_encoder()
     {
         var (config, layout, state) = Setup();
-        var twin = new DigitalTwin(config, layout, Synthetic with { EncoderStuckCheck = true }); // off by default (docs/TWIN.md)
+        var twin = new DigitalTwin(config, layout, Synthetic); // on by default (docs/TWIN.md)
         var robot = new SyntheticRobot(config);
         var rng = new Random(41);
         int n = state.JointCount;

@@ -31,6 +31,14 @@ namespace Rt.Twin.CrossCheck;
 /// has no σ_low and is never tested: nothing tells its freeze from a standstill.
 /// </para>
 /// <para>
+/// The bound is checked against the joint's own record (session 10): count changes that are real motion (a light joint
+/// whose drive loop chatters against its friction looks exactly like white count noise) inflate σ_low, and such a joint
+/// stands on one count whenever friction holds it. So the per-tick evidence is −ln max(p(σ_low), u⁺), u⁺ the upper
+/// confidence bound of the joint's learnt continuation rate: among settled ticks at which a run already had
+/// <see cref="ContinuationRunTicks"/> repeats, the fraction that repeated again (learnt when a run ends, never from the
+/// run in progress).
+/// </para>
+/// <para>
 /// The alarm is OR-ed into the joint's position channel, whose sensor is the encoder. Not real-time safe to construct;
 /// <see cref="Observe"/>, <see cref="Raise"/>, <see cref="NameSole"/> and <see cref="Reset"/> are real-time safe and
 /// allocation-free.
@@ -47,8 +55,14 @@ internal sealed class EncoderStuckCheck
     /// <summary>Settled ticks (products) seen before the test arms for a joint.</summary>
     public const double MinSettledTicks = 1_000;
 
-    /// <summary>Standard errors below the estimated variance taken as its lower bound.</summary>
+    /// <summary>Standard errors below the estimated variance taken as its lower bound (and above the continuation rate).</summary>
     public const double LowerZ = 3;
+
+    /// <summary>
+    /// Repeats a run must already have for its next tick to count as a continuation outcome (the empirical check of
+    /// the bound: how readily this joint's count, once standing, keeps standing).
+    /// </summary>
+    public const int ContinuationRunTicks = 3;
 
     private readonly int _n;
     private readonly int[] _channel;         // per joint (config order): its position channel
@@ -65,6 +79,8 @@ internal sealed class EncoderStuckCheck
     private readonly double[] _w, _w2;       // Σw, Σw² of the products' weights
     private readonly double[] _s, _ss, _sLag1, _sLag2; // Σw·p, Σw·p², Σw·p_k·p_(k−1), Σw·p_k·p_(k−2)
     private readonly double[] _wLag1, _wLag2;
+    private readonly int[] _pending;         // the current run's continuations at length ≥ ContinuationRunTicks, not yet learnt
+    private readonly double[] _contW, _contN; // forgetting sums: continuations, continuation outcomes (continued or broke)
     private readonly double[] _stat;         // Λ per joint, this tick
     private readonly bool[] _silent;         // the drive's velocity read exactly 0 this tick
     private int _raised, _raisedJoint, _overBefore; // this tick's Raise: channels it set over, the last one's joint, OverCount before
@@ -105,6 +121,9 @@ internal sealed class EncoderStuckCheck
         _sLag2 = new double[_n];
         _wLag1 = new double[_n];
         _wLag2 = new double[_n];
+        _pending = new int[_n];
+        _contW = new double[_n];
+        _contN = new double[_n];
         _stat = new double[_n];
         _silent = new bool[_n];
         _ = QuantisedNoise.Table; // built here, not in a tick
@@ -139,11 +158,32 @@ internal sealed class EncoderStuckCheck
     /// <summary>The lower confidence bound of the encoder's σ (counts) the test uses; 0 while it has none. Real-time safe.</summary>
     public double SigmaLow(int joint) => QuantisedNoise.SigmaAtLeast(VarianceLow(joint));
 
-    /// <summary>The per-tick evidence of a repeat, −ln p(σ_low) (0: unarmed). Real-time safe.</summary>
-    public double EvidencePerTick(int joint) => Armed(joint) ? QuantisedNoise.RepeatEvidence(SigmaLow(joint)) : 0;
+    /// <summary>
+    /// The per-tick evidence of a repeat, −ln max(p(σ_low), u⁺) (0: unarmed), u⁺ the upper confidence bound of the
+    /// joint's learnt continuation rate (<see cref="ContinuationUpper"/>). Real-time safe.
+    /// </summary>
+    public double EvidencePerTick(int joint) => _w[joint] >= MinSettledTicks ? Evidence(joint) : 0;
 
     /// <summary>Whether the joint's learnt noise arms the test.</summary>
-    public bool Armed(int joint) => _w[joint] >= MinSettledTicks && SigmaLow(joint) > 0;
+    public bool Armed(int joint) => EvidencePerTick(joint) > 0;
+
+    /// <summary>
+    /// The learnt rate at which a settled run of at least <see cref="ContinuationRunTicks"/> repeats continued (NaN
+    /// before any outcome). Real-time safe.
+    /// </summary>
+    public double ContinuationRate(int joint) => _contN[joint] > 0 ? _contW[joint] / _contN[joint] : double.NaN;
+
+    /// <summary>
+    /// The upper confidence bound (Wilson, <see cref="LowerZ"/>) of <see cref="ContinuationRate"/>; 1 before any
+    /// outcome, so a joint whose count has never been seen to stand and move on again is not tested. Real-time safe.
+    /// </summary>
+    public double ContinuationUpper(int joint)
+    {
+        double n = _contN[joint];
+        if (!(n > 0)) return 1;
+        double u = _contW[joint] / n, z2 = LowerZ * LowerZ;
+        return Math.Min(1, (u + z2 / (2 * n) + LowerZ * Math.Sqrt(u * (1 - u) / n + z2 / (4 * n * n))) / (1 + z2 / n));
+    }
 
     /// <summary>Forget everything learnt (a new robot, a restart). Real-time safe.</summary>
     public void Reset()
@@ -160,6 +200,9 @@ internal sealed class EncoderStuckCheck
         Array.Clear(_sLag2);
         Array.Clear(_wLag1);
         Array.Clear(_wLag2);
+        Array.Clear(_pending);
+        Array.Clear(_contW);
+        Array.Clear(_contN);
         Array.Clear(_stat);
         Array.Clear(_silent);
     }
@@ -173,6 +216,7 @@ internal sealed class EncoderStuckCheck
         _stat[joint] = 0;
         if (!usable)
         {
+            EndRun(joint, broke: false);
             _run[joint] = 0;
             _silent[joint] = false;
             _hasLast[joint] = _hasD[joint] = false;
@@ -191,6 +235,7 @@ internal sealed class EncoderStuckCheck
         _hasD[joint] = hasD;
         if (!settled)
         {
+            EndRun(joint, broke: false);
             _run[joint] = 0;
             _silent[joint] = false;
             _nP[joint] = 0; // the lag covariances pair settled products only
@@ -199,15 +244,46 @@ internal sealed class EncoderStuckCheck
         if (product) Learn(joint, p);
         if (!repeat)
         {
+            EndRun(joint, broke: _run[joint] >= ContinuationRunTicks);
             _run[joint] = 0;
             _silent[joint] = false;
             return;
         }
+        if (_run[joint] >= ContinuationRunTicks) _pending[joint]++;
         int r = ++_run[joint];
         _silent[joint] = qd == 0;
         if (_w[joint] < MinSettledTicks) return;
-        double g = QuantisedNoise.RepeatEvidence(QuantisedNoise.SigmaAtLeast(VarianceLow(joint)));
-        _stat[joint] = r * g;
+        _stat[joint] = r * Evidence(joint);
+    }
+
+    /// <summary>
+    /// −ln max(p(σ_low), u⁺): the least evidence one repeat carries. p(σ_low) is the encoder model's bound; u⁺ checks it
+    /// against this joint's own record, because the model's σ is learnt from count changes that may be real motion: a
+    /// light joint whose drive loop chatters against its friction (nominal-march seed 7073, l_knee: encoder σ 0.06
+    /// counts, V̂ 7.5 counts², ρ₁ −0.50 as white noise would give) stands on one count whenever friction holds it, and
+    /// its runs of repeats then continue far more often than p(σ_low) allows. Real-time safe.
+    /// </summary>
+    private double Evidence(int joint)
+    {
+        double p = Math.Max(1 - QuantisedNoise.RepeatProbabilityComplement(QuantisedNoise.SigmaAtLeast(VarianceLow(joint))), ContinuationUpper(joint));
+        return p < 1 ? -Math.Log(p) : 0;
+    }
+
+    /// <summary>
+    /// The run ends: its continuations at length ≥ <see cref="ContinuationRunTicks"/> are learnt, with its break when
+    /// the count moved on (<paramref name="broke"/>; a run cut by the command or a lost sample is censored: its
+    /// continuations only, which can only raise the rate). A run still going is not learnt, so a frozen encoder never
+    /// teaches the test its own run.
+    /// </summary>
+    private void EndRun(int joint, bool broke)
+    {
+        int c = _pending[joint];
+        _pending[joint] = 0;
+        int outcomes = c + (broke ? 1 : 0);
+        if (outcomes == 0) return;
+        double decay = Math.Pow(_lambda, outcomes);
+        _contW[joint] = _contW[joint] * decay + c;
+        _contN[joint] = _contN[joint] * decay + outcomes;
     }
 
     /// <summary>
@@ -363,6 +439,9 @@ internal static class QuantisedNoise
 
     /// <summary>−ln P(|σ·n| &lt; ½): the least evidence one repeated count carries against a live encoder; 0 for σ ≤ 0. Real-time safe.</summary>
     public static double RepeatEvidence(double sigma) => sigma > 0 ? -Math.Log(1 - Erfc(0.5 / (sigma * Math.Sqrt(2)))) : 0;
+
+    /// <summary>1 − P(|σ·n| &lt; ½) (1 − the largest chance a live encoder's count repeats); 0 for σ ≤ 0. Real-time safe.</summary>
+    public static double RepeatProbabilityComplement(double sigma) => sigma > 0 ? Erfc(0.5 / (sigma * Math.Sqrt(2))) : 0;
 
     /// <summary>Standard normal CDF.</summary>
     public static double Phi(double z) => 0.5 * Erfc(-z / Math.Sqrt(2));
