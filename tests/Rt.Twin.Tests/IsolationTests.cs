@@ -148,6 +148,20 @@ public partial class DigitalTwinTests
         Assert.InRange(r.RefinedEvidenceValue, r.RefinedEvidenceThreshold, 1.0);
     }
 
+    [Fact]
+    public void A_contact_fit_is_judged_on_the_leg_that_carries_the_residual_not_on_the_other_legs_stop()
+    {
+        // Two legs of three bodies each (roots 0 and 3). A contact on body 2 fits its leg (60 of the energy) exactly; the
+        // other leg carries 40 (the stop's misprediction), so over every joint the fit explains 60 %.
+        int[] root = [0, 0, 0, 3, 3, 3];
+        Assert.Equal(1.0, Rt.Twin.Isolation.FaultIsolator.ChainShare(2, 0.6, new double[] { 10, 20, 30, 15, 15, 10 }, root), 9);
+        // A misfit on the leg stays one: 50 % over all, 40 of it off the leg, is 10 unexplained of the leg's 60.
+        Assert.Equal(1 - 10.0 / 60, Rt.Twin.Isolation.FaultIsolator.ChainShare(2, 0.5, new double[] { 10, 20, 30, 15, 15, 10 }, root), 9);
+        // A body on the leg that carries less is not recounted, nor is anything when nothing diverges.
+        Assert.Equal(0.3, Rt.Twin.Isolation.FaultIsolator.ChainShare(4, 0.3, new double[] { 10, 20, 30, 15, 15, 10 }, root));
+        Assert.Equal(0.3, Rt.Twin.Isolation.FaultIsolator.ChainShare(2, 0.3, new double[6], root));
+    }
+
     /// <summary>Joint torques (config order) of a point force at the shin's centre of mass: τ = J_pᵀ f.</summary>
     private static void SetShinContact(DigitalTwin twin, SyntheticRobot robot, int knee, double fx, double fy)
     {

@@ -108,6 +108,8 @@ internal sealed class FaultIsolator
     private readonly double _pole;
     private bool _filterPrimed;
     private readonly double[] _rMean, _wMean; // model order, at the window's end: r̄ and its weights
+    private readonly double[] _chainEnergy;   // model order: the window's weighted residual energy per joint, then per chain root
+    private readonly int[] _chainRoot;        // model order: the body's ancestor that hangs from the fixed base
 
     /// <summary>σ of the window's mean residual r̄ over σ of the per-tick input: r is u low-passed (pole e^(−K·dt)) and averaged over the window.</summary>
     private const double MeanNoiseShare = 0.3;
@@ -252,6 +254,14 @@ internal sealed class FaultIsolator
         _accAcc = new double[_n];
         _rMean = new double[_n];
         _wMean = new double[_n];
+        _chainEnergy = new double[_n];
+        _chainRoot = new int[_n];
+        for (int b = 0; b < _n; b++)
+        {
+            int root = b;
+            while (parents[root] >= 0) root = parents[root];
+            _chainRoot[b] = root;
+        }
         _windowTicks = Math.Max(1, (int)Math.Round(WindowS / periodS));
         _settleTicks = (int)Math.Round(SettleS / periodS);
 
@@ -641,6 +651,13 @@ internal sealed class FaultIsolator
         bool actuator = significant && sj >= 0 && rssActuator < rssContact
             && ((k is <= -0.5 and >= LostTorqueMin && r2Tau >= TrackR2) || (kf < 0 && r2F >= TrackR2 && moving >= 0.5)
                 || (ka < 0 && r2Acc >= TrackR2));
+        // Whether a contact explains the residual is judged on the leg that carries it (the BIC above compares both
+        // hypotheses on every joint: the other leg's residual costs each the same), unless the trip tick already named a
+        // contact on that leg: then the leg is settled, and moving the contact to another of its links needs the fit over
+        // every joint (a window that cannot tell the shin's lower end from the foot does not overrule the onset).
+        bool firstOnLeg = _first.Class == FaultClass.Collision && _first.Site == FaultSite.Link && _first.Location >= 0
+            && _first.Location < _n && body >= 0 && _chainRoot[_map[_first.Location]] == _chainRoot[body];
+        if (!firstOnLeg) explained = ChainExplained(body, explained, fitTotal);
         bool contact = significant && body >= 0 && explained >= ContactExplains;
         bool strong = significant && steady >= SteadyResidual && (actuator || contact);
         // An encoder named at the trip stays named unless the window shows a steady contact that leaves that encoder's
@@ -838,6 +855,43 @@ internal sealed class FaultIsolator
         }
         explained = best >= 0 && total > 0 ? 1 - bestCost / total : 0;
         return best;
+    }
+
+    /// <summary>
+    /// The share of the window's residual a contact on <paramref name="body"/> explains, counted on the chain (a subtree of
+    /// the fixed base: one leg) that carries the most of it, when the body is on that chain: a contact on one leg cannot
+    /// load the other, and what the other leg carries in the window is the stop's own misprediction (the reaction brakes
+    /// both legs), common to every hypothesis. <paramref name="explained"/> is the share over all joints (the contact fit's
+    /// weights, left in _wFit), <paramref name="fitTotal"/> their weighted energy. Real-time safe.
+    /// </summary>
+    private double ChainExplained(int body, double explained, double fitTotal)
+    {
+        if (body < 0 || !(fitTotal > 0)) return explained;
+        for (int i = 0; i < _n; i++) _chainEnergy[i] = _wFit[i] * _rMean[i] * _rMean[i];
+        return ChainShare(body, explained, _chainEnergy, _chainRoot);
+    }
+
+    /// <summary>
+    /// Real-time safe. <paramref name="explained"/> (the share of Σ <paramref name="energy"/> a contact on
+    /// <paramref name="body"/> explains) recounted on the chain carrying the most energy, when <paramref name="body"/> is on
+    /// it; else unchanged. <paramref name="energy"/> per body (model order) is overwritten with the per-chain sums (indexed
+    /// by the chain's root body); <paramref name="chainRoot"/> gives each body's root.
+    /// </summary>
+    internal static double ChainShare(int body, double explained, Span<double> energy, ReadOnlySpan<int> chainRoot)
+    {
+        int n = energy.Length;
+        double total = 0;
+        for (int i = 0; i < n; i++) total += energy[i];
+        if (body < 0 || body >= n || !(total > 0)) return explained;
+        // Per-chain sums in place: each root body's slot collects its chain.
+        for (int i = 0; i < n; i++)
+            if (chainRoot[i] != i) { energy[chainRoot[i]] += energy[i]; energy[i] = 0; }
+        int chain = chainRoot[0];
+        for (int i = 0; i < n; i++) if (chainRoot[i] == i && energy[i] > energy[chain]) chain = i;
+        if (chainRoot[body] != chain || !(energy[chain] > 0)) return explained;
+        // The fit's cost is everything off the body's path (the other chains whole) plus its misfit on the path.
+        double cost = Math.Max(0, (1 - explained) * total - (total - energy[chain]));
+        return Math.Max(0, 1 - cost / energy[chain]);
     }
 
     private int Depth(int b)
