@@ -131,7 +131,18 @@ public partial class DigitalTwinTests
         Assert.Equal(0, moving.Test.LegRatio[1]);
 
         long before = GC.GetAllocatedBytesForCurrentThread();
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         for (int k = 0; k < 10_000; k++) rig.Tick(k % 100 < 50 ? null : step);
+        long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        // Timing is reported, not asserted (a loaded CI machine): both legs standing, every onset scored, the rig's
+        // noise generation included.
+        output.WriteLine($"held_leg_step_test_tick_mean: {System.Diagnostics.Stopwatch.GetElapsedTime(t0, t1).TotalMicroseconds / 10_000:F2} us (2 legs × 2 onsets, both standing)");
+        // The same rig with no leg standing (nothing scored): the noise generation and the rings, for the difference.
+        Array.Fill(rig.Held, false);
+        t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+        for (int k = 0; k < 10_000; k++) rig.Tick(k % 100 < 50 ? null : step);
+        t1 = System.Diagnostics.Stopwatch.GetTimestamp();
+        output.WriteLine($"held_leg_step_test_tick_mean_nothing_standing: {System.Diagnostics.Stopwatch.GetElapsedTime(t0, t1).TotalMicroseconds / 10_000:F2} us");
     }
 }
