@@ -47,6 +47,9 @@ public sealed class DigitalTwin : ITwinStage
     private readonly ImuKinematicCheck _imuKinematics; // the IMUs against the encoders' kinematics (issue 13 item 4)
     private readonly ContactTest _contact;             // the contact matched filter over each chain's residual (issue 13)
     private readonly bool _contactOn;                  // options.ContactTest: evaluated only when asked for (advisory, unread)
+    private readonly HeldLegStepTest? _heldLeg;        // a push on a standing leg: its held joints' position step (issue 13)
+    private readonly bool[] _heldNow;                  // per joint, this tick: held (for _heldLeg)
+    private readonly double[] _heldTarget, _heldTargetTol; // per joint: last tick's target, half an encoder count (rad)
     private readonly HeldSlipCheck _slip;              // torque loss at a standing joint (issue 13)
     private readonly double[] _slipMass;               // model order, n×n: M(q) for the slip test
     private readonly EncoderStuckCheck? _encoderStuck; // off unless options.EncoderStuckCheck; a frozen encoder at standstill: its flicker stops (issue 13)
@@ -154,6 +157,10 @@ public sealed class DigitalTwin : ITwinStage
         _isolator.Kinematics = _imuKinematics;
         _contact = new ContactTest(_model, _map, layout, noise, _crossCheck.ArlTicks, PeriodS);
         _contactOn = options.ContactTest;
+        _heldLeg = options.HeldLegStepTest ? new HeldLegStepTest(_model, _map, layout, noise, EncoderCountsPerRadian(config), _crossCheck.ArlTicks) : null;
+        _heldNow = new bool[_n];
+        _heldTarget = new double[_n];
+        _heldTargetTol = Array.ConvertAll(EncoderCountsPerRadian(config), c => c > 0 ? 0.5 / c : 0);
         _slip = new HeldSlipCheck(layout, noise, options.SlipTest ? options.TorqueModelRelativeError : null, _map, _servo, config.Twin.ObserverGain, PeriodS, _crossCheck.ArlTicks);
         _slipMass = new double[_n * _n];
         _qMeasured = new double[_n];
@@ -196,6 +203,9 @@ public sealed class DigitalTwin : ITwinStage
 
     /// <summary>The contact matched filter: this tick's best point-force fit per link (for isolation) and its alarm.</summary>
     public ContactTest Contact => _contact;
+
+    /// <summary>The held-leg step test (a push on a standing leg), null when off (<see cref="DigitalTwinOptions.HeldLegStepTest"/>).</summary>
+    public HeldLegStepTest? HeldLeg => _heldLeg;
 
     /// <summary>The slip test (torque loss at a standing joint): its last tick's evidence and threshold per joint.</summary>
     public HeldSlipCheck Slip => _slip;
@@ -241,6 +251,7 @@ public sealed class DigitalTwin : ITwinStage
         _isolator.Reset();
         _imuKinematics.Reset();
         _contact.Reset();
+        _heldLeg?.Reset();
         _slip.Reset();
         _encoderStuck?.Reset();
         for (int j = 0; j < _n; j++) _gate[j].Warmup = _warmupTicks;
@@ -281,6 +292,7 @@ public sealed class DigitalTwin : ITwinStage
             _observer.Reset();
             _isolator.Reset();
             _contact.Reset();
+            _heldLeg?.Reset();
             _slip.Reset();
             Array.Clear(_est.Residual);
             for (int j = 0; j < _n; j++) _gate[j].Warmup = Math.Max(_gate[j].Warmup, _catchUpTicks);
@@ -387,6 +399,18 @@ public sealed class DigitalTwin : ITwinStage
         if (_imuTickMean) _imuKinematics.Evaluate(state.Tick, _qMeasured, yImu.Rate, yImu.Force, _imuBad, compare && !_imuExcluded, record, _crossCheck);
         // The contact matched filter on m.Q (model order, the corrected state), after the per-channel tests.
         if (_contactOn) _contact.Evaluate(m.Q, _components, _crossCheck, compare, compare ? record : null);
+        if (_heldLeg is not null)
+        {
+            // Held, and its command exactly still (a sweep's slow turn counts as "settled" for the servo model, but the
+            // joint still moves then: not a standing leg).
+            for (int j = 0; j < _n; j++)
+            {
+                double target = state.TargetPosition[j];
+                _heldNow[j] = _gate[j].Held && _gate[j].Stuck && !_y[j].BadQ && Math.Abs(target - _heldTarget[j]) <= _heldTargetTol[j];
+                _heldTarget[j] = target;
+            }
+            _heldLeg.Evaluate(_components, _heldNow, _crossCheck, compare, compare ? record : null);
+        }
         for (int j = 0; j < _n && _encoderStuck is not null; j++)
             _encoderStuck.Observe(j, _y[j].Q, _y[j].Qd, compare && !_y[j].BadQ && !_y[j].BadQd && !_crossCheck.IsExcluded(_jointCh[j].Position.Channel), _servo.CommandSettled(j));
         _encoderStuck?.Raise(record, _crossCheck, compare);

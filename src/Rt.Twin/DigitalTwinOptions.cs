@@ -120,6 +120,13 @@ public sealed record DigitalTwinOptions
     /// for analysis (<see cref="DigitalTwin.Contact"/>).
     /// </summary>
     public bool ContactTest { get; init; }
+
+    /// <summary>
+    /// The held-leg step test (<c>CrossCheck/HeldLegStepTest</c>, issue 13): a push on a leg whose joints all stand held
+    /// shows as a step of their position innovations together, scored against the leg's own standing covariance
+    /// (Hotelling T², F threshold from the false-alarm budget). Default on.
+    /// </summary>
+    public bool HeldLegStepTest { get; init; } = true;
 }
 
 /// <summary>
