@@ -63,6 +63,7 @@ public sealed class HeldLegStepTest
     private int _head;
     private readonly double[] _s, _l, _d, _y; // workspace: covariance, Cholesky, step, L⁻¹d
     private readonly double[] _mean;
+    private readonly double[] _g, _cen;       // workspace: one leg's window newest first; its reference, centred
     private readonly double[] _legRatio;
 
     /// <summary>Not real-time safe.</summary>
@@ -137,6 +138,8 @@ public sealed class HeldLegStepTest
         _d = new double[_n];
         _y = new double[_n];
         _mean = new double[_n];
+        _g = new double[_n * _window];
+        _cen = new double[_n * ReferenceTicks];
         _legRatio = new double[nLegs];
     }
 
@@ -212,10 +215,11 @@ public sealed class HeldLegStepTest
             bool full = true;
             for (int a = 0; a < p; a++) full &= _count[_leg[s0 + a]] >= w;
             if (!full) continue;
+            Gather(l, slot);
             for (int k = 0; k < AfterGrid.Length; k++)
             {
                 int na = AfterGrid[k];
-                double ratio = Score(l, slot, na, out int main);
+                double ratio = Score(l, na, out int main);
                 if (ratio > _legRatio[l]) _legRatio[l] = ratio;
                 if (ratio > best)
                 {
@@ -232,8 +236,27 @@ public sealed class HeldLegStepTest
         return best;
     }
 
-    /// <summary>Real-time safe. The F statistic of leg [s0, s0 + p) for <paramref name="na"/> samples since the onset.</summary>
-    private double Score(int leg, int slot, int na, out int main)
+    /// <summary>
+    /// Real-time safe. Copies leg <paramref name="leg"/>'s window, newest first (k ticks back from
+    /// <paramref name="slot"/> at <c>_g[a * w + k]</c>), so each onset's sums run over contiguous memory. The sums keep
+    /// the order they had over the ring (newest to oldest), so the statistic is bit-for-bit what it was.
+    /// </summary>
+    private void Gather(int leg, int slot)
+    {
+        int w = _window, s0 = _legStart[leg], p = _legStart[leg + 1] - s0;
+        for (int a = 0; a < p; a++)
+        {
+            var ring = _ring.AsSpan(_leg[s0 + a] * w, w);
+            var g = _g.AsSpan(a * w, w);
+            // k ticks back: ring[slot − k], wrapping once.
+            int k = 0;
+            for (int idx = slot; idx >= 0; idx--) g[k++] = ring[idx];
+            for (int idx = w - 1; idx > slot; idx--) g[k++] = ring[idx];
+        }
+    }
+
+    /// <summary>Real-time safe. The F statistic of leg [s0, s0 + p) for <paramref name="na"/> samples since the onset (after <see cref="Gather"/>).</summary>
+    private double Score(int leg, int na, out int main)
     {
         int w = _window, nr = ReferenceTicks;
         int s0 = _legStart[leg], p = _legStart[leg + 1] - s0;
@@ -242,18 +265,10 @@ public sealed class HeldLegStepTest
         for (int a = 0; a < p; a++)
         {
             int j = _leg[s0 + a];
+            var g = _g.AsSpan(a * w, na + nr);
             double after = 0, before = 0;
-            int idx = slot;
-            for (int m = 0; m < na; m++)
-            {
-                after += _ring[j * w + idx];
-                idx = idx == 0 ? w - 1 : idx - 1;
-            }
-            for (int m = 0; m < nr; m++)
-            {
-                before += _ring[j * w + idx];
-                idx = idx == 0 ? w - 1 : idx - 1;
-            }
+            for (int m = 0; m < na; m++) after += g[m];
+            for (int m = na; m < na + nr; m++) before += g[m];
             _mean[a] = before / nr;
             // One count of the step is no evidence: a still joint's reading toggles by a count when its true position
             // sits at a count boundary (its reference then shows almost no variance, and a one-count toggle for two
@@ -261,20 +276,21 @@ public sealed class HeldLegStepTest
             double d = after / na - _mean[a];
             double c1 = _count1[j];
             _d[a] = d > c1 ? d - c1 : d < -c1 ? d + c1 : 0;
+            var cen = _cen.AsSpan(a * nr, nr);
+            var reference = g.Slice(na, nr);
+            double mean = _mean[a];
+            for (int m = 0; m < nr; m++) cen[m] = reference[m] - mean;
         }
         // The reference's covariance (lower triangle), each diagonal floored at the quantisation variance.
         for (int a = 0; a < p; a++)
-            for (int c = 0; c <= a; c++) _s[a * p + c] = 0;
-        int start = slot - na;
-        if (start < 0) start += w;
-        for (int m = 0; m < nr; m++)
         {
-            int idx = start - m;
-            if (idx < 0) idx += w;
-            for (int a = 0; a < p; a++)
+            var xa = _cen.AsSpan(a * nr, nr);
+            for (int c = 0; c <= a; c++)
             {
-                double xa = _ring[_leg[s0 + a] * w + idx] - _mean[a];
-                for (int c = 0; c <= a; c++) _s[a * p + c] += xa * (_ring[_leg[s0 + c] * w + idx] - _mean[c]);
+                var xc = _cen.AsSpan(c * nr, nr);
+                double sum = 0;
+                for (int m = 0; m < nr; m++) sum += xa[m] * xc[m];
+                _s[a * p + c] = sum;
             }
         }
         double bestZ = -1, second = 0;
