@@ -74,6 +74,9 @@ internal static class ReactionPolicy
         }
 
         if (encoder >= EncoderImplausibleRatio) return false;                    // sensor: encoder
+        // The twin's stuck-encoder check named a frozen encoder (its flicker stopped; no contact or actuator does that).
+        // A hold would servo on the frozen count and its standstill monitor would read that count: the configured stop.
+        if (d.Diagnosis.Class == FaultClass.Sensor && d.Diagnosis.Test == DetectionTest.StuckEncoder) return false;
         // The twin's isolator fitted the residual with a contact on a link: hold (it never overrides an implausible sensor).
         if (d.Diagnosis.Class == FaultClass.Collision) return true;
         // A joint torque channel leading is NOT evidence of the actuator: a stalled or pushed link makes its drives

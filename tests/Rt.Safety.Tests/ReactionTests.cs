@@ -163,6 +163,30 @@ public sealed class ReactionTests
         Assert.Equal(0, rig.S.TargetVelocity[1]);
     }
 
+    /// <summary>
+    /// A frozen encoder at a standing joint moves nothing, so its position evidence is modest (iso-encoder-freeze-left-hip-roll:
+    /// 4.8 × at the trip) and would read as contact; the twin's stuck-encoder check names it a sensor. Holding would
+    /// servo on the frozen count, so it keeps the configured ramp. The same evidence named by another test is held.
+    /// </summary>
+    [Theory]
+    [InlineData(DetectionTest.StuckEncoder, StopCategory.Cat1)]
+    [InlineData(DetectionTest.Cusum, StopCategory.Cat2)]
+    public void A_frozen_encoder_named_by_the_stuck_check_keeps_the_configured_ramp(DetectionTest test, StopCategory expected)
+    {
+        var rig = new Rig().Operational();
+        rig.Condition = s =>
+        {
+            s.Divergence.OverThreshold[4] = true;
+            s.Divergence.Detector[4] = 48; // knee position 4.8 × its threshold
+            s.Divergence.Diagnosis = new FaultDiagnosis(FaultClass.Sensor, FaultSite.Joint, 1, -1, test);
+        };
+        rig.Step();
+        rig.Condition = null;
+        Assert.Equal(SafetyState.Stopping, rig.State);
+        Assert.Equal(expected, rig.Sup.StopInProgress);
+        Assert.Equal(expected, rig.Log.Single(e => e.From == SafetyState.Operational).Reaction);
+    }
+
     [Fact]
     public void Contact_evidence_on_the_twin_gets_the_hold()
     {

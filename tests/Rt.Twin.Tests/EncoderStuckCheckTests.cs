@@ -100,7 +100,7 @@ public sealed class EncoderStuckCheckTests(ITestOutputHelper output)
         var record = new DivergenceRecord(Layout);
         check.Raise(record, cc, armed: true);
         Assert.True(check.NameSole(record));
-        Assert.Equal(new FaultDiagnosis(FaultClass.Sensor, FaultSite.Joint, 0, -1, DetectionTest.MeanShift), record.Diagnosis);
+        Assert.Equal(new FaultDiagnosis(FaultClass.Sensor, FaultSite.Joint, 0, -1, DetectionTest.StuckEncoder), record.Diagnosis);
         Assert.Equal(PositionChannel, record.EvidenceChannel);
     }
 

@@ -54,7 +54,7 @@ public partial class DigitalTwinTests
         }
         Assert.True(firstOver > 0, "the frozen encoder was never named");
         Assert.True(firstOver - freezeAt <= 60, $"named {firstOver - freezeAt} ticks after the freeze (σ = 1 count: 24 expected)");
-        Assert.Equal(new FaultDiagnosis(FaultClass.Sensor, FaultSite.Joint, (short)frozen, -1, DetectionTest.MeanShift), first);
+        Assert.Equal(new FaultDiagnosis(FaultClass.Sensor, FaultSite.Joint, (short)frozen, -1, DetectionTest.StuckEncoder), first);
         var r = state.Divergence;
         Assert.True(r.RefinedSinceTick >= firstOver, $"no refined diagnosis: refined since {r.RefinedSinceTick}, first over threshold {firstOver}");
         Assert.Equal(FaultClass.Sensor, r.RefinedDiagnosis.Class);

@@ -54,6 +54,8 @@ public enum DetectionTest : byte
     Limit = 4,
     /// <summary>Reported by another stage (bus, drive, IMU status, loop).</summary>
     Report = 5,
+    /// <summary>The encoder's own noise stopped (the twin's stuck-encoder check): a frozen reading, a sensor fault by construction.</summary>
+    StuckEncoder = 6,
 }
 
 /// <summary>

@@ -320,7 +320,7 @@ internal sealed class EncoderStuckCheck
     {
         if (_raised != 1 || _overBefore != 0 || record.OverCount != 1) return false;
         int j = _raisedJoint;
-        record.Diagnosis = new FaultDiagnosis(FaultClass.Sensor, FaultSite.Joint, (short)j, -1, DetectionTest.MeanShift);
+        record.Diagnosis = new FaultDiagnosis(FaultClass.Sensor, FaultSite.Joint, (short)j, -1, DetectionTest.StuckEncoder);
         record.EvidenceChannel = _channel[j];
         record.EvidenceValue = _stat[j];
         record.EvidenceThreshold = _threshold;
