@@ -856,8 +856,7 @@ internal sealed class FaultIsolator
             // Prefer the link nearer the base when a farther one fits hardly better (it has more joints to fit noise with).
             double chainCost = chainPreference ? cost - (total - _chainEnergy[_chainRoot[b]]) : cost;
             bool sameChain = chainPreference && best >= 0 && _chainRoot[b] == _chainRoot[best];
-            double challenger = sameChain ? chainCost : cost, holder = sameChain ? bestChainCost : bestCost;
-            if (challenger < holder * proximal || (best >= 0 && challenger < holder && Depth(b) <= Depth(best)))
+            if (Replaces(cost, chainCost, bestCost, bestChainCost, sameChain, best >= 0 && Depth(b) <= Depth(best), proximal))
             {
                 bestCost = cost;
                 bestChainCost = chainCost;
@@ -866,6 +865,19 @@ internal sealed class FaultIsolator
         }
         explained = best >= 0 && total > 0 ? 1 - bestCost / total : 0;
         return best;
+    }
+
+    /// <summary>
+    /// Real-time safe. Whether a candidate link with cost <paramref name="cost"/> (of which <paramref name="chainCost"/> on its
+    /// own chain) replaces the best so far: it must fit better by the proximal preference's ratio, or merely better when it
+    /// is not farther from the base. Two links of one chain (<paramref name="sameChain"/>) are compared on that chain's cost
+    /// only: what the other chains carry is common to both and would dilute the ratio towards 1.
+    /// </summary>
+    internal static bool Replaces(double cost, double chainCost, double bestCost, double bestChainCost, bool sameChain,
+        bool notFarther, double proximal)
+    {
+        double challenger = sameChain ? chainCost : cost, holder = sameChain ? bestChainCost : bestCost;
+        return challenger < holder * proximal || (notFarther && challenger < holder);
     }
 
     /// <summary>
