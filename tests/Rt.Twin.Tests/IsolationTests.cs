@@ -162,6 +162,21 @@ public partial class DigitalTwinTests
         Assert.Equal(0.3, Rt.Twin.Isolation.FaultIsolator.ChainShare(2, 0.3, new double[6], root));
     }
 
+    [Fact]
+    public void Two_links_of_one_leg_are_compared_on_that_legs_residual()
+    {
+        // iso-obstacle-left-foot's window (seed 404): the foot's best point leaves 29.40 of 75.90 (σ² units), the shin's
+        // 29.92; 28.0 of each is the other leg's stop misprediction. Over every joint the foot is 2 % better (the shin, nearer
+        // the base, keeps it at a preference of 0.85); on the leg it is 1.40 against 1.92, 27 % better: the foot.
+        Assert.False(Rt.Twin.Isolation.FaultIsolator.Replaces(29.40, 1.40, 29.92, 1.92, sameChain: false, notFarther: false, 0.85));
+        Assert.True(Rt.Twin.Isolation.FaultIsolator.Replaces(29.40, 1.40, 29.92, 1.92, sameChain: true, notFarther: false, 0.85));
+        // A farther link that fits the leg hardly better still does not win; one not farther wins by any margin.
+        Assert.False(Rt.Twin.Isolation.FaultIsolator.Replaces(29.80, 1.80, 29.92, 1.92, sameChain: true, notFarther: false, 0.85));
+        Assert.True(Rt.Twin.Isolation.FaultIsolator.Replaces(29.80, 1.80, 29.92, 1.92, sameChain: true, notFarther: true, 0.85));
+        // Links of different legs are compared on every joint.
+        Assert.False(Rt.Twin.Isolation.FaultIsolator.Replaces(29.40, 1.40, 29.92, 20.0, sameChain: false, notFarther: false, 0.85));
+    }
+
     /// <summary>Joint torques (config order) of a point force at the shin's centre of mass: τ = J_pᵀ f.</summary>
     private static void SetShinContact(DigitalTwin twin, SyntheticRobot robot, int knee, double fx, double fy)
     {

@@ -608,7 +608,7 @@ internal sealed class FaultIsolator
         _model.JointAxesWorld(q, _axis, _origin, _rot);
         double explained = 0;
         bool significant = total > ResidualSignificance;
-        int body = significant ? LocateContact(_rMean, _wMean, total, out explained, WindowModelError, 1 / Sq(ForcePriorN), WindowProximalPreference) : -1;
+        int body = significant ? LocateContact(_rMean, _wMean, total, out explained, WindowModelError, 1 / Sq(ForcePriorN), WindowProximalPreference, chainPreference: true) : -1;
         // The two hypotheses on the same weights (the contact fit's, left in _wFit): one joint's drive (one parameter: the
         // torque that joint lacks) leaves everything off that joint unexplained; a contact (up to three force components)
         // leaves the fit's residual. Each free parameter costs ln(n) χ² units, n the window's data (settled ticks × joints:
@@ -797,7 +797,7 @@ internal sealed class FaultIsolator
 
     /// <summary>The body whose best point force explains most of the residual; <paramref name="explained"/> = 1 − RSS/TSS.</summary>
     private int LocateContact(ReadOnlySpan<double> r, ReadOnlySpan<double> nominalWeight, double nominalTotal, out double explained,
-        double relativeError = RelativeModelError, double forcePrior = 0, double proximal = ProximalPreference)
+        double relativeError = RelativeModelError, double forcePrior = 0, double proximal = ProximalPreference, bool chainPreference = false)
     {
         // The model's error grows with the torque (inertia and friction errors scale with the motion), so a joint whose
         // noise is small does not dominate the fit once its residual is large: σ_eff² = σ² + (ε·r)².
@@ -810,8 +810,15 @@ internal sealed class FaultIsolator
         }
         _ = nominalTotal;
         ReadOnlySpan<double> weight = _wFit;
+        // The window compares two links of one chain (one leg) on that chain's residual only: the other leg's residual (the
+        // stop's own misprediction there) is common to both and would otherwise dilute the proximal preference's ratio.
+        if (chainPreference)
+        {
+            Array.Clear(_chainEnergy);
+            for (int i = 0; i < _n; i++) _chainEnergy[_chainRoot[i]] += _wFit[i] * r[i] * r[i];
+        }
         int best = -1;
-        double bestCost = double.PositiveInfinity;
+        double bestCost = double.PositiveInfinity, bestChainCost = double.PositiveInfinity;
         for (int c = 0; c < _candPoint.Length; c++)
         {
             int b = _candBody[c];
@@ -847,14 +854,30 @@ internal sealed class FaultIsolator
             double onPath = total - off;
             double cost = Math.Max(0, onPath - (f0 * y0 + f1 * y1 + f2 * y2)) + off;
             // Prefer the link nearer the base when a farther one fits hardly better (it has more joints to fit noise with).
-            if (cost < bestCost * proximal || (best >= 0 && cost < bestCost && Depth(b) <= Depth(best)))
+            double chainCost = chainPreference ? cost - (total - _chainEnergy[_chainRoot[b]]) : cost;
+            bool sameChain = chainPreference && best >= 0 && _chainRoot[b] == _chainRoot[best];
+            if (Replaces(cost, chainCost, bestCost, bestChainCost, sameChain, best >= 0 && Depth(b) <= Depth(best), proximal))
             {
                 bestCost = cost;
+                bestChainCost = chainCost;
                 best = b;
             }
         }
         explained = best >= 0 && total > 0 ? 1 - bestCost / total : 0;
         return best;
+    }
+
+    /// <summary>
+    /// Real-time safe. Whether a candidate link with cost <paramref name="cost"/> (of which <paramref name="chainCost"/> on its
+    /// own chain) replaces the best so far: it must fit better by the proximal preference's ratio, or merely better when it
+    /// is not farther from the base. Two links of one chain (<paramref name="sameChain"/>) are compared on that chain's cost
+    /// only: what the other chains carry is common to both and would dilute the ratio towards 1.
+    /// </summary>
+    internal static bool Replaces(double cost, double chainCost, double bestCost, double bestChainCost, bool sameChain,
+        bool notFarther, double proximal)
+    {
+        double challenger = sameChain ? chainCost : cost, holder = sameChain ? bestChainCost : bestCost;
+        return challenger < holder * proximal || (notFarther && challenger < holder);
     }
 
     /// <summary>
