@@ -597,7 +597,7 @@ public sealed class ScenarioObserver
     {
         if (d.Class == FaultClass.Unknown) return "";
         var (cls, location) = IsolationScore.Isolated(d, _session.Config);
-        string test = d.Test switch { DetectionTest.Cusum => "cusum", DetectionTest.Gate => "gate", DetectionTest.MeanShift => "mean shift", DetectionTest.Limit => "limit", DetectionTest.Report => "reported", DetectionTest.StuckEncoder => "stuck encoder", _ => "" };
+        string test = d.Test switch { DetectionTest.Cusum => "cusum", DetectionTest.Gate => "gate", DetectionTest.MeanShift => "mean shift", DetectionTest.Limit => "limit", DetectionTest.Report => "reported", DetectionTest.StuckEncoder => "stuck encoder", DetectionTest.HeldLegStep => "held-leg step", _ => "" };
         return location.Length == 0 ? $"{cls} ({test})" : $"{cls} at {location} ({test})";
     }
 

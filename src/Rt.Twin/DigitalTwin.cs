@@ -430,7 +430,7 @@ public sealed class DigitalTwin : ITwinStage
         {
             _isolator.Observe(_components);
             // A stopped flicker names the encoder itself; the isolator's evidence window still runs on it.
-            if (_encoderStuck?.NameSole(record) == true) _isolator.Refine(record, m.Q, est.Qd, state.Torque);
+            if (_encoderStuck?.NameSole(record) == true || _heldLeg?.NameSole(record) == true) _isolator.Refine(record, m.Q, est.Qd, state.Torque);
             else _isolator.Diagnose(record, m.Q, est.Qd, state.Torque, _components);
         }
         else

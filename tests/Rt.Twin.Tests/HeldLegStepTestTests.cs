@@ -1,4 +1,5 @@
 using Rt.Core.Divergence;
+using Rt.Core.Tick;
 using Rt.Twin.CrossCheck;
 using Rt.Twin.Dynamics;
 using Xunit;
@@ -115,6 +116,11 @@ public partial class DigitalTwinTests
         Assert.True(rig.Record.OverCount > 0);
         Assert.True(rig.Record.OverThreshold[rig.Layout.IndexOf(ChannelKind.JointPosition, rig.Test.MainJoint)]);
         Assert.True(rig.Test.LegRatio[0] < 1, $"the standing left leg alarmed too: {rig.Test.LegRatio[0]:F2}");
+        // Its own alarm alone names a contact on the pushed leg, on the link of the deepest joint that stepped (the
+        // ankle pitch's link: a wrench loads only the joints above its link), not the isolator's fit of the trip tick.
+        Assert.True(rig.Test.NameSole(rig.Record));
+        Assert.Equal(new FaultDiagnosis(FaultClass.Collision, FaultSite.Link, (short)ankle, -1, DetectionTest.HeldLegStep), rig.Record.Diagnosis);
+        Assert.True(rig.Record.EvidenceValue > rig.Record.EvidenceThreshold);
 
         // One joint breaking away alone (stick-slip: the bench's ankle pitch creeping 2–5 µrad per tick) is not a push.
         var slip = new HeldLegRig(5);

@@ -56,6 +56,8 @@ public enum DetectionTest : byte
     Report = 5,
     /// <summary>The encoder's own noise stopped (the twin's stuck-encoder check): a frozen reading, a sensor fault by construction.</summary>
     StuckEncoder = 6,
+    /// <summary>The joints of a standing leg stepped together (the twin's held-leg step test): a push on that leg.</summary>
+    HeldLegStep = 7,
 }
 
 /// <summary>

@@ -1,5 +1,6 @@
 using MathNet.Numerics;
 using Rt.Core.Divergence;
+using Rt.Core.Tick;
 using Rt.Twin.Dynamics;
 
 namespace Rt.Twin.CrossCheck;
@@ -65,6 +66,10 @@ public sealed class HeldLegStepTest
     private readonly double[] _mean;
     private readonly double[] _g, _cen;       // workspace: one leg's window newest first; its reference, centred
     private readonly double[] _legRatio;
+    private readonly int[] _depth;            // per config joint: joints between it and the base (its leg's root: 0)
+    private bool _raised;                     // this tick's alarm put a channel over threshold
+    private int _bestLeg = -1, _bestDistal = -1;
+    private double _bestF, _bestThreshold;
 
     /// <summary>Not real-time safe.</summary>
     /// <param name="model">The twin's rigid-body model (its parent table defines the legs).</param>
@@ -118,6 +123,13 @@ public sealed class HeldLegStepTest
         _legStart = [.. starts];
         _leg = [.. legs];
         int nLegs = _legStart.Length - 1;
+        _depth = new int[_n];
+        for (int mj = 0; mj < _n; mj++)
+        {
+            int depth = 0;
+            for (int a = parents[mj]; a >= 0; a = parents[a]) depth++;
+            _depth[configOf[mj]] = depth;
+        }
 
         _window = AfterGrid[^1] + ReferenceTicks;
         double perTest = 1 / (arlTicks * Math.Max(1, nLegs) * AfterGrid.Length);
@@ -177,6 +189,8 @@ public sealed class HeldLegStepTest
         Array.Clear(_legRatio);
         Ratio = 0;
         MainJoint = -1;
+        _raised = false;
+        _bestLeg = _bestDistal = -1;
     }
 
     /// <summary>
@@ -206,7 +220,10 @@ public sealed class HeldLegStepTest
         Array.Clear(_legRatio);
         Ratio = 0;
         MainJoint = -1;
-        int bestLeg = -1, bestJoint = -1;
+        _raised = false;
+        _bestLeg = _bestDistal = -1;
+        int bestLeg = -1, bestJoint = -1, bestDistal = -1;
+        double bestF = 0;
         double best = 0;
         for (int l = 0; l < _legRatio.Length; l++)
         {
@@ -219,20 +236,27 @@ public sealed class HeldLegStepTest
             for (int k = 0; k < AfterGrid.Length; k++)
             {
                 int na = AfterGrid[k];
-                double ratio = Score(l, na, out int main);
+                double ratio = Score(l, na, out int main, out int distal, out double f);
                 if (ratio > _legRatio[l]) _legRatio[l] = ratio;
                 if (ratio > best)
                 {
                     best = ratio;
                     bestLeg = l;
                     bestJoint = main;
+                    bestDistal = distal;
+                    bestF = f;
                 }
             }
         }
         if (bestLeg < 0) return 0;
         Ratio = best;
         MainJoint = bestJoint;
-        if (Alarm && compare && record is not null && bestJoint >= 0) crossCheck.RaiseOnRecord(record, _posChannel[bestJoint], best);
+        _bestLeg = bestLeg;
+        _bestDistal = bestDistal;
+        _bestF = bestF;
+        _bestThreshold = _threshold[bestLeg];
+        if (Alarm && compare && record is not null && bestJoint >= 0)
+            _raised = crossCheck.RaiseOnRecord(record, _posChannel[bestJoint], best);
         return best;
     }
 
@@ -256,11 +280,13 @@ public sealed class HeldLegStepTest
     }
 
     /// <summary>Real-time safe. The F statistic of leg [s0, s0 + p) for <paramref name="na"/> samples since the onset (after <see cref="Gather"/>).</summary>
-    private double Score(int leg, int na, out int main)
+    private double Score(int leg, int na, out int main, out int distal, out double f)
     {
         int w = _window, nr = ReferenceTicks;
         int s0 = _legStart[leg], p = _legStart[leg + 1] - s0;
         main = -1;
+        distal = -1;
+        f = 0;
         // Means: since the onset, and of the reference before it.
         for (int a = 0; a < p; a++)
         {
@@ -299,6 +325,9 @@ public sealed class HeldLegStepTest
             for (int c = 0; c <= a; c++) _s[a * p + c] /= nr - 1;
             _s[a * p + a] = Math.Max(_s[a * p + a], _floorVar[_leg[s0 + a]]);
             double z = _s[a * p + a] > 0 ? _d[a] * _d[a] / _s[a * p + a] : 0;
+            // The deepest joint whose own step is beyond its share: a wrench loads only the joints between the base and
+            // its link (Jᵀ F is zero below it), so the link is at or below that joint.
+            if (z / (1.0 / na + 1.0 / nr) > _thresholdJoint[leg] && (distal < 0 || _depth[_leg[s0 + a]] > _depth[distal])) distal = _leg[s0 + a];
             if (z > bestZ)
             {
                 second = Math.Max(second, bestZ);
@@ -330,13 +359,33 @@ public sealed class HeldLegStepTest
             q += _y[a] * _y[a];
         }
         double t2 = q / (1.0 / na + 1.0 / nr);
-        double f = (nr - p) / (p * (nr - 1.0)) * t2;
-        if (!double.IsFinite(f)) return 0;
+        f = (nr - p) / (p * (nr - 1.0)) * t2;
+        if (!double.IsFinite(f)) { f = 0; return 0; }
         // And a second joint's own step beyond its own share of the budget: a held joint that breaks away alone
         // (stick-slip: nominal-march seed 5001, r_ankle_pitch creeping 2–5 µrad per tick from 19.398 s; nominal-sine-full
         // seed 5002, l_ankle_pitch at 74.244 s) moves one joint, a push deflects every joint its torque Jᵀ F loads.
         // Either condition alone keeps the budget, so the AND does too.
         return Math.Min(f / _threshold[leg], second / (1.0 / na + 1.0 / nr) / _thresholdJoint[leg]);
+    }
+
+    /// <summary>
+    /// When this tick's only alarm is this test's: name a contact on the link driven by the deepest joint of the leg
+    /// whose own step is significant (the main joint when none is), test <see cref="DetectionTest.HeldLegStep"/>, with
+    /// the leg's F statistic and its threshold as the evidence, and return true; otherwise false and the record
+    /// untouched. A push that moves a standing leg's joints together is a contact on that leg, whatever the
+    /// residual's fit says in the trip tick (it named the other leg's hip roll for iso-wrench-right-ankle-link).
+    /// Call after <see cref="Evaluate"/>. Real-time safe.
+    /// </summary>
+    public bool NameSole(DivergenceRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        if (!_raised || record.OverCount != 1 || MainJoint < 0) return false;
+        int link = _bestDistal >= 0 ? _bestDistal : MainJoint;
+        record.Diagnosis = new FaultDiagnosis(FaultClass.Collision, FaultSite.Link, (short)link, -1, DetectionTest.HeldLegStep);
+        record.EvidenceChannel = _posChannel[MainJoint];
+        record.EvidenceValue = _bestF;
+        record.EvidenceThreshold = _bestThreshold;
+        return true;
     }
 
     /// <summary>Upper F(d1, d2) quantile: x with P(F &gt; x) = <paramref name="alpha"/>, by bisection in log space. Not real-time safe.</summary>
