@@ -168,9 +168,8 @@ internal static class ScenarioVerdicts
             if (f.TripCategory == StopCategory.Cat0) why.Add("Cat 0 at the trip");
             else if (f.TripCategory == StopCategory.Cat1) why.Add("Cat 1 ramp, not the hold");
             if (f.Cat0Escalation is { } esc) why.Add($"escalated to Cat 0 ({esc})");
-            if (f.StopDistanceRad is double d && !(d <= CollisionStopDistanceRad + 1e-12))
-                why.Add($"stop distance {F(d * 1e3, "0")} mrad ({f.StopDistanceJoint})");
-            if (f.Contact is { Trend: "rising" or "window cut short" or "no stop" } c)
+            if (TooFar(f) is double d) why.Add($"stop distance {F(d * 1e3, "0")} mrad ({f.StopDistanceJoint})");
+            if (ForceNotFalling(f) is { } c)
                 why.Add(c.Trend == "rising" ? $"contact force rising {F(c.AtStopN, "0")}→{F(c.EndOfWindowN, "0")} N" : $"contact force: {c.Trend}");
         }
         return new CollisionNumbers { Met = why.Count == 0, Violations = why };
@@ -191,10 +190,17 @@ internal static class ScenarioVerdicts
         sentence = $"{sentence}; {distance}; {force}";
         if (f.TripCategory == StopCategory.Cat0) return (Verdict.Fail, sentence + ": a collision stopped by Cat 0");
         if (f.Cat0Escalation is { } esc) return (Verdict.Fail, $"{sentence}: escalated ({esc})");
-        if (f.StopDistanceRad is double dd && !(dd <= CollisionStopDistanceRad + 1e-12))
-            return (Verdict.Fail, $"{sentence}: > {F(CollisionStopDistanceRad * 1e3, "0")} mrad");
-        if (f.Contact is { Trend: "rising" or "window cut short" or "no stop" } cc)
+        if (TooFar(f) is not null) return (Verdict.Fail, $"{sentence}: > {F(CollisionStopDistanceRad * 1e3, "0")} mrad");
+        if (ForceNotFalling(f) is { } cc)
             return (Verdict.Fail, $"{sentence}: {(cc.Trend == "rising" ? "the force rose after the stop" : "the force could not be judged")}");
         return (Verdict.Pass, sentence);
     }
+
+    /// <summary>The stop distance when it is over <see cref="CollisionStopDistanceRad"/> (or not a number), else null.</summary>
+    private static double? TooFar(RunFacts f) =>
+        f.StopDistanceRad is double d && !(d <= CollisionStopDistanceRad + 1e-12) ? d : null;
+
+    /// <summary>The contact-force figures when the force rose after the stop or could not be judged, else null.</summary>
+    private static ContactForceFigures? ForceNotFalling(RunFacts f) =>
+        f.Contact is { Trend: "rising" or "window cut short" or "no stop" } c ? c : null;
 }

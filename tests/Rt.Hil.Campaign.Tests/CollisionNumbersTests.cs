@@ -73,7 +73,9 @@ public class CollisionNumbersTests
         var obstacle = Facts() with { TripTick = 3013, StopSentTick = 3014, Contact = Facts().Contact! with { FirstContactTick = 3005 } };
         Assert.True(ScenarioVerdicts.CollisionNumbersOf(obstacle).Met);
         // A wrench has no contact sensor: timed from the injection, 14 ms.
-        Assert.False(ScenarioVerdicts.CollisionNumbersOf(obstacle with { Contact = null }).Met);
+        var wrench = ScenarioVerdicts.CollisionNumbersOf(obstacle with { Contact = null });
+        Assert.False(wrench.Met);
+        Assert.Equal("stop 14.0 ms after the contact", Assert.Single(wrench.Violations));
     }
 
     [Fact]

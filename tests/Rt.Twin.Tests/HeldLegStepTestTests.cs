@@ -61,10 +61,10 @@ public partial class DigitalTwinTests
     public void Held_leg_step_test_threshold_is_the_F_quantile_of_its_share_of_the_budget()
     {
         // Reference values from an independent implementation (regularised incomplete beta by continued fraction).
-        Assert.InRange(HeldLegStepTest.FUpperQuantile(6, 54, 1e-5), 7.28 * 0.995, 7.28 * 1.005);
-        Assert.InRange(HeldLegStepTest.FUpperQuantile(2, 58, 1e-8), 25.73 * 0.995, 25.73 * 1.005);
-        double x = HeldLegStepTest.FUpperQuantile(6, 54, 1e-11);
-        Assert.InRange(HeldLegStepTest.FUpperTail(6, 54, x), 0.99e-11, 1.01e-11);
+        Assert.InRange(ThresholdDerivation.FUpperQuantile(6, 54, 1e-5), 7.28 * 0.995, 7.28 * 1.005);
+        Assert.InRange(ThresholdDerivation.FUpperQuantile(2, 58, 1e-8), 25.73 * 0.995, 25.73 * 1.005);
+        double x = ThresholdDerivation.FUpperQuantile(6, 54, 1e-11);
+        Assert.InRange(ThresholdDerivation.FUpperTail(6, 54, x), 0.99e-11, 1.01e-11);
 
         var rig = new HeldLegRig(1);
         Assert.Equal(2, rig.Test.LegCount);
@@ -74,8 +74,8 @@ public partial class DigitalTwinTests
             // Its share: one detector's budget 1/ARL₀ per tick over 2 legs × 2 onsets; F(p, n_r − p) for the leg, and
             // F(1, n_r − 1) at that share over the leg's 6 joints for the second joint's own step.
             double share = 1 / (rig.CrossCheck.ArlTicks * 2 * 2);
-            Assert.Equal(HeldLegStepTest.FUpperQuantile(6, HeldLegStepTest.ReferenceTicks - 6, share), rig.Test.Threshold(leg), 9);
-            Assert.Equal(HeldLegStepTest.FUpperQuantile(1, HeldLegStepTest.ReferenceTicks - 1, share / 6), rig.Test.JointThreshold(leg), 9);
+            Assert.Equal(ThresholdDerivation.FUpperQuantile(6, HeldLegStepTest.ReferenceTicks - 6, share), rig.Test.Threshold(leg), 9);
+            Assert.Equal(ThresholdDerivation.FUpperQuantile(1, HeldLegStepTest.ReferenceTicks - 1, share / 6), rig.Test.JointThreshold(leg), 9);
         }
     }
 
@@ -143,7 +143,8 @@ public partial class DigitalTwinTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         // Timing is reported, not asserted (a loaded CI machine): both legs standing, every onset scored, the rig's
         // noise generation included.
-        output.WriteLine($"held_leg_step_test_tick_mean: {System.Diagnostics.Stopwatch.GetElapsedTime(t0, t1).TotalMicroseconds / 10_000:F2} us (2 legs × 2 onsets, both standing)");
+        // 2 legs × 2 onsets, both standing.
+        output.WriteLine($"held_leg_step_test_tick_mean: {System.Diagnostics.Stopwatch.GetElapsedTime(t0, t1).TotalMicroseconds / 10_000:F2} us");
         // The same rig with no leg standing (nothing scored): the noise generation and the rings, for the difference.
         Array.Fill(rig.Held, false);
         t0 = System.Diagnostics.Stopwatch.GetTimestamp();

@@ -70,7 +70,7 @@ public sealed class IsolationEvidenceTests
     }
 
     /// <summary>Joint torques (config order) of a point force at the shin's centre of mass: τ = J_pᵀ f.</summary>
-    private static double[] ShinContact(RigidBodyModel model, int[] map, double[] q, int knee, V3 f)
+    internal static double[] ShinContact(RigidBodyModel model, int[] map, double[] q, int knee, V3 f)
     {
         int n = model.DegreesOfFreedom;
         var axes = new V3[n];

@@ -180,28 +180,11 @@ public partial class DigitalTwinTests
     /// <summary>Joint torques (config order) of a point force at the shin's centre of mass: τ = J_pᵀ f.</summary>
     private static void SetShinContact(DigitalTwin twin, SyntheticRobot robot, int knee, double fx, double fy)
     {
-        var model = twin.Model;
-        int n = model.DegreesOfFreedom;
-        var map = twin.JointMap;
-        var q = new double[n];
-        for (int j = 0; j < n; j++) q[map[j]] = robot.Q[j];
-        var axes = new V3[n];
-        var origins = new V3[n];
-        var rot = new M3[n];
-        model.JointAxesWorld(q, axes, origins, rot);
-        var pi = new double[model.ParameterCount];
-        model.GetInertialParameters(pi);
-        int b = map[knee];
-        var com = new V3(pi[10 * b + 1] / pi[10 * b], pi[10 * b + 2] / pi[10 * b], pi[10 * b + 3] / pi[10 * b]);
-        var x = origins[b] + rot[b].Mul(com);
-        var f = new V3(fx, fy, 0);
-        var parents = model.Parents;
-        Array.Clear(robot.External);
-        for (int i = b; i >= 0; i = parents[i])
-        {
-            int j = Array.IndexOf(map.ToArray(), i);
-            robot.External[j] = V3.Dot(V3.Cross(axes[i], x - origins[i]), f);
-        }
+        int[] map = twin.JointMap.ToArray();
+        var q = new double[map.Length];
+        for (int j = 0; j < map.Length; j++) q[map[j]] = robot.Q[j];
+        var tau = IsolationEvidenceTests.ShinContact(twin.Model, map, q, knee, new V3(fx, fy, 0));
+        Array.Copy(tau, robot.External, tau.Length);
     }
 
     [Fact]

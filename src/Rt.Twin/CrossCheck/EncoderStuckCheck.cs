@@ -1,3 +1,4 @@
+using MathNet.Numerics;
 using Rt.Core.Divergence;
 using Rt.Core.Tick;
 
@@ -74,7 +75,7 @@ internal sealed class EncoderStuckCheck
     private readonly double[] _lastD;        // the previous tick's count change (counts)
     private readonly bool[] _hasD;
     private readonly double[] _p1, _p2;      // the last two products d_k·d_(k−1) (for the lag covariances)
-    private readonly int[] _nP;              // products seen since the last break (up to 3)
+    private readonly int[] _nP;              // products seen since the last break (up to 2)
     private readonly int[] _run;             // consecutive settled ticks whose count repeated the previous one
     private readonly double[] _w, _w2;       // Σw, Σw² of the products' weights
     private readonly double[] _s, _ss, _sLag1, _sLag2; // Σw·p, Σw·p², Σw·p_k·p_(k−1), Σw·p_k·p_(k−2)
@@ -407,10 +408,10 @@ internal static class QuantisedNoise
     public static double VarianceAt(double x, double sigma)
     {
         int k = (int)Math.Ceiling(7 * sigma) + 2;
-        double m1 = 0, m2 = 0, below = Phi((-k - 0.5 - x) / sigma);
+        double m1 = 0, m2 = 0, below = ThresholdDerivation.Phi((-k - 0.5 - x) / sigma);
         for (int c = -k; c <= k; c++)
         {
-            double upTo = Phi((c + 0.5 - x) / sigma), pr = upTo - below;
+            double upTo = ThresholdDerivation.Phi((c + 0.5 - x) / sigma), pr = upTo - below;
             below = upTo;
             m1 += c * pr;
             m2 += (double)c * c * pr;
@@ -438,21 +439,8 @@ internal static class QuantisedNoise
     }
 
     /// <summary>−ln P(|σ·n| &lt; ½): the least evidence one repeated count carries against a live encoder; 0 for σ ≤ 0. Real-time safe.</summary>
-    public static double RepeatEvidence(double sigma) => sigma > 0 ? -Math.Log(1 - Erfc(0.5 / (sigma * Math.Sqrt(2)))) : 0;
+    public static double RepeatEvidence(double sigma) => sigma > 0 ? -Math.Log(1 - SpecialFunctions.Erfc(0.5 / (sigma * Math.Sqrt(2)))) : 0;
 
     /// <summary>1 − P(|σ·n| &lt; ½) (1 − the largest chance a live encoder's count repeats); 0 for σ ≤ 0. Real-time safe.</summary>
-    public static double RepeatProbabilityComplement(double sigma) => sigma > 0 ? Erfc(0.5 / (sigma * Math.Sqrt(2))) : 0;
-
-    /// <summary>Standard normal CDF.</summary>
-    public static double Phi(double z) => 0.5 * Erfc(-z / Math.Sqrt(2));
-
-    /// <summary>Complementary error function, fractional error &lt; 1.2e-7 (Numerical Recipes' Chebyshev fit). Real-time safe.</summary>
-    public static double Erfc(double x)
-    {
-        double z = Math.Abs(x);
-        double t = 1 / (1 + 0.5 * z);
-        double r = t * Math.Exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806
-            + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
-        return x >= 0 ? r : 2 - r;
-    }
+    public static double RepeatProbabilityComplement(double sigma) => sigma > 0 ? SpecialFunctions.Erfc(0.5 / (sigma * Math.Sqrt(2))) : 0;
 }

@@ -1,4 +1,3 @@
-using MathNet.Numerics;
 using Rt.Core.Divergence;
 using Rt.Core.Tick;
 using Rt.Twin.Dynamics;
@@ -68,7 +67,7 @@ public sealed class HeldLegStepTest
     private readonly double[] _legRatio;
     private readonly int[] _depth;            // per config joint: joints between it and the base (its leg's root: 0)
     private bool _raised;                     // this tick's alarm put a channel over threshold
-    private int _bestLeg = -1, _bestDistal = -1;
+    private int _bestDistal = -1;
     private double _bestF, _bestThreshold;
 
     /// <summary>Not real-time safe.</summary>
@@ -138,9 +137,9 @@ public sealed class HeldLegStepTest
         for (int l = 0; l < nLegs; l++)
         {
             int p = _legStart[l + 1] - _legStart[l];
-            _threshold[l] = p > 1 && p < ReferenceTicks ? FUpperQuantile(p, ReferenceTicks - p, perTest) : double.PositiveInfinity;
+            _threshold[l] = p > 1 && p < ReferenceTicks ? ThresholdDerivation.FUpperQuantile(p, ReferenceTicks - p, perTest) : double.PositiveInfinity;
             // A single joint's t² = d²/(S_jj(1/n_a + 1/n_r)) ~ F(1, n_r − 1), its share split over the leg's joints.
-            _thresholdJoint[l] = p > 1 ? FUpperQuantile(1, ReferenceTicks - 1, perTest / p) : double.PositiveInfinity;
+            _thresholdJoint[l] = p > 1 ? ThresholdDerivation.FUpperQuantile(1, ReferenceTicks - 1, perTest / p) : double.PositiveInfinity;
         }
         ArlTicks = arlTicks;
         _ring = new double[_n * _window];
@@ -190,7 +189,7 @@ public sealed class HeldLegStepTest
         Ratio = 0;
         MainJoint = -1;
         _raised = false;
-        _bestLeg = _bestDistal = -1;
+        _bestDistal = -1;
     }
 
     /// <summary>
@@ -221,7 +220,7 @@ public sealed class HeldLegStepTest
         Ratio = 0;
         MainJoint = -1;
         _raised = false;
-        _bestLeg = _bestDistal = -1;
+        _bestDistal = -1;
         int bestLeg = -1, bestJoint = -1, bestDistal = -1;
         double bestF = 0;
         double best = 0;
@@ -251,7 +250,6 @@ public sealed class HeldLegStepTest
         if (bestLeg < 0) return 0;
         Ratio = best;
         MainJoint = bestJoint;
-        _bestLeg = bestLeg;
         _bestDistal = bestDistal;
         _bestF = bestF;
         _bestThreshold = _threshold[bestLeg];
@@ -387,22 +385,4 @@ public sealed class HeldLegStepTest
         record.EvidenceThreshold = _bestThreshold;
         return true;
     }
-
-    /// <summary>Upper F(d1, d2) quantile: x with P(F &gt; x) = <paramref name="alpha"/>, by bisection in log space. Not real-time safe.</summary>
-    internal static double FUpperQuantile(int d1, int d2, double alpha)
-    {
-        if (!(alpha > 0 && alpha < 1)) throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "tail probability must be in (0, 1)");
-        double lo = 0, hi = 1;
-        while (FUpperTail(d1, d2, hi) > alpha) hi *= 2;
-        for (int i = 0; i < 300 && hi - lo > 1e-12 * hi; i++)
-        {
-            double mid = 0.5 * (lo + hi);
-            if (FUpperTail(d1, d2, mid) > alpha) lo = mid; else hi = mid;
-        }
-        return 0.5 * (lo + hi);
-    }
-
-    /// <summary>P(F(d1, d2) &gt; x) = I_{d2/(d2 + d1·x)}(d2/2, d1/2).</summary>
-    internal static double FUpperTail(int d1, int d2, double x) =>
-        x <= 0 ? 1 : SpecialFunctions.BetaRegularized(d2 / 2.0, d1 / 2.0, d2 / (d2 + d1 * x));
 }

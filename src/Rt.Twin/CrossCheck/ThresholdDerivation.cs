@@ -120,6 +120,24 @@ public static class ThresholdDerivation
         return 0.5 * (lo + hi);
     }
 
+    /// <summary>Upper F(d1, d2) quantile: x with P(F &gt; x) = <paramref name="alpha"/>, by bisection in log space. Not real-time safe (the held-leg step test's thresholds).</summary>
+    public static double FUpperQuantile(int d1, int d2, double alpha)
+    {
+        if (!(alpha > 0 && alpha < 1)) throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "tail probability must be in (0, 1)");
+        double lo = 0, hi = 1;
+        while (FUpperTail(d1, d2, hi) > alpha) hi *= 2;
+        for (int i = 0; i < 300 && hi - lo > 1e-12 * hi; i++)
+        {
+            double mid = 0.5 * (lo + hi);
+            if (FUpperTail(d1, d2, mid) > alpha) lo = mid; else hi = mid;
+        }
+        return 0.5 * (lo + hi);
+    }
+
+    /// <summary>P(F(d1, d2) &gt; x) = I_{d2/(d2 + d1·x)}(d2/2, d1/2).</summary>
+    public static double FUpperTail(int d1, int d2, double x) =>
+        x <= 0 ? 1 : SpecialFunctions.BetaRegularized(d2 / 2.0, d1 / 2.0, d2 / (d2 + d1 * x));
+
     /// <summary>P(χ²_d &gt; x).</summary>
     public static double ChiSquareUpperTail(int dof, double x) => x <= 0 ? 1 : SpecialFunctions.GammaUpperRegularized(dof / 2.0, x / 2);
 

@@ -513,13 +513,17 @@ internal sealed class FaultIsolator
         for (int j = 0; j < _n; j++)
         {
             double tau = torque[j], sg = Math.Tanh(velocity[j] / MovingVelocity);
-            if (!double.IsFinite(tau) || !double.IsFinite(sg)) continue;
+            if (!double.IsFinite(tau) || !double.IsFinite(sg))
+            {
+                _vPrev[j] = double.NaN; // the next tick's Δv would span the gap: no acceleration from it
+                continue;
+            }
             _tauF[j] = _filterPrimed ? _pole * _tauF[j] + (1 - _pole) * tau : tau;
             _sgnF[j] = _filterPrimed ? _pole * _sgnF[j] + (1 - _pole) * sg : sg;
-            double acc = _filterPrimed && double.IsFinite(velocity[j]) ? (velocity[j] - _vPrev[j]) / _dt : 0;
+            double acc = _filterPrimed ? (velocity[j] - _vPrev[j]) / _dt : 0; // velocity is finite here (sg is)
             if (!double.IsFinite(acc)) acc = 0;
             _accF[j] = _filterPrimed ? _pole * _accF[j] + (1 - _pole) * acc : 0;
-            if (double.IsFinite(velocity[j])) _vPrev[j] = velocity[j];
+            _vPrev[j] = velocity[j];
         }
         _filterPrimed = true;
         bool over = record.Valid && record.OverCount > 0;

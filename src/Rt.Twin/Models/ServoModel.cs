@@ -150,6 +150,7 @@ public sealed class ServoModel
         _head = 0;
         Array.Clear(_dist);
         Array.Clear(_stillTicks);
+        Array.Clear(_creep);
         _creepPrimed = false;
     }
 
@@ -164,7 +165,8 @@ public sealed class ServoModel
     /// Real-time safe. Feeds this tick's position estimates (the twin's corrected state) to the creep estimate of
     /// every joint: the mean position change per tick, c ← c + a·((q_k − q_(k−1)) − c), a = <see cref="CreepSmoothing"/>.
     /// <paramref name="continued"/> false (a start, or the first fresh tick after a bus gap, whose change spans the
-    /// gap) restarts it at 0 from these positions. Non-finite positions leave a joint's estimate as it is.
+    /// gap) restarts it at 0 from these positions. A non-finite position leaves a joint's estimate as it is, and its
+    /// next finite one restarts it (that change spans the gap).
     /// </summary>
     public void TrackCreep(ReadOnlySpan<double> q, bool continued)
     {
@@ -173,7 +175,11 @@ public sealed class ServoModel
         for (int j = 0; j < _n; j++)
         {
             double x = q[j];
-            if (!double.IsFinite(x)) continue;
+            if (!double.IsFinite(x))
+            {
+                _creepLastQ[j] = double.NaN;
+                continue;
+            }
             if (restart || !double.IsFinite(_creepLastQ[j])) _creep[j] = 0;
             else _creep[j] += CreepSmoothing * (x - _creepLastQ[j] - _creep[j]);
             _creepLastQ[j] = x;
