@@ -157,17 +157,18 @@ public sealed class DigitalTwin : ITwinStage
         _isolator.Kinematics = _imuKinematics;
         _contact = new ContactTest(_model, _map, layout, noise, _crossCheck.ArlTicks, PeriodS);
         _contactOn = options.ContactTest;
-        _heldLeg = options.HeldLegStepTest ? new HeldLegStepTest(_model, _map, layout, noise, EncoderCountsPerRadian(config), _crossCheck.ArlTicks) : null;
+        double[] countsPerRadian = EncoderCountsPerRadian(config);
+        _heldLeg = options.HeldLegStepTest ? new HeldLegStepTest(_model, _map, layout, noise, countsPerRadian, _crossCheck.ArlTicks) : null;
         _heldNow = new bool[_n];
         _heldTarget = new double[_n];
-        _heldTargetTol = Array.ConvertAll(EncoderCountsPerRadian(config), c => c > 0 ? 0.5 / c : 0);
+        _heldTargetTol = Array.ConvertAll(countsPerRadian, c => c > 0 ? 0.5 / c : 0);
         _slip = new HeldSlipCheck(layout, noise, options.SlipTest ? options.TorqueModelRelativeError : null, _map, _servo, config.Twin.ObserverGain, PeriodS, _crossCheck.ArlTicks);
         _slipMass = new double[_n * _n];
         _qMeasured = new double[_n];
         _imuBad = new bool[_nImu];
         _jointCh = JointChannels.For(layout, _crossCheck);
         _encoderStuck = options.EncoderStuckCheck
-            ? new EncoderStuckCheck(Array.ConvertAll(_jointCh, c => c.Position.Channel), EncoderCountsPerRadian(config), _crossCheck.ArlTicks)
+            ? new EncoderStuckCheck(Array.ConvertAll(_jointCh, c => c.Position.Channel), countsPerRadian, _crossCheck.ArlTicks)
             : null;
         _imuKinematics.Stuck = _encoderStuck;
         _imuCh = ImuChannels.For(layout, _crossCheck);

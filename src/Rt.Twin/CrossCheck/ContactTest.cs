@@ -120,9 +120,7 @@ public sealed class ContactTest
         }
 
         var parents = model.Parents;
-        _onPath = new bool[_n * _n];
-        for (int b = 0; b < _n; b++)
-            for (int i = b; i >= 0; i = parents[i]) _onPath[b * _n + i] = true;
+        _onPath = model.PathMatrix();
         _pathStart = new int[_n + 1];
         var path = new List<int>();
         for (int b = 0; b < _n; b++)

@@ -112,23 +112,14 @@ public sealed class HeldLegStepTest
             if (parents[root] >= 0) continue;
             starts.Add(legs.Count);
             for (int mj = 0; mj < _n; mj++)
-            {
-                int a = mj;
-                while (a >= 0 && a != root) a = parents[a];
-                if (a == root && _posOffset[configOf[mj]] >= 0) legs.Add(configOf[mj]);
-            }
+                if (model.ChainRoot(mj) == root && _posOffset[configOf[mj]] >= 0) legs.Add(configOf[mj]);
         }
         starts.Add(legs.Count);
         _legStart = [.. starts];
         _leg = [.. legs];
         int nLegs = _legStart.Length - 1;
         _depth = new int[_n];
-        for (int mj = 0; mj < _n; mj++)
-        {
-            int depth = 0;
-            for (int a = parents[mj]; a >= 0; a = parents[a]) depth++;
-            _depth[configOf[mj]] = depth;
-        }
+        for (int mj = 0; mj < _n; mj++) _depth[configOf[mj]] = model.DepthOf(mj);
 
         _window = AfterGrid[^1] + ReferenceTicks;
         double perTest = 1 / (arlTicks * Math.Max(1, nLegs) * AfterGrid.Length);

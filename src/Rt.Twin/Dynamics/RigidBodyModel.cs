@@ -102,6 +102,34 @@ public sealed class RigidBodyModel
     /// <summary>Parent body of each body (−1 = the fixed base).</summary>
     public ReadOnlySpan<int> Parents => _parent;
 
+    /// <summary>
+    /// The kinematic paths, row-major n×n: [b·n + i] is true when joint i lies between the fixed base and body b (b's own
+    /// joint included). Not real-time safe (allocates); for construction.
+    /// </summary>
+    internal bool[] PathMatrix()
+    {
+        var onPath = new bool[_n * _n];
+        for (int b = 0; b < _n; b++)
+            for (int i = b; i >= 0; i = _parent[i]) onPath[b * _n + i] = true;
+        return onPath;
+    }
+
+    /// <summary>The body's ancestor that hangs from the fixed base (the root of its chain: a leg). Not real-time safe by contract (walks the tree).</summary>
+    internal int ChainRoot(int body)
+    {
+        int root = body;
+        while (_parent[root] >= 0) root = _parent[root];
+        return root;
+    }
+
+    /// <summary>Joints between the fixed base and <paramref name="body"/>, its own excluded (0 for a body on the base). Not real-time safe by contract (walks the tree).</summary>
+    internal int DepthOf(int body)
+    {
+        int depth = 0;
+        for (int a = _parent[body]; a >= 0; a = _parent[a]) depth++;
+        return depth;
+    }
+
     /// <summary>Mass of the fixed base with its fixed children (does not enter the joint-space dynamics).</summary>
     public double BaseMass { get; }
 

@@ -212,9 +212,7 @@ internal sealed class FaultIsolator
         }
 
         var parents = model.Parents;
-        _onPath = new bool[_n * _n];
-        for (int b = 0; b < _n; b++)
-            for (int i = b; i >= 0; i = parents[i]) _onPath[b * _n + i] = true;
+        _onPath = model.PathMatrix();
 
         // Candidate contact points per body, body frame: origin, centre of mass, each child joint's origin and the
         // midpoint to it; a leaf body also gets the point as far beyond its centre of mass as the centre is from the origin.
@@ -272,12 +270,7 @@ internal sealed class FaultIsolator
         _wWindow = new double[_n];
         _chainEnergy = new double[_n];
         _chainRoot = new int[_n];
-        for (int b = 0; b < _n; b++)
-        {
-            int root = b;
-            while (parents[root] >= 0) root = parents[root];
-            _chainRoot[b] = root;
-        }
+        for (int b = 0; b < _n; b++) _chainRoot[b] = model.ChainRoot(b);
         _windowTicks = Math.Max(1, (int)Math.Round(WindowS / periodS));
         _settleTicks = (int)Math.Round(SettleS / periodS);
 
