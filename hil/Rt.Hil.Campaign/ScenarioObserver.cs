@@ -185,6 +185,8 @@ public sealed class ScenarioObserver
             _linkFirstTick = new long[links];
             _linkFirstN = new double[links];
             Array.Fill(_linkFirstTick, -1);
+            // Bind the native call now (its first call allocates a little), not on the tick that first watches the box.
+            _plant.ObstacleContacts(0, _touchLinks, _touchForces);
         }
         _drives = new ServoDriveDevice?[_joints];
         _sentByLastTick = new DriveOutputs[_joints];

@@ -60,10 +60,7 @@ public static class CampaignReports
         output.WriteLine();
         output.WriteLine(string.Create(Inv,
             $"{result.Passed} passed, {result.Failed} failed, {result.Skipped} skipped of {result.Scenarios.Count}  ({result.Mode}, {result.Host}, wall {ReportFormat.Wall(result.WallS)})"));
-        if (result.IsolationScored > 0)
-            output.WriteLine(string.Create(Inv,
-                $"isolation: class right {result.Scenarios.Count(s => s.ClassRight == true)}/{result.IsolationScored} ({result.ClassAccuracy:P0}), location right {result.Scenarios.Count(s => s.LocationRight == true)}/{result.IsolationScored} ({result.LocationAccuracy:P0})")
-                + TouchedTotal(result));
+        if (IsolationLine(result) is { } isolation) output.WriteLine(isolation);
         if (CollisionLine(result) is { } collisions) output.WriteLine(collisions);
         if (sweep != null)
         {
@@ -103,6 +100,19 @@ public static class CampaignReports
         if (s.IsolatedClass is null) return "-";
         string mark = s.ClassRight is null ? "" : s.ClassRight == true && s.LocationRight == true ? "" : s.TouchedLinkRight == true ? " ✗ touched" : " ✗";
         return $"{s.IsolatedClass} {s.IsolatedLocation}{mark}";
+    }
+
+    /// <summary>
+    /// Issue 13's isolation over the scored runs, one line: "isolation: class right a/n (x %), location right b/n (y %)",
+    /// then "; named a touched link d/n (z %)" when there is an obstacle run (<see cref="TouchedTotal"/>); null when nothing was scored.
+    /// </summary>
+    public static string? IsolationLine(CampaignResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        if (result.IsolationScored == 0) return null;
+        return string.Create(Inv,
+            $"isolation: class right {result.Scenarios.Count(s => s.ClassRight == true)}/{result.IsolationScored} ({result.ClassAccuracy:P0}), location right {result.Scenarios.Count(s => s.LocationRight == true)}/{result.IsolationScored} ({result.LocationAccuracy:P0})")
+            + TouchedTotal(result);
     }
 
     /// <summary>
