@@ -60,6 +60,15 @@ public class TouchedLinkScoreTests
         Assert.Contains("collision r_shin ✗ touched", row);
         Assert.EndsWith(named.Reason + "; obstacle touched r_thigh 1883 N, r_shin 188 N (first r_thigh)", row.TrimEnd('\r'));
 
+        // The JSON carries the touch record and reads back.
+        string json = JsonReport.Serialize(campaign);
+        Assert.Contains("\"touchedLinkRight\": 2", json);
+        var back = System.Text.Json.JsonSerializer.Deserialize<CampaignReportDocument>(json, JsonReport.Options)!.Campaign.Scenarios[0];
+        Assert.Equal("r_thigh", back.Touch!.FirstTouched);
+        Assert.Equal(["r_thigh", "r_shin"], back.Touch.Touched.Select(l => l.Link));
+        Assert.Equal(3004, back.Touch.Touched[1].FirstTick);
+        Assert.True(back.TouchedLinkRight);
+
         // Without an obstacle run the line is the old one, unchanged.
         var plain = campaign with { Scenarios = [named with { Touch = null, TouchedLinkRight = false }] };
         Assert.Equal("isolation: class right 1/1 (100 %), location right 0/1 (0 %)", CampaignReports.IsolationLine(plain));
