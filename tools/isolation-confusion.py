@@ -7,7 +7,7 @@ Usage: tools/isolation-confusion.py <report.json>...
            --seed-base 1000 --jobs 2 --json /tmp/iso-1000.json
        tools/isolation-confusion.py /tmp/iso.json /tmp/iso-1000.json
 Prints per family the runs scored (a trip at or after the injection), right class, right location and the runs not
-scored (no trip), then the class confusion (truth against the isolated class), then every run isolated wrongly or not at all with what it named next to the truth. The score is of
+scored (no trip) (and, with obstacle runs, the runs that named a link the obstacle touched), then the class confusion (truth against the isolated class), then every run isolated wrongly or not at all with what it named next to the truth (an obstacle run: with the links the box touched). The score is of
 the cause the run's record names (the twin's refined cause after its evidence window when it has one); the line
 "at the trip tick" scores what the trip tick itself isolated (the reaction's basis; tripIsolated* in the report).
 Exit status: 0, or 2 when a file is not such a report (one line names it).
@@ -30,8 +30,19 @@ def family(name):
     return n
 
 
+def touch_note(s):
+    """For an obstacle run: what the box touched (links with >= 10 % of the largest peak force) and which link first."""
+    t = s.get('touch')
+    if t is None:
+        return ""
+    links = ', '.join(f"{l['link']} {l['peakN']:.0f} N" for l in t.get('touched', [])) or 'nothing'
+    mark = '; a touched link' if s.get('touchedLinkRight') and not s.get('locationRight') else ''
+    return f"; obstacle touched {links} (first {t.get('firstTouched')}){mark}"
+
+
 def main(paths):
-    scored, cls, loc, missed, tcls, tloc = (collections.Counter() for _ in range(6))
+    scored, cls, loc, missed, tcls, tloc, touched = (collections.Counter() for _ in range(7))
+    obstacle_runs = 0
     confusion = collections.Counter()  # (truth class, isolated class)
     wrong = []
     for path in paths:
@@ -54,6 +65,9 @@ def main(paths):
             confusion[(s['truthClass'], s.get('isolatedClass') or 'none')] += 1
             cls[fam] += bool(s['classRight'])
             loc[fam] += bool(s['locationRight'])
+            # "named a link the obstacle touched" (reports before it existed: the strict location)
+            touched[fam] += bool(s.get('touchedLinkRight', s['locationRight']))
+            obstacle_runs += s.get('touch') is not None
             if s.get('tripIsolatedClass') is None:
                 tcls[fam] += bool(s['classRight'])
                 tloc[fam] += bool(s['locationRight'])
@@ -65,14 +79,17 @@ def main(paths):
                 at_trip = (f" (trip tick: {s['tripIsolatedClass']} at {s.get('tripIsolatedLocation')})"
                            if s.get('tripIsolatedClass') is not None else "")
                 wrong.append(f"  wrong    {s['name']} (seed {s['seed']}): isolated {s.get('isolatedClass')} at "
-                             f"{s.get('isolatedLocation')}{at_trip}, truth {truth}, trip {s.get('detectionLatencyMs')} ms after the injection")
-    print(f"{'family':16} {'scored':>6} {'class':>6} {'loc':>6} {'no trip':>7}")
+                             f"{s.get('isolatedLocation')}{at_trip}, truth {truth}, trip {s.get('detectionLatencyMs')} ms after the injection"
+                             + touch_note(s))
+    print(f"{'family':16} {'scored':>6} {'class':>6} {'loc':>6} {'no trip':>7}" + (f" {'touched':>7}" if obstacle_runs else ""))
     for k in sorted(set(scored) | set(missed)):
-        print(f"{k:16} {scored[k]:6} {cls[k]:6} {loc[k]:6} {missed[k]:7}")
+        print(f"{k:16} {scored[k]:6} {cls[k]:6} {loc[k]:6} {missed[k]:7}" + (f" {touched[k]:7}" if obstacle_runs else ""))
     n = sum(scored.values())
     if n:
         print(f"isolation: class right {sum(cls.values())}/{n} ({100 * sum(cls.values()) / n:.0f} %), location right "
               f"{sum(loc.values())}/{n} ({100 * sum(loc.values()) / n:.0f} %); {sum(missed.values())} run(s) without a trip")
+        if obstacle_runs:
+            print(f"named a link the obstacle touched: {sum(touched.values())}/{n} ({100 * sum(touched.values()) / n:.0f} %)")
         print(f"at the trip tick: class right {sum(tcls.values())}/{n} ({100 * sum(tcls.values()) / n:.0f} %), location right "
               f"{sum(tloc.values())}/{n} ({100 * sum(tloc.values()) / n:.0f} %)")
     if confusion:

@@ -199,6 +199,29 @@ public sealed record ContactForceFigures
     public string Trend { get; init; } = "";
 }
 
+/// <summary>One robot link's contact with the obstacle box: the largest normal force over the watched window, N, and the tick of its first contact above <see cref="ScenarioObserver.ContactReleasedN"/> (null: never above it).</summary>
+public sealed record LinkContact(string Link, double PeakN, long? FirstTick);
+
+/// <summary>
+/// The obstacle's physical truth for isolation (issue 13): per robot link the normal contact force between the box and the
+/// link (MuJoCo's contacts, <see cref="Rt.Hil.Plant.MujocoPlant.ObstacleContacts"/>), from the injection to the end of the
+/// isolator's evidence window (trip + <see cref="ScenarioObserver.TouchAfterTripMs"/>; no trip: the end of the run).
+/// </summary>
+public sealed record ObstacleTouch
+{
+    /// <summary>The watched window, ticks (null when the run never reached the injection).</summary>
+    public long? FromTick { get; init; }
+    public long? ToTick { get; init; }
+    /// <summary>Every link with a force in the window, largest peak first.</summary>
+    public IReadOnlyList<LinkContact> Links { get; init; } = [];
+    /// <summary>The links touched: peak ≥ <see cref="IsolationScore.TouchedFraction"/> of the largest (grazes left out), largest first.</summary>
+    public IReadOnlyList<LinkContact> Touched { get; init; } = [];
+    /// <summary>The link whose contact came first (the injection's target is meant to be it); null without contact.</summary>
+    public string? FirstTouched { get; init; }
+    /// <summary>True if some tick had more touching links than could be recorded (cannot happen with the spans sized per link).</summary>
+    public bool Incomplete { get; init; }
+}
+
 /// <summary>What running one scenario produced.</summary>
 public sealed record ScenarioResult
 {
@@ -265,6 +288,13 @@ public sealed record ScenarioResult
     /// <summary>Whether the isolated class / location is the injected one (null when there is no truth or no trip).</summary>
     public bool? ClassRight { get; init; }
     public bool? LocationRight { get; init; }
+    /// <summary>Which links the obstacle box touched from its injection to the end of the isolator's evidence window (runs with a collision_obstacle); null otherwise.</summary>
+    public ObstacleTouch? Touch { get; init; }
+    /// <summary>
+    /// "Named a link the obstacle touched": <see cref="LocationRight"/>, or for a collision_obstacle run the class right and
+    /// the isolated link in <see cref="ObstacleTouch.Touched"/> (<see cref="IsolationScore.NamedTouchedLink"/>). Null when not scored.
+    /// </summary>
+    public bool? TouchedLinkRight { get; init; }
     /// <summary>What the scenario expected (copied from <see cref="Scenario.Expect"/>); the sweep statistics tell nominal runs from fault runs by it. Null = unknown (a run with no injection then counts as nominal).</summary>
     public Expectation? Expect { get; init; }
     /// <summary>The run's MCAP recording (rt hil run --record/--dataset), or null; and ticks its recorder dropped.</summary>
@@ -297,6 +327,9 @@ public sealed record CampaignResult
     /// <summary>Fraction of scored runs isolated to the right class / location (null when none was scored).</summary>
     public double? ClassAccuracy => IsolationScored == 0 ? null : Scenarios.Count(s => s.ClassRight == true) / (double)IsolationScored;
     public double? LocationAccuracy => IsolationScored == 0 ? null : Scenarios.Count(s => s.LocationRight == true) / (double)IsolationScored;
+    /// <summary>Scored runs that named a link the obstacle touched (<see cref="ScenarioResult.TouchedLinkRight"/>), and their fraction.</summary>
+    public int TouchedLinkRight => Scenarios.Count(s => s.TouchedLinkRight == true);
+    public double? TouchedLinkAccuracy => IsolationScored == 0 ? null : TouchedLinkRight / (double)IsolationScored;
     /// <summary>Runs whose first injection is a collision (skipped ones left out), and how many of them met issue 13's collision numbers.</summary>
     public int CollisionRuns => Scenarios.Count(s => s.CollisionNumbers is not null && s.Verdict != Verdict.Skipped);
     public int CollisionRunsMet => Scenarios.Count(s => s.CollisionNumbers is { Met: true } && s.Verdict != Verdict.Skipped);

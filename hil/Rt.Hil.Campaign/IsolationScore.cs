@@ -65,6 +65,35 @@ public static class IsolationScore
         return false;
     }
 
+    /// <summary>A link counts as touched by the obstacle when its peak force is at least this share of the largest link's (smaller: a graze).</summary>
+    public const double TouchedFraction = 0.1;
+
+    /// <summary>The links touched: peak ≥ <see cref="TouchedFraction"/> × the largest peak (which must be above 0), largest first.</summary>
+    public static IReadOnlyList<LinkContact> TouchedLinks(IReadOnlyList<LinkContact> links)
+    {
+        ArgumentNullException.ThrowIfNull(links);
+        double max = 0;
+        foreach (var l in links) if (l.PeakN > max) max = l.PeakN;
+        var touched = new List<LinkContact>();
+        if (!(max > 0)) return touched;
+        foreach (var l in links) if (l.PeakN >= TouchedFraction * max) touched.Add(l);
+        touched.Sort((a, b) => b.PeakN.CompareTo(a.PeakN));
+        return touched;
+    }
+
+    /// <summary>
+    /// "Named a link the obstacle touched": the strict location right, or — a collision_obstacle run only — the class right
+    /// and the isolated location one of the touched links. Null when the run was not scored (<paramref name="locationRight"/> null).
+    /// </summary>
+    public static bool? NamedTouchedLink(bool? classRight, bool? locationRight, InjectionKind? kind, string? isolatedLocation, IReadOnlyList<LinkContact>? touched)
+    {
+        if (locationRight is null) return null;
+        if (locationRight == true) return true;
+        if (kind != InjectionKind.CollisionObstacle || classRight != true || isolatedLocation is null || touched is null) return false;
+        foreach (var l in touched) if (string.Equals(l.Link, isolatedLocation, StringComparison.Ordinal)) return true;
+        return false;
+    }
+
     public static string Name(FaultClass c) => c switch
     {
         FaultClass.Collision => "collision",

@@ -42,6 +42,12 @@ public sealed class ScenarioObserver
     /// <summary>A contact force at or below this (N) counts as released (no contact).</summary>
     public const double ContactReleasedN = 1;
 
+    /// <summary>
+    /// How long after the trip the obstacle's per-link contact is still watched, ms: the isolator's evidence window
+    /// (src/Rt.Twin/Isolation/FaultIsolator WindowS, 20 ms), whose residual the refined cause is made of.
+    /// </summary>
+    public const double TouchAfterTripMs = 20;
+
     /// <summary>Plot groups; the last one is the collision trigger's own test, |external torque| / its threshold.</summary>
     private static readonly string[] GroupNames =
         ["joint position", "joint velocity", "joint torque", "external torque", "IMU angular rate", "IMU specific force", "collision"];
@@ -91,6 +97,18 @@ public sealed class ScenarioObserver
     private readonly MujocoPlant? _plant;
     private readonly double[] _contactForce;
     private ushort _stopMismatchControlword;
+
+    // Which links the box touched (the physical truth behind isolation, issue 13): per link index the largest normal force
+    // from the obstacle's injection to the end of the evidence window, and the tick of its first contact (> released).
+    private readonly long _touchFromTick = long.MaxValue;
+    private readonly long _touchAfterTripTicks;
+    private readonly int[] _touchLinks = [];
+    private readonly double[] _touchForces = [];
+    private readonly double[] _linkPeakN = [];
+    private readonly long[] _linkFirstTick = [];
+    private readonly double[] _linkFirstN = [];
+    private long _touchFirstTick = -1, _touchLastTick = -1;
+    private bool _touchIncomplete;
 
     // The bus frame the slaves received (in-process EtherCAT bench only).
     private readonly ServoDriveDevice?[] _drives;
@@ -153,6 +171,23 @@ public sealed class ScenarioObserver
         foreach (var inj in scenario.Injections) obstacle |= inj.Kind == InjectionKind.CollisionObstacle;
         _plant = obstacle && session.Bench is { } benchRig && benchRig.Bench.Plant.ObstacleCount > 0 ? benchRig.Bench.Plant : null;
         _contactForce = _plant is null ? [] : new double[(int)Math.Min(_totalTicks, int.MaxValue / 2)];
+        if (_plant is not null)
+        {
+            // The box is placed at the first obstacle injection's tick (FaultInjector rounds the same way).
+            foreach (var inj in scenario.Injections)
+                if (inj.Kind == InjectionKind.CollisionObstacle)
+                    _touchFromTick = Math.Min(_touchFromTick, (long)Math.Round(inj.AtS * session.Config.Loop.RateHz));
+            _touchAfterTripTicks = Math.Max(0, (long)Math.Round(TouchAfterTripMs * 1e-3 / _periodS));
+            int links = _plant.LinkIndexCount;
+            _touchLinks = new int[links];
+            _touchForces = new double[links];
+            _linkPeakN = new double[links];
+            _linkFirstTick = new long[links];
+            _linkFirstN = new double[links];
+            Array.Fill(_linkFirstTick, -1);
+            // Bind the native call now (its first call allocates a little), not on the tick that first watches the box.
+            _plant.ObstacleContacts(0, _touchLinks, _touchForces);
+        }
         _drives = new ServoDriveDevice?[_joints];
         _sentByLastTick = new DriveOutputs[_joints];
         if (session.BenchBridge is { } bridge)
@@ -211,6 +246,7 @@ public sealed class ScenarioObserver
             _refined = s.Divergence.RefinedDiagnosis;
         }
         if (_plant is not null && tick >= 0 && tick < _contactForce.Length) _contactForce[tick] = _plant.ObstacleContactForceN(0);
+        if (_plant is not null && tick >= _touchFromTick && (_tripTick < 0 || tick <= _tripTick + _touchAfterTripTicks)) ObserveTouch(tick);
 
         // Remember what this tick wrote: the next tick's exchange sends it.
         var outputs = s.Image.Outputs;
@@ -301,6 +337,23 @@ public sealed class ScenarioObserver
         if (_standstillTick < 0 && (still || sto)) _standstillTick = tick;
     }
 
+
+    /// <summary>Real-time safe: the box's contacts per link this tick (the last substep's), folded into the per-link peaks.</summary>
+    private void ObserveTouch(long tick)
+    {
+        int n = _plant!.ObstacleContacts(0, _touchLinks, _touchForces);
+        if (n > _touchLinks.Length) { _touchIncomplete = true; n = _touchLinks.Length; }
+        if (_touchFirstTick < 0) _touchFirstTick = tick;
+        _touchLastTick = tick;
+        for (int k = 0; k < n; k++)
+        {
+            int link = _touchLinks[k];
+            double f = _touchForces[k];
+            if (!double.IsFinite(f)) f = double.MaxValue;
+            if (f > _linkPeakN[link]) _linkPeakN[link] = f;
+            if (_linkFirstTick[link] < 0 && f > ContactReleasedN) { _linkFirstTick[link] = tick; _linkFirstN[link] = f; }
+        }
+    }
 
     private static void Raise(double[] max, int j, double value)
     {
@@ -480,6 +533,9 @@ public sealed class ScenarioObserver
         bool refined = trip is { } t5 && t5.Trigger == FaultCode.TwinDivergence && _refined.Class != FaultClass.Unknown;
         var isolated = refined ? IsolationScore.Isolated(_refined, _session.Config) : atTrip;
         bool scored = truth is not null && injected && tripTick is long t4 && t4 >= firstInjectionTick;
+        bool? classRight = scored ? isolated?.Class == truth!.Value.Class : null;
+        bool? locationRight = scored ? isolated is { } iso && IsolationScore.SameLocation(iso.Location, truth!.Value.Location, _scenario.Injections[0]) : null;
+        var touch = Touch();
 
         return new ScenarioResult
         {
@@ -525,8 +581,11 @@ public sealed class ScenarioObserver
             TripIsolatedLocation = refined ? atTrip?.Location : null,
             TruthClass = truth?.Class,
             TruthLocation = truth?.Location,
-            ClassRight = scored ? isolated?.Class == truth!.Value.Class : null,
-            LocationRight = scored ? isolated is { } iso && IsolationScore.SameLocation(iso.Location, truth!.Value.Location, _scenario.Injections[0]) : null,
+            ClassRight = classRight,
+            LocationRight = locationRight,
+            Touch = touch,
+            TouchedLinkRight = IsolationScore.NamedTouchedLink(classRight, locationRight,
+                _scenario.Injections.Count > 0 ? _scenario.Injections[0].Kind : null, isolated?.Location, touch?.Touched),
         };
     }
 
@@ -536,6 +595,33 @@ public sealed class ScenarioObserver
         int worst = 0;
         for (int j = 1; j < _joints; j++) if (travel[j] > travel[worst]) worst = j;
         return (travel[worst], _session.Config.Joints[worst].Name);
+    }
+
+    /// <summary>Which links the box touched over the watched window (every link with a force, by peak; the touched set; the first); null without an obstacle.</summary>
+    private ObstacleTouch? Touch()
+    {
+        if (_plant is null) return null;
+        var links = new List<LinkContact>();
+        int first = -1;
+        for (int i = 0; i < _linkPeakN.Length; i++)
+        {
+            if (!(_linkPeakN[i] > 0) || _plant.LinkName(i) is not { } name) continue;
+            links.Add(new LinkContact(name, _linkPeakN[i], _linkFirstTick[i] >= 0 ? _linkFirstTick[i] : null));
+            // The earliest first contact; in one tick, the harder one.
+            if (_linkFirstTick[i] >= 0 && (first < 0 || _linkFirstTick[i] < _linkFirstTick[first]
+                || (_linkFirstTick[i] == _linkFirstTick[first] && _linkFirstN[i] > _linkFirstN[first])))
+                first = i;
+        }
+        links.Sort((a, b) => b.PeakN.CompareTo(a.PeakN));
+        return new ObstacleTouch
+        {
+            FromTick = _touchFirstTick >= 0 ? _touchFirstTick : null,
+            ToTick = _touchLastTick >= 0 ? _touchLastTick : null,
+            Links = links,
+            Touched = IsolationScore.TouchedLinks(links),
+            FirstTouched = first >= 0 ? _plant.LinkName(first) : null,
+            Incomplete = _touchIncomplete,
+        };
     }
 
     /// <summary>

@@ -389,6 +389,42 @@ int rtmj_set_sensors(rtmj* h, int enabled) {
   return RTMJ_OK;
 }
 
+int rtmj_body_contacts(const rtmj* h, int body, int* other_body, double* normal_n, int max) {
+  CHECK_H(h);
+  CHECK_ID(body, h->m->nbody);
+  if (max < 0 || (max > 0 && (!other_body || !normal_n))) return RTMJ_ERR_ARG;
+  const mjModel* m = h->m;
+  const mjData* d = h->d;
+  int written = 0, overflow = 0;
+  for (int i = 0; i < d->ncon; i++) {
+    const mjContact* c = d->contact + i;
+    int b1 = m->geom_bodyid[c->geom1], b2 = m->geom_bodyid[c->geom2];
+    int other = b1 == body ? b2 : b2 == body ? b1 : -1;
+    if (other < 0 || other == body) continue;
+    /* mj_contactForce is arithmetic on efc_force (zero for a contact not in the constraints): it raises no MuJoCo error. */
+    mjtNum f6[6];
+    mj_contactForce(m, d, i, f6);
+    int k = 0;
+    while (k < written && other_body[k] != other) k++;
+    if (k < written) { normal_n[k] += f6[0]; continue; }
+    if (written < max) {
+      other_body[written] = other;
+      normal_n[written] = f6[0];
+      written++;
+      continue;
+    }
+    /* No room: count the body once (the first of its contacts past the written ones), so the caller sees how many. */
+    int seen = 0;
+    for (int j = 0; j < i && !seen; j++) {
+      const mjContact* e = d->contact + j;
+      int e1 = m->geom_bodyid[e->geom1], e2 = m->geom_bodyid[e->geom2];
+      seen = (e1 == body && e2 == other) || (e2 == body && e1 == other);
+    }
+    if (!seen) overflow++;
+  }
+  return written + overflow;
+}
+
 int rtmj_set_ctrl(rtmj* h, const double* ctrl) {
   CHECK_H(h);
   if (!ctrl) return RTMJ_ERR_ARG;

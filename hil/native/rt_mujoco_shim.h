@@ -85,6 +85,12 @@ int rtmj_step(rtmj* h, int n);                            /* n x mj_step (collis
 long long rtmj_contact_skips(const rtmj* h);              /* steps whose collision detection the contact shortcut skipped */
 int rtmj_set_contact_shortcut(rtmj* h, int enabled);       /* on by default; returns 1 if the model qualifies for it */
 int rtmj_set_sensors(rtmj* h, int enabled);               /* mjDSBL_SENSOR off/on: sensors do not affect the dynamics */
+/* Who touches `body` now: over the active contacts of the last step (d->contact, i < ncon) with a geom on `body`, the
+ * normal force (mj_contactForce's f[0], N) summed per other body. Writes up to `max` (other body id, summed force) in
+ * order of first contact and returns how many other bodies touch it, which can exceed `max` (then the rest are not
+ * written: the caller sees the overflow). A step the contact shortcut ran without collision has no contact (0).
+ * No allocation. */
+int rtmj_body_contacts(const rtmj* h, int body, int* other_body, double* normal_n, int max);
 
 int rtmj_set_ctrl(rtmj* h, const double* ctrl);           /* nu values */
 int rtmj_apply_wrench(rtmj* h, int body, const double* force3, const double* torque3); /* world frame, at body CoM */

@@ -38,7 +38,7 @@ public static class CampaignReports
                 s.Name, Verdict(s.Verdict), ReportFormat.Ms(s.DetectionLatencyMs), ReportFormat.Ms(s.StopCommandLatencyMs),
                 ReportFormat.Ms(s.StopTimeMs), ReportFormat.Mrad(s.StopDistanceRad), ReportFormat.Mrad(s.UnpoweredTravelRad),
                 ReportFormat.ContactTrend(s.Contact), s.FalseTrips.ToString(Inv),
-                ReportFormat.Ratio(ReportFormat.MaxRatio(s)), Isolated(s), Truth(s), ReportFormat.Seed(s.Seed), OneLine(s.Reason),
+                ReportFormat.Ratio(ReportFormat.MaxRatio(s)), Isolated(s), Truth(s), ReportFormat.Seed(s.Seed), OneLine(s.Reason + TouchNote(s)),
             ]);
         string[] head = ["scenario", "verdict", "detection", "stop cmd", "stop time", "stop dist", "unpowered", "contact force", "false trips", "max ratio", "isolated", "injected", "seed", "reason"];
         bool[] right = [false, false, true, true, true, true, true, false, true, true, false, false, true, false];
@@ -60,9 +60,7 @@ public static class CampaignReports
         output.WriteLine();
         output.WriteLine(string.Create(Inv,
             $"{result.Passed} passed, {result.Failed} failed, {result.Skipped} skipped of {result.Scenarios.Count}  ({result.Mode}, {result.Host}, wall {ReportFormat.Wall(result.WallS)})"));
-        if (result.IsolationScored > 0)
-            output.WriteLine(string.Create(Inv,
-                $"isolation: class right {result.Scenarios.Count(s => s.ClassRight == true)}/{result.IsolationScored} ({result.ClassAccuracy:P0}), location right {result.Scenarios.Count(s => s.LocationRight == true)}/{result.IsolationScored} ({result.LocationAccuracy:P0})"));
+        if (IsolationLine(result) is { } isolation) output.WriteLine(isolation);
         if (CollisionLine(result) is { } collisions) output.WriteLine(collisions);
         if (sweep != null)
         {
@@ -93,12 +91,55 @@ public static class CampaignReports
         return OneLine(line.ToString());
     }
 
-    /// <summary>"collision l_shin", marked ✗ where the class or the location is not the injected one.</summary>
+    /// <summary>
+    /// "collision l_shin", marked ✗ where the class or the location is not the injected one, and "✗ touched" where an
+    /// obstacle run's wrong location is still a link the box touched (<see cref="ScenarioResult.TouchedLinkRight"/>).
+    /// </summary>
     private static string Isolated(ScenarioResult s)
     {
         if (s.IsolatedClass is null) return "-";
-        string mark = s.ClassRight is null ? "" : s.ClassRight == true && s.LocationRight == true ? "" : " ✗";
+        string mark = s.ClassRight is null ? "" : s.ClassRight == true && s.LocationRight == true ? "" : s.TouchedLinkRight == true ? " ✗ touched" : " ✗";
         return $"{s.IsolatedClass} {s.IsolatedLocation}{mark}";
+    }
+
+    /// <summary>
+    /// Issue 13's isolation over the scored runs, one line: "isolation: class right a/n (x %), location right b/n (y %)",
+    /// then "; named a touched link d/n (z %)" when there is an obstacle run (<see cref="TouchedTotal"/>); null when nothing was scored.
+    /// </summary>
+    public static string? IsolationLine(CampaignResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        if (result.IsolationScored == 0) return null;
+        return string.Create(Inv,
+            $"isolation: class right {result.Scenarios.Count(s => s.ClassRight == true)}/{result.IsolationScored} ({result.ClassAccuracy:P0}), location right {result.Scenarios.Count(s => s.LocationRight == true)}/{result.IsolationScored} ({result.LocationAccuracy:P0})")
+            + TouchedTotal(result);
+    }
+
+    /// <summary>
+    /// The total after the isolation line, "; named a touched link d/n (z %)", when the campaign has an obstacle run
+    /// (elsewhere it equals the location figure).
+    /// </summary>
+    public static string TouchedTotal(CampaignResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        if (result.IsolationScored == 0 || !result.Scenarios.Any(s => s.Touch is not null)) return "";
+        return string.Create(Inv, $"; named a touched link {result.TouchedLinkRight}/{result.IsolationScored} ({result.TouchedLinkAccuracy:P0})");
+    }
+
+    /// <summary>
+    /// For the table's reason cell only (the result's reason is unchanged): what the obstacle touched, where an obstacle
+    /// run's isolated location is not the injected one: "; obstacle touched r_thigh 1883 N, r_shin 420 N (first r_thigh)".
+    /// </summary>
+    public static string TouchNote(ScenarioResult s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        if (s.Touch is not { } t || s.LocationRight != false) return "";
+        if (t.Touched.Count == 0) return "; obstacle touched nothing";
+        var b = new StringBuilder("; obstacle touched ");
+        for (int i = 0; i < t.Touched.Count; i++)
+            b.Append(i > 0 ? ", " : "").Append(t.Touched[i].Link).Append(' ').Append(t.Touched[i].PeakN.ToString("0", Inv)).Append(" N");
+        if (t.FirstTouched is { } first) b.Append(" (first ").Append(first).Append(')');
+        return b.ToString();
     }
 
     private static string Truth(ScenarioResult s) => s.TruthClass is null ? "-" : $"{s.TruthClass} {s.TruthLocation}";

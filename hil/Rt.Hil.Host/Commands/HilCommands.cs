@@ -139,6 +139,7 @@ internal static class HilCommands
             if (bad.Count > 0) Console.WriteLine();
             foreach (var line in SweepStatistics.Figures(summary)) Console.WriteLine(line);
             Console.WriteLine(string.Create(Inv, $"{result.Passed} passed, {result.Failed} failed, {result.Skipped} skipped of {result.Scenarios.Count}; wall {result.WallS:0.0} s"));
+            if (CampaignReports.IsolationLine(result) is { } isolation) Console.WriteLine(isolation); // issue 13's isolation, as rt hil run prints it
             if (CampaignReports.CollisionLine(result) is { } collisions) Console.WriteLine(collisions); // issue 13's numbers on every collision run
             WriteReports(result, summary, null, r.GetValue(html), r.GetValue(json));
             return ExitCode(result);

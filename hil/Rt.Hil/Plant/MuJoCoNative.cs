@@ -16,6 +16,9 @@ internal static unsafe partial class MuJoCoNative
     public const string ShimEnvironmentVariable = "RT_MUJOCO_SHIM";
     public const int ExpectedVersion = 222;
 
+    /// <summary>The shim's most recently added function; its absence marks a stale librtmujoco.so.</summary>
+    private const string NewestExport = "rtmj_body_contacts";
+
     public const int ObjBody = 1, ObjJoint = 2, ObjGeom = 3, ObjSite = 4, ObjSensor = 5;
     public const int FieldQpos = 0, FieldQvel = 1, FieldQfrcApplied = 2, FieldXfrcApplied = 3,
         FieldSensordata = 4, FieldMocapPos = 5, FieldMocapQuat = 6, FieldQacc = 7, FieldXpos = 8,
@@ -67,6 +70,10 @@ internal static unsafe partial class MuJoCoNative
             if (version != ExpectedVersion)
                 throw new BenchUnavailableException(
                     $"MuJoCo {version / 100}.{version / 10 % 10}.{version % 10} found, the bench needs 2.2.2: install Debian libmujoco-dev 2.2.2");
+            // A shim built from older sources lacks the newest export: say so here rather than fail mid-run.
+            if (!NativeLibrary.TryGetExport(handle, NewestExport, out _))
+                throw new BenchUnavailableException(
+                    $"the bench's MuJoCo shim '{path}' is older than this build (it has no {NewestExport}): rebuild it with tools/build-native.sh or `dotnet build hil/Rt.Hil`");
         }
     }
 
@@ -114,6 +121,7 @@ internal static unsafe partial class MuJoCoNative
     [LibraryImport(Lib)] internal static partial long rtmj_contact_skips(nint h);
     [LibraryImport(Lib)] internal static partial int rtmj_set_contact_shortcut(nint h, int enabled);
     [LibraryImport(Lib)] internal static partial int rtmj_set_sensors(nint h, int enabled);
+    [LibraryImport(Lib)] internal static partial int rtmj_body_contacts(nint h, int body, int* otherBody, double* normalN, int max);
     [LibraryImport(Lib)] internal static partial int rtmj_apply_wrench(nint h, int body, double* force3, double* torque3);
     [LibraryImport(Lib)] internal static partial int rtmj_clear_wrenches(nint h);
     [LibraryImport(Lib)] internal static partial int rtmj_rne(nint h, double* qpos, double* qvel, double* qacc, int flgAcc, double* result);

@@ -23,6 +23,9 @@ public sealed unsafe class MujocoPlant : IDisposable
     private readonly int[] _imuAccelAdr;
     private readonly int[] _imuGyroAdr;
     private readonly int[] _obstacleMocap;
+    private readonly int[] _obstacleBody;
+    // Robot link name by link index (MuJoCo body id); null for the world and the obstacles.
+    private readonly string?[] _linkNames;
     private readonly int[] _obstacleTouchAdr;
     private readonly double* _qpos, _qvel, _qfrcApplied, _xfrcApplied, _sensordata, _mocapPos, _mocapQuat, _xpos, _geomXpos, _geomXmat;
     private readonly int _nq, _nv;
@@ -63,13 +66,22 @@ public sealed unsafe class MujocoPlant : IDisposable
             _imuGyroAdr[i] = rtmj_sensor_adr(h, rtmj_name2id(h, ObjSensor, imuNames[i] + MjcfWriter.GyroSuffix));
         }
         var mocap = new List<int>();
+        var obstacleBodies = new List<int>();
         for (int i = 0; ; i++)
         {
             int body = rtmj_name2id(h, ObjBody, MjcfWriter.ObstaclePrefix + i);
             if (body < 0) break;
             mocap.Add(rtmj_body_mocapid(h, body));
+            obstacleBodies.Add(body);
         }
         _obstacleMocap = [.. mocap];
+        _obstacleBody = [.. obstacleBodies];
+        _linkNames = new string?[Math.Max(0, rtmj_nbody(h))];
+        foreach (var link in robot.Links)
+        {
+            int body = rtmj_name2id(h, ObjBody, link.Name);
+            if (body > 0 && body < _linkNames.Length && rtmj_body_mocapid(h, body) < 0) _linkNames[body] = link.Name;
+        }
         _obstacleTouchAdr = new int[_obstacleMocap.Length];
         for (int i = 0; i < _obstacleTouchAdr.Length; i++)
         {
@@ -369,6 +381,41 @@ public sealed unsafe class MujocoPlant : IDisposable
         int adr = _obstacleTouchAdr[obstacle];
         return adr >= 0 ? _sensordata[adr] : 0;
     }
+
+    /// <summary>
+    /// Real-time safe (no allocation). Which robot links touch obstacle box <paramref name="obstacle"/> now, and how hard:
+    /// per link the normal contact force between the box and that link (N, summed over their contacts), from MuJoCo's
+    /// contacts of the last substep (the same substep <see cref="ObstacleContactForceN"/> reads when sensors were on).
+    /// Writes link indices (as <see cref="LinkIndex"/>, <see cref="LinkWorldPosition"/>) into <paramref name="links"/> and
+    /// their forces into <paramref name="forcesN"/>, in order of first contact; returns how many links touch (spans of
+    /// <see cref="LinkIndexCount"/> hold them all; a larger count than the spans means the rest were not written), or -1
+    /// once MuJoCo failed (see <see cref="LastError"/>). The floor and other obstacles are not links and never reported.
+    /// </summary>
+    public int ObstacleContacts(int obstacle, Span<int> links, Span<double> forcesN)
+    {
+        int max = Math.Min(links.Length, forcesN.Length);
+        int n;
+        fixed (int* pl = links)
+        fixed (double* pf = forcesN)
+            n = rtmj_body_contacts(_h, _obstacleBody[obstacle], pl, pf, max);
+        if (n < 0) return -1;
+        int written = Math.Min(n, max), kept = 0;
+        for (int k = 0; k < written; k++)
+        {
+            int body = links[k];
+            if (body < 0 || body >= _linkNames.Length || _linkNames[body] is null) continue;
+            links[kept] = body;
+            forcesN[kept] = forcesN[k];
+            kept++;
+        }
+        return kept + (n - written);
+    }
+
+    /// <summary>Real-time safe. Number of link indices (MuJoCo bodies, the world and the obstacles included): every link index is below it.</summary>
+    public int LinkIndexCount => _linkNames.Length;
+
+    /// <summary>Real-time safe. The robot link's name at a link index; null for the world, an obstacle or an index out of range.</summary>
+    public string? LinkName(int linkIndex) => linkIndex >= 0 && linkIndex < _linkNames.Length ? _linkNames[linkIndex] : null;
 
     /// <summary>Half-size of every obstacle box, metres (<see cref="PlantOptions.ObstacleHalfSizeM"/>).</summary>
     public double ObstacleHalfSizeM { get; private init; }
