@@ -157,6 +157,7 @@ public sealed class SafetySupervisor : ISafetyGate
         }
         _manualPowered = manual;
         _power.Write(state, _state, _manualPowered, _stop.Compliant); // 7. power request, targets, torque limit, enable line
+        _stop.Remember(state);                                    //    a stop next tick checks its start against this tick
         _recorder?.Record(state);
     }
 

@@ -25,6 +25,7 @@ internal sealed class StopRamp
 {
     private readonly SupervisorLimits _l;
     private readonly double[] _v0, _p0, _retracted, _reflex, _hold, _rampVelocity, _sosReference, _holdTravel;
+    private readonly double[] _lastVelocity; // the measured velocity of the tick before (the ramp's start is checked against it)
 
     /// <summary>Travel a joint may make during the compliant hold beyond the ramp's own v0²/2a (a knock at the impact), rad.</summary>
     public const double HoldTravelAllowanceRad = 0.1;
@@ -78,6 +79,33 @@ internal sealed class StopRamp
         _rampVelocity = new double[limits.Joints];
         _sosReference = new double[limits.Joints];
         _holdTravel = new double[limits.Joints];
+        _lastVelocity = new double[limits.Joints];
+    }
+
+    /// <summary>Every tick, after the stop logic: remembers the measured velocities (the next tick's stop may start from them). Real-time safe.</summary>
+    public void Remember(TickState s)
+    {
+        for (int j = 0; j < _l.Joints; j++)
+        {
+            double v = s.Velocity[j];
+            _lastVelocity[j] = double.IsFinite(v) ? v : 0;
+        }
+    }
+
+    /// <summary>
+    /// Real-time safe. The speed a ramp starts from: the measured <paramref name="velocity"/>, unless it is faster than
+    /// anything the joint did or was told to do a tick ago (<paramref name="last"/>, <paramref name="commanded"/>) by more
+    /// than the ramp monitor's own slack <paramref name="tolerance"/>. A failed encoder's jump reads as a velocity spike
+    /// (−11.9 rad/s on a standing hip yaw); a ramp from it drove that joint at its torque limit into the drive's
+    /// following-error fault and STO. The last tick's velocity is then the start (a stop for a sensor fault decelerates
+    /// what the joint was doing, not what the failed sensor says).
+    /// </summary>
+    internal static double StartVelocity(double velocity, double last, double commanded, double tolerance)
+    {
+        if (!double.IsFinite(velocity)) velocity = 0;
+        if (!double.IsFinite(last)) last = 0;
+        double bound = Math.Max(Math.Abs(last), double.IsFinite(commanded) ? Math.Abs(commanded) : 0) + tolerance;
+        return Math.Abs(velocity) <= bound ? velocity : Math.Clamp(last, -bound, bound);
     }
 
     /// <summary>The position targets the stop sent last (the ramp's step, the hold), per joint. Read-only for callers.</summary>
@@ -102,7 +130,8 @@ internal sealed class StopRamp
         {
             double v = s.Velocity[j];
             double p = s.Position[j];
-            _v0[j] = double.IsFinite(v) ? v : 0;
+            // The compliant hold keeps the measured speed (a collision's push is real motion; its travel allowance needs it).
+            _v0[j] = compliant ? (double.IsFinite(v) ? v : 0) : StartVelocity(v, _lastVelocity[j], s.TargetVelocity[j], _l.RampTolerance);
             _p0[j] = double.IsFinite(p) ? p : 0;
             _retracted[j] = _p0[j] - Math.Sign(_v0[j]) * Math.Min(Math.Abs(_v0[j]) * RetractTimeS, RetractMaxRad);
             _reflex[j] = _retracted[j];
