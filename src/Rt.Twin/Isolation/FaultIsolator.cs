@@ -111,9 +111,6 @@ internal sealed class FaultIsolator
     // The inertial torque M(q)·q̈ the model predicted each settled tick (q̈ through the observer's filter) and its sum of
     // squares, model order; the contact fit's weights with the model's inertia error added (_wWindow).
     private readonly double[] _accModel, _inertial, _inertialSq, _wWindow;
-    // The filtered accelerations (config order) the tick before the window's first settled tick, and M(q) (row-major, model
-    // order) at the window's end: what the drives' feedback skew turns into a residual (SkewVariance).
-    private readonly double[] _accStart, _massMatrix;
     private readonly double[] _chainEnergy;   // model order: the window's weighted residual energy per joint, then per chain root
     private readonly int[] _chainRoot;        // model order: the body's ancestor that hangs from the fixed base
 
@@ -131,14 +128,6 @@ internal sealed class FaultIsolator
     /// residual no longer moves the contact down the leg.
     /// </summary>
     private const double InertialModelError = 0.1;
-
-    /// <summary>
-    /// The largest difference in age between two drives' feedback, in ticks. A drive samples its encoder, velocity and
-    /// current in its own servo cycle (2 kHz against the 1 kHz tick: one servo period is half a tick) and reports the last
-    /// sample; its feedback is 0 to one servo period old, unknown per drive (the bench draws 0 or 1 plant substep of
-    /// half a tick per drive, docs/HIL.md <c>sensor_latency_substeps</c>).
-    /// </summary>
-    private const double FeedbackSkewTicks = 0.5;
 
     /// <summary>The window fit's force prior F₀, N.</summary>
     private const double ForcePriorN = 150;
@@ -279,8 +268,6 @@ internal sealed class FaultIsolator
         _inertial = new double[_n];
         _inertialSq = new double[_n];
         _wWindow = new double[_n];
-        _accStart = new double[_n];
-        _massMatrix = new double[_n * _n];
         _chainEnergy = new double[_n];
         _chainRoot = new int[_n];
         for (int b = 0; b < _n; b++) _chainRoot[b] = model.ChainRoot(b);
@@ -564,7 +551,6 @@ internal sealed class FaultIsolator
             Array.Clear(_rAcc); Array.Clear(_accAcc);
             Array.Clear(_encoderVotes);
             Array.Clear(_inertialSq);
-            Array.Copy(_accF, _accStart, _n);
         }
         _quietTicks = over ? 0 : _quietTicks + 1;
         if (_episodeStart < 0)
@@ -576,7 +562,6 @@ internal sealed class FaultIsolator
         {
             var d = record.Diagnosis;
             if (d.Class == FaultClass.Sensor && d.Site == FaultSite.Joint && d.Location >= 0 && d.Location < _n) _encoderVotes[d.Location]++;
-            if (_episodeTicks < _settleTicks) Array.Copy(_accF, _accStart, _n);
             if (_episodeTicks >= _settleTicks && record.Valid)
             {
                 for (int j = 0; j < _n; j++)
@@ -628,11 +613,6 @@ internal sealed class FaultIsolator
         for (int j = 0; j < _n; j++) if (_encoderVotes[j] > votes) { votes = _encoderVotes[j]; enc = j; }
         bool encoderVoted = enc >= 0 && votes * EncoderVoteShare >= _episodeTicks;
 
-        // The change of each joint's filtered acceleration over the settled ticks (model order, in _accModel) and M(q):
-        // the feedback skew's share of r̄ (SkewVariance).
-        for (int j = 0; j < _n; j++) _accModel[_map[j]] = _accF[j] - _accStart[j];
-        _model.MassMatrix(q, _massMatrix);
-        double skew = FeedbackSkewTicks * _dt, windowS = _settled * _dt;
         double total = 0;
         for (int j = 0; j < _n; j++)
         {
@@ -641,8 +621,7 @@ internal sealed class FaultIsolator
             _rMean[mj] = m;
             _wMean[mj] = _wTau[mj] / Sq(MeanNoiseShare);
             total += _wMean[mj] * m * m;
-            _wWindow[mj] = WindowWeight(_wMean[mj], _inertialSq[mj] / _settled,
-                SkewVariance(_massMatrix, _accModel, mj, _n, windowS, skew));
+            _wWindow[mj] = WindowWeight(_wMean[mj], _inertialSq[mj] / _settled);
         }
         _model.JointAxesWorld(q, _axis, _origin, _rot);
         double explained = 0;
@@ -747,45 +726,8 @@ internal sealed class FaultIsolator
     /// Real-time safe. The window fit's weight of a joint: 1/(σ² + (ε·rms)²), σ² = 1/<paramref name="noiseWeight"/> the
     /// mean residual's noise, rms² = <paramref name="inertialMeanSquare"/> the window's mean square inertial torque there.
     /// </summary>
-    internal static double WindowWeight(double noiseWeight, double inertialMeanSquare) => WindowWeight(noiseWeight, inertialMeanSquare, 0);
-
-    /// <summary>
-    /// Real-time safe. <see cref="WindowWeight(double, double)"/> with the feedback skew's variance
-    /// <paramref name="skewVariance"/> (N·m², <see cref="SkewVariance"/>) added to the joint's σ².
-    /// </summary>
-    internal static double WindowWeight(double noiseWeight, double inertialMeanSquare, double skewVariance) =>
-        noiseWeight > 0
-            ? 1 / (1 / noiseWeight + Sq(InertialModelError) * Math.Max(0, inertialMeanSquare) + Math.Max(0, skewVariance))
-            : 0;
-
-    /// <summary>
-    /// Real-time safe. The variance (N·m²) of joint <paramref name="i"/>'s window mean residual r̄ that the drives' unknown
-    /// feedback ages put there. The observer's momentum pᵢ = Σⱼ Mᵢⱼ q̇ⱼ takes each joint's velocity at its own drive's age
-    /// δⱼ, so against joint i's own time it is off by eᵢ = −Σⱼ Mᵢⱼ (δⱼ − δᵢ) q̈ⱼ, and the residual reads the filtered
-    /// ė (r ≈ LP(τ_ext + ė)): its mean over a window of <paramref name="windowS"/> is the filtered e's change over it,
-    /// −Σ_(j≠i) Mᵢⱼ (δⱼ − δᵢ) Δq̈ⱼ / T, with Δq̈ⱼ = <paramref name="deltaAcceleration"/> (model order, through the observer's
-    /// filter). A stop changes the braked leg's accelerations by hundreds of rad/s² within the window, and half a tick of
-    /// skew then leaves 4 N·m on a knee next to a hip a contact stops (iso-obstacle-right-thigh, the bench's drawn ages;
-    /// a probe predicted 3.9 N·m of the 3.6 measured). With each δ independent in [0, <paramref name="skewMaxS"/>] and
-    /// unknown, Var(δ) ≤ δ_max²/4 (Popoviciu's bound: the worst bounded distribution puts half its weight on each end), and
-    /// Var(eᵢ's mean) = Var(δ)/T²·(Σ_(j≠i) cⱼ² + (Σ_(j≠i) cⱼ)²) with cⱼ = Mᵢⱼ Δq̈ⱼ (the δⱼ terms and δᵢ's one).
-    /// <paramref name="massMatrix"/> is M(q), row-major <paramref name="n"/>×<paramref name="n"/>.
-    /// </summary>
-    internal static double SkewVariance(ReadOnlySpan<double> massMatrix, ReadOnlySpan<double> deltaAcceleration, int i, int n,
-        double windowS, double skewMaxS)
-    {
-        if (!(windowS > 0) || !(skewMaxS > 0)) return 0;
-        double squares = 0, sum = 0;
-        for (int j = 0; j < n; j++)
-        {
-            if (j == i) continue;
-            double c = massMatrix[i * n + j] * deltaAcceleration[j];
-            if (!double.IsFinite(c)) continue;
-            squares += c * c;
-            sum += c;
-        }
-        return Sq(skewMaxS / windowS) / 4 * (squares + sum * sum);
-    }
+    internal static double WindowWeight(double noiseWeight, double inertialMeanSquare) =>
+        noiseWeight > 0 ? 1 / (1 / noiseWeight + Sq(InertialModelError) * Math.Max(0, inertialMeanSquare)) : 0;
 
     /// <summary>The refined cause is a contact on <paramref name="body"/>'s link; evidence: the share of the window's residual the fit explains.</summary>
     private void RefineContact(int body, double explained)
