@@ -177,21 +177,6 @@ public partial class DigitalTwinTests
         Assert.False(Rt.Twin.Isolation.FaultIsolator.Replaces(29.40, 1.40, 29.92, 20.0, sameChain: false, notFarther: false, 0.85));
     }
 
-    [Fact]
-    public void The_windows_fit_weighs_a_joint_by_the_inertial_torque_the_stop_made_it_carry()
-    {
-        // iso-obstacle-right-thigh's window (seed 403): the knee's mean residual 4.22 N·m is 5.1 σ of its noise (σ 0.83 N·m),
-        // a load the thigh contact cannot explain; the stop braked the knee with an rms inertial torque of 41 N·m, and a
-        // tenth of that is the model's own error there: 1.0 σ.
-        double noise = 1 / (0.83 * 0.83);
-        Assert.Equal(4.22 * 4.22 * noise, 4.22 * 4.22 * Rt.Twin.Isolation.FaultIsolator.WindowWeight(noise, 0), 9);
-        double z = 4.22 * Math.Sqrt(Rt.Twin.Isolation.FaultIsolator.WindowWeight(noise, 41.0 * 41.0));
-        Assert.InRange(z, 0.95, 1.05);
-        // A joint the stop did not brake keeps its noise weight; no noise weight, no weight.
-        Assert.Equal(noise, Rt.Twin.Isolation.FaultIsolator.WindowWeight(noise, 0));
-        Assert.Equal(0, Rt.Twin.Isolation.FaultIsolator.WindowWeight(0, 41.0 * 41.0));
-    }
-
     /// <summary>Joint torques (config order) of a point force at the shin's centre of mass: τ = J_pᵀ f.</summary>
     private static void SetShinContact(DigitalTwin twin, SyntheticRobot robot, int knee, double fx, double fy)
     {

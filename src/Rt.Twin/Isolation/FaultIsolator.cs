@@ -108,9 +108,6 @@ internal sealed class FaultIsolator
     private readonly double _pole;
     private bool _filterPrimed;
     private readonly double[] _rMean, _wMean; // model order, at the window's end: r̄ and its weights
-    // The inertial torque M(q)·q̈ the model predicted each settled tick (q̈ through the observer's filter) and its sum of
-    // squares, model order; the contact fit's weights with the model's inertia error added (_wWindow).
-    private readonly double[] _accModel, _inertial, _inertialSq, _wWindow;
     private readonly double[] _chainEnergy;   // model order: the window's weighted residual energy per joint, then per chain root
     private readonly int[] _chainRoot;        // model order: the body's ancestor that hangs from the fixed base
 
@@ -119,15 +116,6 @@ internal sealed class FaultIsolator
 
     /// <summary>The window fit's relative model error (r̄ is clean of the first tick's coupling errors).</summary>
     private const double WindowModelError = 0.1;
-
-    /// <summary>
-    /// The model's relative error on the inertial torque M(q)·q̈ in the window's contact fit: the mass and inertia a model
-    /// has from CAD (and the bench's randomisation, 5 % each) miss a share of it. A stop brakes the leg hard (the window's
-    /// rms inertial torque reaches 40–100 N·m on hip pitch and knee), and the coupling error then sits on joints a contact
-    /// does not load: a thigh contact stopping the hip leaves 4 N·m on the knee. Weighed as noise, σ² + (ε·rms)², that
-    /// residual no longer moves the contact down the leg.
-    /// </summary>
-    private const double InertialModelError = 0.1;
 
     /// <summary>The window fit's force prior F₀, N.</summary>
     private const double ForcePriorN = 150;
@@ -264,10 +252,6 @@ internal sealed class FaultIsolator
         _accAcc = new double[_n];
         _rMean = new double[_n];
         _wMean = new double[_n];
-        _accModel = new double[_n];
-        _inertial = new double[_n];
-        _inertialSq = new double[_n];
-        _wWindow = new double[_n];
         _chainEnergy = new double[_n];
         _chainRoot = new int[_n];
         for (int b = 0; b < _n; b++) _chainRoot[b] = model.ChainRoot(b);
@@ -550,7 +534,6 @@ internal sealed class FaultIsolator
             Array.Clear(_rSum); Array.Clear(_rr); Array.Clear(_rTau); Array.Clear(_tauTau); Array.Clear(_rSgn); Array.Clear(_sgnSgn);
             Array.Clear(_rAcc); Array.Clear(_accAcc);
             Array.Clear(_encoderVotes);
-            Array.Clear(_inertialSq);
         }
         _quietTicks = over ? 0 : _quietTicks + 1;
         if (_episodeStart < 0)
@@ -578,9 +561,6 @@ internal sealed class FaultIsolator
                     _rAcc[j] += r * a;
                     _accAcc[j] += a * a;
                 }
-                for (int j = 0; j < _n; j++) _accModel[_map[j]] = _accF[j];
-                _model.MassTimes(q, _accModel, _inertial);
-                for (int i = 0; i < _n; i++) _inertialSq[i] += _inertial[i] * _inertial[i];
                 _settled++;
             }
             if (++_episodeTicks >= _windowTicks) Decide(record, q);
@@ -621,12 +601,11 @@ internal sealed class FaultIsolator
             _rMean[mj] = m;
             _wMean[mj] = _wTau[mj] / Sq(MeanNoiseShare);
             total += _wMean[mj] * m * m;
-            _wWindow[mj] = WindowWeight(_wMean[mj], _inertialSq[mj] / _settled);
         }
         _model.JointAxesWorld(q, _axis, _origin, _rot);
         double explained = 0;
         bool significant = total > ResidualSignificance;
-        int body = significant ? LocateContact(_rMean, _wWindow, total, out explained, WindowModelError, 1 / Sq(ForcePriorN), WindowProximalPreference, chainPreference: true) : -1;
+        int body = significant ? LocateContact(_rMean, _wMean, total, out explained, WindowModelError, 1 / Sq(ForcePriorN), WindowProximalPreference, chainPreference: true) : -1;
         // The two hypotheses on the same weights (the contact fit's, left in _wFit): one joint's drive (one parameter: the
         // torque that joint lacks) leaves everything off that joint unexplained; a contact (up to three force components)
         // leaves the fit's residual. Each free parameter costs ln(n) χ² units, n the window's data (settled ticks × joints:
@@ -721,13 +700,6 @@ internal sealed class FaultIsolator
         else if (body >= 0 && _first.Class != FaultClass.Collision)
             RefineContact(body, explained);
     }
-
-    /// <summary>
-    /// Real-time safe. The window fit's weight of a joint: 1/(σ² + (ε·rms)²), σ² = 1/<paramref name="noiseWeight"/> the
-    /// mean residual's noise, rms² = <paramref name="inertialMeanSquare"/> the window's mean square inertial torque there.
-    /// </summary>
-    internal static double WindowWeight(double noiseWeight, double inertialMeanSquare) =>
-        noiseWeight > 0 ? 1 / (1 / noiseWeight + Sq(InertialModelError) * Math.Max(0, inertialMeanSquare)) : 0;
 
     /// <summary>The refined cause is a contact on <paramref name="body"/>'s link; evidence: the share of the window's residual the fit explains.</summary>
     private void RefineContact(int body, double explained)
