@@ -94,18 +94,18 @@ internal sealed class StopRamp
 
     /// <summary>
     /// Real-time safe. The speed a ramp starts from: the measured <paramref name="velocity"/>, unless it is faster than
-    /// anything the joint did or was told to do a tick ago (<paramref name="last"/>, <paramref name="commanded"/>) by more
-    /// than the ramp monitor's own slack <paramref name="tolerance"/>. A failed encoder's jump reads as a velocity spike
+    /// the joint's speed a tick before (<paramref name="last"/>) by more than the ramp monitor's own slack
+    /// <paramref name="tolerance"/>; then the last tick's velocity. A failed encoder's jump reads as a velocity spike
     /// (−11.9 rad/s on a standing hip yaw); a ramp from it drove that joint at its torque limit into the drive's
-    /// following-error fault and STO. The last tick's velocity is then the start (a stop for a sensor fault decelerates
-    /// what the joint was doing, not what the failed sensor says).
+    /// following-error fault and STO. A stop decelerates what the joint was doing, not what a failed sensor says; a joint
+    /// that really gains more than the slack in one tick (spun by an external torque) starts from its slower last speed,
+    /// the ramp's targets lag it, and the monitor ends the stop in STO if it does not slow down.
     /// </summary>
-    internal static double StartVelocity(double velocity, double last, double commanded, double tolerance)
+    internal static double StartVelocity(double velocity, double last, double tolerance)
     {
         if (!double.IsFinite(velocity)) velocity = 0;
         if (!double.IsFinite(last)) last = 0;
-        double bound = Math.Max(Math.Abs(last), double.IsFinite(commanded) ? Math.Abs(commanded) : 0) + tolerance;
-        return Math.Abs(velocity) <= bound ? velocity : Math.Clamp(last, -bound, bound);
+        return Math.Abs(velocity) <= Math.Abs(last) + tolerance ? velocity : last;
     }
 
     /// <summary>The position targets the stop sent last (the ramp's step, the hold), per joint. Read-only for callers.</summary>
@@ -131,7 +131,7 @@ internal sealed class StopRamp
             double v = s.Velocity[j];
             double p = s.Position[j];
             // The compliant hold keeps the measured speed (a collision's push is real motion; its travel allowance needs it).
-            _v0[j] = compliant ? (double.IsFinite(v) ? v : 0) : StartVelocity(v, _lastVelocity[j], s.TargetVelocity[j], _l.RampTolerance);
+            _v0[j] = compliant ? (double.IsFinite(v) ? v : 0) : StartVelocity(v, _lastVelocity[j], _l.RampTolerance);
             _p0[j] = double.IsFinite(p) ? p : 0;
             _retracted[j] = _p0[j] - Math.Sign(_v0[j]) * Math.Min(Math.Abs(_v0[j]) * RetractTimeS, RetractMaxRad);
             _reflex[j] = _retracted[j];

@@ -29,6 +29,7 @@ namespace Rt.Host.Tests;
 internal sealed class LockstepBench : IDisposable
 {
     private readonly LockstepScheduler _scheduler;
+    private readonly double[] _previousVelocity;
     private readonly ConcurrentQueue<SafetyEvent> _events = new();
     private bool _disposed;
 
@@ -48,6 +49,7 @@ internal sealed class LockstepBench : IDisposable
         });
         Session.SafetyEventForwarded += e => _events.Enqueue(e);
         _scheduler = Session.CreateLockstep();
+        _previousVelocity = new double[State.Velocity.Length];
         Policy = Session.Supervisor!.Policy;
     }
 
@@ -73,6 +75,7 @@ internal sealed class LockstepBench : IDisposable
 
     public void Step()
     {
+        Array.Copy(State.Velocity, _previousVelocity, _previousVelocity.Length); // the tick before, for the ramp's start
         _scheduler.Run(1, NextTick);
         NextTick++;
     }
@@ -189,7 +192,10 @@ internal sealed class LockstepBench : IDisposable
         var sent = new DriveOutputs[Joints];
         for (int j = 0; j < Joints; j++)
         {
-            double p0 = State.Position[j], v0 = State.Velocity[j];
+            // The ramp starts from the measured velocity unless it gained more than the ramp monitor's slack (deceleration
+            // × 50 ms + 0.05 rad/s) since the tick before; then from the tick before's (docs/SAFETY.md, "Where a ramp starts").
+            double p0 = State.Position[j], vm = State.Velocity[j], vPrev = _previousVelocity[j];
+            double v0 = hold || Math.Abs(vm) <= Math.Abs(vPrev) + decel * 0.05 + 0.05 ? vm : vPrev;
             double tc = Math.Min(dt, Math.Abs(v0) / decel);
             // The hold's reflex (docs/SAFETY.md): back along the way the joint came by |v0|·10 ms, at most 30 mrad (well
             // inside the hold's give of half the following-error limit, so no clamp on the first tick).
