@@ -114,7 +114,7 @@ public sealed class RigidBodyModel
         return onPath;
     }
 
-    /// <summary>The body's ancestor that hangs from the fixed base (the root of its chain: a leg). Not real-time safe by contract (walks the tree).</summary>
+    /// <summary>The body's ancestor that hangs from the fixed base (the root of its chain: a leg). Allocation-free; used at construction.</summary>
     internal int ChainRoot(int body)
     {
         int root = body;
@@ -122,7 +122,7 @@ public sealed class RigidBodyModel
         return root;
     }
 
-    /// <summary>Joints between the fixed base and <paramref name="body"/>, its own excluded (0 for a body on the base). Not real-time safe by contract (walks the tree).</summary>
+    /// <summary>Joints between the fixed base and <paramref name="body"/>, its own excluded (0 for a body on the base). Allocation-free; used at construction.</summary>
     internal int DepthOf(int body)
     {
         int depth = 0;
