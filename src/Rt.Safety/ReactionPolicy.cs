@@ -41,6 +41,7 @@ internal static class ReactionPolicy
         if (trip.Cause.Code != FaultCode.TwinDivergence || !d.Valid) return false;
 
         double encoder = 0, torque = 0, baseImu = 0, contact = 0;
+        bool imuImplausible = false;
         int n = Math.Min(l.ChannelKinds.Length, Math.Min(d.Detector.Length, d.Threshold.Length));
         for (int c = 0; c < n; c++)
         {
@@ -59,7 +60,7 @@ internal static class ReactionPolicy
                     contact = Math.Max(contact, r);
                     break;
                 default: // IMU channels
-                    if (r >= ImuImplausibleRatio) return false;
+                    if (r >= ImuImplausibleRatio) imuImplausible = true;
                     int imu = l.ChannelIndex[c];
                     if (imu >= 0 && imu < l.ImuOnRoot.Length && l.ImuOnRoot[imu]) baseImu = Math.Max(baseImu, r);
                     else contact = Math.Max(contact, r);
@@ -73,7 +74,14 @@ internal static class ReactionPolicy
             contact = Math.Max(contact, r < double.MaxValue ? r : double.MaxValue);
         }
 
-        if (encoder >= EncoderImplausibleRatio) return false;                    // sensor: encoder
+        // A saturated IMU or an encoder that jumped is a sensor fault, unless the isolator fitted a contact while two
+        // limbs diverge at once: one sensor cannot move two chains, an impact can. An obstacle struck between the
+        // thighs shakes both ankles' encoders to 10–80× their thresholds and a foot's accelerometer to 140× in its first
+        // ticks, and a ramp then fights the obstacle until its monitor cuts the power (docs/SAFETY.md, "One sensor or
+        // the whole robot").
+        bool impact = d.Diagnosis.Class == FaultClass.Collision && d.ChainsDiverging >= 2;
+        if (imuImplausible && !impact) return false;
+        if (encoder >= EncoderImplausibleRatio && !impact) return false;
         // The twin's stuck-encoder check named a frozen encoder (its flicker stopped; no contact or actuator does that).
         // A hold would servo on the frozen count and its standstill monitor would read that count: the configured stop.
         if (d.Diagnosis.Class == FaultClass.Sensor && d.Diagnosis.Test == DetectionTest.StuckEncoder) return false;

@@ -427,6 +427,7 @@ public sealed class DigitalTwin : ITwinStage
             _frictionAdapt?.Update(m.Tau, est.Qd, record, compare && !_imuExcluded, state.Tick);
         }
         // Isolation (issue 13): only when something diverges; m.Q still holds the corrected state here.
+        record.ChainsDiverging = compare ? _isolator.ChainsDiverging(record) : 0;
         if (compare)
         {
             _isolator.Observe(_components);

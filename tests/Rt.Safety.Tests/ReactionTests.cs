@@ -97,6 +97,9 @@ public sealed class ReactionTests
         Assert.Equal(SafetyState.Stopping, rig.State);
 
         rig.Condition = s => s.Divergence.ExternalTorque[0] = -20; // the push builds up now
+        double before = rig.S.TargetPosition[0];
+        rig.Step(); // one tick of a push is not yet a push (StopRamp.YieldPersistTicks)
+        Assert.Equal(before, rig.S.TargetPosition[0], 12);
         rig.Step();
         Assert.Equal(rig.S.Position[0] - StopRamp.YieldLeadRad, rig.S.TargetPosition[0], 12);
         rig.Condition = null;
@@ -104,6 +107,33 @@ public sealed class ReactionTests
         Assert.Equal(SafetyState.Holding, rig.State);
         Assert.True(rig.Tick - 1 - trip >= 50, $"SOS {rig.Tick - 1 - trip} ticks after the trip");
         Assert.DoesNotContain(rig.Log, e => e.Reaction is StopCategory.Cat0 or StopCategory.Cat1);
+    }
+
+    /// <summary>
+    /// The random fault search's limit cycle (rf31039, docs/SAFETY.md): on a free knee its drive braked from 3 rad/s the
+    /// observer's estimate swung ±23–60 N·m from tick to tick; a hold that yielded to every tick's sign moved its target
+    /// ±5 mrad every two ticks, the drive followed with ±38 N·m, and the knee never reached standstill (stop_monitor,
+    /// STO). An estimate that changes direction every tick is not a push.
+    /// </summary>
+    [Fact]
+    public void A_push_estimate_that_changes_direction_every_tick_is_not_yielded_to()
+    {
+        var rig = new Rig().Operational();
+        rig.Condition = s => s.Divergence.ExternalTorque[0] = 20; // trips: over 0.3 × 50 N·m
+        rig.RunUntil(r => r.State != SafetyState.Operational, 10);
+        double reflex = rig.S.TargetPosition[0];
+        int tick = 0;
+        rig.Condition = s => s.Divergence.ExternalTorque[0] = tick++ % 2 == 0 ? -40 : 40;
+        double moved = 0;
+        for (int k = 0; k < 20; k++)
+        {
+            rig.Step();
+            moved = Math.Max(moved, Math.Abs(rig.S.TargetPosition[0] - reflex));
+        }
+        Assert.Equal(0, moved, 12);
+        rig.Condition = null;
+        rig.RunUntil(r => r.State != SafetyState.Stopping, 600);
+        Assert.Equal(SafetyState.Holding, rig.State);
     }
 
     [Fact]
@@ -129,6 +159,34 @@ public sealed class ReactionTests
         Assert.Equal(StopCategory.Cat1, trip.Reaction);
         Assert.Equal(channel, trip.Channel);
         Assert.Equal(Math.Abs(rig.S.Velocity[0]) - 20 * 1e-3, Math.Abs(rig.S.TargetVelocity[0]), 6); // the SS1 ramp
+    }
+
+    /// <summary>
+    /// One sensor's fault shows on one chain; an impact can shake two (the random fault search's rf30034: an obstacle
+    /// struck between the thighs put both ankles' encoders at 10–80× and a foot's accelerometer at 140× their
+    /// thresholds; the ramp fought the obstacle until its monitor cut the power, 149 mrad unpowered). Implausible
+    /// evidence with the isolator's contact and two chains diverging gets the hold; on one chain, the configured ramp.
+    /// </summary>
+    [Theory]
+    [InlineData(5, 150, 2, StopCategory.Cat2)]  // knee velocity 15 ×, two chains: the impact
+    [InlineData(5, 150, 1, StopCategory.Cat1)]  // one chain: the encoder
+    [InlineData(8, 1500, 2, StopCategory.Cat2)] // IMU 150 ×, two chains: the impact
+    [InlineData(8, 1500, 1, StopCategory.Cat1)] // one chain: saturation
+    public void Implausible_evidence_on_two_chains_with_a_contact_is_an_impact_and_gets_the_hold(int channel, double detector, int chains, StopCategory expected)
+    {
+        var rig = new Rig().Operational();
+        rig.Condition = s =>
+        {
+            s.Divergence.OverThreshold[channel] = true;
+            s.Divergence.Detector[channel] = detector;
+            s.Divergence.Diagnosis = new FaultDiagnosis(FaultClass.Collision, FaultSite.Link, 1, -1, DetectionTest.Gate);
+            s.Divergence.ChainsDiverging = chains;
+        };
+        rig.Step();
+        rig.Condition = null;
+        Assert.Equal(SafetyState.Stopping, rig.State);
+        Assert.Equal(expected, rig.Sup.StopInProgress);
+        Assert.Equal(expected, rig.Log.Single(e => e.From == SafetyState.Operational).Reaction);
     }
 
     /// <summary>

@@ -55,6 +55,29 @@ public partial class DigitalTwinTests
         Assert.Equal(twin.CrossCheck.GateThreshold(d.EvidenceChannel), d.EvidenceThreshold);
         Assert.Equal(d.Score[d.EvidenceChannel], d.EvidenceValue);
         Assert.True(d.EvidenceValue > d.EvidenceThreshold);
+        Assert.Equal(1, d.ChainsDiverging);
+    }
+
+    /// <summary>
+    /// One encoder cannot move another leg (the legs hang from the fixed base): when both legs' encoders leave the
+    /// prediction in the same tick, something physical moved both (the random fault search's rf30034: an obstacle struck
+    /// between the thighs, both ankle rolls at 60–80× their thresholds, named the right ankle roll's encoder, ramped,
+    /// then cut off). The isolator names no encoder, and the record says two chains diverge (what the reaction reads).
+    /// </summary>
+    [Fact]
+    public void Encoders_leaving_the_prediction_on_both_legs_at_once_are_not_one_encoders_fault()
+    {
+        var (twin, layout, state, robot) = WarmedUp();
+        int right = JointIndex(state, layout, "r_ankle_roll"), left = JointIndex(state, layout, "l_ankle_roll");
+        Feed(state, robot, IsoWarmup);
+        state.Position[right] += 0.05;
+        state.Position[left] -= 0.05;
+        twin.Step(state);
+
+        var d = state.Divergence;
+        Assert.True(d.OverCount > 0);
+        Assert.Equal(2, d.ChainsDiverging);
+        Assert.NotEqual(FaultClass.Sensor, d.Diagnosis.Class);
     }
 
     [Fact]

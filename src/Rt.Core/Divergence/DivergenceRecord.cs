@@ -143,6 +143,12 @@ public sealed class DivergenceRecord
     public double EvidenceValue, EvidenceThreshold;
 
     /// <summary>
+    /// How many of the robot's chains (the limbs hanging from its base) have a joint position or velocity channel over
+    /// threshold this tick (set by the twin's isolator). One sensor's fault shows on one chain; an impact can shake two.
+    /// </summary>
+    public int ChainsDiverging;
+
+    /// <summary>
     /// The cause after the isolator's evidence window (issue 13): the observer's residual over the ticks after the first
     /// tick over threshold (<see cref="RefinedSinceTick"/>) tells a contact from an actuator or a sensor better than the
     /// trip tick can. Default (and <see cref="RefinedSinceTick"/> −1) until the window has closed; it stays until the
@@ -173,6 +179,7 @@ public sealed class DivergenceRecord
         Diagnosis = default;
         EvidenceChannel = -1;
         EvidenceValue = EvidenceThreshold = 0;
+        ChainsDiverging = 0;
         RefinedDiagnosis = default;
         RefinedSinceTick = -1;
         RefinedEvidenceChannel = -1;

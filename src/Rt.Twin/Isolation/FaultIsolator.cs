@@ -110,6 +110,7 @@ internal sealed class FaultIsolator
     private readonly double[] _rMean, _wMean; // model order, at the window's end: r̄ and its weights
     private readonly double[] _chainEnergy;   // model order: the window's weighted residual energy per joint, then per chain root
     private readonly int[] _chainRoot;        // model order: the body's ancestor that hangs from the fixed base
+    private readonly bool[] _chainSeen;       // workspace of ChainsDiverging, by chain root (model order)
 
     /// <summary>σ of the window's mean residual r̄ over σ of the per-tick input: r is u low-passed (pole e^(−K·dt)) and averaged over the window.</summary>
     private const double MeanNoiseShare = 0.3;
@@ -254,6 +255,7 @@ internal sealed class FaultIsolator
         _wMean = new double[_n];
         _chainEnergy = new double[_n];
         _chainRoot = new int[_n];
+        _chainSeen = new bool[_n];
         for (int b = 0; b < _n; b++) _chainRoot[b] = model.ChainRoot(b);
         _windowTicks = Math.Max(1, (int)Math.Round(WindowS / periodS));
         _settleTicks = (int)Math.Round(SettleS / periodS);
@@ -379,13 +381,16 @@ internal sealed class FaultIsolator
             }
         }
 
-        // 1. An encoder the physics or the IMUs contradict (the most contradicted joint).
+        // 1. An encoder the physics or the IMUs contradict (the most contradicted joint). One encoder cannot move another
+        // chain's joints (the legs hang from the fixed base: no coupling in the model): when another leg diverges in the
+        // same tick, something physical moved both (an obstacle between the thighs), not this encoder.
         int liar = -1;
         double lie = 1;
         for (int j = 0; j < _n; j++)
         {
             ref readonly var ch = ref _jointCh[j];
             if (Math.Max(Ratio(record, ch.Position.Channel), Ratio(record, ch.Velocity.Channel)) < EncoderCandidateRatio) continue;
+            if (OtherChainDiverges(record, j)) continue;
             double c = Contradiction(record, j, components);
             if (c > lie) { lie = c; liar = j; }
         }
@@ -752,6 +757,37 @@ internal sealed class FaultIsolator
     }
 
     /// <summary>How strongly physics or an IMU contradicts joint <paramref name="j"/>'s encoder: &gt; 1 = contradicted.</summary>
+    /// <summary>Real-time safe. How many chains (subtrees of the fixed base) have a joint position or velocity channel over threshold.</summary>
+    public int ChainsDiverging(DivergenceRecord record)
+    {
+        if (!record.Valid || record.OverCount == 0) return 0;
+        Array.Clear(_chainSeen);
+        int chains = 0;
+        for (int k = 0; k < _n; k++)
+        {
+            ref readonly var ch = ref _jointCh[k];
+            if (Math.Max(Ratio(record, ch.Position.Channel), Ratio(record, ch.Velocity.Channel)) < 1) continue;
+            int root = _chainRoot[_map[k]];
+            if (_chainSeen[root]) continue;
+            _chainSeen[root] = true;
+            chains++;
+        }
+        return chains;
+    }
+
+    /// <summary>A joint on another chain than config joint <paramref name="j"/>'s has a position or velocity channel over threshold.</summary>
+    private bool OtherChainDiverges(DivergenceRecord record, int j)
+    {
+        int root = _chainRoot[_map[j]];
+        for (int k = 0; k < _n; k++)
+        {
+            if (_chainRoot[_map[k]] == root) continue;
+            ref readonly var ch = ref _jointCh[k];
+            if (Math.Max(Ratio(record, ch.Position.Channel), Ratio(record, ch.Velocity.Channel)) >= 1) return true;
+        }
+        return false;
+    }
+
     private double Contradiction(DivergenceRecord record, int j, ReadOnlySpan<double> components)
     {
         ref readonly var ch = ref _jointCh[j];
