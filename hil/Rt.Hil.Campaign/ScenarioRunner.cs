@@ -134,6 +134,7 @@ public static class ScenarioRunner
             var drawn = DomainRandomiser.Apply(session, scenario); // before tick 0
             using var injector = new FaultInjector(session, scenario, broker);
             long total = session.TicksFor(scenario.DurationS);
+            long[] outageTicks = [.. scenario.Injections.Where(i => i.Kind == InjectionKind.BrokerOutage).Select(i => (long)Math.Round(i.AtS * session.Config.Loop.RateHz))];
             var observer = new ScenarioObserver(session, scenario, total);
             session.SafetyEventForwarded += observer.OnSafetyEvent;
             var scheduler = session.CreateLockstep();
@@ -147,7 +148,13 @@ public static class ScenarioRunner
             for (; tick < total; tick++)
             {
                 if (ct.IsCancellationRequested) break;
-                if (tick >= injector.NextEventTick) injector.ApplyDue(tick);
+                if (tick >= injector.NextEventTick)
+                {
+                    injector.ApplyDue(tick);
+                    // A broker stopped now is noticed before the next tick (simulated time waits, as for the publisher).
+                    if (Array.IndexOf(outageTicks, tick) >= 0 && session.Telemetry is { } t && !t.WaitLinkDown(TimeSpan.FromSeconds(BrokerGraceS)))
+                        lock (log) log.Add($"telemetry: the link did not notice the broker outage within {BrokerGraceS} s");
+                }
                 session.Telemetry?.WaitForPublisher(TimeSpan.FromSeconds(BrokerGraceS)); // simulated time waits for the publisher: no ring drops
                 scheduler.Run(1, tick);
                 observer.AfterTick(tick);

@@ -26,6 +26,7 @@ internal sealed class StopRamp
     private readonly SupervisorLimits _l;
     private readonly double[] _v0, _p0, _retracted, _reflex, _hold, _rampVelocity, _sosReference, _holdTravel;
     private readonly int[] _pushTicks; // per joint: ticks in a row the observer said the world pushes it one way (sign = the way)
+    private readonly sbyte[] _yieldSide; // per joint: the way the hold yields (0: not yet)
     private readonly double[] _lastVelocity; // the measured velocity of the tick before (the ramp's start is checked against it)
 
     /// <summary>Travel a joint may make during the compliant hold beyond the ramp's own v0²/2a (a knock at the impact), rad.</summary>
@@ -57,7 +58,7 @@ internal sealed class StopRamp
     /// <summary>Furthest the hold's target yields from the reflex position, rad (well inside the hold's travel allowance).</summary>
     public const double YieldMaxRad = 0.05;
 
-    /// <summary>Ticks in a row the push must keep its direction before the hold yields to it.</summary>
+    /// <summary>Ticks in a row a push the other way must keep its direction before the yielding hold turns to it.</summary>
     public const int YieldPersistTicks = 2;
 
     /// <summary>
@@ -80,6 +81,7 @@ internal sealed class StopRamp
         _retracted = new double[limits.Joints];
         _reflex = new double[limits.Joints];
         _pushTicks = new int[limits.Joints];
+        _yieldSide = new sbyte[limits.Joints];
         _hold = new double[limits.Joints];
         _rampVelocity = new double[limits.Joints];
         _sosReference = new double[limits.Joints];
@@ -141,6 +143,7 @@ internal sealed class StopRamp
             _retracted[j] = _p0[j] - Math.Sign(_v0[j]) * Math.Min(Math.Abs(_v0[j]) * RetractTimeS, RetractMaxRad);
             _reflex[j] = _retracted[j];
             _pushTicks[j] = 0;
+            _yieldSide[j] = 0;
             longest = Math.Max(longest, Math.Abs(_v0[j]) / _l.Decel);
             _holdTravel[j] = _v0[j] * _v0[j] / (2 * _l.Decel) + HoldTravelAllowanceRad;
         }
@@ -245,16 +248,19 @@ internal sealed class StopRamp
                 // the target stays where it was last put. The first frame is the reflex alone; the yield is bounded
                 // (YieldMaxRad from the reflex), so a push that does not stop (a person leaning on the leg, a wrong
                 // estimate) ends in a hold, not a walk-away.
-                // The push must hold its direction for YieldPersistTicks: the observer's estimate on a joint its drive
-                // brakes hard swings both ways tick by tick, and a yield that followed every tick drove its own limit
-                // cycle (a free knee braked from 3 rad/s: target ± 5 mrad, torque ± 38 N·m every 2 ticks, never at
-                // standstill, then stop_monitor; the random fault search, docs/SAFETY.md).
+                // It turns the other way only for a push that keeps the new direction for YieldPersistTicks: the
+                // observer's estimate on a joint its drive brakes hard swings both ways tick by tick, and a yield that
+                // followed every tick drove its own limit cycle (a free knee braked from 3 rad/s: target ± 5 mrad,
+                // torque ± 38 N·m every 2 ticks, never at standstill, then stop_monitor; the random fault search,
+                // docs/SAFETY.md). The first yield is at once: a contact's push is released a tick sooner.
                 double te = j < observed ? d.ExternalTorque[j] : 0;
                 int push = double.IsFinite(te) && Math.Abs(te) >= YieldRatio * _l.CollisionMax[j] ? Math.Sign(te) : 0;
                 _pushTicks[j] = push == 0 ? 0 : Math.Sign(_pushTicks[j]) == push ? _pushTicks[j] + push : push;
-                if (k > 0 && double.IsFinite(p) && Math.Abs(_pushTicks[j]) >= YieldPersistTicks)
+                if (k > 0 && double.IsFinite(p) && push != 0
+                    && (_yieldSide[j] == 0 || _yieldSide[j] == push || Math.Abs(_pushTicks[j]) >= YieldPersistTicks))
                 {
                     double side = push;
+                    _yieldSide[j] = (sbyte)push;
                     if (side * (target - p) < YieldLeadRad)
                         target = _retracted[j] = Math.Clamp(p + side * YieldLeadRad, _reflex[j] - YieldMaxRad, _reflex[j] + YieldMaxRad);
                 }

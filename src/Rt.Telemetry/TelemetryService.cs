@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Collections.Concurrent;
 using System.Globalization;
 using Rt.Core.Config;
@@ -162,6 +163,23 @@ public sealed class TelemetryService : IDisposable
 
     /// <summary>Not real-time safe. Messages and payload bytes handed to the client so far, per topic (after <see cref="Start"/>; birth and state not included).</summary>
     public IReadOnlyList<(string Topic, long Messages, long Bytes)> Traffic() => [.. _traffic.Select(t => (t.Name, t.Messages, t.Bytes))];
+
+    /// <summary>
+    /// Not real-time safe: for lockstep loops only, between ticks. Blocks until the link to the broker is down (true) or
+    /// the timeout passes (false): a broker stopped between two simulated ticks is then noticed before the next one,
+    /// however fast simulated time runs (a loaded machine noticed it only after a 2 s outage had already ended).
+    /// </summary>
+    public bool WaitLinkDown(TimeSpan timeout)
+    {
+        if (_link is null) return false;
+        long until = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        while (_link.Connected)
+        {
+            if (Stopwatch.GetTimestamp() >= until) return false;
+            Thread.Sleep(2); // the link's own thread reports the loss; a deadline bounds the wait
+        }
+        return true;
+    }
 
     /// <summary>Not real-time safe. Blocks until connected (true) or the timeout passes (false).</summary>
     public bool WaitConnected(TimeSpan timeout)

@@ -97,9 +97,6 @@ public sealed class ReactionTests
         Assert.Equal(SafetyState.Stopping, rig.State);
 
         rig.Condition = s => s.Divergence.ExternalTorque[0] = -20; // the push builds up now
-        double before = rig.S.TargetPosition[0];
-        rig.Step(); // one tick of a push is not yet a push (StopRamp.YieldPersistTicks)
-        Assert.Equal(before, rig.S.TargetPosition[0], 12);
         rig.Step();
         Assert.Equal(rig.S.Position[0] - StopRamp.YieldLeadRad, rig.S.TargetPosition[0], 12);
         rig.Condition = null;
@@ -113,10 +110,11 @@ public sealed class ReactionTests
     /// The random fault search's limit cycle (rf31039, docs/SAFETY.md): on a free knee its drive braked from 3 rad/s the
     /// observer's estimate swung ±23–60 N·m from tick to tick; a hold that yielded to every tick's sign moved its target
     /// ±5 mrad every two ticks, the drive followed with ±38 N·m, and the knee never reached standstill (stop_monitor,
-    /// STO). An estimate that changes direction every tick is not a push.
+    /// STO). An estimate that changes direction every tick does not turn the yield; a push that keeps the new direction
+    /// for <see cref="StopRamp.YieldPersistTicks"/> does.
     /// </summary>
     [Fact]
-    public void A_push_estimate_that_changes_direction_every_tick_is_not_yielded_to()
+    public void A_push_estimate_that_changes_direction_every_tick_does_not_turn_the_yield()
     {
         var rig = new Rig().Operational();
         rig.Condition = s => s.Divergence.ExternalTorque[0] = 20; // trips: over 0.3 × 50 N·m
@@ -124,13 +122,23 @@ public sealed class ReactionTests
         double reflex = rig.S.TargetPosition[0];
         int tick = 0;
         rig.Condition = s => s.Divergence.ExternalTorque[0] = tick++ % 2 == 0 ? -40 : 40;
-        double moved = 0;
+        double last = reflex;
+        int reversals = 0, lastWay = 0;
         for (int k = 0; k < 20; k++)
         {
             rig.Step();
-            moved = Math.Max(moved, Math.Abs(rig.S.TargetPosition[0] - reflex));
+            double t = rig.S.TargetPosition[0];
+            int way = Math.Sign(Math.Round((t - last) * 1e9));
+            if (way != 0 && lastWay != 0 && way != lastWay) reversals++;
+            if (way != 0) lastWay = way;
+            last = t;
         }
-        Assert.Equal(0, moved, 12);
+        Assert.Equal(0, reversals);
+        Assert.True(Math.Abs(last - reflex) <= StopRamp.YieldMaxRad + 1e-12);
+        // A push the other way that keeps its direction turns it.
+        rig.Condition = s => s.Divergence.ExternalTorque[0] = 40 * -lastWay;
+        rig.Run(StopRamp.YieldPersistTicks);
+        Assert.Equal(rig.S.Position[0] - lastWay * StopRamp.YieldLeadRad, rig.S.TargetPosition[0], 12);
         rig.Condition = null;
         rig.RunUntil(r => r.State != SafetyState.Stopping, 600);
         Assert.Equal(SafetyState.Holding, rig.State);
