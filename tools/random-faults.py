@@ -84,6 +84,12 @@ def injection(rng, kind):
     raise AssertionError(kind)
 
 
+def bad(message):
+    """Bad input: one line, exit code 2 (the project's)."""
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out")
@@ -92,13 +98,16 @@ def main():
     ap.add_argument("--kinds", default="", help="comma-separated injection kinds to draw from (default: all)")
     a = ap.parse_args()
     if a.count < 1 or a.count > 10000:
-        sys.exit(f"error: --count {a.count}: expected 1 … 10000")
-    os.makedirs(a.out, exist_ok=True)
+        bad(f"--count {a.count}: expected 1 … 10000")
+    try:
+        os.makedirs(a.out, exist_ok=True)
+    except OSError as e:
+        bad(f"{a.out}: cannot create the folder ({e.strerror})")
     robot = os.path.relpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "hil", "robots", "biped12",
                                          "biped12.yaml"), os.path.abspath(a.out))
     chosen = [k for k in KINDS if not a.kinds or k[0] in a.kinds.split(",")]
     if not chosen:
-        sys.exit(f"error: --kinds {a.kinds}: expected some of {', '.join(k for k, _ in KINDS)}")
+        bad(f"--kinds {a.kinds}: expected some of {', '.join(k for k, _ in KINDS)}")
     kinds, weights = zip(*chosen)
     for i in range(a.count):
         seed = a.seed + i

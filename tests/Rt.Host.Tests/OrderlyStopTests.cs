@@ -86,13 +86,10 @@ public class OrderlyStopTests
         {
             var state = Directory.CreateTempSubdirectory("rt-signal-").FullName;
             var (started, _) = StartUntilOperational(dll, state);
-            if (started is { } run)
-            {
-                StopAndCheck(dll, state, signal, run.P, run.Stdout, run.Stderr);
-                return;
-            }
-            // Here the start overran (any other failure to reach Operational already failed the test): retry, or skip.
-            Skip.If(attempt == 3, "the real-time loop overran while rt run started, three times: this machine is too loaded to reach Operational");
+            if (started is { } run && StopAndCheck(dll, state, signal, run.P, run.Stdout, run.Stderr)) return;
+            // Here the loop overran, while rt run started or in motion before the signal's stop (any other failure
+            // already failed the test): retry, or skip.
+            Skip.If(attempt == 3, "the real-time loop overran while rt run ran, three times: this machine is too loaded to judge an orderly stop from motion");
         }
     }
 
@@ -124,7 +121,9 @@ public class OrderlyStopTests
         return (null, false);
     }
 
-    private static void StopAndCheck(string dll, string state, string signal, Process p, System.Text.StringBuilder stdout, Task<string> stderr)
+    /// <summary>Signals the run and checks its orderly stop; false when the loop latched an overrun first (exit 1, the
+    /// machine's load, not the host: the supervisor rightly trips on it), for the caller to retry.</summary>
+    private static bool StopAndCheck(string dll, string state, string signal, Process p, System.Text.StringBuilder stdout, Task<string> stderr)
     {
         using var _ = p;
         Assert.Equal(0, Kill(p.Id, signal == "SIGTERM" ? 15 : 2));
@@ -132,6 +131,7 @@ public class OrderlyStopTests
         p.WaitForExit();
         string output;
         lock (stdout) output = stdout.ToString();
+        if (p.ExitCode == 1 && output.Contains("fault: loop overrun", StringComparison.Ordinal)) return false;
         Assert.True(p.ExitCode == 0, $"exit {p.ExitCode}; stdout:\n{output}\nstderr:\n{stderr.Result}");
         Assert.Contains("== final report ==", output);
         Assert.Contains($"stop: {signal} received: motion stopped (safety Disabled), every drive disabled, every slave in INIT", output);
@@ -140,6 +140,7 @@ public class OrderlyStopTests
         Assert.Equal(0, log.Exit);
         Assert.Contains("Operational → Stopping; trigger None", log.Out);
         Assert.Contains("Stopping → Disabled", log.Out);
+        return true;
     }
 
     private static bool SignalIgnoredHere(int signal)
