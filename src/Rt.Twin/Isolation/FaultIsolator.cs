@@ -110,7 +110,9 @@ internal sealed class FaultIsolator
     private readonly double[] _rMean, _wMean; // model order, at the window's end: r̄ and its weights
     private readonly double[] _chainEnergy;   // model order: the window's weighted residual energy per joint, then per chain root
     private readonly int[] _chainRoot;        // model order: the body's ancestor that hangs from the fixed base
-    private readonly bool[] _chainSeen;       // workspace of ChainsDiverging, by chain root (model order)
+    private readonly bool[] _chainSeen;       // ChainsDiverging's answer for _chainsTick: by chain root (model order), diverging
+    private int _chains;                      // and how many
+    private long _chainsTick = long.MinValue;
 
     /// <summary>σ of the window's mean residual r̄ over σ of the per-tick input: r is u low-passed (pole e^(−K·dt)) and averaged over the window.</summary>
     private const double MeanNoiseShare = 0.3;
@@ -757,12 +759,16 @@ internal sealed class FaultIsolator
     }
 
     /// <summary>How strongly physics or an IMU contradicts joint <paramref name="j"/>'s encoder: &gt; 1 = contradicted.</summary>
-    /// <summary>Real-time safe. How many chains (subtrees of the fixed base) have a joint position or velocity channel over threshold.</summary>
+    /// <summary>
+    /// Real-time safe. How many chains (subtrees of the fixed base) have a joint position or velocity channel over
+    /// threshold this tick; remembers which, for <see cref="OtherChainDiverges"/>.
+    /// </summary>
     public int ChainsDiverging(DivergenceRecord record)
     {
-        if (!record.Valid || record.OverCount == 0) return 0;
         Array.Clear(_chainSeen);
-        int chains = 0;
+        _chainsTick = record.Tick;
+        _chains = 0;
+        if (!record.Valid || record.OverCount == 0) return 0;
         for (int k = 0; k < _n; k++)
         {
             ref readonly var ch = ref _jointCh[k];
@@ -770,22 +776,16 @@ internal sealed class FaultIsolator
             int root = _chainRoot[_map[k]];
             if (_chainSeen[root]) continue;
             _chainSeen[root] = true;
-            chains++;
+            _chains++;
         }
-        return chains;
+        return _chains;
     }
 
     /// <summary>A joint on another chain than config joint <paramref name="j"/>'s has a position or velocity channel over threshold.</summary>
     private bool OtherChainDiverges(DivergenceRecord record, int j)
     {
-        int root = _chainRoot[_map[j]];
-        for (int k = 0; k < _n; k++)
-        {
-            if (_chainRoot[_map[k]] == root) continue;
-            ref readonly var ch = ref _jointCh[k];
-            if (Math.Max(Ratio(record, ch.Position.Channel), Ratio(record, ch.Velocity.Channel)) >= 1) return true;
-        }
-        return false;
+        if (_chainsTick != record.Tick) ChainsDiverging(record);
+        return _chains >= 2 || (_chains == 1 && !_chainSeen[_chainRoot[_map[j]]]);
     }
 
     private double Contradiction(DivergenceRecord record, int j, ReadOnlySpan<double> components)
