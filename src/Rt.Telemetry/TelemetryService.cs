@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
 using Rt.Core.Config;
 using Rt.Core.Divergence;

@@ -758,7 +758,6 @@ internal sealed class FaultIsolator
         return best;
     }
 
-    /// <summary>How strongly physics or an IMU contradicts joint <paramref name="j"/>'s encoder: &gt; 1 = contradicted.</summary>
     /// <summary>
     /// Real-time safe. How many chains (subtrees of the fixed base) have a joint position or velocity channel over
     /// threshold this tick; remembers which, for <see cref="OtherChainDiverges"/>.
@@ -788,6 +787,7 @@ internal sealed class FaultIsolator
         return _chains >= 2 || (_chains == 1 && !_chainSeen[_chainRoot[_map[j]]]);
     }
 
+    /// <summary>How strongly physics or an IMU contradicts joint <paramref name="j"/>'s encoder: &gt; 1 = contradicted.</summary>
     private double Contradiction(DivergenceRecord record, int j, ReadOnlySpan<double> components)
     {
         ref readonly var ch = ref _jointCh[j];
