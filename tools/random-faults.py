@@ -5,11 +5,13 @@
   rt hil run OUT_DIR -j 2 --json OUT_DIR/report.json      # then read the failures and the collision numbers
 
 Each file is a scenario (docs/HIL.md, "Scenario files") with one injection drawn from the seed: the kind, its target
-(any joint, link with collision geometry, IMU), its size, the motion (march, sine on any joint's segment, hold) and
-the moment in it, and the issue's expectation for that kind (collision ≤ 10 ms, encoder ≤ 5, torque loss ≤ 20, IMU
-bias and friction ≤ 50, slave ≤ 3, frame loss within the budget: no trip, over it: a stop). Files are named by number
-and kind; the scenario seed is the file's own (seed + index), so one file reruns alone. The sizes are chosen to be
-faults the robot must catch, not below its noise: what a miss means is read per run, not scored.
+(any joint; an obstacle on a link with collision geometry, a wrench on the thigh, shin, ankle link or foot; any IMU),
+its size, the motion (march, sine at any moment of its sweep, hold) and the moment in it, and the issue's expectation
+for that kind (collision ≤ 10 ms, encoder ≤ 5, torque loss ≤ 20, IMU bias and friction ≤ 50, slave ≤ 3, frame loss
+within the budget: no trip, over it: a stop). Files are named by seed and kind; each scenario's seed is its own
+(seed + index), so one file reruns alone. The sizes are drawn without knowing the robot's noise or load, so some
+faults change nothing measurable (a frozen encoder on a joint at rest): what a miss means is read per run, not scored.
+What matters are the reactions: a collision whose power is cut, a leg that drops, a false trip.
 Standard library only. Not part of the suite (runs take minutes): a tools/ command.
 """
 import argparse, math, os, random, sys
