@@ -115,7 +115,8 @@ def main():
         seed = a.seed + i
         rng = random.Random(seed)
         kind = rng.choices(kinds, weights)[0]
-        motions = ("march", "sine") if kind.startswith("collision") else ("march", "sine", "hold")
+        # An obstacle needs a moving link to strike; a push (wrench) also comes to a standing robot.
+        motions = ("march", "sine") if kind == "collision_obstacle" else ("march", "sine", "hold")
         motion = rng.choice(motions)
         at = moment(rng, motion)
         inj, expect = injection(rng, kind)
