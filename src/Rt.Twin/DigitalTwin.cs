@@ -152,8 +152,7 @@ public sealed class DigitalTwin : ITwinStage
 
         _adapt = config.Twin.Adapt.Enabled ? new PayloadAdaptation(_model, _map, config.Twin.Adapt, PeriodS, _observer) : null;
         _frictionAdapt = config.Twin.Adapt.Friction ? new FrictionAdaptation(_servo, _map, names, config.Twin.Adapt, PeriodS) : null;
-        _isolator = new FaultIsolator(layout, _crossCheck, noise, _model, _map, _imu, config.Joints, PeriodS, _observerPole,
-            Touchable(description, _model));
+        _isolator = new FaultIsolator(layout, _crossCheck, noise, _model, _map, _imu, config.Joints, PeriodS, _observerPole);
         _imuKinematics = new ImuKinematicCheck(_model, _imu, _map, layout, noise, PeriodS, _crossCheck.ArlTicks);
         _isolator.Kinematics = _imuKinematics;
         _contact = new ContactTest(_model, _map, layout, noise, _crossCheck.ArlTicks, PeriodS);
@@ -654,17 +653,6 @@ public sealed class DigitalTwin : ITwinStage
         var c = new double[config.Joints.Count];
         for (int j = 0; j < c.Length; j++) c[j] = config.Joints[j].GearRatio * config.Joints[j].EncoderCountsPerRev / (2 * Math.PI);
         return c;
-    }
-
-    /// <summary>Per model body: the link has collision geometry (a surface a contact can press on); null when no link has any.</summary>
-    internal static bool[]? Touchable(RobotDescription description, RigidBodyModel model)
-    {
-        if (!description.Links.Any(l => l.Collisions.Count > 0)) return null;
-        var names = model.BodyNames;
-        var touchable = new bool[names.Count];
-        for (int b = 0; b < names.Count; b++)
-            touchable[b] = description.Links.Any(l => l.Name == names[b] && l.Collisions.Count > 0);
-        return touchable;
     }
 
     private static ServoParameters[] NominalServo(RtConfig config, RobotDescription description)

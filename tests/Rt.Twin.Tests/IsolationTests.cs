@@ -121,39 +121,6 @@ public partial class DigitalTwinTests
         Assert.Equal(knee, seen.Location); // the link the knee drives: l_shin
     }
 
-    /// <summary>
-    /// A contact needs a surface: links the description gives no collision geometry (biped12's hip-yaw, hip-roll and
-    /// ankle links, small links inside the hip and ankle) are no contact candidates. A force at the ankle link's centre of
-    /// mass (2–4 mm from both ankle axes) is then the shin's end or the foot's, where an obstacle can press; before,
-    /// random foot obstacles were named the ankle link (docs/TWIN.md, "Session 12").
-    /// </summary>
-    [Fact]
-    public void A_contact_is_never_named_on_a_link_without_collision_geometry()
-    {
-        var (config, _, _) = Setup();
-        var model = RigidBodyModel.FromDescription(config.Description!);
-        var touchable = DigitalTwin.Touchable(config.Description!, model)!;
-        var names = model.BodyNames;
-        for (int b = 0; b < names.Count; b++)
-            Assert.Equal(names[b].EndsWith("thigh") || names[b].EndsWith("shin") || names[b].EndsWith("foot"), touchable[b]);
-
-        var (twin, layout, state, robot) = WarmedUp();
-        int ankle = JointIndex(state, layout, "l_ankle_pitch"); // drives l_ankle_link
-        FaultDiagnosis seen = default;
-        for (long k = IsoWarmup; k < IsoWarmup + 30 && seen.Class == FaultClass.Unknown; k++)
-        {
-            Feed(state, robot, k);
-            twin.Step(state);
-            if (state.Divergence.OverCount > 0) seen = state.Divergence.Diagnosis;
-            SetShinContact(twin, robot, ankle, fx: 60, fy: 25); // at the ankle link's centre of mass
-            robot.Advance(state.TargetPosition, state.TargetVelocity);
-            Control(state, k);
-        }
-        Assert.Equal(FaultClass.Collision, seen.Class);
-        Assert.Equal(FaultSite.Link, seen.Site);
-        Assert.Contains(layout.JointNames[seen.Location], new[] { "l_knee", "l_ankle_roll" }); // l_shin or l_foot
-    }
-
     [Fact]
     public void A_held_force_on_the_shin_is_refined_to_the_shin_after_the_evidence_window()
     {

@@ -164,7 +164,7 @@ internal sealed class FaultIsolator
     public ImuKinematicCheck? Kinematics { get; set; }
 
     public FaultIsolator(ChannelLayout layout, CrossCheckEvaluator crossCheck, NoiseModel noise, RigidBodyModel model, int[] map,
-        ImuModel imu, IReadOnlyList<JointDriveConfig> joints, double periodS, double observerPole, bool[]? touchable = null)
+        ImuModel imu, IReadOnlyList<JointDriveConfig> joints, double periodS, double observerPole)
     {
         _layout = layout;
         _cc = crossCheck;
@@ -214,7 +214,6 @@ internal sealed class FaultIsolator
         var points = new List<V3>();
         for (int b = 0; b < _n; b++)
         {
-            if (touchable is not null && !touchable[b]) continue; // no surface to press on
             double m = pi[10 * b];
             var com = m > 0 ? new V3(pi[10 * b + 1] / m, pi[10 * b + 2] / m, pi[10 * b + 3] / m) : V3.Zero;
             Add(b, V3.Zero);
