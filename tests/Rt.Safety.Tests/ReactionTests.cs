@@ -21,6 +21,16 @@ public sealed class ReactionTests
         return rig;
     }
 
+    /// <summary>A contact trip on joint 0 (over 0.3 × 50 N·m): the rig in the compliant hold, and the hold's reflex target.</summary>
+    private static (Rig Rig, double Reflex) HoldingAfterAContactTrip()
+    {
+        var rig = new Rig().Operational();
+        rig.Condition = s => s.Divergence.ExternalTorque[0] = 20;
+        rig.RunUntil(r => r.State != SafetyState.Operational, 10);
+        Assert.Equal(SafetyState.Stopping, rig.State);
+        return (rig, rig.S.TargetPosition[0]);
+    }
+
     [Fact]
     public void Collision_is_held_where_it_was_detected_then_holds_with_power_and_further_twin_trips_do_not_escalate()
     {
@@ -116,10 +126,7 @@ public sealed class ReactionTests
     [Fact]
     public void A_push_estimate_that_changes_direction_every_tick_does_not_turn_the_yield()
     {
-        var rig = new Rig().Operational();
-        rig.Condition = s => s.Divergence.ExternalTorque[0] = 20; // trips: over 0.3 × 50 N·m
-        rig.RunUntil(r => r.State != SafetyState.Operational, 10);
-        double reflex = rig.S.TargetPosition[0];
+        var (rig, reflex) = HoldingAfterAContactTrip();
         int tick = 0;
         rig.Condition = s => s.Divergence.ExternalTorque[0] = tick++ % 2 == 0 ? -40 : 40;
         double last = reflex;
@@ -133,6 +140,7 @@ public sealed class ReactionTests
             if (way != 0) lastWay = way;
             last = t;
         }
+        Assert.NotEqual(0, lastWay); // the first push is yielded to at once
         Assert.Equal(0, reversals);
         Assert.True(Math.Abs(last - reflex) <= StopRamp.YieldMaxRad + 1e-12);
         // A push the other way that keeps its direction turns it.
@@ -147,10 +155,7 @@ public sealed class ReactionTests
     [Fact]
     public void A_push_below_half_the_collision_threshold_is_not_yielded_to()
     {
-        var rig = new Rig().Operational();
-        rig.Condition = s => s.Divergence.ExternalTorque[0] = 20; // trips: over 0.3 × 50 N·m
-        rig.RunUntil(r => r.State != SafetyState.Operational, 10);
-        double reflex = rig.S.TargetPosition[0];
+        var (rig, reflex) = HoldingAfterAContactTrip();
         rig.Condition = s => s.Divergence.ExternalTorque[0] = -7; // under ½ × 15 N·m: noise, not a contact
         rig.Run(10);
         Assert.Equal(reflex, rig.S.TargetPosition[0], 12);
