@@ -1,5 +1,4 @@
 using Rt.Core.Config;
-using Rt.Core.Description;
 using Rt.Core.Divergence;
 using Rt.Core.Tick;
 using Rt.Twin.CrossCheck;
@@ -80,7 +79,6 @@ internal sealed class FaultIsolator
     private readonly bool[] _onPath;        // [b·n + i]: model joint i lies between the base and body b
     private readonly int[] _candBody;
     private readonly V3[] _candPoint;       // body frame
-    private readonly ContactCandidates _window; // the evidence window's candidates: on the links' collision surfaces
 
     // Workspace.
     private readonly V3[] _axis, _origin;
@@ -166,7 +164,7 @@ internal sealed class FaultIsolator
     public ImuKinematicCheck? Kinematics { get; set; }
 
     public FaultIsolator(ChannelLayout layout, CrossCheckEvaluator crossCheck, NoiseModel noise, RigidBodyModel model, int[] map,
-        ImuModel imu, IReadOnlyList<JointDriveConfig> joints, double periodS, double observerPole, RobotDescription? description = null)
+        ImuModel imu, IReadOnlyList<JointDriveConfig> joints, double periodS, double observerPole)
     {
         _layout = layout;
         _cc = crossCheck;
@@ -232,7 +230,6 @@ internal sealed class FaultIsolator
         }
         _candBody = [.. bodies];
         _candPoint = [.. points];
-        _window = ContactCandidates.For(model, description, bodies, points);
 
         _axis = new V3[_n];
         _origin = new V3[_n];
@@ -615,7 +612,7 @@ internal sealed class FaultIsolator
         _model.JointAxesWorld(q, _axis, _origin, _rot);
         double explained = 0;
         bool significant = total > ResidualSignificance;
-        int body = significant ? LocateContact(_rMean, _wMean, total, out explained, WindowModelError, 1 / Sq(ForcePriorN), WindowProximalPreference, chainPreference: true, surfaces: _window) : -1;
+        int body = significant ? LocateContact(_rMean, _wMean, total, out explained, WindowModelError, 1 / Sq(ForcePriorN), WindowProximalPreference, chainPreference: true) : -1;
         // The two hypotheses on the same weights (the contact fit's, left in _wFit): one joint's drive (one parameter: the
         // torque that joint lacks) leaves everything off that joint unexplained; a contact (up to three force components)
         // leaves the fit's residual. Each free parameter costs ln(n) χ² units, n the window's data (settled ticks × joints:
@@ -833,8 +830,7 @@ internal sealed class FaultIsolator
 
     /// <summary>The body whose best point force explains most of the residual; <paramref name="explained"/> = 1 − RSS/TSS.</summary>
     private int LocateContact(ReadOnlySpan<double> r, ReadOnlySpan<double> nominalWeight, double nominalTotal, out double explained,
-        double relativeError = RelativeModelError, double forcePrior = 0, double proximal = ProximalPreference, bool chainPreference = false,
-        ContactCandidates? surfaces = null)
+        double relativeError = RelativeModelError, double forcePrior = 0, double proximal = ProximalPreference, bool chainPreference = false)
     {
         // The model's error grows with the torque (inertia and friction errors scale with the motion), so a joint whose
         // noise is small does not dominate the fit once its residual is large: σ_eff² = σ² + (ε·r)².
@@ -856,11 +852,10 @@ internal sealed class FaultIsolator
         }
         int best = -1;
         double bestCost = double.PositiveInfinity, bestChainCost = double.PositiveInfinity;
-        int candidates = surfaces is null ? _candPoint.Length : surfaces.Point.Length;
-        for (int c = 0; c < candidates; c++)
+        for (int c = 0; c < _candPoint.Length; c++)
         {
-            int b = surfaces is null ? _candBody[c] : surfaces.Body[c];
-            var x = _origin[b] + _rot[b].Mul(surfaces is null ? _candPoint[c] : surfaces.Point[c]);
+            int b = _candBody[c];
+            var x = _origin[b] + _rot[b].Mul(_candPoint[c]);
             // Normal equations A f = y over the joints on the path: g_i = a_i × (x − o_i), τ_i = g_i·f.
             double a00 = 0, a01 = 0, a02 = 0, a11 = 0, a12 = 0, a22 = 0, y0 = 0, y1 = 0, y2 = 0, off = 0;
             for (int i = 0; i < _n; i++)
@@ -889,17 +884,8 @@ internal sealed class FaultIsolator
             double f1 = (c01 * y0 + c11 * y1 + c12 * y2) / det;
             double f2 = (c02 * y0 + c12 * y1 + c22 * y2) / det;
             // RSS on the path = Σ w r² − fᵀy at the optimum; plus everything off the path.
-            double reduction = f0 * y0 + f1 * y1 + f2 * y2;
-            var kind = surfaces is null ? ContactConstraint.Free : surfaces.Constraint[c];
-            if (kind is ContactConstraint.Face or ContactConstraint.Side)
-            {
-                var d = _rot[b].Mul(surfaces!.Direction[c]);
-                if (!Carries(kind, d, new V3(f0, f1, f2)))
-                    reduction = BoundaryReduction(kind, d, a00, a01, a02, a11, a12, a22, new V3(y0, y1, y2));
-            }
             double onPath = total - off;
-            double cost = Math.Max(0, onPath - reduction) + off;
-            if (kind == ContactConstraint.Interior) cost *= ContactCandidates.InteriorPenalty;
+            double cost = Math.Max(0, onPath - (f0 * y0 + f1 * y1 + f2 * y2)) + off;
             // Prefer the link nearer the base when a farther one fits hardly better (it has more joints to fit noise with).
             double chainCost = chainPreference ? cost - (total - _chainEnergy[_chainRoot[b]]) : cost;
             bool sameChain = chainPreference && best >= 0 && _chainRoot[b] == _chainRoot[best];
@@ -913,56 +899,6 @@ internal sealed class FaultIsolator
         explained = best >= 0 && total > 0 ? 1 - bestCost / total : 0;
         return best;
     }
-
-    /// <summary>Real-time safe. Whether a contact of this kind (<paramref name="d"/>: inward normal or axis, world frame) can carry force <paramref name="f"/>.</summary>
-    internal static bool Carries(ContactConstraint kind, in V3 d, in V3 f)
-    {
-        double along = V3.Dot(f, d);
-        double across = (f - d * along).Norm;
-        return kind switch
-        {
-            ContactConstraint.Face => along >= 0 && across <= ContactCandidates.Friction * along,
-            ContactConstraint.Side => Math.Abs(along) <= ContactCandidates.Friction * across,
-            _ => true,
-        };
-    }
-
-    /// <summary>
-    /// Real-time safe. The fit's best reduction of the weighted residual (yᵀf at the optimum of fᵀAf − 2yᵀf) when the free
-    /// optimum lies outside what the contact can carry: the constrained optimum of a convex quadratic then lies on the
-    /// cone's surface, searched along <see cref="ConeRays"/> rays of it (λ ≥ 0 on each: (dᵀy)²/dᵀAd); 0 at the apex.
-    /// </summary>
-    internal static double BoundaryReduction(ContactConstraint kind, in V3 d, double a00, double a01, double a02, double a11,
-        double a12, double a22, in V3 y)
-    {
-        // An orthonormal pair across d.
-        var helper = Math.Abs(d.X) < 0.9 ? new V3(1, 0, 0) : new V3(0, 1, 0);
-        var e1 = V3.Cross(d, helper);
-        e1 *= 1 / e1.Norm;
-        var e2 = V3.Cross(d, e1);
-        double mu = ContactCandidates.Friction, best = 0;
-        int sides = kind == ContactConstraint.Side ? 2 : 1;
-        for (int s = 0; s < sides; s++)
-        {
-            // Face: the cone around the inward normal; Side: the double cone around the axis, both nappes.
-            double axial = kind == ContactConstraint.Side ? (s == 0 ? mu : -mu) : 1;
-            double radial = kind == ContactConstraint.Side ? 1 : mu;
-            for (int k = 0; k < ConeRays; k++)
-            {
-                double phi = 2 * Math.PI * k / ConeRays;
-                var ray = d * axial + (e1 * Math.Cos(phi) + e2 * Math.Sin(phi)) * radial;
-                double ty = V3.Dot(ray, y);
-                if (!(ty > 0)) continue;
-                double q = ray.X * (a00 * ray.X + a01 * ray.Y + a02 * ray.Z) + ray.Y * (a01 * ray.X + a11 * ray.Y + a12 * ray.Z)
-                    + ray.Z * (a02 * ray.X + a12 * ray.Y + a22 * ray.Z);
-                if (q > 0) best = Math.Max(best, ty * ty / q);
-            }
-        }
-        return best;
-    }
-
-    /// <summary>Rays searched on a friction cone's surface (per nappe).</summary>
-    private const int ConeRays = 24;
 
     /// <summary>
     /// Real-time safe. Whether a candidate link with cost <paramref name="cost"/> (of which <paramref name="chainCost"/> on its
