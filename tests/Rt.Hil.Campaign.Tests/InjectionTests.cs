@@ -89,13 +89,14 @@ public sealed class InjectionTests(ITestOutputHelper output)
         RunTo(At + 1, b, f, r);
         var placed = f.Injections[0].ObstaclePlacedAt;
         Assert.Equal(placed, plant.ObstaclePosition(0));
-        // Beside the shin's middle: shin radius 0.045 + half box 0.05 − overlap 0.003 from its axis.
+        // Beside the shin's middle: shin radius 0.045 + the box's half depth − overlap 0.003 from its axis.
         var knee = plant.LinkWorldPosition(plant.LinkIndex("l_shin"));
         var ankle = plant.LinkWorldPosition(plant.LinkIndex("l_ankle_link"));
         var mid = new Rt.Core.Description.Vec3((knee.X + ankle.X) / 2, (knee.Y + ankle.Y) / 2, (knee.Z + ankle.Z) / 2);
         double dist = Math.Sqrt(Math.Pow(placed.X - mid.X, 2) + Math.Pow(placed.Y - mid.Y, 2) + Math.Pow(placed.Z - mid.Z, 2));
         output.WriteLine($"obstacle at ({placed.X:F3}, {placed.Y:F3}, {placed.Z:F3}), {dist * 1000:F1} mm from the shin's middle");
-        Assert.InRange(dist, 0.080, 0.100);
+        double expected = 0.045 + plant.ObstacleHalfDepthM - BenchInjection.ObstacleOverlapM;
+        Assert.InRange(dist, expected - 0.01, expected + 0.01);
         double maxDiff = MaxJointDifference(b, r, 30);
         output.WriteLine($"largest joint deviation from the reference within 30 ticks: {maxDiff * 1000:F2} mrad");
         Assert.True(maxDiff > 1e-3, $"the leg did not notice the obstacle ({maxDiff} rad)");

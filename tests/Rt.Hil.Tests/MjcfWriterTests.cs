@@ -57,6 +57,9 @@ public class MjcfWriterTests
         var touch = doc.Root!.Element("sensor")!.Elements("touch").Single();
         Assert.Equal("obstacle0_touch", (string?)touch.Attribute("site"));
         Assert.Equal(obstacle, doc.Descendants("site").Single(s => (string?)s.Attribute("name") == "obstacle0_touch").Parent);
+        // A slab, 4 cm deep along its x (the way it is struck) and 10 × 10 cm across: a 10 cm cube put in the way of a
+        // thigh swinging inwards reached into the other thigh.
+        Assert.Equal([0.02, 0.05, 0.05], Numbers((string?)obstacle.Element("geom")!.Attribute("size")));
         foreach (var imu in BenchFixtures.Config.Imus)
         {
             var site = doc.Descendants("site").Single(s => (string?)s.Attribute("name") == "imu_" + imu.Name);

@@ -11,7 +11,7 @@ public class ObstacleContactsTests
 {
     private const double Overlap = 0.002; // m: the box starts 2 mm into the struck face, as the bench places it
 
-    private static MujocoPlant Load()
+    private static MujocoPlant Load(double? obstacleHalfDepthM = null)
     {
         try
         {
@@ -19,6 +19,7 @@ public class ObstacleContactsTests
             {
                 JointOrder = BenchFixtures.Config.Joints.Select(j => j.Name).ToArray(),
                 Imus = BenchFixtures.Config.Imus,
+                ObstacleHalfDepthM = obstacleHalfDepthM ?? new PlantOptions().ObstacleHalfDepthM,
             });
         }
         catch (BenchUnavailableException e)
@@ -40,7 +41,7 @@ public class ObstacleContactsTests
         int foot = plant.LinkIndex("r_foot");
         var plate = new CollisionShape[1];
         Assert.Equal(1, plant.LinkShapes(foot, plate));
-        plant.MoveObstacle(0, ObstaclePlacement.ObstacleCentre(plate[0], new Vec3(1, 0, 0), plant.ObstacleHalfSizeM, Overlap), Quat.Identity);
+        plant.MoveObstacle(0, ObstaclePlacement.ObstacleCentre(plate[0], new Vec3(1, 0, 0), plant.ObstacleHalfDepthM, Overlap), Quat.Identity);
         Assert.True(plant.Step(1), plant.LastError);
 
         int n = plant.ObstacleContacts(0, links, forces);
@@ -54,6 +55,30 @@ public class ObstacleContactsTests
         Assert.DoesNotContain(plant.LinkIndex("l_foot"), links.AsSpan(0, n).ToArray());
     }
 
+    [SkippableTheory]
+    [InlineData(null, new[] { "l_thigh" })]
+    [InlineData(0.05, new[] { "l_thigh", "r_thigh" })] // the 10 cm cube the bench used before: it reached the other thigh
+    public void An_obstacle_struck_by_a_thigh_swinging_inwards_touches_that_thigh_only(double? halfDepth, string[] expected)
+    {
+        // iso-obstacle-left-thigh's placement: the left thigh moving towards −y, the box between the legs.
+        using var plant = Load(halfDepth);
+        Assert.True(plant.Step(1), plant.LastError);
+        int thigh = plant.LinkIndex("l_thigh");
+        var shapes = new CollisionShape[plant.LinkShapeCount(thigh)];
+        int k = plant.LinkShapes(thigh, shapes);
+        var d = new Vec3(0, -1, 0);
+        int lead = ObstaclePlacement.Leading(shapes.AsSpan(0, k), d);
+        Assert.True(lead >= 0);
+        plant.MoveObstacle(0, ObstaclePlacement.ObstacleCentre(shapes[lead], d, plant.ObstacleHalfDepthM, Overlap), ObstaclePlacement.FacingAlong(d));
+        Assert.True(plant.Step(1), plant.LastError);
+
+        var links = new int[plant.LinkIndexCount];
+        var forces = new double[plant.LinkIndexCount];
+        int n = plant.ObstacleContacts(0, links, forces);
+        var touched = links.AsSpan(0, n).ToArray().Select(l => plant.LinkName(l)!).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(expected, touched);
+    }
+
     [SkippableFact]
     public void Spans_too_short_still_count_every_touching_link()
     {
@@ -64,7 +89,7 @@ public class ObstacleContactsTests
         int k = plant.LinkShapes(shin, shapes);
         Assert.True(k > 0);
         int lead = ObstaclePlacement.Leading(shapes.AsSpan(0, k), new Vec3(1, 0, 0));
-        plant.MoveObstacle(0, ObstaclePlacement.ObstacleCentre(shapes[lead], new Vec3(1, 0, 0), plant.ObstacleHalfSizeM, Overlap), Quat.Identity);
+        plant.MoveObstacle(0, ObstaclePlacement.ObstacleCentre(shapes[lead], new Vec3(1, 0, 0), plant.ObstacleHalfDepthM, Overlap), Quat.Identity);
         Assert.True(plant.Step(1), plant.LastError);
 
         // No room: nothing written, but the count says one link touches (a loss is visible, never silent).

@@ -46,6 +46,20 @@ public class ObstaclePlacementTests
 
     [Theory]
     [MemberData(nameof(Directions))]
+    [InlineData(-1, 0, 0)]
+    public void The_obstacle_faces_along_the_strike_its_depth_axis_onto_d(double x, double y, double z)
+    {
+        var d = Unit(x, y, z);
+        var q = ObstaclePlacement.FacingAlong(d);
+        Assert.Equal(1, q.W * q.W + q.X * q.X + q.Y * q.Y + q.Z * q.Z, 9);
+        var ex = q.Rotate(new Vec3(1, 0, 0));
+        Assert.Equal(d.X, ex.X, 9);
+        Assert.Equal(d.Y, ex.Y, 9);
+        Assert.Equal(d.Z, ex.Z, 9);
+    }
+
+    [Theory]
+    [MemberData(nameof(Directions))]
     public void The_box_face_sits_on_the_plates_support_plane_less_the_overlap_and_covers_its_lead_point(double x, double y, double z)
     {
         var plate = Plate();
@@ -136,7 +150,7 @@ public class ObstaclePlacementTests
             Assert.True(p.Step(1), p.LastError);
             var s = new CollisionShape[1];
             p.LinkShapes(foot, s);
-            p.MoveObstacle(0, ObstaclePlacement.ObstacleCentre(s[0], d, p.ObstacleHalfSizeM, Overlap), Quat.Identity);
+            p.MoveObstacle(0, ObstaclePlacement.ObstacleCentre(s[0], d, p.ObstacleHalfDepthM, Overlap), ObstaclePlacement.FacingAlong(d));
             Assert.True(p.Step(1), p.LastError);
             double f = p.ObstacleContactForceN(0);
             Assert.True(f > 0, $"from {d}: no contact");

@@ -347,11 +347,11 @@ public sealed class BenchInjection : IDisposable
         d = Scale(d, 1 / Norm(d));
         int lead = ObstaclePlacement.Leading(_shapes.AsSpan(0, n), d);
         if (lead < 0) return; // Prepare refused a link without placeable shapes
-        var position = ObstaclePlacement.ObstacleCentre(_shapes[lead], d, plant.ObstacleHalfSizeM, ObstacleOverlapM);
+        var position = ObstaclePlacement.ObstacleCentre(_shapes[lead], d, plant.ObstacleHalfDepthM, ObstacleOverlapM);
         ObstaclePlacedAt = position;
         ObstacleDirection = d;
         ObstacleStruck = _shapes[lead];
-        plant.MoveObstacle(0, position, RotationFromX(d));
+        plant.MoveObstacle(0, position, ObstaclePlacement.FacingAlong(d));
     }
 
     /// <summary>The mean of the link's collision shapes' centres (what the obstacle is put against), world m.</summary>
@@ -382,17 +382,6 @@ public sealed class BenchInjection : IDisposable
         double n = Norm(along);
         if (n > 1e-9) axis = Scale(along, 1 / n);
         return Add(origin, Scale(along, 0.5));
-    }
-
-    /// <summary>The rotation taking the x axis onto unit vector <paramref name="d"/>.</summary>
-    private static Quat RotationFromX(Vec3 d)
-    {
-        double c = d.X; // x · d
-        if (c < -1 + 1e-9) return new Quat(0, 0, 0, 1); // half turn about z
-        // q = (1 + c, x × d) normalised; x × d = (0, −d.z, d.y).
-        double w = 1 + c, x = 0, y = -d.Z, z = d.Y;
-        double n = Math.Sqrt(w * w + y * y + z * z);
-        return new Quat(w / n, x, y / n, z / n);
     }
 
     private static Vec3 V(double[]? a) => a is null ? Vec3.Zero : new Vec3(a[0], a[1], a[2]);

@@ -89,15 +89,15 @@ public static class MjcfWriter
         for (int i = 0; i < options.ObstacleCount; i++)
         {
             // Parked well away from the robot (and from each other) until a test moves one into a leg's path.
-            double h = options.ObstacleHalfSizeM;
+            double h = options.ObstacleHalfSizeM, depth = options.ObstacleHalfDepthM;
             sb.Append("    <body name=\"").Append(ObstaclePrefix).Append(i).Append("\" mocap=\"true\" pos=\"")
                 .Append(F(5 + i)).Append(" 5 ").Append(F(h)).Append("\">\n");
-            sb.Append("      <geom type=\"box\" size=\"").Append(F(h)).Append(' ').Append(F(h)).Append(' ').Append(F(h))
+            sb.Append("      <geom type=\"box\" size=\"").Append(F(depth)).Append(' ').Append(F(h)).Append(' ').Append(F(h))
                 .Append("\" contype=\"").Append(WorldContype).Append("\" conaffinity=\"").Append(WorldConaffinity).Append("\"/>\n");
             // The touch sensor's zone (issue 13's contact force): the box plus a margin that holds every contact point on its faces.
             double z = h + TouchMarginM;
             sb.Append("      <site name=\"").Append(ObstaclePrefix).Append(i).Append(TouchSuffix).Append("\" type=\"box\" size=\"")
-                .Append(F(z)).Append(' ').Append(F(z)).Append(' ').Append(F(z)).Append("\" rgba=\"0 0 0 0\"/>\n");
+                .Append(F(depth + TouchMarginM)).Append(' ').Append(F(z)).Append(' ').Append(F(z)).Append("\" rgba=\"0 0 0 0\"/>\n");
             sb.Append("    </body>\n");
         }
         var excludes = new List<(string, string)>();

@@ -150,6 +150,7 @@ public sealed unsafe class MujocoPlant : IDisposable
             return new MujocoPlant(h, robot, [.. jointNames], options.Imus.Select(i => i.Name).ToArray(), model.Xml, model.RootHeightM)
             {
                 ObstacleHalfSizeM = options.ObstacleHalfSizeM,
+                ObstacleHalfDepthM = options.ObstacleHalfDepthM,
             };
         }
         catch
@@ -419,6 +420,9 @@ public sealed unsafe class MujocoPlant : IDisposable
 
     /// <summary>Half-size of every obstacle box, metres (<see cref="PlantOptions.ObstacleHalfSizeM"/>).</summary>
     public double ObstacleHalfSizeM { get; private init; }
+
+    /// <summary>Half-depth of every obstacle box along its local x (the way it is struck), metres (<see cref="PlantOptions.ObstacleHalfDepthM"/>).</summary>
+    public double ObstacleHalfDepthM { get; private init; }
 
     /// <summary>Real-time safe. Moves obstacle box <paramref name="obstacle"/> to a world position (m); it collides with the legs.</summary>
     public void MoveObstacle(int obstacle, Vec3 position)

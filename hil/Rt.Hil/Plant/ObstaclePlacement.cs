@@ -67,16 +67,30 @@ public static class ObstaclePlacement
     }
 
     /// <summary>
-    /// Centre of an obstacle cube of half-size <paramref name="halfSize"/> with a face square to <paramref name="d"/>,
-    /// centred on the shape's lead point, its face <paramref name="overlap"/> m inside the shape's support plane.
+    /// Centre of an obstacle box <paramref name="halfDepth"/> deep (half, along <paramref name="d"/>) with a face square to
+    /// <paramref name="d"/>, centred on the shape's lead point, its face <paramref name="overlap"/> m inside the shape's support plane.
     /// </summary>
-    public static Vec3 ObstacleCentre(in CollisionShape s, Vec3 d, double halfSize, double overlap)
+    public static Vec3 ObstacleCentre(in CollisionShape s, Vec3 d, double halfDepth, double overlap)
     {
         var lead = LeadPoint(s, d);
         // The lead point lies on the support plane (d·(lead − centre) = Support) except for a face square to d within the
         // tolerance, where it is the face's middle: put the face at the support plane either way.
         double behind = Support(s, d) - Dot(d, Sub(lead, s.Centre));
-        return Add(lead, Scale(d, behind + halfSize - overlap));
+        return Add(lead, Scale(d, behind + halfDepth - overlap));
+    }
+
+    /// <summary>
+    /// The obstacle's orientation for a strike along unit <paramref name="d"/>: the rotation taking the box's x axis (its
+    /// depth, <see cref="PlantOptions.ObstacleHalfDepthM"/>) onto <paramref name="d"/>.
+    /// </summary>
+    public static Quat FacingAlong(Vec3 d)
+    {
+        double c = d.X; // x · d
+        if (c < -1 + 1e-9) return new Quat(0, 0, 0, 1); // half turn about z
+        // q = (1 + c, x × d) normalised; x × d = (0, −d.z, d.y).
+        double w = 1 + c, y = -d.Z, z = d.Y;
+        double n = Math.Sqrt(w * w + y * y + z * z);
+        return new Quat(w / n, 0, y / n, z / n);
     }
 
     /// <summary>

@@ -26,8 +26,15 @@ public sealed class PlantOptions
     /// <summary>Mocap boxes (<c>obstacle0</c>, …) parked out of reach; move one into a leg's path to inject a collision.</summary>
     public int ObstacleCount { get; set; } = 1;
 
-    /// <summary>Half-size of each obstacle box, metres.</summary>
+    /// <summary>Half-size of each obstacle box across the way it is struck (its local y and z), metres.</summary>
     public double ObstacleHalfSizeM { get; set; } = 0.05;
+
+    /// <summary>
+    /// Half its depth along the way it is struck (local x, the placement's direction), metres. A slab, not a cube: a
+    /// 10 cm cube put in the way of a thigh swinging inwards reached into the other thigh (gap a few cm) and MuJoCo expelled
+    /// it with kilonewtons; a 4 cm deep slab has the same 10 × 10 cm face.
+    /// </summary>
+    public double ObstacleHalfDepthM { get; set; } = 0.02;
 
     /// <summary>Whether robot links collide with each other (adjacent links never do). Default off: a hanging test stand.</summary>
     public bool SelfCollision { get; set; }
