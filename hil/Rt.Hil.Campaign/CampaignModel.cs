@@ -220,7 +220,17 @@ public sealed record ObstacleTouch
     public string? FirstTouched { get; init; }
     /// <summary>True if some tick had more touching links than could be recorded (cannot happen with the spans sized per link).</summary>
     public bool Incomplete { get; init; }
+    /// <summary>
+    /// The isolator's evidence window (trip + <see cref="ScenarioObserver.WindowSettleMs"/> … trip +
+    /// <see cref="ScenarioObserver.TouchAfterTripMs"/>), per joint in config order: the mean of the twin's observer residual
+    /// and of the box's true joint torques (MuJoCo's contacts, <see cref="Rt.Hil.Plant.MujocoPlant.ObstacleContactTorque"/>).
+    /// Null without a trip.
+    /// </summary>
+    public IReadOnlyList<JointWindowTorque>? Window { get; init; }
 }
+
+/// <summary>One joint's mean over the evidence window: the observer's residual and the box's true joint torque, N·m.</summary>
+public sealed record JointWindowTorque(string Joint, double ResidualNm, double ContactNm);
 
 /// <summary>What running one scenario produced.</summary>
 public sealed record ScenarioResult

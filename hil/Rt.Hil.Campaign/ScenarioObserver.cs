@@ -48,6 +48,9 @@ public sealed class ScenarioObserver
     /// </summary>
     public const double TouchAfterTripMs = 20;
 
+    /// <summary>The isolator's evidence window leaves out its first ticks (the observer's residual builds up): the window's torque means start this long after the trip.</summary>
+    public const double WindowSettleMs = 5;
+
     /// <summary>Plot groups; the last one is the collision trigger's own test, |external torque| / its threshold.</summary>
     private static readonly string[] GroupNames =
         ["joint position", "joint velocity", "joint torque", "external torque", "IMU angular rate", "IMU specific force", "collision"];
@@ -109,6 +112,11 @@ public sealed class ScenarioObserver
     private readonly double[] _linkFirstN = [];
     private long _touchFirstTick = -1, _touchLastTick = -1;
     private bool _touchIncomplete;
+    // The isolator's evidence window against MuJoCo (trip + WindowSettleMs … trip + TouchAfterTripMs): per joint the sum of
+    // the box's true joint torques and of the twin's observer residual, and the ticks summed.
+    private readonly double[] _boxTau = [], _boxTauSum = [], _residualSum = [];
+    private readonly long _windowSettleTicks;
+    private int _windowTicks;
 
     // The bus frame the slaves received (in-process EtherCAT bench only).
     private readonly ServoDriveDevice?[] _drives;
@@ -185,8 +193,13 @@ public sealed class ScenarioObserver
             _linkFirstTick = new long[links];
             _linkFirstN = new double[links];
             Array.Fill(_linkFirstTick, -1);
-            // Bind the native call now (its first call allocates a little), not on the tick that first watches the box.
+            _boxTau = new double[_joints];
+            _boxTauSum = new double[_joints];
+            _residualSum = new double[_joints];
+            _windowSettleTicks = (long)Math.Round(WindowSettleMs * 1e-3 / _periodS);
+            // Bind the native calls now (a first call allocates a little), not on the tick that first watches the box.
             _plant.ObstacleContacts(0, _touchLinks, _touchForces);
+            _plant.ObstacleContactTorque(0, _boxTau);
         }
         _drives = new ServoDriveDevice?[_joints];
         _sentByLastTick = new DriveOutputs[_joints];
@@ -246,7 +259,7 @@ public sealed class ScenarioObserver
             _refined = s.Divergence.RefinedDiagnosis;
         }
         if (_plant is not null && tick >= 0 && tick < _contactForce.Length) _contactForce[tick] = _plant.ObstacleContactForceN(0);
-        if (_plant is not null && tick >= _touchFromTick && (_tripTick < 0 || tick <= _tripTick + _touchAfterTripTicks)) ObserveTouch(tick);
+        if (_plant is not null && tick >= _touchFromTick && (_tripTick < 0 || tick <= _tripTick + _touchAfterTripTicks)) ObserveTouch(tick, s.Divergence);
 
         // Remember what this tick wrote: the next tick's exchange sends it.
         var outputs = s.Image.Outputs;
@@ -339,8 +352,18 @@ public sealed class ScenarioObserver
 
 
     /// <summary>Real-time safe: the box's contacts per link this tick (the last substep's), folded into the per-link peaks.</summary>
-    private void ObserveTouch(long tick)
+    private void ObserveTouch(long tick, DivergenceRecord d)
     {
+        if (_tripTick >= 0 && tick >= _tripTick + _windowSettleTicks && d.Valid && _plant!.ObstacleContactTorque(0, _boxTau) >= 0)
+        {
+            var r = d.ExternalTorque;
+            for (int j = 0; j < _joints && j < r.Length; j++)
+            {
+                _boxTauSum[j] += _boxTau[j];
+                _residualSum[j] += r[j];
+            }
+            _windowTicks++;
+        }
         int n = _plant!.ObstacleContacts(0, _touchLinks, _touchForces);
         if (n > _touchLinks.Length) { _touchIncomplete = true; n = _touchLinks.Length; }
         if (_touchFirstTick < 0) _touchFirstTick = tick;
@@ -597,6 +620,16 @@ public sealed class ScenarioObserver
         return (travel[worst], _session.Config.Joints[worst].Name);
     }
 
+    /// <summary>The evidence window's means per joint (null when no tick was summed).</summary>
+    private IReadOnlyList<JointWindowTorque>? WindowTorques()
+    {
+        if (_windowTicks == 0) return null;
+        var list = new List<JointWindowTorque>(_joints);
+        for (int j = 0; j < _joints; j++)
+            list.Add(new JointWindowTorque(_session.Config.Joints[j].Name, _residualSum[j] / _windowTicks, _boxTauSum[j] / _windowTicks));
+        return list;
+    }
+
     /// <summary>Which links the box touched over the watched window (every link with a force, by peak; the touched set; the first); null without an obstacle.</summary>
     private ObstacleTouch? Touch()
     {
@@ -621,6 +654,7 @@ public sealed class ScenarioObserver
             Touched = IsolationScore.TouchedLinks(links),
             FirstTouched = first >= 0 ? _plant.LinkName(first) : null,
             Incomplete = _touchIncomplete,
+            Window = WindowTorques(),
         };
     }
 

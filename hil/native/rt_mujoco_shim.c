@@ -425,6 +425,35 @@ int rtmj_body_contacts(const rtmj* h, int body, int* other_body, double* normal_
   return written + overflow;
 }
 
+int rtmj_body_contact_torque(const rtmj* h, int body, double* tau) {
+  CHECK_H(h);
+  CHECK_ID(body, h->m->nbody);
+  if (!tau) return RTMJ_ERR_ARG;
+  const mjModel* m = h->m;
+  const mjData* d = h->d;
+  enum { MaxDof = 64 };
+  if (m->nv > MaxDof) return RTMJ_ERR_ARG;
+  mjtNum jacp[3 * MaxDof];
+  for (int k = 0; k < m->nv; k++) tau[k] = 0;
+  int counted = 0;
+  for (int i = 0; i < d->ncon; i++) {
+    const mjContact* c = d->contact + i;
+    int b1 = m->geom_bodyid[c->geom1], b2 = m->geom_bodyid[c->geom2];
+    int other = b1 == body ? b2 : b2 == body ? b1 : -1;
+    if (other <= 0 || other == body) continue; /* not this body's, or against the world */
+    mjtNum f6[6], f[3];
+    mj_contactForce(m, d, i, f6);
+    /* Contact frame rows: normal (from geom1 to geom2), then the two tangents; f6 is the force on geom2. */
+    for (int a = 0; a < 3; a++) f[a] = f6[0] * c->frame[a] + f6[1] * c->frame[3 + a] + f6[2] * c->frame[6 + a];
+    double sign = other == b2 ? 1.0 : -1.0;
+    mj_jac(m, d, jacp, NULL, c->pos, other);
+    for (int k = 0; k < m->nv; k++)
+      tau[k] += sign * (jacp[k] * f[0] + jacp[m->nv + k] * f[1] + jacp[2 * m->nv + k] * f[2]);
+    counted++;
+  }
+  return counted;
+}
+
 int rtmj_set_ctrl(rtmj* h, const double* ctrl) {
   CHECK_H(h);
   if (!ctrl) return RTMJ_ERR_ARG;

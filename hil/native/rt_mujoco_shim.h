@@ -92,6 +92,12 @@ int rtmj_set_sensors(rtmj* h, int enabled);               /* mjDSBL_SENSOR off/o
  * No allocation. */
 int rtmj_body_contacts(const rtmj* h, int body, int* other_body, double* normal_n, int max);
 
+/* The joint torques the contacts between `body` and every other body exert on those other bodies, summed into
+   tau[0..nv) (generalised forces, DOF order; overwritten): per contact J_p(x)ᵀ f at its point, f its full contact
+   force (normal and friction) on the other body. The physical truth of an obstacle's joint torques for the twin's
+   momentum observer (issue 13). Returns the number of contacts counted, or an RTMJ_ERR_ code (nv above 64 included). */
+int rtmj_body_contact_torque(const rtmj* h, int body, double* tau);
+
 int rtmj_set_ctrl(rtmj* h, const double* ctrl);           /* nu values */
 int rtmj_apply_wrench(rtmj* h, int body, const double* force3, const double* torque3); /* world frame, at body CoM */
 int rtmj_clear_wrenches(rtmj* h);

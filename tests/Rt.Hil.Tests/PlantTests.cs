@@ -206,6 +206,32 @@ public class PlantTests
         // The shank leans on the box with the hip's 30 N·m: tens of newtons at a lever of about 0.4–0.8 m.
         Assert.True(peak > 10, $"peak contact force {peak} N");
         Assert.True(plant.ObstacleContactForceN(0) > 0, "still leaning on the box");
+
+        // Checked against Newton, not against the function's own sums: at any state M(q)q̈ + c(q, q̇) is what the drives
+        // apply, the joints' damping and the constraints give; the box's joint torques are the constraints less the joints'
+        // friction loss (≤ 0.4 N·m in biped12; no limit is reached here). The leg is still moving (it folds under the
+        // box), so this is a dynamic check, with hundreds of N·m of inertial torque on the hip.
+        var q = new double[12];
+        var qd = new double[12];
+        plant.GetJointPositions(q);
+        plant.GetJointVelocities(qd);
+        plant.SetJointState(q, qd); // contacts, constraint forces and q̈ all at this one state
+        var qdd = new double[12];
+        plant.GetJointAccelerations(qdd);
+        var id = new double[12];
+        plant.InverseDynamics(q, qd, qdd, id);
+        var box = new double[12];
+        Assert.True(plant.ObstacleContactTorque(0, box) > 0, "the box touches the leg");
+        double largest = 0;
+        for (int k = 0; k < 12; k++)
+        {
+            double applied = k == hip ? c[k] - 30 : c[k];
+            double damping = -plant.GetJointDamping(k) * qd[k];
+            double rest = id[k] - applied - damping - box[k];
+            Assert.True(Math.Abs(rest) <= 0.45, $"joint {k}: M q̈ + c − applied − damping − box = {rest:F3} N·m (box {box[k]:F2})");
+            largest = Math.Max(largest, Math.Abs(box[k]));
+        }
+        Assert.True(largest > 10, $"the box's largest joint torque is {largest:F2} N·m");
     }
 
     [Fact]

@@ -17,7 +17,7 @@ internal static unsafe partial class MuJoCoNative
     public const int ExpectedVersion = 222;
 
     /// <summary>The shim's most recently added function; its absence marks a stale librtmujoco.so.</summary>
-    private const string NewestExport = "rtmj_body_contacts";
+    private const string NewestExport = "rtmj_body_contact_torque";
 
     public const int ObjBody = 1, ObjJoint = 2, ObjGeom = 3, ObjSite = 4, ObjSensor = 5;
     public const int FieldQpos = 0, FieldQvel = 1, FieldQfrcApplied = 2, FieldXfrcApplied = 3,
@@ -122,6 +122,7 @@ internal static unsafe partial class MuJoCoNative
     [LibraryImport(Lib)] internal static partial int rtmj_set_contact_shortcut(nint h, int enabled);
     [LibraryImport(Lib)] internal static partial int rtmj_set_sensors(nint h, int enabled);
     [LibraryImport(Lib)] internal static partial int rtmj_body_contacts(nint h, int body, int* otherBody, double* normalN, int max);
+    [LibraryImport(Lib)] internal static partial int rtmj_body_contact_torque(nint h, int body, double* tau);
     [LibraryImport(Lib)] internal static partial int rtmj_apply_wrench(nint h, int body, double* force3, double* torque3);
     [LibraryImport(Lib)] internal static partial int rtmj_clear_wrenches(nint h);
     [LibraryImport(Lib)] internal static partial int rtmj_rne(nint h, double* qpos, double* qvel, double* qacc, int flgAcc, double* result);

@@ -27,8 +27,9 @@ public sealed unsafe class MujocoPlant : IDisposable
     // Robot link name by link index (MuJoCo body id); null for the world and the obstacles.
     private readonly string?[] _linkNames;
     private readonly int[] _obstacleTouchAdr;
-    private readonly double* _qpos, _qvel, _qfrcApplied, _xfrcApplied, _sensordata, _mocapPos, _mocapQuat, _xpos, _geomXpos, _geomXmat;
+    private readonly double* _qpos, _qvel, _qacc, _qfrcApplied, _xfrcApplied, _sensordata, _mocapPos, _mocapQuat, _xpos, _geomXpos, _geomXmat;
     private readonly int _nq, _nv;
+    private readonly double[] _contactTau; // DOF order: ObstacleContactTorque's scratch
     // Scratch in MuJoCo order for the dynamics queries (pinned, sized at load).
     private readonly double[] _sq, _sqd, _sqdd, _sout, _sM;
     private readonly long _timestepNs;
@@ -91,6 +92,7 @@ public sealed unsafe class MujocoPlant : IDisposable
         _qpos = rtmj_data_ptr(h, FieldQpos);
         _qvel = rtmj_data_ptr(h, FieldQvel);
         _qfrcApplied = rtmj_data_ptr(h, FieldQfrcApplied);
+        _qacc = rtmj_data_ptr(h, FieldQacc);
         _xfrcApplied = rtmj_data_ptr(h, FieldXfrcApplied);
         _sensordata = rtmj_data_ptr(h, FieldSensordata);
         _mocapPos = rtmj_data_ptr(h, FieldMocapPos);
@@ -103,6 +105,7 @@ public sealed unsafe class MujocoPlant : IDisposable
         _sqdd = GC.AllocateArray<double>(_nv, pinned: true);
         _sout = GC.AllocateArray<double>(_nv, pinned: true);
         _sM = GC.AllocateArray<double>(_nv * _nv, pinned: true);
+        _contactTau = GC.AllocateArray<double>(_nv, pinned: true);
         TimestepS = rtmj_timestep(h);
         _timestepNs = (long)Math.Round(TimestepS * 1e9);
         _warningsAtLoad = rtmj_warning_count(h);
@@ -237,6 +240,12 @@ public sealed unsafe class MujocoPlant : IDisposable
     public void GetJointVelocities(Span<double> qd)
     {
         for (int i = 0; i < _dofAdr.Length; i++) qd[i] = _qvel[_dofAdr[i]];
+    }
+
+    /// <summary>Real-time safe. The joint accelerations of the last forward computation (a step's start, or <see cref="SetJointState"/>), robot joint order.</summary>
+    public void GetJointAccelerations(Span<double> qdd)
+    {
+        for (int i = 0; i < _dofAdr.Length; i++) qdd[i] = _qacc[_dofAdr[i]];
     }
 
     /// <summary>Not real-time safe (recomputes the forward model). Teleports the robot to (q, q̇), robot joint order.</summary>
@@ -410,6 +419,22 @@ public sealed unsafe class MujocoPlant : IDisposable
             kept++;
         }
         return kept + (n - written);
+    }
+
+    /// <summary>
+    /// Real-time safe (no allocation). The joint torques obstacle box <paramref name="obstacle"/>'s contacts exert on the
+    /// robot now (N·m, joint order into <paramref name="tau"/>): per contact Jᵀf at its point with its full force (normal
+    /// and friction), from MuJoCo's contacts of the last step. The physical truth the twin's momentum observer estimates
+    /// (its external torque), for comparing the two. Returns the number of contacts (0 out of contact), −1 on error.
+    /// </summary>
+    public int ObstacleContactTorque(int obstacle, Span<double> tau)
+    {
+        int n;
+        fixed (double* pt = _contactTau)
+            n = rtmj_body_contact_torque(_h, _obstacleBody[obstacle], pt);
+        if (n < 0) return -1;
+        for (int j = 0; j < _dofAdr.Length && j < tau.Length; j++) tau[j] = _contactTau[_dofAdr[j]];
+        return n;
     }
 
     /// <summary>Real-time safe. Number of link indices (MuJoCo bodies, the world and the obstacles included): every link index is below it.</summary>
