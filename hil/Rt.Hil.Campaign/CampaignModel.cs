@@ -229,8 +229,12 @@ public sealed record ObstacleTouch
     public IReadOnlyList<JointWindowTorque>? Window { get; init; }
 }
 
-/// <summary>One joint's mean over the evidence window: the observer's residual and the box's true joint torque, N·m.</summary>
-public sealed record JointWindowTorque(string Joint, double ResidualNm, double ContactNm);
+/// <summary>
+/// One joint's mean over the evidence window, N·m: the observer's residual, the box's true joint torque, and that torque
+/// as an exact observer shows it (through the observer's first-order response, gain <c>twin.observer_gain</c>, from the
+/// box's placement on: the residual still carries a contact that ended just before the window).
+/// </summary>
+public sealed record JointWindowTorque(string Joint, double ResidualNm, double ContactNm, double ContactSeenNm);
 
 /// <summary>What running one scenario produced.</summary>
 public sealed record ScenarioResult

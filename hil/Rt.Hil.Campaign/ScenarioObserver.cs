@@ -114,8 +114,9 @@ public sealed class ScenarioObserver
     private bool _touchIncomplete;
     // The isolator's evidence window against MuJoCo (trip + WindowSettleMs … trip + TouchAfterTripMs): per joint the sum of
     // the box's true joint torques and of the twin's observer residual, and the ticks summed.
-    private readonly double[] _boxTau = [], _boxTauSum = [], _residualSum = [];
+    private readonly double[] _boxTau = [], _boxTauSum = [], _residualSum = [], _boxSeen = [], _boxSeenSum = [];
     private readonly long _windowSettleTicks;
+    private readonly double _observerPole; // the twin's momentum observer: r follows τ_ext through 1 − pole / (1 − pole·z⁻¹)
     private int _windowTicks;
 
     // The bus frame the slaves received (in-process EtherCAT bench only).
@@ -196,6 +197,9 @@ public sealed class ScenarioObserver
             _boxTau = new double[_joints];
             _boxTauSum = new double[_joints];
             _residualSum = new double[_joints];
+            _boxSeen = new double[_joints];
+            _boxSeenSum = new double[_joints];
+            _observerPole = Math.Exp(-session.Config.Twin.ObserverGain * _periodS);
             _windowSettleTicks = (long)Math.Round(WindowSettleMs * 1e-3 / _periodS);
             // Bind the native calls now (a first call allocates a little), not on the tick that first watches the box.
             _plant.ObstacleContacts(0, _touchLinks, _touchForces);
@@ -354,15 +358,22 @@ public sealed class ScenarioObserver
     /// <summary>Real-time safe: the box's contacts per link this tick (the last substep's), folded into the per-link peaks.</summary>
     private void ObserveTouch(long tick, DivergenceRecord d)
     {
-        if (_tripTick >= 0 && tick >= _tripTick + _windowSettleTicks && d.Valid && _plant!.ObstacleContactTorque(0, _boxTau) >= 0)
+        if (_plant!.ObstacleContactTorque(0, _boxTau) >= 0)
         {
-            var r = d.ExternalTorque;
-            for (int j = 0; j < _joints && j < r.Length; j++)
+            // What an exact observer shows of the box: its torques through the observer's first-order response, from the
+            // box's placement on (the residual in the window still carries a contact that has just ended).
+            for (int j = 0; j < _joints; j++) _boxSeen[j] = _observerPole * _boxSeen[j] + (1 - _observerPole) * _boxTau[j];
+            if (_tripTick >= 0 && tick >= _tripTick + _windowSettleTicks && d.Valid)
             {
-                _boxTauSum[j] += _boxTau[j];
-                _residualSum[j] += r[j];
+                var r = d.ExternalTorque;
+                for (int j = 0; j < _joints && j < r.Length; j++)
+                {
+                    _boxTauSum[j] += _boxTau[j];
+                    _boxSeenSum[j] += _boxSeen[j];
+                    _residualSum[j] += r[j];
+                }
+                _windowTicks++;
             }
-            _windowTicks++;
         }
         int n = _plant!.ObstacleContacts(0, _touchLinks, _touchForces);
         if (n > _touchLinks.Length) { _touchIncomplete = true; n = _touchLinks.Length; }
@@ -626,7 +637,8 @@ public sealed class ScenarioObserver
         if (_windowTicks == 0) return null;
         var list = new List<JointWindowTorque>(_joints);
         for (int j = 0; j < _joints; j++)
-            list.Add(new JointWindowTorque(_session.Config.Joints[j].Name, _residualSum[j] / _windowTicks, _boxTauSum[j] / _windowTicks));
+            list.Add(new JointWindowTorque(_session.Config.Joints[j].Name, _residualSum[j] / _windowTicks, _boxTauSum[j] / _windowTicks,
+                _boxSeenSum[j] / _windowTicks));
         return list;
     }
 
