@@ -232,9 +232,10 @@ public sealed record ObstacleTouch
 /// <summary>
 /// One joint's mean over the evidence window, N·m: the observer's residual, the box's true joint torque, and that torque
 /// as an exact observer shows it (through the observer's first-order response, gain <c>twin.observer_gain</c>, from the
-/// box's placement on: the residual still carries a contact that ended just before the window).
+/// box's placement on: the residual still carries a contact that ended just before the window), and the joint's
+/// position at the window's last tick (rad; the pose the window's fit is made at).
 /// </summary>
-public sealed record JointWindowTorque(string Joint, double ResidualNm, double ContactNm, double ContactSeenNm);
+public sealed record JointWindowTorque(string Joint, double ResidualNm, double ContactNm, double ContactSeenNm, double PositionRad);
 
 /// <summary>What running one scenario produced.</summary>
 public sealed record ScenarioResult

@@ -114,7 +114,7 @@ public sealed class ScenarioObserver
     private bool _touchIncomplete;
     // The isolator's evidence window against MuJoCo (trip + WindowSettleMs … trip + TouchAfterTripMs): per joint the sum of
     // the box's true joint torques and of the twin's observer residual, and the ticks summed.
-    private readonly double[] _boxTau = [], _boxTauSum = [], _residualSum = [], _boxSeen = [], _boxSeenSum = [];
+    private readonly double[] _boxTau = [], _boxTauSum = [], _residualSum = [], _boxSeen = [], _boxSeenSum = [], _windowEndQ = [];
     private readonly long _windowSettleTicks;
     private readonly double _observerPole; // the twin's momentum observer: r follows τ_ext through 1 − pole / (1 − pole·z⁻¹)
     private int _windowTicks;
@@ -199,6 +199,7 @@ public sealed class ScenarioObserver
             _residualSum = new double[_joints];
             _boxSeen = new double[_joints];
             _boxSeenSum = new double[_joints];
+            _windowEndQ = new double[_joints];
             _observerPole = Math.Exp(-session.Config.Twin.ObserverGain * _periodS);
             _windowSettleTicks = (long)Math.Round(WindowSettleMs * 1e-3 / _periodS);
             // Bind the native calls now (a first call allocates a little), not on the tick that first watches the box.
@@ -372,6 +373,8 @@ public sealed class ScenarioObserver
                     _boxSeenSum[j] += _boxSeen[j];
                     _residualSum[j] += r[j];
                 }
+                var q = _state.Position;
+                for (int j = 0; j < _joints; j++) _windowEndQ[j] = q[j];
                 _windowTicks++;
             }
         }
@@ -638,7 +641,7 @@ public sealed class ScenarioObserver
         var list = new List<JointWindowTorque>(_joints);
         for (int j = 0; j < _joints; j++)
             list.Add(new JointWindowTorque(_session.Config.Joints[j].Name, _residualSum[j] / _windowTicks, _boxTauSum[j] / _windowTicks,
-                _boxSeenSum[j] / _windowTicks));
+                _boxSeenSum[j] / _windowTicks, _windowEndQ[j]));
         return list;
     }
 

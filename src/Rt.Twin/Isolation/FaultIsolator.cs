@@ -108,6 +108,7 @@ internal sealed class FaultIsolator
     private readonly double _pole;
     private bool _filterPrimed;
     private readonly double[] _rMean, _wMean; // model order, at the window's end: r̄ and its weights
+    private readonly double[] _bodyChainCost; // model order: LocateContact's best chain cost per body (the last fit's)
     private readonly double[] _chainEnergy;   // model order: the window's weighted residual energy per joint, then per chain root
     private readonly int[] _chainRoot;        // model order: the body's ancestor that hangs from the fixed base
     private readonly bool[] _chainSeen;       // ChainsDiverging's answer for _chainsTick: by chain root (model order), diverging
@@ -256,6 +257,7 @@ internal sealed class FaultIsolator
         _rMean = new double[_n];
         _wMean = new double[_n];
         _chainEnergy = new double[_n];
+        _bodyChainCost = new double[_n];
         _chainRoot = new int[_n];
         _chainSeen = new bool[_n];
         for (int b = 0; b < _n; b++) _chainRoot[b] = model.ChainRoot(b);
@@ -657,8 +659,9 @@ internal sealed class FaultIsolator
                 || (ka < 0 && r2Acc >= TrackR2));
         // Whether a contact explains the residual is judged on the leg that carries it (the BIC above compares both
         // hypotheses on every joint: the other leg's residual costs each the same), unless the trip tick already named a
-        // contact on that leg: then the leg is settled, and moving the contact to another of its links needs the fit over
-        // every joint (a window that cannot tell the shin's lower end from the foot does not overrule the onset).
+        // contact on that leg: then the leg is settled, and the fit over every joint decides whether the window's cause
+        // is strong (an actuator or encoder then overrules the onset); the link on that leg is the window's either way,
+        // unless the trip tick's link fits as well (below).
         bool firstOnLeg = _first.Class == FaultClass.Collision && _first.Site == FaultSite.Link && _first.Location >= 0
             && _first.Location < _n && body >= 0 && _chainRoot[_map[_first.Location]] == _chainRoot[body];
         if (!firstOnLeg) explained = ChainExplained(body, explained, fitTotal);
@@ -702,10 +705,25 @@ internal sealed class FaultIsolator
         }
         if (!significant) return;
         if (actuator) RefineActuator(sj, Math.Max(r2Tau, Math.Max(r2F, r2Acc)));
-        // A contact the window fits no better than the trip tick did (under ContactExplains) does not move the trip
-        // tick's contact to another link: the trip tick saw the onset, the window a leg already being stopped.
-        else if (body >= 0 && _first.Class != FaultClass.Collision)
+        // A contact the trip tick put on this leg moves to the window's link on it, even when the window's fit explains
+        // less than ContactExplains: the window's mean residual places a contact along the leg better than the onset's
+        // single tick (docs/TWIN.md, "Session 14: the window places the contact along the leg"). Unless the trip tick's
+        // link fits the window as well, within the proximal preference: then the window cannot tell the two apart (a
+        // force through the ankle on the foot, or sideways on it, is one on the shin or hip as well) and the onset's
+        // link stays. A contact the trip tick put on the other leg stays where it is.
+        else if (body >= 0 && (_first.Class != FaultClass.Collision || (firstOnLeg && !TripLinkFitsAsWell(body))))
             RefineContact(body, explained);
+    }
+
+    /// <summary>
+    /// Real-time safe. Whether the trip tick's link (a contact on <paramref name="body"/>'s leg) fits the window's residual
+    /// as well as <paramref name="body"/>, the window's best: its best point's cost on the leg within the proximal
+    /// preference's ratio of the best (the costs of the last <see cref="LocateContact"/>).
+    /// </summary>
+    private bool TripLinkFitsAsWell(int body)
+    {
+        int trip = _map[_first.Location];
+        return trip != body && _bodyChainCost[trip] * WindowProximalPreference <= _bodyChainCost[body];
     }
 
     /// <summary>The refined cause is a contact on <paramref name="body"/>'s link; evidence: the share of the window's residual the fit explains.</summary>
@@ -852,6 +870,7 @@ internal sealed class FaultIsolator
         }
         int best = -1;
         double bestCost = double.PositiveInfinity, bestChainCost = double.PositiveInfinity;
+        Array.Fill(_bodyChainCost, double.PositiveInfinity);
         for (int c = 0; c < _candPoint.Length; c++)
         {
             int b = _candBody[c];
@@ -888,6 +907,7 @@ internal sealed class FaultIsolator
             double cost = Math.Max(0, onPath - (f0 * y0 + f1 * y1 + f2 * y2)) + off;
             // Prefer the link nearer the base when a farther one fits hardly better (it has more joints to fit noise with).
             double chainCost = chainPreference ? cost - (total - _chainEnergy[_chainRoot[b]]) : cost;
+            if (chainCost < _bodyChainCost[b]) _bodyChainCost[b] = chainCost;
             bool sameChain = chainPreference && best >= 0 && _chainRoot[b] == _chainRoot[best];
             if (Replaces(cost, chainCost, bestCost, bestChainCost, sameChain, best >= 0 && Depth(b) <= Depth(best), proximal))
             {
