@@ -16,6 +16,7 @@ PACKAGES=(
   linux-libc-dev       # linux/gpio.h: GPIO uAPI layouts are checked against it
   chromium             # the browser dashboard test (Playwright drives /usr/bin/chromium; no browser download)
   python3-paho-mqtt    # the independent subscriber of tools/telemetry-latency.py (safety event latency)
+  python3-numpy        # the point-force fit of tools/window-oracle.py (isolation analysis)
   sqlite3              # the sqlite3 CLI: an independent reader of the health database in tests
 )
 
