@@ -12,10 +12,16 @@ the isolator's own answer and the trip tick's. The gap between the fit on r and 
 errors cost; what the truth itself misses is what joint torques cannot tell apart.
 """
 import json, math, re, sys, os
+
+def fail(code, message):
+    """One line on stderr and the README's exit code: 2 bad input, 3 missing library."""
+    print(f"tools/window-oracle.py: {message}", file=sys.stderr)
+    sys.exit(code)
+
 try:
     import numpy as np
 except ImportError:
-    sys.exit("tools/window-oracle.py: numpy not found; expected Debian's python3-numpy (apt-get install python3-numpy)")
+    fail(3, "numpy not found; expected Debian's python3-numpy (tools/setup.sh installs it)")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 URDF = open(os.path.join(ROOT, 'hil/robots/biped12/biped12.urdf')).read()
@@ -79,26 +85,32 @@ def fit(qs, rs, eps=0.1, prior=1 / 150 ** 2, prox=0.85):
 
 def main(paths):
     if not paths:
-        print("usage: tools/window-oracle.py <report.json> ...  (rt hil run <set> --json <report.json>)", file=sys.stderr)
-        sys.exit(2)
+        fail(2, "usage: tools/window-oracle.py <report.json> ...  (rt hil run <set> --json <report.json>)")
     n = iso = trip = on_r = on_truth = 0
     for path in paths:
         try:
-            runs = json.load(open(path))['campaign']['scenarios']
+            with open(path) as f:
+                runs = json.load(f)['campaign']['scenarios']
         except (OSError, ValueError, KeyError, TypeError) as e:
-            print(f"{path}: not a campaign report (rt hil run --json): {e}", file=sys.stderr); sys.exit(2)
-        for s in runs:
+            fail(2, f"{path}: not a campaign report (expected rt hil run --json output): {e}")
+        for i, s in enumerate(runs):
             window = (s.get('touch') or {}).get('window')
             if not window or s.get('locationRight') is None or 'positionRad' not in window[0]: continue
-            by = lambda key: {side: np.array([x[key] for x in window if x['joint'].startswith(side + '_')]) for side in 'lr'}
-            qs, r, seen = by('positionRad'), by('residualNm'), by('contactSeenNm')
-            truth = s['truthLocation']
+            try:
+                by = lambda key: {side: np.array([float(x[key]) for x in window if x['joint'].startswith(side + '_')]) for side in 'lr'}
+                qs, r, seen = by('positionRad'), by('residualNm'), by('contactSeenNm')
+                truth = s['truthLocation']
+                if any(len(v[side]) != len(JOINTS) for v in (qs, r, seen) for side in 'lr'):
+                    raise ValueError(f"expected {len(JOINTS)} joints per leg (biped12)")
+            except (KeyError, TypeError, ValueError) as e:
+                fail(2, f"{path}: campaign.scenarios[{i}] ({s.get('name')}): touch.window: {e!r}")
             n += 1
             iso += s.get('isolatedLocation') == truth
             trip += s.get('tripIsolatedLocation') == truth
             on_r += fit(qs, r) == truth
             on_truth += fit(qs, seen) == truth
-    if n == 0: sys.exit("no obstacle run with touch.window in the report(s): expected rt hil run --json output of session 14 or later")
+    if n == 0:
+        fail(2, "no obstacle run with touch.window in the report(s): expected rt hil run --json output of session 14 or later")
     print(f"obstacle runs: {n}")
     print(f"trip tick's link right: {trip}")
     print(f"isolator's link right: {iso}")

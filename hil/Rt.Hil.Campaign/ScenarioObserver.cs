@@ -356,7 +356,10 @@ public sealed class ScenarioObserver
     }
 
 
-    /// <summary>Real-time safe: the box's contacts per link this tick (the last substep's), folded into the per-link peaks.</summary>
+    /// <summary>
+    /// Real-time safe: the box's contacts per link this tick (the last substep's), folded into the per-link peaks; and its
+    /// joint torques, folded into the evidence window's sums next to the observer residual of <paramref name="d"/>.
+    /// </summary>
     private void ObserveTouch(long tick, DivergenceRecord d)
     {
         if (_plant!.ObstacleContactTorque(0, _boxTau) >= 0)
