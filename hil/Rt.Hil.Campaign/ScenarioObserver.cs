@@ -473,7 +473,7 @@ public sealed class ScenarioObserver
         {
             bool isTrip = IsTripEvent(e);
             bool isWarning = e.Reaction == StopCategory.Warning;
-            if (e.From != e.To || isWarning || isTrip)
+            if (e.From != e.To || isWarning || isTrip || e.Trigger == FaultCode.HoldBrakeClosed)
                 timeline.Add(new StateChange(e.Tick, e.Tick * _periodS, e.From, e.To, TriggerName(e.Trigger), ChannelName(e.Trigger, e.Channel), e.Value, e.Threshold) { Cause = CauseText(e.Diagnosis) });
             if (isWarning)
             {
@@ -785,6 +785,7 @@ public sealed class ScenarioObserver
     public static string TriggerName(FaultCode code) =>
         SafetyTriggers.TryMap(code, out var t) ? SafetyTriggers.Names[(int)t]
         : code == FaultCode.StopMonitor ? SafetyTriggers.StopMonitorName
+        : code == FaultCode.HoldBrakeClosed ? SafetyTriggers.HoldBrakeClosedName
         : code == FaultCode.None ? "" : code.ToString();
 
     private string Describe(SafetyEvent e)
@@ -797,7 +798,7 @@ public sealed class ScenarioObserver
     public string ChannelName(FaultCode code, short channel)
     {
         var cfg = _session.Config;
-        if (code == FaultCode.StopMonitor && channel >= 0) return channel < cfg.Joints.Count ? cfg.Joints[channel].Name : $"joint {channel}";
+        if (code is FaultCode.StopMonitor or FaultCode.HoldBrakeClosed && channel >= 0) return channel < cfg.Joints.Count ? cfg.Joints[channel].Name : $"joint {channel}";
         if (channel < 0 || !SafetyTriggers.TryMap(code, out var t)) return "";
         switch (t)
         {

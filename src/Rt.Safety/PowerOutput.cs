@@ -18,6 +18,7 @@ internal sealed class PowerOutput(int joints, IDigitalOutput? enableOutput)
     public void Write(TickState s, SafetyState state, bool manual = false, bool collisionHold = false)
     {
         s.CollisionHold = collisionHold && state is SafetyState.Stopping or SafetyState.Holding;
+        if (state is not (SafetyState.Stopping or SafetyState.Holding)) Array.Clear(s.BrakeEngage); // the drives' own brake logic again
         switch (state)
         {
             case SafetyState.Operational:

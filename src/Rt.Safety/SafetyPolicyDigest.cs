@@ -53,6 +53,9 @@ public static class SafetyPolicyDigest
              .Append(" velocity_rad_s=").Append(N(l.VelocityRadS)).Append(" torque_nm=").Append(N(l.TorqueNm))
              .Append(" following_error_rad=").Append(N(l.FollowingErrorRad)).Append('\n');
         }
+        // A brake the collision hold may close under power changes how a push beyond the drive is stopped.
+        foreach (var br in config.Brakes)
+            if (br.EngageBit is int bit) b.Append("brake ").Append(br.Joint).Append(" engage_bit=").Append(bit.ToString(inv)).Append('\n');
         foreach (var imu in config.Imus) b.Append("imu ").Append(imu.Name).Append(" rate_hz=").Append(N(imu.RateHz)).Append('\n');
         return b.ToString();
     }

@@ -139,6 +139,7 @@ public sealed class SafetySupervisor : ISafetyGate
         _trip = _triggers.Trip;
         ClassifyTrip(state);                                      //    reaction by class: collisions get the compliant hold
         var progress = MonitorStopOrReset(state);                 // 2. the stop / reset in progress
+        LogBrakeClosed(state);                                    //    a brake the hold closed under power
         bool resetEdge = _reset.ConsumeEdge();                    // 3. a deliberate reset edge
         if (!state.MotionRequested) _enableArmed = true;
 
@@ -194,6 +195,17 @@ public sealed class SafetySupervisor : ISafetyGate
         if (since < 0 || _twinTripTick < since || d.RefinedDiagnosis.Class == FaultClass.Unknown) return;
         _events.Emit(_state, _state, FaultCode.IsolationRefined, (short)Math.Clamp(d.RefinedEvidenceChannel, -1, short.MaxValue), StopCategory.None,
             d.RefinedEvidenceValue, d.RefinedEvidenceThreshold, d.RefinedDiagnosis);
+    }
+
+    /// <summary>
+    /// A brake the collision hold closed under power (<see cref="StopRamp.BrakeFromShare"/>) is logged as its own record,
+    /// <see cref="FaultCode.HoldBrakeClosed"/>: never a trigger; at most one per tick (several in one tick follow on the next).
+    /// </summary>
+    private void LogBrakeClosed(TickState state)
+    {
+        int j = _stop.TakeBrakeClosed();
+        if (j < 0) return;
+        _events.Emit(_state, _state, FaultCode.HoldBrakeClosed, (short)j, StopCategory.None, state.Torque[j], _stop.TravelSinceTrip(state, j));
     }
 
     private SafetyInput MonitorStopOrReset(TickState state) => _state switch

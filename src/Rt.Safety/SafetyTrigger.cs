@@ -45,6 +45,9 @@ public static class SafetyTriggers
     /// </summary>
     public const string StopMonitorName = "stop_monitor";
 
+    /// <summary>The name a brake the collision hold closed under power is logged under (<see cref="FaultCode.HoldBrakeClosed"/>; never a trigger).</summary>
+    public const string HoldBrakeClosedName = "hold_brake_closed";
+
     /// <summary>The fault code a trip of this trigger is logged under.</summary>
     public static FaultCode Code(SafetyTrigger t) => t switch
     {

@@ -28,6 +28,10 @@ internal sealed class StopRamp
     private readonly int[] _pushTicks; // per joint: ticks in a row the observer said the world pushes it one way (sign = the way)
     private readonly sbyte[] _yieldSide; // per joint: the way the hold yields (0: not yet)
     private readonly double[] _lastVelocity; // the measured velocity of the tick before (the ramp's start is checked against it)
+    private readonly double[] _speedHistory; // per joint × DecelWindowTicks: the hold's recent speeds along each joint's travel (a ring)
+    private readonly double[] _brakeAt; // per joint: where its brake was closed (the braked joint's target from then on)
+    private readonly bool[] _brakeLogged; // per joint: its closing has been handed to the safety log
+    private readonly bool[] _brakeClosed; // per joint: the hold closed its brake under power (latched until the stop ends)
 
     /// <summary>Travel a joint may make during the compliant hold beyond the ramp's own v0²/2a (a knock at the impact), rad.</summary>
     public const double HoldTravelAllowanceRad = 0.1;
@@ -71,6 +75,26 @@ internal sealed class StopRamp
 
     /// <summary>Share of the travel allowance at which the hold's torque limit is the joint's full limit again.</summary>
     public const double StiffenFullShare = 0.3;
+
+    /// <summary>
+    /// Brake under power: a joint whose hold is overpowered (it has used this share of its travel allowance, its drive
+    /// delivers <see cref="BrakeAtTorqueShare"/> of limits.torque_nm against the travel, it still moves away, and at its
+    /// deceleration over the last <see cref="DecelWindowTicks"/> it would not stop within the allowance) has
+    /// its holding brake closed while the drive stays on (brakes[i].engage_by_drive): drive and brake then hold together
+    /// what the drive alone could not (a sustained push of more than the joint's torque limit), and power stays on.
+    /// Cutting power instead (the travel monitor's STO) left the brake alone against the push, after its engage time.
+    /// </summary>
+    public const double BrakeFromShare = 0.4;
+
+    /// <summary>Share of limits.torque_nm the drive must deliver against the travel before the hold closes the brake.</summary>
+    public const double BrakeAtTorqueShare = 0.9;
+
+    /// <summary>
+    /// Ticks over which the hold measures a joint's deceleration for <see cref="Overpowered"/>: a drive at its limit that
+    /// is stopping the joint in time (a yield that reached its bound brakes its own momentum at full torque for ~15 ms)
+    /// is not overpowered; one that does not slow it down enough to stop within the allowance is.
+    /// </summary>
+    public const int DecelWindowTicks = 10;
     private long _startTick, _rampTicks;
 
     public StopRamp(SupervisorLimits limits)
@@ -87,6 +111,25 @@ internal sealed class StopRamp
         _sosReference = new double[limits.Joints];
         _holdTravel = new double[limits.Joints];
         _lastVelocity = new double[limits.Joints];
+        _brakeClosed = new bool[limits.Joints];
+        _brakeLogged = new bool[limits.Joints];
+        _speedHistory = new double[limits.Joints * DecelWindowTicks];
+        _brakeAt = new double[limits.Joints];
+    }
+
+    /// <summary>
+    /// Real-time safe. The joint whose brake the hold closed under power since the last call (one per call; the
+    /// supervisor logs it), or −1.
+    /// </summary>
+    public int TakeBrakeClosed()
+    {
+        for (int j = 0; j < _l.Joints; j++)
+        {
+            if (!_brakeClosed[j] || _brakeLogged[j]) continue;
+            _brakeLogged[j] = true;
+            return j;
+        }
+        return -1;
     }
 
     /// <summary>Every tick, after the stop logic: remembers the measured velocities (the next tick's stop may start from them). Real-time safe.</summary>
@@ -146,7 +189,12 @@ internal sealed class StopRamp
             _yieldSide[j] = 0;
             longest = Math.Max(longest, Math.Abs(_v0[j]) / _l.Decel);
             _holdTravel[j] = _v0[j] * _v0[j] / (2 * _l.Decel) + HoldTravelAllowanceRad;
+            _brakeClosed[j] = false;
+            _brakeLogged[j] = false;
+            Array.Fill(_speedHistory, Math.Abs(_v0[j]), j * DecelWindowTicks, DecelWindowTicks);
+            s.BrakeEngage[j] = false;
         }
+
         _rampTicks = compliant ? 0 : (long)Math.Ceiling(longest / _l.Dt - 1e-9);
         Write(s, 0);
     }
@@ -220,11 +268,13 @@ internal sealed class StopRamp
             s.TargetPosition[j] = _hold[j];
             s.TargetVelocity[j] = 0;
             s.FeedforwardTorque[j] = 0;
+            s.BrakeEngage[j] = _brakeClosed[j]; // a brake closed under power stays closed through the standstill
             double dev = s.Position[j] - _sosReference[j];
-            if (!(Math.Abs(dev) <= _l.StandstillWindow) && !failed)
+            double window = Compliant ? _l.StandstillWindow + YieldMaxRad : _l.StandstillWindow;
+            if (!(Math.Abs(dev) <= window) && !failed)
             {
                 failed = true; // SOS window left: STO
-                failure = new SafetyCause(FaultCode.StopMonitor, (short)j, dev, _l.StandstillWindow);
+                failure = new SafetyCause(FaultCode.StopMonitor, (short)j, dev, window);
             }
         }
         return failed ? SafetyInput.StopFailed : SafetyInput.None;
@@ -253,10 +303,12 @@ internal sealed class StopRamp
                 // followed every tick drove its own limit cycle (a free knee braked from 3 rad/s: target ± 5 mrad,
                 // torque ± 38 N·m every 2 ticks, never at standstill, then stop_monitor; the random fault search,
                 // docs/SAFETY.md). The first yield is at once: a contact's push is released a tick sooner.
+                if (_brakeClosed[j]) target = _brakeAt[j]; // braked: held where the brake closed, no more yield (the
+                // observer reads the brake's torque as a push, and a yield that followed it drove the joint through the brake)
                 double te = j < observed ? d.ExternalTorque[j] : 0;
                 int push = double.IsFinite(te) && Math.Abs(te) >= YieldRatio * _l.CollisionMax[j] ? Math.Sign(te) : 0;
                 _pushTicks[j] = push == 0 ? 0 : Math.Sign(_pushTicks[j]) == push ? _pushTicks[j] + push : push;
-                if (k > 0 && double.IsFinite(p) && push != 0
+                if (k > 0 && double.IsFinite(p) && push != 0 && !_brakeClosed[j]
                     && (_yieldSide[j] == 0 || _yieldSide[j] == push || Math.Abs(_pushTicks[j]) >= YieldPersistTicks))
                 {
                     double side = push;
@@ -272,6 +324,13 @@ internal sealed class StopRamp
                 double share = double.IsFinite(p) ? Math.Abs(p - _p0[j]) / _holdTravel[j] : 1;
                 double stiffen = Math.Clamp((share - StiffenFromShare) / (StiffenFullShare - StiffenFromShare), 0, 1);
                 s.HoldTorqueFraction[j] = _l.HoldTorqueFraction + (1 - _l.HoldTorqueFraction) * stiffen;
+                double speed = Remember(j, k, s.Velocity[j], s.Position[j] - _p0[j], out double speedBefore);
+                if (!_brakeClosed[j] && _l.BrakeUnderPower[j] && Overpowered(s, j, share, speed, speedBefore))
+                {
+                    _brakeClosed[j] = true;
+                    _brakeAt[j] = double.IsFinite(p) ? p : target;
+                }
+                s.BrakeEngage[j] = _brakeClosed[j];
                 _rampVelocity[j] = 0;
                 s.TargetPosition[j] = target;
                 s.TargetVelocity[j] = 0;
@@ -293,8 +352,42 @@ internal sealed class StopRamp
             s.TargetPosition[j] = pr;
             s.TargetVelocity[j] = _rampVelocity[j];
             s.FeedforwardTorque[j] = 0;
+            s.BrakeEngage[j] = false;
             _hold[j] = pr;
         }
+    }
+
+    /// <summary>
+    /// The hold cannot keep joint <paramref name="j"/>: past <see cref="BrakeFromShare"/> of its travel allowance, its
+    /// drive at <see cref="BrakeAtTorqueShare"/> of its limit against the travel, still moving away, and at the
+    /// deceleration of the last <see cref="DecelWindowTicks"/> (<paramref name="speedBefore"/> → <paramref name="speed"/>,
+    /// along the travel) it would not come to rest within the allowance (v²/2a beyond it, or not slowing down at all).
+    /// </summary>
+    private bool Overpowered(TickState s, int j, double share, double speed, double speedBefore)
+    {
+        double travel = s.Position[j] - _p0[j];
+        double tau = s.Torque[j];
+        if (!(share >= BrakeFromShare) || !double.IsFinite(travel) || !double.IsFinite(tau)) return false;
+        if (!(speed > SupervisorLimits.StandstillVelocityRadS)) return false; // at rest or moving back: the hold wins
+        if (!(tau * travel < 0 && Math.Abs(tau) >= BrakeAtTorqueShare * _l.DriveTorque[j])) return false; // torque left
+        double decel = (speedBefore - speed) / (DecelWindowTicks * _l.Dt);
+        return !(decel > 0) || Math.Abs(travel) + speed * speed / (2 * decel) > _holdTravel[j];
+    }
+
+    /// <summary>Real-time safe. Joint <paramref name="j"/>'s travel since the stop began, rad.</summary>
+    public double TravelSinceTrip(TickState s, int j) => s.Position[j] - _p0[j];
+
+    /// <summary>
+    /// Records joint <paramref name="j"/>'s speed along its travel (positive: moving away from where the stop began) for
+    /// step <paramref name="k"/>; returns it, and the speed <see cref="DecelWindowTicks"/> steps before.
+    /// </summary>
+    private double Remember(int j, long k, double velocity, double travel, out double before)
+    {
+        double speed = double.IsFinite(velocity) && double.IsFinite(travel) ? velocity * Math.Sign(travel) : 0;
+        int slot = j * DecelWindowTicks + (int)(k % DecelWindowTicks);
+        before = _speedHistory[slot];
+        _speedHistory[slot] = speed;
+        return speed;
     }
 
     private double PreviousRampVelocity(int j, long k)

@@ -28,6 +28,12 @@ internal sealed class SupervisorLimits
     /// <summary>Indexed by joint.</summary>
     public readonly double[] PosMin, PosMax, VelMax, TorqueMax, FollowMax, CollisionMax;
 
+    /// <summary>Indexed by joint: limits.torque_nm, the torque the joint's drive may use at most (its 0x6072 outside the hold).</summary>
+    public readonly double[] DriveTorque;
+
+    /// <summary>Indexed by joint: the drive closes the joint's brake under power on the host's command (brakes[i].engage_by_drive).</summary>
+    public readonly bool[] BrakeUnderPower;
+
     /// <summary>Indexed by joint: the drive has no torque actual (torque channel marked off in the layout), so the
     /// torque-limit and collision checks are off for it (a torque that is never measured cannot be judged).</summary>
     public readonly bool[] TorqueOff;
@@ -67,6 +73,8 @@ internal sealed class SupervisorLimits
         double followFactor = Thr(SafetyTrigger.FollowingError, 1.0);
         PosMin = new double[Joints]; PosMax = new double[Joints]; VelMax = new double[Joints];
         TorqueMax = new double[Joints]; FollowMax = new double[Joints]; CollisionMax = new double[Joints];
+        DriveTorque = new double[Joints];
+        BrakeUnderPower = new bool[Joints];
         for (int j = 0; j < Joints; j++)
         {
             var lim = config.Joints[j].Limits;
@@ -74,6 +82,9 @@ internal sealed class SupervisorLimits
             PosMax[j] = lim.PositionMaxRad + posMargin;
             VelMax[j] = lim.VelocityRadS * velFactor;
             TorqueMax[j] = lim.TorqueNm * torqueFactor;
+            DriveTorque[j] = lim.TorqueNm;
+            var brake = config.Brakes.Find(b => b.Joint == config.Joints[j].Name);
+            BrakeUnderPower[j] = brake is { EngageByDrive: true };
             FollowMax[j] = lim.FollowingErrorRad * followFactor;
             CollisionMax[j] = Thr(SafetyTrigger.Collision, 0.3 * lim.TorqueNm);
         }

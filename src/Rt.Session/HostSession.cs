@@ -338,6 +338,7 @@ public sealed class HostSession : IDisposable
     /// </summary>
     private void OpenBrakeOutputs()
     {
+        CheckBrakesClosedByDrive();
         var byDrive = DriveReleasedBrakes();
         if (!Config.Brakes.Exists(b => b.ReleaseOutput != null))
         {
@@ -391,6 +392,24 @@ public sealed class HostSession : IDisposable
             (flags ??= new bool[Config.Joints.Count])[j] = true;
         }
         return flags;
+    }
+
+    /// <summary>
+    /// A brake the collision hold may close under power (<c>brakes[i].engage_bit</c>) goes through its drive's 0x60FE:01:
+    /// on a bus, a drive that does not map it refuses the session (one line naming the brake and the drive), as a brake
+    /// the host believes it can close and cannot would leave the hold to the travel monitor's STO.
+    /// </summary>
+    private void CheckBrakesClosedByDrive()
+    {
+        if (EtherCat is not { } ec) return;
+        for (int i = 0; i < Config.Brakes.Count; i++)
+        {
+            if (!Config.Brakes[i].EngageByDrive) continue;
+            int j = Config.Joints.FindIndex(x => x.Name == Config.Brakes[i].Joint);
+            if (j >= 0 && j < ec.Drives.Count && !ec.Drives[j].MapsDigitalOutputs)
+                throw new EtherCatException(BusErrorKind.ConfigMismatch,
+                    $"brakes[{i}].engage_bit: {ec.Drives[j].Who} does not map 0x60FE:01 digital outputs in its RxPDO; map it (startup PDO configuration) or remove engage_bit");
+        }
     }
 
     /// <summary>The hold-to-run button (<c>homing.hold_input</c>): read on its own thread, never the tick.</summary>

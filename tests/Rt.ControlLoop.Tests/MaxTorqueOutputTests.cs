@@ -82,4 +82,27 @@ public sealed class MaxTorqueOutputTests
         Assert.Equal(hold1, s.Image.Outputs[1].MaxTorque);
         Assert.Equal(hold2, s.Image.Outputs[2].MaxTorque);
     }
+
+    /// <summary>The collision hold's brake under power: the brake's own 0x60FE:01 bit (brakes[i].engage_bit), only where configured, other bits kept.</summary>
+    [Fact]
+    public void A_brake_closed_under_power_sets_its_engage_bit_only_where_the_config_names_one_and_clears_it_after()
+    {
+        var config = ConfigLoader.Load(RepoPaths.Biped12Config);
+        config.Brakes[0].EngageBit = null; // l_hip_yaw: a drive without the command
+        config.Brakes[1].EngageBit = 20;   // l_hip_roll: another vendor's bit
+        var layout = new ChannelLayout(config.Joints.Select(j => j.Name).ToList(), config.Imus.Select(i => i.Name).ToList());
+        var s = new TickState(config.Joints.Count, config.Imus.Count, layout);
+        var io = new JointIo(config);
+        s.PowerRequest = DrivePowerRequest.Operate;
+        s.Image.Outputs[2].DigitalOutputs = Rt.Core.ProcessData.DriveDigitalOutputs.BrakeRelease; // bit 0 belongs to the release
+        Array.Fill(s.BrakeEngage, true);
+        io.WriteOutputs(s);
+        Assert.Equal(0u, s.Image.Outputs[0].DigitalOutputs);
+        Assert.Equal(1u << 20, s.Image.Outputs[1].DigitalOutputs);
+        Assert.Equal((1u << 16) | 1u, s.Image.Outputs[2].DigitalOutputs);
+        Array.Clear(s.BrakeEngage);
+        io.WriteOutputs(s);
+        Assert.Equal(0u, s.Image.Outputs[1].DigitalOutputs);
+        Assert.Equal(1u, s.Image.Outputs[2].DigitalOutputs);
+    }
 }

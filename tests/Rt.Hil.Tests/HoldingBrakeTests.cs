@@ -88,6 +88,23 @@ public class HoldingBrakeTests
         Assert.Equal(3, problems.Count);
     }
 
+    [Theory]
+    [InlineData(15)] // bit 15 is not the manufacturer's
+    [InlineData(32)]
+    public void An_engage_bit_outside_0x60FE_01s_manufacturer_range_is_refused_with_one_line(int bit)
+    {
+        var config = new RtConfig();
+        config.Joints.Add(Knee());
+        config.Brakes.Add(new BrakeConfig { Joint = "knee", HoldingTorqueNm = 100, EngageBit = bit });
+        var problems = new List<string>();
+        BrakeConfig.Check(config, (k, m) => problems.Add($"{k}: {m}"));
+        Assert.Equal($"brakes[0].engage_bit: is {bit}; expected a bit of 0x60FE:01's manufacturer-specific range, 16 to 31", Assert.Single(problems));
+        config.Brakes[0].EngageBit = 16;
+        problems.Clear();
+        BrakeConfig.Check(config, (k, m) => problems.Add($"{k}: {m}"));
+        Assert.Empty(problems);
+    }
+
     [Fact]
     public void A_brake_released_by_hand_lets_the_unpowered_joint_sag_and_holds_it_again_once_re_engaged()
     {
@@ -149,5 +166,54 @@ public class HoldingBrakeTests
         Run(1000);
         Assert.InRange(q - caught, -0.01, 0.01);
         Assert.Equal(DriveState.SwitchOnDisabled, d.State);
+    }
+
+    /// <summary>
+    /// 0x60FE:01 bit 16 (the bench drive's brake-test command): the brake closes while the drive stays in "operation
+    /// enabled", and drive and brake together hold a load above the drive's own limit; clearing it lets go again.
+    /// </summary>
+    [Fact]
+    public void Bit_16_closes_the_brake_under_power_and_drive_and_brake_together_hold_what_the_drive_alone_does_not()
+    {
+        (double Moved, double MovedAfterClear, DriveState State) Run(bool closeUnderPower)
+        {
+            var d = new EmulatedServoDrive(Knee(), new DriveModelOptions { EffectiveInertiaKgM2 = J })
+            {
+                Brake = new HoldingBrake(new BrakeConfig { Joint = "knee", HoldingTorqueNm = 140, EngageTimeS = 0.02 }, J),
+            };
+            double q = 0, qd = 0;
+            void Steps(int n)
+            {
+                for (int i = 0; i < n; i++)
+                {
+                    double tau = d.Update(q, Dt) - 1.3 * d.MaxJointTorqueNm; // a push beyond the drive's limit (150 N·m), below drive + brake
+                    qd += tau / J * Dt;
+                    q += qd * Dt;
+                }
+            }
+            Steps(1);
+            foreach (ushort cw in new ushort[] { 0x06, 0x07, 0x0F }) d.ApplyCommand(BenchFixtures.Command(cw, Cia402Modes.CyclicSyncPosition, 0));
+            Assert.Equal(DriveState.OperationEnabled, d.State);
+            var cmd = BenchFixtures.Command(0x0F, Cia402Modes.CyclicSyncPosition, 0);
+            if (closeUnderPower) cmd.DigitalOutputs = DriveDigitalOutputs.BenchBrakeEngage;
+            d.ApplyCommand(cmd);
+            Assert.Equal(closeUnderPower, d.BrakeEngagedByBus);
+            Steps(400); // the engage time, the spring catching it, the drive's loop settling against it
+            double at = q;
+            Steps(1000); // 0.5 s more under the push
+            double moved = q - at;
+            var state = d.State;
+            d.ApplyCommand(BenchFixtures.Command(0x0F, Cia402Modes.CyclicSyncPosition, 0)); // bit cleared: released again
+            double before = q;
+            Steps(200);
+            return (moved, q - before, state);
+        }
+
+        var closed = Run(true);
+        var open = Run(false);
+        Assert.Equal(DriveState.OperationEnabled, closed.State); // power stayed on throughout
+        Assert.True(Math.Abs(closed.Moved) < 0.005, $"held: {closed.Moved} rad in 0.5 s");
+        Assert.True(Math.Abs(open.Moved) > 0.5, $"the drive alone gave way: {open.Moved} rad in 0.5 s"); // the comparison that shows the brake acts
+        Assert.True(Math.Abs(closed.MovedAfterClear) > 0.05, $"released once the bit is cleared: {closed.MovedAfterClear} rad in 0.1 s");
     }
 }

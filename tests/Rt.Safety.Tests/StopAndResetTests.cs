@@ -52,8 +52,8 @@ public sealed class StopAndResetTests
         Assert.True(rig.Enable.Level);
         Assert.Equal(hold, rig.S.TargetPosition[0]);
         Assert.Equal(0, rig.S.TargetVelocity[0]);
-        // Pushed out of the standstill window: STO at once.
-        rig.Condition = s => s.Position[0] = hold + 0.03;
+        // Pushed out of the standstill window (a collision's: the configured window + the hold's yield): STO at once.
+        rig.Condition = s => s.Position[0] = hold + rig.Config.Safety.StandstillWindowRad + StopRamp.YieldMaxRad + 0.01;
         rig.Step();
         Assert.Equal(SafetyState.Faulted, rig.State);
         Assert.Equal(DrivePowerRequest.Off, rig.S.PowerRequest);

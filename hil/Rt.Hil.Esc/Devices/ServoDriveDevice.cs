@@ -122,7 +122,7 @@ public class ServoDriveDevice : EmulatedSlave
             [
                 new(0, "Number of entries", OdDataType.Unsigned8, 8, OdAccess.Read, [2]),
                 new(1, "Physical outputs", OdDataType.Unsigned32, 32, rx, [0, 0, 0, 0]),
-                new(2, "Bit mask", OdDataType.Unsigned32, 32, OdAccess.ReadWrite, [1, 0, 0, 0]), // bit 0: the brake output is the master's
+                new(2, "Bit mask", OdDataType.Unsigned32, 32, OdAccess.ReadWrite, [1, 0, 1, 0]), // bits 0 and 16: the brake's release and its close under power are the master's
             ]),
             ObjectSpec.Var(0x60FF, "Target velocity", OdDataType.Integer32, 32, rx),
             ObjectSpec.Var(0x6502, "Supported drive modes", OdDataType.Unsigned32, 32, OdAccess.Read, [0xA0, 0x03, 0, 0]), // homing, CSP, CSV, CST

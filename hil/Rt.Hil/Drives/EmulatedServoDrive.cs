@@ -98,6 +98,9 @@ public sealed partial class EmulatedServoDrive
     /// <summary>0x60FE:01 bit 0 as the master last wrote it: the holding brake is released by the bus.</summary>
     public bool BrakeReleasedByBus => (_cmd.DigitalOutputs & DriveDigitalOutputs.BrakeRelease) != 0;
 
+    /// <summary>0x60FE:01 bit 16 as the master last wrote it: close the brake although the power stage is on (the bench drive's brake-test command).</summary>
+    public bool BrakeEngagedByBus => (_cmd.DigitalOutputs & DriveDigitalOutputs.BenchBrakeEngage) != 0;
+
     /// <summary>Joint torque the drive commanded in the last substep, after limiting, before <see cref="TorqueScale"/>.</summary>
     public double CommandedTorqueNm => _commandedTorque;
 
@@ -318,7 +321,7 @@ public sealed partial class EmulatedServoDrive
         if (_torqueWindowFill < MaxTorqueAverageSubsteps) _torqueWindowFill++;
         Latch();
         BrakeTorqueNm = Brake is { } brake
-            ? brake.Update(State is DriveState.OperationEnabled or DriveState.QuickStopActive || BrakeReleasedByBus, jointPositionRad, dt)
+            ? brake.Update((State is DriveState.OperationEnabled or DriveState.QuickStopActive && !BrakeEngagedByBus) || BrakeReleasedByBus, jointPositionRad, dt)
             : 0;
         return tau * TorqueScale * MotorConstantScale + BrakeTorqueNm;
     }

@@ -37,6 +37,7 @@ public sealed class JointIo
     /// </summary>
     public const double MotionTorqueClampShare = 1.25;
     private readonly bool[] _hasLast;
+    private readonly uint[] _brakeEngageBit; // per joint: the 0x60FE:01 bit that closes its brake under power (0: none)
     private readonly double _rateHz;
 
     /// <param name="config">The robot config (joints' modes, gains, limits, scaling).</param>
@@ -60,6 +61,12 @@ public sealed class JointIo
         _hasLast = new bool[n];
         _maxTorqueNormal = new ushort[n];
         _maxTorqueCeiling = new ushort[n];
+        _brakeEngageBit = new uint[n];
+        foreach (var b in config.Brakes)
+        {
+            int k = config.Joints.FindIndex(j => j.Name == b.Joint);
+            if (k >= 0 && b.EngageBit is int bit) _brakeEngageBit[k] = DriveDigitalOutputs.BrakeEngage(bit);
+        }
         _rateHz = config.Loop.RateHz;
         var lowered = new List<string>();
         for (int i = 0; i < n; i++)
@@ -145,6 +152,9 @@ public sealed class JointIo
             output.Controlword = _axes[i].Next(inputs[i].Statusword, request);
             if (request == AxisRequest.Operate) output.Controlword |= s.ControlwordBits[i]; // homing start (manual mode)
             output.ModeOfOperation = s.ModeOverride[i] != 0 ? s.ModeOverride[i] : _modeValue[i];
+            // The collision hold's brake under power (brakes[i].engage_bit): set while it asks, cleared otherwise.
+            if (s.BrakeEngage[i]) output.DigitalOutputs |= _brakeEngageBit[i];
+            else output.DigitalOutputs &= ~_brakeEngageBit[i];
             output.TargetVelocity = 0;
             output.TargetTorque = 0;
             output.MaxTorque = s.CollisionHold

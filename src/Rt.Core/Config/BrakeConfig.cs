@@ -37,6 +37,21 @@ public sealed class BrakeConfig
     /// </summary>
     public bool ReleaseByDrive { get; set; }
 
+    /// <summary>
+    /// The bit of 0x60FE:01 digital outputs (16–31, the manufacturer-specific range) on which the joint's drive closes
+    /// this brake while its power stage stays on (the command drives use for their brake test), or null (the drive has
+    /// none). Written in the cyclic RxPDO: the drive must map 0x60FE:01 (refused at start otherwise) and take the bit
+    /// from the master (its 0x60FE:02 mask). The collision hold sets it on a joint a sustained push overpowers: drive and
+    /// brake together hold what neither holds alone, and power stays on.
+    /// </summary>
+    public int? EngageBit { get; set; }
+
+    /// <summary>Whether the host can close this brake while the drive stays powered (<see cref="EngageBit"/>).</summary>
+    public bool EngageByDrive => EngageBit is not null;
+
+    /// <summary>Lowest and highest <see cref="EngageBit"/> accepted: 0x60FE:01's manufacturer-specific bits.</summary>
+    public const int MinEngageBit = 16, MaxEngageBit = 31;
+
     /// <summary>Whether the host can release this brake by hand (a GPIO release output or the drive's 0x60FE:01).</summary>
     public bool HostReleasable => ReleaseOutput != null || ReleaseByDrive;
 
@@ -72,6 +87,8 @@ public sealed class BrakeConfig
             if (!(b.ReleaseTimeS >= 0 && b.ReleaseTimeS <= MaxTimeS))
                 fail($"{key}.release_time_s", string.Create(CultureInfo.InvariantCulture, $"is {b.ReleaseTimeS}; expected 0 to {MaxTimeS} s"));
             if (b.ReleaseOutput is { } o) BrakeReleaseOutput.Check(o, $"{key}.release_output", config, outputs, fail);
+            if (b.EngageBit is int bit && bit is < MinEngageBit or > MaxEngageBit)
+                fail($"{key}.engage_bit", string.Create(CultureInfo.InvariantCulture, $"is {bit}; expected a bit of 0x60FE:01's manufacturer-specific range, {MinEngageBit} to {MaxEngageBit}"));
             if (b.ReleaseOutput is not null && b.ReleaseByDrive)
                 fail($"{key}.release_by_drive", "is true and release_output is set too; expected one release path per brake (the drive's 0x60FE:01 or a GPIO line)");
         }

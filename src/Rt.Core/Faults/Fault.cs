@@ -55,6 +55,9 @@ public enum FaultCode : ushort
     SafetyConfigMismatch = 0x0902,
     // The stop monitor: a stop in progress (SS1/SS2 ramp, collision hold) was not followed or not finished in time: STO.
     StopMonitor = 0x0903,
+    // The collision hold closed a joint's brake under power (a push the drive's full torque did not hold): logged,
+    // never a trigger. Channel = joint; value = the drive's torque, N·m; threshold = the joint's travel since the trip, rad.
+    HoldBrakeClosed = 0x0904,
 
     // Recovery by hand (0x0Axx, issue 15): logged, never a trigger. Channel = joint; value = kind, source, direction
     // (Rt.Safety.Jog.ManualEventCode); threshold = the joint's position, rad.

@@ -42,6 +42,15 @@ public static class DriveDigitalOutputs
 {
     /// <summary>Bit 0 (CiA 402 "set brake", under the 0x60FE:02 mask): 1 opens the holding brake while the power stage is off.</summary>
     public const uint BrakeRelease = 1u << 0;
+
+    /// <summary>
+    /// The bit a brake closed under power is commanded on: manufacturer-specific (bits 16–31), per brake in the config
+    /// (<c>brakes[i].engage_bit</c>). The bench's drives (RtBench-Servo.xml) take bit 16.
+    /// </summary>
+    public static uint BrakeEngage(int bit) => (uint)bit is >= 16 and <= 31 ? 1u << bit : 0;
+
+    /// <summary>The bench drive's brake-close-under-power bit (RtBench-Servo.xml, 0x60FE:02 default 0x00010001).</summary>
+    public const uint BenchBrakeEngage = 1u << 16;
 }
 
 /// <summary>What one CiA 402 servo drive reports each cycle (TxPDO 0x1A00).</summary>

@@ -26,6 +26,7 @@ public sealed class TickState
         ModeOverride = new sbyte[jointCount];
         ControlwordBits = new ushort[jointCount];
         HoldTorqueFraction = new double[jointCount];
+        BrakeEngage = new bool[jointCount];
         Divergence = new DivergenceRecord(layout);
         Faults = new FaultList(faultCapacity);
     }
@@ -97,6 +98,13 @@ public sealed class TickState
 
     /// <summary>Per joint, while <see cref="CollisionHold"/>: the fraction of the joint's torque limit its drive may use (written by the hold).</summary>
     public readonly double[] HoldTorqueFraction;
+
+    /// <summary>
+    /// Per joint, written by the safety gate: close this joint's holding brake while its drive stays powered (a push the
+    /// collision hold's full torque cannot hold). The drive layer sets the brake's 0x60FE:01 bit
+    /// (<c>brakes[i].engage_bit</c>) where the config names one. Cleared whenever the drives are not in a stop or hold.
+    /// </summary>
+    public readonly bool[] BrakeEngage;
 
     /// <summary>Operator has asked for motion (enable) — from the host, not from the network.</summary>
     public bool MotionRequested;

@@ -39,6 +39,13 @@ internal static partial class ExtraCommands
                                       $"evidence channel {e.Channel} value {e.Value.ToString("G6", CultureInfo.InvariantCulture)} (threshold {e.Threshold.ToString("G6", CultureInfo.InvariantCulture)})");
                     continue;
                 }
+                // A brake the collision hold closed under power (docs/SAFETY.md, "Brake under power"): a record of its own, never a trigger.
+                if (e.Trigger == Core.Faults.FaultCode.HoldBrakeClosed)
+                {
+                    Console.WriteLine($"#{e.Id} {wall} tick {e.Tick}: {e.From}: brake closed under power on joint {e.Channel} (trigger {e.Trigger}, 0x{(ushort)e.Trigger:X4}); " +
+                                      $"drive torque {e.Value.ToString("G6", CultureInfo.InvariantCulture)} N·m, travel {e.Threshold.ToString("G6", CultureInfo.InvariantCulture)} rad since the trip");
+                    continue;
+                }
                 Console.WriteLine($"#{e.Id} {wall} tick {e.Tick}: {e.From} → {e.To}; trigger {e.Trigger} (0x{(ushort)e.Trigger:X4}) channel {e.Channel}; " +
                                   $"reaction {e.Reaction}; value {e.Value.ToString("G6", CultureInfo.InvariantCulture)} (threshold {e.Threshold.ToString("G6", CultureInfo.InvariantCulture)})" +
                                   (e.Diagnosis.Class == FaultClass.Unknown ? "" :
