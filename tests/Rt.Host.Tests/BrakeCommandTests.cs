@@ -26,8 +26,8 @@ public sealed class BrakeCommandTests : IDisposable
             .Replace("parameters: biped12.twin.yaml", $"parameters: {Path.Combine(dir, "biped12.twin.yaml")}", StringComparison.Ordinal)
             .Replace("  esi: [esi]", $"  esi: [{Path.Combine(dir, "esi")}]", StringComparison.Ordinal)
             .Replace("reset_socket: \"\"", "reset_socket: rt-reset.sock", StringComparison.Ordinal)
-            .Replace("  - { joint: l_knee, holding_torque_nm: 140, engage_time_s: 0.02, release_time_s: 0 }",
-                "  - { joint: l_knee, holding_torque_nm: 140, engage_time_s: 0.02, release_time_s: 0, release_output: { chip: gpiochip0, line: 5 } }", StringComparison.Ordinal);
+            .Replace("  - { joint: l_knee, holding_torque_nm: 140, engage_time_s: 0.02, release_time_s: 0, engage_bit: 16 }",
+                "  - { joint: l_knee, holding_torque_nm: 140, engage_time_s: 0.02, release_time_s: 0, engage_bit: 16, release_output: { chip: gpiochip0, line: 5 } }", StringComparison.Ordinal);
         Assert.Contains("release_output", text, StringComparison.Ordinal);
         string path = Path.Combine(_dir, "biped12-brake.yaml");
         File.WriteAllText(path, text);

@@ -8,8 +8,8 @@ namespace Rt.Core.Tests.Config;
 /// <summary><c>brakes[i].release_output</c>: bound, one line per brake, none shared with a safety line; one line each naming the key.</summary>
 public sealed class BrakeReleaseOutputTests
 {
-    private const string Knee = "  - { joint: l_knee, holding_torque_nm: 140, engage_time_s: 0.02, release_time_s: 0 }";
-    private const string Hip = "  - { joint: l_hip_pitch, holding_torque_nm: 110, engage_time_s: 0.02, release_time_s: 0 }";
+    private const string Knee = "  - { joint: l_knee, holding_torque_nm: 140, engage_time_s: 0.02, release_time_s: 0, engage_bit: 16 }";
+    private const string Hip = "  - { joint: l_hip_pitch, holding_torque_nm: 110, engage_time_s: 0.02, release_time_s: 0, engage_bit: 16 }";
 
     private static string Yaml(string knee, string hip = "")
     {
