@@ -95,7 +95,7 @@ internal sealed class StopRamp
     /// is not overpowered; one that does not slow it down enough to stop within the allowance is.
     /// </summary>
     public const int DecelWindowTicks = 10;
-    private long _startTick, _rampTicks;
+    private long _startTick, _rampTicks, _step; // _step: ticks since the stop began (the speed history's clock)
 
     public StopRamp(SupervisorLimits limits)
     {
@@ -206,6 +206,7 @@ internal sealed class StopRamp
     public SafetyInput MonitorStop(TickState s, long tick, ref SafetyCause failure)
     {
         long k = tick - _startTick;
+        _step = k;
         Write(s, k);
         bool still = true, failed = false;
         for (int j = 0; j < _l.Joints; j++)
@@ -262,15 +263,27 @@ internal sealed class StopRamp
     /// <summary>While Holding (SOS): holds the ramp's end position; leaving the standstill window is StopFailed.</summary>
     public SafetyInput MonitorHold(TickState s, ref SafetyCause failure)
     {
+        _step++;
         bool failed = false;
         for (int j = 0; j < _l.Joints; j++)
         {
             s.TargetPosition[j] = _hold[j];
             s.TargetVelocity[j] = 0;
             s.FeedforwardTorque[j] = 0;
-            s.BrakeEngage[j] = _brakeClosed[j]; // a brake closed under power stays closed through the standstill
             double dev = s.Position[j] - _sosReference[j];
             double window = Compliant ? _l.StandstillWindow + YieldMaxRad : _l.StandstillWindow;
+            // The collision's standstill may be overpowered too (a push that goes on, a joint that lost its torque
+            // sagging once it came to rest): the same test against the standstill window closes the brake.
+            if (Compliant && !_brakeClosed[j] && _l.BrakeUnderPower[j] && double.IsFinite(dev))
+            {
+                double speed = Remember(j, _step, s.Velocity[j], dev, out double speedBefore);
+                if (Overpowered(s, j, dev, window, speed, speedBefore))
+                {
+                    _brakeClosed[j] = true;
+                    _brakeAt[j] = s.Position[j];
+                }
+            }
+            s.BrakeEngage[j] = _brakeClosed[j]; // a brake closed under power stays closed through the standstill
             if (!(Math.Abs(dev) <= window) && !failed)
             {
                 failed = true; // SOS window left: STO
@@ -324,8 +337,8 @@ internal sealed class StopRamp
                 double share = double.IsFinite(p) ? Math.Abs(p - _p0[j]) / _holdTravel[j] : 1;
                 double stiffen = Math.Clamp((share - StiffenFromShare) / (StiffenFullShare - StiffenFromShare), 0, 1);
                 s.HoldTorqueFraction[j] = _l.HoldTorqueFraction + (1 - _l.HoldTorqueFraction) * stiffen;
-                double speed = Remember(j, k, s.Velocity[j], s.Position[j] - _p0[j], out double speedBefore);
-                if (!_brakeClosed[j] && _l.BrakeUnderPower[j] && Overpowered(s, j, share, speed, speedBefore))
+                double speed = Remember(j, k, s.Velocity[j], p - _p0[j], out double speedBefore);
+                if (!_brakeClosed[j] && _l.BrakeUnderPower[j] && double.IsFinite(p) && Overpowered(s, j, p - _p0[j], _holdTravel[j], speed, speedBefore))
                 {
                     _brakeClosed[j] = true;
                     _brakeAt[j] = double.IsFinite(p) ? p : target;
@@ -363,15 +376,14 @@ internal sealed class StopRamp
     /// deceleration of the last <see cref="DecelWindowTicks"/> (<paramref name="speedBefore"/> → <paramref name="speed"/>,
     /// along the travel) it would not come to rest within the allowance (v²/2a beyond it, or not slowing down at all).
     /// </summary>
-    private bool Overpowered(TickState s, int j, double share, double speed, double speedBefore)
+    private bool Overpowered(TickState s, int j, double travel, double allowance, double speed, double speedBefore)
     {
-        double travel = s.Position[j] - _p0[j];
         double tau = s.Torque[j];
-        if (!(share >= BrakeFromShare) || !double.IsFinite(travel) || !double.IsFinite(tau)) return false;
+        if (!(Math.Abs(travel) >= BrakeFromShare * allowance) || !double.IsFinite(tau)) return false;
         if (!(speed > SupervisorLimits.StandstillVelocityRadS)) return false; // at rest or moving back: the hold wins
         if (!(tau * travel < 0 && Math.Abs(tau) >= BrakeAtTorqueShare * _l.DriveTorque[j])) return false; // torque left
         double decel = (speedBefore - speed) / (DecelWindowTicks * _l.Dt);
-        return !(decel > 0) || Math.Abs(travel) + speed * speed / (2 * decel) > _holdTravel[j];
+        return !(decel > 0) || Math.Abs(travel) + speed * speed / (2 * decel) > allowance;
     }
 
     /// <summary>Real-time safe. Joint <paramref name="j"/>'s travel since the stop began, rad.</summary>

@@ -141,6 +141,38 @@ public sealed class HoldBrakeTests
         Assert.Equal(braked, rig.S.BrakeEngage[0]);
     }
 
+    /// <summary>
+    /// A joint that sags once the hold has come to rest (iso-torque-loss-right-hip-pitch: the hip pitch lost its torque,
+    /// came to rest, then sagged under a drive reporting its full limit) gets its brake within the standstill, before the
+    /// window is left; without an engage bit the window cuts power.
+    /// </summary>
+    [Theory]
+    [InlineData(true, SafetyState.Holding)]
+    [InlineData(false, SafetyState.Faulted)]
+    public void A_joint_that_sags_in_the_collisions_standstill_gets_its_brake_before_the_window_is_left(bool engageBit, SafetyState expected)
+    {
+        var rig = WithBrakes(engageBit);
+        ContactTrip(rig);
+        rig.Condition = null;
+        rig.RunUntil(r => r.State != SafetyState.Stopping, 600);
+        Assert.Equal(SafetyState.Holding, rig.State);
+        double rest = rig.S.Position[0], at = rest;
+        double window = rig.Config.Safety.StandstillWindowRad + StopRamp.YieldMaxRad;
+        bool closedInside = false;
+        for (int t = 0; t < 200 && rig.State == SafetyState.Holding; t++)
+        {
+            at -= 0.0005; // sagging at 0.5 rad/s, the drive at its limit against it
+            double x = at;
+            rig.Condition = s => { s.Position[0] = x; s.Velocity[0] = -0.5; s.Torque[0] = 48; };
+            rig.Step();
+            if (rig.S.BrakeEngage[0] && Math.Abs(at - rest) < window) closedInside = true;
+            if (closedInside) break; // the brake holds it from here (the rig has no plant)
+        }
+        Assert.Equal(engageBit, closedInside);
+        Assert.Equal(expected, rig.State);
+        Assert.Equal(engageBit ? 1 : 0, rig.Log.Count(e => e.Trigger == FaultCode.HoldBrakeClosed));
+    }
+
     [Theory]
     [InlineData(0.06, SafetyState.Holding)]  // a push released springs the joint back: within the window + YieldMaxRad
     [InlineData(0.08, SafetyState.Faulted)]  // beyond it: the drive is not holding
