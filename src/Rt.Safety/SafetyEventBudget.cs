@@ -7,15 +7,16 @@ namespace Rt.Safety;
 /// Sizes the supervisor's event ring for the worst case, so a full ring (a Cat 0 fault) cannot happen while the log
 /// thread keeps up within <see cref="DrainBudgetS"/>. The bound, over D = ⌈drain budget / period⌉ ticks:
 /// <list type="bullet">
-/// <item>per tick at most 3 events that are not warnings: one state change, logged trip or refused reset (one
+/// <item>per tick at most 4 events that are not warnings: one state change, logged trip or refused reset (one
 /// state-table input per tick; a refused reset only in a tick with no other input), one refined cause of a twin trip
-/// (<see cref="Rt.Core.Faults.FaultCode.IsolationRefined"/>, at most one per tick), one Cat 0 stop for a lost event;
-/// plus the single digest refusal of a session;</item>
+/// (<see cref="Rt.Core.Faults.FaultCode.IsolationRefined"/>, at most one per tick), one brake the collision hold closed
+/// under power (<see cref="Rt.Core.Faults.FaultCode.HoldBrakeClosed"/>, at most one per tick), one Cat 0 stop for a
+/// lost event; plus the single digest refusal of a session;</item>
 /// <item>per warning trigger and channel, one event per episode; an episode needs d ticks of the condition (its
 /// discrepancy) and one clear tick before the next, so at most ⌈D / (d + 1)⌉ + 1 in D ticks.</item>
 /// </list>
-/// Capacity = 3·D + 1 + Σ over warning triggers of width × (⌈D / (d + 1)⌉ + 1), rounded up to a power of two, at
-/// least <see cref="MinimumCapacity"/>. With the defaults at 1 kHz (only telemetry_loss warns) that is 2048 events.
+/// Capacity = 4·D + 1 + Σ over warning triggers of width × (⌈D / (d + 1)⌉ + 1), rounded up to a power of two, at
+/// least <see cref="MinimumCapacity"/>. With the defaults at 1 kHz (only telemetry_loss warns) that is 4096 events.
 /// Not real-time safe.
 /// </summary>
 public static class SafetyEventBudget
@@ -31,7 +32,7 @@ public static class SafetyEventBudget
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(periodNs, 0);
         long d = Math.Max(1, (long)Math.Ceiling(drainBudgetS / (periodNs * 1e-9) - 1e-9));
-        long events = 3 * d + 1;
+        long events = 4 * d + 1;
         for (int t = 0; t < SafetyTriggers.Count; t++)
         {
             var p = policy.Triggers[t];

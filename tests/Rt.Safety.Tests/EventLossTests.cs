@@ -73,11 +73,11 @@ public sealed class EventLossTests : IDisposable
     public void Ring_budget_follows_the_bound_in_its_comment()
     {
         var layout = new ChannelLayout(["hip", "knee"], ["pelvis_imu"]);
-        // Defaults at 1 kHz, 0.5 s drain budget: 3·500 + 1 + telemetry_loss 1 × (⌈500/2⌉ + 1) = 1752 → 2048.
-        Assert.Equal(2048, SafetyEventBudget.RingCapacity(SafetyConfigValidator.Validate(Rig.MakeConfig()), layout, Rig.PeriodNs));
+        // Defaults at 1 kHz, 0.5 s drain budget: 4·500 + 1 + telemetry_loss 1 × (⌈500/2⌉ + 1) = 2252 → 4096.
+        Assert.Equal(4096, SafetyEventBudget.RingCapacity(SafetyConfigValidator.Validate(Rig.MakeConfig()), layout, Rig.PeriodNs));
         var config = Rig.MakeConfig();
         config.Safety.Triggers["velocity_limit"] = new() { Reaction = "warn", DiscrepancyTicks = 1 };
-        // + velocity_limit 2 joints × 251 = 2254 → 4096.
+        // + velocity_limit 2 joints × 251 = 2754 → 4096.
         Assert.Equal(4096, SafetyEventBudget.RingCapacity(SafetyConfigValidator.Validate(config, onBench: true), layout, Rig.PeriodNs));
     }
 
