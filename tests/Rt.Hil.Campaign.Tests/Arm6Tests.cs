@@ -61,13 +61,10 @@ public class Arm6Tests(ITestOutputHelper output)
     {
         var scenario = ScenarioLoader.Load(Path.Combine(Dir, "scenarios", file));
         if (durationS > 0) scenario = scenario with { DurationS = durationS };
-        var stateRoot = Directory.CreateTempSubdirectory("rt-arm6-").FullName;
-        var r = ScenarioRunner.Run(scenario, new CampaignOptions { Jobs = 1, StateRoot = stateRoot });
+        var r = LockstepRun.Of(scenario, "rt-arm6-");
         output.WriteLine($"{r.Name} (seed {r.Seed}): {r.Verdict}: {r.Reason}; detection {r.DetectionLatencyMs} ms, stop command {r.StopCommandLatencyMs} ms");
         Assert.True(r.Verdict == Verdict.Pass, $"{file}: {r.Verdict}: {r.Reason}");
         Assert.Equal(r.SafetyEventsRaised, r.SafetyEventsLogged);
         if (scenario.Expect.Outcome == ExpectedOutcome.Stop) Assert.NotNull(r.TripTick);
-        try { Directory.Delete(stateRoot, recursive: true); }
-        catch (IOException) { } // best effort
     }
 }

@@ -18,25 +18,16 @@ public class CollisionReactionScenarioTests(ITestOutputHelper output)
     public void The_collision_stops_compliantly_and_the_contact_force_falls(string file)
     {
         var scenario = ScenarioLoader.Load(RepoPaths.Combine("hil", "scenarios", file));
-        var stateRoot = Directory.CreateTempSubdirectory("rt-reaction-").FullName;
-        try
-        {
-            var r = ScenarioRunner.Run(scenario, new CampaignOptions { Jobs = 1, StateRoot = stateRoot });
-            output.WriteLine($"{r.Name} (seed {r.Seed}): {r.Verdict}: {r.Reason}");
-            Assert.True(r.Verdict == Verdict.Pass, $"{file}: {r.Verdict}: {r.Reason}");
-            Assert.Null(r.Cat0Escalation);
-            Assert.NotNull(r.StopDistanceRad);
-            Assert.True(r.StopDistanceRad <= 0.15, $"stop distance {r.StopDistanceRad} rad ({r.StopDistanceJoint})");
-            var c = Assert.IsType<ContactForceFigures>(r.Contact);
-            Assert.True(c.Trend is "released" or "falling", $"contact force {c.AtStopN:F0} N at the command → {c.EndOfWindowN:F0} N: {c.Trend}");
-            Assert.True(c.EndOfWindowN <= c.AtStopN, $"contact force {c.AtStopN:F0} → {c.EndOfWindowN:F0} N");
-            // A first touch, not a box buried in the link (the shins' order, ≈ 100–450 N).
-            Assert.True(c.AtStopN < 1000, $"contact force at the command {c.AtStopN:F0} N");
-        }
-        finally
-        {
-            try { Directory.Delete(stateRoot, recursive: true); }
-            catch (IOException) { } // best effort
-        }
+        var r = LockstepRun.Of(scenario, "rt-reaction-");
+        output.WriteLine($"{r.Name} (seed {r.Seed}): {r.Verdict}: {r.Reason}");
+        Assert.True(r.Verdict == Verdict.Pass, $"{file}: {r.Verdict}: {r.Reason}");
+        Assert.Null(r.Cat0Escalation);
+        Assert.NotNull(r.StopDistanceRad);
+        Assert.True(r.StopDistanceRad <= 0.15, $"stop distance {r.StopDistanceRad} rad ({r.StopDistanceJoint})");
+        var c = Assert.IsType<ContactForceFigures>(r.Contact);
+        Assert.True(c.Trend is "released" or "falling", $"contact force {c.AtStopN:F0} N at the command → {c.EndOfWindowN:F0} N: {c.Trend}");
+        Assert.True(c.EndOfWindowN <= c.AtStopN, $"contact force {c.AtStopN:F0} → {c.EndOfWindowN:F0} N");
+        // A first touch, not a box buried in the link (the shins' order, ≈ 100–450 N).
+        Assert.True(c.AtStopN < 1000, $"contact force at the command {c.AtStopN:F0} N");
     }
 }

@@ -30,13 +30,10 @@ public sealed class FrameLossGridTests(ITestOutputHelper output)
 
     private ScenarioResult Run(Scenario s)
     {
-        var stateRoot = Directory.CreateTempSubdirectory("rt-frame-loss-grid-").FullName;
-        var r = ScenarioRunner.Run(s, new CampaignOptions { Jobs = 1, StateRoot = stateRoot });
+        var r = LockstepRun.Of(s, "rt-frame-loss-grid-");
         output.WriteLine($"{r.Name} (seed {r.Seed}): {r.Verdict}: {r.Reason}; worst ratio " +
                          (r.MaxDivergence.Count > 0 ? $"{r.MaxDivergence[0].MaxRatio:0.00} ({r.MaxDivergence[0].Channel})" : "–") +
                          $"; {r.SimulatedS:0.0} s simulated in {r.WallS:0.0} s");
-        try { Directory.Delete(stateRoot, recursive: true); }
-        catch (IOException) { } // best effort
         return r;
     }
 

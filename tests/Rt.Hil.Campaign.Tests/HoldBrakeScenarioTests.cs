@@ -21,24 +21,15 @@ public class HoldBrakeScenarioTests(ITestOutputHelper output)
     public void A_push_beyond_the_drive_is_held_by_drive_and_brake_with_power_on_and_one_the_drive_holds_gets_no_brake(string file, string? braked)
     {
         var scenario = ScenarioLoader.Load(RepoPaths.Combine("tests", "Rt.Hil.Campaign.Tests", "Scenarios", file));
-        var stateRoot = Directory.CreateTempSubdirectory("rt-holdbrake-").FullName;
-        try
-        {
-            var r = ScenarioRunner.Run(scenario, new CampaignOptions { Jobs = 1, StateRoot = stateRoot });
-            output.WriteLine($"{r.Name}: {r.Verdict}: {r.Reason}; stop distance {r.StopDistanceRad} rad ({r.StopDistanceJoint}); Cat 0: {r.Cat0Escalation ?? "none"}");
-            foreach (var e in r.Timeline) output.WriteLine($"  {e.TimeS:F3} s {e.From} → {e.To} {e.Trigger} {e.Channel}");
-            Assert.Equal(Verdict.Pass, r.Verdict);
-            Assert.Null(r.Cat0Escalation);
-            Assert.True(r.StopDistanceRad <= 0.15, $"stop distance {r.StopDistanceRad} rad ({r.StopDistanceJoint})");
-            var closed = r.Timeline.Where(e => e.Trigger == "hold_brake_closed").Select(e => e.Channel).ToList();
-            if (braked is null) Assert.Empty(closed);
-            else Assert.Equal([braked], closed);
-            Assert.Equal("Holding", r.Timeline[^1].To.ToString()); // with power, at rest
-        }
-        finally
-        {
-            try { Directory.Delete(stateRoot, recursive: true); }
-            catch (IOException) { } // best effort
-        }
+        var r = LockstepRun.Of(scenario, "rt-holdbrake-");
+        output.WriteLine($"{r.Name}: {r.Verdict}: {r.Reason}; stop distance {r.StopDistanceRad} rad ({r.StopDistanceJoint}); Cat 0: {r.Cat0Escalation ?? "none"}");
+        foreach (var e in r.Timeline) output.WriteLine($"  {e.TimeS:F3} s {e.From} → {e.To} {e.Trigger} {e.Channel}");
+        Assert.Equal(Verdict.Pass, r.Verdict);
+        Assert.Null(r.Cat0Escalation);
+        Assert.True(r.StopDistanceRad <= 0.15, $"stop distance {r.StopDistanceRad} rad ({r.StopDistanceJoint})");
+        var closed = r.Timeline.Where(e => e.Trigger == "hold_brake_closed").Select(e => e.Channel).ToList();
+        if (braked is null) Assert.Empty(closed);
+        else Assert.Equal([braked], closed);
+        Assert.Equal("Holding", r.Timeline[^1].To.ToString()); // with power, at rest
     }
 }

@@ -21,22 +21,13 @@ public class IsolationWindowScenarioTests(ITestOutputHelper output)
     public void The_window_names_its_link_on_the_trip_ticks_leg_unless_the_trip_ticks_fits_as_well(string file, string tripLink, string refinedLink)
     {
         var scenario = ScenarioLoader.Load(RepoPaths.Combine("tests", "Rt.Hil.Campaign.Tests", "Scenarios", file));
-        var stateRoot = Directory.CreateTempSubdirectory("rt-window-").FullName;
-        try
-        {
-            var r = ScenarioRunner.Run(scenario, new CampaignOptions { Jobs = 1, StateRoot = stateRoot });
-            output.WriteLine($"{r.Name}: {r.Verdict}: {r.Reason}; trip tick {r.TripIsolatedClass} {r.TripIsolatedLocation}, refined {r.IsolatedClass} {r.IsolatedLocation}");
-            Assert.Equal(Verdict.Pass, r.Verdict);
-            Assert.Equal("collision", r.TripIsolatedClass);
-            Assert.Equal(tripLink, r.TripIsolatedLocation);
-            Assert.Equal("collision", r.IsolatedClass);
-            Assert.Equal(refinedLink, r.IsolatedLocation);
-            Assert.Equal(true, r.LocationRight);
-        }
-        finally
-        {
-            try { Directory.Delete(stateRoot, recursive: true); }
-            catch (IOException) { } // best effort
-        }
+        var r = LockstepRun.Of(scenario, "rt-window-");
+        output.WriteLine($"{r.Name}: {r.Verdict}: {r.Reason}; trip tick {r.TripIsolatedClass} {r.TripIsolatedLocation}, refined {r.IsolatedClass} {r.IsolatedLocation}");
+        Assert.Equal(Verdict.Pass, r.Verdict);
+        Assert.Equal("collision", r.TripIsolatedClass);
+        Assert.Equal(tripLink, r.TripIsolatedLocation);
+        Assert.Equal("collision", r.IsolatedClass);
+        Assert.Equal(refinedLink, r.IsolatedLocation);
+        Assert.Equal(true, r.LocationRight);
     }
 }

@@ -48,8 +48,7 @@ public class CiScenarioSubsetTests(ITestOutputHelper output)
     {
         Assert.False(file.StartsWith('('), $"{file}: the CI subset must hold every fault type once and a nominal run");
         var scenario = ScenarioLoader.Load(Path.Combine(ScenarioDir, file));
-        var stateRoot = Directory.CreateTempSubdirectory("rt-ci-scenario-").FullName;
-        var r = ScenarioRunner.Run(scenario, new CampaignOptions { Jobs = 1, StateRoot = stateRoot });
+        var r = LockstepRun.Of(scenario, "rt-ci-scenario-");
         output.WriteLine($"{r.Name} (seed {r.Seed}): {r.Verdict}: {r.Reason}");
         output.WriteLine($"detection {r.DetectionLatencyMs} ms; stop command {r.StopCommandLatencyMs} ms; stop time {r.StopTimeMs} ms; " +
                          $"stop distance {r.StopDistanceRad} rad ({r.StopDistanceJoint}); warnings {r.Warnings}; events {r.SafetyEventsRaised} raised / {r.SafetyEventsLogged} logged; " +
@@ -61,7 +60,5 @@ public class CiScenarioSubsetTests(ITestOutputHelper output)
         }
         Assert.True(r.Verdict == Verdict.Pass, $"{file}: {r.Verdict}: {r.Reason}");
         Assert.Equal(r.SafetyEventsRaised, r.SafetyEventsLogged);
-        try { Directory.Delete(stateRoot, recursive: true); }
-        catch (IOException) { } // best effort
     }
 }
