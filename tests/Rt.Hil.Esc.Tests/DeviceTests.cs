@@ -32,6 +32,26 @@ public class DeviceTests
         Assert.Equal(0x2310, BinaryPrimitives.ReadUInt16LittleEndian(back.AsSpan(at + 13)));
     }
 
+    /// <summary>
+    /// 0x60FE:01 digital outputs through the frame: the bench drive's 0x60FE:02 mask (0x00010001, RtBench-Servo.xml) passes
+    /// bit 0 (the brake's release) and bit 16 (close the brake under power) to the drive model and nothing else.
+    /// </summary>
+    [Fact]
+    public void Digital_outputs_reach_the_drive_through_the_0x60FE_02_mask_bits_0_and_16_only()
+    {
+        var b = new Bench(1, 0);
+        b.ToOp();
+        var image = new byte[b.ImageBytes];
+        Bench.PutDriveOutputs(image, b.OutOffset[0], 0x000F, 8, 0);
+        const int digitalOutputs = 2 + 1 + 4 + 4 + 2 + 4 + 2 + 2; // after 0x6040 … 0x6072 in RxPDO 0x1600
+        BinaryPrimitives.WriteUInt32LittleEndian(image.AsSpan(b.OutOffset[0] + digitalOutputs), 0x0001_0003u);
+        b.Lrw(image);
+        Assert.Equal(Core.ProcessData.DriveDigitalOutputs.BrakeRelease | Core.ProcessData.DriveDigitalOutputs.BenchBrakeEngage, b.Drive(0).Command.DigitalOutputs);
+        BinaryPrimitives.WriteUInt32LittleEndian(image.AsSpan(b.OutOffset[0] + digitalOutputs), 0x0001_0000u);
+        b.Lrw(image);
+        Assert.Equal(Core.ProcessData.DriveDigitalOutputs.BenchBrakeEngage, b.Drive(0).Command.DigitalOutputs);
+    }
+
     [Fact]
     public void Imu_sample_encodes_into_32_bytes_in_mapping_order()
     {
