@@ -69,6 +69,56 @@ public sealed class IsolationEvidenceTests
         Assert.True(record.EvidenceValue >= record.EvidenceThreshold);
     }
 
+    /// <summary>
+    /// A position innovation that built up over ticks is no encoder jump (session 15): a push on a thigh turns a
+    /// standing hip yaw by 31 µrad (≈ 4 σ) while its velocity innovation is 0.0006 rad/s; the CUSUM trips on it, and the
+    /// one-tick test (|Δq| against 4·|Δq̇|·dt + 2σ) named the hip yaw's encoder in 5 thigh pushes of the random sets. The
+    /// same innovation arriving in one tick is a jump and stays the encoder's.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_position_innovation_built_up_over_ticks_is_not_an_encoder_jump(bool builtUp)
+    {
+        var config = ConfigLoader.Load(RepoPaths.Biped12Config);
+        var names = config.Joints.Select(j => j.Name).ToList();
+        var layout = new ChannelLayout(names, config.Imus.Select(i => i.Name).ToList());
+        var model = RigidBodyModel.FromDescription(config.Description!);
+        int[] map = model.MapJointNames(names);
+        var noise = NoiseModel.Nominal(layout, config);
+        var cc = new CrossCheckEvaluator(layout, noise, config.Twin, TimeSpan.FromMilliseconds(1));
+        var isolator = new FaultIsolator(layout, cc, noise, model, map, new ImuModel(model, config.Imus, biasGain: 0), config.Joints, 1e-3, 0.9);
+        int n = names.Count, yaw = names.IndexOf("r_hip_yaw");
+        int position = layout.IndexOf(ChannelKind.JointPosition, yaw);
+        int posOff = cc.ComponentOffset(position), velOff = cc.ComponentOffset(layout.IndexOf(ChannelKind.JointVelocity, yaw));
+        // The encoder's raw σ (the isolator's, from the noise model): 4 σ in all, in ten 0.4 σ steps or in one.
+        double sigma = noise.Sigma[posOff] / Math.Sqrt(Math.Max(1e-6, 1 - noise.Ar1[posOff] * noise.Ar1[posOff]));
+        var components = new double[cc.ComponentCount];
+        for (int k = 1; k <= 10; k++)
+        {
+            components[posOff] = builtUp ? -0.4 * sigma * k : k == 10 ? -4 * sigma : 0;
+            components[velOff] = k == 10 ? -0.0006 : 0;
+            isolator.Observe(components);
+        }
+        var record = new DivergenceRecord(layout) { Valid = true };
+        for (int c = 0; c < layout.Count; c++)
+        {
+            record.Threshold[c] = cc.Thresholds[c].CusumThreshold;
+            record.Gate[c] = cc.GateThreshold(c);
+        }
+        record.Detector[position] = 1.07 * record.Threshold[position]; // the CUSUM, not the gate
+        record.OverThreshold[position] = true;
+        record.OverCount = 1;
+        record.WorstChannel = position;
+        record.WorstRatio = 1.07;
+
+        var q = new double[n];
+        isolator.Diagnose(record, q, new double[n], new double[n], components);
+
+        bool encoder = record.Diagnosis is { Class: FaultClass.Sensor, Site: FaultSite.Joint } && record.Diagnosis.Location == yaw;
+        Assert.Equal(!builtUp, encoder);
+    }
+
     /// <summary>Joint torques (config order) of a point force at the shin's centre of mass: τ = J_pᵀ f.</summary>
     internal static double[] ShinContact(RigidBodyModel model, int[] map, double[] q, int knee, V3 f)
     {

@@ -75,6 +75,7 @@ internal sealed class FaultIsolator
     private readonly double[] _wTau;        // per model joint: 1/σ² of the observer residual
     private readonly double[] _gyroSigma;   // per IMU: σ of the angular-rate innovation norm (rad/s)
     private readonly double[] _posSigma, _velSigma; // per config joint: σ of the raw position / velocity innovation
+    private readonly double[] _epNow, _epPrev;     // per config joint: the position innovation this compared tick and the one before (NaN: none)
     private readonly double[] _torqueLimit; // per config joint, N·m
     private readonly bool[] _onPath;        // [b·n + i]: model joint i lies between the base and body b
     private readonly int[] _candBody;
@@ -192,6 +193,10 @@ internal sealed class FaultIsolator
         _wTau = new double[_n];
         _torqueLimit = new double[_n];
         _posSigma = new double[_n];
+        _epNow = new double[_n];
+        _epPrev = new double[_n];
+        Array.Fill(_epNow, double.NaN);
+        Array.Fill(_epPrev, double.NaN);
         _velSigma = new double[_n];
         for (int j = 0; j < _n; j++)
         {
@@ -276,17 +281,24 @@ internal sealed class FaultIsolator
     {
         Array.Clear(_u);
         _uPrimed = false;
+        Array.Fill(_epNow, double.NaN);
+        Array.Fill(_epPrev, double.NaN);
         _episodeStart = -1;
         _refined = default;
         _refinedSince = -1;
         _filterPrimed = false;
     }
 
-    /// <summary>Real-time safe. Every compared tick: smooths the observer's per-tick input (the external-torque innovations).</summary>
+    /// <summary>
+    /// Real-time safe. Every compared tick: smooths the observer's per-tick input (the external-torque innovations) and
+    /// keeps each joint's position innovation and the one before it (<see cref="Contradiction"/>'s one-tick step).
+    /// </summary>
     public void Observe(ReadOnlySpan<double> components)
     {
         for (int j = 0; j < _n; j++)
         {
+            _epPrev[j] = _epNow[j];
+            _epNow[j] = components[_jointCh[j].Position.Offset];
             double u = components[_jointCh[j].External.Offset];
             if (!double.IsFinite(u)) continue;
             int mj = _map[j];
@@ -817,7 +829,10 @@ internal sealed class FaultIsolator
         double worst = implied / bound;
         // Its own velocity: a real deviation within one tick moves the position by about ½·Δq̇·dt (the drive's velocity
         // filter can make Δq̇ read low, hence the wide margin); an encoder that jumps or is noisy moves it far more.
-        worst = Math.Max(worst, Math.Abs(ep) / (4 * Math.Abs(ev) * _dt + 2 * _posSigma[j]));
+        // The position's step in this tick, not its innovation: a deflection that builds up over ticks (a slow push on a
+        // thigh turning a standing hip yaw by 31 µrad, 4 σ, while its velocity innovation is 0.0006 rad/s) is no jump.
+        double step = double.IsFinite(_epPrev[j]) ? ep - _epPrev[j] : ep;
+        worst = Math.Max(worst, Math.Abs(step) / (4 * Math.Abs(ev) * _dt + 2 * _posSigma[j]));
 
         // The IMUs beyond the joint: the angular-rate change the encoders claim, Σ aᵢ·Δq̇ᵢ over the joints between the
         // base and the IMU's body, against the IMU's own innovation (norms: frame-free).
