@@ -20,14 +20,7 @@ public sealed class IsolationEvidenceTests
     [Fact]
     public void A_gate_trip_elsewhere_than_the_located_link_is_shown_with_the_gate_that_fired()
     {
-        var config = ConfigLoader.Load(RepoPaths.Biped12Config);
-        var names = config.Joints.Select(j => j.Name).ToList();
-        var layout = new ChannelLayout(names, config.Imus.Select(i => i.Name).ToList());
-        var model = RigidBodyModel.FromDescription(config.Description!);
-        int[] map = model.MapJointNames(names);
-        var noise = NoiseModel.Nominal(layout, config);
-        var cc = new CrossCheckEvaluator(layout, noise, config.Twin, TimeSpan.FromMilliseconds(1));
-        var isolator = new FaultIsolator(layout, cc, noise, model, map, new ImuModel(model, config.Imus, biasGain: 0), config.Joints, 1e-3, 0.9);
+        var (names, layout, model, map, _, cc, isolator) = Biped12Isolator();
         int n = names.Count;
 
         // A point force on the left shin: its joint torques J_pᵀ f as the observer's input, for long enough to settle.
@@ -41,12 +34,7 @@ public sealed class IsolationEvidenceTests
 
         // This tick: nothing over threshold on the left leg (a nearest gate value on l_hip_pitch.position), while
         // r_hip_yaw.position's χ² gate fires.
-        var record = new DivergenceRecord(layout) { Valid = true };
-        for (int c = 0; c < layout.Count; c++)
-        {
-            record.Threshold[c] = cc.Thresholds[c].CusumThreshold;
-            record.Gate[c] = cc.GateThreshold(c);
-        }
+        var record = QuietRecord(layout, cc);
         int near = layout.IndexOf(ChannelKind.JointPosition, names.IndexOf("l_hip_pitch"));
         int fired = layout.IndexOf(ChannelKind.JointPosition, names.IndexOf("r_hip_yaw"));
         record.Score[near] = 1.389;
@@ -80,14 +68,7 @@ public sealed class IsolationEvidenceTests
     [InlineData(false)]
     public void A_position_innovation_built_up_over_ticks_is_not_an_encoder_jump(bool builtUp)
     {
-        var config = ConfigLoader.Load(RepoPaths.Biped12Config);
-        var names = config.Joints.Select(j => j.Name).ToList();
-        var layout = new ChannelLayout(names, config.Imus.Select(i => i.Name).ToList());
-        var model = RigidBodyModel.FromDescription(config.Description!);
-        int[] map = model.MapJointNames(names);
-        var noise = NoiseModel.Nominal(layout, config);
-        var cc = new CrossCheckEvaluator(layout, noise, config.Twin, TimeSpan.FromMilliseconds(1));
-        var isolator = new FaultIsolator(layout, cc, noise, model, map, new ImuModel(model, config.Imus, biasGain: 0), config.Joints, 1e-3, 0.9);
+        var (names, layout, _, _, noise, cc, isolator) = Biped12Isolator();
         int n = names.Count, yaw = names.IndexOf("r_hip_yaw");
         int position = layout.IndexOf(ChannelKind.JointPosition, yaw);
         int posOff = cc.ComponentOffset(position), velOff = cc.ComponentOffset(layout.IndexOf(ChannelKind.JointVelocity, yaw));
@@ -100,12 +81,7 @@ public sealed class IsolationEvidenceTests
             components[velOff] = k == 10 ? -0.0006 : 0;
             isolator.Observe(components);
         }
-        var record = new DivergenceRecord(layout) { Valid = true };
-        for (int c = 0; c < layout.Count; c++)
-        {
-            record.Threshold[c] = cc.Thresholds[c].CusumThreshold;
-            record.Gate[c] = cc.GateThreshold(c);
-        }
+        var record = QuietRecord(layout, cc);
         record.Detector[position] = 1.07 * record.Threshold[position]; // the CUSUM, not the gate
         record.OverThreshold[position] = true;
         record.OverCount = 1;
@@ -117,6 +93,32 @@ public sealed class IsolationEvidenceTests
 
         bool encoder = record.Diagnosis is { Class: FaultClass.Sensor, Site: FaultSite.Joint } && record.Diagnosis.Location == yaw;
         Assert.Equal(!builtUp, encoder);
+    }
+
+    /// <summary>biped12's isolator on its nominal noise model, with what the tests feed it.</summary>
+    private static (List<string> Names, ChannelLayout Layout, RigidBodyModel Model, int[] Map, NoiseModel Noise, CrossCheckEvaluator Cc, FaultIsolator Isolator) Biped12Isolator()
+    {
+        var config = ConfigLoader.Load(RepoPaths.Biped12Config);
+        var names = config.Joints.Select(j => j.Name).ToList();
+        var layout = new ChannelLayout(names, config.Imus.Select(i => i.Name).ToList());
+        var model = RigidBodyModel.FromDescription(config.Description!);
+        int[] map = model.MapJointNames(names);
+        var noise = NoiseModel.Nominal(layout, config);
+        var cc = new CrossCheckEvaluator(layout, noise, config.Twin, TimeSpan.FromMilliseconds(1));
+        var isolator = new FaultIsolator(layout, cc, noise, model, map, new ImuModel(model, config.Imus, biasGain: 0), config.Joints, 1e-3, 0.9);
+        return (names, layout, model, map, noise, cc, isolator);
+    }
+
+    /// <summary>A valid record with every channel's thresholds and nothing over them.</summary>
+    private static DivergenceRecord QuietRecord(ChannelLayout layout, CrossCheckEvaluator cc)
+    {
+        var record = new DivergenceRecord(layout) { Valid = true };
+        for (int c = 0; c < layout.Count; c++)
+        {
+            record.Threshold[c] = cc.Thresholds[c].CusumThreshold;
+            record.Gate[c] = cc.GateThreshold(c);
+        }
+        return record;
     }
 
     /// <summary>Joint torques (config order) of a point force at the shin's centre of mass: τ = J_pᵀ f.</summary>
