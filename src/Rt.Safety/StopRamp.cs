@@ -80,7 +80,7 @@ internal sealed class StopRamp
     /// Brake under power: a joint whose hold is overpowered (it has used this share of its travel allowance, its drive
     /// delivers <see cref="BrakeAtTorqueShare"/> of limits.torque_nm against the travel, it still moves away, and at its
     /// deceleration over the last <see cref="DecelWindowTicks"/> it would not stop within the allowance) has
-    /// its holding brake closed while the drive stays on (brakes[i].engage_by_drive): drive and brake then hold together
+    /// its holding brake closed while the drive stays on (brakes[i].engage_bit): drive and brake then hold together
     /// what the drive alone could not (a sustained push of more than the joint's torque limit), and power stays on.
     /// Cutting power instead (the travel monitor's STO) left the brake alone against the push, after its engage time.
     /// </summary>
@@ -341,7 +341,7 @@ internal sealed class StopRamp
                 if (!_brakeClosed[j] && _l.BrakeUnderPower[j] && double.IsFinite(p) && Overpowered(s, j, p - _p0[j], _holdTravel[j], speed, speedBefore))
                 {
                     _brakeClosed[j] = true;
-                    _brakeAt[j] = double.IsFinite(p) ? p : target;
+                    _brakeAt[j] = p;
                 }
                 s.BrakeEngage[j] = _brakeClosed[j];
                 _rampVelocity[j] = 0;

@@ -31,7 +31,7 @@ internal sealed class SupervisorLimits
     /// <summary>Indexed by joint: limits.torque_nm, the torque the joint's drive may use at most (its 0x6072 outside the hold).</summary>
     public readonly double[] DriveTorque;
 
-    /// <summary>Indexed by joint: the drive closes the joint's brake under power on the host's command (brakes[i].engage_by_drive).</summary>
+    /// <summary>Indexed by joint: the drive closes the joint's brake under power on the host's command (brakes[i].engage_bit).</summary>
     public readonly bool[] BrakeUnderPower;
 
     /// <summary>Indexed by joint: the drive has no torque actual (torque channel marked off in the layout), so the
