@@ -29,7 +29,7 @@ internal sealed class StopRamp
     private readonly sbyte[] _yieldSide; // per joint: the way the hold yields (0: not yet)
     private readonly double[] _lastVelocity; // the measured velocity of the tick before (the ramp's start is checked against it)
     private readonly double[] _speedHistory; // per joint × DecelWindowTicks: the hold's recent speeds along each joint's travel (a ring)
-    private readonly double[] _brakeAt; // per joint: where its brake was closed (the braked joint's target from then on)
+    private readonly double[] _brakeAt; // per joint: where its brake was closed while stopping (the braked joint's target from then on)
     private readonly bool[] _brakeLogged; // per joint: its closing has been handed to the safety log
     private readonly bool[] _brakeClosed; // per joint: the hold closed its brake under power (latched until the stop ends)
 
@@ -277,11 +277,7 @@ internal sealed class StopRamp
             if (Compliant && !_brakeClosed[j] && _l.BrakeUnderPower[j] && double.IsFinite(dev))
             {
                 double speed = Remember(j, _step, s.Velocity[j], dev, out double speedBefore);
-                if (Overpowered(s, j, dev, window, speed, speedBefore))
-                {
-                    _brakeClosed[j] = true;
-                    _brakeAt[j] = s.Position[j];
-                }
+                if (Overpowered(s, j, dev, window, speed, speedBefore)) _brakeClosed[j] = true; // the hold's target stays its rest position
             }
             s.BrakeEngage[j] = _brakeClosed[j]; // a brake closed under power stays closed through the standstill
             if (!(Math.Abs(dev) <= window) && !failed)
