@@ -20,6 +20,9 @@ public static class RepoPaths
     /// <summary>hil/robots/biped12/biped12.urdf: the sample robot's description.</summary>
     public static string Biped12Urdf => Path.Combine(Biped12Dir, "biped12.urdf");
 
+    /// <summary>biped12's calibrated twin parameters (noise model included).</summary>
+    public static string Biped12TwinParameters => Path.Combine(Biped12Dir, "biped12.twin.yaml");
+
     /// <summary>
     /// Copies the sample robot's folder (config, URDF, twin parameters, motions and its <c>esi/</c> folder, which the
     /// bench builds its slaves from) into <paramref name="target"/>, so a test can edit the config beside real files.

@@ -206,7 +206,7 @@ public partial class DigitalTwinTests
         int[] map = twin.JointMap.ToArray();
         var q = new double[map.Length];
         for (int j = 0; j < map.Length; j++) q[map[j]] = robot.Q[j];
-        var tau = IsolationEvidenceTests.ShinContact(twin.Model, map, q, knee, new V3(fx, fy, 0));
+        var tau = IsolationEvidenceTests.ContactAtCentreOfMass(twin.Model, map, q, knee, new V3(fx, fy, 0));
         Array.Copy(tau, robot.External, tau.Length);
     }
 

@@ -16,7 +16,8 @@ namespace Rt.Twin.Isolation;
 /// <item>The joint whose position/velocity innovation is largest: is that innovation physically possible? A real
 /// deviation within one tick needs an acceleration the joint's peak torque can give (an encoder jump or freeze needs
 /// far more), and it turns the links beyond the joint, so the IMU downstream sees the angular rate change
-/// Σ aᵢ·Δq̇ᵢ. An innovation the physics or the IMU contradicts is the encoder's own: sensor at that joint.</item>
+/// Σ aᵢ·Δq̇ᵢ. An innovation the physics or the IMU contradicts is the encoder's own: sensor at that joint. When only the
+/// IMU contradicted it, the gyro's next tick decides in the evidence window (it samples a tick behind the encoders).</item>
 /// <item>Otherwise the momentum observer's residual r is physical. A contact explains it as J_pᵀ f: a point force f at
 /// a point on a link, acting on the joints between the base and that link only. For every candidate point (origin,
 /// centre of mass, midpoint and end of each link) the force is fitted by weighted least squares (3×3 normal
@@ -56,6 +57,14 @@ internal sealed class FaultIsolator
     /// <summary>The model's relative torque error in the contact fit's weights.</summary>
     private const double RelativeModelError = 0.2;
 
+    /// <summary>
+    /// The gyro's innovation on the tick after an IMU alone contradicted an encoder, along the rate change the encoders
+    /// claimed, over that claim, at least this: the motion was real (a push keeps turning the link the way the encoders
+    /// said, and the gyro shows it a tick behind them); after a wrong reading it turns against the claim (≈ −1 to −2: the
+    /// next prediction was built on the wrong reading).
+    /// </summary>
+    private const double GyroConfirms = 0.25;
+
     /// <summary>A joint velocity innovation this many σ says the IMU's link really moved.</summary>
     private const double MovedSigma = 3.0;
 
@@ -72,6 +81,7 @@ internal sealed class FaultIsolator
     private readonly JointChannels[] _jointCh;
     private readonly ImuChannels[] _imuCh;
     private readonly int[] _imuBody;        // model body per IMU (−1 = base)
+    private readonly M3[] _imuRot;          // per IMU: sensor → body rotation
     private readonly double[] _wTau;        // per model joint: 1/σ² of the observer residual
     private readonly double[] _gyroSigma;   // per IMU: σ of the angular-rate innovation norm (rad/s)
     private readonly double[] _posSigma, _velSigma; // per config joint: σ of the raw position / velocity innovation
@@ -99,6 +109,11 @@ internal sealed class FaultIsolator
     private double _firstValue, _firstThreshold, _refinedValue, _refinedThreshold;
     private readonly double[] _rSum, _rr, _rTau, _tauTau, _rSgn, _sgnSgn; // config order
     private readonly int[] _encoderVotes;   // config order: ticks that named this joint's encoder
+    // An encoder named because an IMU alone contradicted it (not the physics bound): that IMU and the rate change the
+    // encoders claimed at it (world), this tick's and the episode's; the next tick's gyro decides (ConfirmByGyro).
+    private int _tickImu = -1, _episodeImu = -1;
+    private V3 _tickClaim, _episodeClaim;
+    private bool _gyroConfirmed;
     // The actuator regressors passed through the observer's own first-order filter (pole e^(−K·dt)), config order: r is
     // the external torque low-passed by the observer, so a lost torque shows as r = (s − 1)·τ̃, not (s − 1)·τ (a torque
     // that changes within ~1/K would otherwise decorrelate from r by the observer's lag alone).
@@ -180,10 +195,12 @@ internal sealed class FaultIsolator
         _jointCh = JointChannels.For(layout, crossCheck);
         _imuCh = ImuChannels.For(layout, crossCheck);
         _imuBody = new int[_nImu];
+        _imuRot = new M3[_nImu];
         _gyroSigma = new double[_nImu];
         for (int i = 0; i < _nImu; i++)
         {
             _imuBody[i] = imu.BodyOf(i);
+            _imuRot[i] = imu.SensorRotation(i);
             int o = _imuCh[i].Rate.Offset;
             _gyroSigma[i] = Math.Sqrt(Sq(noise.Sigma[o]) + Sq(noise.Sigma[o + 1]) + Sq(noise.Sigma[o + 2]));
         }
@@ -287,6 +304,8 @@ internal sealed class FaultIsolator
         _refined = default;
         _refinedSince = -1;
         _filterPrimed = false;
+        _tickImu = _episodeImu = -1;
+        _gyroConfirmed = false;
     }
 
     /// <summary>
@@ -317,13 +336,16 @@ internal sealed class FaultIsolator
         ReadOnlySpan<double> torque, ReadOnlySpan<double> components)
     {
         DiagnoseTick(record, q, velocity, torque, components);
+        ConfirmByGyro(record, q, components);
         Refine(record, q, velocity, torque);
+        _tickImu = -1;
     }
 
     private void DiagnoseTick(DivergenceRecord record, ReadOnlySpan<double> q, ReadOnlySpan<double> velocity,
         ReadOnlySpan<double> torque, ReadOnlySpan<double> components)
     {
         ReadOnlySpan<double> residual = _u;
+        _tickImu = -1;
         record.Diagnosis = default;
         record.EvidenceChannel = -1;
         record.EvidenceValue = record.EvidenceThreshold = 0;
@@ -400,21 +422,24 @@ internal sealed class FaultIsolator
         // 1. An encoder the physics or the IMUs contradict (the most contradicted joint). One encoder cannot move another
         // chain's joints (the legs hang from the fixed base: no coupling in the model): when another leg diverges in the
         // same tick, something physical moved both (an obstacle between the thighs), not this encoder.
-        int liar = -1;
+        int liar = -1, liarImu = -1;
         double lie = 1;
+        V3 liarClaim = V3.Zero;
         for (int j = 0; j < _n; j++)
         {
             ref readonly var ch = ref _jointCh[j];
             if (Math.Max(Ratio(record, ch.Position.Channel), Ratio(record, ch.Velocity.Channel)) < EncoderCandidateRatio) continue;
             if (OtherChainDiverges(record, j)) continue;
-            double c = Contradiction(record, j, components);
-            if (c > lie) { lie = c; liar = j; }
+            double c = Contradiction(record, j, components, out int imuAlone, out V3 claim);
+            if (c > lie) { lie = c; liar = j; liarImu = imuAlone; liarClaim = claim; }
         }
         if (liar >= 0 && Math.Max(kinMax, imuMax) >= 1)
         {
             ref readonly var ch = ref _jointCh[liar];
             int ev = Ratio(record, ch.Position.Channel) >= Ratio(record, ch.Velocity.Channel) ? ch.Position.Channel : ch.Velocity.Channel;
             Set(record, FaultClass.Sensor, FaultSite.Joint, liar, -1, ev);
+            _tickImu = liarImu;
+            _tickClaim = liarClaim;
             return;
         }
 
@@ -516,6 +541,29 @@ internal sealed class FaultIsolator
     }
 
     /// <summary>
+    /// The tick after an episode opened on an encoder that an IMU alone contradicted (<see cref="Contradiction"/>; the gyro
+    /// samples a tick behind the encoders, so a push's first tick looks like a wrong reading to it): whether the gyro now
+    /// turns along the rate change the encoders claimed. A push keeps turning the link the way the encoders said; after a
+    /// frozen or jumping reading the gyro's innovation turns against the claim (the twin's next prediction was built on
+    /// the wrong reading). Asked once per episode. Real-time safe.
+    /// </summary>
+    private void ConfirmByGyro(DivergenceRecord record, ReadOnlySpan<double> q, ReadOnlySpan<double> components)
+    {
+        if (_episodeImu < 0 || _episodeStart < 0 || _episodeTicks != 1 || _refinedSince == _episodeStart || !record.Valid) return;
+        int i = _episodeImu;
+        _episodeImu = -1;
+        int b = _imuBody[i];
+        if (b < 0 || _cc.IsExcluded(_imuCh[i].Rate.Channel)) return;
+        int o = _imuCh[i].Rate.Offset;
+        var sensor = new V3(components[o], components[o + 1], components[o + 2]);
+        double claim2 = V3.Dot(_episodeClaim, _episodeClaim);
+        if (!double.IsFinite(sensor.X + sensor.Y + sensor.Z) || !(claim2 > 0)) return;
+        _model.JointAxesWorld(q, _axis, _origin, _rot);
+        var gyro = _rot[b].Mul(_imuRot[i].Mul(sensor));
+        _gyroConfirmed = V3.Dot(_episodeClaim, gyro) >= GyroConfirms * claim2;
+    }
+
+    /// <summary>
     /// The evidence window: from the first tick over threshold, <see cref="WindowS"/> of the observer's residual r (not
     /// the per-tick input: r has built up after ~1/K and is clean of the first tick's coupling errors) decide again
     /// between a contact and an actuator, and count the ticks that named an encoder. Real-time safe.
@@ -549,6 +597,9 @@ internal sealed class FaultIsolator
             _episodeStart = record.Tick;
             _episodeTicks = _settled = 0;
             _first = record.Diagnosis;
+            _episodeImu = _first.Class == FaultClass.Sensor && _first.Site == FaultSite.Joint ? _tickImu : -1;
+            _episodeClaim = _tickClaim;
+            _gyroConfirmed = false;
             _firstChannel = record.EvidenceChannel;
             _firstValue = record.EvidenceValue;
             _firstThreshold = record.EvidenceThreshold;
@@ -681,8 +732,9 @@ internal sealed class FaultIsolator
         bool strong = significant && steady >= SteadyResidual && (actuator || contact);
         // An encoder named at the trip stays named unless the window shows a steady contact that leaves that encoder's
         // joint out: a wrong encoder puts its error into its own joint's momentum (a frozen or jumping encoder's residual
-        // sits on its joint), a contact beyond it (the first tick's coupling error) does not.
-        if (_first.Class == FaultClass.Sensor)
+        // sits on its joint), a contact beyond it (the first tick's coupling error) does not. When the gyro confirmed the
+        // motion that encoder reported (ConfirmByGyro), the encoder read right and the window decides as for any onset.
+        if (_first.Class == FaultClass.Sensor && !_gyroConfirmed)
         {
             int fj = _first.Location;
             bool ownQuiet = fj >= 0 && fj < _n && _wMean[_map[fj]] * Sq(_rMean[_map[fj]]) < OwnJointShare * total;
@@ -818,8 +870,12 @@ internal sealed class FaultIsolator
     }
 
     /// <summary>How strongly physics or an IMU contradicts joint <paramref name="j"/>'s encoder: &gt; 1 = contradicted.</summary>
-    private double Contradiction(DivergenceRecord record, int j, ReadOnlySpan<double> components)
+    /// <paramref name="imuAlone"/>: the IMU whose disagreement alone makes it &gt; 1 (the physics bound does not), else −1;
+    /// <paramref name="imuClaim"/>: the rate change the encoders claim at that IMU (world).
+    private double Contradiction(DivergenceRecord record, int j, ReadOnlySpan<double> components, out int imuAlone, out V3 imuClaim)
     {
+        imuAlone = -1;
+        imuClaim = V3.Zero;
         ref readonly var ch = ref _jointCh[j];
         double ep = components[ch.Position.Offset], ev = components[ch.Velocity.Offset];
         int mj = _map[j];
@@ -833,6 +889,7 @@ internal sealed class FaultIsolator
         // thigh turning a standing hip yaw by 31 µrad, 4 σ, while its velocity innovation is 0.0006 rad/s) is no jump.
         double step = double.IsFinite(_epPrev[j]) ? ep - _epPrev[j] : ep;
         worst = Math.Max(worst, Math.Abs(step) / (4 * Math.Abs(ev) * _dt + 2 * _posSigma[j]));
+        double physics = worst;
 
         // The IMUs beyond the joint: the angular-rate change the encoders claim, Σ aᵢ·Δq̇ᵢ over the joints between the
         // base and the IMU's body, against the IMU's own innovation (norms: frame-free).
@@ -856,8 +913,18 @@ internal sealed class FaultIsolator
             // (against the parts, not their vector sum: a hip pitch and a knee turning opposite ways cancel at the foot,
             // and against that small sum every joint of the leg would look like the one that claims the motion).
             double own = Math.Abs(ev);
-            if (seen < ImuAgreement * c && own > 0.5 * parts) worst = Math.Max(worst, ImuAgreement * c / Math.Max(seen, 1e-12));
+            if (seen < ImuAgreement * c && own > 0.5 * parts)
+            {
+                double imuWorst = ImuAgreement * c / Math.Max(seen, 1e-12);
+                if (imuWorst > worst)
+                {
+                    worst = imuWorst;
+                    imuAlone = physics <= 1 ? i : -1;
+                    imuClaim = claimed;
+                }
+            }
         }
+        if (worst <= 1) imuAlone = -1;
         return worst;
     }
 
