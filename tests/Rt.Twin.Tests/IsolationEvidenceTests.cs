@@ -175,6 +175,56 @@ public sealed class IsolationEvidenceTests
         }
     }
 
+    /// <summary>
+    /// A lost torque makes r follow the drive's own torque, r = (s − 1)·τ; a push held by the drive makes r the push and τ
+    /// its mirror, both constant while the joint is held. The uncentred R² of two constants is 1, so the window named a
+    /// thigh push's hip pitch (rf31016: r̄ −13.5 N·m, τ̄ 12.8 N·m, τ varying by 1.2 N·m SD, centred R² 0.17) an actuator.
+    /// When the torque varies over the window r must follow it in how the two vary as well (session 16): the push stays a
+    /// contact, the lost torque (r tracking a ramp of τ) is still the drive's.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_residual_that_does_not_follow_the_drive_torque_as_it_varies_is_no_lost_torque(bool tracks)
+    {
+        var (names, layout, _, _, _, cc, isolator) = Biped12Isolator(calibrated: true);
+        int n = names.Count, pitch = names.IndexOf("r_hip_pitch");
+        int ext = layout.IndexOf(ChannelKind.ExternalTorque, pitch);
+        var q = new double[n];
+        var zeros = new double[n];
+        var torque = new double[n];
+        var components = new double[cc.ComponentCount];
+        DivergenceRecord record = QuietRecord(layout, cc);
+        double seen = 0;
+        for (int k = 0; k <= 25; k++)
+        {
+            // τ swings about 12.8 N·m (a ramp and a wobble); r holds −13.5 N·m (the push), or tracks −τ as the observer
+            // shows it (through its first-order response, the pole 0.9 this isolator is built with: a lost torque).
+            torque[pitch] = 12.8 + 0.15 * (k - 12) + 0.6 * Math.Sin(k);
+            seen = k == 0 ? torque[pitch] : 0.9 * seen + 0.1 * torque[pitch];
+            double r = tracks ? -seen : -13.5;
+            components[cc.ComponentOffset(ext)] = r;
+            isolator.Observe(components);
+            record = QuietRecord(layout, cc);
+            record.Tick = 200 + k;
+            record.ExternalTorque[pitch] = r;
+            if (k == 0)
+            {
+                record.Detector[ext] = 1.3 * record.Threshold[ext];
+                record.OverThreshold[ext] = true;
+                record.OverCount = 1;
+                record.WorstChannel = ext;
+                record.WorstRatio = 1.3;
+            }
+            isolator.Diagnose(record, q, zeros, torque, components);
+        }
+
+        var refined = record.RefinedDiagnosis;
+        Assert.Equal(tracks ? FaultClass.Actuator : FaultClass.Collision, refined.Class);
+        if (tracks) Assert.Equal(pitch, refined.Location);
+        else Assert.Equal(FaultSite.Link, refined.Site);
+    }
+
     /// <summary>biped12's isolator on its nominal noise model (or its calibrated one, biped12.twin.yaml), with what the tests feed it.</summary>
     private static (List<string> Names, ChannelLayout Layout, RigidBodyModel Model, int[] Map, NoiseModel Noise, CrossCheckEvaluator Cc, FaultIsolator Isolator) Biped12Isolator(bool calibrated = false)
     {

@@ -107,7 +107,7 @@ internal sealed class FaultIsolator
     private FaultDiagnosis _first, _refined;
     private int _firstChannel = -1, _refinedChannel = -1;     // the evidence: the trip tick's, and the refined cause's
     private double _firstValue, _firstThreshold, _refinedValue, _refinedThreshold;
-    private readonly double[] _rSum, _rr, _rTau, _tauTau, _rSgn, _sgnSgn; // config order
+    private readonly double[] _rSum, _rr, _rTau, _tauTau, _tauSum, _rSgn, _sgnSgn; // config order
     private readonly int[] _encoderVotes;   // config order: ticks that named this joint's encoder
     // An encoder named because an IMU alone contradicted it (not the physics bound): that IMU and the rate change the
     // encoders claimed at it (world), this tick's and the episode's; the next tick's gyro decides (ConfirmByGyro).
@@ -176,6 +176,13 @@ internal sealed class FaultIsolator
 
     /// <summary>An actuator residual follows its own torque (or the motion's direction) this well (R²).</summary>
     private const double TrackR2 = 0.8;
+
+    /// <summary>
+    /// The drive's torque varied over the window by at least this (SD, N·m): r must then follow it in how the two vary
+    /// (centred R²) as well as in their levels (uncentred R², which is 1 for any two constants: a contact held still
+    /// gives r and τ constant, as a lost torque on a joint held still does; below this only the levels can tell).
+    /// </summary>
+    private const double TorqueVaries = 0.1;
 
     /// <summary>The IMUs' kinematic consistency with the encoders (set once by the twin; null = not used).</summary>
     public ImuKinematicCheck? Kinematics { get; set; }
@@ -264,6 +271,7 @@ internal sealed class FaultIsolator
         _wAcc = new double[_n];
         _wFit = new double[_n];
         _rSum = new double[_n];
+        _tauSum = new double[_n];
         _rr = new double[_n];
         _rTau = new double[_n];
         _tauTau = new double[_n];
@@ -603,7 +611,7 @@ internal sealed class FaultIsolator
             _firstChannel = record.EvidenceChannel;
             _firstValue = record.EvidenceValue;
             _firstThreshold = record.EvidenceThreshold;
-            Array.Clear(_rSum); Array.Clear(_rr); Array.Clear(_rTau); Array.Clear(_tauTau); Array.Clear(_rSgn); Array.Clear(_sgnSgn);
+            Array.Clear(_rSum); Array.Clear(_rr); Array.Clear(_rTau); Array.Clear(_tauTau); Array.Clear(_tauSum); Array.Clear(_rSgn); Array.Clear(_sgnSgn);
             Array.Clear(_rAcc); Array.Clear(_accAcc);
             Array.Clear(_encoderVotes);
         }
@@ -627,6 +635,7 @@ internal sealed class FaultIsolator
                     _rr[j] += r * r;
                     _rTau[j] += r * tau;
                     _tauTau[j] += tau * tau;
+                    _tauSum[j] += tau;
                     _rSgn[j] += r * sg;
                     _sgnSgn[j] += sg * sg;
                     double a = _accF[j];
@@ -702,6 +711,9 @@ internal sealed class FaultIsolator
         {
             k = _tauTau[sj] > 0 ? _rTau[sj] / _tauTau[sj] : 0;
             r2Tau = _tauTau[sj] > 0 && _rr[sj] > 0 ? _rTau[sj] * _rTau[sj] / (_tauTau[sj] * _rr[sj]) : 0;
+            double mt = _tauSum[sj] / _settled, mr = _rSum[sj] / _settled;
+            double vt = _tauTau[sj] / _settled - mt * mt, vr = _rr[sj] / _settled - mr * mr;
+            if (vt >= Sq(TorqueVaries)) r2Tau = Math.Min(r2Tau, vr > 0 ? Sq(_rTau[sj] / _settled - mr * mt) / (vt * vr) : 0);
             kf = _sgnSgn[sj] > 0 ? _rSgn[sj] / _sgnSgn[sj] : 0;
             r2F = _sgnSgn[sj] > 0 && _rr[sj] > 0 ? _rSgn[sj] * _rSgn[sj] / (_sgnSgn[sj] * _rr[sj]) : 0;
             moving = _sgnSgn[sj] / _settled;
