@@ -225,6 +225,65 @@ public sealed class IsolationEvidenceTests
         else Assert.Equal(FaultSite.Link, refined.Site);
     }
 
+    /// <summary>
+    /// A foot accelerometer's step, with no joint yet diverging, is named a contact on the foot on the trip tick (the
+    /// joints need a few ticks to show one; the compliant reaction is safe for both). A contact leaves a residual on the
+    /// leg's joints within the window; an accelerometer's own step leaves none (`ho-imu-accel-bias-right-foot-y`: the
+    /// window's residual energy 5.7 against 25): then the window names the IMU (session 16).
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void An_accelerometer_step_that_leaves_no_residual_in_the_window_is_the_imu(bool pushed)
+    {
+        var (names, layout, model, map, _, cc, isolator) = Biped12Isolator(calibrated: true);
+        var imuNames = ConfigLoader.Load(RepoPaths.Biped12Config).Imus.Select(i => i.Name).ToList();
+        int n = names.Count, foot = imuNames.IndexOf("r_foot_imu"), roll = names.IndexOf("r_ankle_roll");
+        int force = layout.IndexOf(ChannelKind.ImuSpecificForce, foot);
+        var q = new double[n];
+        for (int j = 0; j < n; j++) q[map[j]] = 0.1 * Math.Sin(j + 1);
+        var zeros = new double[n];
+        var components = new double[cc.ComponentCount];
+        var push = ContactAtCentreOfMass(model, map, q, roll, new V3(40, 20, 0));
+
+        var record = QuietRecord(layout, cc);
+        record.Score[force] = 1.4 * record.Gate[force];
+        record.OverThreshold[force] = true;
+        record.OverCount = 1;
+        record.WorstChannel = force;
+        record.WorstRatio = 1.4;
+        record.Tick = 300;
+        isolator.Observe(components);
+        isolator.Diagnose(record, q, zeros, zeros, components);
+        Assert.Equal(FaultClass.Collision, record.Diagnosis.Class);
+        Assert.Equal(roll, record.Diagnosis.Location);
+
+        for (int k = 1; k <= 25; k++)
+        {
+            if (pushed)
+                for (int j = 0; j < n; j++) components[cc.ComponentOffset(layout.IndexOf(ChannelKind.ExternalTorque, j))] = push[j];
+            isolator.Observe(components);
+            record = QuietRecord(layout, cc);
+            record.Tick = 300 + k;
+            if (pushed) push.CopyTo(record.ExternalTorque, 0);
+            isolator.Diagnose(record, q, zeros, zeros, components);
+        }
+
+        var refined = record.RefinedDiagnosis;
+        if (pushed)
+        {
+            Assert.Equal(FaultClass.Collision, refined.Class);
+            Assert.Equal(roll, refined.Location);
+        }
+        else
+        {
+            Assert.Equal(FaultClass.Sensor, refined.Class);
+            Assert.Equal(FaultSite.Imu, refined.Site);
+            Assert.Equal(foot, refined.Location);
+            Assert.Equal(force, record.RefinedEvidenceChannel);
+        }
+    }
+
     /// <summary>biped12's isolator on its nominal noise model (or its calibrated one, biped12.twin.yaml), with what the tests feed it.</summary>
     private static (List<string> Names, ChannelLayout Layout, RigidBodyModel Model, int[] Map, NoiseModel Noise, CrossCheckEvaluator Cc, FaultIsolator Isolator) Biped12Isolator(bool calibrated = false)
     {

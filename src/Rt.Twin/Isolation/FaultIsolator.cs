@@ -114,6 +114,10 @@ internal sealed class FaultIsolator
     private int _tickImu = -1, _episodeImu = -1;
     private V3 _tickClaim, _episodeClaim;
     private bool _gyroConfirmed;
+    // A contact the trip tick named from an IMU's specific force alone (the joints not yet showing it): that IMU and the
+    // channel's worst axis then, else −1.
+    private int _firstImu = -1;
+    private sbyte _firstImuAxis;
     // The actuator regressors passed through the observer's own first-order filter (pole e^(−K·dt)), config order: r is
     // the external torque low-passed by the observer, so a lost torque shows as r = (s − 1)·τ̃, not (s − 1)·τ (a torque
     // that changes within ~1/K would otherwise decorrelate from r by the observer's lag alone).
@@ -314,6 +318,7 @@ internal sealed class FaultIsolator
         _filterPrimed = false;
         _tickImu = _episodeImu = -1;
         _gyroConfirmed = false;
+        _firstImu = -1;
     }
 
     /// <summary>
@@ -609,6 +614,12 @@ internal sealed class FaultIsolator
             _episodeClaim = _tickClaim;
             _gyroConfirmed = false;
             _firstChannel = record.EvidenceChannel;
+            _firstImu = -1;
+            if (_first.Class == FaultClass.Collision && _firstChannel >= 0 && _layout.Channels[_firstChannel].Kind == ChannelKind.ImuSpecificForce)
+            {
+                _firstImu = _layout.Channels[_firstChannel].Index;
+                _firstImuAxis = (sbyte)_cc.WorstComponent(_firstChannel);
+            }
             _firstValue = record.EvidenceValue;
             _firstThreshold = record.EvidenceThreshold;
             Array.Clear(_rSum); Array.Clear(_rr); Array.Clear(_rTau); Array.Clear(_tauTau); Array.Clear(_tauSum); Array.Clear(_rSgn); Array.Clear(_sgnSgn);
@@ -777,6 +788,14 @@ internal sealed class FaultIsolator
         if (encoderVoted)
         {
             RefineEncoder(enc, votes, EncoderVoteShare);
+            return;
+        }
+        // A contact named on the trip tick from an accelerometer's step alone (the joints need a few ticks to show one)
+        // that left no residual on any joint over the whole window was no contact: the accelerometer's own fault.
+        if (!significant && _firstImu >= 0)
+        {
+            _refined = new FaultDiagnosis(FaultClass.Sensor, FaultSite.Imu, (short)_firstImu, _firstImuAxis, _first.Test);
+            SetRefinedEvidence(_firstChannel, total, ResidualSignificance);
             return;
         }
         if (!significant) return;
