@@ -39,11 +39,7 @@ public sealed class IsolationEvidenceTests
         int near = layout.IndexOf(ChannelKind.JointPosition, names.IndexOf("l_hip_pitch"));
         int fired = layout.IndexOf(ChannelKind.JointPosition, names.IndexOf("r_hip_yaw"));
         record.Score[near] = 1.389;
-        record.Score[fired] = 1.22 * cc.GateThreshold(fired);
-        record.OverThreshold[fired] = true;
-        record.OverCount = 1;
-        record.WorstChannel = fired;
-        record.WorstRatio = 1.22;
+        Over(record, fired, 1.22, gate: true);
 
         isolator.Diagnose(record, q, new double[n], new double[n], components);
 
@@ -83,11 +79,7 @@ public sealed class IsolationEvidenceTests
             isolator.Observe(components);
         }
         var record = QuietRecord(layout, cc);
-        record.Detector[position] = 1.07 * record.Threshold[position]; // the CUSUM, not the gate
-        record.OverThreshold[position] = true;
-        record.OverCount = 1;
-        record.WorstChannel = position;
-        record.WorstRatio = 1.07;
+        Over(record, position, 1.07); // the CUSUM, not the gate
 
         var q = new double[n];
         isolator.Diagnose(record, q, new double[n], new double[n], components);
@@ -126,11 +118,7 @@ public sealed class IsolationEvidenceTests
         components[cc.ComponentOffset(velocity)] = 0.5;
         isolator.Observe(components);
         var record = QuietRecord(layout, cc);
-        record.Detector[velocity] = 1.5 * record.Threshold[velocity];
-        record.OverThreshold[velocity] = true;
-        record.OverCount = 1;
-        record.WorstChannel = velocity;
-        record.WorstRatio = 1.5;
+        Over(record, velocity, 1.5);
         record.Tick = 100;
         isolator.Diagnose(record, q, zeros, zeros, components);
         Assert.Equal(FaultClass.Sensor, record.Diagnosis.Class);
@@ -208,14 +196,7 @@ public sealed class IsolationEvidenceTests
             record = QuietRecord(layout, cc);
             record.Tick = 200 + k;
             record.ExternalTorque[pitch] = r;
-            if (k == 0)
-            {
-                record.Detector[ext] = 1.3 * record.Threshold[ext];
-                record.OverThreshold[ext] = true;
-                record.OverCount = 1;
-                record.WorstChannel = ext;
-                record.WorstRatio = 1.3;
-            }
+            if (k == 0) Over(record, ext, 1.3);
             isolator.Diagnose(record, q, zeros, torque, components);
         }
 
@@ -247,11 +228,7 @@ public sealed class IsolationEvidenceTests
         var push = ContactAtCentreOfMass(model, map, q, roll, new V3(40, 20, 0));
 
         var record = QuietRecord(layout, cc);
-        record.Score[force] = 1.4 * record.Gate[force];
-        record.OverThreshold[force] = true;
-        record.OverCount = 1;
-        record.WorstChannel = force;
-        record.WorstRatio = 1.4;
+        Over(record, force, 1.4, gate: true);
         record.Tick = 300;
         isolator.Observe(components);
         isolator.Diagnose(record, q, zeros, zeros, components);
@@ -298,6 +275,17 @@ public sealed class IsolationEvidenceTests
         var cc = new CrossCheckEvaluator(layout, noise, config.Twin, TimeSpan.FromMilliseconds(1));
         var isolator = new FaultIsolator(layout, cc, noise, model, map, new ImuModel(model, config.Imus, biasGain: 0), config.Joints, 1e-3, 0.9);
         return (names, layout, model, map, noise, cc, isolator);
+    }
+
+    /// <summary>Puts <paramref name="channel"/> over its CUSUM threshold (or its χ² gate) by <paramref name="ratio"/>, the record's only and worst channel over.</summary>
+    private static void Over(DivergenceRecord record, int channel, double ratio, bool gate = false)
+    {
+        if (gate) record.Score[channel] = ratio * record.Gate[channel];
+        else record.Detector[channel] = ratio * record.Threshold[channel];
+        record.OverThreshold[channel] = true;
+        record.OverCount = 1;
+        record.WorstChannel = channel;
+        record.WorstRatio = ratio;
     }
 
     /// <summary>A valid record with every channel's thresholds and nothing over them.</summary>
