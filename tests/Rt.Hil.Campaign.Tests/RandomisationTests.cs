@@ -11,8 +11,12 @@ using Rt.Hil.Campaign.Scenarios;
 namespace Rt.Hil.Campaign.Tests;
 
 /// <summary>Domain randomisation: drawn from the seed alone, applied to the bench, and the same seed repeats the run bit for bit.</summary>
-public sealed class RandomisationTests(ITestOutputHelper output)
+public sealed class RandomisationTests(ITestOutputHelper output) : IDisposable
 {
+    private readonly TempFolders _temp = new(); // deleted after the test
+
+    public void Dispose() => _temp.Dispose();
+
     private static readonly Randomisation Bounds = new()
     {
         MassFraction = 0.05,
@@ -37,16 +41,17 @@ public sealed class RandomisationTests(ITestOutputHelper output)
         Expect = new Expectation { Outcome = ExpectedOutcome.NoTrip },
     };
 
-    internal static HostSession NewSession(bool hashTrace = false, Action<RtConfig>? tweak = null)
+    private HostSession NewSession(bool hashTrace = false, Action<RtConfig>? tweak = null)
     {
         var config = ConfigLoader.Load(RepoPaths.Biped12Config);
         tweak?.Invoke(config);
+        string dir = _temp.New("rt-randomise-");
         return BenchSession.Create(config, new SessionOptions
         {
             Bench = true,
             Lockstep = true,
             HashTrace = hashTrace,
-            StateDirectory = Directory.CreateTempSubdirectory("rt-randomise-").FullName,
+            StateDirectory = dir,
         });
     }
 

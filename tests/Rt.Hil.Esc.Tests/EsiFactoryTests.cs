@@ -13,16 +13,18 @@ namespace Rt.Hil.Esc.Tests;
 /// The emulator's device factory (<see cref="EsiSlaveLibrary"/>): emulated slaves built from ETG.2000 ESI files — the
 /// sample robots' shipped files, and small vendor-like files written here.
 /// </summary>
-public class EsiFactoryTests
+public sealed class EsiFactoryTests : IDisposable
 {
     private static readonly string Biped12Esi = RepoPaths.Combine("hil", "robots", "biped12", "esi");
     private static readonly string Arm6Esi = RepoPaths.Combine("hil", "robots", "arm6", "esi");
 
-    private static string Write(string name, string xml)
+    private readonly string _dir = Directory.CreateTempSubdirectory("rt-esiemu-").FullName;
+
+    public void Dispose() => TempFolders.Delete(_dir);
+
+    private string Write(string name, string xml)
     {
-        string dir = Path.Combine(Path.GetTempPath(), "rt-esiemu-" + Environment.ProcessId);
-        Directory.CreateDirectory(dir);
-        string path = Path.Combine(dir, name);
+        string path = Path.Combine(_dir, name);
         File.WriteAllText(path, xml);
         return path;
     }

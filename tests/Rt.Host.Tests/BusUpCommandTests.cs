@@ -4,9 +4,11 @@ using Xunit.Abstractions;
 namespace Rt.Host.Tests;
 
 /// <summary><c>rt bus up</c> as a user meets it (child processes of the bench's rt): table, exit codes, one error line, no trace.</summary>
-public sealed class BusUpCommandTests(ITestOutputHelper output)
+public sealed class BusUpCommandTests(ITestOutputHelper output) : IDisposable
 {
-    private static readonly string Scratch = Directory.CreateTempSubdirectory("rt-busup-").FullName;
+    private readonly string _scratch = Directory.CreateTempSubdirectory("rt-busup-").FullName;
+
+    public void Dispose() => TempFolders.Delete(_scratch);
 
     private const string Esi = """
         <?xml version="1.0" encoding="UTF-8"?>
@@ -39,9 +41,9 @@ public sealed class BusUpCommandTests(ITestOutputHelper output)
         return r;
     }
 
-    private static string Write(string name, string text)
+    private string Write(string name, string text)
     {
-        var p = Path.Combine(Scratch, name);
+        var p = Path.Combine(_scratch, name);
         File.WriteAllText(p, text);
         return p;
     }

@@ -4,8 +4,12 @@ using Rt.TestSupport;
 namespace Rt.Host.Tests;
 
 /// <summary>The rt binary as a user meets it: bad input gives one clear line and a non-zero exit, never a stack trace.</summary>
-public class CommandLineTests
+public sealed class CommandLineTests : IDisposable
 {
+    private readonly TempFolders _temp = new(); // deleted after the test
+
+    public void Dispose() => _temp.Dispose();
+
     private static (int Exit, string Out, string Err) Rt(params string[] args) => RtWith(null, args);
 
     private static (int Exit, string Out, string Err) RtWith(IDictionary<string, string>? env, params string[] args)
@@ -22,9 +26,9 @@ public class CommandLineTests
         return (p.ExitCode, stdout.Result, err);
     }
 
-    private static string TempConfig(string name, Func<string, string> edit)
+    private string TempConfig(string name, Func<string, string> edit)
     {
-        var dir = Directory.CreateTempSubdirectory("rt-cli-");
+        var dir = new DirectoryInfo(_temp.New("rt-cli-"));
         File.Copy(RepoPaths.Biped12Urdf, Path.Combine(dir.FullName, "biped12.urdf"));
         var yaml = edit(File.ReadAllText(RepoPaths.Biped12Config));
         var path = Path.Combine(dir.FullName, name);

@@ -12,10 +12,14 @@ namespace Rt.Host.Tests;
 /// collision scenario with <c>--broker</c>). The page must show the trip within 1 s of the MQTT message's arrival in
 /// the page (measured in the page; waits for everything else are generous, for a slow CI machine).
 /// </summary>
-public class DashboardTests
+public sealed class DashboardTests : IDisposable
 {
     private const string Chromium = "/usr/bin/chromium";
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("rt-dash-").FullName; // the broker's and the rt processes' folder
+
+    public void Dispose() => TempFolders.Delete(_dir);
 
     // Records when the trip box first turns tripped, at the next animation frame (the frame that paints it).
     private const string ShownProbe = """
@@ -39,7 +43,7 @@ public class DashboardTests
     {
         Skip.IfNot(File.Exists(Chromium), $"{Chromium} not installed (Debian package chromium; tools/setup.sh installs it)");
         Skip.IfNot(File.Exists(LocalBroker.Executable), $"{LocalBroker.Executable} not installed");
-        string dir = Directory.CreateTempSubdirectory("rt-dash-").FullName;
+        string dir = _dir;
         int ws = LocalBroker.FreePort();
         using var broker = new LocalBroker(dir, listenerLines: [$"listener {ws} 127.0.0.1", "protocol websockets"]).Start();
         int http = LocalBroker.FreePort();

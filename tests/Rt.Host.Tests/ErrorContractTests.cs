@@ -10,8 +10,19 @@ namespace Rt.Host.Tests;
 /// </summary>
 public class ErrorContractTests
 {
-    private static readonly string Scratch = Directory.CreateTempSubdirectory("rt-contract-").FullName;
+    private static readonly string Scratch = CreateScratch();
     private static readonly string Malformed = WriteMalformed();
+
+    /// <summary>
+    /// The scratch folder: the working folder of every <see cref="Run"/> (other test classes' too, in parallel), so it
+    /// lives as long as the test process and is deleted when that exits.
+    /// </summary>
+    private static string CreateScratch()
+    {
+        string dir = Directory.CreateTempSubdirectory("rt-contract-").FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => TempFolders.Delete(dir);
+        return dir;
+    }
 
     private static string WriteMalformed()
     {

@@ -39,14 +39,24 @@ internal sealed class LockstepBench : IDisposable
         // The trigger tests isolate one trigger: without the twin its divergence/collision detectors cannot fire first.
         if (twin is bool enabled) config.Twin.Enabled = enabled; // null: as the config says
         tweak?.Invoke(config);
-        Session = BenchSession.Create(config, new SessionOptions
+        string stateDirectory = Directory.CreateTempSubdirectory("rt-safety-bench-").FullName;
+        try
         {
-            Bench = true,
-            Lockstep = true,
-            Seed = 1,
-            EnableMotion = enableMotion,
-            StateDirectory = Directory.CreateTempSubdirectory("rt-safety-bench-").FullName,
-        });
+            Session = BenchSession.Create(config, new SessionOptions
+            {
+                Bench = true,
+                Lockstep = true,
+                Seed = 1,
+                EnableMotion = enableMotion,
+                StateDirectory = stateDirectory,
+            });
+        }
+        catch
+        {
+            // A config the bench refuses (tests assert the exception): no instance, so no Dispose to delete the folder.
+            TempFolders.Delete(stateDirectory);
+            throw;
+        }
         Session.SafetyEventForwarded += e => _events.Enqueue(e);
         _scheduler = Session.CreateLockstep();
         _previousVelocity = new double[State.Velocity.Length];
@@ -242,7 +252,7 @@ internal sealed class LockstepBench : IDisposable
         if (_disposed) return;
         _disposed = true;
         Session.Dispose();
-        try { Directory.Delete(Session.StateDirectory, recursive: true); }
-        catch (IOException) { } // best effort: a temp folder left behind is harmless
+        TempFolders.Delete(Session.StateDirectory);
     }
+
 }

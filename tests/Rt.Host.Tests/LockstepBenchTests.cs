@@ -9,21 +9,26 @@ using Rt.Hil.Campaign.Scenarios;
 namespace Rt.Host.Tests;
 
 /// <summary>The whole host against the MuJoCo bench, in lockstep.</summary>
-public class LockstepBenchTests
+public sealed class LockstepBenchTests : IDisposable
 {
-    private static HostSession Session(Action<RtConfig>? tweak = null, int seed = 1)
+    private readonly TempFolders _temp = new(); // the sessions' state folders, deleted after the test
+
+    private HostSession Session(Action<RtConfig>? tweak = null, int seed = 1)
     {
         var config = ConfigLoader.Load(RepoPaths.Biped12Config);
         tweak?.Invoke(config);
+        string dir = _temp.New("rt-host-test-");
         return BenchSession.Create(config, new SessionOptions
         {
             Bench = true,
             Lockstep = true,
             HashTrace = true,
             Seed = seed,
-            StateDirectory = Directory.CreateTempSubdirectory("rt-host-test-").FullName,
+            StateDirectory = dir,
         });
     }
+
+    public void Dispose() => _temp.Dispose();
 
     [Fact]
     public void Two_lockstep_runs_give_the_identical_trace_hash()

@@ -14,8 +14,12 @@ namespace Rt.Host.Tests;
 /// A manual request the tick did not take in time is answered "no answer" and withdrawn: a tick that comes later must
 /// not move a joint for an operator who was told nothing happened (the end-to-end homing test once homed twice so).
 /// </summary>
-public sealed class ManualRequestWithdrawnTests
+public sealed class ManualRequestWithdrawnTests : IDisposable
 {
+    private readonly string _dir = Directory.CreateTempSubdirectory("rt-withdrawn-").FullName;
+
+    public void Dispose() => TempFolders.Delete(_dir);
+
     [Fact]
     public void A_jog_start_answered_no_answer_never_powers_the_drives_when_the_tick_comes_later()
     {
@@ -27,7 +31,7 @@ public sealed class ManualRequestWithdrawnTests
             Lockstep = true,
             EnableMotion = false, // as rt run --start-disabled
             InitialPose = new Dictionary<string, double> { ["l_knee"] = -0.12 }, // outside its range: a jog + is permitted
-            StateDirectory = Directory.CreateTempSubdirectory("rt-withdrawn-").FullName,
+            StateDirectory = _dir,
         });
         var scheduler = session.CreateLockstep();
         scheduler.Run(50); // ticking, disabled, latched on the knee's position limit

@@ -85,8 +85,15 @@ public class OrderlyStopTests
         for (int attempt = 1; ; attempt++)
         {
             var state = Directory.CreateTempSubdirectory("rt-signal-").FullName;
-            var (started, _) = StartUntilOperational(dll, state);
-            if (started is { } run && StopAndCheck(dll, state, signal, run.P, run.Stdout, run.Stderr)) return;
+            try
+            {
+                var (started, _) = StartUntilOperational(dll, state);
+                if (started is { } run && StopAndCheck(dll, state, signal, run.P, run.Stdout, run.Stderr)) return;
+            }
+            finally
+            {
+                TempFolders.Delete(state);
+            }
             // Here the loop overran, while rt run started or in motion before the signal's stop (any other failure
             // already failed the test): retry, or skip.
             Skip.If(attempt == 3, "the real-time loop overran while rt run ran, three times: this machine is too loaded to judge an orderly stop from motion");

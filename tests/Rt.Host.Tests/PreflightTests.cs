@@ -8,8 +8,12 @@ using Xunit;
 namespace Rt.Host.Tests;
 
 /// <summary>Trajectory pre-flight (issue 16, item 5): `rt preflight` and the check `rt run` makes before enabling any drive.</summary>
-public class PreflightTests
+public sealed class PreflightTests : IDisposable
 {
+    private readonly TempFolders _temp = new(); // deleted after the test
+
+    public void Dispose() => _temp.Dispose();
+
     // A march whose knee lift is too large: the knee's lift-off accelerates it past its limit, and the ankle that keeps the sole level runs past its limit.
     private const string TooHighMarch = "motion:\n  kind: march\n  knee_rad: 1.6\n";
 
@@ -25,16 +29,16 @@ public class PreflightTests
         return (p.ExitCode, stdout.Result, err);
     }
 
-    private static string TempFile(string name, string text)
+    private string TempFile(string name, string text)
     {
-        var dir = Directory.CreateTempSubdirectory("rt-preflight-");
+        var dir = new DirectoryInfo(_temp.New("rt-preflight-"));
         RepoPaths.CopyBiped12To(dir.FullName); // the URDF, twin parameters and ESI files it names
         var path = Path.Combine(dir.FullName, name);
         File.WriteAllText(path, text);
         return path;
     }
 
-    private static string InfeasibleConfig() =>
+    private string InfeasibleConfig() =>
         TempFile("too-high.yaml", File.ReadAllText(RepoPaths.Biped12Config).Replace("  knee_rad: 0.9", "  knee_rad: 1.6"));
 
     [Fact]

@@ -13,8 +13,12 @@ using Rt.Hil.Campaign.Scenarios;
 namespace Rt.Host.Tests;
 
 /// <summary>telemetry_loss on the bench: the broker is unreachable, the supervisor warns, the robot keeps moving.</summary>
-public class TelemetryLossTests
+public sealed class TelemetryLossTests : IDisposable
 {
+    private readonly string _dir = Directory.CreateTempSubdirectory("rt-telemetry-loss-").FullName;
+
+    public void Dispose() => TempFolders.Delete(_dir);
+
     private static int ClosedPort()
     {
         var l = new TcpListener(IPAddress.Loopback, 0);
@@ -29,7 +33,7 @@ public class TelemetryLossTests
     {
         var config = ConfigLoader.Load(RepoPaths.Biped12Config);
         config.Twin.Enabled = false; // isolate the telemetry trigger from the twin's warnings
-        var dir = Directory.CreateTempSubdirectory("rt-telemetry-loss-").FullName;
+        var dir = _dir;
         var events = new List<SafetyEvent>();
         using (var session = BenchSession.Create(config, new SessionOptions
         {

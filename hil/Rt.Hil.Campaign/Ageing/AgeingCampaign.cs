@@ -93,7 +93,9 @@ public static class AgeingCampaign
         double? firstWarning = null, tripDay = null;
         double worstReach = double.NaN;
         string? worstAt = null;
-        var campaignOptions = new CampaignOptions { Jobs = 1, RecordDirectory = options.WorkDirectory };
+        // A day's state folder (kept when its run fails: the last day's trip is the ageing's expected end) goes with its
+        // recordings into the work folder, not the runner's shared default in the system temp folder.
+        var campaignOptions = new CampaignOptions { Jobs = 1, RecordDirectory = options.WorkDirectory, StateRoot = options.WorkDirectory };
         int steps = (int)Math.Floor(options.Days / options.StepDays + 1e-9);
         for (int i = 0; i <= steps && !ct.IsCancellationRequested; i++)
         {

@@ -31,7 +31,7 @@ internal static class AgeCommand
         var seeds = new Option<int>("--seeds") { Description = "How many seeds (first, first+1, …), each its own robot and database", DefaultValueFactory = _ => 1 };
         var jobs = new Option<int>("--jobs") { Description = "Seeds run in parallel", DefaultValueFactory = _ => 1 };
         var db = new Option<FileInfo>("--db") { Description = "Health database (with several seeds: <name>-seed<N>.db beside it)", DefaultValueFactory = _ => new FileInfo("ageing-health.db") };
-        var work = new Option<DirectoryInfo?>("--work") { Description = "Folder for the day's recordings (default: a temporary folder)" };
+        var work = new Option<DirectoryInfo?>("--work") { Description = "Folder for the day's recordings and the state folder of a day whose run tripped (default: a temporary folder, deleted after unless --keep-recordings)" };
         var keep = new Option<bool>("--keep-recordings") { Description = "Keep each day's MCAP recording" };
         var json = new Option<FileInfo?>("--json") { Description = "Write the results as JSON to this file" };
         var cmd = new Command("age", "Ageing campaign: a joint wears a little each simulated day; does the health forecast warn before the supervisor trips?")

@@ -1,11 +1,16 @@
+using Rt.TestSupport;
 using Rt.Core.Errors;
 using Rt.Drivers.EtherCat.Esi;
 using Rt.Drivers.EtherCat.Sii;
 
 namespace Rt.Drivers.Tests.Esi;
 
-public sealed class EsiReaderTests
+public sealed class EsiReaderTests : IDisposable
 {
+    private readonly string _dir = Directory.CreateTempSubdirectory("rt-esi-").FullName;
+
+    public void Dispose() => TempFolders.Delete(_dir);
+
     [Fact]
     public void Reads_vendor_identity_names_sync_managers_pdos_init_commands_and_dc_modes()
     {
@@ -82,7 +87,7 @@ public sealed class EsiReaderTests
     [Fact]
     public void A_folder_is_read_file_by_file_and_matches_by_identity()
     {
-        var path = TestEsi.Write(TestEsi.BenchDrive);
+        var path = TestEsi.Write(_dir, TestEsi.BenchDrive);
         var library = EsiReader.Load([Path.GetDirectoryName(path)!]);
         Assert.Single(library.Files);
         var exact = library.Match(new SlaveIdentity(0xE7A, 0x402, 0x00010000, 7));
@@ -132,7 +137,7 @@ public sealed class EsiReaderTests
     {
         Assert.Contains(original, TestEsi.BenchDrive, StringComparison.Ordinal);
         string xml = TestEsi.BenchDrive.Replace(original, replacement, StringComparison.Ordinal);
-        var path = TestEsi.Write(xml);
+        var path = TestEsi.Write(_dir, xml);
         var e = Assert.Throws<InputError>(() => EsiReader.Load([path]));
         int line = TestEsi.LineOf(xml, marker);
         Assert.StartsWith($"{path}:{line}: ", e.Message);
@@ -161,7 +166,7 @@ public sealed class EsiReaderTests
     {
         var e = Assert.Throws<InputError>(() => EsiReader.Load(["/nonexistent/esi.xml"]));
         Assert.Contains("expected an ESI file or a folder of them", e.Message);
-        var dir = Path.Combine(Path.GetTempPath(), "rt-esi-empty-" + Guid.NewGuid().ToString("N"));
+        var dir = Path.Combine(_dir, "rt-esi-empty-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
         var e2 = Assert.Throws<InputError>(() => EsiReader.Load([dir]));
         Assert.Contains("found none", e2.Message);

@@ -126,10 +126,13 @@ internal static class TestEsi
         </EtherCATInfo>
         """;
 
-    /// <summary>Writes <paramref name="xml"/> to a fresh file in a fresh folder; returns the file's path.</summary>
-    public static string Write(string xml, string name = "bench.xml")
+    /// <summary>
+    /// Writes <paramref name="xml"/> to a fresh file in a fresh folder under <paramref name="root"/> (the caller's temp
+    /// folder, which it deletes); returns the file's path.
+    /// </summary>
+    public static string Write(string root, string xml, string name = "bench.xml")
     {
-        var dir = Path.Combine(Path.GetTempPath(), "rt-esi-" + Guid.NewGuid().ToString("N"));
+        var dir = Path.Combine(root, "rt-esi-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
         var path = Path.Combine(dir, name);
         File.WriteAllText(path, xml);

@@ -13,8 +13,14 @@ using Rt.Hil.Campaign.Scenarios;
 namespace Rt.Hil.Campaign.Tests.Realtime;
 
 /// <summary>The control protocol of <c>rt hil serve --control</c>: parsing, rejections with the field named, and the socket applying lines between frames.</summary>
-public sealed class ControlProtocolTests
+public sealed class ControlProtocolTests : IDisposable
 {
+    private readonly TempFolders _temp = new(); // deleted after the test
+
+    public void Dispose() => _temp.Dispose();
+
+    private string TempDir() => _temp.New("rt-control-");
+
     [Fact]
     public void A_wrench_line_parses_with_its_tick_target_and_vector()
     {
@@ -78,7 +84,7 @@ public sealed class ControlProtocolTests
         var config = ConfigLoader.Load(RepoPaths.Biped12Config);
         using var rig = BenchRig.Create(config, new SessionOptions { Bench = true });
         var bridge = new BenchBridge(rig.Bench, config);
-        string dir = Directory.CreateTempSubdirectory("rt-control-").FullName;
+        string dir = TempDir();
         string path = Path.Combine(dir, "control.sock");
         using var server = new ControlSocketServer(path, new ServedFaults(rig.Bench, bridge.Segment, config));
         if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
@@ -145,7 +151,7 @@ public sealed class ControlProtocolTests
         var config = ConfigLoader.Load(RepoPaths.Biped12Config);
         using var rig = BenchRig.Create(config, new SessionOptions { Bench = true });
         var bridge = new BenchBridge(rig.Bench, config);
-        string path = Path.Combine(Directory.CreateTempSubdirectory("rt-control-").FullName, "control.sock");
+        string path = Path.Combine(TempDir(), "control.sock");
         using var server = new ControlSocketServer(path, new ServedFaults(rig.Bench, bridge.Segment, config));
         var parked = rig.Bench.Plant.ObstaclePosition(0);
         Assert.Equal("ok", server.Handle("""{"tick":5,"kind":"collision_obstacle","target":"l_shin"}"""));
@@ -163,7 +169,7 @@ public sealed class ControlProtocolTests
     [Fact]
     public void A_client_that_finds_no_socket_gives_up_after_its_timeout()
     {
-        string path = Path.Combine(Directory.CreateTempSubdirectory("rt-control-").FullName, "absent.sock");
+        string path = Path.Combine(TempDir(), "absent.sock");
         Assert.ThrowsAny<SocketException>(() => ControlSocketClient.Connect(path, TimeSpan.FromMilliseconds(200)));
     }
 

@@ -13,15 +13,29 @@ namespace Rt.Hil.Campaign.Tests.Realtime;
 /// injections landing at ticks), never how fast the machine was: timing figures are the runner's output, not asserts.
 /// </summary>
 [Collection(RealtimeCollection.Name)]
-public sealed class RealtimeRunnerTests(ITestOutputHelper output)
+public sealed class RealtimeRunnerTests(ITestOutputHelper output) : IDisposable
 {
+    private readonly TempFolders _temp = new(); // state folders deleted after the test, passed or not
+
+    public void Dispose() => _temp.Dispose();
+
     private static Scenario Load(string file) => ScenarioLoader.Load(RepoPaths.Combine("hil", "scenarios", file));
+
+    /// <summary>
+    /// A fresh state root for one real-time run. The runner deletes a passed run's state folder and keeps a failed or
+    /// erroneous one's in it for the post-mortem (its reason says where); the test deletes the root once its asserts
+    /// have passed (<see cref="Passed"/>), so only a failed test leaves it behind.
+    /// </summary>
+    private static string StateRoot(string prefix = "rt-realtime-state-") => Directory.CreateTempSubdirectory(prefix).FullName;
+
+    private static void Passed(string stateRoot) => TempFolders.Delete(stateRoot);
 
     [Fact]
     public void The_in_process_runner_returns_a_judged_result_for_a_short_nominal_run()
     {
         var scenario = Load("realtime-nominal-short.yaml");
-        var result = RealtimeScenarioRunner.Run(scenario, new CampaignOptions { Realtime = true, StateRoot = Path.GetTempPath() });
+        string stateRoot = StateRoot();
+        var result = RealtimeScenarioRunner.Run(scenario, new CampaignOptions { Realtime = true, StateRoot = stateRoot });
         output.WriteLine($"{result.Verdict}: {result.Reason}; ticks {result.Ticks}, wall {result.WallS:0.00} s");
         Assert.True(result.Verdict is Verdict.Pass or Verdict.Fail, $"{result.Verdict}: {result.Reason}");
         Assert.Equal("realtime", result.Mode);
@@ -30,6 +44,7 @@ public sealed class RealtimeRunnerTests(ITestOutputHelper output)
         Assert.True(result.SimulatedS > 0);
         Assert.NotEmpty(result.Drawn); // the randomisation reached the in-process bench
         Assert.Equal(result.SafetyEventsRaised, result.SafetyEventsLogged);
+        Passed(stateRoot);
     }
 
     [Fact]
@@ -45,7 +60,8 @@ public sealed class RealtimeRunnerTests(ITestOutputHelper output)
             ],
             Expect = new Expectation { Outcome = ExpectedOutcome.NoTrip },
         };
-        var result = RealtimeScenarioRunner.Run(scenario, new CampaignOptions { Realtime = true, StateRoot = Path.GetTempPath() });
+        string stateRoot = StateRoot();
+        var result = RealtimeScenarioRunner.Run(scenario, new CampaignOptions { Realtime = true, StateRoot = stateRoot });
         output.WriteLine($"{result.Verdict}: {result.Reason}");
         Assert.True(result.Verdict is Verdict.Pass or Verdict.Fail, $"{result.Verdict}: {result.Reason}");
         var noise = Assert.Single(result.Injections, i => i.Kind == InjectionKind.EncoderNoise);
@@ -56,6 +72,7 @@ public sealed class RealtimeRunnerTests(ITestOutputHelper output)
         var hog = Assert.Single(result.Injections, i => i.Kind == InjectionKind.CpuHog);
         Assert.True(hog.Tick >= 1000, $"hog started at tick {hog.Tick}"); // off-tick: when the tick had reached 1000
         Assert.True(hog.EndTick > hog.Tick);
+        Passed(stateRoot);
     }
 
     [Fact]
@@ -68,9 +85,10 @@ public sealed class RealtimeRunnerTests(ITestOutputHelper output)
             Injections = [new Injection { Kind = InjectionKind.EncoderFreeze, AtS = 10, Target = "l_knee" }],
         };
         var config = Rt.Core.Config.ConfigLoader.Load(scenario.ConfigPath);
+        string stateDirectory = _temp.New("rt-rt-alloc-");
         using var session = BenchSession.Create(config, new Rt.Session.SessionOptions
         {
-            Bench = true, Lockstep = true, StateDirectory = Directory.CreateTempSubdirectory("rt-rt-alloc-").FullName,
+            Bench = true, Lockstep = true, StateDirectory = stateDirectory,
         });
         using var injector = new FaultInjector(session, scenario, realtime: true);
         var observer = new ScenarioObserver(session, scenario, 3000);
@@ -100,7 +118,8 @@ public sealed class RealtimeRunnerTests(ITestOutputHelper output)
             Injections = [new Injection { Kind = InjectionKind.CollisionObstacle, AtS = 1.2, Target = "l_shin" }],
         };
         Rt.ControlLoop.Scheduling.RealtimeScheduler? scheduler = null;
-        var result = RealtimeScenarioRunner.Run(scenario, new CampaignOptions { Realtime = true, StateRoot = Path.GetTempPath() },
+        string stateRoot = StateRoot();
+        var result = RealtimeScenarioRunner.Run(scenario, new CampaignOptions { Realtime = true, StateRoot = stateRoot },
             progress: null, finished: s => scheduler = s);
         output.WriteLine($"{result.Verdict}: {result.Reason}; ticks {result.Ticks}; trip at {result.TripTick}");
         Assert.True(result.Verdict is Verdict.Pass or Verdict.Fail, $"{result.Verdict}: {result.Reason}");
@@ -113,6 +132,7 @@ public sealed class RealtimeRunnerTests(ITestOutputHelper output)
             $"{scheduler.AllocatedBytesAfterWarmup} bytes after warm-up; first at tick {scheduler.FirstAllocatingTick}: " +
             $"{scheduler.FirstAllocationInBody} in the pipeline, {scheduler.FirstAllocationInWorld} in the world");
         Assert.Equal(-1, scheduler.FirstAllocatingTick);
+        Passed(stateRoot);
     }
 
     [Fact]
@@ -133,7 +153,9 @@ public sealed class RealtimeRunnerTests(ITestOutputHelper output)
         Skip.If(unavailable is not null, unavailable);
         var scenario = Load("realtime-veth-encoder-freeze.yaml");
         bool existedBefore = Directory.Exists($"/sys/class/net/{iface}");
-        var result = RealtimeScenarioRunner.Run(scenario, new CampaignOptions { Realtime = true, Interface = iface, StateRoot = Path.GetTempPath() });
+        // A short name: the serve process's control socket goes in the run's state folder, and a Unix socket path is at most 107 bytes.
+        string stateRoot = StateRoot("rtv-");
+        var result = RealtimeScenarioRunner.Run(scenario, new CampaignOptions { Realtime = true, Interface = iface, StateRoot = stateRoot });
         output.WriteLine($"{result.Verdict}: {result.Reason}; ticks {result.Ticks}; detection {result.DetectionLatencyMs} ms");
         Assert.True(result.Verdict is Verdict.Pass or Verdict.Fail, $"{result.Verdict}: {result.Reason}");
         Assert.True(result.Ticks > 0);
@@ -142,6 +164,7 @@ public sealed class RealtimeRunnerTests(ITestOutputHelper output)
         Assert.True(freeze.Tick >= 2000, $"sent at tick {freeze.Tick}");
         Assert.Empty(result.Drawn);
         if (!existedBefore) Assert.False(Directory.Exists($"/sys/class/net/{iface}"), "the run removes the pair it created");
+        Passed(stateRoot);
     }
 }
 
