@@ -901,8 +901,8 @@ internal sealed class FaultIsolator
     }
 
     /// <summary>How strongly physics or an IMU contradicts joint <paramref name="j"/>'s encoder: &gt; 1 = contradicted.</summary>
-    /// <paramref name="imuAlone"/>: the IMU whose disagreement alone makes it &gt; 1 (the physics bound does not), else −1;
-    /// <paramref name="imuClaim"/>: the rate change the encoders claim at that IMU (world).
+    /// <param name="imuAlone">The IMU whose disagreement alone makes it &gt; 1 (the physics bound does not), else −1.</param>
+    /// <param name="imuClaim">The rate change the encoders claim at that IMU (world).</param>
     private double Contradiction(DivergenceRecord record, int j, ReadOnlySpan<double> components, out int imuAlone, out V3 imuClaim)
     {
         imuAlone = -1;
