@@ -254,5 +254,4 @@ internal sealed class LockstepBench : IDisposable
         Session.Dispose();
         TempFolders.Delete(Session.StateDirectory);
     }
-
 }

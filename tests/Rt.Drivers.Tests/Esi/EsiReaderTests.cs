@@ -1,7 +1,7 @@
-using Rt.TestSupport;
 using Rt.Core.Errors;
 using Rt.Drivers.EtherCat.Esi;
 using Rt.Drivers.EtherCat.Sii;
+using Rt.TestSupport;
 
 namespace Rt.Drivers.Tests.Esi;
 
